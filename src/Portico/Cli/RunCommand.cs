@@ -1,0 +1,56 @@
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Portico.Configuration;
+using Portico.Hosting;
+
+namespace Portico.Cli;
+
+/// <summary>`portico run`: load, bind, serve until SIGTERM/Ctrl-C, then drain within the grace period.</summary>
+internal static class RunCommand
+{
+    public static async Task<int> RunAsync(CliOptions options)
+    {
+        var path = options.ConfigPath ?? (File.Exists("portico.yaml") ? "portico.yaml" : null);
+        await using var demo = path is null ? await DemoBackends.StartAsync() : null;
+        var loaded = demo is null
+            ? await StandaloneLoader.LoadFileAsync(path!)
+            : await StandaloneLoader.LoadTextAsync(DemoConfig.Yaml(demo, options.DemoListen), "(built-in demo)");
+
+        if (!loaded.IsValid)
+        {
+            foreach (var error in loaded.Errors)
+            {
+                Console.Error.WriteLine(error);
+            }
+
+            Console.Error.WriteLine($"portico: {loaded.Source}: {loaded.Errors.Count} error(s); not started");
+            return 1;
+        }
+
+        var app = PorticoHost.Build(loaded, new ConfigFileOptions(path));
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            Console.Error.WriteLine($"portico: {loaded.Source}: cannot start: {ex.Message}");
+            foreach (var listener in loaded.Settings!.Listeners.Where(l => ex.Message.Contains(l.EndPoint.ToString(), StringComparison.Ordinal)))
+            {
+                Console.Error.WriteLine($"portico: listener '{listener.Name}' ({listener.EndPoint}) is in use by another process");
+            }
+
+            await app.DisposeAsync();
+            return 1;
+        }
+
+        if (demo is not null)
+        {
+            Console.Out.WriteLine(DemoConfig.Banner(demo, options.DemoListen));
+        }
+
+        await app.WaitForShutdownAsync();
+        await app.DisposeAsync();
+        return 0;
+    }
+}

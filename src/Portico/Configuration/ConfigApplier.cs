@@ -1,0 +1,53 @@
+using Portico.Configuration.Model;
+
+namespace Portico.Configuration;
+
+/// <summary>
+/// Makes a loaded config the serving one, or records why it was refused. The serving config
+/// changes only here, all at once: our snapshot first, then YARP's routes and clusters.
+/// </summary>
+internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider provider, TimeProvider time, ConfigLog log)
+{
+    private readonly Lock _gate = new();
+    private int _revision;
+
+    /// <summary>The outcome of the most recent load attempt, for the log and the admin API.</summary>
+    public ReloadOutcome? LastOutcome { get; private set; }
+
+    public bool Apply(LoadedConfig loaded)
+    {
+        lock (_gate)
+        {
+            if (!loaded.IsValid)
+            {
+                LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, false, loaded.Errors.Select(e => e.ToString()).ToArray());
+                log.ReloadRefused(loaded.Source, loaded.Errors.Count);
+                foreach (var error in loaded.Errors)
+                {
+                    log.ConfigError(error.ToString());
+                }
+
+                return false;
+            }
+
+            var previous = active.Current;
+            if (previous.Revision > 0 && !SameListeners(previous.Settings.Listeners, loaded.Settings!.Listeners))
+            {
+                log.ListenersNeedRestart(loaded.Source);
+            }
+
+            _revision++;
+            active.Set(new ConfigSnapshot(loaded.Settings!, loaded.Source, _revision));
+            provider.Update(loaded.Routes, loaded.Clusters, _revision);
+            LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, true, []);
+            log.Applied(_revision, loaded.Summary);
+            return true;
+        }
+    }
+
+    private static bool SameListeners(IReadOnlyList<ListenerSettings> a, IReadOnlyList<ListenerSettings> b)
+        => a.Count == b.Count && a.Zip(b).All(p => p.First.EndPoint.Equals(p.Second.EndPoint) && p.First.Protocols == p.Second.Protocols);
+}
+
+/// <summary>When a config was last loaded, from where, and whether it was applied.</summary>
+internal sealed record ReloadOutcome(DateTimeOffset At, string Source, bool Applied, IReadOnlyList<string> Errors);

@@ -1,0 +1,210 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Portico.Configuration.Model;
+using Portico.Configuration.Yaml;
+
+namespace Portico.Configuration;
+
+/// <summary>
+/// Turns a parsed document into <see cref="PorticoSettings"/>. Every problem is added to the
+/// error list and binding carries on, so one run reports all of them.
+/// </summary>
+internal static partial class ConfigBinder
+{
+    public static PorticoSettings? Bind(ConfigNode? root, ConfigErrors errors, ConfigLines lines)
+    {
+        if (root is null)
+        {
+            errors.Add(1, "", "the file is empty; it needs at least 'listeners', 'routes' and 'clusters'");
+            return null;
+        }
+
+        var map = MapReader.For(root, "", errors, lines, 1);
+        if (map is null)
+        {
+            return null;
+        }
+
+        var listeners = BindNamed(map, "listeners", BindListener);
+        var proxy = BindProxy(map);
+        var routes = BindNamed(map, "routes", RouteBinder.Bind);
+        var clusters = BindNamed(map, "clusters", ClusterBinder.Bind);
+        map.Finish();
+
+        if (listeners.Count == 0 && map.Node("listeners") is null)
+        {
+            errors.Add(1, "listeners", "at least one listener is required (e.g. listeners: { public: { address: \"0.0.0.0:8080\" } })");
+        }
+
+        return new PorticoSettings { Listeners = listeners, Proxy = proxy, Routes = routes, Clusters = clusters };
+    }
+
+    /// <summary>Binds a mapping of id → section, checking each id's spelling.</summary>
+    internal static List<T> BindNamed<T>(MapReader parent, string key, Func<MapReader, string, T?> bind)
+        where T : class
+    {
+        var result = new List<T>();
+        var section = MapReader.For(parent.Node(key), parent.Child(key), parent.Errors, parent.Lines, parent.LineOf(key));
+        if (section is null)
+        {
+            return result;
+        }
+
+        foreach (var (idNode, value) in section.Entries)
+        {
+            var id = idNode.Value;
+            var path = section.Child(id);
+            if (!IdPattern().IsMatch(id))
+            {
+                parent.Errors.Add(idNode.Line, path, "an id may use letters, digits, '-', '_' and '.' only");
+                continue;
+            }
+
+            parent.Lines.Record(path, idNode.Line);
+            var reader = MapReader.For(value, path, parent.Errors, parent.Lines, idNode.Line);
+            if (reader is null)
+            {
+                continue;
+            }
+
+            var item = bind(reader, id);
+            reader.Finish();
+            if (item is not null)
+            {
+                result.Add(item);
+            }
+        }
+
+        return result;
+    }
+
+    private static ListenerSettings? BindListener(MapReader m, string name)
+    {
+        var addressText = m.String("address");
+        var protocols = m.StringList("protocols");
+        IPEndPoint? endPoint = null;
+        if (addressText is null)
+        {
+            m.Error("address", "required: host:port to listen on, e.g. \"0.0.0.0:8080\"");
+        }
+        else if (!TryParseEndPoint(addressText, out endPoint))
+        {
+            m.Error("address", $"'{addressText}' is not an IP address and port such as 0.0.0.0:8080, [::]:8080 or localhost:8080");
+        }
+
+        var protocol = ListenerProtocols.Http1;
+        if (protocols is not null)
+        {
+            var set = protocols.Select(p => p.ToLowerInvariant()).Distinct().ToArray();
+            if (set.Any(p => p is not ("http1" or "h2c")))
+            {
+                m.Error("protocols", $"'{string.Join(", ", protocols)}' is not supported; use [http1] or [h2c]");
+            }
+            else if (set.Length == 2)
+            {
+                m.Error("protocols", "a plain-text listener serves either http1 or h2c, not both; declare two listeners on different ports");
+            }
+            else if (set is ["h2c"])
+            {
+                protocol = ListenerProtocols.H2c;
+            }
+        }
+
+        return endPoint is null ? null : new ListenerSettings { Name = name, EndPoint = endPoint, Protocols = protocol };
+    }
+
+    internal static bool TryParseEndPoint(string text, out IPEndPoint? endPoint)
+    {
+        endPoint = null;
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out var port) || port is < 0 or > 65535)
+        {
+            return false;
+        }
+
+        var host = text[..colon].Trim('[', ']');
+        var address = host switch
+        {
+            "localhost" => IPAddress.Loopback,
+            "*" => IPAddress.Any,
+            _ => IPAddress.TryParse(host, out var ip) ? ip : null,
+        };
+        if (address is null)
+        {
+            return false;
+        }
+
+        endPoint = new IPEndPoint(address, port);
+        return true;
+    }
+
+    private static ProxySettings BindProxy(MapReader root)
+    {
+        var defaults = new ProxySettings();
+        var m = MapReader.For(root.Node("proxy"), "proxy", root.Errors, root.Lines, root.LineOf("proxy"));
+        if (m is null)
+        {
+            return defaults;
+        }
+
+        var trusted = new List<IPNetwork>();
+        foreach (var cidr in m.ScalarList("trustedProxies") ?? [])
+        {
+            if (TryParseNetwork(cidr.Value, out var network))
+            {
+                trusted.Add(network);
+            }
+            else
+            {
+                root.Errors.Add(cidr.Line, "proxy.trustedProxies", $"'{cidr.Value}' is not an IP address or CIDR block such as 10.0.0.0/8");
+            }
+        }
+
+        var kinds = ForwardedHeaderKinds.None;
+        var forwarded = m.StringList("forwardedHeaders");
+        foreach (var kind in forwarded ?? [])
+        {
+            kinds |= kind.ToLowerInvariant() switch
+            {
+                "x-forwarded" => ForwardedHeaderKinds.XForwarded,
+                "forwarded" => ForwardedHeaderKinds.Forwarded,
+                _ => Fail(m, "forwardedHeaders", $"'{kind}' is not one of: x-forwarded, forwarded"),
+            };
+        }
+
+        var settings = new ProxySettings
+        {
+            TrustedProxies = trusted,
+            HideResponseHeaders = m.StringList("hideResponseHeaders") ?? defaults.HideResponseHeaders,
+            ForwardedHeaders = forwarded is null ? defaults.ForwardedHeaders : kinds,
+            ShutdownGracePeriod = m.Duration("shutdownGracePeriod", allowZero: true) ?? defaults.ShutdownGracePeriod,
+        };
+        m.Finish();
+        return settings;
+    }
+
+    private static ForwardedHeaderKinds Fail(MapReader m, string key, string reason)
+    {
+        m.Error(key, reason);
+        return ForwardedHeaderKinds.None;
+    }
+
+    internal static bool TryParseNetwork(string text, out IPNetwork network)
+    {
+        if (IPNetwork.TryParse(text, out network))
+        {
+            return true;
+        }
+
+        if (IPAddress.TryParse(text, out var single))
+        {
+            network = new IPNetwork(single, single.GetAddressBytes().Length * 8);
+            return true;
+        }
+
+        return false;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
+    private static partial Regex IdPattern();
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Portico.Configuration;
+
+/// <summary>Configuration log events (ids 100–199).</summary>
+internal sealed partial class ConfigLog(ILogger<ConfigLog> logger)
+{
+    [LoggerMessage(101, LogLevel.Information, "config revision {Revision} applied: {Summary}")]
+    public partial void Applied(int revision, string summary);
+
+    [LoggerMessage(102, LogLevel.Error, "config from {Source} refused ({Count} error(s)); still serving the last good config")]
+    public partial void ReloadRefused(string source, int count);
+
+    [LoggerMessage(103, LogLevel.Error, "{Error}")]
+    public partial void ConfigError(string error);
+
+    [LoggerMessage(104, LogLevel.Warning, "{Source}: listener changes take effect on restart; routes and clusters were applied")]
+    public partial void ListenersNeedRestart(string source);
+
+    [LoggerMessage(105, LogLevel.Information, "{Source} changed; reloading")]
+    public partial void Reloading(string source);
+
+    [LoggerMessage(106, LogLevel.Warning, "watching {Source} for changes failed: {Reason}")]
+    public partial void WatchFailed(string source, string reason);
+}

@@ -1,0 +1,19 @@
+using Portico.Configuration.Model;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Portico.Configuration;
+
+/// <summary>The outcome of loading a config: the settings and their YARP form, or every error.</summary>
+internal sealed record LoadedConfig(
+    string Source,
+    PorticoSettings? Settings,
+    IReadOnlyList<RouteConfig> Routes,
+    IReadOnlyList<ClusterConfig> Clusters,
+    IReadOnlyList<ConfigError> Errors)
+{
+    public bool IsValid => Settings is not null && Errors.Count == 0;
+
+    public string Summary => Settings is null
+        ? $"{Source}: {Errors.Count} error(s)"
+        : $"{Source}: OK: {Settings.Listeners.Count} listener(s), {Settings.Routes.Count} route(s), {Settings.Clusters.Count} cluster(s), {Settings.Clusters.Sum(c => c.Destinations.Count)} destination(s)";
+}

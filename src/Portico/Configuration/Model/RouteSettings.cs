@@ -1,0 +1,24 @@
+namespace Portico.Configuration.Model;
+
+/// <summary>One `routes.ID` entry: which requests it takes and where they go.</summary>
+internal sealed record RouteSettings
+{
+    public required string Id { get; init; }
+
+    public required RouteMatchSettings Match { get; init; }
+
+    /// <summary>`cluster`: id of the cluster that serves this route. Required.</summary>
+    public required string Cluster { get; init; }
+
+    /// <summary>`timeout`: whole-request deadline; past it the client gets 504. Default: none.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>`retryNonIdempotent`: let POST/PATCH be retried on connection failure. Default false.</summary>
+    public bool RetryNonIdempotent { get; init; }
+
+    /// <summary>`preserveHost`: send the client's Host to the backend (true) or the destination's (false). Default true.</summary>
+    public bool PreserveHost { get; init; } = true;
+
+    /// <summary>`order`: tie-breaker between routes that match equally; lower wins. Default: none.</summary>
+    public int? Order { get; init; }
+}

@@ -1,0 +1,36 @@
+using Portico.Configuration.Model;
+
+namespace Portico.Configuration.Validation;
+
+/// <summary>Checks that need the whole file: references between sections and clashes.</summary>
+internal static class CrossReferenceValidator
+{
+    public static void Validate(PorticoSettings settings, ConfigErrors errors, ConfigLines lines)
+    {
+        var clusterIds = settings.Clusters.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var route in settings.Routes)
+        {
+            if (!clusterIds.Contains(route.Cluster))
+            {
+                var known = clusterIds.Count == 0 ? "none are defined" : "defined: " + string.Join(", ", clusterIds.Order(StringComparer.Ordinal));
+                Add(errors, lines, $"routes.{route.Id}.cluster", $"cluster '{route.Cluster}' is not defined ({known})");
+            }
+        }
+
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var listener in settings.Listeners)
+        {
+            var key = listener.EndPoint.ToString();
+            if (seen.TryGetValue(key, out var other))
+            {
+                Add(errors, lines, $"listeners.{listener.Name}.address", $"{key} is already used by listener '{other}'");
+                continue;
+            }
+
+            seen[key] = listener.Name;
+        }
+    }
+
+    private static void Add(ConfigErrors errors, ConfigLines lines, string path, string reason)
+        => errors.Add(lines.Of(path) ?? 0, path, reason);
+}

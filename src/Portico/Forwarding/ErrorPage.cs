@@ -1,0 +1,48 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Portico.Forwarding;
+
+/// <summary>The small page (HTML, or JSON for API clients) Portico answers with when it speaks for itself.</summary>
+internal static class ErrorPage
+{
+    public static Task WriteAsync(HttpContext context, int status)
+    {
+        var response = context.Response;
+        response.Clear();
+        response.StatusCode = status;
+        response.Headers.CacheControl = "no-store";
+        var reason = ReasonPhrases.GetReasonPhrase(status);
+        var detail = Detail(status);
+        var requestId = context.TraceIdentifier;
+        string body;
+        if (context.Request.Headers.Accept.ToString().Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            response.ContentType = "application/json; charset=utf-8";
+            body = $$"""{"status":{{status}},"error":"{{reason}}","detail":"{{detail}}","requestId":"{{requestId}}"}""";
+        }
+        else
+        {
+            response.ContentType = "text/html; charset=utf-8";
+            body = $"<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n<body><h1>{status} {reason}</h1>\n<p>{detail}</p>\n<p><small>request {requestId}</small></p></body></html>\n";
+        }
+
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            response.ContentLength = Encoding.UTF8.GetByteCount(body);
+            return Task.CompletedTask;
+        }
+
+        return response.WriteAsync(body, Encoding.UTF8);
+    }
+
+    private static string Detail(int status) => status switch
+    {
+        StatusCodes.Status404NotFound => "No route matches this request.",
+        StatusCodes.Status502BadGateway => "The upstream server could not be reached or sent an invalid response.",
+        StatusCodes.Status503ServiceUnavailable => "No upstream server is available to handle this request.",
+        StatusCodes.Status504GatewayTimeout => "The upstream server did not answer in time.",
+        _ => "The request could not be completed.",
+    };
+}

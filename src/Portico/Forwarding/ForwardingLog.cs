@@ -1,0 +1,14 @@
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Portico.Forwarding;
+
+/// <summary>Forwarding log events (ids 1000–1099).</summary>
+internal sealed partial class ForwardingLog(ILogger<ForwardingLog> logger)
+{
+    [LoggerMessage(1001, LogLevel.Warning, "route {Route}: forwarding to destination {Destination} failed ({Error}): {Detail}")]
+    public partial void ForwardFailed(string route, string destination, ForwarderError error, string detail);
+
+    [LoggerMessage(1002, LogLevel.Information, "route {Route}: retry {Attempt} after {Error} on destination {Destination}")]
+    public partial void Retrying(string route, string destination, int attempt, ForwarderError error);
+}

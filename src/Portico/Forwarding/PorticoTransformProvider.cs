@@ -1,0 +1,26 @@
+using Portico.Configuration;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Portico.Forwarding;
+
+/// <summary>Adds Portico's own transforms to every route, in place of YARP's default forwarders.</summary>
+internal sealed class PorticoTransformProvider(ActiveConfig config) : ITransformProvider
+{
+    private readonly ForwardedHeadersTransform _forwarded = new(config);
+    private readonly HiddenHeadersTransform _hidden = new(config);
+
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+    }
+
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+    }
+
+    public void Apply(TransformBuilderContext context)
+    {
+        context.UseDefaultForwarders = false;
+        context.RequestTransforms.Add(_forwarded);
+        context.ResponseTransforms.Add(_hidden);
+    }
+}

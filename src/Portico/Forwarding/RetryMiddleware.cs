@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Portico.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace Portico.Forwarding;
+
+/// <summary>
+/// Retries a request on another destination when the connection to the first one failed or was
+/// reset before any response arrived. Only idempotent methods are retried (RFC 9110 §9.2.2),
+/// unless the route sets `retryNonIdempotent`, and never once the request body has been read or
+/// the response has started. Sits in front of load balancing so each attempt picks afresh from
+/// the destinations not yet tried; passive health sees every attempt.
+/// </summary>
+internal sealed class RetryMiddleware(RequestDelegate next, ActiveConfig config, ForwardingLog log)
+{
+    public async Task Invoke(HttpContext context)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        var snapshot = config.Current;
+        var retries = snapshot.Cluster(proxy.Cluster.Config.ClusterId)?.Settings.Retries ?? 0;
+        if (retries == 0 || !MayRetry(context.Request.Method, snapshot.Route(proxy.Route.Config.RouteId)?.RetryNonIdempotent ?? false))
+        {
+            await next(context);
+            return;
+        }
+
+        ReadTrackingStream? body = null;
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+        {
+            body = new ReadTrackingStream(context.Request.Body);
+            context.Request.Body = body;
+        }
+
+        var candidates = proxy.AvailableDestinations;
+        List<DestinationState>? tried = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            await next(context);
+            var error = context.Features.Get<IForwarderErrorFeature>();
+            if (error is null || error.Error != ForwarderError.Request || attempt >= retries
+                || context.Response.HasStarted || body?.Started == true || context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+
+            tried ??= [];
+            if (proxy.ProxiedDestination is { } failed)
+            {
+                tried.Add(failed);
+            }
+
+            var remaining = candidates.Where(d => !tried.Contains(d) && d.Health.Passive != DestinationHealth.Unhealthy).ToArray();
+            if (remaining.Length == 0)
+            {
+                return;
+            }
+
+            log.Retrying(proxy.Route.Config.RouteId, proxy.ProxiedDestination?.DestinationId ?? "?", attempt + 1, error.Error);
+            proxy.AvailableDestinations = remaining;
+            proxy.ProxiedDestination = null;
+            context.Features.Set<IForwarderErrorFeature>(null);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.Headers.Clear();
+        }
+    }
+
+    private static bool MayRetry(string method, bool nonIdempotentAllowed)
+        => nonIdempotentAllowed || HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
+           || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
+}

@@ -1,0 +1,45 @@
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Http;
+using Portico.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
+
+namespace Portico.Health;
+
+/// <summary>
+/// Watches proxied requests and ejects a destination for `reactivateAfter` when it fails
+/// `consecutiveFailures` times in a row, or when its failure share over `window` reaches
+/// `failureRate` (after `minimumRequests`). A failure is a transport error or timeout toward
+/// the destination, and with `countServerErrors` a 5xx answer; a client hanging up is not one.
+/// </summary>
+internal sealed class PassiveHealthPolicy(ActiveConfig config, IDestinationHealthUpdater updater, TimeProvider time, HealthLog log) : IPassiveHealthCheckPolicy
+{
+    private readonly ConditionalWeakTable<DestinationState, FailureWindow> _windows = new();
+
+    public string Name => HealthPolicyNames.Passive;
+
+    public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
+    {
+        var settings = config.Current.Cluster(cluster.ClusterId)?.Settings.PassiveHealth;
+        if (settings is null)
+        {
+            return;
+        }
+
+        var error = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
+        var failed = IsDestinationFault(error) || (settings.CountServerErrors && error == ForwarderError.None && context.Response.StatusCode >= 500);
+        var window = _windows.GetValue(destination, _ => new FailureWindow());
+        var reason = window.Record(failed, time.GetTimestamp(), time, settings);
+        if (reason is not null && destination.Health.Passive != DestinationHealth.Unhealthy)
+        {
+            log.PassiveEjected(cluster.ClusterId, destination.DestinationId, reason, settings.ReactivateAfter);
+            updater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, settings.ReactivateAfter);
+        }
+    }
+
+    internal static bool IsDestinationFault(ForwarderError error) => error is
+        ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.RequestBodyDestination
+        or ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination
+        or ForwarderError.UpgradeRequestDestination or ForwarderError.UpgradeResponseDestination;
+}

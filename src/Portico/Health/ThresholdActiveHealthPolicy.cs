@@ -1,0 +1,85 @@
+using System.Runtime.CompilerServices;
+using Portico.Configuration;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
+
+namespace Portico.Health;
+
+/// <summary>
+/// Judges active probes with the cluster's thresholds: `unhealthyThreshold` failed probes in a
+/// row take a destination out, `healthyThreshold` passing probes in a row bring it back. A probe
+/// passes when the status is in `expectedStatus`. When a destination comes back this way, any
+/// passive ejection still pending is lifted too: the probe has just seen it answer.
+/// </summary>
+internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinationHealthUpdater updater, HealthLog log) : IActiveHealthCheckPolicy
+{
+    private readonly ConditionalWeakTable<DestinationState, ProbeCounters> _counters = new();
+
+    public string Name => HealthPolicyNames.Active;
+
+    public void ProbingCompleted(ClusterState cluster, IReadOnlyList<DestinationProbingResult> probingResults)
+    {
+        var settings = config.Current.Cluster(cluster.ClusterId)?.Settings.ActiveHealth;
+        if (settings is null || probingResults.Count == 0)
+        {
+            return;
+        }
+
+        var results = new NewActiveDestinationHealth[probingResults.Count];
+        for (var i = 0; i < probingResults.Count; i++)
+        {
+            var (destination, response, _) = (probingResults[i].Destination, probingResults[i].Response, probingResults[i].Exception);
+            var previous = destination.Health.Active;
+            var passed = response is not null && settings.ExpectedStatus.Any(r => r.Contains((int)response.StatusCode));
+            var counters = _counters.GetOrCreateValue(destination);
+            var next = previous;
+            if (passed)
+            {
+                counters.Failures = 0;
+                counters.Successes++;
+                if (previous == DestinationHealth.Unknown || counters.Successes >= settings.HealthyThreshold)
+                {
+                    next = DestinationHealth.Healthy;
+                }
+            }
+            else
+            {
+                counters.Successes = 0;
+                counters.Failures++;
+                if (counters.Failures >= settings.UnhealthyThreshold)
+                {
+                    next = DestinationHealth.Unhealthy;
+                }
+            }
+
+            if (next != previous)
+            {
+                var probe = response is null ? "no response" : ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (next == DestinationHealth.Unhealthy)
+                {
+                    log.ActiveUnhealthy(cluster.ClusterId, destination.DestinationId, probe);
+                }
+                else
+                {
+                    log.ActiveHealthy(cluster.ClusterId, destination.DestinationId, probe);
+                }
+            }
+
+            if (next == DestinationHealth.Healthy && destination.Health.Passive == DestinationHealth.Unhealthy)
+            {
+                updater.SetPassive(cluster, destination, DestinationHealth.Unknown, TimeSpan.Zero);
+            }
+
+            results[i] = new NewActiveDestinationHealth(destination, next);
+        }
+
+        updater.SetActive(cluster, results);
+    }
+
+    private sealed class ProbeCounters
+    {
+        // Probes of one cluster complete on one monitor pass at a time, so plain fields suffice.
+        public int Successes;
+        public int Failures;
+    }
+}
