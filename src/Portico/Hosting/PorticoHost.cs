@@ -34,6 +34,8 @@ internal static class PorticoHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        // ForwardingLog reports each failed forward in one line; YARP would repeat it with a stack trace.
+        builder.Logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Error);
         logging?.Invoke(builder.Logging);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
