@@ -40,9 +40,9 @@ internal sealed class TestBackend : IAsyncDisposable
     public int Count => Requests.Count;
 
     public static Task<TestBackend> StartAsync(string name, RequestDelegate? handler = null, HttpProtocols protocols = HttpProtocols.Http1, int port = 0)
-        => StartAsync(name, app => app.Run(handler ?? (ctx => ctx.Response.WriteAsync(name))), protocols, port);
+        => StartAppAsync(name, app => app.Run(handler ?? (ctx => ctx.Response.WriteAsync(name))), protocols, port);
 
-    public static async Task<TestBackend> StartAsync(string name, Action<WebApplication> configure, HttpProtocols protocols = HttpProtocols.Http1, int port = 0)
+    public static async Task<TestBackend> StartAppAsync(string name, Action<WebApplication> configure, HttpProtocols protocols = HttpProtocols.Http1, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

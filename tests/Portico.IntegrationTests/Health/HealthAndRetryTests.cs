@@ -1,0 +1,211 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Portico.IntegrationTests.Forwarding;
+using Portico.IntegrationTests.Infrastructure;
+using Yarp.ReverseProxy.Model;
+
+namespace Portico.IntegrationTests.Health;
+
+public sealed class HealthAndRetryTests
+{
+    [Fact]
+    public async Task Backend_killed_under_load_loses_no_request_is_ejected_then_brought_back_by_active_health()
+    {
+        var backends = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => TestBackend.StartAsync($"b{i}", ctx =>
+            ctx.Response.WriteAsync(ctx.Request.Path == "/health" ? "ok" : $"b{i}"))));
+        var victim = backends[1];
+        var victimId = victim.Address.Authority;
+        TestBackend? revived = null;
+        try
+        {
+            await using var proxy = await TestProxy.StartAsync($"""
+                routes:
+                  all: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
+                clusters:
+                  app:
+                    retries: 2
+                    destinations: [{string.Join(", ", backends.Select(b => b.Url))}]
+                    healthCheck:
+                      passive: {"{"} consecutiveFailures: 1, reactivateAfter: 1h {"}"}
+                      active: {"{"} path: /health, interval: 200ms, healthyThreshold: 2, unhealthyThreshold: 2 {"}"}
+                """);
+            var served = 0;
+            var killed = Task.CompletedTask;
+
+            var result = await Load.RunAsync(3_000, workers: 8, TimeSpan.FromSeconds(60), async i =>
+            {
+                if (Interlocked.Increment(ref served) == 500)
+                {
+                    killed = victim.KillAsync();
+                }
+
+                using var response = await proxy.Client.GetAsync($"/item/{i}");
+                return response.StatusCode == HttpStatusCode.OK;
+            });
+            await killed;
+
+            Assert.True(result.Failed == 0, $"{result.Failed} failed: {string.Join("; ", result.SampleFailures)}");
+            Assert.Equal(3_000, result.Ok);
+            Assert.Contains(proxy.Logs.Messages(2002), m => m.Contains(victimId, StringComparison.Ordinal));
+            Assert.True(proxy.State.TryGetCluster("app", out var cluster));
+            Assert.DoesNotContain(cluster.DestinationsState.AvailableDestinations, d => d.DestinationId == victimId);
+
+            revived = await TestBackend.StartAsync("b2-again", ctx => ctx.Response.WriteAsync(ctx.Request.Path == "/health" ? "ok" : "b2-again"), port: victim.Port);
+            await Poll.UntilAsync(() => cluster.DestinationsState.AvailableDestinations.Any(d => d.DestinationId == victimId), "active health to bring the backend back");
+            var destination = cluster.Destinations[victimId];
+            Assert.Equal(DestinationHealth.Healthy, destination.Health.Active);
+            Assert.NotEqual(DestinationHealth.Unhealthy, destination.Health.Passive);
+
+            var bodies = new List<string>();
+            for (var i = 0; i < 9; i++)
+            {
+                bodies.Add(await proxy.Client.GetStringAsync("/again", TestContext.Current.CancellationToken));
+            }
+
+            Assert.Contains("b2-again", bodies);
+        }
+        finally
+        {
+            await Task.WhenAll(backends.Where(b => b != victim).Select(b => b.DisposeAsync().AsTask()));
+            if (revived is not null)
+            {
+                await revived.DisposeAsync();
+            }
+        }
+    }
+
+    private static string DeadAndLive(int deadPort, TestBackend live, string route = "") => $"""
+        routes:
+          all: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {route} {"}"}
+        clusters:
+          app:
+            retries: 2
+            destinations: [http://127.0.0.1:{deadPort}, {live.Url}]
+        """;
+
+    [Fact]
+    public async Task Post_is_not_retried_unless_the_route_opts_in()
+    {
+        await using var live = await TestBackend.StartAsync("live");
+        var dead = ErrorPageTests.FreePort();
+
+        await using (var proxy = await TestProxy.StartAsync(DeadAndLive(dead, live)))
+        {
+            var statuses = new List<HttpStatusCode>();
+            for (var i = 0; i < 4; i++)
+            {
+                statuses.Add((await proxy.Client.PostAsync("/", new StringContent("x"), TestContext.Current.CancellationToken)).StatusCode);
+            }
+
+            Assert.Equal(2, statuses.Count(s => s == HttpStatusCode.BadGateway));
+            Assert.Equal(2, statuses.Count(s => s == HttpStatusCode.OK));
+        }
+
+        await using (var proxy = await TestProxy.StartAsync(DeadAndLive(dead, live, ", retryNonIdempotent: true")))
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await proxy.Client.PostAsync("/", new StringContent("x"), TestContext.Current.CancellationToken)).StatusCode);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Idempotent_requests_with_an_unsent_body_are_retried_and_the_body_arrives_whole()
+    {
+        await using var live = await TestBackend.StartAsync("live", async ctx =>
+        {
+            using var reader = new StreamReader(ctx.Request.Body);
+            await ctx.Response.WriteAsync($"{ctx.Request.Method}:{await reader.ReadToEndAsync()}");
+        });
+        await using var proxy = await TestProxy.StartAsync(DeadAndLive(ErrorPageTests.FreePort(), live));
+
+        for (var i = 0; i < 4; i++)
+        {
+            var response = await proxy.Client.PutAsync("/", new StringContent($"body-{i}"), TestContext.Current.CancellationToken);
+            Assert.Equal($"PUT:body-{i}", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+            var get = await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        }
+
+        Assert.Contains(proxy.Logs.Messages(1002), m => m.StartsWith("route all: retry 1 after Request", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Active_checks_honour_thresholds_and_expected_status()
+    {
+        var healthStatus = 204;
+        var probes = 0;
+        await using var backend = await TestBackend.StartAsync("b", ctx =>
+        {
+            if (ctx.Request.Path == "/healthz")
+            {
+                Interlocked.Increment(ref probes);
+                ctx.Response.StatusCode = Volatile.Read(ref healthStatus);
+                return Task.CompletedTask;
+            }
+
+            return ctx.Response.WriteAsync("b");
+        });
+        await using var proxy = await TestProxy.StartAsync($"""
+            routes:
+              all: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
+            clusters:
+              app:
+                destinations: [{backend.Url}]
+                healthCheck:
+                  active: {"{"} path: /healthz, interval: 100ms, healthyThreshold: 3, unhealthyThreshold: 2, expectedStatus: [204] {"}"}
+            """);
+        Assert.True(proxy.State.TryGetCluster("app", out var cluster));
+        var destination = cluster.Destinations.Values.Single();
+        await Poll.UntilAsync(() => destination.Health.Active == DestinationHealth.Healthy, "the first passing probe");
+
+        Volatile.Write(ref healthStatus, 200);
+        var before = Volatile.Read(ref probes);
+        await Poll.UntilAsync(() => destination.Health.Active == DestinationHealth.Unhealthy, "two failing probes");
+        Assert.True(Volatile.Read(ref probes) - before >= 2, "taken out before two failed probes");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken)).StatusCode);
+
+        Volatile.Write(ref healthStatus, 204);
+        before = Volatile.Read(ref probes);
+        await Poll.UntilAsync(() => destination.Health.Active == DestinationHealth.Healthy, "three passing probes");
+        Assert.True(Volatile.Read(ref probes) - before >= 3, "brought back before three passing probes");
+        Assert.Equal(HttpStatusCode.OK, (await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Passive_checks_eject_on_server_errors_when_asked_and_reactivate_after_the_period()
+    {
+        await using var bad = await TestBackend.StartAsync("bad", ctx =>
+        {
+            ctx.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        });
+        await using var good = await TestBackend.StartAsync("good");
+        await using var proxy = await TestProxy.StartAsync($"""
+            routes:
+              all: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
+            clusters:
+              app:
+                destinations: [{bad.Url}, {good.Url}]
+                healthCheck:
+                  passive: {"{"} consecutiveFailures: 3, countServerErrors: true, reactivateAfter: 1s {"}"}
+            """);
+
+        for (var i = 0; i < 6; i++)
+        {
+            await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(3, bad.Count);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken)).StatusCode);
+        }
+
+        Assert.Equal(3, bad.Count);
+        Assert.Contains(proxy.Logs.Messages(2002), m => m == $"cluster app: destination {bad.Address.Authority} ejected by passive health (3 consecutive failures) for 00:00:01");
+        Assert.True(proxy.State.TryGetCluster("app", out var cluster));
+        await Poll.UntilAsync(() => cluster.DestinationsState.AvailableDestinations.Count == 2, "the ejected destination to be reactivated");
+    }
+}
