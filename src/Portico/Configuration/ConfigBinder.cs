@@ -61,6 +61,7 @@ internal static partial class ConfigBinder
             }
 
             parent.Lines.Record(path, idNode.Line);
+            parent.Lines.Declare(key, id);
             var reader = MapReader.For(value, path, parent.Errors, parent.Lines, idNode.Line);
             if (reader is null)
             {

@@ -32,13 +32,13 @@ internal sealed class ConfigLoader(IConfigValidator yarpValidator)
         var lines = new ConfigLines();
         var root = YamlTreeReader.Read(text, errors);
         var settings = errors.Any ? null : ConfigBinder.Bind(root, errors, lines);
-        if (settings is null || errors.Any)
+        if (settings is not null)
         {
-            return new LoadedConfig(source, null, [], [], errors.All);
+            // Also on a partly bound file, so one run reports every problem.
+            CrossReferenceValidator.Validate(settings, errors, lines);
         }
 
-        CrossReferenceValidator.Validate(settings, errors, lines);
-        if (errors.Any)
+        if (settings is null || errors.Any)
         {
             return new LoadedConfig(source, null, [], [], errors.All);
         }

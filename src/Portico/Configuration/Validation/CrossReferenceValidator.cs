@@ -7,12 +7,13 @@ internal static class CrossReferenceValidator
 {
     public static void Validate(PorticoSettings settings, ConfigErrors errors, ConfigLines lines)
     {
-        var clusterIds = settings.Clusters.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        // Declared ids, including clusters that failed to bind: those have their own errors.
+        var clusterIds = lines.Declared("clusters");
         foreach (var route in settings.Routes)
         {
             if (!clusterIds.Contains(route.Cluster))
             {
-                var known = clusterIds.Count == 0 ? "none are defined" : "defined: " + string.Join(", ", clusterIds.Order(StringComparer.Ordinal));
+                var known = clusterIds.Count == 0 ? "none are defined" : "defined: " + string.Join(", ", clusterIds);
                 Add(errors, lines, $"routes.{route.Id}.cluster", $"cluster '{route.Cluster}' is not defined ({known})");
             }
         }

@@ -34,7 +34,9 @@ internal static class YamlTreeReader
         }
         catch (YamlException ex)
         {
-            errors.Add((int)ex.Start.Line, "", "invalid YAML: " + TrimMark(ex.Message));
+            // At end of input YamlDotNet reports the line after the last one; name the last line.
+            var lastLine = text.TrimEnd('\n').Count(c => c == '\n') + 1;
+            errors.Add((int)Math.Min(ex.Start.Line, lastLine), "", "invalid YAML: " + TrimMark(ex.Message));
             return null;
         }
     }
