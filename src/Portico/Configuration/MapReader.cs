@@ -68,7 +68,8 @@ internal sealed class MapReader
         return null;
     }
 
-    public int LineOf(string key) => _lines.Of(Child(key)) ?? _node.Line;
+    /// <summary>The line of <paramref name="key"/>, or for a missing key the line that names this section.</summary>
+    public int LineOf(string key) => _lines.Of(Child(key)) ?? _lines.Of(Path) ?? _node.Line;
 
     public void Error(string key, string reason) => _errors.Add(LineOf(key), key.Length == 0 ? Path : Child(key), reason);
 

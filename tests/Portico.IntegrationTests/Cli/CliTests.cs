@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
+using Portico.IntegrationTests.Forwarding;
+using Portico.IntegrationTests.Infrastructure;
+
+namespace Portico.IntegrationTests.Cli;
+
+public sealed class CliTests
+{
+    private static async Task<string> WriteConfigAsync(string yaml)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("portico-cli-").FullName, "portico.yaml");
+        await File.WriteAllTextAsync(path, yaml);
+        return path;
+    }
+
+    private static string Config(int port, string backendUrl, string proxyExtra = "") => $"""
+        listeners:
+          main: {"{"} address: "127.0.0.1:{port}" {"}"}
+        proxy:
+          shutdownGracePeriod: 10s
+        {proxyExtra}
+        routes:
+          all: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
+        clusters:
+          app: {"{"} destinations: [{backendUrl}] {"}"}
+        """;
+
+    [Fact]
+    public async Task Version_prints_name_and_version()
+    {
+        var (code, stdout, _) = await PorticoProcess.RunAsync("version");
+
+        Assert.Equal(0, code);
+        Assert.Matches(@"^portico \d+\.\d+\.\d+ \(\.NET 10\.", stdout);
+    }
+
+    [Fact]
+    public async Task Check_accepts_a_valid_file_with_a_one_line_summary()
+    {
+        var path = await WriteConfigAsync(Config(8080, "http://127.0.0.1:9001"));
+
+        var (code, stdout, stderr) = await PorticoProcess.RunAsync("check", "-c", path);
+
+        Assert.Equal(0, code);
+        Assert.Equal($"{path}: OK: 1 listener(s), 1 route(s), 1 cluster(s), 1 destination(s)\n", stdout);
+        Assert.Equal("", stderr);
+    }
+
+    [Fact]
+    public async Task Check_refuses_a_bad_file_naming_file_line_key_and_reason_for_every_problem()
+    {
+        var path = await WriteConfigAsync("""
+            listeners:
+              main: { address: "127.0.0.1:8080" }
+            routes:
+              api: { match: { pathPrefix: /api, pathRegex: "([" }, cluster: missing }
+            clusters:
+              app:
+                destinatons: [http://127.0.0.1:9001]
+            """);
+
+        var (code, stdout, stderr) = await PorticoProcess.RunAsync("check", "-c", path);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        var lines = stderr.TrimEnd().Split('\n');
+        Assert.Equal(
+            [
+                $"{path}:4: routes.api.match.pathRegex: '([' is not a valid regular expression: Invalid pattern '([' at offset 2. Unterminated [] set.",
+                $"{path}:6: clusters.app.destinations: required: a list of backend URLs, e.g. [http://127.0.0.1:9001]",
+                $"{path}:7: clusters.app.destinatons: unknown key; did you mean 'destinations'?",
+                $"{path}:4: routes.api.cluster: cluster 'missing' is not defined (defined: app)",
+                $"{path}: 4 error(s)",
+            ],
+            lines);
+    }
+
+    [Fact]
+    public async Task Run_refuses_to_start_when_a_listener_port_is_in_use()
+    {
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var path = await WriteConfigAsync(Config(port, "http://127.0.0.1:9001"));
+
+        var (code, _, stderr) = await PorticoProcess.RunAsync("run", "-c", path);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"portico: listener 'main' (127.0.0.1:{port}) is in use by another process", stderr);
+    }
+
+    [Fact]
+    public async Task Run_refuses_an_invalid_file_and_names_the_problem()
+    {
+        var path = await WriteConfigAsync("listeners: {}\nroutes: {}\nclusters: {}\nextra: 1\n");
+
+        var (code, _, stderr) = await PorticoProcess.RunAsync("run", "-c", path);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"{path}:4: extra: unknown key (allowed here: clusters, listeners, proxy, routes)", stderr);
+        Assert.Contains($"portico: {path}: 1 error(s); not started", stderr);
+    }
+
+    [Fact]
+    public async Task Sigterm_drains_the_in_flight_request_then_exits_cleanly()
+    {
+        await using var backend = await TestBackend.StartAsync("slow", async ctx =>
+        {
+            await Task.Delay(1500);
+            await ctx.Response.WriteAsync("finished");
+        });
+        var port = ErrorPageTests.FreePort();
+        await using var portico = PorticoProcess.Start("run", "-c", await WriteConfigAsync(Config(port, backend.Url)));
+        await portico.WaitForPortAsync(port);
+        using var client = new HttpClient();
+
+        var inFlight = client.GetStringAsync($"http://127.0.0.1:{port}/slow", TestContext.Current.CancellationToken);
+        await Poll.UntilAsync(() => backend.Count == 1, "the request to reach the backend");
+        var watch = Stopwatch.StartNew();
+        portico.Signal("TERM");
+
+        Assert.Equal("finished", await inFlight);
+        Assert.Equal(0, await portico.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"shutdown took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Built_in_demo_starts_with_no_config_and_balances_over_its_backends()
+    {
+        var port = ErrorPageTests.FreePort();
+        var cwd = Directory.CreateTempSubdirectory("portico-demo-").FullName;
+        var previous = Environment.CurrentDirectory;
+        await using var portico = PorticoProcess.Start("run", "--demo-listen", $"127.0.0.1:{port}");
+        await portico.WaitForPortAsync(port);
+        using var client = new HttpClient();
+
+        var backends = new HashSet<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            var body = await client.GetStringAsync($"http://127.0.0.1:{port}/hello", TestContext.Current.CancellationToken);
+            backends.Add(System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("backend").GetString()!);
+        }
+
+        Assert.Equal(["backend-1", "backend-2", "backend-3"], backends.Order());
+        await Poll.UntilAsync(() => portico.Stdout.Contains("Try:", StringComparison.Ordinal), "the demo banner");
+        Assert.Contains($"curl http://127.0.0.1:{port}/hello", portico.Stdout);
+        Assert.Equal(previous, Environment.CurrentDirectory);
+        Directory.Delete(cwd);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Portico.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The real `portico` executable in its own process, for what only a process shows: exit
+/// codes, signals, and its own memory (peak RSS from /proc).
+/// </summary>
+internal sealed class PorticoProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    private PorticoProcess(Process process)
+    {
+        _process = process;
+        process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int Pid => _process.Id;
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_stdout)
+            {
+                return _stdout.ToString();
+            }
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public static PorticoProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(ExecutablePath());
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return new PorticoProcess(Process.Start(info)!);
+    }
+
+    /// <summary>Runs a command to completion (bounded) and returns its exit code.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        await using var process = Start(args);
+        var code = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        return (code, process.Stdout, process.Stderr);
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan limit)
+    {
+        using var cts = new CancellationTokenSource(limit);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async Task WaitForPortAsync(int port)
+    {
+        await Poll.UntilAsync(() =>
+        {
+            Assert.False(_process.HasExited, $"portico exited early ({(_process.HasExited ? _process.ExitCode : 0)}): {Stderr}{Stdout}");
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect("127.0.0.1", port);
+                return true;
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+        }, $"portico to listen on port {port}", seconds: 30);
+    }
+
+    /// <summary>Sends a signal by name ("TERM", "HUP") with kill(1), as an operator or init would.</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Peak resident memory of the process so far (VmHWM), in bytes.</summary>
+    public long PeakRssBytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private static void Append(StringBuilder buffer, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (buffer)
+        {
+            buffer.AppendLine(line);
+        }
+    }
+
+    /// <summary>src/Portico's build output for the same configuration as this test assembly.</summary>
+    private static string ExecutablePath()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Portico.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        Assert.NotNull(dir);
+        var path = Path.Combine(dir.FullName, "src", "Portico", "bin", configuration, "net10.0", "portico.dll");
+        Assert.True(File.Exists(path), $"build src/Portico first: {path} is missing");
+        return path;
+    }
+}
