@@ -27,7 +27,7 @@ internal static class RunCommand
             return 1;
         }
 
-        var app = PorticoHost.Build(loaded, new ConfigFileOptions(path));
+        var app = PorticoHost.Build(loaded, path);
         try
         {
             await app.StartAsync();

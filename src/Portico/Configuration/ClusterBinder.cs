@@ -10,6 +10,8 @@ internal static class ClusterBinder
 {
     public static ClusterSettings? Bind(MapReader m, string id)
     {
+        // A cluster with any error is left out whole: its half-read settings are never translated.
+        var errorsBefore = m.Errors.All.Count;
         var destinations = BindDestinations(m);
         var policy = m.String("loadBalancing") ?? PolicyNames.RoundRobin;
         if (!PolicyNames.All.Contains(policy))
@@ -33,7 +35,7 @@ internal static class ClusterBinder
         var retries = m.Int("retries", 0, 10) ?? 0;
         var (version, maxConnections) = BindHttp(m);
         var (active, passive) = HealthBinder.Bind(m);
-        if (destinations is null)
+        if (destinations is null || m.Errors.All.Count > errorsBefore)
         {
             return null;
         }

@@ -11,14 +11,8 @@ namespace Portico.Configuration;
 /// </summary>
 internal static partial class ConfigBinder
 {
-    public static PorticoSettings? Bind(ConfigNode? root, ConfigErrors errors, ConfigLines lines)
+    public static PorticoSettings? Bind(ConfigNode root, ConfigErrors errors, ConfigLines lines)
     {
-        if (root is null)
-        {
-            errors.Add(1, "", "the file is empty; it needs at least 'listeners', 'routes' and 'clusters'");
-            return null;
-        }
-
         var map = MapReader.For(root, "", errors, lines, 1);
         if (map is null)
         {
@@ -29,6 +23,13 @@ internal static partial class ConfigBinder
         var proxy = BindProxy(map);
         var routes = BindNamed(map, "routes", RouteBinder.Bind);
         var clusters = BindNamed(map, "clusters", ClusterBinder.Bind);
+
+        // Top-level "x-…" keys are the operator's own (YAML anchors to share, notes); we skip them.
+        foreach (var (key, _) in map.Entries.Where(e => e.Key.Value.StartsWith("x-", StringComparison.Ordinal)).ToArray())
+        {
+            map.Node(key.Value);
+        }
+
         map.Finish();
 
         if (listeners.Count == 0 && map.Node("listeners") is null)

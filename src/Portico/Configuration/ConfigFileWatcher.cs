@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Hosting;
 
 namespace Portico.Configuration;
@@ -7,69 +6,88 @@ namespace Portico.Configuration;
 /// <summary>
 /// Hot reload: watches the config file (and answers SIGHUP) and applies a changed file through
 /// <see cref="ConfigApplier"/>. Events are debounced because editors write a file in several
-/// steps; a file whose bytes did not change is not reloaded.
+/// steps; a file whose content matches the last one loaded is not applied again. The watch is
+/// set up before the server starts serving, and checked once at once, so an edit made while
+/// Portico was starting is not missed.
 /// </summary>
-internal sealed class ConfigFileWatcher(ConfigFileOptions options, ConfigLoader loader, ConfigApplier applier, ConfigLog log) : BackgroundService
+internal sealed class ConfigFileWatcher(ConfigFileOptions options, ConfigLoader loader, ConfigApplier applier, ConfigLog log) : IHostedService, IDisposable
 {
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(200);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private FileSystemWatcher? _watcher;
+    private PosixSignalRegistration? _hangup;
+    private Task _loop = Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         if (options.Path is null)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var full = Path.GetFullPath(options.Path);
-        var signal = new SemaphoreSlim(0);
-        using var watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!, Path.GetFileName(full));
-        FileSystemEventHandler onChange = (_, _) => signal.Release();
-        watcher.Changed += onChange;
-        watcher.Created += onChange;
-        watcher.Renamed += (_, _) => signal.Release();
-        watcher.Error += (_, e) => log.WatchFailed(full, e.GetException().Message);
-        watcher.EnableRaisingEvents = true;
-        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
+        _watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!, Path.GetFileName(full));
+        _watcher.Changed += (_, _) => _signal.Release();
+        _watcher.Created += (_, _) => _signal.Release();
+        _watcher.Renamed += (_, _) => _signal.Release();
+        _watcher.Error += (_, e) => log.WatchFailed(full, e.GetException().Message);
+        _watcher.EnableRaisingEvents = true;
+        _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
         {
             ctx.Cancel = true;
-            signal.Release();
+            _signal.Release();
         });
+        _signal.Release();
+        _loop = Task.Run(() => LoopAsync(options.Path, full, _stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
 
-        var lastHash = await HashAsync(full);
-        while (!stoppingToken.IsCancellationRequested)
+    private async Task LoopAsync(string path, string full, CancellationToken stoppingToken)
+    {
+        var lastHash = options.LoadedHash;
+        try
         {
-            await signal.WaitAsync(stoppingToken);
-            await Task.Delay(Debounce, stoppingToken);
-            while (signal.CurrentCount > 0)
+            while (true)
             {
-                await signal.WaitAsync(stoppingToken);
-            }
+                await _signal.WaitAsync(stoppingToken);
+                await Task.Delay(Debounce, stoppingToken);
+                while (_signal.CurrentCount > 0)
+                {
+                    await _signal.WaitAsync(stoppingToken);
+                }
 
-            var hash = await HashAsync(full);
-            if (hash.SequenceEqual(lastHash))
-            {
-                continue;
-            }
+                var loaded = await loader.LoadFileAsync(path);
+                if (loaded.ContentHash.SequenceEqual(lastHash))
+                {
+                    continue;
+                }
 
-            lastHash = hash;
-            log.Reloading(full);
-            applier.Apply(await loader.LoadFileAsync(options.Path));
+                lastHash = loaded.ContentHash;
+                log.Reloading(full);
+                applier.Apply(loaded);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 
-    private static async Task<byte[]> HashAsync(string path)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            await using var stream = File.OpenRead(path);
-            return await SHA256.HashDataAsync(stream);
-        }
-        catch (IOException)
-        {
-            return [];
-        }
+        await _stopping.CancelAsync();
+        await _loop.WaitAsync(cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _hangup?.Dispose();
+        _stopping.Dispose();
+        _signal.Dispose();
     }
 }
 
-/// <summary>Where the serving config came from; null Path for the built-in demo.</summary>
-internal sealed record ConfigFileOptions(string? Path);
+/// <summary>Where the serving config came from (null Path for the built-in demo) and the hash of what was loaded.</summary>
+internal sealed record ConfigFileOptions(string? Path, byte[] LoadedHash);

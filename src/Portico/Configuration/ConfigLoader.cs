@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Portico.Configuration.Validation;
 using Portico.Configuration.Yaml;
 using Yarp.ReverseProxy.Configuration;
@@ -28,21 +30,23 @@ internal sealed class ConfigLoader(IConfigValidator yarpValidator)
 
     public async Task<LoadedConfig> LoadTextAsync(string text, string source)
     {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
         var errors = new ConfigErrors(source);
         var lines = new ConfigLines();
         var root = YamlTreeReader.Read(text, errors);
-        var settings = errors.Any ? null : ConfigBinder.Bind(root, errors, lines);
-        if (settings is not null)
+        if (root is null && !errors.Any)
         {
-            // Also on a partly bound file, so one run reports every problem.
-            CrossReferenceValidator.Validate(settings, errors, lines);
+            errors.Add(1, "", "the file is empty; it needs at least 'listeners', 'routes' and 'clusters'");
         }
 
-        if (settings is null || errors.Any)
+        // Every later check also runs on a partly bound file, so one run reports every problem.
+        var settings = root is null ? null : ConfigBinder.Bind(root, errors, lines);
+        if (settings is null)
         {
-            return new LoadedConfig(source, null, [], [], errors.All);
+            return Failed(source, errors, hash);
         }
 
+        CrossReferenceValidator.Validate(settings, errors, lines);
         var (routes, clusters) = YarpTranslator.Translate(settings);
         foreach (var route in routes)
         {
@@ -61,7 +65,10 @@ internal sealed class ConfigLoader(IConfigValidator yarpValidator)
         }
 
         return errors.Any
-            ? new LoadedConfig(source, null, [], [], errors.All)
-            : new LoadedConfig(source, settings, routes, clusters, []);
+            ? Failed(source, errors, hash)
+            : new LoadedConfig(source, settings, routes, clusters, []) { ContentHash = hash };
     }
+
+    private static LoadedConfig Failed(string source, ConfigErrors errors, byte[] hash)
+        => new(source, null, [], [], errors.All.OrderBy(e => e.Line).ToArray()) { ContentHash = hash };
 }

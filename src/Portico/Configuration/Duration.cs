@@ -9,6 +9,11 @@ internal static class Duration
     {
         value = TimeSpan.Zero;
         var s = text.Trim();
+        if (s.Length == 0)
+        {
+            return false;
+        }
+
         if (s == "0")
         {
             return true;

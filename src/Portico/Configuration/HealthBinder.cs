@@ -66,7 +66,7 @@ internal static class HealthBinder
             ReactivateAfter = m.Duration("reactivateAfter") ?? d.ReactivateAfter,
             CountServerErrors = m.Bool("countServerErrors") ?? d.CountServerErrors,
         };
-        if (settings.ConsecutiveFailures == 0 && settings.FailureRate is null)
+        if (settings.ConsecutiveFailures == 0 && m.Node("failureRate") is null)
         {
             m.Error("consecutiveFailures", "with consecutiveFailures 0 and no failureRate, passive checks would never eject anything");
         }

@@ -11,6 +11,9 @@ internal sealed record LoadedConfig(
     IReadOnlyList<ClusterConfig> Clusters,
     IReadOnlyList<ConfigError> Errors)
 {
+    /// <summary>SHA-256 of the text that was read, so a reload can tell an unchanged file; empty when unreadable.</summary>
+    public byte[] ContentHash { get; init; } = [];
+
     public bool IsValid => Settings is not null && Errors.Count == 0;
 
     public string Summary => Settings is null

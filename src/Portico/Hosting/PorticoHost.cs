@@ -13,7 +13,7 @@ namespace Portico.Hosting;
 /// <summary>Builds the proxy server for a valid config: Kestrel listeners, services, the pipeline.</summary>
 internal static class PorticoHost
 {
-    public static WebApplication Build(LoadedConfig initial, ConfigFileOptions file, Action<ILoggingBuilder>? logging = null)
+    public static WebApplication Build(LoadedConfig initial, string? configPath, Action<ILoggingBuilder>? logging = null)
     {
         var settings = initial.Settings ?? throw new ArgumentException("the config must be valid", nameof(initial));
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -51,7 +51,7 @@ internal static class PorticoHost
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Proxy.ShutdownGracePeriod);
         builder.Services.AddPortico();
-        builder.Services.AddSingleton(file);
+        builder.Services.AddSingleton(new ConfigFileOptions(configPath, initial.ContentHash));
         builder.Services.AddHostedService<ConfigFileWatcher>();
 
         var app = builder.Build();

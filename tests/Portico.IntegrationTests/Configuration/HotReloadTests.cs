@@ -62,8 +62,8 @@ public sealed class HotReloadTests
         Assert.False(outcome.Applied);
         Assert.Equal(
             [
-                $"{proxy.ConfigPath}:7: clusters.app.destinations[0]: 'not-a-url' is not an http:// or https:// URL (a base path is allowed; query and fragment are not)",
                 $"{proxy.ConfigPath}:5: routes.all.cluster: cluster 'nowhere' is not defined (defined: app)",
+                $"{proxy.ConfigPath}:7: clusters.app.destinations[0]: 'not-a-url' is not an http:// or https:// URL (a base path is allowed; query and fragment are not)",
             ],
             outcome.Errors);
         Assert.Contains(proxy.Logs.Messages(102), m => m.StartsWith($"config from {proxy.ConfigPath} refused (2 error(s))", StringComparison.Ordinal));

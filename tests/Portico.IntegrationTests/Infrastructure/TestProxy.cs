@@ -57,7 +57,7 @@ internal sealed class TestProxy : IAsyncDisposable
         var loaded = await StandaloneLoader.LoadFileAsync(path);
         Assert.True(loaded.IsValid, string.Join("\n", loaded.Errors));
         var logs = new LogSink();
-        var app = PorticoHost.Build(loaded, new ConfigFileOptions(path), logging =>
+        var app = PorticoHost.Build(loaded, path, logging =>
         {
             logging.ClearProviders();
             logging.AddProvider(logs);

@@ -12,9 +12,9 @@ internal static class YamlTreeReader
 {
     public static ConfigNode? Read(string text, ConfigErrors errors)
     {
+        var parser = new Parser(new StringReader(text));
         try
         {
-            var parser = new Parser(new StringReader(text));
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
             {
@@ -37,6 +37,12 @@ internal static class YamlTreeReader
             // At end of input YamlDotNet reports the line after the last one; name the last line.
             var lastLine = text.TrimEnd('\n').Count(c => c == '\n') + 1;
             errors.Add((int)Math.Min(ex.Start.Line, lastLine), "", "invalid YAML: " + TrimMark(ex.Message));
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet 18 throws this, not a YamlException, on some unterminated flow collections.
+            errors.Add((int)(parser.Current?.Start.Line ?? 1), "", "invalid YAML: a '{' or '[' collection is not closed after this line");
             return null;
         }
     }
