@@ -12,7 +12,7 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-dotnet test --solution Portico.slnx --nologo 2>&1 | tee "$log" || status=$?
+dotnet test --solution Portico.slnx 2>&1 | tee "$log" || status=$?
 
 # dotnet test (Microsoft Testing Platform) prints "total/failed/succeeded/skipped" per run;
 # sum them into the plain closing line CI reads.
