@@ -10,9 +10,15 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
 {
     private readonly Lock _gate = new();
     private int _revision;
+    private int _serving;
 
     /// <summary>The outcome of the most recent load attempt, for the log and the admin API.</summary>
     public ReloadOutcome? LastOutcome { get; private set; }
+
+    /// <summary>The revision YARP reports as applied: routes and clusters of this revision are serving.</summary>
+    public int ServingRevision => Volatile.Read(ref _serving);
+
+    public void MarkServing(int revision) => Volatile.Write(ref _serving, revision);
 
     public bool Apply(LoadedConfig loaded)
     {
@@ -20,7 +26,7 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
         {
             if (!loaded.IsValid)
             {
-                LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, false, loaded.Errors.Select(e => e.ToString()).ToArray());
+                LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, 0, loaded.Errors.Select(e => e.ToString()).ToArray());
                 log.ReloadRefused(loaded.Source, loaded.Errors.Count);
                 foreach (var error in loaded.Errors)
                 {
@@ -39,7 +45,7 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
             _revision++;
             active.Set(new ConfigSnapshot(loaded.Settings!, loaded.Source, _revision));
             provider.Update(loaded.Routes, loaded.Clusters, _revision);
-            LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, true, []);
+            LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, _revision, []);
             log.Applied(_revision, loaded.Summary);
             return true;
         }
@@ -49,5 +55,8 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
         => a.Count == b.Count && a.Zip(b).All(p => p.First.EndPoint.Equals(p.Second.EndPoint) && p.First.Protocols == p.Second.Protocols);
 }
 
-/// <summary>When a config was last loaded, from where, and whether it was applied.</summary>
-internal sealed record ReloadOutcome(DateTimeOffset At, string Source, bool Applied, IReadOnlyList<string> Errors);
+/// <summary>When a config was last loaded, from where, and the revision it became (0: refused, see Errors).</summary>
+internal sealed record ReloadOutcome(DateTimeOffset At, string Source, int Revision, IReadOnlyList<string> Errors)
+{
+    public bool Applied => Revision > 0;
+}

@@ -6,7 +6,8 @@ namespace Portico.Configuration;
 /// <summary>
 /// Hot reload: watches the config file (and answers SIGHUP) and applies a changed file through
 /// <see cref="ConfigApplier"/>. Events are debounced because editors write a file in several
-/// steps; a file whose content matches the last one loaded is not applied again. The watch is
+/// steps; a file whose content matches the last one loaded is not applied again, unless SIGHUP
+/// asked for the reload (as with nginx, a HUP always reloads). The watch is
 /// set up before the server starts serving, and checked once at once, so an edit made while
 /// Portico was starting is not missed.
 /// </summary>
@@ -19,6 +20,7 @@ internal sealed class ConfigFileWatcher(ConfigFileOptions options, ConfigLoader 
     private FileSystemWatcher? _watcher;
     private PosixSignalRegistration? _hangup;
     private Task _loop = Task.CompletedTask;
+    private volatile bool _forced;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -37,6 +39,7 @@ internal sealed class ConfigFileWatcher(ConfigFileOptions options, ConfigLoader 
         _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
         {
             ctx.Cancel = true;
+            _forced = true;
             _signal.Release();
         });
         _signal.Release();
@@ -58,8 +61,10 @@ internal sealed class ConfigFileWatcher(ConfigFileOptions options, ConfigLoader 
                     await _signal.WaitAsync(stoppingToken);
                 }
 
+                var forced = _forced;
+                _forced = false;
                 var loaded = await loader.LoadFileAsync(path);
-                if (loaded.ContentHash.SequenceEqual(lastHash))
+                if (loaded.ContentHash.SequenceEqual(lastHash) && !forced)
                 {
                     continue;
                 }

@@ -32,7 +32,7 @@ internal sealed class ErrorPageMiddleware(RequestDelegate next, ForwardingLog lo
 
         var proxy = context.GetReverseProxyFeature();
         log.ForwardFailed(proxy.Route.Config.RouteId, proxy.ProxiedDestination?.DestinationId ?? "-", error.Error, error.Exception?.Message ?? "");
-        if (status is null || context.RequestAborted.IsCancellationRequested && !timedOut)
+        if (status is null || (context.RequestAborted.IsCancellationRequested && !timedOut))
         {
             return;
         }

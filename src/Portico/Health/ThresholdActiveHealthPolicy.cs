@@ -28,7 +28,7 @@ internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinat
         var results = new NewActiveDestinationHealth[probingResults.Count];
         for (var i = 0; i < probingResults.Count; i++)
         {
-            var (destination, response, _) = (probingResults[i].Destination, probingResults[i].Response, probingResults[i].Exception);
+            var (destination, response) = (probingResults[i].Destination, probingResults[i].Response);
             var previous = destination.Health.Active;
             var passed = response is not null && settings.ExpectedStatus.Any(r => r.Contains((int)response.StatusCode));
             var counters = _counters.GetOrCreateValue(destination);

@@ -25,6 +25,7 @@ internal static class PorticoServices
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<ConfigApplier>();
         services.AddSingleton<ConfigLog>();
+        services.AddSingleton<IConfigChangeListener, YarpApplyListener>();
 
         services.AddReverseProxy().AddTransforms<PorticoTransformProvider>();
         // YARP registers data protection for session-affinity cookies, which Portico does not

@@ -128,6 +128,22 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Sighup_reloads_the_config_and_the_process_keeps_serving()
+    {
+        await using var backend = await TestBackend.StartAsync("b");
+        var port = ErrorPageTests.FreePort();
+        await using var portico = PorticoProcess.Start("run", "-c", await WriteConfigAsync(Config(port, backend.Url)));
+        await portico.WaitForPortAsync(port);
+        await Poll.UntilAsync(() => portico.Stdout.Contains("config revision 1 applied", StringComparison.Ordinal), "the first config");
+
+        portico.Signal("HUP");
+
+        await Poll.UntilAsync(() => portico.Stdout.Contains("config revision 2 applied", StringComparison.Ordinal), "the reload SIGHUP asks for");
+        using var client = new HttpClient();
+        Assert.Equal("b", await client.GetStringAsync($"http://127.0.0.1:{port}/", TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task Built_in_demo_starts_with_no_config_and_balances_over_its_backends()
     {
         var port = ErrorPageTests.FreePort();

@@ -86,9 +86,13 @@ internal sealed class TestProxy : IAsyncDisposable
             await Task.Delay(20);
         }
 
-        // YARP applies the new routes on its change-token callback; give it a moment to settle.
-        await Task.Delay(100);
-        return Applier.LastOutcome!;
+        var outcome = Applier.LastOutcome!;
+        if (outcome.Applied)
+        {
+            await Poll.UntilAsync(() => Applier.ServingRevision >= outcome.Revision, $"revision {outcome.Revision} to serve", seconds: 10);
+        }
+
+        return outcome;
     }
 
     public async ValueTask DisposeAsync()
