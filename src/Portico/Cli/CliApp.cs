@@ -15,6 +15,7 @@ internal static class CliApp
         options:
           -c, --config FILE   the config file (YAML or JSON)
           --demo-listen ADDR  where the built-in demo listens (default 127.0.0.1:8080)
+          --demo-admin ADDR   the demo's admin listener and dashboard (default 127.0.0.1:9090)
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -52,7 +53,7 @@ internal static class CliApp
         problem = "";
         for (var i = 0; i < args.Length; i++)
         {
-            var needsValue = args[i] is "-c" or "--config" or "--demo-listen";
+            var needsValue = args[i] is "-c" or "--config" or "--demo-listen" or "--demo-admin";
             if (needsValue && i + 1 >= args.Length)
             {
                 problem = $"{args[i]} needs a value";
@@ -66,6 +67,9 @@ internal static class CliApp
                     break;
                 case "--demo-listen":
                     options = options with { DemoListen = args[++i] };
+                    break;
+                case "--demo-admin":
+                    options = options with { DemoAdmin = args[++i] };
                     break;
                 default:
                     problem = $"unknown option '{args[i]}'";
@@ -82,4 +86,6 @@ internal sealed record CliOptions
     public string? ConfigPath { get; init; }
 
     public string DemoListen { get; init; } = "127.0.0.1:8080";
+
+    public string DemoAdmin { get; init; } = "127.0.0.1:9090";
 }

@@ -3,7 +3,7 @@ namespace Portico.Cli;
 /// <summary>The built-in demo's config, as YAML, so it goes through the very loader a real file does.</summary>
 internal static class DemoConfig
 {
-    public static string Yaml(DemoBackends backends, string listen)
+    public static string Yaml(DemoBackends backends, string listen, string admin)
     {
         var destinations = string.Join("\n", backends.Addresses.Select(a => $"      - {a.GetLeftPart(UriPartial.Authority)}"));
         var weighted = string.Join("\n", backends.Addresses.Select((a, i) => $"      - address: {a.GetLeftPart(UriPartial.Authority)}\n        weight: {i + 1}"));
@@ -11,6 +11,8 @@ internal static class DemoConfig
             listeners:
               demo:
                 address: "{listen}"
+            admin:
+              address: "{admin}"
             routes:
               sticky:
                 match: {"{"} pathPrefix: /sticky {"}"}
@@ -43,7 +45,7 @@ internal static class DemoConfig
             """;
     }
 
-    public static string Banner(DemoBackends backends, string listen) => $"""
+    public static string Banner(DemoBackends backends, string listen, Uri? admin) => $"""
 
         Portico demo: proxy on http://{listen} in front of {backends.Addresses.Count} demo backends
         ({string.Join(", ", backends.Addresses.Select(a => a.Authority))}). No config file was given.
@@ -54,6 +56,8 @@ internal static class DemoConfig
           curl http://{listen}/weighted                  # weighted 1:2:3 across the backends
           curl -i http://{listen}/slow?ms=3000           # past the route's 2s timeout: 504
           curl -i http://{listen}/status/503             # a backend's own status passes through
+
+        Dashboard: {admin}   metrics: {admin}metrics   API: {admin}api/clusters
 
         Run your own: portico run -c examples/portico.yaml   (Ctrl-C stops, draining requests)
         """;

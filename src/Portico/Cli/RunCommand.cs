@@ -14,7 +14,7 @@ internal static class RunCommand
         await using var demo = path is null ? await DemoBackends.StartAsync() : null;
         var loaded = demo is null
             ? await StandaloneLoader.LoadFileAsync(path!)
-            : await StandaloneLoader.LoadTextAsync(DemoConfig.Yaml(demo, options.DemoListen), "(built-in demo)");
+            : await StandaloneLoader.LoadTextAsync(DemoConfig.Yaml(demo, options.DemoListen, options.DemoAdmin), "(built-in demo)");
 
         if (!loaded.IsValid)
         {
@@ -27,10 +27,10 @@ internal static class RunCommand
             return 1;
         }
 
-        var app = PorticoHost.Build(loaded, path);
+        var server = PorticoServer.Build(loaded, path);
         try
         {
-            await app.StartAsync();
+            await server.StartAsync();
         }
         catch (IOException ex) when (ex.InnerException is SocketException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
         {
@@ -40,17 +40,27 @@ internal static class RunCommand
                 Console.Error.WriteLine($"portico: listener '{listener.Name}' ({listener.EndPoint}) is in use by another process");
             }
 
-            await app.DisposeAsync();
+            if (ex.Message.Contains(loaded.Settings.Admin.EndPoint.ToString(), StringComparison.Ordinal))
+            {
+                Console.Error.WriteLine($"portico: the admin listener ({loaded.Settings.Admin.EndPoint}) is in use by another process; set admin.address");
+            }
+
+            await server.DisposeAsync();
             return 1;
         }
 
         if (demo is not null)
         {
-            Console.Out.WriteLine(DemoConfig.Banner(demo, options.DemoListen));
+            Console.Out.WriteLine(DemoConfig.Banner(demo, options.DemoListen, server.AdminAddress));
         }
 
-        await app.WaitForShutdownAsync();
-        await app.DisposeAsync();
+        await server.WaitForShutdownAsync();
+        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await server.StopAsync(stop.Token);
+        }
+
+        await server.DisposeAsync();
         return 0;
     }
 }

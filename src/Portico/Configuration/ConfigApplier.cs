@@ -6,7 +6,7 @@ namespace Portico.Configuration;
 /// Makes a loaded config the serving one, or records why it was refused. The serving config
 /// changes only here, all at once: our snapshot first, then YARP's routes and clusters.
 /// </summary>
-internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider provider, TimeProvider time, ConfigLog log)
+internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider provider, TimeProvider time, ConfigLog log, ConfigMetrics metrics)
 {
     private readonly Lock _gate = new();
     private int _revision;
@@ -18,7 +18,11 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
     /// <summary>The revision YARP reports as applied: routes and clusters of this revision are serving.</summary>
     public int ServingRevision => Volatile.Read(ref _serving);
 
-    public void MarkServing(int revision) => Volatile.Write(ref _serving, revision);
+    public void MarkServing(int revision)
+    {
+        Volatile.Write(ref _serving, revision);
+        metrics.Serving(revision);
+    }
 
     public bool Apply(LoadedConfig loaded)
     {
@@ -27,6 +31,7 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
             if (!loaded.IsValid)
             {
                 LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, 0, loaded.Errors.Select(e => e.ToString()).ToArray());
+                metrics.Loaded(applied: false);
                 log.ReloadRefused(loaded.Source, loaded.Errors.Count);
                 foreach (var error in loaded.Errors)
                 {
@@ -46,6 +51,7 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
             active.Set(new ConfigSnapshot(loaded.Settings!, loaded.Source, _revision));
             provider.Update(loaded.Routes, loaded.Clusters, _revision);
             LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, _revision, []);
+            metrics.Loaded(applied: true);
             log.Applied(_revision, loaded.Summary);
             return true;
         }

@@ -23,6 +23,9 @@ internal static partial class ConfigBinder
         var proxy = BindProxy(map);
         var routes = BindNamed(map, "routes", RouteBinder.Bind);
         var clusters = BindNamed(map, "clusters", ClusterBinder.Bind);
+        var admin = ObservabilityBinder.BindAdmin(map);
+        var accessLog = ObservabilityBinder.BindAccessLog(map);
+        var tracing = ObservabilityBinder.BindTracing(map);
 
         // Top-level "x-…" keys are the operator's own (YAML anchors to share, notes); we skip them.
         foreach (var (key, _) in map.Entries.Where(e => e.Key.Value.StartsWith("x-", StringComparison.Ordinal)).ToArray())
@@ -37,7 +40,16 @@ internal static partial class ConfigBinder
             errors.Add(1, "listeners", "at least one listener is required (e.g. listeners: { public: { address: \"0.0.0.0:8080\" } })");
         }
 
-        return new PorticoSettings { Listeners = listeners, Proxy = proxy, Routes = routes, Clusters = clusters };
+        return new PorticoSettings
+        {
+            Listeners = listeners,
+            Proxy = proxy,
+            Routes = routes,
+            Clusters = clusters,
+            Admin = admin,
+            AccessLog = accessLog,
+            Tracing = tracing,
+        };
     }
 
     /// <summary>Binds a mapping of id → section, checking each id's spelling.</summary>

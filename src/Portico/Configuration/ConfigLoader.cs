@@ -1,4 +1,8 @@
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Extensions.Options;
+using Portico.Configuration.Model;
 using System.Text;
 using Portico.Configuration.Validation;
 using Portico.Configuration.Yaml;
@@ -11,7 +15,7 @@ namespace Portico.Configuration;
 /// between sections, and finally YARP's own validator on the translated routes and clusters
 /// (path templates, host patterns). Reports all errors; yields settings only when there are none.
 /// </summary>
-internal sealed class ConfigLoader(IConfigValidator yarpValidator)
+internal sealed class ConfigLoader(IConfigValidator yarpValidator, IOptions<RouteOptions> routeOptions)
 {
     public async Task<LoadedConfig> LoadFileAsync(string path)
     {
@@ -47,6 +51,7 @@ internal sealed class ConfigLoader(IConfigValidator yarpValidator)
         }
 
         CrossReferenceValidator.Validate(settings, errors, lines);
+        CheckConstraints(settings, errors, lines);
         var (routes, clusters) = YarpTranslator.Translate(settings);
         foreach (var route in routes)
         {
@@ -67,6 +72,37 @@ internal sealed class ConfigLoader(IConfigValidator yarpValidator)
         return errors.Any
             ? Failed(source, errors, hash)
             : new LoadedConfig(source, settings, routes, clusters, []) { ContentHash = hash };
+    }
+
+    /// <summary>
+    /// An unknown constraint in a route template ({id:banana}) passes YARP's validator but breaks
+    /// endpoint matching for every request, so it is refused here.
+    /// </summary>
+    private void CheckConstraints(PorticoSettings settings, ConfigErrors errors, ConfigLines lines)
+    {
+        var known = routeOptions.Value.ConstraintMap;
+        foreach (var route in settings.Routes.Where(r => r.Match.Path is not null))
+        {
+            RoutePattern pattern;
+            try
+            {
+                pattern = RoutePatternFactory.Parse(route.Match.Path!);
+            }
+            catch (RoutePatternException)
+            {
+                continue; // YARP's validator reports the malformed template.
+            }
+
+            foreach (var policy in pattern.Parameters.SelectMany(p => p.ParameterPolicies))
+            {
+                var name = policy.Content?.Split('(', 2)[0];
+                if (name is not null && !known.ContainsKey(name))
+                {
+                    var key = $"routes.{route.Id}.match.path";
+                    errors.Add(lines.Of(key) ?? 0, key, $"unknown route constraint '{name}' (known: {string.Join(", ", known.Keys.Order(StringComparer.Ordinal))})");
+                }
+            }
+        }
     }
 
     private static LoadedConfig Failed(string source, ConfigErrors errors, byte[] hash)

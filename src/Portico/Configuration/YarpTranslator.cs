@@ -102,8 +102,8 @@ internal static class YarpTranslator
             HealthCheck = new HealthCheckConfig
             {
                 // YARP's default, HealthyOrPanic, sends traffic to every destination once all are
-                // down; we answer 503 at once instead, as the operator's health checks decided.
-                AvailableDestinationsPolicy = "HealthyAndUnknown",
+                // down; ours answers 503 at once instead, and also leaves drained ones out.
+                AvailableDestinationsPolicy = AvailableDestinationsPolicy.PolicyName,
                 Active = c.ActiveHealth is { } a ? new ActiveHealthCheckConfig
                 {
                     Enabled = true,

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Portico.Observability;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Portico.Forwarding;
@@ -29,6 +30,17 @@ internal sealed class ErrorPageMiddleware(RequestDelegate next, ForwardingLog lo
             ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient => null,
             _ => StatusCodes.Status502BadGateway,
         };
+
+        if (status is not null && context.Features.Get<RequestExchange>() is { } exchange)
+        {
+            exchange.Reason = status switch
+            {
+                StatusCodes.Status503ServiceUnavailable => LocalReason.NoHealthyBackend,
+                StatusCodes.Status504GatewayTimeout when timedOut => LocalReason.RouteTimeout,
+                StatusCodes.Status504GatewayTimeout => LocalReason.UpstreamTimeout,
+                _ => LocalReason.UpstreamUnreachable,
+            };
+        }
 
         var proxy = context.GetReverseProxyFeature();
         log.ForwardFailed(proxy.Route.Config.RouteId, proxy.ProxiedDestination?.DestinationId ?? "-", error.Error, error.Exception?.Message ?? "");

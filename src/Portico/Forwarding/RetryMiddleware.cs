@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Portico.Configuration;
+using Portico.Observability;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -55,6 +56,11 @@ internal sealed class RetryMiddleware(RequestDelegate next, ActiveConfig config,
             if (remaining.Length == 0)
             {
                 return;
+            }
+
+            if (context.Features.Get<RequestExchange>() is { } exchange)
+            {
+                exchange.Retries++;
             }
 
             log.Retrying(proxy.Route.Config.RouteId, proxy.ProxiedDestination?.DestinationId ?? "?", attempt + 1, error.Error);

@@ -6,6 +6,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Portico.Configuration;
 using Portico.Configuration.Model;
+using Microsoft.AspNetCore.Connections;
+using Portico.Observability;
 using Portico.Pipeline;
 
 namespace Portico.Hosting;
@@ -15,6 +17,22 @@ internal static class PorticoHost
 {
     public static WebApplication Build(LoadedConfig initial, string? configPath, Action<ILoggingBuilder>? logging = null)
     {
+        PorticoMetrics? metrics = null;
+
+        // Connection middleware: counts open client connections for portico_active_connections.
+        ConnectionDelegate CountConnections(ConnectionDelegate next) => async connection =>
+        {
+            metrics?.ConnectionOpened();
+            try
+            {
+                await next(connection);
+            }
+            finally
+            {
+                metrics?.ConnectionClosed();
+            }
+        };
+
         var settings = initial.Settings ?? throw new ArgumentException("the config must be valid", nameof(initial));
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -23,21 +41,7 @@ internal static class PorticoHost
             EnvironmentName = Environments.Production,
         });
 
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
-        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
-        // ForwardingLog reports each failed forward in one line; YARP would repeat it with a stack trace.
-        builder.Logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Error);
-        logging?.Invoke(builder.Logging);
-
+        ConfigureLogging(builder.Logging, logging);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -45,18 +49,44 @@ internal static class PorticoHost
             kestrel.Limits.MaxRequestBodySize = null;
             foreach (var listener in settings.Listeners)
             {
-                kestrel.Listen(listener.EndPoint, o => o.Protocols = listener.Protocols == ListenerProtocols.H2c ? HttpProtocols.Http2 : HttpProtocols.Http1);
+                kestrel.Listen(listener.EndPoint, o =>
+                {
+                    o.Protocols = listener.Protocols == ListenerProtocols.H2c ? HttpProtocols.Http2 : HttpProtocols.Http1;
+                    o.Use(CountConnections);
+                });
             }
         });
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Proxy.ShutdownGracePeriod);
         builder.Services.AddPortico();
+        builder.Services.AddPorticoObservability(settings.Tracing);
         builder.Services.AddSingleton(new ConfigFileOptions(configPath, initial.ContentHash));
         builder.Services.AddHostedService<ConfigFileWatcher>();
 
         var app = builder.Build();
+        metrics = app.Services.GetRequiredService<PorticoMetrics>();
         app.Services.GetRequiredService<ConfigApplier>().Apply(initial);
         PorticoPipeline.Use(app);
         return app;
+    }
+
+    /// <summary>One line per event on stdout, with Portico's own events at Information and the framework's at Warning.</summary>
+    public static void ConfigureLogging(ILoggingBuilder logging, Action<ILoggingBuilder>? customize)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        logging.AddFilter("Yarp", LogLevel.Warning);
+
+        // ForwardingLog reports each failed forward in one line; YARP would repeat it with a stack trace.
+        logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Error);
+        customize?.Invoke(logging);
     }
 }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Constraints;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using Portico.Configuration;
 using Portico.Forwarding;
 using Portico.Health;
@@ -25,6 +27,8 @@ internal static class PorticoServices
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<ConfigApplier>();
         services.AddSingleton<ConfigLog>();
+        services.AddSingleton<ConfigMetrics>();
+        services.AddMetrics();
         services.AddSingleton<IConfigChangeListener, YarpApplyListener>();
 
         services.AddReverseProxy().AddTransforms<PorticoTransformProvider>();
@@ -40,8 +44,13 @@ internal static class PorticoServices
         services.AddSingleton<HealthLog>();
         services.AddSingleton<IActiveHealthCheckPolicy, ThresholdActiveHealthPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, PassiveHealthPolicy>();
+        services.AddSingleton<DrainRegistry>();
+        services.AddSingleton<IAvailableDestinationsPolicy, AvailableDestinationsPolicy>();
 
         services.AddSingleton<MatcherPolicy, PathRegexMatcherPolicy>();
+
+        // The slim host leaves out the regex route constraint; operators may use it in `path`.
+        services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));
         services.AddRequestTimeouts();
         return services;
     }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Portico.Forwarding;
+using Portico.Observability;
 
 namespace Portico.Pipeline;
 
@@ -11,6 +12,10 @@ internal static class PorticoPipeline
 {
     public static void Use(WebApplication app)
     {
+        // 1 Observability: outermost, so the access log, metrics and dashboard see every
+        //   outcome below, including Portico's own answers.
+        app.UseMiddleware<ObservabilityMiddleware>();
+
         // 3 Route match: YARP's endpoints plus our matcher policies (pathRegex). Everything
         //   after this knows the route, and so its per-route settings.
         app.UseRouting();
@@ -28,11 +33,18 @@ internal static class PorticoPipeline
             proxy.UseMiddleware<RetryMiddleware>();
             proxy.UseLoadBalancing();
 
-            // Innermost, so it judges each attempt's outcome on the destination that served it.
+            // Judges each attempt's outcome on the destination that served it.
             proxy.UsePassiveHealthChecks();
+
+            // Innermost: times each exchange with a destination for the log and metrics.
+            proxy.UseMiddleware<UpstreamTimingMiddleware>();
         });
 
         // No route matched: our 404 page rather than an empty body.
-        app.MapFallback(context => ErrorPage.WriteAsync(context, 404));
+        app.MapFallback(context =>
+        {
+            context.Features.Get<RequestExchange>()!.Reason = LocalReason.NoRoute;
+            return ErrorPage.WriteAsync(context, 404);
+        });
     }
 }

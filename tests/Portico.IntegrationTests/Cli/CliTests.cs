@@ -19,6 +19,10 @@ public sealed class CliTests
     private static string Config(int port, string backendUrl, string proxyExtra = "") => $"""
         listeners:
           main: {"{"} address: "127.0.0.1:{port}" {"}"}
+        admin:
+          address: "127.0.0.1:0"
+        accessLog:
+          enabled: false
         proxy:
           shutdownGracePeriod: 10s
         {proxyExtra}
@@ -100,7 +104,7 @@ public sealed class CliTests
         var (code, _, stderr) = await PorticoProcess.RunAsync("run", "-c", path);
 
         Assert.Equal(1, code);
-        Assert.Contains($"{path}:4: extra: unknown key (allowed here: clusters, listeners, proxy, routes)", stderr);
+        Assert.Contains($"{path}:4: extra: unknown key (allowed here: accessLog, admin, clusters, listeners, proxy, routes, tracing)", stderr);
         Assert.Contains($"portico: {path}: 1 error(s); not started", stderr);
     }
 
@@ -149,7 +153,7 @@ public sealed class CliTests
         var port = ErrorPageTests.FreePort();
         var cwd = Directory.CreateTempSubdirectory("portico-demo-").FullName;
         var previous = Environment.CurrentDirectory;
-        await using var portico = PorticoProcess.Start("run", "--demo-listen", $"127.0.0.1:{port}");
+        await using var portico = PorticoProcess.Start("run", "--demo-listen", $"127.0.0.1:{port}", "--demo-admin", "127.0.0.1:0");
         await portico.WaitForPortAsync(port);
         using var client = new HttpClient();
 

@@ -39,6 +39,10 @@ public sealed class StreamingTests
         await File.WriteAllTextAsync(path, $"""
             listeners:
               main: {"{"} address: "127.0.0.1:{port}" {"}"}
+            admin:
+              address: "127.0.0.1:0"
+            accessLog:
+              enabled: false
             routes:
               all: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
             clusters:

@@ -16,11 +16,11 @@ namespace Portico.IntegrationTests.Infrastructure;
 /// </summary>
 internal sealed class TestProxy : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly PorticoServer _server;
 
-    private TestProxy(WebApplication app, string configPath, IReadOnlyList<Uri> addresses, LogSink logs)
+    private TestProxy(PorticoServer server, string configPath, IReadOnlyList<Uri> addresses, LogSink logs)
     {
-        _app = app;
+        _server = server;
         ConfigPath = configPath;
         Addresses = addresses;
         Logs = logs;
@@ -37,19 +37,18 @@ internal sealed class TestProxy : IAsyncDisposable
 
     public LogSink Logs { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _server.Services;
 
-    public ConfigApplier Applier => _app.Services.GetRequiredService<ConfigApplier>();
+    public Uri? AdminAddress => _server.AdminAddress;
 
-    public IProxyStateLookup State => _app.Services.GetRequiredService<IProxyStateLookup>();
+    public ConfigApplier Applier => Services.GetRequiredService<ConfigApplier>();
+
+    public IProxyStateLookup State => Services.GetRequiredService<IProxyStateLookup>();
 
     /// <summary>Starts a proxy for <paramref name="yaml"/>; a config without `listeners` gets one on 127.0.0.1:0.</summary>
     public static async Task<TestProxy> StartAsync(string yaml)
     {
-        if (!yaml.Contains("listeners:", StringComparison.Ordinal))
-        {
-            yaml = "listeners:\n  main:\n    address: 127.0.0.1:0\n" + yaml;
-        }
+        yaml = WithDefaults(yaml);
 
         var dir = Directory.CreateTempSubdirectory("portico-test-");
         var path = Path.Combine(dir.FullName, "portico.yaml");
@@ -57,23 +56,19 @@ internal sealed class TestProxy : IAsyncDisposable
         var loaded = await StandaloneLoader.LoadFileAsync(path);
         Assert.True(loaded.IsValid, string.Join("\n", loaded.Errors));
         var logs = new LogSink();
-        var app = PorticoHost.Build(loaded, path, logging =>
+        var server = PorticoServer.Build(loaded, path, logging =>
         {
             logging.ClearProviders();
             logging.AddProvider(logs);
         });
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToArray();
-        return new TestProxy(app, path, addresses, logs);
+        await server.StartAsync();
+        return new TestProxy(server, path, server.ProxyAddresses, logs);
     }
 
     /// <summary>Writes a new config file and waits until the proxy has tried to load it.</summary>
     public async Task<ReloadOutcome> RewriteConfigAsync(string yaml)
     {
-        if (!yaml.Contains("listeners:", StringComparison.Ordinal))
-        {
-            yaml = "listeners:\n  main:\n    address: 127.0.0.1:0\n" + yaml;
-        }
+        yaml = WithDefaults(yaml);
 
         var before = Applier.LastOutcome;
         var temp = ConfigPath + ".tmp";
@@ -95,15 +90,36 @@ internal sealed class TestProxy : IAsyncDisposable
         return outcome;
     }
 
+    /// <summary>A listener on 127.0.0.1:0 and the admin listener on 127.0.0.1:0 unless the test names its own; the access log off unless asked for.</summary>
+    private static string WithDefaults(string yaml)
+    {
+        if (!yaml.Contains("listeners:", StringComparison.Ordinal))
+        {
+            yaml = "listeners:\n  main:\n    address: 127.0.0.1:0\n" + yaml;
+        }
+
+        if (!yaml.Contains("admin:", StringComparison.Ordinal))
+        {
+            yaml += "\nadmin:\n  address: 127.0.0.1:0\n";
+        }
+
+        if (!yaml.Contains("accessLog:", StringComparison.Ordinal))
+        {
+            yaml += "\naccessLog:\n  enabled: false\n";
+        }
+
+        return yaml;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {
-            await _app.StopAsync(stop.Token);
+            await _server.StopAsync(stop.Token);
         }
 
-        await _app.DisposeAsync();
+        await _server.DisposeAsync();
         try
         {
             Directory.Delete(Path.GetDirectoryName(ConfigPath)!, recursive: true);

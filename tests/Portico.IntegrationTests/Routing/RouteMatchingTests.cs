@@ -10,7 +10,7 @@ public sealed class RouteMatchingTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        string[] names = ["hosts", "wild", "prefix", "template", "regex", "methods", "header", "query", "fallback"];
+        string[] names = ["hosts", "wild", "prefix", "template", "constraint", "regex", "methods", "header", "query", "fallback"];
         foreach (var name in names)
         {
             _backends.Add(await TestBackend.StartAsync(name));
@@ -23,6 +23,7 @@ public sealed class RouteMatchingTests : IAsyncLifetime
               wild:     { match: { hosts: ["*.shop.example"] }, cluster: wild }
               prefix:   { match: { pathPrefix: /static }, cluster: prefix }
               template: { match: { path: "/users/{id:int}" }, cluster: template }
+              constraint: { match: { path: "/codes/{code:regex(^[A-Z][A-Z][A-Z]$)}" }, cluster: constraint }
               regex:    { match: { pathPrefix: /items, pathRegex: '^/items/[a-z]{3}$' }, cluster: regex }
               methods:  { match: { pathPrefix: /write, methods: [POST, PUT] }, cluster: methods }
               header:   { match: { pathPrefix: /v, headers: { X-Version: { values: ["2"] } } }, cluster: header }
@@ -51,6 +52,8 @@ public sealed class RouteMatchingTests : IAsyncLifetime
     [InlineData("GET", "localhost", "/staticky", null, "fallback")]
     [InlineData("GET", "localhost", "/users/42", null, "template")]
     [InlineData("GET", "localhost", "/users/bob", null, "fallback")]
+    [InlineData("GET", "localhost", "/codes/ABC", null, "constraint")]
+    [InlineData("GET", "localhost", "/codes/ABCD", null, "fallback")]
     [InlineData("GET", "localhost", "/items/abc", null, "regex")]
     [InlineData("GET", "localhost", "/items/abcd", null, "fallback")]
     [InlineData("POST", "localhost", "/write", null, "methods")]

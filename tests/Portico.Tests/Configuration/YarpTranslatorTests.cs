@@ -25,7 +25,7 @@ public sealed class YarpTranslatorTests
             HttpVersion = "2",
         });
 
-        Assert.Equal("HealthyAndUnknown", cluster.HealthCheck!.AvailableDestinationsPolicy);
+        Assert.Equal("PorticoAvailable", cluster.HealthCheck!.AvailableDestinationsPolicy);
         Assert.Equal("PorticoConsistentHash", cluster.LoadBalancingPolicy);
         Assert.Equal(new Version(2, 0), cluster.HttpRequest!.Version);
         Assert.Equal(System.Net.Http.HttpVersionPolicy.RequestVersionExact, cluster.HttpRequest.VersionPolicy);

@@ -10,4 +10,10 @@ internal sealed record PorticoSettings
     public required IReadOnlyList<RouteSettings> Routes { get; init; }
 
     public required IReadOnlyList<ClusterSettings> Clusters { get; init; }
+
+    public AdminSettings Admin { get; init; } = new();
+
+    public AccessLogSettings AccessLog { get; init; } = new();
+
+    public TracingSettings Tracing { get; init; } = new();
 }

@@ -30,6 +30,11 @@ internal static class CrossReferenceValidator
 
             seen[key] = listener.Name;
         }
+
+        if (settings.Admin.Enabled && settings.Admin.EndPoint.Port != 0 && seen.TryGetValue(settings.Admin.EndPoint.ToString(), out var clash))
+        {
+            Add(errors, lines, "admin.address", $"{settings.Admin.EndPoint} is already used by listener '{clash}'");
+        }
     }
 
     private static void Add(ConfigErrors errors, ConfigLines lines, string path, string reason)

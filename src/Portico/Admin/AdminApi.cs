@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Portico.Cli;
+using Portico.Configuration;
+using Portico.Health;
+using Portico.Observability;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
+
+namespace Portico.Admin;
+
+/// <summary>
+/// The admin JSON API. Reads: status, the running config (redacted), routes, clusters with each
+/// destination's health and in-flight count, traffic statistics (also as a once-a-second event
+/// stream). Actions: drain or re-enable a destination, reload the config file.
+/// </summary>
+internal static class AdminApi
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static void Map(WebApplication app, IServiceProvider proxy)
+    {
+        var active = proxy.GetRequiredService<ActiveConfig>();
+        var applier = proxy.GetRequiredService<ConfigApplier>();
+        var state = proxy.GetRequiredService<IProxyStateLookup>();
+        var drains = proxy.GetRequiredService<DrainRegistry>();
+        var updater = proxy.GetRequiredService<IClusterDestinationsUpdater>();
+        var stats = proxy.GetRequiredService<TrafficStats>();
+        var file = proxy.GetRequiredService<ConfigFileOptions>();
+        var loader = proxy.GetRequiredService<ConfigLoader>();
+        var accessLog = proxy.GetRequiredService<AccessLogWriter>();
+
+        object Status() => new
+        {
+            version = VersionInfo.Version,
+            source = active.Current.Source,
+            revision = active.Current.Revision,
+            servingRevision = applier.ServingRevision,
+            lastReload = applier.LastOutcome,
+            accessLogDropped = accessLog.Dropped,
+        };
+
+        app.MapGet("/api/status", () => Results.Json(Status(), Json));
+        app.MapGet("/api/config", () => Results.Json(ConfigView.From(active.Current.Settings), Json));
+        app.MapGet("/api/routes", () => Results.Json(active.Current.Settings.Routes.ToDictionary(r => r.Id, ConfigView.Route), Json));
+        app.MapGet("/api/clusters", () => Results.Json(Clusters(state, drains), Json));
+        app.MapGet("/api/stats", (int? seconds) => Results.Json(Stats(stats, state, drains, Status(), seconds ?? 120), Json));
+
+        IResult SetDrained(string cluster, string destination, bool drained)
+        {
+            if (!state.TryGetCluster(cluster, out var clusterState) || !clusterState.Destinations.ContainsKey(destination))
+            {
+                return Results.NotFound(new { error = $"no destination '{destination}' in cluster '{cluster}'" });
+            }
+
+            if (drained)
+            {
+                drains.Drain(cluster, destination);
+            }
+            else
+            {
+                drains.Enable(cluster, destination);
+            }
+
+            updater.UpdateAvailableDestinations(clusterState);
+            return Results.Json(Clusters(state, drains)[cluster], Json);
+        }
+
+        app.MapPost("/api/clusters/{cluster}/destinations/{destination}/drain", (string cluster, string destination) => SetDrained(cluster, destination, true));
+        app.MapPost("/api/clusters/{cluster}/destinations/{destination}/enable", (string cluster, string destination) => SetDrained(cluster, destination, false));
+
+        app.MapPost("/api/reload", async () =>
+        {
+            if (file.Path is null)
+            {
+                return Results.Conflict(new { error = "the built-in demo has no config file to reload" });
+            }
+
+            var applied = applier.Apply(await loader.LoadFileAsync(file.Path));
+            return Results.Json(applier.LastOutcome, Json, statusCode: applied ? 200 : 422);
+        });
+
+        app.MapGet("/api/stats/stream", async (HttpContext context, int? seconds) =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-store";
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            do
+            {
+                var payload = JsonSerializer.Serialize(Stats(stats, state, drains, Status(), seconds ?? 120), Json);
+                await context.Response.WriteAsync($"data: {payload}\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+            while (await timer.WaitForNextTickAsync(context.RequestAborted));
+        });
+    }
+
+    private static Dictionary<string, object> Clusters(IProxyStateLookup state, DrainRegistry drains)
+        => state.GetClusters().OrderBy(c => c.ClusterId, StringComparer.Ordinal).ToDictionary(c => c.ClusterId, c => (object)new
+        {
+            available = c.DestinationsState.AvailableDestinations.Count,
+            destinations = c.Destinations.Values.OrderBy(d => d.DestinationId, StringComparer.Ordinal).Select(d => new
+            {
+                name = d.DestinationId,
+                address = d.Model.Config.Address,
+                state = StateOf(c, d, drains),
+                activeHealth = d.Health.Active.ToString().ToLowerInvariant(),
+                passiveHealth = d.Health.Passive.ToString().ToLowerInvariant(),
+                drained = drains.IsDrained(c.ClusterId, d.DestinationId),
+                inFlight = d.ConcurrentRequestCount,
+            }),
+        });
+
+    private static string StateOf(ClusterState cluster, DestinationState destination, DrainRegistry drains)
+        => drains.IsDrained(cluster.ClusterId, destination.DestinationId) ? "drained"
+            : cluster.DestinationsState.AvailableDestinations.Contains(destination) ? "up" : "down";
+
+    private static object Stats(TrafficStats stats, IProxyStateLookup state, DrainRegistry drains, object status, int seconds) => new
+    {
+        status,
+        series = stats.Series(Math.Clamp(seconds, 1, TrafficStats.Seconds)),
+        routes = stats.Routes,
+        clusters = stats.Clusters,
+        localReasons = stats.LocalReasons,
+        destinations = Clusters(state, drains),
+    };
+}

@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using Portico.Configuration.Model;
+
+namespace Portico.Admin;
+
+/// <summary>
+/// The admin listener: a server of its own, apart from the proxy's listeners, so proxied routes
+/// can never reach the admin API and admin paths can never shadow a route.
+/// </summary>
+internal static class AdminHost
+{
+    public static WebApplication Build(IServiceProvider proxy, AdminSettings settings, Action<ILoggingBuilder> logging)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        logging(builder.Logging);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(settings.EndPoint);
+        });
+        var app = builder.Build();
+        app.UseMiddleware<AdminTokenMiddleware>(settings.Token ?? "");
+        app.MapPrometheusScrapingEndpoint("/metrics", proxy.GetRequiredService<MeterProvider>(), configureBranchedPipeline: null, optionsName: null);
+        AdminApi.Map(app, proxy);
+        Dashboard.Map(app);
+        return app;
+    }
+}

@@ -1,0 +1,34 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Portico.Admin;
+
+/// <summary>
+/// With `admin.token` set, every admin request must carry it as `Authorization: Bearer TOKEN`
+/// or, for the dashboard's page and event stream (a browser cannot set headers on those),
+/// `?token=TOKEN`. Compared in constant time.
+/// </summary>
+internal sealed class AdminTokenMiddleware(RequestDelegate next, string token)
+{
+    private readonly byte[] _expected = Encoding.UTF8.GetBytes(token);
+
+    public Task Invoke(HttpContext context)
+    {
+        if (_expected.Length == 0)
+        {
+            return next(context);
+        }
+
+        var header = context.Request.Headers.Authorization.ToString();
+        var offered = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header[7..] : context.Request.Query["token"].ToString();
+        if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(offered), _expected))
+        {
+            return next(context);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"portico-admin\"";
+        return context.Response.WriteAsync("admin token required\n");
+    }
+}

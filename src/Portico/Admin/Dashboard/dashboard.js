@@ -1,0 +1,132 @@
+// Portico dashboard: reads /api/stats/stream (one JSON snapshot a second) and draws it.
+// No libraries: charts are drawn on canvas so the page loads nothing from the internet.
+"use strict";
+
+const token = new URLSearchParams(location.search).get("token");
+const withToken = (url) => token ? `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : url;
+const $ = (id) => document.getElementById(id);
+
+function formatMs(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  const ms = seconds * 1000;
+  return ms < 10 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+function drawChart(canvas, series, colors) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth, height = canvas.clientHeight;
+  canvas.width = width * ratio; canvas.height = height * ratio;
+  const g = canvas.getContext("2d");
+  g.scale(ratio, ratio);
+  g.clearRect(0, 0, width, height);
+  const left = 44, bottom = 18, top = 8, right = 8;
+  const values = series.flat().filter((v) => v !== null);
+  const max = Math.max(1, ...values) * 1.1;
+  g.strokeStyle = "#dde1e6"; g.fillStyle = "#6b7480"; g.font = "11px system-ui"; g.lineWidth = 1;
+  for (let i = 0; i <= 4; i++) {
+    const y = top + (height - top - bottom) * (1 - i / 4);
+    g.beginPath(); g.moveTo(left, y); g.lineTo(width - right, y); g.stroke();
+    const label = max * i / 4;
+    g.fillText(label >= 100 ? label.toFixed(0) : label.toFixed(label >= 10 ? 1 : 2), 4, y + 4);
+  }
+  g.fillText("-2 min", left, height - 4);
+  g.fillText("now", width - right - 22, height - 4);
+  series.forEach((points, s) => {
+    g.strokeStyle = colors[s]; g.lineWidth = 2; g.beginPath();
+    let drawing = false;
+    points.forEach((v, i) => {
+      if (v === null) { drawing = false; return; }
+      const x = left + (width - left - right) * (i / Math.max(1, points.length - 1));
+      const y = top + (height - top - bottom) * (1 - v / max);
+      if (drawing) g.lineTo(x, y); else g.moveTo(x, y);
+      drawing = true;
+    });
+    g.stroke();
+  });
+}
+
+function cell(row, text) { const td = document.createElement("td"); td.textContent = text; row.appendChild(td); return td; }
+
+function fillTable(id, rows) {
+  const body = $(id).querySelector("tbody");
+  body.replaceChildren(...rows);
+}
+
+async function act(cluster, destination, action) {
+  const url = withToken(`/api/clusters/${encodeURIComponent(cluster)}/destinations/${encodeURIComponent(destination)}/${action}`);
+  await fetch(url, { method: "POST", headers: token ? { Authorization: `Bearer ${token}` } : {} });
+}
+
+function render(stats) {
+  const series = stats.series;
+  const last = series[series.length - 1] || { requests: 0 };
+  const lastMinute = series.slice(-60);
+  $("rps-now").textContent = last.requests.toLocaleString();
+  $("p50-now").textContent = formatMs(last.p50);
+  $("p99-now").textContent = formatMs(last.p99);
+  $("errors-now").textContent = lastMinute.reduce((n, p) => n + p.status[4], 0).toLocaleString();
+  $("local-now").textContent = lastMinute.reduce((n, p) => n + p.local, 0).toLocaleString();
+  $("source").textContent = `${stats.status.source} · revision ${stats.status.servingRevision} · v${stats.status.version}`;
+
+  drawChart($("rps-chart"), [series.map((p) => p.requests), series.map((p) => p.status[4])], ["#2563eb", "#c0392b"]);
+  const ms = (v) => v === null ? null : v * 1000;
+  drawChart($("latency-chart"), [series.map((p) => ms(p.p50)), series.map((p) => ms(p.p95)), series.map((p) => ms(p.p99))], ["#0e9f6e", "#d97706", "#9333ea"]);
+
+  const classes = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+  const counts = classes.map((_, i) => lastMinute.reduce((n, p) => n + p.status[i], 0));
+  const most = Math.max(1, ...counts);
+  $("status-bars").replaceChildren(...classes.map((name, i) => {
+    const bar = document.createElement("div"); bar.className = `bar s${name}`; bar.dataset.status = name;
+    const label = document.createElement("span"); label.textContent = name;
+    const track = document.createElement("div"); const fill = document.createElement("div"); fill.className = "fill";
+    fill.style.width = `${(100 * counts[i] / most).toFixed(1)}%`; track.appendChild(fill);
+    const n = document.createElement("span"); n.className = "count"; n.textContent = counts[i].toLocaleString();
+    bar.append(label, track, n); return bar;
+  }));
+
+  fillTable("reasons", Object.entries(stats.localReasons).map(([reason, n]) => {
+    const tr = document.createElement("tr"); cell(tr, reason); cell(tr, n.toLocaleString()); return tr;
+  }));
+
+  fillTable("routes", Object.entries(stats.routes).sort().map(([route, t]) => {
+    const tr = document.createElement("tr"); tr.dataset.route = route;
+    cell(tr, route); cell(tr, t.requests.toLocaleString()); cell(tr, t.errors5xx.toLocaleString()); cell(tr, `${t.meanMs.toFixed(1)} ms`);
+    return tr;
+  }));
+
+  const rows = [];
+  for (const [cluster, c] of Object.entries(stats.destinations)) {
+    for (const d of c.destinations) {
+      const tr = document.createElement("tr"); tr.dataset.destination = `${cluster}/${d.name}`;
+      cell(tr, cluster); cell(tr, d.name);
+      const state = cell(tr, ""); const badge = document.createElement("span");
+      badge.className = `badge state ${d.state}`; badge.textContent = d.state; state.appendChild(badge);
+      cell(tr, d.inFlight.toString());
+      const buttons = cell(tr, ""); const button = document.createElement("button");
+      const action = d.drained ? "enable" : "drain"; button.textContent = action;
+      button.addEventListener("click", () => act(cluster, d.name, action)); buttons.appendChild(button);
+      rows.push(tr);
+    }
+  }
+  fillTable("backends", rows);
+
+  const reload = stats.status.lastReload;
+  const box = $("reload");
+  box.replaceChildren();
+  if (reload) {
+    const line = document.createElement("div");
+    line.className = reload.revision > 0 ? "ok" : "refused";
+    line.textContent = `${reload.revision > 0 ? `revision ${reload.revision} applied` : "refused"} at ${new Date(reload.at).toLocaleTimeString()} from ${reload.source}`;
+    box.appendChild(line);
+    if (reload.errors.length) { const pre = document.createElement("pre"); pre.textContent = reload.errors.join("\n"); box.appendChild(pre); }
+  }
+}
+
+function connect() {
+  const events = new EventSource(withToken("/api/stats/stream?seconds=120"));
+  events.onopen = () => { const c = $("connection"); c.textContent = "live"; c.className = "badge up"; };
+  events.onmessage = (e) => render(JSON.parse(e.data));
+  events.onerror = () => { const c = $("connection"); c.textContent = "reconnecting…"; c.className = "badge down"; };
+}
+
+connect();

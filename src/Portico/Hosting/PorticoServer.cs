@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Portico.Admin;
+using Portico.Configuration;
+
+namespace Portico.Hosting;
+
+/// <summary>A running Portico: the proxy server and, unless turned off, the admin server beside it.</summary>
+internal sealed class PorticoServer : IAsyncDisposable
+{
+    private PorticoServer(WebApplication proxy, WebApplication? admin)
+    {
+        Proxy = proxy;
+        Admin = admin;
+    }
+
+    public WebApplication Proxy { get; }
+
+    public WebApplication? Admin { get; }
+
+    public IServiceProvider Services => Proxy.Services;
+
+    public static PorticoServer Build(LoadedConfig initial, string? configPath, Action<ILoggingBuilder>? logging = null)
+    {
+        var proxy = PorticoHost.Build(initial, configPath, logging);
+        var admin = initial.Settings!.Admin is { Enabled: true } settings
+            ? AdminHost.Build(proxy.Services, settings, builder => PorticoHost.ConfigureLogging(builder, logging))
+            : null;
+        return new PorticoServer(proxy, admin);
+    }
+
+    public async Task StartAsync()
+    {
+        await Proxy.StartAsync();
+        if (Admin is not null)
+        {
+            await Admin.StartAsync();
+        }
+    }
+
+    public Task WaitForShutdownAsync() => Proxy.WaitForShutdownAsync();
+
+    public IReadOnlyList<Uri> ProxyAddresses => AddressesOf(Proxy);
+
+    public Uri? AdminAddress => Admin is null ? null : AddressesOf(Admin)[0];
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Admin is not null)
+        {
+            await Admin.StopAsync(cancellationToken);
+        }
+
+        await Proxy.StopAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Admin is not null)
+        {
+            await Admin.DisposeAsync();
+        }
+
+        await Proxy.DisposeAsync();
+    }
+
+    private static Uri[] AddressesOf(WebApplication app)
+        => app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToArray();
+}

@@ -1,0 +1,122 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Portico.Configuration;
+
+namespace Portico.Observability;
+
+/// <summary>
+/// Writes access-log lines off the request path: requests enqueue a line in a bounded queue
+/// (dropped, and counted, if the disk cannot keep up, rather than slowing traffic) and one
+/// background task writes them to stdout or a file. A file is rotated by size (FILE → FILE.1
+/// → … FILE.keep) and reopened on SIGHUP for external rotation tools.
+/// </summary>
+internal sealed class AccessLogWriter(ActiveConfig config, TimeProvider time) : IHostedService, IDisposable
+{
+    private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(65_536)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    private Task _loop = Task.CompletedTask;
+    private PosixSignalRegistration? _hangup;
+    private volatile bool _reopen;
+    private long _dropped;
+
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    public void Write(HttpContext context, RequestExchange exchange, int status, double seconds)
+    {
+        var settings = config.Current.Settings.AccessLog;
+        if (!settings.Enabled)
+        {
+            return;
+        }
+
+        if (!_lines.Writer.TryWrite(AccessLogFormatter.Format(settings.Format, context, exchange, status, seconds, time.GetUtcNow())))
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = config.Current.Settings.AccessLog;
+        _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, _ => _reopen = true);
+        _loop = Task.Run(() => WriteLoopAsync(settings.Output, settings.MaxSizeBytes, settings.Keep), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _lines.Writer.TryComplete();
+        await _loop.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteLoopAsync(string output, long maxSize, int keep)
+    {
+        var toStdout = output == "stdout";
+        var stream = toStdout ? Console.OpenStandardOutput() : Open(output);
+        var newline = "\n"u8.ToArray();
+        try
+        {
+            while (await _lines.Reader.WaitToReadAsync())
+            {
+                while (_lines.Reader.TryRead(out var line))
+                {
+                    await stream.WriteAsync(Encoding.UTF8.GetBytes(line));
+                    await stream.WriteAsync(newline);
+                }
+
+                await stream.FlushAsync();
+                if (!toStdout && (_reopen || stream.Length >= maxSize))
+                {
+                    await stream.DisposeAsync();
+                    if (!_reopen)
+                    {
+                        Rotate(output, keep);
+                    }
+
+                    _reopen = false;
+                    stream = Open(output);
+                }
+            }
+        }
+        finally
+        {
+            await stream.FlushAsync();
+            if (!toStdout)
+            {
+                await stream.DisposeAsync();
+            }
+        }
+    }
+
+    private static FileStream Open(string path)
+        => new(path, new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite | FileShare.Delete });
+
+    private static void Rotate(string path, int keep)
+    {
+        if (keep == 0)
+        {
+            File.Delete(path);
+            return;
+        }
+
+        File.Delete($"{path}.{keep}");
+        for (var i = keep - 1; i >= 1; i--)
+        {
+            if (File.Exists($"{path}.{i}"))
+            {
+                File.Move($"{path}.{i}", $"{path}.{i + 1}");
+            }
+        }
+
+        File.Move(path, $"{path}.1");
+    }
+
+    public void Dispose() => _hangup?.Dispose();
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Yarp.ReverseProxy.Model;
+
+namespace Portico.Observability;
+
+/// <summary>
+/// Stage 1, outermost: sees every request and every outcome below it. Assigns the request id,
+/// counts body bytes, and when the response is done feeds the metrics, the dashboard's
+/// statistics and the access log from one <see cref="RequestExchange"/>.
+/// </summary>
+internal sealed class ObservabilityMiddleware(RequestDelegate next, PorticoMetrics metrics, TrafficStats stats, AccessLogWriter accessLog, TimeProvider time)
+{
+    public async Task Invoke(HttpContext context)
+    {
+        var exchange = new RequestExchange { StartTimestamp = time.GetTimestamp(), RequestId = RequestIds.Resolve(context) };
+        context.Features.Set(exchange);
+        context.Response.Headers[RequestIds.Header] = exchange.RequestId;
+        metrics.RequestStarted();
+
+        CountingStream? requestBody = null;
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+        {
+            requestBody = new CountingStream(context.Request.Body, countReads: true);
+            context.Request.Body = requestBody;
+        }
+
+        var responseBody = new CountingStream(context.Response.Body, countReads: false);
+        context.Response.Body = responseBody;
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            exchange.BytesIn = requestBody?.Bytes ?? 0;
+            exchange.BytesOut = responseBody.Bytes;
+            if (exchange.Route is null && context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>() is { } route)
+            {
+                exchange.Route = route.Config.RouteId;
+                exchange.Cluster = route.Config.ClusterId;
+            }
+
+            var status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode;
+            var seconds = time.GetElapsedTime(exchange.StartTimestamp).TotalSeconds;
+            metrics.RequestFinished(exchange, status, seconds);
+            stats.Record(exchange, status, seconds);
+            accessLog.Write(context, exchange, status, seconds);
+        }
+    }
+}

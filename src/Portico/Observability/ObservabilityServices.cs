@@ -1,0 +1,39 @@
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Portico.Configuration.Model;
+
+namespace Portico.Observability;
+
+/// <summary>Metrics (OpenTelemetry, exported in the Prometheus format by the admin listener), access log, dashboard statistics, tracing.</summary>
+internal static class ObservabilityServices
+{
+    public static IServiceCollection AddPorticoObservability(this IServiceCollection services, TracingSettings tracing)
+    {
+        services.AddSingleton<PorticoMetrics>();
+        services.AddSingleton<TrafficStats>();
+        services.AddSingleton<AccessLogWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<AccessLogWriter>());
+
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(tracing.ServiceName))
+            .WithMetrics(m => m.AddMeter(PorticoMetrics.MeterName, "Portico.Configuration").AddPrometheusExporter());
+        if (tracing.OtlpEndpoint is { } endpoint)
+        {
+            // Spans for each proxied request and for its exchange with the backend; the
+            // backend call carries traceparent as a child of the incoming span (W3C).
+            otel.WithTracing(t => t
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(tracing.SampleRatio)))
+                .AddAspNetCoreInstrumentation()
+                .AddSource("System.Net.Http")
+                .AddOtlpExporter(o =>
+                {
+                    o.Protocol = OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf;
+                    o.Endpoint = new Uri(endpoint, "v1/traces");
+                }));
+        }
+
+        return services;
+    }
+}

@@ -1,0 +1,54 @@
+namespace Portico.Observability;
+
+/// <summary>
+/// What one request went through, filled in by the stages it passes and read once at the end
+/// by the access log, the metrics and the dashboard. One per request.
+/// </summary>
+internal sealed class RequestExchange
+{
+    public required long StartTimestamp { get; init; }
+
+    public required string RequestId { get; init; }
+
+    public string? Route { get; set; }
+
+    public string? Cluster { get; set; }
+
+    /// <summary>The destination that served the last attempt, as host:port.</summary>
+    public string? Upstream { get; set; }
+
+    /// <summary>Seconds spent in the last exchange with the destination (headers and body).</summary>
+    public double? UpstreamSeconds { get; set; }
+
+    public int Retries { get; set; }
+
+    /// <summary>Why Portico answered itself instead of a backend; null when a backend answered.</summary>
+    public LocalReason? Reason { get; set; }
+
+    public long BytesIn { get; set; }
+
+    public long BytesOut { get; set; }
+}
+
+/// <summary>Why Portico answered a request itself. Feeds the log, the metrics and the access log alike.</summary>
+internal enum LocalReason
+{
+    NoRoute,
+    NoHealthyBackend,
+    UpstreamUnreachable,
+    UpstreamTimeout,
+    RouteTimeout,
+}
+
+internal static class LocalReasonNames
+{
+    public static string Of(LocalReason reason) => reason switch
+    {
+        LocalReason.NoRoute => "no_route",
+        LocalReason.NoHealthyBackend => "no_healthy_backend",
+        LocalReason.UpstreamUnreachable => "upstream_unreachable",
+        LocalReason.UpstreamTimeout => "upstream_timeout",
+        LocalReason.RouteTimeout => "route_timeout",
+        _ => "other",
+    };
+}
