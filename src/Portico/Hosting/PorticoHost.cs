@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Microsoft.AspNetCore.Connections;
@@ -65,6 +66,8 @@ internal static class PorticoHost
 
         var app = builder.Build();
         metrics = app.Services.GetRequiredService<PorticoMetrics>();
+        // The meter listener must exist before the first config is applied, or that load goes uncounted.
+        app.Services.GetRequiredService<MeterProvider>();
         app.Services.GetRequiredService<ConfigApplier>().Apply(initial);
         PorticoPipeline.Use(app);
         return app;
