@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# System packages the test suite needs, installed from Debian when missing.
-# The core suite uses only the .NET SDK and the OS's own tools (kill, /proc); later suites
-# add their needs here (Redis, ModSecurity, Chromium, pebble), so `scripts/test.sh` stays
+# System packages the test suite needs, installed from Debian when missing:
+#   procps    kill(1), to signal the portico process in the CLI tests
+#   chromium  the dashboard test drives Debian's Chromium through Playwright
+#             (Playwright's own browser download cannot work here)
+# Later suites add their needs here (Redis, ModSecurity, pebble), so `scripts/test.sh` stays
 # the one command.
 set -euo pipefail
 needed=()
-for tool in kill:procps; do
+for tool in kill:procps chromium:chromium; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || needed+=("${tool##*:}")
 done
 if ((${#needed[@]})); then

@@ -5,9 +5,10 @@ using Microsoft.AspNetCore.Http;
 namespace Portico.Admin;
 
 /// <summary>
-/// With `admin.token` set, every admin request must carry it as `Authorization: Bearer TOKEN`
-/// or, for the dashboard's page and event stream (a browser cannot set headers on those),
-/// `?token=TOKEN`. Compared in constant time.
+/// With `admin.token` set, every request for data or actions (/api/…, /metrics) must carry it
+/// as `Authorization: Bearer TOKEN` or, for the dashboard's event stream (a browser cannot set
+/// headers on it), `?token=TOKEN`. Compared in constant time. The dashboard's own static files
+/// hold no data and are served to anyone who can reach the admin listener.
 /// </summary>
 internal sealed class AdminTokenMiddleware(RequestDelegate next, string token)
 {
@@ -15,7 +16,7 @@ internal sealed class AdminTokenMiddleware(RequestDelegate next, string token)
 
     public Task Invoke(HttpContext context)
     {
-        if (_expected.Length == 0)
+        if (_expected.Length == 0 || Dashboard.IsAsset(context.Request.Path))
         {
             return next(context);
         }

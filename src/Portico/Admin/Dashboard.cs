@@ -17,6 +17,8 @@ internal static class Dashboard
         ("/dashboard.css", "dashboard.css", "text/css; charset=utf-8"),
     ];
 
+    public static bool IsAsset(PathString path) => Assets.Any(a => path.Equals(a.Path, StringComparison.Ordinal));
+
     public static void Map(WebApplication app)
     {
         foreach (var (path, resource, contentType) in Assets)

@@ -111,6 +111,8 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/status", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync("/metrics", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync($"/api/status?token={Token}", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/stats/stream", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/dashboard.js", ct)).StatusCode);
         var config = await admin.GetStringAsync("/api/config", ct);
         Assert.DoesNotContain(Token, config);
         Assert.Equal("(redacted)", JsonDocument.Parse(config).RootElement.GetProperty("admin").GetProperty("token").GetString());

@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Playwright;
+using Portico.IntegrationTests.Infrastructure;
+
+namespace Portico.IntegrationTests.Admin;
+
+/// <summary>The dashboard in Debian's Chromium, driven by Playwright (scripts/install-test-deps.sh installs it).</summary>
+public sealed class DashboardTests
+{
+    private const string Token = "dashboard-token-0123456789";
+
+    public static string ArtifactsDirectory([System.Runtime.CompilerServices.CallerFilePath] string source = "")
+        => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", "..", "..", "artifacts"));
+
+    [Fact]
+    public async Task The_page_loads_charts_move_with_traffic_and_a_dead_backend_turns_down()
+    {
+        await using var steady = await TestBackend.StartAsync("steady", ctx => ctx.Response.WriteAsync("ok"));
+        var doomed = await TestBackend.StartAsync("doomed", ctx => ctx.Response.WriteAsync("ok"));
+        await using var proxy = await TestProxy.StartAsync($"""
+            admin: {"{"} address: "127.0.0.1:0", token: {Token} {"}"}
+            routes:
+              shop: {"{"} match: {"{"} pathPrefix: /shop {"}"}, cluster: app {"}"}
+              api: {"{"} match: {"{"} pathPrefix: /api {"}"}, cluster: app {"}"}
+            clusters:
+              app:
+                retries: 1
+                destinations: [{steady.Url}, {doomed.Url}]
+                healthCheck:
+                  active: {"{"} path: /, interval: 200ms, unhealthyThreshold: 1 {"}"}
+            """);
+        var admin = proxy.AdminAddress!.ToString().TrimEnd('/');
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+        var problems = new ConcurrentQueue<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type is "error" or "warning")
+            {
+                problems.Enqueue($"console {message.Type}: {message.Text}");
+            }
+        };
+        page.PageError += (_, error) => problems.Enqueue("page error: " + error);
+        var foreign = new ConcurrentBag<string>();
+        page.Request += (_, request) =>
+        {
+            if (!request.Url.StartsWith(admin, StringComparison.Ordinal))
+            {
+                foreign.Add(request.Url);
+            }
+        };
+
+        // Bounded traffic in the background: at most 30 s or 20,000 requests, stopped by the test.
+        using var stop = new CancellationTokenSource();
+        var traffic = Task.Run(async () =>
+        {
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < 20_000 && watch.Elapsed < TimeSpan.FromSeconds(30) && !stop.IsCancellationRequested; i++)
+            {
+                using var _ = await proxy.Client.GetAsync(i % 3 == 0 ? "/api/x" : "/shop/y", CancellationToken.None);
+                if (i % 50 == 0)
+                {
+                    await Task.Delay(10);
+                }
+            }
+        }, TestContext.Current.CancellationToken);
+
+        await page.GotoAsync($"{admin}/?token={Token}");
+        try
+        {
+            await page.WaitForFunctionAsync("() => document.getElementById('connection').textContent === 'live'", null, new() { Timeout = 10_000 });
+        }
+        catch (TimeoutException)
+        {
+            Directory.CreateDirectory(ArtifactsDirectory());
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "dashboard-failure.png") });
+            Assert.Fail("the dashboard never went live: " + string.Join("; ", problems));
+        }
+
+        await page.WaitForFunctionAsync("() => Number(document.getElementById('rps-now').textContent.replace(/,/g, '')) > 0", null, new() { Timeout = 20_000 });
+        var chartBefore = await page.EvalOnSelectorAsync<string>("#rps-chart", "c => c.toDataURL()");
+        await page.WaitForFunctionAsync("before => document.getElementById('rps-chart').toDataURL() !== before", chartBefore, new() { Timeout = 10_000 });
+        await page.WaitForSelectorAsync("#routes tr[data-route='shop']");
+        await page.WaitForSelectorAsync("#routes tr[data-route='api']");
+
+        var doomedRow = $"#backends tr[data-destination='app/{doomed.Address.Authority}'] .state";
+        Assert.Equal("up", await page.TextContentAsync(doomedRow));
+        await doomed.DisposeAsync();
+        await page.WaitForSelectorAsync($"{doomedRow}.down", new() { Timeout = 15_000 });
+        Assert.Equal("up", await page.TextContentAsync($"#backends tr[data-destination='app/{steady.Address.Authority}'] .state"));
+        Assert.NotEqual("–", await page.TextContentAsync("#p99-now"));
+
+        Directory.CreateDirectory(ArtifactsDirectory());
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "dashboard.png"), FullPage = true });
+        await stop.CancelAsync();
+        await traffic;
+        Assert.Empty(foreign);
+        Assert.Empty(problems);
+    }
+}
