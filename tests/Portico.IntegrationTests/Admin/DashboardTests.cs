@@ -97,6 +97,7 @@ public sealed class DashboardTests
         await page.WaitForSelectorAsync($"{doomedRow}.down", new() { Timeout = 15_000 });
         Assert.Equal("up", await page.TextContentAsync($"#backends tr[data-destination='app/{steady.Address.Authority}'] .state"));
         Assert.NotEqual("–", await page.TextContentAsync("#p99-now"));
+        await page.WaitForFunctionAsync("() => document.querySelector(\"#clusters tr[data-cluster='app'] td:last-child\").textContent === '1 of 2'");
 
         Directory.CreateDirectory(ArtifactsDirectory());
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "dashboard.png"), FullPage = true });

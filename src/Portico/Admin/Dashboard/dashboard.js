@@ -94,6 +94,14 @@ function render(stats) {
     return tr;
   }));
 
+  fillTable("clusters", Object.entries(stats.destinations).sort().map(([cluster, c]) => {
+    const t = stats.clusters[cluster] || { requests: 0, errors5xx: 0, meanMs: 0 };
+    const tr = document.createElement("tr"); tr.dataset.cluster = cluster;
+    cell(tr, cluster); cell(tr, t.requests.toLocaleString()); cell(tr, t.errors5xx.toLocaleString()); cell(tr, `${t.meanMs.toFixed(1)} ms`);
+    cell(tr, `${c.available} of ${c.destinations.length}`);
+    return tr;
+  }));
+
   const rows = [];
   for (const [cluster, c] of Object.entries(stats.destinations)) {
     for (const d of c.destinations) {
