@@ -48,6 +48,12 @@ internal static class RunCommand
             await server.DisposeAsync();
             return 1;
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"portico: {loaded.Source}: cannot start: {ex.Message}");
+            await server.DisposeAsync();
+            return 1;
+        }
 
         if (demo is not null)
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
@@ -45,8 +46,10 @@ internal sealed class AccessLogWriter(ActiveConfig config, TimeProvider time) : 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = config.Current.Settings.AccessLog;
+        // Opened here, not in the loop, so an unwritable path stops start-up with its reason.
+        var stream = settings.Output == "stdout" ? Console.OpenStandardOutput() : Open(settings.Output);
         _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, _ => _reopen = true);
-        _loop = Task.Run(() => WriteLoopAsync(settings.Output, settings.MaxSizeBytes, settings.Keep), CancellationToken.None);
+        _loop = Task.Run(() => WriteLoopAsync(stream, settings.Output, settings.MaxSizeBytes, settings.Keep), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -56,21 +59,22 @@ internal sealed class AccessLogWriter(ActiveConfig config, TimeProvider time) : 
         await _loop.WaitAsync(cancellationToken);
     }
 
-    private async Task WriteLoopAsync(string output, long maxSize, int keep)
+    private async Task WriteLoopAsync(Stream stream, string output, long maxSize, int keep)
     {
         var toStdout = output == "stdout";
-        var stream = toStdout ? Console.OpenStandardOutput() : Open(output);
-        var newline = "\n"u8.ToArray();
+        var batch = new ArrayBufferWriter<byte>(64 * 1024);
         try
         {
             while (await _lines.Reader.WaitToReadAsync())
             {
-                while (_lines.Reader.TryRead(out var line))
+                // One write per batch of whole lines, so nothing else on stdout lands mid-line.
+                batch.ResetWrittenCount();
+                while (batch.WrittenCount < 1 << 20 && _lines.Reader.TryRead(out var line))
                 {
-                    await stream.WriteAsync(Encoding.UTF8.GetBytes(line));
-                    await stream.WriteAsync(newline);
+                    Encoding.UTF8.GetBytes(line + "\n", batch);
                 }
 
+                await stream.WriteAsync(batch.WrittenMemory);
                 await stream.FlushAsync();
                 if (!toStdout && (_reopen || stream.Length >= maxSize))
                 {

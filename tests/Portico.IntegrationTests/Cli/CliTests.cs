@@ -109,6 +109,17 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Run_refuses_to_start_when_the_access_log_cannot_be_written()
+    {
+        var path = await WriteConfigAsync(Config(ErrorPageTests.FreePort(), "http://127.0.0.1:9001").Replace("accessLog:\n  enabled: false", "accessLog:\n  output: /nonexistent-dir/access.log"));
+
+        var (code, _, stderr) = await PorticoProcess.RunAsync("run", "-c", path);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"portico: {path}: cannot start: Could not find a part of the path '/nonexistent-dir/access.log'.", stderr);
+    }
+
+    [Fact]
     public async Task Sigterm_drains_the_in_flight_request_then_exits_cleanly()
     {
         await using var backend = await TestBackend.StartAsync("slow", async ctx =>
