@@ -43,11 +43,16 @@ internal sealed class ErrorPageMiddleware(RequestDelegate next, ForwardingLog lo
         }
 
         var proxy = context.GetReverseProxyFeature();
-        log.ForwardFailed(proxy.Route.Config.RouteId, proxy.ProxiedDestination?.DestinationId ?? "-", error.Error, error.Exception?.Message ?? "");
+        var route = proxy.Route.Config.RouteId;
+        var destination = proxy.ProxiedDestination?.DestinationId ?? "-";
         if (status is null || (context.RequestAborted.IsCancellationRequested && !timedOut))
         {
+            // A client that hangs up is routine, not a backend problem: debug level only.
+            log.ClientGone(route, destination, error.Error);
             return;
         }
+
+        log.ForwardFailed(route, destination, error.Error, error.Exception?.Message ?? "");
 
         await ErrorPage.WriteAsync(context, status.Value);
     }
