@@ -119,7 +119,7 @@ internal static class ClusterBinder
 
     private static (string Version, int? MaxConnections) BindHttp(MapReader cluster)
     {
-        var m = MapReader.For(cluster.Node("http"), cluster.Child("http"), cluster.Errors, cluster.Lines, cluster.LineOf("http"));
+        var m = cluster.Section("http");
         if (m is null)
         {
             return ("1.1", null);

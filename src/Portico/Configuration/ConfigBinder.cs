@@ -57,7 +57,7 @@ internal static partial class ConfigBinder
         where T : class
     {
         var result = new List<T>();
-        var section = MapReader.For(parent.Node(key), parent.Child(key), parent.Errors, parent.Lines, parent.LineOf(key));
+        var section = parent.Section(key);
         if (section is null)
         {
             return result;
@@ -155,7 +155,7 @@ internal static partial class ConfigBinder
     private static ProxySettings BindProxy(MapReader root)
     {
         var defaults = new ProxySettings();
-        var m = MapReader.For(root.Node("proxy"), "proxy", root.Errors, root.Lines, root.LineOf("proxy"));
+        var m = root.Section("proxy");
         if (m is null)
         {
             return defaults;

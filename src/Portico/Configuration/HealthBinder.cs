@@ -8,7 +8,7 @@ internal static class HealthBinder
 {
     public static (ActiveHealthSettings? Active, PassiveHealthSettings? Passive) Bind(MapReader cluster)
     {
-        var m = MapReader.For(cluster.Node("healthCheck"), cluster.Child("healthCheck"), cluster.Errors, cluster.Lines, cluster.LineOf("healthCheck"));
+        var m = cluster.Section("healthCheck");
         if (m is null)
         {
             return (null, null);
@@ -22,7 +22,7 @@ internal static class HealthBinder
 
     private static ActiveHealthSettings? BindActive(MapReader parent)
     {
-        var m = MapReader.For(parent.Node("active"), parent.Child("active"), parent.Errors, parent.Lines, parent.LineOf("active"));
+        var m = parent.Section("active");
         if (m is null)
         {
             return null;
@@ -50,7 +50,7 @@ internal static class HealthBinder
 
     private static PassiveHealthSettings? BindPassive(MapReader parent)
     {
-        var m = MapReader.For(parent.Node("passive"), parent.Child("passive"), parent.Errors, parent.Lines, parent.LineOf("passive"));
+        var m = parent.Section("passive");
         if (m is null)
         {
             return null;

@@ -52,6 +52,9 @@ internal sealed class MapReader
 
     public string Child(string key) => Path.Length == 0 ? key : $"{Path}.{key}";
 
+    /// <summary>A reader for the mapping under <paramref name="key"/>; null when absent (or, with an error, not a mapping).</summary>
+    public MapReader? Section(string key) => For(Node(key), Child(key), _errors, _lines, LineOf(key));
+
     /// <summary>The raw node for <paramref name="key"/>; null when absent or written as null.</summary>
     public ConfigNode? Node(string key)
     {

@@ -8,7 +8,7 @@ internal static class ObservabilityBinder
     public static AdminSettings BindAdmin(MapReader root)
     {
         var d = new AdminSettings();
-        var m = MapReader.For(root.Node("admin"), "admin", root.Errors, root.Lines, root.LineOf("admin"));
+        var m = root.Section("admin");
         if (m is null)
         {
             return d;
@@ -34,7 +34,7 @@ internal static class ObservabilityBinder
     public static AccessLogSettings BindAccessLog(MapReader root)
     {
         var d = new AccessLogSettings();
-        var m = MapReader.For(root.Node("accessLog"), "accessLog", root.Errors, root.Lines, root.LineOf("accessLog"));
+        var m = root.Section("accessLog");
         if (m is null)
         {
             return d;
@@ -73,7 +73,7 @@ internal static class ObservabilityBinder
     public static TracingSettings BindTracing(MapReader root)
     {
         var d = new TracingSettings();
-        var m = MapReader.For(root.Node("tracing"), "tracing", root.Errors, root.Lines, root.LineOf("tracing"));
+        var m = root.Section("tracing");
         if (m is null)
         {
             return d;

@@ -41,7 +41,7 @@ internal static class RouteBinder
 
     private static RouteMatchSettings? BindMatch(MapReader route)
     {
-        var m = MapReader.For(route.Node("match"), route.Child("match"), route.Errors, route.Lines, route.LineOf("match"));
+        var m = route.Section("match");
         if (m is null)
         {
             return new RouteMatchSettings();
@@ -122,7 +122,7 @@ internal static class RouteBinder
     private static List<ValueMatchSettings> BindValueMatches(MapReader parent, string key)
     {
         var result = new List<ValueMatchSettings>();
-        var section = MapReader.For(parent.Node(key), parent.Child(key), parent.Errors, parent.Lines, parent.LineOf(key));
+        var section = parent.Section(key);
         if (section is null)
         {
             return result;
