@@ -86,6 +86,12 @@ internal static class PorticoHost
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+
+        // While this category is enabled at any level, ASP.NET starts an Activity and a log
+        // scope for every request. It only writes request start/finish lines, which we never
+        // show; our access log covers them. With tracing on, spans still come from the
+        // ActivitySource listener.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         logging.AddFilter("Yarp", LogLevel.Warning);
 
         // ForwardingLog reports each failed forward in one line; YARP would repeat it with a stack trace.
