@@ -21,17 +21,16 @@ internal sealed class RetryMiddleware(RequestDelegate next, ActiveConfig config,
         var proxy = context.GetReverseProxyFeature();
         var snapshot = config.Current;
         var retries = snapshot.Cluster(proxy.Cluster.Config.ClusterId)?.Settings.Retries ?? 0;
-        if (retries == 0 || !MayRetry(context.Request.Method, snapshot.Route(proxy.Route.Config.RouteId)?.RetryNonIdempotent ?? false))
+
+        // The observability stage wraps the request body once; its stream tells us whether the
+        // backend began reading it. Without that record, a request with a body is not retried.
+        var exchange = context.Features.Get<RequestExchange>();
+        var canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true;
+        if (retries == 0 || (canHaveBody && exchange?.RequestBody is null)
+            || !MayRetry(context.Request.Method, snapshot.Route(proxy.Route.Config.RouteId)?.RetryNonIdempotent ?? false))
         {
             await next(context);
             return;
-        }
-
-        ReadTrackingStream? body = null;
-        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
-        {
-            body = new ReadTrackingStream(context.Request.Body);
-            context.Request.Body = body;
         }
 
         var candidates = proxy.AvailableDestinations;
@@ -41,7 +40,7 @@ internal sealed class RetryMiddleware(RequestDelegate next, ActiveConfig config,
             await next(context);
             var error = context.Features.Get<IForwarderErrorFeature>();
             if (error is null || error.Error != ForwarderError.Request || attempt >= retries
-                || context.Response.HasStarted || body?.Started == true || context.RequestAborted.IsCancellationRequested)
+                || context.Response.HasStarted || exchange?.RequestBody?.ReadStarted == true || context.RequestAborted.IsCancellationRequested)
             {
                 return;
             }
@@ -58,7 +57,7 @@ internal sealed class RetryMiddleware(RequestDelegate next, ActiveConfig config,
                 return;
             }
 
-            if (context.Features.Get<RequestExchange>() is { } exchange)
+            if (exchange is not null)
             {
                 exchange.Retries++;
             }

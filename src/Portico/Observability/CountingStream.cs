@@ -1,9 +1,14 @@
 namespace Portico.Observability;
 
-/// <summary>A pass-through body stream that counts the bytes moved, for the access log and metrics.</summary>
+/// <summary>
+/// A pass-through body stream that counts the bytes moved, for the access log and metrics, and
+/// remembers whether a read was ever asked for, so a retry knows the request body is spent.
+/// </summary>
 internal sealed class CountingStream(Stream inner, bool countReads) : Stream
 {
     public long Bytes { get; private set; }
+
+    public bool ReadStarted { get; private set; }
 
     public override bool CanRead => inner.CanRead;
 
@@ -19,10 +24,17 @@ internal sealed class CountingStream(Stream inner, bool countReads) : Stream
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        ReadStarted = true;
+        return Counted(inner.Read(buffer, offset, count));
+    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        => Counted(await inner.ReadAsync(buffer, cancellationToken));
+    {
+        ReadStarted = true;
+        return Counted(await inner.ReadAsync(buffer, cancellationToken));
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

@@ -7,18 +7,14 @@ namespace Portico.Observability;
 
 /// <summary>
 /// Stage 1, outermost: sees every request and every outcome below it. Assigns the request id,
-/// counts body bytes, and when the response is done feeds the metrics, the dashboard's
+/// wraps both bodies in the one <see cref="CountingStream"/> each that later stages share, and when the response is done feeds the metrics, the dashboard's
 /// statistics and the access log from one <see cref="RequestExchange"/>.
 /// </summary>
 internal sealed class ObservabilityMiddleware(RequestDelegate next, PorticoMetrics metrics, TrafficStats stats, AccessLogWriter accessLog, TimeProvider time)
 {
     public async Task Invoke(HttpContext context)
     {
-        var exchange = new RequestExchange { StartTimestamp = time.GetTimestamp(), RequestId = RequestIds.Resolve(context) };
-        context.Features.Set(exchange);
-        context.Response.Headers[RequestIds.Header] = exchange.RequestId;
-        metrics.RequestStarted();
-
+        var start = time.GetTimestamp();
         CountingStream? requestBody = null;
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
         {
@@ -28,14 +24,22 @@ internal sealed class ObservabilityMiddleware(RequestDelegate next, PorticoMetri
 
         var responseBody = new CountingStream(context.Response.Body, countReads: false);
         context.Response.Body = responseBody;
+        var exchange = new RequestExchange
+        {
+            StartTimestamp = start,
+            RequestId = RequestIds.Resolve(context),
+            RequestBody = requestBody,
+            ResponseBody = responseBody,
+        };
+        context.Features.Set(exchange);
+        context.Response.Headers[RequestIds.Header] = exchange.RequestId;
+        metrics.RequestStarted();
         try
         {
             await next(context);
         }
         finally
         {
-            exchange.BytesIn = requestBody?.Bytes ?? 0;
-            exchange.BytesOut = responseBody.Bytes;
             if (exchange.Route is null && context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>() is { } route)
             {
                 exchange.Route = route.Config.RouteId;

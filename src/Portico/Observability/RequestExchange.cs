@@ -25,9 +25,14 @@ internal sealed class RequestExchange
     /// <summary>Why Portico answered itself instead of a backend; null when a backend answered.</summary>
     public LocalReason? Reason { get; set; }
 
-    public long BytesIn { get; set; }
+    /// <summary>The request body as the backend reads it; null when the request cannot have one.</summary>
+    public CountingStream? RequestBody { get; init; }
 
-    public long BytesOut { get; set; }
+    public required CountingStream ResponseBody { get; init; }
+
+    public long BytesIn => RequestBody?.Bytes ?? 0;
+
+    public long BytesOut => ResponseBody.Bytes;
 }
 
 /// <summary>Why Portico answered a request itself. Feeds the log, the metrics and the access log alike.</summary>

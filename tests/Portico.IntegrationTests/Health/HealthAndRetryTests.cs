@@ -132,6 +132,38 @@ public sealed class HealthAndRetryTests
     }
 
     [Fact]
+    public async Task A_request_whose_body_the_backend_already_read_is_not_retried()
+    {
+        // This backend reads the whole body, then drops the connection without answering.
+        await using var reader = await TestBackend.StartAsync("reader", async ctx =>
+        {
+            using var body = new StreamReader(ctx.Request.Body);
+            await body.ReadToEndAsync();
+            ctx.Abort();
+        });
+        await using var live = await TestBackend.StartAsync("live");
+        await using var proxy = await TestProxy.StartAsync($"""
+            routes:
+              all: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
+            clusters:
+              app:
+                retries: 2
+                destinations: [{reader.Url}, {live.Url}]
+            """);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 2; i++)
+        {
+            statuses.Add((await proxy.Client.PutAsync("/", new StringContent("payload"), TestContext.Current.CancellationToken)).StatusCode);
+        }
+
+        Assert.Equal(1, reader.Count);
+        Assert.Equal(1, live.Count);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.BadGateway], statuses.Order());
+        Assert.Empty(proxy.Logs.Messages(1002));
+    }
+
+    [Fact]
     public async Task Active_checks_honour_thresholds_and_expected_status()
     {
         var healthStatus = 204;
