@@ -18,7 +18,11 @@ internal static class ObservabilityServices
 
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(tracing.ServiceName))
-            .WithMetrics(m => m.AddMeter(PorticoMetrics.MeterName, "Portico.Configuration").AddPrometheusExporter());
+            .WithMetrics(m => m
+                // The runtime's own meter: GC, allocation, thread pool and exception counts, so
+                // an operator (and bench/alloc.sh) can see what the proxy costs in memory work.
+                .AddMeter(PorticoMetrics.MeterName, "Portico.Configuration", "System.Runtime")
+                .AddPrometheusExporter());
         if (tracing.OtlpEndpoint is { } endpoint)
         {
             // Spans for each proxied request and for its exchange with the backend; the

@@ -25,19 +25,15 @@ internal static class PorticoPipeline
 
         app.MapReverseProxy(proxy =>
         {
-            // Outermost in the proxy pipeline so it speaks for every failure below with our
-            // own page (502/503/504) that names no backend.
-            proxy.UseMiddleware<ErrorPageMiddleware>();
+            // Outermost in the proxy pipeline: times each attempt for the log and metrics,
+            // retries a failed attempt so each one picks a fresh destination below, and speaks
+            // for the final failure with our own page (502/503/504) that names no backend.
+            proxy.UseMiddleware<ForwardingMiddleware>();
 
-            // 7 Forwarder. Retries wrap load balancing so each attempt picks a fresh destination.
-            proxy.UseMiddleware<RetryMiddleware>();
+            // 7 Forwarder: destination choice, then passive health judges each attempt's
+            // outcome on the destination that served it.
             proxy.UseLoadBalancing();
-
-            // Judges each attempt's outcome on the destination that served it.
             proxy.UsePassiveHealthChecks();
-
-            // Innermost: times each exchange with a destination for the log and metrics.
-            proxy.UseMiddleware<UpstreamTimingMiddleware>();
         });
 
         // No route matched: our 404 page rather than an empty body.
