@@ -10,6 +10,8 @@ internal static class RunCommand
 {
     public static async Task<int> RunAsync(CliOptions options)
     {
+        // Before the first socket (the demo's backends make some): the runtime reads it once.
+        InlineIo.EnableUnlessSet();
         var path = options.ConfigPath ?? (File.Exists("portico.yaml") ? "portico.yaml" : null);
         await using var demo = path is null ? await DemoBackends.StartAsync() : null;
         var loaded = demo is null

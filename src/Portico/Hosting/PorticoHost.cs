@@ -43,6 +43,11 @@ internal static class PorticoHost
         });
 
         ConfigureLogging(builder.Logging, logging);
+        if (InlineIo.Enabled)
+        {
+            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
