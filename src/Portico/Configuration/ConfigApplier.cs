@@ -48,8 +48,9 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
             }
 
             _revision++;
-            active.Set(new ConfigSnapshot(loaded.Settings!, loaded.Source, _revision));
+            active.Set(new ConfigSnapshot(loaded.Settings!, loaded.Source, _revision, loaded.Runtimes));
             provider.Update(loaded.Routes, loaded.Clusters, _revision);
+            previous.Retire();
             LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, _revision, []);
             metrics.Loaded(applied: true);
             log.Applied(_revision, loaded.Summary);

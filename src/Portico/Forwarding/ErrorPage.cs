@@ -39,6 +39,7 @@ internal static class ErrorPage
 
     private static string Detail(int status) => status switch
     {
+        StatusCodes.Status403Forbidden => "This request was refused.",
         StatusCodes.Status404NotFound => "No route matches this request.",
         StatusCodes.Status502BadGateway => "The upstream server could not be reached or sent an invalid response.",
         StatusCodes.Status503ServiceUnavailable => "No upstream server is available to handle this request.",
