@@ -27,9 +27,11 @@ internal static partial class WafBinder
         var settings = new WafSettings
         {
             CrsDirectory = crs is "off" or "false" ? null : Resolve(m, "crs", crs) ?? d.CrsDirectory,
+            SetupFiles = (m.StringList("setup") ?? []).Select(f => Resolve(m, "setup", f)).OfType<string>().ToArray(),
             RuleFiles = (m.StringList("rules") ?? []).Select(f => Resolve(m, "rules", f)).OfType<string>().ToArray(),
             Paranoia = m.Int("paranoia", 1, 4) ?? d.Paranoia,
             AnomalyThreshold = m.Int("anomalyThreshold", 1, 10_000) ?? d.AnomalyThreshold,
+            AllowedMethods = BindMethods(m) ?? d.AllowedMethods,
             AuditLog = m.String("auditLog") ?? d.AuditLog,
             RequestBodyLimit = limit,
         };
@@ -88,6 +90,22 @@ internal static partial class WafBinder
         };
         m.Finish();
         return settings;
+    }
+
+    private static IReadOnlyList<string>? BindMethods(MapReader m)
+    {
+        var methods = m.StringList("allowedMethods");
+        if (methods is null)
+        {
+            return null;
+        }
+
+        foreach (var bad in methods.Where(x => x.Length == 0 || !x.All(char.IsAsciiLetterUpper)))
+        {
+            m.Error("allowedMethods", $"'{bad}' is not an HTTP method in capitals, such as GET or PUT");
+        }
+
+        return methods;
     }
 
     /// <summary>A path relative to the config file's folder, made absolute; ModSecurity's `Include` takes no spaces or quotes.</summary>

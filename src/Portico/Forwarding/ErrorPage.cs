@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
+using Portico.Observability;
 
 namespace Portico.Forwarding;
 
@@ -16,6 +17,8 @@ internal static class ErrorPage
         var reason = ReasonPhrases.GetReasonPhrase(status);
         var detail = Detail(status);
         var requestId = context.TraceIdentifier;
+        // Clear() dropped the id the observability stage set; the client still gets it.
+        response.Headers[RequestIds.Header] = requestId;
         string body;
         if (context.Request.Headers.Accept.ToString().Contains("json", StringComparison.OrdinalIgnoreCase))
         {

@@ -8,6 +8,9 @@ internal sealed record WafSettings
     /// <summary>`crs`: directory of the OWASP Core Rule Set (its `rules/REQUEST-*.conf` are loaded); null for `off`. Default Debian's.</summary>
     public string? CrsDirectory { get; init; } = DebianCrs;
 
+    /// <summary>`setup`: rule files loaded before the CRS, for its policy variables (crs-setup.conf's SecActions) and exclusions that must precede it. Default none.</summary>
+    public IReadOnlyList<string> SetupFiles { get; init; } = [];
+
     /// <summary>`rules`: the operator's own ModSecurity rule files, loaded after the CRS. Default none.</summary>
     public IReadOnlyList<string> RuleFiles { get; init; } = [];
 
@@ -16,6 +19,9 @@ internal sealed record WafSettings
 
     /// <summary>`anomalyThreshold`: CRS inbound anomaly score at which a request is refused. Default 5.</summary>
     public int AnomalyThreshold { get; init; } = 5;
+
+    /// <summary>`allowedMethods`: CRS's method policy (rule 911100); CRS alone allows only GET, HEAD, POST and OPTIONS. Default adds PUT, PATCH and DELETE.</summary>
+    public IReadOnlyList<string> AllowedMethods { get; init; } = ["GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"];
 
     /// <summary>`auditLog`: "stdout" or a file path; one JSON line per blocked or detected request. Default stdout.</summary>
     public string AuditLog { get; init; } = "stdout";

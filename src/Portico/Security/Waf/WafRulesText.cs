@@ -45,11 +45,30 @@ internal static class WafRulesText
             Line(text, "SecDefaultAction \"phase:2,log,auditlog,pass\"");
             Line(text, $"SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level={profile.Paranoia},setvar:tx.blocking_paranoia_level={profile.Paranoia}\"");
             Line(text, $"SecAction \"id:900110,phase:1,nolog,pass,t:none,setvar:tx.inbound_anomaly_score_threshold={profile.AnomalyThreshold}\"");
+            Line(text, $"SecAction \"id:900200,phase:1,nolog,pass,t:none,setvar:'tx.allowed_methods={string.Join(' ', global.AllowedMethods)}'\"");
             Line(text, "SecAction \"id:900990,phase:1,nolog,pass,t:none,setvar:tx.crs_setup_version=334\"");
+        }
+
+        foreach (var file in global.SetupFiles)
+        {
+            Line(text, $"Include {file}");
+        }
+
+        if (crsFiles.Count > 0)
+        {
             foreach (var file in crsFiles)
             {
                 Line(text, $"Include {file}");
             }
+        }
+
+        // libmodsecurity 3.0.9 keeps the CRLF that ends a multipart part's header in
+        // MULTIPART_PART_HEADERS, so CRS's content-type collector (922150) captures
+        // "text/plain; charset=utf-8\r\n" and 922110 refuses every upload whose parts name a
+        // charset, as browsers and HttpClient do. Trimming the value first removes that.
+        if (crsFiles.Any(f => f.EndsWith("-922-MULTIPART-ATTACK.conf", StringComparison.Ordinal) && File.ReadAllText(f).Contains("id:922150", StringComparison.Ordinal)))
+        {
+            Line(text, "SecRuleUpdateActionById 922150 \"t:none,t:lowercase,t:trim\"");
         }
 
         foreach (var file in global.RuleFiles)

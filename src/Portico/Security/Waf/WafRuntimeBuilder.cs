@@ -45,9 +45,12 @@ internal sealed class WafRuntimeBuilder(WafLog log) : IConfigRuntimeBuilder
             }
         }
 
-        foreach (var file in global.RuleFiles.Where(f => !File.Exists(f)))
+        foreach (var (key, files) in new[] { ("waf.setup", global.SetupFiles), ("waf.rules", global.RuleFiles) })
         {
-            Add("waf.rules", $"rule file {file} does not exist");
+            foreach (var file in files.Where(f => !File.Exists(f)))
+            {
+                Add(key, $"rule file {file} does not exist");
+            }
         }
 
         if (errors.Any)
@@ -66,7 +69,7 @@ internal sealed class WafRuntimeBuilder(WafLog log) : IConfigRuntimeBuilder
                 set = WafRuleSet.Parse(WafRulesText.For(profile, global, crsFiles), out var error);
                 if (set is null)
                 {
-                    Add(global.RuleFiles.Count > 0 ? "waf.rules" : $"routes.{route.Id}.waf", $"the rules do not load: {error!.Trim()}");
+                    Add(global.RuleFiles.Count + global.SetupFiles.Count > 0 ? "waf" : $"routes.{route.Id}.waf", $"the rules do not load: {error!.Trim()}");
                     break;
                 }
 
