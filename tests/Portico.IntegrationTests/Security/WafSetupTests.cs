@@ -38,6 +38,39 @@ public sealed class WafSetupTests
     }
 
     [Fact]
+    public async Task Requests_over_h2c_are_inspected_alike()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var backend = await TestBackend.StartAsync("app", WafFixture.EchoBodyDigest);
+        await using var proxy = await TestProxy.StartAsync($$"""
+            listeners:
+              h2: { address: "127.0.0.1:0", protocols: [h2c] }
+            waf: { auditLog: {{Path.Combine(Path.GetTempPath(), "portico-waf-h2c-audit.log")}} }
+            routes:
+              app: { match: { pathPrefix: / }, cluster: app, waf: block }
+            clusters:
+              app: { destinations: [{{backend.Url}}] }
+            """);
+        using var client = new HttpClient { BaseAddress = proxy.Address };
+        const string json = """{"order":42,"note":"ring twice"}""";
+        static HttpRequestMessage H2(HttpRequestMessage request)
+        {
+            request.Version = HttpVersion.Version20;
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            return request;
+        }
+
+        using var attack = await client.SendAsync(H2(WafTests.Get("/items?id=1%27%20or%201%3D1--")), ct);
+        using var ordinary = await client.SendAsync(H2(WafTests.Post("/orders", json, "application/json")), ct);
+
+        Assert.Equal(HttpVersion.Version20, attack.Version);
+        Assert.Equal(HttpStatusCode.Forbidden, attack.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ordinary.StatusCode);
+        Assert.Equal(WafFixture.Digest(System.Text.Encoding.UTF8.GetBytes(json)), await ordinary.Content.ReadAsStringAsync(ct));
+        Assert.Equal(1, backend.Count);
+    }
+
+    [Fact]
     public async Task Without_the_library_check_and_start_up_name_the_package_to_install()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("portico-waf-cli-").FullName, "portico.yaml");
