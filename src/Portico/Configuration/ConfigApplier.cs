@@ -30,13 +30,15 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
         {
             if (!loaded.IsValid)
             {
-                LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, 0, loaded.Errors.Select(e => e.ToString()).ToArray());
                 metrics.Loaded(applied: false);
                 log.ReloadRefused(loaded.Source, loaded.Errors.Count);
                 foreach (var error in loaded.Errors)
                 {
                     log.ConfigError(error.ToString());
                 }
+
+                // Last, so whoever waits on the outcome also finds the log lines written.
+                LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, 0, loaded.Errors.Select(e => e.ToString()).ToArray());
 
                 return false;
             }
