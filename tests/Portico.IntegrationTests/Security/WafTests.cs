@@ -216,6 +216,21 @@ public sealed class WafTests(WafFixture waf) : IClassFixture<WafFixture>
         Assert.True(metrics.Value("portico_waf_requests_total", ("route", "block"), ("outcome", "blocked")) >= 1, metrics.Text);
     }
 
+    [Fact]
+    public async Task The_admin_api_shows_the_waf_settings()
+    {
+        using var admin = new HttpClient { BaseAddress = waf.Proxy.AdminAddress };
+
+        var config = JsonDocument.Parse(await admin.GetStringAsync("/api/config", TestContext.Current.CancellationToken)).RootElement;
+
+        Assert.Equal(65536, config.GetProperty("waf").GetProperty("requestBodyLimitBytes").GetInt64());
+        Assert.Equal("/usr/share/modsecurity-crs", config.GetProperty("waf").GetProperty("crs").GetString());
+        var excluded = config.GetProperty("routes").GetProperty("excluded").GetProperty("waf");
+        Assert.Equal("block", excluded.GetProperty("mode").GetString());
+        Assert.Equal("913100", excluded.GetProperty("excludeRules")[0].GetString());
+        Assert.Equal("off", config.GetProperty("routes").GetProperty("open").GetProperty("waf").GetProperty("mode").GetString());
+    }
+
     /// <summary>For failure messages: the audit entry of a refused request.</summary>
     private async Task<string> AuditOfAsync(HttpResponseMessage response)
         => response.StatusCode == HttpStatusCode.Forbidden ? (await waf.AuditEntryAsync(response.Headers.GetValues("X-Request-Id").Single())).ToString() : "";
