@@ -5,6 +5,7 @@
 #   bench/run.sh                         full run (5 load scenarios x 3 rounds x 10 s, + idle memory)
 #   BENCH_QUICK=1 bench/run.sh           smoke check: scenario (a) only, 1 round of 3 s
 #   BENCH_SCENARIOS="a f" bench/run.sh   only some scenarios
+#   BENCH_QUICK=1 BENCH_SCENARIOS=w bench/run.sh   smoke check of the WAF scenario
 #
 # Everything it starts is tracked by pid and stopped on exit, including Ctrl-C. Every load is
 # bounded by its own duration and, as a safety net, by `timeout`.
@@ -21,7 +22,7 @@ if [ "$QUICK" = 1 ]; then
   DURATION=${BENCH_DURATION:-3}; ROUNDS=${BENCH_ROUNDS:-1}; SCENARIOS=${BENCH_SCENARIOS:-a}
   WARMUP=${BENCH_WARMUP:-1}
 else
-  DURATION=${BENCH_DURATION:-10}; ROUNDS=${BENCH_ROUNDS:-3}; SCENARIOS=${BENCH_SCENARIOS:-a b c d e f}
+  DURATION=${BENCH_DURATION:-10}; ROUNDS=${BENCH_ROUNDS:-3}; SCENARIOS=${BENCH_SCENARIOS:-a b c d e f w}
   WARMUP=${BENCH_WARMUP:-2}
 fi
 CONNECTIONS=${BENCH_CONNECTIONS:-50}
@@ -41,8 +42,12 @@ PORTICO_ENV=${BENCH_PORTICO_ENV:-}               # extra environment for Portico
 # BENCH_PORT_BASE moves them all (below the ephemeral range, away from ports tests like to use).
 B=${BENCH_PORT_BASE:-24000}
 ORIGIN_PORT=$((B + 80)); ORIGIN_H2_PORT=$((B + 81))
-declare -A H1_PORT=([portico]=$((B + 100)) [nginx]=$((B + 200)) [haproxy]=$((B + 300)) [direct]=$ORIGIN_PORT)
-declare -A H2_PORT=([portico]=$((B + 101)) [nginx]=$((B + 201)) [haproxy]=$((B + 301)) [direct]=$ORIGIN_H2_PORT)
+declare -A H1_PORT=([portico]=$((B + 100)) [nginx]=$((B + 200)) [haproxy]=$((B + 300)) [direct]=$ORIGIN_PORT [portico-waf]=$((B + 102)))
+declare -A H2_PORT=([portico]=$((B + 101)) [nginx]=$((B + 201)) [haproxy]=$((B + 301)) [direct]=$ORIGIN_H2_PORT [portico-waf]=$((B + 103)))
+# Scenario (w) runs a second Portico, "portico-waf": the same config with `waf: block` on its
+# route (admin on B+110). Only started when (w) is asked for, so the other scenarios' Portico
+# carries no rule set.
+WANT_WAF=0; [[ " $SCENARIOS " == *" w "* ]] && WANT_WAF=1
 
 RUN_DIR="$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S)"
 TMP="$RUN_DIR/tmp"      # generated configs, pid files, server logs
@@ -89,6 +94,12 @@ install_missing() {
     command -v "${pair%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1 \
       || need+=("${pair##*:}")
   done
+  # Scenario (w): the ModSecurity library and the OWASP Core Rule Set (files, not commands).
+  if [ "$WANT_WAF" = 1 ]; then
+    for pkg in libmodsecurity3 modsecurity-crs; do
+      dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+    done
+  fi
   if ((${#need[@]})); then
     log "installing from Debian: ${need[*]}"
     local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
@@ -243,11 +254,12 @@ bounded() {
 # The origin: one nginx serving two fixed bodies, shared by every proxy
 # ---------------------------------------------------------------------------------------------
 for port in $ORIGIN_PORT $ORIGIN_H2_PORT "${H1_PORT[portico]}" "${H2_PORT[portico]}" $((B + 109)) \
+            "${H1_PORT[portico-waf]}" "${H2_PORT[portico-waf]}" $((B + 110)) \
             "${H1_PORT[nginx]}" "${H2_PORT[nginx]}" "${H1_PORT[haproxy]}" "${H2_PORT[haproxy]}"; do
   port_free "$port" || die "port $port on 127.0.0.1 is already in use"
 done
 
-mkdir -p "$TMP/www" "$TMP/origin" "$TMP/nginx" "$TMP/haproxy" "$TMP/portico"
+mkdir -p "$TMP/www" "$TMP/origin" "$TMP/nginx" "$TMP/haproxy" "$TMP/portico" "$TMP/portico-waf"
 # Fixed bodies: 1 KiB and 100 KiB of printable bytes.
 head -c 1024 /dev/zero | tr '\0' 'a' > "$TMP/www/1k"
 head -c 102400 /dev/zero | tr '\0' 'b' > "$TMP/www/100k"
@@ -315,6 +327,21 @@ if ! dotnet "$PORTICO_DLL" check -c "$TMP/portico/portico.yaml" >"$TMP/portico/c
   dotnet "$PORTICO_DLL" check -c "$TMP/portico/portico.yaml" >"$TMP/portico/check.log" 2>&1 \
     || { cat "$TMP/portico/check.log" >&2; die "portico check refused the benchmark config"; }
   note "this Portico build has no accessLog/admin settings; it ran with its defaults"
+fi
+
+# Portico with the WAF for (w): the same file, two differences only: `waf: block` on the route
+# (OWASP CRS 3.3 from Debian, paranoia 1, threshold 5: Portico's defaults) and its own ports.
+# The audit log goes to a file; nothing in the load trips the rules, so it stays empty.
+if [ "$WANT_WAF" = 1 ]; then
+  sed -e "s/:${H1_PORT[portico]}\"/:${H1_PORT[portico-waf]}\"/; s/:${H2_PORT[portico]}\"/:${H2_PORT[portico-waf]}\"/" \
+      -e "s/:$((B + 109))\"/:$((B + 110))\"/" \
+      -e "s|cluster: origin }|cluster: origin, waf: block }|" \
+      "$TMP/portico/portico.yaml" > "$TMP/portico-waf/portico.yaml"
+  echo "waf: { auditLog: $TMP/portico-waf/waf-audit.log }" >> "$TMP/portico-waf/portico.yaml"
+  if ! dotnet "$PORTICO_DLL" check -c "$TMP/portico-waf/portico.yaml" >"$TMP/portico-waf/check.log" 2>&1; then
+    note "scenario (w) skipped: portico check refused the WAF config: $(head -1 "$TMP/portico-waf/check.log" | cut -c1-200)"
+    WANT_WAF=0
+  fi
 fi
 
 # nginx as a reverse proxy.
@@ -385,7 +412,7 @@ EOF
 # this is a function.
 # ---------------------------------------------------------------------------------------------
 declare -A MAIN_PID=()
-declare -A DIR_OF=([direct]=origin [portico]=portico [nginx]=nginx [haproxy]=haproxy)
+declare -A DIR_OF=([direct]=origin [portico]=portico [nginx]=nginx [haproxy]=haproxy [portico-waf]=portico-waf)
 start() {
   local name=$1 dir="$TMP/${DIR_OF[$1]}"
   case $name in
@@ -398,7 +425,8 @@ start() {
                nginx -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' ;;
     # BENCH_PORTICO_ENV: extra VAR=value words for Portico's environment (runtime experiments,
     # e.g. DOTNET_TC_CallCountingDelayMs=0); empty by default: Portico runs as shipped.
-    portico) start_server portico "$dir/stdout.log" env $PORTICO_ENV dotnet "$PORTICO_DLL" run -c "$dir/portico.yaml" ;;
+    portico|portico-waf)
+             start_server "$name" "$dir/stdout.log" env $PORTICO_ENV dotnet "$PORTICO_DLL" run -c "$dir/portico.yaml" ;;
     haproxy) start_server haproxy "$dir/stdout.log" haproxy -db -f "$dir/haproxy.cfg" ;;
   esac
   MAIN_PID[$name]=$LAST_PID
@@ -420,6 +448,7 @@ stop() {
 
 start direct   # the origin first: the proxies' readiness checks go through it
 for proxy in portico nginx haproxy; do start "$proxy"; done
+[ "$WANT_WAF" = 1 ] && start portico-waf
 log "all servers up"
 
 # Which servers really speak h2c (prior knowledge) on their h2 port: ask with curl.
@@ -469,6 +498,7 @@ declare -A TITLE=(
   [c]="(c) HTTP/2 h2c front, GET /1k, $CONNECTIONS connections × $H2_STREAMS streams (h2load); HTTP/1.1 to the origin"
   [d]="(d) New connection per request (Connection: close), GET /1k, $CONNECTIONS connections (wrk)"
   [e]="(e) $BIG_CONNECTIONS concurrent keep-alive connections, GET /1k (wrk)"
+  [w]="(w) WAF cost: Portico with and without \`waf: block\` (OWASP CRS 3.3, paranoia 1), browser-like GET /1k?q=… , $CONNECTIONS connections (wrk)"
   [f]="(f) Memory with $IDLE_CONNS idle keep-alive connections"
 )
 printf 'id\ttitle\tcount\n' > "$RUN_DIR/scenarios.tsv"
@@ -493,6 +523,12 @@ load() {
        return $rc ;;
     d) bounded $((dur + 30)) "$out" "${wrk[@]}" -c "$CONNECTIONS" -H 'Connection: close' "$h1/1k" || rc=$? ;;
     e) bounded $((dur + 60)) "$out" "${wrk[@]}" -c "$BIG_CONNECTIONS" "$h1/1k" || rc=$? ;;
+    # The headers and query string of a browser's request, so the rules have something to read;
+    # the same request for portico and portico-waf.
+    w) bounded $((dur + 30)) "$out" "${wrk[@]}" -c "$CONNECTIONS" -H 'Host: shop.example.com' \
+         -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' \
+         -H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' -H 'Accept-Language: en-GB,en;q=0.9' \
+         -H 'Cookie: session=4f9c2a7e1b3d5f60; theme=dark' "$h1/1k?q=running+shoes&size=42&page=2" || rc=$? ;;
   esac
   grep '^BENCH ' "$out" > "$out.summary" || rc=1
   return $rc
@@ -574,13 +610,20 @@ if [ "$busy" -gt 10 ]; then
 fi
 
 for sc in $SCENARIOS; do
-  [ -n "${TITLE[$sc]:-}" ] || die "unknown scenario '$sc' (use a b c d e f)"
+  [ -n "${TITLE[$sc]:-}" ] || die "unknown scenario '$sc' (use a b c d e f w)"
   printf '%s\t%s\t%s\n' "$sc" "${TITLE[$sc]}" "$([ "$sc" = f ] && echo "$IDLE_CONNS")" >> "$RUN_DIR/scenarios.tsv"
   log "scenario ${TITLE[$sc]}"
   if [ "$sc" = f ]; then idle_memory; continue; fi
 
   active=()
-  for proxy in "${PROXIES[@]}"; do
+  if [ "$sc" = w ]; then
+    # Portico against itself: the route with the WAF and the same route without it.
+    [ "$WANT_WAF" = 1 ] || { note "scenario (w) skipped (see above)"; continue; }
+    PROXIES_OF_SC=(portico portico-waf)
+  else
+    PROXIES_OF_SC=("${PROXIES[@]}")
+  fi
+  for proxy in "${PROXIES_OF_SC[@]}"; do
     if [ "$sc" = c ] && [ -n "${H2_SKIP[$proxy]:-}" ]; then
       printf 'c\t%s\t%s\n' "$proxy" "${H2_SKIP[$proxy]}" >> "$RUN_DIR/skips.tsv"
       note "scenario (c): $proxy skipped: ${H2_SKIP[$proxy]}"

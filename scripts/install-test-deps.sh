@@ -3,12 +3,17 @@
 #   procps    kill(1), to signal the portico process in the CLI tests
 #   chromium  the dashboard test drives Debian's Chromium through Playwright
 #             (Playwright's own browser download cannot work here)
+#   libmodsecurity3, modsecurity-crs  the WAF tests run the real ModSecurity engine with
+#             Debian's OWASP Core Rule Set (checked by file, as neither has a command)
 # Later suites add their needs here (Redis, ModSecurity, pebble), so `scripts/test.sh` stays
 # the one command.
 set -euo pipefail
 needed=()
 for tool in kill:procps chromium:chromium; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || needed+=("${tool##*:}")
+done
+for file in /usr/lib/x86_64-linux-gnu/libmodsecurity.so.3:libmodsecurity3 /usr/share/modsecurity-crs/rules/REQUEST-901-INITIALIZATION.conf:modsecurity-crs; do
+  dpkg -S "${file%%:*}" >/dev/null 2>&1 || needed+=("${file##*:}")
 done
 if ((${#needed[@]})); then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -16,7 +16,7 @@ import os
 import statistics
 import sys
 
-PROXIES = ["portico", "nginx", "haproxy", "direct"]
+PROXIES = ["portico", "portico-waf", "nginx", "haproxy", "direct"]
 
 
 def read_tsv(path):
@@ -112,6 +112,17 @@ def scenario_table(title, figures, skips):
     return lines
 
 
+def waf_cost(figures):
+    """Scenario (w): what the WAF adds to the same request on the same route."""
+    plain, waf = figures["portico"], figures["portico-waf"]
+    if plain["proxy_cpu"] is None or waf["proxy_cpu"] is None:
+        return []
+    return [f"**WAF cost per request: {waf['proxy_cpu'] - plain['proxy_cpu']:,.1f} µs of Portico's CPU** "
+            f"({plain['proxy_cpu']:,.1f} → {waf['proxy_cpu']:,.1f} µs, {waf['proxy_cpu'] / plain['proxy_cpu']:.2f}×); "
+            f"p99 {fmt(plain['p99'], 2)} → {fmt(waf['p99'], 2)} ms; req/s {fmt(plain['rps'], 0)} → {fmt(waf['rps'], 0)}. "
+            "Both rows are the same config and request; portico-waf adds `waf: block` on the route."]
+
+
 def idle_table(rows, count_wanted):
     lines = ["### (f) Memory with idle keep-alive connections", "",
              f"{count_wanted:,} connections opened one by one, one keep-alive GET /1k each, then held idle. "
@@ -170,6 +181,8 @@ def main():
         sk = {s["proxy"]: s["reason"] for s in skips if s["scenario"] == sid}
         figures = summarize(rows, clk_tck, ncpu)
         out += scenario_table(title, figures, sk) + [""]
+        if "portico" in figures and "portico-waf" in figures:
+            out += waf_cost(figures) + [""]
         per_round.append(f"- {title}: " + "; ".join(
             f"{p} " + " / ".join(f"{v:,.0f}" for v in figures[p]["rps_rounds"])
             for p in PROXIES if p in figures))

@@ -23,6 +23,17 @@ internal static class ConfigView
         admin = new { address = s.Admin.EndPoint.ToString(), enabled = s.Admin.Enabled, token = s.Admin.Token is null ? null : Redacted },
         accessLog = new { enabled = s.AccessLog.Enabled, format = s.AccessLog.Format.ToString().ToLowerInvariant(), output = s.AccessLog.Output, maxSizeBytes = s.AccessLog.MaxSizeBytes, keep = s.AccessLog.Keep },
         tracing = new { otlpEndpoint = s.Tracing.OtlpEndpoint?.ToString(), serviceName = s.Tracing.ServiceName, sampleRatio = s.Tracing.SampleRatio },
+        waf = new
+        {
+            crs = s.Waf.CrsDirectory ?? "off",
+            setup = s.Waf.SetupFiles,
+            rules = s.Waf.RuleFiles,
+            paranoia = s.Waf.Paranoia,
+            anomalyThreshold = s.Waf.AnomalyThreshold,
+            allowedMethods = s.Waf.AllowedMethods,
+            requestBodyLimitBytes = s.Waf.RequestBodyLimit,
+            auditLog = s.Waf.AuditLog,
+        },
     };
 
     public static object Route(RouteSettings r) => new
@@ -42,6 +53,7 @@ internal static class ConfigView
         retryNonIdempotent = r.RetryNonIdempotent,
         preserveHost = r.PreserveHost,
         order = r.Order,
+        waf = new { mode = r.Waf.Mode.ToString().ToLowerInvariant(), paranoia = r.Waf.Paranoia, anomalyThreshold = r.Waf.AnomalyThreshold, excludeRules = r.Waf.ExcludeRules },
     };
 
     private static object Cluster(ClusterSettings c) => new

@@ -30,13 +30,15 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
         {
             if (!loaded.IsValid)
             {
-                LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, 0, loaded.Errors.Select(e => e.ToString()).ToArray());
                 metrics.Loaded(applied: false);
                 log.ReloadRefused(loaded.Source, loaded.Errors.Count);
                 foreach (var error in loaded.Errors)
                 {
                     log.ConfigError(error.ToString());
                 }
+
+                // Last, so whoever waits on the outcome also finds the log lines written.
+                LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, 0, loaded.Errors.Select(e => e.ToString()).ToArray());
 
                 return false;
             }
@@ -48,8 +50,9 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
             }
 
             _revision++;
-            active.Set(new ConfigSnapshot(loaded.Settings!, loaded.Source, _revision));
+            active.Set(new ConfigSnapshot(loaded.Settings!, loaded.Source, _revision, loaded.Runtimes));
             provider.Update(loaded.Routes, loaded.Clusters, _revision);
+            previous.Retire();
             LastOutcome = new ReloadOutcome(time.GetUtcNow(), loaded.Source, _revision, []);
             metrics.Loaded(applied: true);
             log.Applied(_revision, loaded.Summary);

@@ -66,6 +66,7 @@ internal sealed class ConfigFileWatcher(ConfigFileOptions options, ConfigLoader 
                 var loaded = await loader.LoadFileAsync(path);
                 if (loaded.ContentHash.SequenceEqual(lastHash) && !forced)
                 {
+                    loaded.Discard();
                     continue;
                 }
 

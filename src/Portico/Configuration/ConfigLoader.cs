@@ -15,7 +15,7 @@ namespace Portico.Configuration;
 /// between sections, and finally YARP's own validator on the translated routes and clusters
 /// (path templates, host patterns). Reports all errors; yields settings only when there are none.
 /// </summary>
-internal sealed class ConfigLoader(IConfigValidator yarpValidator, IOptions<RouteOptions> routeOptions)
+internal sealed class ConfigLoader(IConfigValidator yarpValidator, IOptions<RouteOptions> routeOptions, IEnumerable<IConfigRuntimeBuilder> runtimeBuilders)
 {
     public async Task<LoadedConfig> LoadFileAsync(string path)
     {
@@ -69,9 +69,22 @@ internal sealed class ConfigLoader(IConfigValidator yarpValidator, IOptions<Rout
             }
         }
 
-        return errors.Any
-            ? Failed(source, errors, hash)
-            : new LoadedConfig(source, settings, routes, clusters, []) { ContentHash = hash };
+        var runtimes = new List<IDisposable>();
+        foreach (var builder in runtimeBuilders)
+        {
+            if (builder.Build(settings, errors, lines) is { } runtime)
+            {
+                runtimes.Add(runtime);
+            }
+        }
+
+        if (errors.Any)
+        {
+            runtimes.ForEach(r => r.Dispose());
+            return Failed(source, errors, hash);
+        }
+
+        return new LoadedConfig(source, settings, routes, clusters, []) { ContentHash = hash, Runtimes = runtimes };
     }
 
     /// <summary>

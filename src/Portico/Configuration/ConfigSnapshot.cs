@@ -11,10 +11,12 @@ internal sealed class ConfigSnapshot
 
     private readonly FrozenDictionary<string, RouteSettings> _routes;
     private readonly FrozenDictionary<string, ClusterRuntime> _clusters;
+    private readonly IReadOnlyList<IDisposable> _runtimes;
 
-    public ConfigSnapshot(PorticoSettings settings, string source, int revision)
+    public ConfigSnapshot(PorticoSettings settings, string source, int revision, IReadOnlyList<IDisposable>? runtimes = null)
     {
         Settings = settings;
+        _runtimes = runtimes ?? [];
         Source = source;
         Revision = revision;
         _routes = settings.Routes.ToFrozenDictionary(r => r.Id, StringComparer.Ordinal);
@@ -32,4 +34,28 @@ internal sealed class ConfigSnapshot
     public RouteSettings? Route(string id) => _routes.GetValueOrDefault(id);
 
     public ClusterRuntime? Cluster(string id) => _clusters.GetValueOrDefault(id);
+
+    /// <summary>The state an <see cref="IConfigRuntimeBuilder"/> built for this config, if any.</summary>
+    public T? Runtime<T>()
+        where T : class
+    {
+        foreach (var runtime in _runtimes)
+        {
+            if (runtime is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Called once a newer snapshot serves; requests still using this one's state keep it alive until they finish.</summary>
+    public void Retire()
+    {
+        foreach (var runtime in _runtimes)
+        {
+            runtime.Dispose();
+        }
+    }
 }

@@ -14,6 +14,18 @@ internal sealed record LoadedConfig(
     /// <summary>SHA-256 of the text that was read, so a reload can tell an unchanged file; empty when unreadable.</summary>
     public byte[] ContentHash { get; init; } = [];
 
+    /// <summary>State built from the settings by each <see cref="IConfigRuntimeBuilder"/>; the snapshot that serves this config owns it.</summary>
+    public IReadOnlyList<IDisposable> Runtimes { get; init; } = [];
+
+    /// <summary>Frees the built state of a config that will not be applied.</summary>
+    public void Discard()
+    {
+        foreach (var runtime in Runtimes)
+        {
+            runtime.Dispose();
+        }
+    }
+
     public bool IsValid => Settings is not null && Errors.Count == 0;
 
     public string Summary => Settings is null

@@ -22,6 +22,7 @@ internal static class RouteBinder
         var retryNonIdempotent = m.Bool("retryNonIdempotent") ?? false;
         var preserveHost = m.Bool("preserveHost") ?? true;
         var order = m.Int("order", -100_000, 100_000);
+        var waf = WafBinder.BindRoute(m);
         if (cluster is null || match is null)
         {
             return null;
@@ -36,6 +37,7 @@ internal static class RouteBinder
             RetryNonIdempotent = retryNonIdempotent,
             PreserveHost = preserveHost,
             Order = order,
+            Waf = waf,
         };
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
+using Portico.Observability;
 
 namespace Portico.Forwarding;
 
@@ -16,6 +17,8 @@ internal static class ErrorPage
         var reason = ReasonPhrases.GetReasonPhrase(status);
         var detail = Detail(status);
         var requestId = context.TraceIdentifier;
+        // Clear() dropped the id the observability stage set; the client still gets it.
+        response.Headers[RequestIds.Header] = requestId;
         string body;
         if (context.Request.Headers.Accept.ToString().Contains("json", StringComparison.OrdinalIgnoreCase))
         {
@@ -39,6 +42,7 @@ internal static class ErrorPage
 
     private static string Detail(int status) => status switch
     {
+        StatusCodes.Status403Forbidden => "This request was refused.",
         StatusCodes.Status404NotFound => "No route matches this request.",
         StatusCodes.Status502BadGateway => "The upstream server could not be reached or sent an invalid response.",
         StatusCodes.Status503ServiceUnavailable => "No upstream server is available to handle this request.",

@@ -8,6 +8,7 @@ using Portico.Forwarding;
 using Portico.Health;
 using Portico.LoadBalancing;
 using Portico.Routing;
+using Portico.Security.Waf;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -52,6 +53,7 @@ internal static class PorticoServices
         // The slim host leaves out the regex route constraint; operators may use it in `path`.
         services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));
         services.AddRequestTimeouts();
+        services.AddPorticoWaf();
         return services;
     }
 }

@@ -43,6 +43,9 @@ internal enum LocalReason
     UpstreamUnreachable,
     UpstreamTimeout,
     RouteTimeout,
+
+    /// <summary>The route's web application firewall, in block mode, refused the request (403).</summary>
+    WafBlocked,
 }
 
 internal static class LocalReasonNames
@@ -54,6 +57,7 @@ internal static class LocalReasonNames
         LocalReason.UpstreamUnreachable => "upstream_unreachable",
         LocalReason.UpstreamTimeout => "upstream_timeout",
         LocalReason.RouteTimeout => "route_timeout",
+        LocalReason.WafBlocked => "waf_blocked",
         _ => "other",
     };
 }

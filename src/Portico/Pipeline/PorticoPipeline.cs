@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Portico.Forwarding;
 using Portico.Observability;
+using Portico.Security.Waf;
 
 namespace Portico.Pipeline;
 
@@ -19,6 +20,9 @@ internal static class PorticoPipeline
         // 3 Route match: YARP's endpoints plus our matcher policies (pathRegex). Everything
         //   after this knows the route, and so its per-route settings.
         app.UseRouting();
+
+        // 2 Guard, last step: the WAF (ModSecurity + CRS) needs the matched route's rule set, so it runs right after routing.
+        app.UsePorticoWaf();
 
         // Per-route `timeout`: must follow routing to see the route; wraps all the work below.
         app.UseRequestTimeouts();

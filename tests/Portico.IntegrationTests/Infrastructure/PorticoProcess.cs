@@ -47,9 +47,17 @@ internal sealed class PorticoProcess : IAsyncDisposable
         }
     }
 
-    public static PorticoProcess Start(params string[] args)
+    public static PorticoProcess Start(params string[] args) => StartWith(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts the process with extra environment variables.</summary>
+    public static PorticoProcess StartWith(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(ExecutablePath());
         foreach (var arg in args)
         {
@@ -60,9 +68,12 @@ internal sealed class PorticoProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command to completion (bounded) and returns its exit code.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => RunWithAsync(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs a command with extra environment variables to completion (bounded).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        await using var process = Start(args);
+        await using var process = StartWith(environment, args);
         var code = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
         return (code, process.Stdout, process.Stderr);
     }

@@ -21,4 +21,7 @@ internal sealed record RouteSettings
 
     /// <summary>`order`: tie-breaker between routes that match equally; lower wins. Default: none.</summary>
     public int? Order { get; init; }
+
+    /// <summary>`waf`: the web application firewall for this route. Default off.</summary>
+    public RouteWafSettings Waf { get; init; } = RouteWafSettings.Off;
 }
