@@ -22,6 +22,9 @@ internal static class RouteBinder
         var retryNonIdempotent = m.Bool("retryNonIdempotent") ?? false;
         var preserveHost = m.Bool("preserveHost") ?? true;
         var order = m.Int("order", -100_000, 100_000);
+        var limits = GuardBinder.BindRouteLimits(m);
+        var ipRules = GuardBinder.BindIpRules(m);
+        var rateLimit = RateLimitBinder.Bind(m, id);
         if (cluster is null || match is null)
         {
             return null;
@@ -36,6 +39,9 @@ internal static class RouteBinder
             RetryNonIdempotent = retryNonIdempotent,
             PreserveHost = preserveHost,
             Order = order,
+            Limits = limits,
+            IpRules = ipRules,
+            RateLimit = rateLimit,
         };
     }
 

@@ -7,7 +7,9 @@ using Portico.Configuration;
 using Portico.Forwarding;
 using Portico.Health;
 using Portico.LoadBalancing;
+using Portico.RateLimiting;
 using Portico.Routing;
+using Portico.Security;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -52,6 +54,8 @@ internal static class PorticoServices
         // The slim host leaves out the regex route constraint; operators may use it in `path`.
         services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));
         services.AddRequestTimeouts();
+        services.AddPorticoGuard();
+        services.AddPorticoRateLimiting();
         return services;
     }
 }

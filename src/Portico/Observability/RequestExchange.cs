@@ -43,6 +43,14 @@ internal enum LocalReason
     UpstreamUnreachable,
     UpstreamTimeout,
     RouteTimeout,
+    MalformedRequest,
+    UnknownHost,
+    IpDenied,
+    MethodNotAllowed,
+    UrlTooLong,
+    HeadersTooLarge,
+    BodyTooLarge,
+    RateLimited,
 }
 
 internal static class LocalReasonNames
@@ -54,6 +62,14 @@ internal static class LocalReasonNames
         LocalReason.UpstreamUnreachable => "upstream_unreachable",
         LocalReason.UpstreamTimeout => "upstream_timeout",
         LocalReason.RouteTimeout => "route_timeout",
+        LocalReason.MalformedRequest => "malformed_request",
+        LocalReason.UnknownHost => "unknown_host",
+        LocalReason.IpDenied => "ip_denied",
+        LocalReason.MethodNotAllowed => "method_not_allowed",
+        LocalReason.UrlTooLong => "url_too_long",
+        LocalReason.HeadersTooLarge => "headers_too_large",
+        LocalReason.BodyTooLarge => "body_too_large",
+        LocalReason.RateLimited => "rate_limited",
         _ => "other",
     };
 }

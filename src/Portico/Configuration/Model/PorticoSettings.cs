@@ -16,4 +16,6 @@ internal sealed record PorticoSettings
     public AccessLogSettings AccessLog { get; init; } = new();
 
     public TracingSettings Tracing { get; init; } = new();
+
+    public LimitsSettings Limits { get; init; } = new();
 }

@@ -21,4 +21,13 @@ internal sealed record RouteSettings
 
     /// <summary>`order`: tie-breaker between routes that match equally; lower wins. Default: none.</summary>
     public int? Order { get; init; }
+
+    /// <summary>`limits`: overrides of the global request limits for this route. Default: none.</summary>
+    public RouteLimitsSettings? Limits { get; init; }
+
+    /// <summary>`ipRules`: client addresses this route serves or refuses (403). Default: everyone.</summary>
+    public IpRulesSettings? IpRules { get; init; }
+
+    /// <summary>`rateLimit`: requests per client key; 429 past it. Default: none.</summary>
+    public RateLimitSettings? RateLimit { get; init; }
 }
