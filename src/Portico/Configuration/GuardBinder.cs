@@ -41,6 +41,11 @@ internal static class GuardBinder
             MaxConnections = m.Int("maxConnections", 1, int.MaxValue),
             MaxConnectionsPerIp = m.Int("maxConnectionsPerIp", 1, int.MaxValue),
         };
+        if (settings.MinBodyRateGrace <= TimeSpan.FromSeconds(1))
+        {
+            m.Error("minBodyRateGrace", "must be longer than 1s (the server checks data rates once a second)");
+        }
+
         if (settings.MaxUrlLength > settings.MaxRequestLine)
         {
             m.Error("maxUrlLength", $"must not exceed maxRequestLine ({settings.MaxRequestLine} bytes), which the whole request line must fit");

@@ -24,7 +24,7 @@ internal sealed class LogSink : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => sink.Lines.Enqueue(new LogLine(category, logLevel, eventId.Id, formatter(state, exception) + exception));
+            => sink.Lines.Enqueue(new LogLine(category, logLevel, eventId.Id, formatter(state, exception)));
     }
 }
 
