@@ -5,13 +5,20 @@ using Portico.Configuration.Model;
 namespace Portico.RateLimiting;
 
 /// <summary>Counters in this process: one <see cref="PolicyLimiters"/> per distinct policy.</summary>
-internal sealed class MemoryRateLimitStore(TimeProvider time, ActiveConfig config) : IRateLimitStore, IDisposable
+internal sealed class MemoryRateLimitStore(ActiveConfig config) : IRateLimitStore, IDisposable
 {
     private readonly ConcurrentDictionary<RateLimitSettings, PolicyLimiters> _policies = new();
+    private ConfigSnapshot? _pruned;
 
     public ValueTask<RateLimitDecision> AcquireAsync(RateLimitSettings policy, string key, CancellationToken cancellationToken)
     {
-        var limiters = _policies.GetOrAdd(policy, p => new PolicyLimiters(p, time, InUse));
+        var snapshot = config.Current;
+        if (!ReferenceEquals(Volatile.Read(ref _pruned), snapshot))
+        {
+            Prune(snapshot);
+        }
+
+        var limiters = _policies.GetOrAdd(policy, p => new PolicyLimiters(p));
         return ValueTask.FromResult(limiters.Acquire(key));
     }
 
@@ -23,22 +30,17 @@ internal sealed class MemoryRateLimitStore(TimeProvider time, ActiveConfig confi
         }
     }
 
-    // A policy no route of the serving config uses any more is dropped at its next refill.
-    private bool InUse(PolicyLimiters limiters)
+    // After a reload, a policy no route uses any more is dropped; an unchanged one keeps counting.
+    private void Prune(ConfigSnapshot snapshot)
     {
-        foreach (var route in config.Current.Settings.Routes)
+        Volatile.Write(ref _pruned, snapshot);
+        var inUse = snapshot.Settings.Routes.Select(r => r.RateLimit).OfType<RateLimitSettings>().ToHashSet();
+        foreach (var (policy, limiters) in _policies)
         {
-            if (route.RateLimit == limiters.Policy)
+            if (!inUse.Contains(policy) && _policies.TryRemove(new KeyValuePair<RateLimitSettings, PolicyLimiters>(policy, limiters)))
             {
-                return true;
+                limiters.Dispose();
             }
         }
-
-        if (_policies.TryRemove(new KeyValuePair<RateLimitSettings, PolicyLimiters>(limiters.Policy, limiters)))
-        {
-            limiters.Dispose();
-        }
-
-        return false;
     }
 }

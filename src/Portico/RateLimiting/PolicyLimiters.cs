@@ -1,95 +1,52 @@
-using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using Portico.Configuration.Model;
 
 namespace Portico.RateLimiting;
 
 /// <summary>
-/// One policy's limiters, one per client key, from System.Threading.RateLimiting. They are
-/// refilled by one timer from the injected <see cref="TimeProvider"/> (AutoReplenishment off:
-/// each TryReplenish adds one period's tokens, or moves the window one segment), so tests can
-/// drive time. A limiter back at its full quota holds no state worth keeping and is dropped.
+/// One policy's counters: a System.Threading.RateLimiting partitioned limiter with one token
+/// bucket or sliding window per client key. The library refills them on its own timer and drops
+/// partitions left idle, so a flood of one-off keys does not grow memory without bound.
 /// </summary>
 internal sealed class PolicyLimiters : IDisposable
 {
-    private readonly ConcurrentDictionary<string, ReplenishingRateLimiter> _byKey = new(StringComparer.Ordinal);
-    private readonly TimeProvider _time;
-    private readonly Func<PolicyLimiters, bool> _inUse;
-    private readonly ITimer _timer;
-    private long _lastRefill;
+    private readonly PartitionedRateLimiter<string> _limiter;
 
-    public PolicyLimiters(RateLimitSettings policy, TimeProvider time, Func<PolicyLimiters, bool> inUse)
+    public PolicyLimiters(RateLimitSettings policy)
     {
         Policy = policy;
-        _time = time;
-        _inUse = inUse;
-        _lastRefill = time.GetTimestamp();
-        _timer = time.CreateTimer(_ => Refill(), null, policy.ReplenishEvery, policy.ReplenishEvery);
+        _limiter = PartitionedRateLimiter.Create<string, string>(key => policy.Algorithm == RateLimitAlgorithm.TokenBucket
+            ? RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = policy.Limit,
+                TokensPerPeriod = policy.RefillTokens,
+                ReplenishmentPeriod = policy.ReplenishEvery,
+                QueueLimit = 0,
+            })
+            : RateLimitPartition.GetSlidingWindowLimiter(key, _ => new SlidingWindowRateLimiterOptions
+            {
+                PermitLimit = policy.Limit,
+                Window = policy.Window,
+                SegmentsPerWindow = policy.Segments,
+                QueueLimit = 0,
+            }), StringComparer.Ordinal);
     }
 
     public RateLimitSettings Policy { get; }
 
-    public int Keys => _byKey.Count;
-
     public RateLimitDecision Acquire(string key)
     {
-        var limiter = _byKey.GetOrAdd(key, _ => Create());
-        using var lease = limiter.AttemptAcquire(1);
-        var remaining = limiter.GetStatistics()?.CurrentAvailablePermits ?? 0;
-        var reset = Policy.ReplenishEvery - _time.GetElapsedTime(Volatile.Read(ref _lastRefill));
-        if (reset < TimeSpan.Zero)
-        {
-            reset = TimeSpan.Zero;
-        }
+        using var lease = _limiter.AttemptAcquire(key);
+        var remaining = _limiter.GetStatistics(key)?.CurrentAvailablePermits ?? 0;
 
-        // A token comes back at the next refill; a sliding window frees a permit only when the
-        // segment it was spent in leaves the window, at the latest one whole window from now.
-        var retryAfter = Policy.Algorithm == RateLimitAlgorithm.TokenBucket ? reset : reset + Policy.Window - Policy.ReplenishEvery;
+        // Until the quota is whole again: the bucket's missing tokens at its refill rate; for a
+        // sliding window, at the latest when the whole window has moved on.
+        var reset = Policy.Algorithm == RateLimitAlgorithm.TokenBucket
+            ? Policy.ReplenishEvery * Math.Ceiling((Policy.Limit - remaining) / (double)Policy.RefillTokens)
+            : remaining == Policy.Limit ? TimeSpan.Zero : Policy.Window;
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : Policy.ReplenishEvery;
         return new RateLimitDecision(lease.IsAcquired, remaining, reset, retryAfter);
     }
 
-    public void Dispose()
-    {
-        _timer.Dispose();
-        foreach (var limiter in _byKey.Values)
-        {
-            limiter.Dispose();
-        }
-    }
-
-    private void Refill()
-    {
-        Volatile.Write(ref _lastRefill, _time.GetTimestamp());
-        if (!_inUse(this))
-        {
-            return;
-        }
-
-        foreach (var (key, limiter) in _byKey)
-        {
-            limiter.TryReplenish();
-            if (limiter.GetStatistics()?.CurrentAvailablePermits >= Policy.Limit && _byKey.TryRemove(new KeyValuePair<string, ReplenishingRateLimiter>(key, limiter)))
-            {
-                limiter.Dispose();
-            }
-        }
-    }
-
-    private ReplenishingRateLimiter Create() => Policy.Algorithm == RateLimitAlgorithm.TokenBucket
-        ? new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = Policy.Limit,
-            TokensPerPeriod = Policy.TokensPerPeriod,
-            ReplenishmentPeriod = Policy.ReplenishEvery,
-            AutoReplenishment = false,
-            QueueLimit = 0,
-        })
-        : new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
-        {
-            PermitLimit = Policy.Limit,
-            Window = Policy.Window,
-            SegmentsPerWindow = Policy.Segments,
-            AutoReplenishment = false,
-            QueueLimit = 0,
-        });
+    public void Dispose() => _limiter.Dispose();
 }

@@ -15,7 +15,7 @@ internal sealed record RateLimitSettings
     /// <summary>`window`: the sliding window's length, or the token bucket's refill period. Default 1m.</summary>
     public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>`tokensPerPeriod`: token-bucket only: tokens added each `window`. Default: `limit`.</summary>
+    /// <summary>`tokensPerPeriod`: token-bucket only: tokens added each `window`. Default (0 here): `limit`.</summary>
     public int TokensPerPeriod { get; init; }
 
     /// <summary>`segments`: sliding-window only: the window moves in this many steps. Default 6.</summary>
@@ -23,6 +23,9 @@ internal sealed record RateLimitSettings
 
     /// <summary>`key`: what identifies a client: client-ip (default), header:NAME, api-key or claim:TYPE.</summary>
     public RateLimitKeySpec Key { get; init; } = new(RateLimitKeyKind.ClientIp, "");
+
+    /// <summary>Tokens added per refill (token-bucket).</summary>
+    public int RefillTokens => TokensPerPeriod > 0 ? TokensPerPeriod : Limit;
 
     /// <summary>How often the limiter is refilled: the token bucket's period, or one window segment.</summary>
     public TimeSpan ReplenishEvery => Algorithm == RateLimitAlgorithm.TokenBucket ? Window : Window / Segments;
