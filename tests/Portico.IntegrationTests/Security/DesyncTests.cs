@@ -160,6 +160,22 @@ public sealed class DesyncTests
     }
 
     [Fact]
+    public async Task A_refused_upgrade_closes_its_connection_so_bytes_sent_after_it_are_never_read_as_requests()
+    {
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxy = await StartProxyAsync(backend, "reject");
+
+        var response = await RawHttp.SendAsync(proxy.Address,
+            "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n" +
+            "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + Smuggled);
+
+        Assert.True(response.Closed);
+        Assert.Equal(1, response.ResponseCount);
+        Assert.Contains("Connection: close", response.Text, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(["/ws"], backend.Requests.Select(r => r.PathAndQuery));
+    }
+
+    [Fact]
     public async Task Underscore_header_names_are_dropped_by_default_and_the_rest_is_forwarded()
     {
         await using var backend = await TestBackend.StartAsync("app");
