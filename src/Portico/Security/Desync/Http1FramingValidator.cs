@@ -199,7 +199,7 @@ internal sealed class Http1FramingValidator(Http1Limits limits)
 
         var digits = 0;
         long size = 0;
-        while (digits < line.Length && HexValue(line[digits]) is var v and >= 0)
+        while (digits < line.Length && ChunkLine.HexValue(line[digits]) is var v and >= 0)
         {
             size = (size << 4) | (uint)v;
             if (++digits > 15)
@@ -209,7 +209,7 @@ internal sealed class Http1FramingValidator(Http1Limits limits)
             }
         }
 
-        if (digits == 0 || !ValidExtensions(line[digits..]))
+        if (digits == 0 || !ChunkLine.ValidExtensions(line[digits..]))
         {
             Fail(400, "malformed chunk size line");
             return false;
@@ -312,41 +312,4 @@ internal sealed class Http1FramingValidator(Http1Limits limits)
         Scanned += bytes.Length + 1;
         return true;
     }
-
-    // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): here, each extension starts with
-    // ';' after optional whitespace, and nothing in it is a control character other than HTAB.
-    private static bool ValidExtensions(ReadOnlySpan<byte> ext)
-    {
-        var trimmed = ext.TrimStart(" \t"u8);
-        if (trimmed.Length == 0)
-        {
-            return ext.Length == 0;
-        }
-
-        if (trimmed[0] != ';')
-        {
-            return false;
-        }
-
-        foreach (var b in trimmed)
-        {
-            if ((b < 0x20 && b != '\t') || b == 0x7f)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static int HexValue(byte b) => b switch
-    {
-        >= (byte)'0' and <= (byte)'9' => b - '0',
-        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-        _ => -1,
-    };
 }
-
-/// <summary>The limits one connection's validator enforces; taken from config when the connection opens.</summary>
-internal sealed record Http1Limits(long MaxRequestLine, int MaxHeaderCount, long MaxHeadersSize, bool RejectUnderscoreNames);
