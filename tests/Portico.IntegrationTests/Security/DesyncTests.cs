@@ -70,6 +70,9 @@ public sealed class DesyncTests
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {Http1Hostile.Length} cases failed:\n" + string.Join("\n", failures));
         Assert.DoesNotContain(backend.Requests, r => r.PathAndQuery.Contains("smuggled", StringComparison.Ordinal));
+        var logged = proxy.Logs.Messages(3001).ToArray();
+        Assert.Equal(Http1Hostile.Length, logged.Length);
+        Assert.Contains(logged, m => m.EndsWith("with 400: both Content-Length and Transfer-Encoding; connection closed", StringComparison.Ordinal));
     }
 
     public static readonly (string Name, (string, string)[] Fields)[] Http2Hostile =

@@ -154,4 +154,27 @@ public sealed class LimitsTests
         Assert.Equal(HttpStatusCode.MisdirectedRequest, await GetAs("127.0.0.1"));
         Assert.Equal(4, backend.Count);
     }
+
+    [Fact]
+    public async Task A_reload_applies_request_limits_at_once_and_says_when_server_wide_ones_need_a_restart()
+    {
+        await using var backend = await TestBackend.StartAsync("app");
+        string Config(string limits) => $$"""
+            limits: { {{limits}} }
+            routes:
+              all: { match: { pathPrefix: / }, cluster: app }
+            clusters:
+              app: { destinations: [{{backend.Url}}] }
+            """;
+        await using var proxy = await TestProxy.StartAsync(Config("methods: [GET]"));
+        var ct = TestContext.Current.CancellationToken;
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await proxy.Client.PostAsync("/", new StringContent("x"), ct)).StatusCode);
+
+        Assert.True((await proxy.RewriteConfigAsync(Config("methods: [GET, POST]"))).Applied);
+        Assert.Equal(HttpStatusCode.OK, (await proxy.Client.PostAsync("/", new StringContent("x"), ct)).StatusCode);
+        Assert.Empty(proxy.Logs.Messages(104));
+
+        Assert.True((await proxy.RewriteConfigAsync(Config("methods: [GET, POST], keepAliveTimeout: 10s"))).Applied);
+        Assert.Single(proxy.Logs.Messages(104));
+    }
 }
