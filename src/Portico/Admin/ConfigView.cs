@@ -10,7 +10,7 @@ internal static class ConfigView
 
     public static object From(PorticoSettings s) => new
     {
-        listeners = s.Listeners.ToDictionary(l => l.Name, l => new { address = l.EndPoint.ToString(), protocols = new[] { l.Protocols.ToString().ToLowerInvariant() } }),
+        listeners = s.Listeners.ToDictionary(l => l.Name, l => new { address = l.EndPoint.ToString(), protocols = new[] { l.Protocols.ToString().ToLowerInvariant() }, ipRules = IpRules(l.IpRules) }),
         proxy = new
         {
             trustedProxies = s.Proxy.TrustedProxies.Select(n => n.ToString()),
@@ -34,7 +34,29 @@ internal static class ConfigView
             requestBodyLimitBytes = s.Waf.RequestBodyLimit,
             auditLog = s.Waf.AuditLog,
         },
+        limits = Limits(s.Limits),
     };
+
+    private static object Limits(LimitsSettings l) => new
+    {
+        l.MaxRequestLine,
+        l.MaxHeaderCount,
+        l.MaxHeadersSize,
+        l.MaxUrlLength,
+        l.MaxBodySize,
+        l.Methods,
+        l.Hosts,
+        underscoreHeaders = l.UnderscoreHeaders.ToString().ToLowerInvariant(),
+        headersTimeout = Duration.Format(l.HeadersTimeout),
+        l.MinBodyRate,
+        minBodyRateGrace = Duration.Format(l.MinBodyRateGrace),
+        keepAliveTimeout = Duration.Format(l.KeepAliveTimeout),
+        l.MaxConnections,
+        l.MaxConnectionsPerIp,
+    };
+
+    private static object? IpRules(IpRulesSettings? rules)
+        => rules is null ? null : new { allow = rules.Allow.Select(n => n.ToString()), deny = rules.Deny.Select(n => n.ToString()) };
 
     public static object Route(RouteSettings r) => new
     {
@@ -54,6 +76,9 @@ internal static class ConfigView
         preserveHost = r.PreserveHost,
         order = r.Order,
         waf = new { mode = r.Waf.Mode.ToString().ToLowerInvariant(), paranoia = r.Waf.Paranoia, anomalyThreshold = r.Waf.AnomalyThreshold, excludeRules = r.Waf.ExcludeRules },
+        limits = r.Limits,
+        ipRules = IpRules(r.IpRules),
+        rateLimit = r.RateLimit is { } l ? new { algorithm = l.Algorithm.ToString(), l.Limit, window = Duration.Format(l.Window), tokensPerPeriod = l.RefillTokens, l.Segments, key = l.Key.Kind + (l.Key.Name.Length > 0 ? ":" + l.Key.Name : "") } : null,
     };
 
     private static object Cluster(ClusterSettings c) => new

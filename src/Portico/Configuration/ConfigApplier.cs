@@ -44,7 +44,8 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
             }
 
             var previous = active.Current;
-            if (previous.Revision > 0 && !SameListeners(previous.Settings.Listeners, loaded.Settings!.Listeners))
+            if (previous.Revision > 0 && (!SameListeners(previous.Settings.Listeners, loaded.Settings!.Listeners)
+                || previous.Settings.Limits.ServerWide != loaded.Settings.Limits.ServerWide))
             {
                 log.ListenersNeedRestart(loaded.Source);
             }

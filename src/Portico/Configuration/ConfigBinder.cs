@@ -27,6 +27,7 @@ internal static partial class ConfigBinder
         var accessLog = ObservabilityBinder.BindAccessLog(map);
         var tracing = ObservabilityBinder.BindTracing(map);
         var waf = WafBinder.BindGlobal(map);
+        var limits = GuardBinder.BindLimits(map);
 
         // Top-level "x-…" keys are the operator's own (YAML anchors to share, notes); we skip them.
         foreach (var (key, _) in map.Entries.Where(e => e.Key.Value.StartsWith("x-", StringComparison.Ordinal)).ToArray())
@@ -41,7 +42,7 @@ internal static partial class ConfigBinder
             errors.Add(1, "listeners", "at least one listener is required (e.g. listeners: { public: { address: \"0.0.0.0:8080\" } })");
         }
 
-        return new PorticoSettings
+        var settings = new PorticoSettings
         {
             Listeners = listeners,
             Proxy = proxy,
@@ -51,7 +52,10 @@ internal static partial class ConfigBinder
             AccessLog = accessLog,
             Tracing = tracing,
             Waf = waf,
+            Limits = limits,
         };
+        GuardBinder.CheckRouteCeilings(settings, errors, lines);
+        return settings;
     }
 
     /// <summary>Binds a mapping of id → section, checking each id's spelling.</summary>
@@ -98,6 +102,7 @@ internal static partial class ConfigBinder
     {
         var addressText = m.String("address");
         var protocols = m.StringList("protocols");
+        var ipRules = GuardBinder.BindIpRules(m);
         IPEndPoint? endPoint = null;
         if (addressText is null)
         {
@@ -126,7 +131,7 @@ internal static partial class ConfigBinder
             }
         }
 
-        return endPoint is null ? null : new ListenerSettings { Name = name, EndPoint = endPoint, Protocols = protocol };
+        return endPoint is null ? null : new ListenerSettings { Name = name, EndPoint = endPoint, Protocols = protocol, IpRules = ipRules };
     }
 
     internal static bool TryParseEndPoint(string text, out IPEndPoint? endPoint)

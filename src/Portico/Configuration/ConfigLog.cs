@@ -14,7 +14,7 @@ internal sealed partial class ConfigLog(ILogger<ConfigLog> logger)
     [LoggerMessage(103, LogLevel.Error, "{Error}")]
     public partial void ConfigError(string error);
 
-    [LoggerMessage(104, LogLevel.Warning, "{Source}: listener changes take effect on restart; routes and clusters were applied")]
+    [LoggerMessage(104, LogLevel.Warning, "{Source}: listener and server-wide limits changes take effect on restart; the rest was applied")]
     public partial void ListenersNeedRestart(string source);
 
     [LoggerMessage(105, LogLevel.Information, "{Source} changed; reloading")]

@@ -23,6 +23,9 @@ internal static class RouteBinder
         var preserveHost = m.Bool("preserveHost") ?? true;
         var order = m.Int("order", -100_000, 100_000);
         var waf = WafBinder.BindRoute(m);
+        var limits = GuardBinder.BindRouteLimits(m);
+        var ipRules = GuardBinder.BindIpRules(m);
+        var rateLimit = RateLimitBinder.Bind(m, id);
         if (cluster is null || match is null)
         {
             return null;
@@ -38,6 +41,9 @@ internal static class RouteBinder
             PreserveHost = preserveHost,
             Order = order,
             Waf = waf,
+            Limits = limits,
+            IpRules = ipRules,
+            RateLimit = rateLimit,
         };
     }
 

@@ -42,8 +42,15 @@ internal static class ErrorPage
 
     private static string Detail(int status) => status switch
     {
+        StatusCodes.Status400BadRequest => "The request is malformed.",
         StatusCodes.Status403Forbidden => "This request was refused.",
         StatusCodes.Status404NotFound => "No route matches this request.",
+        StatusCodes.Status405MethodNotAllowed => "This method is not allowed here.",
+        StatusCodes.Status413PayloadTooLarge => "The request body is too large.",
+        StatusCodes.Status414UriTooLong => "The URL is too long.",
+        StatusCodes.Status421MisdirectedRequest => "This server does not serve that host.",
+        StatusCodes.Status429TooManyRequests => "Too many requests; retry later.",
+        StatusCodes.Status431RequestHeaderFieldsTooLarge => "The request headers are too large.",
         StatusCodes.Status502BadGateway => "The upstream server could not be reached or sent an invalid response.",
         StatusCodes.Status503ServiceUnavailable => "No upstream server is available to handle this request.",
         StatusCodes.Status504GatewayTimeout => "The upstream server did not answer in time.",

@@ -10,6 +10,7 @@ using Portico.Configuration.Model;
 using Microsoft.AspNetCore.Connections;
 using Portico.Observability;
 using Portico.Pipeline;
+using Portico.Security;
 
 namespace Portico.Hosting;
 
@@ -48,17 +49,22 @@ internal static class PorticoHost
             builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
         }
 
+        // Stage 2's connection-level gates; server-wide limits are read at start-up.
+        var gate = new ConnectionGate(settings.Limits);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // Bodies stream through to the backend; no server-wide cap that would cut uploads.
+            // Bodies stream through to the backend; no server-wide cap that would cut uploads
+            // (`limits.maxBodySize` is enforced per route while the body streams).
             kestrel.Limits.MaxRequestBodySize = null;
+            ConnectionGate.ApplyServerLimits(kestrel.Limits, settings.Limits);
             foreach (var listener in settings.Listeners)
             {
                 kestrel.Listen(listener.EndPoint, o =>
                 {
                     o.Protocols = listener.Protocols == ListenerProtocols.H2c ? HttpProtocols.Http2 : HttpProtocols.Http1;
                     o.Use(CountConnections);
+                    gate.Attach(o, listener);
                 });
             }
         });
@@ -71,6 +77,7 @@ internal static class PorticoHost
 
         var app = builder.Build();
         metrics = app.Services.GetRequiredService<PorticoMetrics>();
+        gate.Start(app.Services);
         // The meter listener must exist before the first config is applied, or that load goes uncounted.
         app.Services.GetRequiredService<MeterProvider>();
         app.Services.GetRequiredService<ConfigApplier>().Apply(initial);

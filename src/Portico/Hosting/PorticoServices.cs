@@ -7,8 +7,10 @@ using Portico.Configuration;
 using Portico.Forwarding;
 using Portico.Health;
 using Portico.LoadBalancing;
+using Portico.RateLimiting;
 using Portico.Routing;
 using Portico.Security.Waf;
+using Portico.Security;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -54,6 +56,8 @@ internal static class PorticoServices
         services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));
         services.AddRequestTimeouts();
         services.AddPorticoWaf();
+        services.AddPorticoGuard();
+        services.AddPorticoRateLimiting();
         return services;
     }
 }

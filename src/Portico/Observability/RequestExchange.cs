@@ -46,6 +46,14 @@ internal enum LocalReason
 
     /// <summary>The route's web application firewall, in block mode, refused the request (403).</summary>
     WafBlocked,
+    MalformedRequest,
+    UnknownHost,
+    IpDenied,
+    MethodNotAllowed,
+    UrlTooLong,
+    HeadersTooLarge,
+    BodyTooLarge,
+    RateLimited,
 }
 
 internal static class LocalReasonNames
@@ -58,6 +66,14 @@ internal static class LocalReasonNames
         LocalReason.UpstreamTimeout => "upstream_timeout",
         LocalReason.RouteTimeout => "route_timeout",
         LocalReason.WafBlocked => "waf_blocked",
+        LocalReason.MalformedRequest => "malformed_request",
+        LocalReason.UnknownHost => "unknown_host",
+        LocalReason.IpDenied => "ip_denied",
+        LocalReason.MethodNotAllowed => "method_not_allowed",
+        LocalReason.UrlTooLong => "url_too_long",
+        LocalReason.HeadersTooLarge => "headers_too_large",
+        LocalReason.BodyTooLarge => "body_too_large",
+        LocalReason.RateLimited => "rate_limited",
         _ => "other",
     };
 }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Portico.Forwarding;
 using Portico.Observability;
+using Portico.RateLimiting;
+using Portico.Security;
 using Portico.Security.Waf;
 
 namespace Portico.Pipeline;
@@ -17,11 +19,24 @@ internal static class PorticoPipeline
         //   outcome below, including Portico's own answers.
         app.UseMiddleware<ObservabilityMiddleware>();
 
+        // 2 Guard, the part that needs no route: HTTP/2 header rules, '_' header names, the served
+        //   hosts (421), the listener's IP rules (403). HTTP/1.x framing was already checked on
+        //   the connection (ConnectionGate, in Hosting/PorticoHost). Before routing, so a
+        //   malformed request never reaches a matcher.
+        app.UsePorticoRequestGuard();
+
         // 3 Route match: YARP's endpoints plus our matcher policies (pathRegex). Everything
         //   after this knows the route, and so its per-route settings.
         app.UseRouting();
 
-        // 2 Guard, last step: the WAF (ModSecurity + CRS) needs the matched route's rule set, so it runs right after routing.
+        // 2 Guard, per route: right after routing because each needs the route's own settings.
+        //   IP rules and request limits first, so a refused request costs no rate-limit permit;
+        //   then rate limiting, before anything is forwarded.
+        app.UsePorticoRouteGuard();
+        app.UsePorticoRateLimiting();
+
+        // 2 Guard, last step: the web application firewall (ModSecurity + CRS) with the route's
+        //   rule set, after the cheaper checks above, so it inspects only what they let through.
         app.UsePorticoWaf();
 
         // Per-route `timeout`: must follow routing to see the route; wraps all the work below.

@@ -12,6 +12,9 @@ internal sealed record ListenerSettings
 
     /// <summary>`protocols`: [http1] (default) or [h2c]. Plain-text Kestrel cannot offer both on one port.</summary>
     public ListenerProtocols Protocols { get; init; } = ListenerProtocols.Http1;
+
+    /// <summary>`ipRules`: client addresses this listener serves or refuses (403). Default: everyone.</summary>
+    public IpRulesSettings? IpRules { get; init; }
 }
 
 internal enum ListenerProtocols

@@ -18,4 +18,5 @@ internal sealed record PorticoSettings
     public TracingSettings Tracing { get; init; } = new();
 
     public WafSettings Waf { get; init; } = new();
+    public LimitsSettings Limits { get; init; } = new();
 }

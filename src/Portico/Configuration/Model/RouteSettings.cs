@@ -24,4 +24,12 @@ internal sealed record RouteSettings
 
     /// <summary>`waf`: the web application firewall for this route. Default off.</summary>
     public RouteWafSettings Waf { get; init; } = RouteWafSettings.Off;
+    /// <summary>`limits`: overrides of the global request limits for this route. Default: none.</summary>
+    public RouteLimitsSettings? Limits { get; init; }
+
+    /// <summary>`ipRules`: client addresses this route serves or refuses (403). Default: everyone.</summary>
+    public IpRulesSettings? IpRules { get; init; }
+
+    /// <summary>`rateLimit`: requests per client key; 429 past it. Default: none.</summary>
+    public RateLimitSettings? RateLimit { get; init; }
 }

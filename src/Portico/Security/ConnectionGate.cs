@@ -1,0 +1,118 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Portico.Configuration;
+using Portico.Configuration.Model;
+using Portico.Security.Desync;
+
+namespace Portico.Security;
+
+/// <summary>
+/// The connection-level part of stage 2, on each Kestrel listener: names the listener for the
+/// request stages, closes a connection past `maxConnectionsPerIp` (on the TCP peer: no header is
+/// read yet), and on HTTP/1.x listeners puts the byte-level <see cref="DesyncConnectionMiddleware"/>
+/// in front of Kestrel's parser. Kestrel itself enforces the server-wide limits (<see cref="ApplyServerLimits"/>).
+/// </summary>
+internal sealed class ConnectionGate(LimitsSettings serverLimits)
+{
+    private readonly Dictionary<IPAddress, int> _open = [];
+    private readonly Lock _lock = new();
+    private ActiveConfig? _config;
+    private GuardLog? _log;
+    private GuardMetrics? _metrics;
+    private DesyncConnectionMiddleware? _desync;
+
+    /// <summary>Kestrel's own limits from `limits`; read when the server starts.</summary>
+    public static void ApplyServerLimits(KestrelServerLimits kestrel, LimitsSettings limits)
+    {
+        // Our HTTP/1 validator counts a line without its CRLF and meets these first; Kestrel's
+        // copies bound HTTP/2 requests.
+        kestrel.MaxRequestLineSize = (int)limits.MaxRequestLine + 2;
+        kestrel.MaxRequestHeaderCount = limits.MaxHeaderCount;
+        kestrel.MaxRequestHeadersTotalSize = (int)limits.MaxHeadersSize + 2;
+        kestrel.RequestHeadersTimeout = limits.HeadersTimeout;
+        kestrel.KeepAliveTimeout = limits.KeepAliveTimeout;
+        kestrel.MinRequestBodyDataRate = limits.MinBodyRate == 0 ? null : new MinDataRate(limits.MinBodyRate, limits.MinBodyRateGrace);
+        kestrel.MaxConcurrentConnections = limits.MaxConnections;
+        kestrel.MaxConcurrentUpgradedConnections = limits.MaxConnections;
+    }
+
+    /// <summary>Called once the services exist and before the server starts (which builds the listeners' pipelines).</summary>
+    public void Start(IServiceProvider services)
+    {
+        _config = services.GetRequiredService<ActiveConfig>();
+        _log = services.GetRequiredService<GuardLog>();
+        _metrics = services.GetRequiredService<GuardMetrics>();
+        _desync = new DesyncConnectionMiddleware(_config, serverLimits, services.GetRequiredService<TimeProvider>(), _log, _metrics);
+    }
+
+    public void Attach(ListenOptions options, ListenerSettings listener)
+    {
+        options.Use(next => async connection =>
+        {
+            connection.Features.Set(new ListenerFeature(listener.Name));
+            var peer = Normalize((connection.RemoteEndPoint as IPEndPoint)?.Address);
+            var cap = _config!.Current.Settings.Limits.MaxConnectionsPerIp;
+            if (cap is null || peer is null)
+            {
+                await next(connection);
+                return;
+            }
+
+            if (!TryOpen(peer, cap.Value, out var open))
+            {
+                _log!.TooManyConnections(peer.ToString(), open);
+                _metrics!.Refused(GuardMetrics.PerIpLimit);
+                return;
+            }
+
+            try
+            {
+                await next(connection);
+            }
+            finally
+            {
+                Close(peer);
+            }
+        });
+
+        if (listener.Protocols == ListenerProtocols.Http1)
+        {
+            options.Use(next => _desync!.Wrap(next));
+        }
+    }
+
+    private bool TryOpen(IPAddress peer, int cap, out int open)
+    {
+        lock (_lock)
+        {
+            open = _open.GetValueOrDefault(peer);
+            if (open >= cap)
+            {
+                return false;
+            }
+
+            _open[peer] = open + 1;
+            return true;
+        }
+    }
+
+    private void Close(IPAddress peer)
+    {
+        lock (_lock)
+        {
+            var open = _open.GetValueOrDefault(peer) - 1;
+            if (open > 0)
+            {
+                _open[peer] = open;
+            }
+            else
+            {
+                _open.Remove(peer);
+            }
+        }
+    }
+
+    private static IPAddress? Normalize(IPAddress? address)
+        => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
+}

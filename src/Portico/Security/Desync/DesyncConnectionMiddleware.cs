@@ -1,0 +1,74 @@
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.WebUtilities;
+using Portico.Configuration;
+using Portico.Configuration.Model;
+
+namespace Portico.Security.Desync;
+
+/// <summary>
+/// Kestrel connection middleware for HTTP/1.x listeners: Kestrel reads the connection through a
+/// <see cref="ValidatingPipeReader"/>, so it parses only request heads and bodies that cannot be
+/// framed two ways. Checking the raw bytes, rather than the headers Kestrel parsed, matters:
+/// Kestrel folds some ambiguities away (it renames a Content-Length sent beside
+/// Transfer-Encoding, accepts "+5" as a length and bare LF as a line end) before any request
+/// stage could see them. A refused request gets a 400 (408, 414, 431 or 505 where those fit),
+/// written here after Kestrel finished what came before it, and the connection is closed.
+/// </summary>
+internal sealed class DesyncConnectionMiddleware(ActiveConfig config, LimitsSettings serverLimits, TimeProvider time, GuardLog log, GuardMetrics metrics)
+{
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
+    {
+        var underscores = config.Current.Settings.Limits.UnderscoreHeaders;
+        var validator = new Http1FramingValidator(new Http1Limits(
+            serverLimits.MaxRequestLine, serverLimits.MaxHeaderCount, serverLimits.MaxHeadersSize, underscores == UnderscoreHeaderPolicy.Reject));
+        var original = connection.Transport;
+        connection.Transport = new DuplexPipe(
+            new ValidatingPipeReader(original.Input, validator, time, serverLimits.HeadersTimeout),
+            new NonCompletingPipeWriter(original.Output));
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            connection.Transport = original;
+        }
+
+        if (validator.Failure is { } failure)
+        {
+            var peer = connection.RemoteEndPoint?.ToString() ?? "-";
+            log.FramingRefused(peer, failure.Status, failure.Reason);
+            metrics.Refused(failure.Status == 408 ? GuardMetrics.HeaderTimeout : GuardMetrics.Framing);
+            if (failure.Answerable)
+            {
+                await WriteRefusalAsync(original.Output, failure);
+            }
+        }
+
+        await original.Output.CompleteAsync();
+    };
+
+    private static async Task WriteRefusalAsync(PipeWriter output, FramingViolation failure)
+    {
+        var phrase = ReasonPhrases.GetReasonPhrase(failure.Status);
+        var body = $"{failure.Status} {phrase}: {failure.Reason}\n";
+        var response = $"HTTP/1.1 {failure.Status} {phrase}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}";
+        try
+        {
+            await output.WriteAsync(Encoding.ASCII.GetBytes(response));
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ConnectionResetException)
+        {
+            // The client is already gone; the refusal was logged.
+        }
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Portico.IntegrationTests.Infrastructure;
+
+namespace Portico.IntegrationTests.Security;
+
+/// <summary>Slow and idle clients over raw sockets: each is cut off while ordinary clients keep being served.</summary>
+public sealed class SlowClientTests
+{
+    [Fact]
+    public async Task A_slowloris_client_trickling_its_headers_is_cut_off_while_others_are_served()
+    {
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxy = await StartAsync(backend, "headersTimeout: 2s");
+        var ct = TestContext.Current.CancellationToken;
+
+        using var slow = new TcpClient();
+        await slow.ConnectAsync(proxy.Address.Host, proxy.Address.Port, ct);
+        var stream = slow.GetStream();
+        var head = Encoding.ASCII.GetBytes("GET /slow HTTP/1.1\r\nHost: a\r\n" + string.Concat(Enumerable.Range(0, 100).Select(i => $"X-Trickle-{i}: {i}\r\n")));
+        var served = 0;
+        var cutAfter = -1;
+        for (var i = 0; i < head.Length; i++)
+        {
+            try
+            {
+                await stream.WriteAsync(head.AsMemory(i, 1), ct);
+            }
+            catch (IOException)
+            {
+                cutAfter = i;
+                break;
+            }
+
+            if (i % 10 == 0)
+            {
+                // An ordinary client on its own connection, while the slow one is open.
+                var response = await proxy.Client.GetAsync("/fast", ct);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                served++;
+            }
+
+            if (slow.Client.Poll(0, SelectMode.SelectRead))
+            {
+                cutAfter = i;
+                break;
+            }
+
+            await Task.Delay(50, ct);
+        }
+
+        Assert.True(cutAfter > 0 && cutAfter < head.Length - 1, $"the slow client was not cut off (sent {head.Length} bytes one at a time)");
+        var answer = await RawHttp.ReadToCloseAsync(stream, waitSeconds: 15);
+        Assert.True(answer.Closed);
+        Assert.StartsWith("HTTP/1.1 408", answer.Text);
+        Assert.True(served >= 2, $"ordinary clients were served {served} times while the slow one trickled");
+        Assert.DoesNotContain(backend.Requests, r => r.PathAndQuery == "/slow");
+    }
+
+    [Fact]
+    public async Task An_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout()
+    {
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxy = await StartAsync(backend, "keepAliveTimeout: 2s");
+        using var client = new TcpClient();
+        await client.ConnectAsync(proxy.Address.Host, proxy.Address.Port, TestContext.Current.CancellationToken);
+        var stream = client.GetStream();
+        await stream.WriteAsync("GET /idle HTTP/1.1\r\nHost: a\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+
+        var result = await RawHttp.ReadToCloseAsync(stream, waitSeconds: 30);
+
+        Assert.StartsWith("HTTP/1.1 200", result.Text);
+        Assert.True(result.Closed, "the idle connection was still open after 30s");
+    }
+
+    [Fact]
+    public async Task A_body_sent_slower_than_the_minimum_rate_is_cut_off()
+    {
+        await using var backend = await TestBackend.StartAsync("app", async ctx =>
+        {
+            await ctx.Request.Body.CopyToAsync(Stream.Null, ctx.RequestAborted);
+        });
+        await using var proxy = await StartAsync(backend, "minBodyRate: 1000\n  minBodyRateGrace: 2s");
+        var ct = TestContext.Current.CancellationToken;
+        using var client = new TcpClient();
+        await client.ConnectAsync(proxy.Address.Host, proxy.Address.Port, ct);
+        var stream = client.GetStream();
+        await stream.WriteAsync("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n"u8.ToArray(), ct);
+
+        var closed = false;
+        for (var i = 0; i < 300 && !closed; i++)
+        {
+            try
+            {
+                await stream.WriteAsync("0123456789"u8.ToArray(), ct);
+                closed = client.Client.Poll(0, SelectMode.SelectRead) && client.Client.Available == 0;
+            }
+            catch (IOException)
+            {
+                closed = true;
+            }
+
+            await Task.Delay(100, ct);
+        }
+
+        Assert.True(closed, "a body at 100 bytes/s was not cut off within 30s");
+    }
+
+    [Fact]
+    public async Task Connections_past_the_per_address_cap_are_closed_and_a_freed_slot_is_reused()
+    {
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxy = await StartAsync(backend, "maxConnectionsPerIp: 3");
+        var ct = TestContext.Current.CancellationToken;
+        var open = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var held = new TcpClient();
+                await held.ConnectAsync(proxy.Address.Host, proxy.Address.Port, ct);
+                open.Add(held);
+            }
+
+            var fourth = await RawHttp.SendAsync(proxy.Address, "GET /fourth HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", waitSeconds: 15);
+            Assert.True(fourth.Closed);
+            Assert.Empty(fourth.Bytes);
+
+            open[0].Dispose();
+            open.RemoveAt(0);
+            RawResponse? again = null;
+            await Poll.UntilAsync(() =>
+            {
+                again = RawHttp.SendAsync(proxy.Address, "GET /again HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").GetAwaiter().GetResult();
+                return again.Status == 200;
+            }, "a freed connection slot to be usable");
+            Assert.DoesNotContain(backend.Requests, r => r.PathAndQuery == "/fourth");
+        }
+        finally
+        {
+            open.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Connections_past_the_total_cap_are_refused()
+    {
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxy = await StartAsync(backend, "maxConnections: 2");
+        var ct = TestContext.Current.CancellationToken;
+        using var first = new TcpClient();
+        using var second = new TcpClient();
+        await first.ConnectAsync(proxy.Address.Host, proxy.Address.Port, ct);
+        await second.ConnectAsync(proxy.Address.Host, proxy.Address.Port, ct);
+
+        var third = await RawHttp.SendAsync(proxy.Address, "GET /third HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+
+        Assert.True(third.Closed);
+        Assert.NotEqual(200, third.Status);
+        Assert.Equal(0, backend.Count);
+    }
+
+    private static Task<TestProxy> StartAsync(TestBackend backend, string limits) => TestProxy.StartAsync($$"""
+        limits:
+          {{limits}}
+        routes:
+          all: { match: { pathPrefix: / }, cluster: app }
+        clusters:
+          app: { destinations: [{{backend.Url}}] }
+        """);
+}
