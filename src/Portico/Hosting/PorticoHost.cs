@@ -1,15 +1,14 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Portico.Configuration;
-using Portico.Configuration.Model;
 using Microsoft.AspNetCore.Connections;
 using Portico.Observability;
 using Portico.Pipeline;
+using Portico.Tls;
 
 namespace Portico.Hosting;
 
@@ -52,8 +51,8 @@ internal static class PorticoHost
             {
                 kestrel.Listen(listener.EndPoint, o =>
                 {
-                    o.Protocols = listener.Protocols == ListenerProtocols.H2c ? HttpProtocols.Http2 : HttpProtocols.Http1;
                     o.Use(CountConnections);
+                    TlsEndpoint.Configure(o, listener, kestrel.ApplicationServices.GetRequiredService<TlsListeners>());
                 });
             }
         });
@@ -63,6 +62,7 @@ internal static class PorticoHost
         builder.Services.AddPorticoObservability(settings.Tracing);
         builder.Services.AddSingleton(new ConfigFileOptions(configPath, initial.ContentHash));
         builder.Services.AddHostedService<ConfigFileWatcher>();
+        builder.Services.AddPorticoAcme();
 
         var app = builder.Build();
         metrics = app.Services.GetRequiredService<PorticoMetrics>();

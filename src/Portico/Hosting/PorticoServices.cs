@@ -8,6 +8,7 @@ using Portico.Forwarding;
 using Portico.Health;
 using Portico.LoadBalancing;
 using Portico.Routing;
+using Portico.Tls;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -48,6 +49,8 @@ internal static class PorticoServices
         services.AddSingleton<IAvailableDestinationsPolicy, AvailableDestinationsPolicy>();
 
         services.AddSingleton<MatcherPolicy, PathRegexMatcherPolicy>();
+
+        services.AddPorticoTls();
 
         // The slim host leaves out the regex route constraint; operators may use it in `path`.
         services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));

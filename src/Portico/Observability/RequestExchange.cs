@@ -43,6 +43,8 @@ internal enum LocalReason
     UpstreamUnreachable,
     UpstreamTimeout,
     RouteTimeout,
+    HttpsRedirect,
+    AcmeChallenge,
 }
 
 internal static class LocalReasonNames
@@ -54,6 +56,8 @@ internal static class LocalReasonNames
         LocalReason.UpstreamUnreachable => "upstream_unreachable",
         LocalReason.UpstreamTimeout => "upstream_timeout",
         LocalReason.RouteTimeout => "route_timeout",
+        LocalReason.HttpsRedirect => "https_redirect",
+        LocalReason.AcmeChallenge => "acme_challenge",
         _ => "other",
     };
 }

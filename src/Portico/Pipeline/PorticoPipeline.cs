@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Portico.Forwarding;
 using Portico.Observability;
+using Portico.Tls;
 
 namespace Portico.Pipeline;
 
@@ -15,6 +16,11 @@ internal static class PorticoPipeline
         // 1 Observability: outermost, so the access log, metrics and dashboard see every
         //   outcome below, including Portico's own answers.
         app.UseMiddleware<ObservabilityMiddleware>();
+
+        // 2 Guard, TLS part: before routing, because an http-01 challenge and the redirect to
+        //   HTTPS answer every path whatever the routes say, and because client-sent copies of
+        //   the client-certificate headers must be gone before anything can forward them.
+        app.UseMiddleware<TlsMiddleware>();
 
         // 3 Route match: YARP's endpoints plus our matcher policies (pathRegex). Everything
         //   after this knows the route, and so its per-route settings.

@@ -16,4 +16,7 @@ internal sealed record PorticoSettings
     public AccessLogSettings AccessLog { get; init; } = new();
 
     public TracingSettings Tracing { get; init; } = new();
+
+    /// <summary>`acme`: automatic certificates for `tls.acme` hosts. Default none.</summary>
+    public AcmeSettings? Acme { get; init; }
 }

@@ -1,0 +1,142 @@
+using Microsoft.Extensions.Hosting;
+using Portico.Configuration;
+using Portico.Configuration.Model;
+
+namespace Portico.Tls.Acme;
+
+/// <summary>
+/// Keeps a certificate for every `tls.acme` host: loads stored ones at start, orders missing
+/// ones, renews those within `renewBefore`, and after a failure waits `retryBackoff`, doubling
+/// per failure up to `maxRetryBackoff`. It never stops a listener: until a host has a
+/// certificate, <see cref="AcmeCertificates"/> serves a self-signed stand-in for it.
+/// </summary>
+internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certificates, Http01Challenges challenges, TimeProvider time, AcmeLog log)
+    : BackgroundService
+{
+    /// <summary>How often a host with a good certificate is looked at again.</summary>
+    private static readonly TimeSpan CheckInterval = TimeSpan.FromHours(12);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = config.Current.Settings;
+        var hosts = settings.Listeners.SelectMany(l => l.Tls?.AcmeHosts ?? []).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        if (settings.Acme is not { } acme || hosts.Length == 0)
+        {
+            return;
+        }
+
+        var storage = new AcmeStorage(acme.StoragePath);
+        using var http = AcmeHttp(acme);
+        using var account = new AcmeJws(storage.AccountKey());
+        var client = new AcmeClient(http, acme.Directory, account, challenges, time, log);
+        var states = hosts.ToDictionary(h => h, h => new HostState(), StringComparer.OrdinalIgnoreCase);
+        foreach (var host in hosts)
+        {
+            LoadStored(storage, host);
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            foreach (var (host, state) in states.Where(s => s.Value.Due <= time.GetUtcNow()))
+            {
+                await RunAsync(client, storage, acme, host, state, stoppingToken);
+            }
+
+            var wait = states.Values.Min(s => s.Due) - time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task RunAsync(AcmeClient client, AcmeStorage storage, AcmeSettings acme, string host, HostState state, CancellationToken cancel)
+    {
+        var current = certificates.Issued(host);
+        var now = time.GetUtcNow();
+        if (current is not null && current.NotAfter - now > acme.RenewBefore)
+        {
+            state.Due = Min(current.NotAfter - acme.RenewBefore, now + CheckInterval);
+            return;
+        }
+
+        if (current is not null)
+        {
+            log.Renewing(host, current.NotAfter, acme.RenewBefore);
+        }
+
+        try
+        {
+            var (chain, key) = await client.IssueAsync(host, acme.Email, cancel);
+            using (key)
+            {
+                storage.Save(host, chain, key);
+            }
+
+            var issued = new ServerCertificate(storage.Load(host)!, "ACME certificate " + storage.CertificatePath(host));
+            certificates.Set(host, issued);
+            log.Issued(host, acme.Directory.ToString(), issued.NotAfter, storage.CertificatePath(host));
+            state.Failures = 0;
+            now = time.GetUtcNow();
+            state.Due = Min(issued.NotAfter - acme.RenewBefore, now + CheckInterval);
+            if (state.Due <= now)
+            {
+                state.Due = now + CheckInterval;
+                log.RenewBeforeTooLong(host, acme.RenewBefore, CheckInterval);
+            }
+        }
+        catch (Exception ex) when (ex is AcmeException or HttpRequestException or IOException or UnauthorizedAccessException
+                                       or System.Text.Json.JsonException or CertificateFileException or InvalidOperationException or KeyNotFoundException
+                                       || (ex is TaskCanceledException && !cancel.IsCancellationRequested))
+        {
+            state.Failures++;
+            var delay = acme.RetryBackoff * Math.Pow(2, Math.Min(state.Failures - 1, 30));
+            delay = delay > acme.MaxRetryBackoff ? acme.MaxRetryBackoff : delay;
+            state.Due = time.GetUtcNow() + delay;
+            log.Failed(host, state.Failures, ex.Message, delay, certificates.Get(host).Origin);
+        }
+    }
+
+    private void LoadStored(AcmeStorage storage, string host)
+    {
+        try
+        {
+            if (storage.Load(host) is { } stored)
+            {
+                var certificate = new ServerCertificate(stored, "ACME certificate " + storage.CertificatePath(host));
+                certificates.Set(host, certificate);
+                log.Loaded(host, storage.CertificatePath(host), certificate.NotAfter);
+                return;
+            }
+        }
+        catch (CertificateFileException ex)
+        {
+            log.StoredUnusable(host, ex.Message);
+        }
+
+        log.StandIn(host);
+    }
+
+    /// <summary>The client toward the ACME server: its HTTPS verified against `acme.ca` when given.</summary>
+    private static HttpClient AcmeHttp(AcmeSettings acme)
+    {
+        var handler = new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(15) };
+        if (acme.CaPath is not null)
+        {
+            BackendTls.Configure(handler, "acme", new BackendTlsSettings { CaPath = acme.CaPath }, null);
+        }
+
+        var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("Portico-ACME/1");
+        return http;
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private sealed class HostState
+    {
+        public DateTimeOffset Due { get; set; } = DateTimeOffset.MinValue;
+
+        public int Failures { get; set; }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using Portico.Configuration.Model;
+using Portico.Tls.Acme;
+
+namespace Portico.Tls;
+
+/// <summary>
+/// The certificates of every HTTPS listener, and the watch on their files: a changed file is
+/// read again after a short quiet period (a cert and its key are often written one after the
+/// other) and served to new connections; one that fails to load is logged and the old one stays.
+/// </summary>
+internal sealed class TlsListeners(AcmeCertificates acme, TimeProvider time, TlsLog log) : IDisposable
+{
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+    private readonly ConcurrentDictionary<string, ListenerCertificates> _listeners = new(StringComparer.Ordinal);
+    private readonly List<FileSystemWatcher> _watchers = [];
+    private readonly ConcurrentDictionary<CertificateSlot, ITimer> _pending = new();
+
+    public ListenerCertificates For(ListenerSettings listener)
+        => _listeners.GetOrAdd(listener.Name, _ =>
+        {
+            var certificates = ListenerCertificates.Create(listener, acme, time, log);
+            Watch(certificates.Files);
+            return certificates;
+        });
+
+    private void Watch(IReadOnlyList<CertificateSlot> slots)
+    {
+        foreach (var folder in slots.SelectMany(s => s.Source.Files).Select(Path.GetDirectoryName).OfType<string>().Distinct())
+        {
+            try
+            {
+                var watcher = new FileSystemWatcher(folder) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
+                watcher.Changed += (_, e) => Touched(slots, e.FullPath);
+                watcher.Created += (_, e) => Touched(slots, e.FullPath);
+                watcher.Renamed += (_, e) => Touched(slots, e.FullPath);
+                watcher.Error += (_, e) => log.WatchFailed(folder, e.GetException().Message);
+                watcher.EnableRaisingEvents = true;
+                lock (_watchers)
+                {
+                    _watchers.Add(watcher);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+            {
+                log.WatchFailed(folder, ex.Message);
+            }
+        }
+    }
+
+    private void Touched(IReadOnlyList<CertificateSlot> slots, string path)
+    {
+        foreach (var slot in slots.Where(s => s.Source.Files.Contains(path, StringComparer.Ordinal)))
+        {
+            var timer = _pending.GetOrAdd(slot, s => time.CreateTimer(_ => Reload(s), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
+            timer.Change(Quiet, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void Reload(CertificateSlot slot)
+    {
+        try
+        {
+            var next = slot.Reload();
+            log.Reloaded(next.Origin, string.Join(", ", next.Names), next.NotAfter);
+        }
+        catch (CertificateFileException ex)
+        {
+            log.ReloadRefused(slot.Source.ToString(), ex.Message);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_watchers)
+        {
+            foreach (var watcher in _watchers)
+            {
+                watcher.Dispose();
+            }
+        }
+
+        foreach (var timer in _pending.Values)
+        {
+            timer.Dispose();
+        }
+    }
+}
