@@ -70,12 +70,7 @@ internal static class TlsBinder
             return null;
         }
 
-        var ca = File(m, "ca");
-        if (ca is not null)
-        {
-            Check(m, "ca", () => CertificateFiles.LoadBundle(ca));
-        }
-
+        var ca = Bundle(m, "ca");
         var skip = m.Bool("insecureSkipVerify") ?? false;
         if (skip && ca is not null)
         {
@@ -114,12 +109,7 @@ internal static class TlsBinder
             m.Error("email", $"'{email}' is not an e-mail address");
         }
 
-        var ca = File(m, "ca");
-        if (ca is not null)
-        {
-            Check(m, "ca", () => CertificateFiles.LoadBundle(ca));
-        }
-
+        var ca = Bundle(m, "ca");
         var d = new AcmeSettings { StoragePath = "" };
         var settings = new AcmeSettings
         {
@@ -143,6 +133,7 @@ internal static class TlsBinder
     /// <summary>Binds `{ cert, key }` or `{ pfx, password }` and loads it once to prove it usable.</summary>
     private static CertificateSource? BindSource(MapReader m)
     {
+        var errorsBefore = m.Errors.All.Count;
         var source = new CertificateSource
         {
             CertPath = File(m, "cert"),
@@ -151,6 +142,11 @@ internal static class TlsBinder
             Password = m.String("password"),
         };
         m.Finish();
+        if (m.Errors.All.Count > errorsBefore)
+        {
+            return null;
+        }
+
         if ((source.CertPath is null) == (source.PfxPath is null))
         {
             m.Error("", "give either 'cert' (PEM, with 'key' unless the key is in the same file) or 'pfx'");
@@ -181,14 +177,10 @@ internal static class TlsBinder
             m.Error("mode", $"'{mode}' is not one of: required, optional");
         }
 
-        var ca = File(m, "ca");
-        if (ca is null)
+        var ca = Bundle(m, "ca");
+        if (m.Node("ca") is null)
         {
             m.Error("ca", "required: a PEM file with the CA certificates that sign client certificates");
-        }
-        else
-        {
-            Check(m, "ca", () => CertificateFiles.LoadBundle(ca));
         }
 
         var settings = new ClientCertificateSettings { Required = mode != "optional", CaPath = ca ?? "", ForwardHeaders = m.Bool("forwardHeaders") ?? true };
@@ -235,7 +227,34 @@ internal static class TlsBinder
         return result;
     }
 
-    private static string? File(MapReader m, string key) => m.String(key) is { } text ? Resolve(m, text) : null;
+    /// <summary>The absolute path of the file named under <paramref name="key"/>; a missing file is an error.</summary>
+    private static string? File(MapReader m, string key)
+    {
+        if (m.String(key) is not { } text)
+        {
+            return null;
+        }
+
+        var path = Resolve(m, text);
+        if (!System.IO.File.Exists(path))
+        {
+            m.Error(key, $"'{text}' does not exist");
+        }
+
+        return path;
+    }
+
+    private static string? Bundle(MapReader m, string key)
+    {
+        var errorsBefore = m.Errors.All.Count;
+        var path = File(m, key);
+        if (path is not null && m.Errors.All.Count == errorsBefore)
+        {
+            Check(m, key, () => CertificateFiles.LoadBundle(path));
+        }
+
+        return path;
+    }
 
     /// <summary>Relative paths are taken from the config file's folder, so a config works from any working directory.</summary>
     private static string Resolve(MapReader m, string text)
@@ -253,7 +272,7 @@ internal static class TlsBinder
         }
         catch (CertificateFileException ex)
         {
-            m.Error(key, ex.Message);
+            m.Error(key, $"'{m.String(key)}' {ex.Message}");
             return false;
         }
     }

@@ -11,25 +11,20 @@ internal sealed class CertificateFileException(string message) : Exception(messa
 /// <summary>Reads certificates and keys from PEM and PKCS#12 files.</summary>
 internal static class CertificateFiles
 {
-    /// <summary>The leaf (with its private key) and the chain after it; throws <see cref="CertificateFileException"/>.</summary>
+    /// <summary>The leaf (with its private key) and the chain after it; throws <see cref="CertificateFileException"/> (its message names no path).</summary>
     public static LoadedCertificate Load(CertificateSource source)
     {
-        var path = source.ToString();
         try
         {
             return source.PfxPath is { } pfx ? LoadPkcs12(pfx, source.Password) : LoadPem(source.CertPath!, source.KeyPath, source.Password);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new CertificateFileException($"'{path}' cannot be read: {ex.Message}");
+            throw new CertificateFileException($"cannot be read: {ex.Message}");
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
-            throw new CertificateFileException($"'{path}' is not a usable certificate and key: {ex.Message}");
-        }
-        catch (ArgumentException ex)
-        {
-            throw new CertificateFileException($"'{path}' is not a usable certificate and key: {ex.Message}");
+            throw new CertificateFileException($"is not a usable certificate and key: {ex.Message}");
         }
     }
 
@@ -43,14 +38,14 @@ internal static class CertificateFiles
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new CertificateFileException($"'{path}' cannot be read: {ex.Message}");
+            throw new CertificateFileException($"cannot be read: {ex.Message}");
         }
         catch (CryptographicException ex)
         {
-            throw new CertificateFileException($"'{path}' is not a PEM certificate bundle: {ex.Message}");
+            throw new CertificateFileException($"is not a PEM certificate bundle: {ex.Message}");
         }
 
-        return bundle.Count > 0 ? bundle : throw new CertificateFileException($"'{path}' holds no PEM certificate");
+        return bundle.Count > 0 ? bundle : throw new CertificateFileException("holds no PEM certificate");
     }
 
     private static LoadedCertificate LoadPem(string certPath, string? keyPath, string? password)
@@ -59,7 +54,7 @@ internal static class CertificateFiles
         all.ImportFromPemFile(certPath);
         if (all.Count == 0)
         {
-            throw new CertificateFileException($"'{certPath}' holds no PEM certificate");
+            throw new CertificateFileException("holds no PEM certificate");
         }
 
         var leaf = password is null
@@ -72,7 +67,7 @@ internal static class CertificateFiles
     {
         var all = X509CertificateLoader.LoadPkcs12CollectionFromFile(path, password, X509KeyStorageFlags.EphemeralKeySet);
         var leaf = all.FirstOrDefault(c => c.HasPrivateKey)
-            ?? throw new CertificateFileException($"'{path}' holds no certificate with a private key");
+            ?? throw new CertificateFileException("holds no certificate with a private key");
         return new LoadedCertificate(leaf, [.. all.Where(c => !ReferenceEquals(c, leaf))]);
     }
 }

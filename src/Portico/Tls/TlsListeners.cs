@@ -66,7 +66,7 @@ internal sealed class TlsListeners(AcmeCertificates acme, TimeProvider time, Tls
         }
         catch (CertificateFileException ex)
         {
-            log.ReloadRefused(slot.Source.ToString(), ex.Message);
+            log.ReloadRefused(slot.Source.ToString(), $"the file {ex.Message}");
         }
     }
 

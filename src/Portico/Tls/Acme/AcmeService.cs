@@ -111,7 +111,7 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
         }
         catch (CertificateFileException ex)
         {
-            log.StoredUnusable(host, ex.Message);
+            log.StoredUnusable(host, $"the file {ex.Message}");
         }
 
         log.StandIn(host);
