@@ -45,7 +45,7 @@ internal static class TlsClient
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) => Trusted(cert, root, errors);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, chain, errors) => Trusted(cert, chain, root, errors);
         if (clientCertificate is not null)
         {
             handler.SslOptions.ClientCertificates = new X509CertificateCollection { clientCertificate };
@@ -54,7 +54,8 @@ internal static class TlsClient
         return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    private static bool Trusted(X509Certificate? cert, X509Certificate2 root, SslPolicyErrors errors)
+    /// <summary>The server's chain must end at <paramref name="root"/>; the intermediates it sent are used to get there.</summary>
+    private static bool Trusted(X509Certificate? cert, X509Chain? sent, X509Certificate2 root, SslPolicyErrors errors)
     {
         if (cert is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
         {
@@ -65,6 +66,14 @@ internal static class TlsClient
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(root);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (sent is not null)
+        {
+            foreach (var element in sent.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
         return chain.Build(X509CertificateLoader.LoadCertificate(cert.GetRawCertData()));
     }
 
