@@ -3,11 +3,13 @@
 #   procps    kill(1), to signal the portico process in the CLI tests
 #   chromium  the dashboard test drives Debian's Chromium through Playwright
 #             (Playwright's own browser download cannot work here)
+#   pebble    Let's Encrypt's small RFC 8555 test CA (with pebble-challtestsrv as its DNS),
+#             run on loopback by the ACME tests
 # Later suites add their needs here (Redis, ModSecurity, pebble), so `scripts/test.sh` stays
 # the one command.
 set -euo pipefail
 needed=()
-for tool in kill:procps chromium:chromium; do
+for tool in kill:procps chromium:chromium pebble:pebble; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || needed+=("${tool##*:}")
 done
 if ((${#needed[@]})); then

@@ -26,9 +26,10 @@ internal static class BackendTls
         else if (tls.CaPath is { } caPath)
         {
             var cas = CertificateFiles.LoadBundle(caPath);
-            ssl.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
+            // The name check stays with SslStream (its errors flag); the chain is judged against the bundle only.
+            ssl.RemoteCertificateValidationCallback = (_, cert, chain, errors) =>
             {
-                var ok = cert is not null && ChainsTo(cert, cas) && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
+                var ok = cert is not null && TrustedChain.Verify(cert, chain, cas) && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
                 if (!ok)
                 {
                     log?.BackendCertificateRejected(cluster, ssl.TargetHost ?? "", errors.ToString());
@@ -44,16 +45,5 @@ internal static class BackendTls
             // A context with the chain, so a backend that trusts only our root still gets the intermediates.
             ssl.ClientCertificateContext = loaded.Context();
         }
-    }
-
-    /// <summary>The name check stays with SslStream (its errors flag); the chain is judged against the bundle only.</summary>
-    private static bool ChainsTo(X509Certificate presented, X509Certificate2Collection cas)
-    {
-        var cert = presented as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(cas);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(cert);
     }
 }

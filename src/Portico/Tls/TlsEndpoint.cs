@@ -66,7 +66,7 @@ internal static class TlsEndpoint
                 ApplicationProtocols = alpn,
                 ClientCertificateRequired = clientCas is not null,
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                RemoteCertificateValidationCallback = clientCas is null ? null : (_, cert, _, _) => ClientCertificateValid(cert, clientCas, required),
+                RemoteCertificateValidationCallback = clientCas is null ? null : (_, cert, chain, _) => ClientCertificateValid(cert, chain, clientCas, required),
             }),
         });
     }
@@ -75,19 +75,13 @@ internal static class TlsEndpoint
     /// A presented certificate must chain to one of the configured CAs (never the system store)
     /// and be meant for client authentication; with mode optional, presenting none is fine.
     /// </summary>
-    private static bool ClientCertificateValid(X509Certificate? presented, X509Certificate2Collection cas, bool required)
+    private static bool ClientCertificateValid(X509Certificate? presented, X509Chain? sent, X509Certificate2Collection cas, bool required)
     {
         if (presented is null)
         {
             return !required;
         }
 
-        var cert = presented as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(cas);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ApplicationPolicy.Add(ClientAuth);
-        return chain.Build(cert);
+        return TrustedChain.Verify(presented, sent, cas, ClientAuth);
     }
 }

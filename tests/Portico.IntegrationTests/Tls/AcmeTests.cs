@@ -14,7 +14,8 @@ public sealed class AcmeTests : IDisposable
 
     private string Config(string directory, string ca, int httpPort, int httpsPort, string backendUrl, string extra = "") => $$"""
         listeners:
-          plain: { address: "127.0.0.1:{{httpPort}}" }
+          # http-01 challenges are answered before the redirect to HTTPS.
+          plain: { address: "127.0.0.1:{{httpPort}}", redirectToHttps: {{httpsPort}} }
           secure:
             address: "127.0.0.1:{{httpsPort}}"
             tls: { acme: [{{Host}}] }
@@ -105,7 +106,7 @@ public sealed class AcmeTests : IDisposable
         var served = await TlsClient.HandshakeAsync(httpsPort, Host);
         Assert.Equal($"CN={Host}, O=Portico self-signed", served.Certificate.Subject);
         Assert.True(served.Answered);
-        Assert.Equal(HttpStatusCode.OK, (await proxy.Client.GetAsync($"http://127.0.0.1:{httpPort}/", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.MovedPermanently, (await proxy.Client.GetAsync($"http://127.0.0.1:{httpPort}/.well-known/acme-challenge/unknown", TestContext.Current.CancellationToken)).StatusCode);
     }
 
     private static async Task<string> FirstAsync(TestProxy proxy, int eventId)
