@@ -13,7 +13,7 @@ namespace Portico.Tls.Acme;
 /// </summary>
 internal sealed class AcmeClient(HttpClient http, Uri directoryUrl, AcmeJws account, Http01Challenges challenges, TimeProvider time, AcmeLog log)
 {
-    private const int NonceAttempts = 5;
+    private const int NonceAttempts = 10;
     private static readonly MediaTypeHeaderValue JoseJson = new("application/jose+json");
     private static readonly TimeSpan PollLimit = TimeSpan.FromMinutes(2);
     private JsonElement? _directory;
