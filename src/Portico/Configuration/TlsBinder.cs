@@ -1,6 +1,7 @@
 using Portico.Configuration.Model;
 using Portico.Configuration.Yaml;
 using Portico.Tls;
+using Portico.Tls.Acme;
 
 namespace Portico.Configuration;
 
@@ -43,7 +44,7 @@ internal static class TlsBinder
         {
             if (host.Value.Contains('*', StringComparison.Ordinal) || Uri.CheckHostName(host.Value) != UriHostNameType.Dns)
             {
-                m.Errors.Add(host.Line, m.Child("acme"), $"'{host.Value}' is not a host name (ACME http-01 cannot issue wildcards)");
+                m.Errors.Add(host.Line, m.Child("acme"), $"'{host.Value}' is not a host name (a wildcard needs the dns-01 challenge, which Portico does not answer)");
             }
             else
             {
@@ -96,6 +97,7 @@ internal static class TlsBinder
             return null;
         }
 
+        var d = new AcmeSettings { StoragePath = "" };
         var directory = AcmeSettings.LetsEncrypt;
         if (m.String("directory") is { } text && (!Uri.TryCreate(text, UriKind.Absolute, out directory) || directory.Scheme != "https"))
         {
@@ -110,7 +112,12 @@ internal static class TlsBinder
         }
 
         var ca = Bundle(m, "ca");
-        var d = new AcmeSettings { StoragePath = "" };
+        var challenge = m.String("challenge") ?? d.Challenge;
+        if (challenge is not (AcmeChallenges.Http01 or AcmeChallenges.TlsAlpn01))
+        {
+            m.Error("challenge", $"'{challenge}' is not one of: {AcmeChallenges.Http01}, {AcmeChallenges.TlsAlpn01}");
+        }
+
         var settings = new AcmeSettings
         {
             Directory = directory,
@@ -120,6 +127,7 @@ internal static class TlsBinder
             RetryBackoff = m.Duration("retryBackoff") ?? d.RetryBackoff,
             MaxRetryBackoff = m.Duration("maxRetryBackoff") ?? d.MaxRetryBackoff,
             CaPath = ca,
+            Challenge = challenge,
         };
         if (settings.MaxRetryBackoff < settings.RetryBackoff)
         {

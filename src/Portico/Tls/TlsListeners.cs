@@ -9,12 +9,15 @@ namespace Portico.Tls;
 /// read again after a short quiet period (a cert and its key are often written one after the
 /// other) and served to new connections; one that fails to load is logged and the old one stays.
 /// </summary>
-internal sealed class TlsListeners(AcmeCertificates acme, TimeProvider time, TlsLog log) : IDisposable
+internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpnChallenges, TimeProvider time, TlsLog log) : IDisposable
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
     private readonly ConcurrentDictionary<string, ListenerCertificates> _listeners = new(StringComparer.Ordinal);
     private readonly List<FileSystemWatcher> _watchers = [];
     private readonly ConcurrentDictionary<CertificateSlot, ITimer> _pending = new();
+
+    /// <summary>tls-alpn-01 certificates pending validation, served in place of the listener's own on "acme-tls/1" connections.</summary>
+    public TlsAlpnChallenges AlpnChallenges => alpnChallenges;
 
     public ListenerCertificates For(ListenerSettings listener)
         => _listeners.GetOrAdd(listener.Name, _ =>

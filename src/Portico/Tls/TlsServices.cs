@@ -13,6 +13,8 @@ internal static class TlsServices
         services.AddSingleton<AcmeLog>();
         services.AddSingleton<AcmeCertificates>();
         services.AddSingleton<Http01Challenges>();
+        services.AddSingleton<TlsAlpnChallenges>();
+        services.AddSingleton<AcmeChallenges>();
         return services;
     }
 

@@ -88,6 +88,41 @@ public sealed class AcmeTests : IDisposable
     }
 
     [Fact]
+    public async Task With_tls_alpn_01_a_certificate_is_issued_in_the_handshake_without_any_plain_listener()
+    {
+        var httpsPort = TlsClient.FreePort();
+        await using var pebble = await PebbleServer.StartAsync(TlsClient.FreePort(), httpsPort);
+        await using var backend = await TestBackend.StartAsync("b");
+        var root = await pebble.IssuingRootAsync();
+        await using var proxy = await TestProxy.StartAsync($$"""
+            listeners:
+              secure:
+                address: "127.0.0.1:{{httpsPort}}"
+                tls: { acme: [{{Host}}] }
+            acme:
+              directory: {{pebble.Directory}}
+              storage: {{_storage}}
+              ca: {{pebble.ListenerCaPath}}
+              challenge: tls-alpn-01
+              retryBackoff: 1s
+              maxRetryBackoff: 5s
+            routes:
+              all: { match: { pathPrefix: / }, cluster: app }
+            clusters:
+              app: { destinations: [{{backend.Url}}] }
+            """);
+
+        await Poll.UntilAsync(() => proxy.Logs.Messages(3101).Any() || proxy.Logs.Messages(3102).Count() > 3, "the ACME certificate", seconds: 120);
+        Assert.True(proxy.Logs.Messages(3101).Any(), string.Join("\n", proxy.Logs.Messages(3102).Concat(PebbleServer.Output.TakeLast(30))));
+
+        using var client = TlsClient.Http(httpsPort, root);
+        Assert.Equal("b", await client.GetStringAsync($"https://{Host}:{httpsPort}/", TestContext.Current.CancellationToken));
+        // Once validated, "acme-tls/1" connections get the ordinary certificate and no such protocol.
+        var handshake = await TlsClient.HandshakeAsync(httpsPort, Host, alpn: [new System.Net.Security.SslApplicationProtocol("acme-tls/1"), System.Net.Security.SslApplicationProtocol.Http11]);
+        Assert.Equal(System.Net.Security.SslApplicationProtocol.Http11, handshake.Alpn);
+    }
+
+    [Fact]
     public async Task An_unreachable_acme_server_is_retried_with_backoff_while_the_listener_serves_a_stand_in()
     {
         using var pki = TestPki.Create();

@@ -101,6 +101,9 @@ internal sealed record AcmeSettings
     /// <summary>`storage`: folder for the account key and the certificates. Default "acme" beside the config file.</summary>
     public required string StoragePath { get; init; }
 
+    /// <summary>`challenge`: http-01 (default; answered on a plain-text listener) or tls-alpn-01 (answered in the HTTPS listener's handshake).</summary>
+    public string Challenge { get; init; } = "http-01";
+
     /// <summary>`renewBefore`: renew when a certificate has less than this left. Default 30d.</summary>
     public TimeSpan RenewBefore { get; init; } = TimeSpan.FromDays(30);
 

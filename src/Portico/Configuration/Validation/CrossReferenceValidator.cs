@@ -39,9 +39,9 @@ internal static class CrossReferenceValidator
                 Add(errors, lines, path, "ACME hosts need the top-level 'acme' section (directory, email, storage)");
             }
 
-            if (!settings.Listeners.Any(l => l.Tls is null))
+            if (settings.Acme is { Challenge: "http-01" } && !settings.Listeners.Any(l => l.Tls is null))
             {
-                Add(errors, lines, path, "http-01 challenges are answered on a plain-text listener; declare one (port 80 for a public CA)");
+                Add(errors, lines, path, "http-01 challenges are answered on a plain-text listener; declare one (port 80 for a public CA) or set acme.challenge: tls-alpn-01");
             }
         }
 

@@ -8,10 +8,11 @@ using System.Text.Json;
 namespace Portico.Tls.Acme;
 
 /// <summary>
-/// A small RFC 8555 client: account, order, http-01 authorization, finalize, download. One
-/// instance serves one directory and account key; calls are made one at a time.
+/// A small RFC 8555 client: account, order, authorization by http-01 (RFC 8555 §8.3) or
+/// tls-alpn-01 (RFC 8737), finalize, download. One instance serves one directory and account
+/// key; calls are made one at a time.
 /// </summary>
-internal sealed class AcmeClient(HttpClient http, Uri directoryUrl, AcmeJws account, Http01Challenges challenges, TimeProvider time, AcmeLog log)
+internal sealed class AcmeClient(HttpClient http, Uri directoryUrl, AcmeJws account, string challengeType, AcmeChallenges challenges, TimeProvider time, AcmeLog log)
 {
     private const int NonceAttempts = 10;
     private static readonly MediaTypeHeaderValue JoseJson = new("application/jose+json");
@@ -72,14 +73,15 @@ internal sealed class AcmeClient(HttpClient http, Uri directoryUrl, AcmeJws acco
             return;
         }
 
-        var challenge = authorization.GetProperty("challenges").EnumerateArray().FirstOrDefault(c => c.GetProperty("type").GetString() == "http-01");
+        var challenge = authorization.GetProperty("challenges").EnumerateArray().FirstOrDefault(c => c.GetProperty("type").GetString() == challengeType);
         if (challenge.ValueKind != JsonValueKind.Object)
         {
-            throw new AcmeException("the ACME server offered no http-01 challenge");
+            throw new AcmeException($"the ACME server offered no {challengeType} challenge");
         }
 
         var token = challenge.GetProperty("token").GetString()!;
-        challenges.Add(token, account.KeyAuthorization(token));
+        var host = authorization.GetProperty("identifier").GetProperty("value").GetString()!;
+        challenges.Add(challengeType, host, token, account.KeyAuthorization(token));
         try
         {
             // An empty object tells the server to validate now (§7.5.1).
@@ -88,7 +90,7 @@ internal sealed class AcmeClient(HttpClient http, Uri directoryUrl, AcmeJws acco
         }
         finally
         {
-            challenges.Remove(token);
+            challenges.Remove(challengeType, host, token);
         }
     }
 

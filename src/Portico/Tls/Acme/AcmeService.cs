@@ -10,7 +10,7 @@ namespace Portico.Tls.Acme;
 /// per failure up to `maxRetryBackoff`. It never stops a listener: until a host has a
 /// certificate, <see cref="AcmeCertificates"/> serves a self-signed stand-in for it.
 /// </summary>
-internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certificates, Http01Challenges challenges, TimeProvider time, AcmeLog log)
+internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certificates, AcmeChallenges challenges, TimeProvider time, AcmeLog log)
     : BackgroundService
 {
     /// <summary>How often a host with a good certificate is looked at again.</summary>
@@ -28,7 +28,7 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
         var storage = new AcmeStorage(acme.StoragePath);
         using var http = AcmeHttp(acme);
         using var account = new AcmeJws(storage.AccountKey());
-        var client = new AcmeClient(http, acme.Directory, account, challenges, time, log);
+        var client = new AcmeClient(http, acme.Directory, account, acme.Challenge, challenges, time, log);
         var states = hosts.ToDictionary(h => h, h => new HostState(), StringComparer.OrdinalIgnoreCase);
         foreach (var host in hosts)
         {
