@@ -24,7 +24,8 @@ internal static class CertificateFiles
         }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
-            throw new CertificateFileException($"is not a usable certificate and key: {ex.Message}");
+            var reason = ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
+            throw new CertificateFileException($"is not a usable certificate and key: {reason}");
         }
     }
 

@@ -5,9 +5,11 @@ using Portico.Tls.Acme;
 namespace Portico.Tls;
 
 /// <summary>
-/// The certificates of every HTTPS listener, and the watch on their files: a changed file is
-/// read again after a short quiet period (a cert and its key are often written one after the
-/// other) and served to new connections; one that fails to load is logged and the old one stays.
+/// The certificates of every HTTPS listener, and the watch on their folders: after any change
+/// in a folder and a short quiet period (a cert and its key are often written one after the
+/// other), each certificate whose files differ is read again and served to new connections;
+/// one that fails to load is logged and the old one stays. Watching the folder rather than the
+/// file also catches symbolic-link swaps (Kubernetes secret volumes replace a "..data" link).
 /// </summary>
 internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpnChallenges, TimeProvider time, TlsLog log) : IDisposable
 {
@@ -34,9 +36,11 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
             try
             {
                 var watcher = new FileSystemWatcher(folder) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
-                watcher.Changed += (_, e) => Touched(slots, e.FullPath);
-                watcher.Created += (_, e) => Touched(slots, e.FullPath);
-                watcher.Renamed += (_, e) => Touched(slots, e.FullPath);
+                var inFolder = slots.Where(s => s.Source.Files.Any(f => Path.GetDirectoryName(f) == folder)).ToArray();
+                watcher.Changed += (_, _) => Touched(inFolder);
+                watcher.Created += (_, _) => Touched(inFolder);
+                watcher.Deleted += (_, _) => Touched(inFolder);
+                watcher.Renamed += (_, _) => Touched(inFolder);
                 watcher.Error += (_, e) => log.WatchFailed(folder, e.GetException().Message);
                 watcher.EnableRaisingEvents = true;
                 lock (_watchers)
@@ -51,9 +55,9 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
         }
     }
 
-    private void Touched(IReadOnlyList<CertificateSlot> slots, string path)
+    private void Touched(IReadOnlyList<CertificateSlot> slots)
     {
-        foreach (var slot in slots.Where(s => s.Source.Files.Contains(path, StringComparer.Ordinal)))
+        foreach (var slot in slots)
         {
             var timer = _pending.GetOrAdd(slot, s => time.CreateTimer(_ => Reload(s), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
             timer.Change(Quiet, Timeout.InfiniteTimeSpan);
@@ -62,6 +66,11 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
 
     private void Reload(CertificateSlot slot)
     {
+        if (!slot.Changed)
+        {
+            return;
+        }
+
         try
         {
             var next = slot.Reload();

@@ -111,6 +111,40 @@ public sealed class TlsListenerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_certificate_behind_a_swapped_symbolic_link_is_reloaded_as_in_a_kubernetes_secret_volume()
+    {
+        // Kubernetes: app.pem -> ..data/app.pem, and ..data -> a timestamped folder, swapped by a rename.
+        var first = _pki.Issue("app.test", ["app.test"]);
+        var second = _pki.Issue("app.test", ["app.test"]);
+        var volume = Directory.CreateDirectory(Path.Combine(_pki.Folder, "volume")).FullName;
+        foreach (var (cert, version) in new[] { (first, "v1"), (second, "v2") })
+        {
+            var (pem, key) = _pki.WritePem(cert, "app-" + version);
+            Directory.CreateDirectory(Path.Combine(volume, version));
+            File.Move(pem, Path.Combine(volume, version, "app.pem"));
+            File.Move(key, Path.Combine(volume, version, "app.key.pem"));
+        }
+
+        Directory.CreateSymbolicLink(Path.Combine(volume, "..data"), "v1");
+        File.CreateSymbolicLink(Path.Combine(volume, "app.pem"), "..data/app.pem");
+        File.CreateSymbolicLink(Path.Combine(volume, "app.key.pem"), "..data/app.key.pem");
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, $"      certificates: [{{ cert: {volume}/app.pem, key: {volume}/app.key.pem }}]"));
+        var port = HttpsPort(proxy);
+        Assert.Equal(first.SerialNumber, (await TlsClient.HandshakeAsync(port, "app.test")).Certificate.SerialNumber);
+
+        Directory.CreateSymbolicLink(Path.Combine(volume, "..data_tmp"), "v2");
+        // rename(2) over the old link, as the kubelet does; .NET's Move will not replace a directory link.
+        using (var mv = System.Diagnostics.Process.Start("mv", ["-Tf", Path.Combine(volume, "..data_tmp"), Path.Combine(volume, "..data")]))
+        {
+            await mv.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(0, mv.ExitCode);
+        }
+
+        await PollHandshakeAsync(port, second.SerialNumber);
+    }
+
+    [Fact]
     public async Task A_listener_without_certificates_serves_a_logged_self_signed_development_certificate()
     {
         await using var backend = await TestBackend.StartAsync("b");
