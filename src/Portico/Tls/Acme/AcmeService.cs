@@ -27,8 +27,8 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
 
         var storage = new AcmeStorage(acme.StoragePath);
         using var http = AcmeHttp(acme);
-        using var account = new AcmeJws(storage.AccountKey());
-        var client = new AcmeClient(http, acme.Directory, account, acme.Challenge, challenges, time, log);
+        AcmeJws? account = null;
+        AcmeClient? client = null;
         var states = hosts.ToDictionary(h => h, h => new HostState(), StringComparer.OrdinalIgnoreCase);
         foreach (var host in hosts)
         {
@@ -39,7 +39,15 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
         {
             foreach (var (host, state) in states.Where(s => s.Value.Due <= time.GetUtcNow()))
             {
-                await RunAsync(client, storage, acme, host, state, stoppingToken);
+                var issued = await RunAsync(() =>
+                {
+                    // Made on first use, inside the retried part: an unreadable storage folder is a failure to retry, not a crash.
+                    account ??= new AcmeJws(storage.AccountKey());
+                    return client ??= new AcmeClient(http, acme.Directory, account, acme.Challenge, challenges, time, log);
+                }, storage, acme, host, state, stoppingToken);
+
+                // After a failure the next attempt starts afresh: directory, account and nonce.
+                client = issued ? client : null;
             }
 
             var wait = states.Values.Min(s => s.Due) - time.GetUtcNow();
@@ -48,16 +56,19 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
                 await Task.Delay(wait, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
+
+        account?.Dispose();
     }
 
-    private async Task RunAsync(AcmeClient client, AcmeStorage storage, AcmeSettings acme, string host, HostState state, CancellationToken cancel)
+    /// <summary>Renews or orders the host's certificate when due; false when an attempt failed.</summary>
+    private async Task<bool> RunAsync(Func<AcmeClient> client, AcmeStorage storage, AcmeSettings acme, string host, HostState state, CancellationToken cancel)
     {
         var current = certificates.Issued(host);
         var now = time.GetUtcNow();
         if (current is not null && current.NotAfter - now > acme.RenewBefore)
         {
             state.Due = Min(current.NotAfter - acme.RenewBefore, now + CheckInterval);
-            return;
+            return true;
         }
 
         if (current is not null)
@@ -67,7 +78,7 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
 
         try
         {
-            var (chain, key) = await client.IssueAsync(host, acme.Email, cancel);
+            var (chain, key) = await client().IssueAsync(host, acme.Email, cancel);
             using (key)
             {
                 storage.Save(host, chain, key);
@@ -84,16 +95,19 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
                 state.Due = now + CheckInterval;
                 log.RenewBeforeTooLong(host, acme.RenewBefore, CheckInterval);
             }
+
+            return true;
         }
-        catch (Exception ex) when (ex is AcmeException or HttpRequestException or IOException or UnauthorizedAccessException
-                                       or System.Text.Json.JsonException or CertificateFileException or InvalidOperationException or KeyNotFoundException
-                                       || (ex is TaskCanceledException && !cancel.IsCancellationRequested))
+        catch (Exception ex) when (!cancel.IsCancellationRequested)
         {
+            // Whatever went wrong (the CA, the network, the disk, a malformed answer), serving
+            // goes on with what is there, and the host is tried again later.
             state.Failures++;
             var delay = acme.RetryBackoff * Math.Pow(2, Math.Min(state.Failures - 1, 30));
             delay = delay > acme.MaxRetryBackoff ? acme.MaxRetryBackoff : delay;
             state.Due = time.GetUtcNow() + delay;
             log.Failed(host, state.Failures, ex.Message, delay, certificates.Get(host).Origin);
+            return false;
         }
     }
 
