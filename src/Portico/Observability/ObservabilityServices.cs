@@ -18,7 +18,7 @@ internal static class ObservabilityServices
 
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(tracing.ServiceName))
-            .WithMetrics(m => m.AddMeter(PorticoMetrics.MeterName, "Portico.Configuration").AddPrometheusExporter());
+            .WithMetrics(m => m.AddMeter(PorticoMetrics.MeterName, "Portico.Configuration", Tls.TlsMetrics.MeterName).AddPrometheusExporter());
         if (tracing.OtlpEndpoint is { } endpoint)
         {
             // Spans for each proxied request and for its exchange with the backend; the

@@ -24,7 +24,7 @@ internal sealed class CertificateSlot(CertificateSource source, ServerCertificat
     {
         _stamp = Stamp(Source);
         var loaded = CertificateFiles.Load(Source);
-        var next = new ServerCertificate(loaded, Source.ToString());
+        var next = new ServerCertificate(loaded, Source.ToString(), "file");
         _current = next;
         return next;
     }

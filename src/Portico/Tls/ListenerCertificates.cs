@@ -14,6 +14,10 @@ internal sealed class ListenerCertificates(string listener, IReadOnlyList<Certif
 
     public IReadOnlyList<CertificateSlot> Files { get; } = files;
 
+    /// <summary>Every certificate this listener can serve now, for metrics.</summary>
+    public IEnumerable<ServerCertificate> Serving()
+        => Files.Select(f => f.Current).Concat(acmeHosts.Select(acme.Get)).Concat(development is null ? [] : [development]);
+
     public ServerCertificate Select(string? serverName)
     {
         if (!string.IsNullOrEmpty(serverName))
@@ -49,7 +53,7 @@ internal sealed class ListenerCertificates(string listener, IReadOnlyList<Certif
         var slots = new List<CertificateSlot>();
         foreach (var source in tls.Certificates)
         {
-            var certificate = new ServerCertificate(CertificateFiles.Load(source), source.ToString());
+            var certificate = new ServerCertificate(CertificateFiles.Load(source), source.ToString(), "file");
             slots.Add(new CertificateSlot(source, certificate));
             log.Serving(listener.Name, certificate.Origin, string.Join(", ", certificate.Names), certificate.NotAfter);
         }
@@ -58,7 +62,7 @@ internal sealed class ListenerCertificates(string listener, IReadOnlyList<Certif
         if (tls.UsesDevelopmentCertificate)
         {
             string[] names = ["localhost", Environment.MachineName.ToLowerInvariant()];
-            development = new ServerCertificate(SelfSignedCertificate.Create(names, TimeSpan.FromDays(365), time, withLoopbackAddresses: true), "self-signed development certificate");
+            development = new ServerCertificate(SelfSignedCertificate.Create(names, TimeSpan.FromDays(365), time, withLoopbackAddresses: true), "self-signed development certificate", "development");
             log.DevelopmentCertificate(listener.Name, string.Join(", ", names.Append("127.0.0.1").Append("::1")));
         }
 

@@ -6,10 +6,11 @@ namespace Portico.Tls;
 /// <summary>A certificate ready to serve: the handshake context (leaf + chain) and the DNS names it covers.</summary>
 internal sealed class ServerCertificate
 {
-    public ServerCertificate(LoadedCertificate loaded, string origin)
+    public ServerCertificate(LoadedCertificate loaded, string origin, string kind)
     {
         Leaf = loaded.Leaf;
         Origin = origin;
+        Kind = kind;
         Names = DnsNames(loaded.Leaf);
         Context = loaded.Context();
     }
@@ -23,6 +24,9 @@ internal sealed class ServerCertificate
 
     /// <summary>Where it came from, for log lines: a file path, "acme", "self-signed".</summary>
     public string Origin { get; }
+
+    /// <summary>For metrics: file, acme, acme-stand-in, development, tls-alpn-01.</summary>
+    public string Kind { get; }
 
     public DateTimeOffset NotAfter => Leaf.NotAfter.ToUniversalTime();
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using Portico.Configuration.Model;
 using Portico.Tls.Acme;
 
@@ -11,7 +12,7 @@ namespace Portico.Tls;
 /// one that fails to load is logged and the old one stays. Watching the folder rather than the
 /// file also catches symbolic-link swaps (Kubernetes secret volumes replace a "..data" link).
 /// </summary>
-internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpnChallenges, TimeProvider time, TlsLog log) : IDisposable
+internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpnChallenges, TimeProvider time, TlsLog log, IServiceProvider services) : IDisposable
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
     private readonly ConcurrentDictionary<string, ListenerCertificates> _listeners = new(StringComparer.Ordinal);
@@ -20,6 +21,11 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
 
     /// <summary>tls-alpn-01 certificates pending validation, served in place of the listener's own on "acme-tls/1" connections.</summary>
     public TlsAlpnChallenges AlpnChallenges => alpnChallenges;
+
+    // Resolved late: the metrics observe these listeners, so they cannot be a constructor argument.
+    private TlsMetrics Metrics => services.GetRequiredService<TlsMetrics>();
+
+    public IEnumerable<ListenerCertificates> All => _listeners.Values;
 
     public ListenerCertificates For(ListenerSettings listener)
         => _listeners.GetOrAdd(listener.Name, _ =>
@@ -74,10 +80,12 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
         try
         {
             var next = slot.Reload();
+            Metrics.Reloaded(applied: true);
             log.Reloaded(next.Origin, string.Join(", ", next.Names), next.NotAfter);
         }
         catch (CertificateFileException ex)
         {
+            Metrics.Reloaded(applied: false);
             log.ReloadRefused(slot.Source.ToString(), $"the file {ex.Message}");
         }
     }

@@ -10,6 +10,7 @@ internal static class TlsServices
     {
         services.AddSingleton<TlsLog>();
         services.AddSingleton<TlsListeners>();
+        services.AddSingleton<TlsMetrics>();
         services.AddSingleton<AcmeLog>();
         services.AddSingleton<AcmeCertificates>();
         services.AddSingleton<Http01Challenges>();

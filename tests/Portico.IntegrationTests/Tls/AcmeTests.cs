@@ -142,6 +142,10 @@ public sealed class AcmeTests : IDisposable
         Assert.Equal($"CN={Host}, O=Portico self-signed", served.Certificate.Subject);
         Assert.True(served.Answered);
         Assert.Equal(HttpStatusCode.MovedPermanently, (await proxy.Client.GetAsync($"http://127.0.0.1:{httpPort}/.well-known/acme-challenge/unknown", TestContext.Current.CancellationToken)).StatusCode);
+        using var admin = new HttpClient();
+        var metrics = new PrometheusText(await admin.GetStringAsync(new Uri(proxy.AdminAddress!, "/metrics"), TestContext.Current.CancellationToken));
+        Assert.True(metrics.Value("portico_acme_orders_total", ("result", "failed")) >= 2);
+        Assert.NotNull(metrics.Value("portico_tls_certificate_expiry_seconds", ("listener", "secure"), ("certificate", Host), ("source", "acme-stand-in")));
     }
 
     private static async Task<string> FirstAsync(TestProxy proxy, int eventId)

@@ -108,6 +108,28 @@ public sealed class TlsListenerTests : IDisposable
         Assert.Equal(second.SerialNumber, (await TlsClient.HandshakeAsync(port, "app.test")).Certificate.SerialNumber);
         using var client = TlsClient.Http(port, _pki.Root);
         Assert.Equal("b", await client.GetStringAsync($"https://app.test:{port}/", TestContext.Current.CancellationToken));
+        var metrics = await MetricsAsync(proxy);
+        Assert.True(metrics.Value("portico_tls_certificate_reloads_total", ("result", "applied")) >= 1);
+        Assert.True(metrics.Value("portico_tls_certificate_reloads_total", ("result", "refused")) >= 1);
+    }
+
+    [Fact]
+    public async Task Each_served_certificate_reports_its_remaining_lifetime_in_metrics()
+    {
+        var pem = _pki.WritePem(_pki.Issue("metered.test", ["metered.test"]), "metered");
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]").Replace("  secure:", "  metered:", StringComparison.Ordinal));
+
+        var seconds = (await MetricsAsync(proxy)).Value("portico_tls_certificate_expiry_seconds", ("listener", "metered"), ("certificate", "metered.test"), ("source", "file"));
+
+        // The test CA issues for 30 days.
+        Assert.InRange(seconds!.Value, TimeSpan.FromDays(29).TotalSeconds, TimeSpan.FromDays(30).TotalSeconds);
+    }
+
+    private static async Task<PrometheusText> MetricsAsync(TestProxy proxy)
+    {
+        using var admin = new HttpClient();
+        return new PrometheusText(await admin.GetStringAsync(new Uri(proxy.AdminAddress!, "/metrics"), TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -22,5 +22,5 @@ internal sealed class AcmeCertificates(TimeProvider time)
 
     private ServerCertificate StandIn(string host)
         => _standIns.GetOrAdd(host, h => new Lazy<ServerCertificate>(() =>
-            new ServerCertificate(SelfSignedCertificate.Create([h], StandInLifetime, time), "self-signed stand-in (ACME pending)"))).Value;
+            new ServerCertificate(SelfSignedCertificate.Create([h], StandInLifetime, time), "self-signed stand-in (ACME pending)", "acme-stand-in"))).Value;
 }

@@ -10,7 +10,7 @@ namespace Portico.Tls.Acme;
 /// per failure up to `maxRetryBackoff`. It never stops a listener: until a host has a
 /// certificate, <see cref="AcmeCertificates"/> serves a self-signed stand-in for it.
 /// </summary>
-internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certificates, AcmeChallenges challenges, TimeProvider time, AcmeLog log)
+internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certificates, AcmeChallenges challenges, TimeProvider time, AcmeLog log, TlsMetrics metrics)
     : BackgroundService
 {
     /// <summary>How often a host with a good certificate is looked at again.</summary>
@@ -84,8 +84,9 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
                 storage.Save(host, chain, key);
             }
 
-            var issued = new ServerCertificate(storage.Load(host)!, "ACME certificate " + storage.CertificatePath(host));
+            var issued = new ServerCertificate(storage.Load(host)!, "ACME certificate " + storage.CertificatePath(host), "acme");
             certificates.Set(host, issued);
+            metrics.Ordered(issued: true);
             log.Issued(host, acme.Directory.ToString(), issued.NotAfter, storage.CertificatePath(host));
             state.Failures = 0;
             now = time.GetUtcNow();
@@ -103,6 +104,7 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
             // Whatever went wrong (the CA, the network, the disk, a malformed answer), serving
             // goes on with what is there, and the host is tried again later.
             state.Failures++;
+            metrics.Ordered(issued: false);
             var delay = acme.RetryBackoff * Math.Pow(2, Math.Min(state.Failures - 1, 30));
             delay = delay > acme.MaxRetryBackoff ? acme.MaxRetryBackoff : delay;
             state.Due = time.GetUtcNow() + delay;
@@ -117,7 +119,7 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
         {
             if (storage.Load(host) is { } stored)
             {
-                var certificate = new ServerCertificate(stored, "ACME certificate " + storage.CertificatePath(host));
+                var certificate = new ServerCertificate(stored, "ACME certificate " + storage.CertificatePath(host), "acme");
                 certificates.Set(host, certificate);
                 log.Loaded(host, storage.CertificatePath(host), certificate.NotAfter);
                 return;

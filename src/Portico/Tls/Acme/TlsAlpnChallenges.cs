@@ -31,7 +31,7 @@ internal sealed class TlsAlpnChallenges(TimeProvider time)
         request.CertificateExtensions.Add(new X509Extension(AcmeIdentifierOid, value, critical: true));
         var now = time.GetUtcNow();
         var cert = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
-        _pending[host] = new ServerCertificate(new LoadedCertificate(cert, []), "tls-alpn-01 challenge");
+        _pending[host] = new ServerCertificate(new LoadedCertificate(cert, []), "tls-alpn-01 challenge", "tls-alpn-01");
     }
 
     public void Remove(string host) => _pending.TryRemove(host, out _);
