@@ -44,6 +44,10 @@ public sealed class TlsListenerTests : IDisposable
         var port = HttpsPort(proxy);
 
         Assert.Equal("CN=exact.wild.test, O=Portico Tests", (await TlsClient.HandshakeAsync(port, "exact.wild.test")).Certificate.Subject);
+        using var admin = new HttpClient();
+        var listed = System.Text.Json.JsonDocument.Parse(await admin.GetStringAsync(new Uri(proxy.AdminAddress!, "/api/certificates"), TestContext.Current.CancellationToken)).RootElement;
+        Assert.Equal(["default.test", "*.wild.test", "exact.wild.test"], listed.EnumerateArray().Select(c => c.GetProperty("names")[0].GetString()));
+        Assert.Equal([fallback.Cert, wildcard, exact.Cert], listed.EnumerateArray().Select(c => c.GetProperty("origin").GetString()));
         Assert.Equal("CN=wild, O=Portico Tests", (await TlsClient.HandshakeAsync(port, "other.wild.test")).Certificate.Subject);
         // A wildcard stands for one label only (RFC 6125 §6.4.3).
         Assert.Equal("CN=default.test, O=Portico Tests", (await TlsClient.HandshakeAsync(port, "a.b.wild.test")).Certificate.Subject);
