@@ -49,7 +49,7 @@ internal static class AdminApi
         app.MapGet("/api/config", () => Results.Json(ConfigView.From(active.Current.Settings), Json));
         app.MapGet("/api/routes", () => Results.Json(active.Current.Settings.Routes.ToDictionary(r => r.Id, ConfigView.Route), Json));
         app.MapGet("/api/clusters", () => Results.Json(Clusters(state, drains), Json));
-        app.MapGet("/api/certificates", () => Results.Json(tls.Describe(), Json));
+        app.MapGet("/api/certificates", () => Results.Json(CertificateView.From(tls), Json));
         app.MapGet("/api/stats", (int? seconds) => Results.Json(Stats(stats, state, drains, Status(), seconds ?? 120), Json));
 
         IResult SetDrained(string cluster, string destination, bool drained)

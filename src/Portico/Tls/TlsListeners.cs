@@ -27,19 +27,6 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
 
     public IEnumerable<ListenerCertificates> All => _listeners.Values;
 
-    /// <summary>What each HTTPS listener serves now, for the admin API.</summary>
-    public IEnumerable<object> Describe() => All.OrderBy(l => l.Listener, StringComparer.Ordinal).SelectMany(l => l.Serving().Select(c => (object)new
-    {
-        listener = l.Listener,
-        names = c.Names,
-        source = c.Kind,
-        origin = c.Origin,
-        subject = c.Leaf.Subject,
-        issuer = c.Leaf.Issuer,
-        serial = c.Leaf.SerialNumber,
-        notAfter = c.NotAfter,
-    }));
-
     public ListenerCertificates For(ListenerSettings listener)
         => _listeners.GetOrAdd(listener.Name, _ =>
         {
