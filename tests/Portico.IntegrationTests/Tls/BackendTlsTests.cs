@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Portico.IntegrationTests.Infrastructure;
 
@@ -13,10 +14,10 @@ public sealed class BackendTlsTests : IDisposable
     public void Dispose() => _pki.Dispose();
 
     /// <summary>An HTTPS backend whose certificate (for "localhost" and 127.0.0.1) comes from the test CA; it echoes the client certificate's subject.</summary>
-    private Task<TestBackend> HttpsBackendAsync(bool requireClientCertificate = false)
+    private Task<TestBackend> HttpsBackendAsync(bool requireClientCertificate = false, HttpProtocols protocols = HttpProtocols.Http1)
     {
         var cert = _pki.Issue("backend", ["localhost"]);
-        return TestBackend.StartAsync("tls-backend", ctx => ctx.Response.WriteAsync("secure " + (ctx.Connection.ClientCertificate?.Subject ?? "anonymous")), listen: o => o.UseHttps(https =>
+        return TestBackend.StartAsync("tls-backend", ctx => ctx.Response.WriteAsync("secure " + (ctx.Connection.ClientCertificate?.Subject ?? "anonymous")), protocols, listen: o => o.UseHttps(https =>
         {
             https.ServerCertificate = cert;
             if (requireClientCertificate)
@@ -46,6 +47,18 @@ public sealed class BackendTlsTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("secure anonymous", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Http2_to_an_https_backend_is_negotiated_by_alpn()
+    {
+        await using var backend = await HttpsBackendAsync(protocols: HttpProtocols.Http1AndHttp2);
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, $"    http: {{ version: \"2\" }}\n    tls: {{ ca: {_pki.WriteRoot()} }}"));
+
+        var response = await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("HTTP/2", backend.Requests.Single().Protocol);
     }
 
     [Fact]

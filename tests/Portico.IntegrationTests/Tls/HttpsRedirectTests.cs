@@ -12,8 +12,13 @@ public sealed class HttpsRedirectTests : IDisposable
     private async Task<(TestProxy Proxy, int HttpsPort)> StartAsync(string backendUrl)
     {
         var httpsPort = TlsClient.FreePort();
+        return (await TestProxy.StartAsync(Config(backendUrl, httpsPort, "180d")), httpsPort);
+    }
+
+    private string Config(string backendUrl, int httpsPort, string maxAge)
+    {
         var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test", "*.app.test", "other.test"]), "app");
-        var proxy = await TestProxy.StartAsync($$"""
+        return $$"""
             listeners:
               plain:
                 address: 127.0.0.1:0
@@ -23,13 +28,12 @@ public sealed class HttpsRedirectTests : IDisposable
                 tls:
                   certificates: [{ cert: {{pem.Cert}}, key: {{pem.Key}} }]
                   hsts:
-                    - { hosts: [app.test, "*.app.test"], maxAge: 180d, includeSubDomains: true }
+                    - { hosts: [app.test, "*.app.test"], maxAge: {{maxAge}}, includeSubDomains: true }
             routes:
               all: { match: { pathPrefix: / }, cluster: app }
             clusters:
               app: { destinations: [{{backendUrl}}] }
-            """);
-        return (proxy, httpsPort);
+            """;
     }
 
     [Fact]
@@ -73,5 +77,27 @@ public sealed class HttpsRedirectTests : IDisposable
         Assert.Equal("max-age=15552000; includeSubDomains", listed.Headers.GetValues("Strict-Transport-Security").Single());
         Assert.False(unlisted.Headers.Contains("Strict-Transport-Security"));
         Assert.Equal(2, backend.Count);
+    }
+
+    [Fact]
+    public async Task Hsts_changes_apply_on_reload_while_certificate_changes_wait_for_a_restart()
+    {
+        await using var backend = await TestBackend.StartAsync("b");
+        var (proxy, httpsPort) = await StartAsync(backend.Url);
+        await using var _ = proxy;
+        using var client = TlsClient.Http(httpsPort, _pki.Root);
+
+        var outcome = await proxy.RewriteConfigAsync(Config(backend.Url, httpsPort, "1d"));
+
+        Assert.True(outcome.Applied);
+        using var response = await client.GetAsync($"https://app.test:{httpsPort}/", TestContext.Current.CancellationToken);
+        Assert.Equal("max-age=86400; includeSubDomains", response.Headers.GetValues("Strict-Transport-Security").Single());
+        // A new certificate file in the config is a listener change: applied on restart, and said so.
+        var other = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app2");
+        var moved = Config(backend.Url, httpsPort, "1d")
+            .Replace(Path.Combine(_pki.Folder, "app.pem"), other.Cert, StringComparison.Ordinal)
+            .Replace(Path.Combine(_pki.Folder, "app.key.pem"), other.Key, StringComparison.Ordinal);
+        Assert.True((await proxy.RewriteConfigAsync(moved)).Applied);
+        Assert.Single(proxy.Logs.Messages(104));
     }
 }
