@@ -148,6 +148,30 @@ public sealed class AcmeTests : IDisposable
         Assert.NotNull(metrics.Value("portico_tls_certificate_expiry_seconds", ("listener", "secure"), ("certificate", Host), ("source", "acme-stand-in")));
     }
 
+    [Fact]
+    public async Task When_renewal_fails_the_stored_certificate_keeps_being_served()
+    {
+        using var pki = TestPki.Create();
+        var stored = pki.Issue(Host, [Host]);
+        var (cert, key) = pki.WritePem(stored, "stored");
+        Directory.CreateDirectory(Path.Combine(_storage, "certificates"));
+        File.Copy(cert, Path.Combine(_storage, "certificates", Host + ".pem"));
+        File.Copy(key, Path.Combine(_storage, "certificates", Host + ".key.pem"));
+        var httpsPort = TlsClient.FreePort();
+        await using var backend = await TestBackend.StartAsync("b");
+        // Due for renewal at once, and the CA is unreachable.
+        var config = Config($"https://127.0.0.1:{TlsClient.FreePort()}/dir", pki.WriteRoot(), TlsClient.FreePort(), httpsPort, backend.Url)
+            .Replace("retryBackoff: 1s", "retryBackoff: 1s\n  renewBefore: 100000d", StringComparison.Ordinal);
+        await using var proxy = await TestProxy.StartAsync(config);
+
+        await Poll.UntilAsync(() => proxy.Logs.Messages(3102).Any(), "a failed renewal", seconds: 60);
+
+        Assert.EndsWith($"; still serving ACME certificate {Path.Combine(_storage, "certificates", Host + ".pem")}", proxy.Logs.Messages(3102).First());
+        Assert.Equal(stored.SerialNumber, (await TlsClient.HandshakeAsync(httpsPort, Host)).Certificate.SerialNumber);
+        using var client = TlsClient.Http(httpsPort, pki.Root);
+        Assert.Equal("b", await client.GetStringAsync($"https://{Host}:{httpsPort}/", TestContext.Current.CancellationToken));
+    }
+
     private static async Task<string> FirstAsync(TestProxy proxy, int eventId)
     {
         await Poll.UntilAsync(() => proxy.Logs.Messages(eventId).Any(), $"log event {eventId}", seconds: 30);
