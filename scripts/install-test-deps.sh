@@ -5,11 +5,13 @@
 #             (Playwright's own browser download cannot work here)
 #   libmodsecurity3, modsecurity-crs  the WAF tests run the real ModSecurity engine with
 #             Debian's OWASP Core Rule Set (checked by file, as neither has a command)
+#   pebble    Let's Encrypt's small RFC 8555 test CA (with pebble-challtestsrv as its DNS),
+#             run on loopback by the ACME tests
 # Later suites add their needs here (Redis, ModSecurity, pebble), so `scripts/test.sh` stays
 # the one command.
 set -euo pipefail
 needed=()
-for tool in kill:procps chromium:chromium; do
+for tool in kill:procps chromium:chromium pebble:pebble; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || needed+=("${tool##*:}")
 done
 for file in /usr/lib/x86_64-linux-gnu/libmodsecurity.so.3:libmodsecurity3 /usr/share/modsecurity-crs/rules/REQUEST-901-INITIALIZATION.conf:modsecurity-crs; do

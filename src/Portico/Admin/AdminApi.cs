@@ -6,6 +6,7 @@ using Portico.Cli;
 using Portico.Configuration;
 using Portico.Health;
 using Portico.Observability;
+using Portico.Tls;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
@@ -14,7 +15,7 @@ namespace Portico.Admin;
 
 /// <summary>
 /// The admin JSON API. Reads: status, the running config (redacted), routes, clusters with each
-/// destination's health and in-flight count, traffic statistics (also as a once-a-second event
+/// destination's health and in-flight count, the certificates HTTPS listeners serve, traffic statistics (also as a once-a-second event
 /// stream). Actions: drain or re-enable a destination, reload the config file.
 /// </summary>
 internal static class AdminApi
@@ -32,6 +33,7 @@ internal static class AdminApi
         var file = proxy.GetRequiredService<ConfigFileOptions>();
         var loader = proxy.GetRequiredService<ConfigLoader>();
         var accessLog = proxy.GetRequiredService<AccessLogWriter>();
+        var tls = proxy.GetRequiredService<TlsListeners>();
 
         object Status() => new
         {
@@ -47,6 +49,7 @@ internal static class AdminApi
         app.MapGet("/api/config", () => Results.Json(ConfigView.From(active.Current.Settings), Json));
         app.MapGet("/api/routes", () => Results.Json(active.Current.Settings.Routes.ToDictionary(r => r.Id, ConfigView.Route), Json));
         app.MapGet("/api/clusters", () => Results.Json(Clusters(state, drains), Json));
+        app.MapGet("/api/certificates", () => Results.Json(CertificateView.From(tls), Json));
         app.MapGet("/api/stats", (int? seconds) => Results.Json(Stats(stats, state, drains, Status(), seconds ?? 120), Json));
 
         IResult SetDrained(string cluster, string destination, bool drained)

@@ -3,14 +3,27 @@ using Portico.Configuration.Model;
 
 namespace Portico.Admin;
 
-/// <summary>The running config as JSON-friendly values, with secrets (the admin token) redacted.</summary>
+/// <summary>The running config as JSON-friendly values, with secrets (the admin token, certificate passwords) redacted.</summary>
 internal static class ConfigView
 {
     public const string Redacted = "(redacted)";
 
     public static object From(PorticoSettings s) => new
     {
-        listeners = s.Listeners.ToDictionary(l => l.Name, l => new { address = l.EndPoint.ToString(), protocols = new[] { l.Protocols.ToString().ToLowerInvariant() }, ipRules = IpRules(l.IpRules) }),
+        listeners = s.Listeners.ToDictionary(l => l.Name, l => new
+        {
+            address = l.EndPoint.ToString(),
+            protocols = Enum.GetValues<ListenerProtocols>().Where(p => l.Protocols.HasFlag(p)).Select(p => p.ToString().ToLowerInvariant()),
+            redirectToHttps = l.RedirectToHttpsPort,
+            ipRules = IpRules(l.IpRules),
+            tls = l.Tls is { } tls ? new
+            {
+                certificates = tls.Certificates.Select(Source),
+                acme = tls.AcmeHosts,
+                clientCertificate = tls.ClientCertificate is { } cc ? new { mode = cc.Required ? "required" : "optional", ca = cc.CaPath, cc.ForwardHeaders } : null,
+                hsts = tls.Hsts.Select(h => new { h.Hosts, maxAge = Duration.Format(h.MaxAge), h.IncludeSubDomains, h.Preload }),
+            } : null,
+        }),
         proxy = new
         {
             trustedProxies = s.Proxy.TrustedProxies.Select(n => n.ToString()),
@@ -22,6 +35,16 @@ internal static class ConfigView
         clusters = s.Clusters.ToDictionary(c => c.Id, Cluster),
         admin = new { address = s.Admin.EndPoint.ToString(), enabled = s.Admin.Enabled, token = s.Admin.Token is null ? null : Redacted },
         accessLog = new { enabled = s.AccessLog.Enabled, format = s.AccessLog.Format.ToString().ToLowerInvariant(), output = s.AccessLog.Output, maxSizeBytes = s.AccessLog.MaxSizeBytes, keep = s.AccessLog.Keep },
+        acme = s.Acme is { } acme ? new
+        {
+            directory = acme.Directory.ToString(),
+            acme.Email,
+            storage = acme.StoragePath,
+            renewBefore = Duration.Format(acme.RenewBefore),
+            retryBackoff = Duration.Format(acme.RetryBackoff),
+            maxRetryBackoff = Duration.Format(acme.MaxRetryBackoff),
+            ca = acme.CaPath,
+        } : null,
         tracing = new { otlpEndpoint = s.Tracing.OtlpEndpoint?.ToString(), serviceName = s.Tracing.ServiceName, sampleRatio = s.Tracing.SampleRatio },
         waf = new
         {
@@ -89,6 +112,7 @@ internal static class ConfigView
         timeout = c.Timeout is { } t ? Duration.Format(t) : null,
         connectTimeout = Duration.Format(c.ConnectTimeout),
         http = new { version = c.HttpVersion, maxConnectionsPerServer = c.MaxConnectionsPerServer },
+        tls = c.Tls is { } tls ? new { ca = tls.CaPath, tls.InsecureSkipVerify, clientCertificate = tls.ClientCertificate is { } cc ? Source(cc) : null } : null,
         destinations = c.Destinations.Select(d => new { name = d.Name, address = d.Address.ToString(), weight = d.Weight }),
         healthCheck = new
         {
@@ -96,4 +120,6 @@ internal static class ConfigView
             passive = c.PassiveHealth is { } p ? new { p.ConsecutiveFailures, p.FailureRate, window = Duration.Format(p.Window), p.MinimumRequests, reactivateAfter = Duration.Format(p.ReactivateAfter), p.CountServerErrors } : null,
         },
     };
+
+    private static object Source(CertificateSource c) => new { cert = c.CertPath, key = c.KeyPath, pfx = c.PfxPath, password = c.Password is null ? null : Redacted };
 }

@@ -35,6 +35,7 @@ internal static class ClusterBinder
         var retries = m.Int("retries", 0, 10) ?? 0;
         var (version, maxConnections) = BindHttp(m);
         var (active, passive) = HealthBinder.Bind(m);
+        var tls = TlsBinder.BindCluster(m);
         if (destinations is null || m.Errors.All.Count > errorsBefore)
         {
             return null;
@@ -51,6 +52,7 @@ internal static class ClusterBinder
             Retries = retries,
             HttpVersion = version,
             MaxConnectionsPerServer = maxConnections,
+            Tls = tls,
             ActiveHealth = active,
             PassiveHealth = passive,
         };

@@ -62,7 +62,8 @@ internal sealed class ConfigApplier(ActiveConfig active, PorticoConfigProvider p
     }
 
     private static bool SameListeners(IReadOnlyList<ListenerSettings> a, IReadOnlyList<ListenerSettings> b)
-        => a.Count == b.Count && a.Zip(b).All(p => p.First.EndPoint.Equals(p.Second.EndPoint) && p.First.Protocols == p.Second.Protocols);
+        => a.Count == b.Count && a.Zip(b).All(p => p.First.EndPoint.Equals(p.Second.EndPoint) && p.First.Protocols == p.Second.Protocols
+               && p.First.Tls?.Describe() == p.Second.Tls?.Describe());
 }
 
 /// <summary>When a config was last loaded, from where, and the revision it became (0: refused, see Errors).</summary>

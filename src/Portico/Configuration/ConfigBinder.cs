@@ -28,6 +28,7 @@ internal static partial class ConfigBinder
         var tracing = ObservabilityBinder.BindTracing(map);
         var waf = WafBinder.BindGlobal(map);
         var limits = GuardBinder.BindLimits(map);
+        var acme = TlsBinder.BindAcme(map);
 
         // Top-level "x-…" keys are the operator's own (YAML anchors to share, notes); we skip them.
         foreach (var (key, _) in map.Entries.Where(e => e.Key.Value.StartsWith("x-", StringComparison.Ordinal)).ToArray())
@@ -53,6 +54,7 @@ internal static partial class ConfigBinder
             Tracing = tracing,
             Waf = waf,
             Limits = limits,
+            Acme = acme,
         };
         GuardBinder.CheckRouteCeilings(settings, errors, lines);
         return settings;
@@ -113,25 +115,78 @@ internal static partial class ConfigBinder
             m.Error("address", $"'{addressText}' is not an IP address and port such as 0.0.0.0:8080, [::]:8080 or localhost:8080");
         }
 
-        var protocol = ListenerProtocols.Http1;
-        if (protocols is not null)
+        var tls = TlsBinder.BindListener(m);
+        var protocol = tls is null ? BindPlainProtocols(m, protocols) : BindTlsProtocols(m, protocols);
+        var redirect = BindRedirect(m);
+        if (redirect is not null && tls is not null)
         {
-            var set = protocols.Select(p => p.ToLowerInvariant()).Distinct().ToArray();
-            if (set.Any(p => p is not ("http1" or "h2c")))
-            {
-                m.Error("protocols", $"'{string.Join(", ", protocols)}' is not supported; use [http1] or [h2c]");
-            }
-            else if (set.Length == 2)
-            {
-                m.Error("protocols", "a plain-text listener serves either http1 or h2c, not both; declare two listeners on different ports");
-            }
-            else if (set is ["h2c"])
-            {
-                protocol = ListenerProtocols.H2c;
-            }
+            m.Error("redirectToHttps", "only a plain-text listener redirects to HTTPS; this one has 'tls'");
         }
 
-        return endPoint is null ? null : new ListenerSettings { Name = name, EndPoint = endPoint, Protocols = protocol, IpRules = ipRules };
+        return endPoint is null ? null : new ListenerSettings { Name = name, EndPoint = endPoint, Protocols = protocol, IpRules = ipRules, Tls = tls, RedirectToHttpsPort = redirect };
+    }
+
+    private static ListenerProtocols BindPlainProtocols(MapReader m, IReadOnlyList<string>? protocols)
+    {
+        if (protocols is null)
+        {
+            return ListenerProtocols.Http1;
+        }
+
+        var set = protocols.Select(p => p.ToLowerInvariant()).Distinct().ToArray();
+        if (set.Any(p => p is not ("http1" or "h2c")))
+        {
+            m.Error("protocols", $"'{string.Join(", ", protocols)}' is not supported; use [http1] or [h2c] (h2 needs 'tls')");
+        }
+        else if (set.Length == 2)
+        {
+            m.Error("protocols", "a plain-text listener serves either http1 or h2c, not both; declare two listeners on different ports");
+        }
+        else if (set is ["h2c"])
+        {
+            return ListenerProtocols.H2c;
+        }
+
+        return ListenerProtocols.Http1;
+    }
+
+    private static ListenerProtocols BindTlsProtocols(MapReader m, IReadOnlyList<string>? protocols)
+    {
+        var result = ListenerProtocols.Http1 | ListenerProtocols.H2;
+        if (protocols is null)
+        {
+            return result;
+        }
+
+        var set = protocols.Select(p => p.ToLowerInvariant()).Distinct().ToArray();
+        if (set.Length == 0 || set.Any(p => p is not ("http1" or "h2")))
+        {
+            m.Error("protocols", $"'{string.Join(", ", protocols)}' is not supported; a TLS listener offers h2 and/or http1");
+            return result;
+        }
+
+        return (set.Contains("http1") ? ListenerProtocols.Http1 : 0) | (set.Contains("h2") ? ListenerProtocols.H2 : 0);
+    }
+
+    /// <summary>`redirectToHttps`: true means port 443; a number names the HTTPS port.</summary>
+    private static int? BindRedirect(MapReader m)
+    {
+        var text = m.String("redirectToHttps");
+        switch (text)
+        {
+            case null or "false" or "False" or "no" or "off":
+                return null;
+            case "true" or "True" or "yes" or "on":
+                return 443;
+        }
+
+        if (int.TryParse(text, out var port) && port is > 0 and <= 65535)
+        {
+            return port;
+        }
+
+        m.Error("redirectToHttps", $"'{text}' is not true, false or a port from 1 to 65535");
+        return null;
     }
 
     internal static bool TryParseEndPoint(string text, out IPEndPoint? endPoint)

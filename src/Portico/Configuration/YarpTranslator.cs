@@ -3,6 +3,7 @@ using Portico.Configuration.Model;
 using Portico.Forwarding;
 using Portico.Health;
 using Portico.LoadBalancing;
+using Portico.Tls;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -123,6 +124,7 @@ internal static class YarpTranslator
             Metadata = new Dictionary<string, string>
             {
                 [PorticoHttpClientFactory.ConnectTimeoutKey] = c.ConnectTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+                [PorticoHttpClientFactory.TlsKey] = BackendTls.Describe(c.Tls),
             },
         };
     }

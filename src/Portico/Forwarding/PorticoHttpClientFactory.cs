@@ -1,18 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
 using Portico.Configuration;
+using Portico.Tls;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Portico.Forwarding;
 
 /// <summary>
-/// YARP's backend client, plus the per-cluster connect timeout YARP does not expose. With
+/// YARP's backend client, plus the per-cluster connect timeout and backend TLS YARP does not expose. With
 /// tracing off, trace headers (traceparent, tracestate) pass through untouched: rewriting the
 /// parent to a span nobody exports would break the caller's trace.
 /// </summary>
-internal sealed class PorticoHttpClientFactory(ActiveConfig config) : ForwarderHttpClientFactory
+internal sealed class PorticoHttpClientFactory(ActiveConfig config, TlsLog tlsLog) : ForwarderHttpClientFactory
 {
     public const string ConnectTimeoutKey = "portico.connectTimeoutMs";
+    public const string TlsKey = "portico.tls";
 
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
@@ -27,9 +29,15 @@ internal sealed class PorticoHttpClientFactory(ActiveConfig config) : ForwarderH
         {
             handler.ConnectTimeout = TimeSpan.FromMilliseconds(ms);
         }
+
+        if (config.Current.Cluster(context.ClusterId)?.Settings.Tls is { } tls)
+        {
+            BackendTls.Configure(handler, context.ClusterId, tls, tlsLog);
+        }
     }
 
     protected override bool CanReuseOldClient(ForwarderHttpClientContext context)
         => base.CanReuseOldClient(context)
-           && context.OldMetadata?.GetValueOrDefault(ConnectTimeoutKey) == context.NewMetadata?.GetValueOrDefault(ConnectTimeoutKey);
+           && context.OldMetadata?.GetValueOrDefault(ConnectTimeoutKey) == context.NewMetadata?.GetValueOrDefault(ConnectTimeoutKey)
+           && context.OldMetadata?.GetValueOrDefault(TlsKey) == context.NewMetadata?.GetValueOrDefault(TlsKey);
 }

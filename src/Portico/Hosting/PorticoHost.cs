@@ -1,16 +1,15 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Portico.Configuration;
-using Portico.Configuration.Model;
 using Microsoft.AspNetCore.Connections;
 using Portico.Observability;
 using Portico.Pipeline;
 using Portico.Security;
+using Portico.Tls;
 
 namespace Portico.Hosting;
 
@@ -62,9 +61,10 @@ internal static class PorticoHost
             {
                 kestrel.Listen(listener.EndPoint, o =>
                 {
-                    o.Protocols = listener.Protocols == ListenerProtocols.H2c ? HttpProtocols.Http2 : HttpProtocols.Http1;
                     o.Use(CountConnections);
-                    gate.Attach(o, listener);
+                    gate.AttachConnectionLimits(o, listener);
+                    TlsEndpoint.Configure(o, listener, kestrel.ApplicationServices.GetRequiredService<TlsListeners>());
+                    gate.AttachFraming(o, listener);
                 });
             }
         });
@@ -74,6 +74,7 @@ internal static class PorticoHost
         builder.Services.AddPorticoObservability(settings.Tracing);
         builder.Services.AddSingleton(new ConfigFileOptions(configPath, initial.ContentHash));
         builder.Services.AddHostedService<ConfigFileWatcher>();
+        builder.Services.AddPorticoAcme();
 
         var app = builder.Build();
         metrics = app.Services.GetRequiredService<PorticoMetrics>();

@@ -11,6 +11,7 @@ using Portico.RateLimiting;
 using Portico.Routing;
 using Portico.Security.Waf;
 using Portico.Security;
+using Portico.Tls;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -51,6 +52,8 @@ internal static class PorticoServices
         services.AddSingleton<IAvailableDestinationsPolicy, AvailableDestinationsPolicy>();
 
         services.AddSingleton<MatcherPolicy, PathRegexMatcherPolicy>();
+
+        services.AddPorticoTls();
 
         // The slim host leaves out the regex route constraint; operators may use it in `path`.
         services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));

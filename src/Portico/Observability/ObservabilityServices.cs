@@ -21,7 +21,7 @@ internal static class ObservabilityServices
             .WithMetrics(m => m
                 // The runtime's own meter: GC, allocation, thread pool and exception counts, so
                 // an operator (and bench/alloc.sh) can see what the proxy costs in memory work.
-                .AddMeter(PorticoMetrics.MeterName, "Portico.Configuration", Security.GuardMetrics.MeterName, "System.Runtime")
+                .AddMeter(PorticoMetrics.MeterName, "Portico.Configuration", Security.GuardMetrics.MeterName, Tls.TlsMetrics.MeterName, "System.Runtime")
                 .AddPrometheusExporter());
         if (tracing.OtlpEndpoint is { } endpoint)
         {

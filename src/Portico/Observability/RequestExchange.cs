@@ -54,6 +54,8 @@ internal enum LocalReason
     HeadersTooLarge,
     BodyTooLarge,
     RateLimited,
+    HttpsRedirect,
+    AcmeChallenge,
 }
 
 internal static class LocalReasonNames
@@ -74,6 +76,8 @@ internal static class LocalReasonNames
         LocalReason.HeadersTooLarge => "headers_too_large",
         LocalReason.BodyTooLarge => "body_too_large",
         LocalReason.RateLimited => "rate_limited",
+        LocalReason.HttpsRedirect => "https_redirect",
+        LocalReason.AcmeChallenge => "acme_challenge",
         _ => "other",
     };
 }

@@ -4,6 +4,7 @@ using Portico.Observability;
 using Portico.RateLimiting;
 using Portico.Security;
 using Portico.Security.Waf;
+using Portico.Tls;
 
 namespace Portico.Pipeline;
 
@@ -24,6 +25,12 @@ internal static class PorticoPipeline
         //   the connection (ConnectionGate, in Hosting/PorticoHost). Before routing, so a
         //   malformed request never reaches a matcher.
         app.UsePorticoRequestGuard();
+
+        // 2 Guard, TLS part: after the checks above (a hostile request is refused, not
+        //   redirected), before routing, because an http-01 challenge and the redirect to
+        //   HTTPS answer every path whatever the routes say, and because client-sent copies of
+        //   the client-certificate headers must be gone before anything can forward them.
+        app.UseMiddleware<TlsMiddleware>();
 
         // 3 Route match: YARP's endpoints plus our matcher policies (pathRegex). Everything
         //   after this knows the route, and so its per-route settings.

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Security;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Portico.Configuration;
@@ -46,7 +48,11 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
         _desync = new DesyncConnectionMiddleware(_config, serverLimits, services.GetRequiredService<TimeProvider>(), _log, _metrics);
     }
 
-    public void Attach(ListenOptions options, ListenerSettings listener)
+    /// <summary>
+    /// The gates that need no decrypted byte: the listener's name and the per-IP connection cap.
+    /// Attach before TLS, so a refused connection costs no handshake.
+    /// </summary>
+    public void AttachConnectionLimits(ListenOptions options, ListenerSettings listener)
     {
         options.Use(next => async connection =>
         {
@@ -75,11 +81,33 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
                 Close(peer);
             }
         });
+    }
 
-        if (listener.Protocols == ListenerProtocols.Http1)
+    /// <summary>
+    /// The HTTP/1.x framing check. Attach after TLS, so it reads the decrypted request bytes; on
+    /// a TLS listener that also offers h2 it steps aside for connections that chose h2 by ALPN
+    /// (HTTP/2 frames cannot be framed two ways; their header rules are checked per request).
+    /// </summary>
+    public void AttachFraming(ListenOptions options, ListenerSettings listener)
+    {
+        if (!listener.Protocols.HasFlag(ListenerProtocols.Http1))
         {
-            options.Use(next => _desync!.Wrap(next));
+            return;
         }
+
+        var alsoH2 = listener.Protocols.HasFlag(ListenerProtocols.H2);
+        options.Use(next =>
+        {
+            var checkedFraming = _desync!.Wrap(next);
+            if (!alsoH2)
+            {
+                return checkedFraming;
+            }
+
+            return connection => connection.Features.Get<ISslStreamFeature>()?.SslStream.NegotiatedApplicationProtocol == SslApplicationProtocol.Http2
+                ? next(connection)
+                : checkedFraming(connection);
+        });
     }
 
     private bool TryOpen(IPAddress peer, int cap, out int open)

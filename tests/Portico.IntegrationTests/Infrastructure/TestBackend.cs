@@ -39,17 +39,22 @@ internal sealed class TestBackend : IAsyncDisposable
 
     public int Count => Requests.Count;
 
-    public static Task<TestBackend> StartAsync(string name, RequestDelegate? handler = null, HttpProtocols protocols = HttpProtocols.Http1, int port = 0)
-        => StartAppAsync(name, app => app.Run(handler ?? (ctx => ctx.Response.WriteAsync(name))), protocols, port);
+    public static Task<TestBackend> StartAsync(string name, RequestDelegate? handler = null, HttpProtocols protocols = HttpProtocols.Http1, int port = 0, Action<ListenOptions>? listen = null)
+        => StartAppAsync(name, app => app.Run(handler ?? (ctx => ctx.Response.WriteAsync(name))), protocols, port, listen);
 
-    public static async Task<TestBackend> StartAppAsync(string name, Action<WebApplication> configure, HttpProtocols protocols = HttpProtocols.Http1, int port = 0)
+    /// <summary><paramref name="listen"/> adds to the listener's setup, e.g. HTTPS for backend TLS tests.</summary>
+    public static async Task<TestBackend> StartAppAsync(string name, Action<WebApplication> configure, HttpProtocols protocols = HttpProtocols.Http1, int port = 0, Action<ListenOptions>? listen = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null;
-            k.Listen(IPAddress.Loopback, port, o => o.Protocols = protocols);
+            k.Listen(IPAddress.Loopback, port, o =>
+            {
+                o.Protocols = protocols;
+                listen?.Invoke(o);
+            });
         });
         var app = builder.Build();
         TestBackend? self = null;

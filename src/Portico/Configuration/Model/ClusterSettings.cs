@@ -28,6 +28,9 @@ internal sealed record ClusterSettings
     /// <summary>`http.maxConnectionsPerServer`: cap on pooled connections per destination. Default unlimited.</summary>
     public int? MaxConnectionsPerServer { get; init; }
 
+    /// <summary>`tls`: verification of https:// destinations and a client certificate toward them. Default: the system store.</summary>
+    public BackendTlsSettings? Tls { get; init; }
+
     public ActiveHealthSettings? ActiveHealth { get; init; }
 
     public PassiveHealthSettings? PassiveHealth { get; init; }

@@ -19,4 +19,6 @@ internal sealed record PorticoSettings
 
     public WafSettings Waf { get; init; } = new();
     public LimitsSettings Limits { get; init; } = new();
+    /// <summary>`acme`: automatic certificates for `tls.acme` hosts. Default none.</summary>
+    public AcmeSettings? Acme { get; init; }
 }

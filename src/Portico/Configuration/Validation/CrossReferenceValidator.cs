@@ -31,6 +31,20 @@ internal static class CrossReferenceValidator
             seen[key] = listener.Name;
         }
 
+        foreach (var listener in settings.Listeners.Where(l => l.Tls is { AcmeHosts.Count: > 0 }))
+        {
+            var path = $"listeners.{listener.Name}.tls.acme";
+            if (settings.Acme is null)
+            {
+                Add(errors, lines, path, "ACME hosts need the top-level 'acme' section (directory, email, storage)");
+            }
+
+            if (settings.Acme is { Challenge: "http-01" } && !settings.Listeners.Any(l => l.Tls is null))
+            {
+                Add(errors, lines, path, "http-01 challenges are answered on a plain-text listener; declare one (port 80 for a public CA) or set acme.challenge: tls-alpn-01");
+            }
+        }
+
         if (settings.Admin.Enabled && settings.Admin.EndPoint.Port != 0 && seen.TryGetValue(settings.Admin.EndPoint.ToString(), out var clash))
         {
             Add(errors, lines, "admin.address", $"{settings.Admin.EndPoint} is already used by listener '{clash}'");

@@ -1,0 +1,149 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Portico.Configuration.Model;
+using Portico.Tls.Acme;
+
+namespace Portico.Tls;
+
+/// <summary>
+/// Sets up one Kestrel listener: tags its connections with the listener's name (so request
+/// stages can read its settings) and, for a `tls` listener, the handshake: SNI certificate
+/// choice per connection, TLS 1.2/1.3 only, ALPN h2/http/1.1 and client certificates.
+/// </summary>
+internal static class TlsEndpoint
+{
+    private const string ListenerKey = "portico.listener";
+    private const string AcmeTlsKey = "portico.acme-tls";
+    private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
+
+    /// <summary>The name of the listener a request arrived on.</summary>
+    public static string? ListenerOf(HttpContext context)
+        => context.Features.Get<IConnectionItemsFeature>()?.Items.TryGetValue(ListenerKey, out var name) == true ? name as string : null;
+
+    public static void Configure(ListenOptions options, ListenerSettings listener, TlsListeners listeners)
+    {
+        options.Use(next => connection =>
+        {
+            connection.Items[ListenerKey] = listener.Name;
+            return next(connection);
+        });
+
+        if (listener.Tls is not { } tls)
+        {
+            options.Protocols = listener.Protocols == ListenerProtocols.H2c ? HttpProtocols.Http2 : HttpProtocols.Http1;
+            return;
+        }
+
+        var h2 = listener.Protocols.HasFlag(ListenerProtocols.H2);
+        var http1 = listener.Protocols.HasFlag(ListenerProtocols.Http1);
+        options.Protocols = (h2 ? HttpProtocols.Http2 : 0) | (http1 ? HttpProtocols.Http1 : 0);
+        var alpn = new List<SslApplicationProtocol>();
+        if (h2)
+        {
+            alpn.Add(SslApplicationProtocol.Http2);
+        }
+
+        if (http1)
+        {
+            alpn.Add(SslApplicationProtocol.Http11);
+        }
+
+        var certificates = listeners.For(listener);
+        var alpnChallenges = tls.AcmeHosts.Count > 0 ? listeners.AlpnChallenges : null;
+        if (alpnChallenges is not null)
+        {
+            options.Use(next => connection => OfferedAcmeTlsAsync(connection, next));
+        }
+
+        var clientCas = tls.ClientCertificate is { } mtls ? CertificateFiles.LoadBundle(mtls.CaPath) : null;
+        var required = tls.ClientCertificate?.Required ?? false;
+        options.UseHttps(new TlsHandshakeCallbackOptions
+        {
+            HandshakeTimeout = TimeSpan.FromSeconds(10),
+            OnConnection = context => ValueTask.FromResult(
+                AcmeChallenge(context.Connection, context.ClientHelloInfo.ServerName, alpnChallenges) ?? new SslServerAuthenticationOptions
+                {
+                    ServerCertificateContext = certificates.Select(context.ClientHelloInfo.ServerName).Context,
+                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    CipherSuitesPolicy = ModernCiphers.Policy,
+                    ApplicationProtocols = alpn,
+                    ClientCertificateRequired = clientCas is not null,
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    RemoteCertificateValidationCallback = clientCas is null ? null : (_, cert, chain, _) => ClientCertificateValid(cert, chain, clientCas, required),
+                }),
+        });
+    }
+
+    /// <summary>
+    /// Notes whether the client offers ALPN "acme-tls/1" by reading its first TLS record without
+    /// consuming it; the handshake then reads the same bytes. Only on listeners with ACME hosts.
+    /// </summary>
+    private static async Task OfferedAcmeTlsAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        var input = connection.Transport.Input;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed))
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            try
+            {
+                while (true)
+                {
+                    var read = await input.ReadAsync(timeout.Token);
+                    var status = ClientHelloAlpn.TryRead(read.Buffer, out var offered);
+                    if (status != ClientHelloAlpn.Result.NeedMore || read.IsCompleted)
+                    {
+                        input.AdvanceTo(read.Buffer.Start);
+                        connection.Items[AcmeTlsKey] = offered.Contains(TlsAlpnChallenges.Protocol);
+                        break;
+                    }
+
+                    input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        await next(connection);
+    }
+
+    /// <summary>RFC 8737 §3: on "acme-tls/1" the challenge certificate is served and that protocol negotiated, and nothing else.</summary>
+    private static SslServerAuthenticationOptions? AcmeChallenge(ConnectionContext connection, string? serverName, TlsAlpnChallenges? challenges)
+    {
+        if (challenges is null || !challenges.Any || connection.Items.TryGetValue(AcmeTlsKey, out var offered) != true || offered is not true
+            || challenges.For(serverName) is not { } certificate)
+        {
+            return null;
+        }
+
+        return new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = certificate.Context,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            ApplicationProtocols = [new SslApplicationProtocol(TlsAlpnChallenges.Protocol)],
+        };
+    }
+
+    /// <summary>
+    /// A presented certificate must chain to one of the configured CAs (never the system store)
+    /// and be meant for client authentication; with mode optional, presenting none is fine.
+    /// </summary>
+    private static bool ClientCertificateValid(X509Certificate? presented, X509Chain? sent, X509Certificate2Collection cas, bool required)
+    {
+        if (presented is null)
+        {
+            return !required;
+        }
+
+        return TrustedChain.Verify(presented, sent, cas, ClientAuth);
+    }
+}

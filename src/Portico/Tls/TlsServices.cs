@@ -1,0 +1,25 @@
+using Microsoft.Extensions.DependencyInjection;
+using Portico.Tls.Acme;
+
+namespace Portico.Tls;
+
+/// <summary>The TLS concern's face: listener certificates and their watch, ACME, the request-side middleware's needs.</summary>
+internal static class TlsServices
+{
+    public static IServiceCollection AddPorticoTls(this IServiceCollection services)
+    {
+        services.AddSingleton<TlsLog>();
+        services.AddSingleton<TlsListeners>();
+        services.AddSingleton<TlsMetrics>();
+        services.AddSingleton<AcmeLog>();
+        services.AddSingleton<AcmeCertificates>();
+        services.AddSingleton<Http01Challenges>();
+        services.AddSingleton<TlsAlpnChallenges>();
+        services.AddSingleton<AcmeChallenges>();
+        return services;
+    }
+
+    /// <summary>The ACME background service; only the running server adds it (`portico check` must not order certificates).</summary>
+    public static IServiceCollection AddPorticoAcme(this IServiceCollection services)
+        => services.AddHostedService<AcmeService>();
+}
