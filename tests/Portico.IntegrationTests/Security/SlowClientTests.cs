@@ -121,6 +121,14 @@ public sealed class SlowClientTests
                 var held = new TcpClient();
                 await held.ConnectAsync(proxy.Address.Host, proxy.Address.Port, ct);
                 open.Add(held);
+
+                // A connect completes in the kernel's accept queue; an answered keep-alive
+                // request proves Portico has taken (and counted) the connection.
+                var stream = held.GetStream();
+                await stream.WriteAsync("GET /held HTTP/1.1\r\nHost: a\r\n\r\n"u8.ToArray(), ct);
+                var first = new byte[12];
+                await stream.ReadExactlyAsync(first, ct);
+                Assert.Equal("HTTP/1.1 200", System.Text.Encoding.ASCII.GetString(first));
             }
 
             var fourth = await RawHttp.SendAsync(proxy.Address, "GET /fourth HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", waitSeconds: 15);

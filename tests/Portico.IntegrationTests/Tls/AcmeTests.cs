@@ -70,7 +70,7 @@ public sealed class AcmeTests : IDisposable
         // loaded and served at once, and renewed.
         await using (var proxy = await TestProxy.StartAsync(config.Replace("retryBackoff: 1s", "retryBackoff: 1s\n  renewBefore: 100000d", StringComparison.Ordinal)))
         {
-            Assert.StartsWith($"ACME: certificate for {Host} loaded from {Path.Combine(_storage, "certificates", Host + ".pem")}", await FirstAsync(proxy, 3103));
+            Assert.StartsWith($"ACME: certificate for {Host} loaded from {Path.Combine(_storage, "certificates", Host + ".pem")}", await FirstAsync(proxy, 4103));
             await Poll.UntilAsync(() => proxy.Logs.Messages(4101).Any() || proxy.Logs.Messages(4102).Count() > 3, "the renewed certificate", seconds: 120);
             Assert.True(proxy.Logs.Messages(4101).Any(), string.Join("\n", proxy.Logs.Messages(4102)));
             Assert.StartsWith($"ACME: renewing the certificate for {Host}: it expires", proxy.Logs.Messages(4106).Single());
