@@ -26,6 +26,7 @@ internal static partial class ConfigBinder
         var admin = ObservabilityBinder.BindAdmin(map);
         var accessLog = ObservabilityBinder.BindAccessLog(map);
         var tracing = ObservabilityBinder.BindTracing(map);
+        var cache = CacheBinder.BindStore(map);
 
         // Top-level "x-…" keys are the operator's own (YAML anchors to share, notes); we skip them.
         foreach (var (key, _) in map.Entries.Where(e => e.Key.Value.StartsWith("x-", StringComparison.Ordinal)).ToArray())
@@ -49,6 +50,7 @@ internal static partial class ConfigBinder
             Admin = admin,
             AccessLog = accessLog,
             Tracing = tracing,
+            Cache = cache,
         };
     }
 

@@ -22,6 +22,8 @@ internal static class RouteBinder
         var retryNonIdempotent = m.Bool("retryNonIdempotent") ?? false;
         var preserveHost = m.Bool("preserveHost") ?? true;
         var order = m.Int("order", -100_000, 100_000);
+        var cache = CacheBinder.BindRoute(m);
+        var compression = CompressionBinder.Bind(m);
         if (cluster is null || match is null)
         {
             return null;
@@ -36,6 +38,8 @@ internal static class RouteBinder
             RetryNonIdempotent = retryNonIdempotent,
             PreserveHost = preserveHost,
             Order = order,
+            Cache = cache,
+            Compression = compression,
         };
     }
 

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Constraints;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics;
+using Portico.Caching;
+using Portico.Compression;
 using Portico.Configuration;
 using Portico.Forwarding;
 using Portico.Health;
@@ -52,6 +54,8 @@ internal static class PorticoServices
         // The slim host leaves out the regex route constraint; operators may use it in `path`.
         services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));
         services.AddRequestTimeouts();
+        services.AddPorticoCaching();
+        services.AddPorticoCompression();
         return services;
     }
 }

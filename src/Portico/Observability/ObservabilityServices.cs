@@ -2,6 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Portico.Caching;
+using Portico.Compression;
 using Portico.Configuration.Model;
 
 namespace Portico.Observability;
@@ -18,7 +20,7 @@ internal static class ObservabilityServices
 
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(tracing.ServiceName))
-            .WithMetrics(m => m.AddMeter(PorticoMetrics.MeterName, "Portico.Configuration").AddPrometheusExporter());
+            .WithMetrics(m => m.AddMeter(PorticoMetrics.MeterName, "Portico.Configuration", CacheMetrics.MeterName, CompressionMetrics.MeterName).AddPrometheusExporter());
         if (tracing.OtlpEndpoint is { } endpoint)
         {
             // Spans for each proxied request and for its exchange with the backend; the

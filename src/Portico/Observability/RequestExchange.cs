@@ -25,6 +25,9 @@ internal sealed class RequestExchange
     /// <summary>Why Portico answered itself instead of a backend; null when a backend answered.</summary>
     public LocalReason? Reason { get; set; }
 
+    /// <summary>What the cache did (hit, stale, miss, revalidated, collapsed, bypass); null on routes without a cache.</summary>
+    public string? Cache { get; set; }
+
     /// <summary>The request body as the backend reads it; null when the request cannot have one.</summary>
     public CountingStream? RequestBody { get; init; }
 
@@ -43,6 +46,7 @@ internal enum LocalReason
     UpstreamUnreachable,
     UpstreamTimeout,
     RouteTimeout,
+    OnlyIfCached,
 }
 
 internal static class LocalReasonNames
@@ -54,6 +58,7 @@ internal static class LocalReasonNames
         LocalReason.UpstreamUnreachable => "upstream_unreachable",
         LocalReason.UpstreamTimeout => "upstream_timeout",
         LocalReason.RouteTimeout => "route_timeout",
+        LocalReason.OnlyIfCached => "only_if_cached",
         _ => "other",
     };
 }

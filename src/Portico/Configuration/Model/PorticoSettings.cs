@@ -16,4 +16,6 @@ internal sealed record PorticoSettings
     public AccessLogSettings AccessLog { get; init; } = new();
 
     public TracingSettings Tracing { get; init; } = new();
+
+    public CacheSettings Cache { get; init; } = new();
 }

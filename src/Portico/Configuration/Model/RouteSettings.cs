@@ -21,4 +21,10 @@ internal sealed record RouteSettings
 
     /// <summary>`order`: tie-breaker between routes that match equally; lower wins. Default: none.</summary>
     public int? Order { get; init; }
+
+    /// <summary>`cache`: serve this route through the shared HTTP cache. Default: off.</summary>
+    public RouteCacheSettings? Cache { get; init; }
+
+    /// <summary>`compression`: compress responses for clients that accept it. Default: off.</summary>
+    public CompressionSettings? Compression { get; init; }
 }
