@@ -111,10 +111,10 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         }
 
         var fwdStatus = response.StatusCode;
+        var updated = fwdStatus == StatusCodes.Status304NotModified ? StoredResponses.Updated(stale!, response, requestTime, responseTime) : null;
         ResetResponse(context);
-        if (fwdStatus == StatusCodes.Status304NotModified)
+        if (updated is not null)
         {
-            var updated = StoredResponses.Updated(stale!, response, requestTime, responseTime);
             await store.SetAsync(updated, CancellationToken.None);
             Count(context, request, CacheOutcome.Revalidated, background);
             var ttl = Freshness.Lifetime(updated, request.Settings.Heuristic) - Freshness.Age(updated, time.GetUtcNow());
