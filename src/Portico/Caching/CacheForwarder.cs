@@ -137,7 +137,7 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
 
         var staleness = Freshness.Age(stale, now) - Freshness.Lifetime(stale, request.Settings.Heuristic);
         var allowed = Math.Max(stale.Directives.StaleIfError ?? -1, request.Directives.StaleIfError ?? -1);
-        return allowed >= 0 && staleness <= TimeSpan.FromSeconds(allowed);
+        return allowed >= 0 && staleness.TotalSeconds <= allowed;
     }
 
     // The swallowed response set status and fields the stored one replaces; the request id stays.

@@ -103,10 +103,10 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
 
         // §5.2.1: the client may ask for validation (no-cache) or a younger response (max-age);
         // an immutable response (RFC 8246) is not revalidated while fresh, even on a reload.
-        var clientValidates = request.NoCache || (asked.MaxAge is { } maxAge && age > TimeSpan.FromSeconds(maxAge));
+        var clientValidates = request.NoCache || (asked.MaxAge is { } maxAge && age.TotalSeconds > maxAge);
         if (!d.NoCache && (!clientValidates || (fresh && d.Immutable)))
         {
-            if (fresh && !(asked.MinFresh is { } minFresh && ttl < TimeSpan.FromSeconds(minFresh)))
+            if (fresh && !(asked.MinFresh is { } minFresh && ttl.TotalSeconds < minFresh))
             {
                 Record(context, request.RouteId, CacheOutcome.Hit);
                 await CacheResponder.WriteAsync(context, entry, age, CacheStatus.Hit(ttl), validated: false);
@@ -118,8 +118,8 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
             var staleness = -ttl;
             if (!fresh && !Freshness.ForbidsStale(d))
             {
-                var clientAllows = asked.MaxStale is { } maxStale && staleness <= TimeSpan.FromSeconds(maxStale);
-                var whileRevalidating = d.StaleWhileRevalidate is { } swr && staleness <= TimeSpan.FromSeconds(swr);
+                var clientAllows = asked.MaxStale is { } maxStale && staleness.TotalSeconds <= maxStale;
+                var whileRevalidating = d.StaleWhileRevalidate is { } swr && staleness.TotalSeconds <= swr;
                 if (clientAllows || whileRevalidating)
                 {
                     if (whileRevalidating)

@@ -46,7 +46,7 @@ internal static class Freshness
     {
         var apparent = Max(entry.ResponseTime - entry.Date, TimeSpan.Zero);
         var responseDelay = entry.ResponseTime - entry.RequestTime;
-        var correctedAgeValue = TimeSpan.FromSeconds(entry.AgeValue) + responseDelay;
+        var correctedAgeValue = TimeSpan.FromSeconds(Math.Min(entry.AgeValue, 1L << 31)) + responseDelay;
         var correctedInitialAge = Max(apparent, correctedAgeValue);
         var resident = now - entry.ResponseTime;
         return correctedInitialAge + resident;
