@@ -17,6 +17,7 @@ internal sealed class CompressingResponseBody(HttpContext context, IHttpResponse
     private CountedWrites? _input;
     private CountedWrites? _output;
     private Stream? _encoder;
+    private bool _flushEachWrite;
 
     protected override Stream OnStart()
     {
@@ -28,6 +29,7 @@ internal sealed class CompressingResponseBody(HttpContext context, IHttpResponse
         }
 
         headers.ContentEncoding = coding;
+        var lengthKnown = response.ContentLength is not null;
         response.ContentLength = null;
         headers.Remove(HeaderNames.AcceptRanges);
 
@@ -43,6 +45,10 @@ internal sealed class CompressingResponseBody(HttpContext context, IHttpResponse
             return Inner.Stream;
         }
 
+        // A body of unknown length may be a stream whose parts must reach the client as they
+        // come (events, long polls); the forwarder does not flush, so each write is flushed
+        // through the encoder. A body of known length is one document: encoded in bulk.
+        _flushEachWrite = !lengthKnown;
         _output = new CountedWrites(Inner.Stream);
         _encoder = ContentCodings.Encoder(coding!, _output, settings.Level);
         _input = new CountedWrites(_encoder);
@@ -71,6 +77,24 @@ internal sealed class CompressingResponseBody(HttpContext context, IHttpResponse
             && (encoded.Length == 0 || encoded.Equals("identity", StringComparison.OrdinalIgnoreCase))
             && !(response.ContentLength < settings.MinSizeBytes)
             && !headers.CacheControl.ToString().Contains("no-transform", StringComparison.OrdinalIgnoreCase);
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await base.WriteAsync(buffer, cancellationToken);
+        if (_flushEachWrite)
+        {
+            await Target.FlushAsync(cancellationToken);
+        }
+    }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        base.Write(buffer);
+        if (_flushEachWrite)
+        {
+            Target.Flush();
+        }
     }
 
     public override async ValueTask FinishAsync()
