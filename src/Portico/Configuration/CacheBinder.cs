@@ -61,7 +61,8 @@ internal static class CacheBinder
 
         if (!ByteSize.TryParse(text, out var bytes) || bytes < min)
         {
-            m.Error(key, $"'{text}' is not a size of at least {min} bytes (examples: 512, 64KiB, 10MiB)");
+            var floor = min > 1 ? $" of at least {min} bytes" : "";
+            m.Error(key, $"'{text}' is not a size{floor} (examples: 512, 64KiB, 10MiB)");
             return null;
         }
 
