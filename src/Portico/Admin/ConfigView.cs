@@ -22,6 +22,7 @@ internal static class ConfigView
         clusters = s.Clusters.ToDictionary(c => c.Id, Cluster),
         admin = new { address = s.Admin.EndPoint.ToString(), enabled = s.Admin.Enabled, token = s.Admin.Token is null ? null : Redacted },
         accessLog = new { enabled = s.AccessLog.Enabled, format = s.AccessLog.Format.ToString().ToLowerInvariant(), output = s.AccessLog.Output, maxSizeBytes = s.AccessLog.MaxSizeBytes, keep = s.AccessLog.Keep },
+        cache = new { maxSizeBytes = s.Cache.MaxSizeBytes, maxObjectSizeBytes = s.Cache.MaxObjectSizeBytes, collapseTimeout = Duration.Format(s.Cache.CollapseTimeout) },
         tracing = new { otlpEndpoint = s.Tracing.OtlpEndpoint?.ToString(), serviceName = s.Tracing.ServiceName, sampleRatio = s.Tracing.SampleRatio },
     };
 
@@ -42,6 +43,10 @@ internal static class ConfigView
         retryNonIdempotent = r.RetryNonIdempotent,
         preserveHost = r.PreserveHost,
         order = r.Order,
+        cache = r.Cache is { } c ? new { heuristic = c.Heuristic, collapse = c.Collapse } : null,
+        compression = r.Compression is { } z
+            ? new { encodings = z.Encodings, mimeTypes = z.MimeTypes, minSizeBytes = z.MinSizeBytes, level = z.Level.ToString().ToLowerInvariant() }
+            : null,
     };
 
     private static object Cluster(ClusterSettings c) => new

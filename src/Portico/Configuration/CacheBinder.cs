@@ -15,7 +15,8 @@ internal static class CacheBinder
         }
 
         var maxSize = Size(m, "maxSize", 64 * 1024) ?? d.MaxSizeBytes;
-        var maxObject = Size(m, "maxObjectSize", 1) ?? d.MaxObjectSizeBytes;
+        var explicitObject = Size(m, "maxObjectSize", 1);
+        var maxObject = explicitObject ?? Math.Min(d.MaxObjectSizeBytes, maxSize);
         if (maxObject > maxSize)
         {
             m.Error("maxObjectSize", $"{maxObject} bytes is larger than maxSize ({maxSize} bytes)");

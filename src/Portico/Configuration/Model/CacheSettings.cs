@@ -6,7 +6,7 @@ internal sealed record CacheSettings
     /// <summary>`maxSize`: bytes the store may hold (bodies and headers); least recently used entries go first. Default 256MiB.</summary>
     public long MaxSizeBytes { get; init; } = 256L << 20;
 
-    /// <summary>`maxObjectSize`: largest body stored; larger responses stream through uncached. Default 8MiB.</summary>
+    /// <summary>`maxObjectSize`: largest body stored; larger responses stream through uncached. Default 8MiB (or maxSize, if smaller).</summary>
     public long MaxObjectSizeBytes { get; init; } = 8L << 20;
 
     /// <summary>`collapseTimeout`: how long a request waits for the response headers of an identical request already on its way to the origin before going itself. Default 10s.</summary>
