@@ -248,7 +248,8 @@ for port in $ORIGIN_PORT $ORIGIN_H2_PORT "${H1_PORT[portico]}" "${H2_PORT[portic
   port_free "$port" || die "port $port on 127.0.0.1 is already in use"
 done
 
-mkdir -p "$TMP/www/cached" "$TMP/www/text" "$TMP/origin" "$TMP/nginx/cache" "$TMP/haproxy" "$TMP/portico" "$TMP/varnish"
+# nginx creates its cache directory itself, owned by its worker user.
+mkdir -p "$TMP/www/cached" "$TMP/www/text" "$TMP/origin" "$TMP/nginx" "$TMP/haproxy" "$TMP/portico" "$TMP/varnish"
 # Fixed bodies: 1 KiB and 100 KiB of printable bytes.
 head -c 1024 /dev/zero | tr '\0' 'a' > "$TMP/www/1k"
 head -c 102400 /dev/zero | tr '\0' 'b' > "$TMP/www/100k"
@@ -260,7 +261,9 @@ TEXT_BYTES=102400
 python3 "$BENCH_DIR/lib/make_text.py" "$TMP/www/text/100k" "$TEXT_BYTES"
 
 # Workers run as "nobody" when nginx starts as root; they must be able to reach the files.
-chmod 755 "$RUN_DIR" "$TMP" "$TMP/www"; chmod 644 "$TMP/www/"*
+chmod 755 "$RUN_DIR" "$TMP"
+find "$TMP/www" -type d -exec chmod 755 {} +
+find "$TMP/www" -type f -exec chmod 644 {} +
 
 cat > "$TMP/origin/nginx.conf" <<EOF
 # Origin. One worker: it shares a single core with the proxy under test, more workers would
