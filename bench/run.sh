@@ -2,7 +2,7 @@
 # Portico benchmark harness: Portico vs nginx vs HAProxy in front of one shared nginx origin,
 # plus "direct" (the origin alone, the ceiling). See bench/README.md for what it measures and why.
 #
-#   bench/run.sh                         full run (5 load scenarios x 3 rounds x 10 s, + idle memory)
+#   bench/run.sh                         full run (8 load scenarios x 3 rounds x 10 s, + idle memory)
 #   BENCH_QUICK=1 bench/run.sh           smoke check: scenario (a) only, 1 round of 3 s
 #   BENCH_SCENARIOS="a f" bench/run.sh   only some scenarios
 #

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 using Portico.Configuration;
@@ -28,13 +29,19 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         }
 
         var method = context.Request.Method;
+        if (context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true)
+        {
+            // A protocol switch (WebSocket) is an exchange, not a response to store or share.
+            return BypassAsync(context, route.Id, "bypass");
+        }
+
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
         {
             return LookupAsync(context, CacheRequest.For(context, route, config.Current.Settings.Cache));
         }
 
         return HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method) || HttpMethods.IsConnect(method)
-            ? BypassAsync(context, route.Id)
+            ? BypassAsync(context, route.Id, "method")
             : InvalidateAsync(context, route.Id);
     }
 
@@ -158,10 +165,10 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.WriteAsync(body, context.RequestAborted);
     }
 
-    private Task BypassAsync(HttpContext context, string routeId)
+    private Task BypassAsync(HttpContext context, string routeId, string reason)
     {
         Record(context, routeId, CacheOutcome.Bypass);
-        context.Response.Headers[CacheStatus.Header] = CacheStatus.Forward("method");
+        context.Response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason);
         return next(context);
     }
 
@@ -169,7 +176,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
     // Location / Content-Location URIs on the same origin.
     private async Task InvalidateAsync(HttpContext context, string routeId)
     {
-        await BypassAsync(context, routeId);
+        await BypassAsync(context, routeId, "method");
         if (context.Response.StatusCode is < 200 or >= 400)
         {
             return;

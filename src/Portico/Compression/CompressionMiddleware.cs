@@ -12,7 +12,10 @@ internal sealed class CompressionMiddleware(RequestDelegate next, ActiveConfig c
     public Task Invoke(HttpContext context)
     {
         var settings = MatchedRoute.Of(context, config)?.Compression;
-        return settings is null ? next(context) : CompressAsync(context, settings);
+        // A protocol switch (WebSocket) carries no response body to encode.
+        return settings is null || context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+            ? next(context)
+            : CompressAsync(context, settings);
     }
 
     private async Task CompressAsync(HttpContext context, CompressionSettings settings)
