@@ -104,7 +104,7 @@ public sealed class CliTests
         var (code, _, stderr) = await PorticoProcess.RunAsync("run", "-c", path);
 
         Assert.Equal(1, code);
-        Assert.Contains($"{path}:4: extra: unknown key (allowed here: accessLog, admin, clusters, listeners, proxy, routes, tracing)", stderr);
+        Assert.Contains($"{path}:4: extra: unknown key (allowed here: accessLog, admin, cache, clusters, listeners, proxy, routes, tracing)", stderr);
         Assert.Contains($"portico: {path}: 1 error(s); not started", stderr);
     }
 
