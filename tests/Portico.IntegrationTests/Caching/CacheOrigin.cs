@@ -31,18 +31,21 @@ internal sealed class CacheOrigin : IAsyncDisposable
         CacheOrigin? self = null;
         var backend = await TestBackend.StartAsync("origin", ctx => self!.Handler(ctx));
         self = new CacheOrigin(backend);
-        self.Proxy = await TestProxy.StartAsync($$"""
-            {{top}}
-            routes:
-              site:
-                match: { pathPrefix: / }
-                cluster: origin
-                {{route}}
-            clusters:
-              origin: { destinations: [{{backend.Url}}] }
-            """);
+        self.Proxy = await TestProxy.StartAsync(self.Config(route, top));
         return self;
     }
+
+    /// <summary>The proxy's config: one route to this origin with <paramref name="route"/> added to it.</summary>
+    public string Config(string route, string top = "") => $$"""
+        {{top}}
+        routes:
+          site:
+            match: { pathPrefix: / }
+            cluster: origin
+            {{route}}
+        clusters:
+          origin: { destinations: [{{Backend.Url}}] }
+        """;
 
     /// <summary>200 with <paramref name="body"/> and the given fields (default: Cache-Control: max-age=60).</summary>
     public static Func<HttpContext, Task> Fresh(string body, params (string Name, string Value)[] fields) => ctx =>

@@ -44,4 +44,20 @@ public sealed class CacheStatusTests
 
         Assert.Equal("Portico; fwd=uri-miss", Status(await o.GetAsync("/a")));
     }
+
+    [Fact]
+    public async Task A_reload_turns_the_cache_on_and_off_for_a_route_at_once()
+    {
+        await using var o = await CacheOrigin.StartAsync(route: "timeout: 30s");
+        await o.GetAsync("/a");
+        Assert.True((await o.Proxy.RewriteConfigAsync(o.Config("cache: {}"))).Applied);
+        await o.GetAsync("/a");
+        Assert.True(IsHit(await o.GetAsync("/a")));
+        Assert.Equal(2, o.Hits);
+
+        Assert.True((await o.Proxy.RewriteConfigAsync(o.Config("cache: { enabled: false }"))).Applied);
+        var uncached = await o.GetAsync("/a");
+        Assert.Equal("", Status(uncached));
+        Assert.Equal(3, o.Hits);
+    }
 }
