@@ -17,8 +17,8 @@ namespace Portico.Caching;
 /// </summary>
 internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config, ICacheStore store, CacheFlights flights, CacheMetrics metrics, CacheLog log, TimeProvider time, IServiceScopeFactory scopes)
 {
-    private readonly CacheForwarder forwarder = new(next, store, metrics, time);
-    private readonly CacheRefresher refresher = new(log, scopes);
+    private readonly CacheForwarder _forwarder = new(next, store, metrics, time);
+    private readonly CacheRefresher _refresher = new(log, scopes);
 
     public Task Invoke(HttpContext context)
     {
@@ -60,7 +60,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         var reason = variants.Count > 0 ? "vary-miss" : "uri-miss";
         if (request.Directives.OnlyIfCached)
         {
-            await OnlyIfCachedAsync(context, request);
+            await OnlyIfCachedAsync(context);
             return;
         }
 
@@ -68,7 +68,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
             && !request.Authorized && !request.Directives.NoStore && !request.NoCache;
         if (!collapsible)
         {
-            await forwarder.ForwardAsync(context, request, null, null, reason, background: false);
+            await _forwarder.ForwardAsync(context, request, null, null, reason, background: false);
             return;
         }
 
@@ -77,7 +77,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         {
             try
             {
-                await forwarder.ForwardAsync(context, request, null, flight, reason, background: false);
+                await _forwarder.ForwardAsync(context, request, null, flight, reason, background: false);
             }
             finally
             {
@@ -97,7 +97,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
             return;
         }
 
-        await forwarder.ForwardAsync(context, request, null, null, reason, background: false);
+        await _forwarder.ForwardAsync(context, request, null, null, reason, background: false);
     }
 
     private async Task ReuseOrValidateAsync(HttpContext context, CacheRequest request, CacheEntry entry)
@@ -131,7 +131,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
                 {
                     if (whileRevalidating)
                     {
-                        refresher.Start(context, request, entry, forwarder);
+                        _refresher.Start(context, request, entry, _forwarder);
                     }
 
                     Record(context, request.RouteId, CacheOutcome.Stale);
@@ -143,15 +143,15 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
 
         if (request.Directives.OnlyIfCached)
         {
-            await OnlyIfCachedAsync(context, request);
+            await OnlyIfCachedAsync(context);
             return;
         }
 
-        await forwarder.ForwardAsync(context, request, entry, null, request.NoCache ? "request" : "stale", background: false);
+        await _forwarder.ForwardAsync(context, request, entry, null, request.NoCache ? "request" : "stale", background: false);
     }
 
     // §5.2.1.7: nothing stored fits and the client will not let us forward.
-    private static Task OnlyIfCachedAsync(HttpContext context, CacheRequest request)
+    private static Task OnlyIfCachedAsync(HttpContext context)
     {
         context.Features.Get<RequestExchange>()?.Reason = LocalReason.OnlyIfCached;
         context.Features.Get<RequestExchange>()?.Cache = CacheOutcomes.Name(CacheOutcome.Miss);
