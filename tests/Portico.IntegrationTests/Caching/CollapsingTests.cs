@@ -25,7 +25,7 @@ public sealed class CollapsingTests
         var ct = TestContext.Current.CancellationToken;
 
         var requests = Enumerable.Range(0, 100).Select(_ => o.Client.GetAsync("/cold", ct)).ToArray();
-        await Poll.UntilAsync(() => o.Hits == 1 && active.GetMeasurementSnapshot().Sum(m => m.Value) == 100, "all 100 requests to be in the proxy and one at the origin");
+        await Poll.UntilAsync(() => o.Hits == 1 && active.GetMeasurementSnapshot().Sum(m => m.Value) == 100, "all 100 requests to be in the proxy and one at the origin", seconds: 60);
         release.SetResult();
         var responses = await Task.WhenAll(requests);
 
