@@ -2,7 +2,7 @@
 # Portico benchmark harness: Portico vs nginx vs HAProxy in front of one shared nginx origin,
 # plus "direct" (the origin alone, the ceiling). See bench/README.md for what it measures and why.
 #
-#   bench/run.sh                         full run (5 load scenarios x 3 rounds x 10 s, + idle memory)
+#   bench/run.sh                         full run (8 load scenarios x 3 rounds x 10 s, + idle memory)
 #   BENCH_QUICK=1 bench/run.sh           smoke check: scenario (a) only, 1 round of 3 s
 #   BENCH_SCENARIOS="a f" bench/run.sh   only some scenarios
 #   BENCH_QUICK=1 BENCH_SCENARIOS=w bench/run.sh   smoke check of the WAF scenario
@@ -22,7 +22,7 @@ if [ "$QUICK" = 1 ]; then
   DURATION=${BENCH_DURATION:-3}; ROUNDS=${BENCH_ROUNDS:-1}; SCENARIOS=${BENCH_SCENARIOS:-a}
   WARMUP=${BENCH_WARMUP:-1}
 else
-  DURATION=${BENCH_DURATION:-10}; ROUNDS=${BENCH_ROUNDS:-3}; SCENARIOS=${BENCH_SCENARIOS:-a b c d e f w}
+  DURATION=${BENCH_DURATION:-10}; ROUNDS=${BENCH_ROUNDS:-3}; SCENARIOS=${BENCH_SCENARIOS:-a b c d e f g h i w}
   WARMUP=${BENCH_WARMUP:-2}
 fi
 CONNECTIONS=${BENCH_CONNECTIONS:-50}
@@ -34,7 +34,8 @@ IDLE_WARMUP=${BENCH_IDLE_WARMUP:-3}              # seconds of load on each fresh
 PAUSE=${BENCH_PAUSE:-1}                          # seconds between runs, so one run's tail cannot leak into the next
 LOAD_CPU=${BENCH_LOAD_CPU:-0}                    # core for wrk / h2load / the idle-connection client
 SERVER_CPU=${BENCH_SERVER_CPU:-1}                # core shared by the origin and every proxy
-PROXIES=(portico nginx haproxy direct)           # the order of each interleaved round
+PROXIES=(portico nginx haproxy direct)           # the order of each interleaved round (g: varnish in haproxy's place)
+CODING=${BENCH_COMPRESSION_CODING:-gzip}         # Accept-Encoding of scenario (h)
 PORTICO_ENV=${BENCH_PORTICO_ENV:-}               # extra environment for Portico only (see start())
 
 # Ports on 127.0.0.1. The h2c ones are separate because a plain-text port serves either
@@ -42,7 +43,7 @@ PORTICO_ENV=${BENCH_PORTICO_ENV:-}               # extra environment for Portico
 # BENCH_PORT_BASE moves them all (below the ephemeral range, away from ports tests like to use).
 B=${BENCH_PORT_BASE:-24000}
 ORIGIN_PORT=$((B + 80)); ORIGIN_H2_PORT=$((B + 81))
-declare -A H1_PORT=([portico]=$((B + 100)) [nginx]=$((B + 200)) [haproxy]=$((B + 300)) [direct]=$ORIGIN_PORT [portico-waf]=$((B + 102)))
+declare -A H1_PORT=([portico]=$((B + 100)) [nginx]=$((B + 200)) [haproxy]=$((B + 300)) [varnish]=$((B + 400)) [direct]=$ORIGIN_PORT [portico-waf]=$((B + 102)))
 declare -A H2_PORT=([portico]=$((B + 101)) [nginx]=$((B + 201)) [haproxy]=$((B + 301)) [direct]=$ORIGIN_H2_PORT [portico-waf]=$((B + 103)))
 # Scenario (w) runs a second Portico, "portico-waf": the same config with `waf: block` on its
 # route (admin on B+110). Only started when (w) is asked for, so the other scenarios' Portico
@@ -87,10 +88,10 @@ trap 'log "interrupted"; exit 130' INT TERM
 # ---------------------------------------------------------------------------------------------
 install_missing() {
   local need=() pair
-  # command:package. varnish is installed for the cache-hit scenario that will come with
-  # Portico's cache; it is not benchmarked yet.
+  # command:package. varnish: the peer of Portico's cache in scenario (g); gcc: varnishd
+  # compiles its VCL with the system C compiler.
   for pair in nginx:nginx haproxy:haproxy varnishd:varnish wrk:wrk h2load:nghttp2-client \
-              curl:curl python3:python3 taskset:util-linux ss:iproute2 pgrep:procps; do
+              curl:curl python3:python3 taskset:util-linux ss:iproute2 pgrep:procps gcc:gcc; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1 \
       || need+=("${pair##*:}")
   done
@@ -253,19 +254,28 @@ bounded() {
 # ---------------------------------------------------------------------------------------------
 # The origin: one nginx serving two fixed bodies, shared by every proxy
 # ---------------------------------------------------------------------------------------------
-for port in $ORIGIN_PORT $ORIGIN_H2_PORT "${H1_PORT[portico]}" "${H2_PORT[portico]}" $((B + 109)) \
+for port in $ORIGIN_PORT $ORIGIN_H2_PORT "${H1_PORT[portico]}" "${H2_PORT[portico]}" $((B + 109)) "${H1_PORT[varnish]}" \
             "${H1_PORT[portico-waf]}" "${H2_PORT[portico-waf]}" $((B + 110)) \
             "${H1_PORT[nginx]}" "${H2_PORT[nginx]}" "${H1_PORT[haproxy]}" "${H2_PORT[haproxy]}"; do
   port_free "$port" || die "port $port on 127.0.0.1 is already in use"
 done
 
-mkdir -p "$TMP/www" "$TMP/origin" "$TMP/nginx" "$TMP/haproxy" "$TMP/portico" "$TMP/portico-waf"
+# nginx creates its cache directory itself, owned by its worker user.
+mkdir -p "$TMP/www/cached" "$TMP/www/text" "$TMP/origin" "$TMP/nginx" "$TMP/haproxy" "$TMP/portico" "$TMP/varnish" "$TMP/portico-waf"
 # Fixed bodies: 1 KiB and 100 KiB of printable bytes.
 head -c 1024 /dev/zero | tr '\0' 'a' > "$TMP/www/1k"
 head -c 102400 /dev/zero | tr '\0' 'b' > "$TMP/www/100k"
+# (g): the same 1 KiB, which the origin marks cacheable for an hour.
+cp "$TMP/www/1k" "$TMP/www/cached/1k"
+# (h), (i): 100 KiB of text that compresses like prose (words drawn from a fixed vocabulary with
+# a fixed seed, so every run and every machine compresses the same bytes), not like 'bbbb...'.
+TEXT_BYTES=102400
+python3 "$BENCH_DIR/lib/make_text.py" "$TMP/www/text/100k" "$TEXT_BYTES"
 
 # Workers run as "nobody" when nginx starts as root; they must be able to reach the files.
-chmod 755 "$RUN_DIR" "$TMP" "$TMP/www"; chmod 644 "$TMP/www/"*
+chmod 755 "$RUN_DIR" "$TMP"
+find "$TMP/www" -type d -exec chmod 755 {} +
+find "$TMP/www" -type f -exec chmod 644 {} +
 
 cat > "$TMP/origin/nginx.conf" <<EOF
 # Origin. One worker: it shares a single core with the proxy under test, more workers would
@@ -292,6 +302,8 @@ http {
         listen 127.0.0.1:$ORIGIN_H2_PORT http2;   # h2c with prior knowledge, for "direct" in (c)
         root $TMP/www;
         location / { }
+        location /cached/ { expires 1h; }                        # Cache-Control: max-age=3600
+        location /text/ { types { } default_type text/plain; }   # compressible, for (h) and (i)
     }
 }
 EOF
@@ -310,6 +322,8 @@ listeners:
   h2c:  { address: "127.0.0.1:${H2_PORT[portico]}", protocols: [h2c] }
 routes:
   all: { match: { pathPrefix: / }, cluster: origin }
+  cached: { match: { pathPrefix: /cached }, cluster: origin, cache: {} }   # (g)
+  text: { match: { pathPrefix: /text }, cluster: origin, compression: {} } # (h), (i)
 clusters:
   origin:
     destinations: [http://127.0.0.1:$ORIGIN_PORT]
@@ -356,6 +370,8 @@ http {
     access_log off;
     keepalive_timeout 120s;
     keepalive_requests 1000000;   # see the origin's config: nginx's 1000 would recycle client connections
+    # (g): nginx's own cache, files under the run directory (the page cache keeps them in memory).
+    proxy_cache_path $TMP/nginx/cache levels=1:2 keys_zone=bench:10m max_size=256m inactive=1h use_temp_path=off;
     upstream origin {
         server 127.0.0.1:$ORIGIN_PORT;
         keepalive 64;                  # idle upstream connections kept per worker
@@ -372,6 +388,28 @@ http {
             proxy_set_header Host \$host;
             proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto \$scheme;
+        }
+        location /cached/ {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_cache bench;
+            proxy_cache_lock on;        # request collapsing, as Portico and Varnish do
+        }
+        location /text/ {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            # (h): level 6 matches Portico's gzip at its default "optimal".
+            gzip on;
+            gzip_comp_level 6;
+            gzip_proxied any;
+            gzip_types text/plain;
+            gzip_min_length 1024;
+            gzip_vary on;
         }
     }
 }
@@ -404,7 +442,17 @@ frontend fe_h2c
     bind 127.0.0.1:${H2_PORT[haproxy]} proto h2
     default_backend origin
 backend origin
+    # (h): HAProxy's built-in gzip (libslz: fast, a fixed low level); only text/plain, so the
+    # octet-stream bodies of the other scenarios are untouched.
+    compression algo gzip
+    compression type text/plain
     server origin 127.0.0.1:$ORIGIN_PORT
+EOF
+
+# Varnish (scenario (g) only): its defaults, the origin as its one backend, memory storage.
+cat > "$TMP/varnish/default.vcl" <<EOF
+vcl 4.1;
+backend origin { .host = "127.0.0.1"; .port = "$ORIGIN_PORT"; }
 EOF
 
 # ---------------------------------------------------------------------------------------------
@@ -412,7 +460,7 @@ EOF
 # this is a function.
 # ---------------------------------------------------------------------------------------------
 declare -A MAIN_PID=()
-declare -A DIR_OF=([direct]=origin [portico]=portico [nginx]=nginx [haproxy]=haproxy [portico-waf]=portico-waf)
+declare -A DIR_OF=([direct]=origin [portico]=portico [nginx]=nginx [haproxy]=haproxy [varnish]=varnish [portico-waf]=portico-waf)
 start() {
   local name=$1 dir="$TMP/${DIR_OF[$1]}"
   case $name in
@@ -428,6 +476,9 @@ start() {
     portico|portico-waf)
              start_server "$name" "$dir/stdout.log" env $PORTICO_ENV dotnet "$PORTICO_DLL" run -c "$dir/portico.yaml" ;;
     haproxy) start_server haproxy "$dir/stdout.log" haproxy -db -f "$dir/haproxy.cfg" ;;
+    # -F: in the foreground, as our child; -n: its working directory under ours.
+    varnish) start_server varnish "$dir/stdout.log" varnishd -F -a "127.0.0.1:${H1_PORT[varnish]}" \
+               -f "$dir/default.vcl" -n "$dir/work" -s malloc,256m ;;
   esac
   MAIN_PID[$name]=$LAST_PID
   wait_http "$LAST_PID" "http://127.0.0.1:${H1_PORT[$name]}/1k" \
@@ -449,11 +500,14 @@ stop() {
 start direct   # the origin first: the proxies' readiness checks go through it
 for proxy in portico nginx haproxy; do start "$proxy"; done
 [ "$WANT_WAF" = 1 ] && start portico-waf
+# Varnish takes part in (g) only.
+if [[ " $SCENARIOS " == *" g "* ]]; then start varnish; fi
 log "all servers up"
 
 # Which servers really speak h2c (prior knowledge) on their h2 port: ask with curl.
 declare -A H2_SKIP=()
 for proxy in "${PROXIES[@]}"; do
+  [ -n "${H2_PORT[$proxy]:-}" ] || continue
   v=$(curl -s -o /dev/null --max-time 5 --http2-prior-knowledge -w '%{http_version}' \
         "http://127.0.0.1:${H2_PORT[$proxy]}/1k" || true)
   [ "$v" = 2 ] || H2_SKIP[$proxy]="no h2c (prior knowledge) on port ${H2_PORT[$proxy]}"
@@ -500,6 +554,9 @@ declare -A TITLE=(
   [e]="(e) $BIG_CONNECTIONS concurrent keep-alive connections, GET /1k (wrk)"
   [w]="(w) WAF cost: Portico with and without \`waf: block\` (OWASP CRS 3.3, paranoia 1), browser-like GET /1k?q=… , $CONNECTIONS connections (wrk)"
   [f]="(f) Memory with $IDLE_CONNS idle keep-alive connections"
+  [g]="(g) Cache hit: GET /cached/1k (origin: max-age=3600), HTTP/1.1 keep-alive, $CONNECTIONS connections (wrk); Portico cache vs nginx proxy_cache vs Varnish"
+  [h]="(h) Compression: GET /text/100k (100 KiB of text) with Accept-Encoding: $CODING, $CONNECTIONS connections (wrk)"
+  [i]="(i) The same text uncompressed (no Accept-Encoding): the baseline for compression cost per MiB"
 )
 printf 'id\ttitle\tcount\n' > "$RUN_DIR/scenarios.tsv"
 printf 'scenario\tround\tproxy\trequests\tduration_us\tp50_us\tp99_us\terrors\tproxy_ticks\torigin_ticks\tproxy_hwm_kb\torigin_hwm_kb\tother_ticks\n' > "$RUN_DIR/runs.tsv"
@@ -510,7 +567,7 @@ printf 'proxy\topened\tfailed\tbefore_kb\tholding_kb\tafter_close_kb\topen_secon
 # one-line summary ("BENCH requests=... p99_us=...") to $4.summary.
 load() {
   local sc=$1 proxy=$2 dur=$3 out=$4
-  local h1="http://127.0.0.1:${H1_PORT[$proxy]}" h2="http://127.0.0.1:${H2_PORT[$proxy]}"
+  local h1="http://127.0.0.1:${H1_PORT[$proxy]}" h2="http://127.0.0.1:${H2_PORT[$proxy]:-}"
   local wrk=(taskset -c "$LOAD_CPU" wrk -t 1 -d "${dur}s" --timeout 5s --latency -s "$BENCH_DIR/lib/summary.lua")
   local rc=0
   case $sc in
@@ -529,6 +586,9 @@ load() {
          -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' \
          -H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' -H 'Accept-Language: en-GB,en;q=0.9' \
          -H 'Cookie: session=4f9c2a7e1b3d5f60; theme=dark' "$h1/1k?q=running+shoes&size=42&page=2" || rc=$? ;;
+    g) bounded $((dur + 30)) "$out" "${wrk[@]}" -c "$CONNECTIONS" "$h1/cached/1k" || rc=$? ;;
+    h) bounded $((dur + 30)) "$out" "${wrk[@]}" -c "$CONNECTIONS" -H "Accept-Encoding: $CODING" "$h1/text/100k" || rc=$? ;;
+    i) bounded $((dur + 30)) "$out" "${wrk[@]}" -c "$CONNECTIONS" "$h1/text/100k" || rc=$? ;;
   esac
   grep '^BENCH ' "$out" > "$out.summary" || rc=1
   return $rc
@@ -610,20 +670,22 @@ if [ "$busy" -gt 10 ]; then
 fi
 
 for sc in $SCENARIOS; do
-  [ -n "${TITLE[$sc]:-}" ] || die "unknown scenario '$sc' (use a b c d e f w)"
-  printf '%s\t%s\t%s\n' "$sc" "${TITLE[$sc]}" "$([ "$sc" = f ] && echo "$IDLE_CONNS")" >> "$RUN_DIR/scenarios.tsv"
+  [ -n "${TITLE[$sc]:-}" ] || die "unknown scenario '$sc' (use a b c d e f g h i w)"
+  count=""; [ "$sc" = f ] && count=$IDLE_CONNS; [[ $sc == [hi] ]] && count=$TEXT_BYTES
+  printf '%s\t%s\t%s\n' "$sc" "${TITLE[$sc]}" "$count" >> "$RUN_DIR/scenarios.tsv"
   log "scenario ${TITLE[$sc]}"
   if [ "$sc" = f ]; then idle_memory; continue; fi
 
   active=()
+  round_proxies=("${PROXIES[@]}")
+  # (g): the caches, Varnish in HAProxy's place. (w): Portico against itself, the route with
+  # the WAF and the same route without it.
+  [ "$sc" = g ] && round_proxies=(portico nginx varnish direct)
   if [ "$sc" = w ]; then
-    # Portico against itself: the route with the WAF and the same route without it.
     [ "$WANT_WAF" = 1 ] || { note "scenario (w) skipped (see above)"; continue; }
-    PROXIES_OF_SC=(portico portico-waf)
-  else
-    PROXIES_OF_SC=("${PROXIES[@]}")
+    round_proxies=(portico portico-waf)
   fi
-  for proxy in "${PROXIES_OF_SC[@]}"; do
+  for proxy in "${round_proxies[@]}"; do
     if [ "$sc" = c ] && [ -n "${H2_SKIP[$proxy]:-}" ]; then
       printf 'c\t%s\t%s\n' "$proxy" "${H2_SKIP[$proxy]}" >> "$RUN_DIR/skips.tsv"
       note "scenario (c): $proxy skipped: ${H2_SKIP[$proxy]}"
@@ -631,6 +693,11 @@ for sc in $SCENARIOS; do
     fi
     active+=("$proxy")
   done
+  if [ "$sc" = g ]; then
+    printf 'g\thaproxy\t%s\n' "no cache configured" >> "$RUN_DIR/skips.tsv"
+    # Each cache stores the response before the measured rounds; a miss would show as origin CPU.
+    for proxy in portico nginx varnish; do curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:${H1_PORT[$proxy]}/cached/1k" || true; done
+  fi
 
   # Warm-up, not recorded: JIT tiering in .NET, connection pools and caches everywhere.
   if [ "$WARMUP" -gt 0 ]; then

@@ -16,7 +16,7 @@ import os
 import statistics
 import sys
 
-PROXIES = ["portico", "portico-waf", "nginx", "haproxy", "direct"]
+PROXIES = ["portico", "portico-waf", "nginx", "haproxy", "varnish", "direct"]
 
 
 def read_tsv(path):
@@ -141,6 +141,26 @@ def idle_table(rows, count_wanted):
     return lines
 
 
+def compression_table(h, i, body_bytes):
+    """Compression cost per MiB: proxy CPU per request with compression (h) minus without (i), per MiB of body."""
+    mib = body_bytes / 1048576.0
+    lines = ["### Compression cost per MiB", "",
+             f"(proxy CPU µs/req in (h) − in (i)) ÷ {mib:.4f} MiB of uncompressed body: the CPU each proxy spends "
+             "compressing one MiB, on top of proxying it (medians over the rounds; \"direct\" does not compress).", "",
+             "| proxy | CPU µs/req compressed | CPU µs/req plain | compression CPU ms per MiB | vs nginx |",
+             "|---|--:|--:|--:|--:|"]
+    cost = {}
+    for proxy in PROXIES:
+        if proxy == "direct" or proxy not in h or proxy not in i:
+            continue
+        a, b = h[proxy]["proxy_cpu"], i[proxy]["proxy_cpu"]
+        cost[proxy] = (a - b) / mib / 1000.0 if a is not None and b is not None else None
+    for proxy, c in cost.items():
+        lines.append(f"| {proxy} | {fmt(h[proxy]['proxy_cpu'])} | {fmt(i[proxy]['proxy_cpu'])} | {fmt(c, 2)} "
+                     f"| {ratio(c, cost.get('nginx'))} |")
+    return lines
+
+
 def main():
     run_dir, clk_tck, ncpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     out = []
@@ -170,6 +190,7 @@ def main():
             noisy += 1
     if runs:
         out += [f"Runs during which other work took more than 10% of the machine: **{noisy} of {len(runs)}**.", ""]
+    summaries = {}
     per_round = ["## Requests/s of each round", "", "To judge the noise: the same figure, round by round.", ""]
     for sc in scenarios:
         sid, title = sc["id"], sc["title"]
@@ -180,9 +201,12 @@ def main():
         rows = [r for r in runs if r["scenario"] == sid]
         sk = {s["proxy"]: s["reason"] for s in skips if s["scenario"] == sid}
         figures = summarize(rows, clk_tck, ncpu)
+        summaries[sid] = (figures, int(sc.get("count") or 0))
         out += scenario_table(title, figures, sk) + [""]
         if "portico" in figures and "portico-waf" in figures:
             out += waf_cost(figures) + [""]
+        if sid in ("h", "i") and "h" in summaries and "i" in summaries:
+            out += compression_table(summaries["h"][0], summaries["i"][0], summaries["h"][1]) + [""]
         per_round.append(f"- {title}: " + "; ".join(
             f"{p} " + " / ".join(f"{v:,.0f}" for v in figures[p]["rps_rounds"])
             for p in PROXIES if p in figures))

@@ -86,6 +86,8 @@ internal static class AdminApi
             return Results.Json(applier.LastOutcome, Json, statusCode: applied ? 200 : 422);
         });
 
+        CacheAdmin.Map(app, proxy);
+
         app.MapGet("/api/stats/stream", async (HttpContext context, int? seconds) =>
         {
             context.Response.ContentType = "text/event-stream";

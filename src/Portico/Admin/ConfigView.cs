@@ -45,6 +45,7 @@ internal static class ConfigView
             maxRetryBackoff = Duration.Format(acme.MaxRetryBackoff),
             ca = acme.CaPath,
         } : null,
+        cache = new { maxSizeBytes = s.Cache.MaxSizeBytes, maxObjectSizeBytes = s.Cache.MaxObjectSizeBytes, collapseTimeout = Duration.Format(s.Cache.CollapseTimeout) },
         tracing = new { otlpEndpoint = s.Tracing.OtlpEndpoint?.ToString(), serviceName = s.Tracing.ServiceName, sampleRatio = s.Tracing.SampleRatio },
         waf = new
         {
@@ -102,6 +103,10 @@ internal static class ConfigView
         limits = r.Limits,
         ipRules = IpRules(r.IpRules),
         rateLimit = r.RateLimit is { } l ? new { algorithm = l.Algorithm.ToString(), l.Limit, window = Duration.Format(l.Window), tokensPerPeriod = l.RefillTokens, l.Segments, key = l.Key.Kind + (l.Key.Name.Length > 0 ? ":" + l.Key.Name : "") } : null,
+        cache = r.Cache is { } c ? new { heuristic = c.Heuristic, collapse = c.Collapse } : null,
+        compression = r.Compression is { } z
+            ? new { encodings = z.Encodings, mimeTypes = z.MimeTypes, minSizeBytes = z.MinSizeBytes, level = z.Level.ToString().ToLowerInvariant() }
+            : null,
     };
 
     private static object Cluster(ClusterSettings c) => new

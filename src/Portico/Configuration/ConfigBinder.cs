@@ -29,6 +29,7 @@ internal static partial class ConfigBinder
         var waf = WafBinder.BindGlobal(map);
         var limits = GuardBinder.BindLimits(map);
         var acme = TlsBinder.BindAcme(map);
+        var cache = CacheBinder.BindStore(map);
 
         // Top-level "x-…" keys are the operator's own (YAML anchors to share, notes); we skip them.
         foreach (var (key, _) in map.Entries.Where(e => e.Key.Value.StartsWith("x-", StringComparison.Ordinal)).ToArray())
@@ -55,6 +56,7 @@ internal static partial class ConfigBinder
             Waf = waf,
             Limits = limits,
             Acme = acme,
+            Cache = cache,
         };
         GuardBinder.CheckRouteCeilings(settings, errors, lines);
         return settings;

@@ -26,6 +26,8 @@ internal static class RouteBinder
         var limits = GuardBinder.BindRouteLimits(m);
         var ipRules = GuardBinder.BindIpRules(m);
         var rateLimit = RateLimitBinder.Bind(m, id);
+        var cache = CacheBinder.BindRoute(m);
+        var compression = CompressionBinder.Bind(m);
         if (cluster is null || match is null)
         {
             return null;
@@ -44,6 +46,8 @@ internal static class RouteBinder
             Limits = limits,
             IpRules = ipRules,
             RateLimit = rateLimit,
+            Cache = cache,
+            Compression = compression,
         };
     }
 

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Constraints;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics;
+using Portico.Caching;
+using Portico.Compression;
 using Portico.Configuration;
 using Portico.Forwarding;
 using Portico.Health;
@@ -61,6 +63,8 @@ internal static class PorticoServices
         services.AddPorticoWaf();
         services.AddPorticoGuard();
         services.AddPorticoRateLimiting();
+        services.AddPorticoCaching();
+        services.AddPorticoCompression();
         return services;
     }
 }

@@ -48,6 +48,7 @@ internal static class AccessLogFormatter
             }
 
             json.WriteNumber("retries", exchange.Retries);
+            WriteOrNull(json, "cache", exchange.Cache);
             WriteOrNull(json, "reason", exchange.Reason is { } reason ? LocalReasonNames.Of(reason) : null);
             WriteOrNull(json, "userAgent", request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua : null);
             json.WriteEndObject();

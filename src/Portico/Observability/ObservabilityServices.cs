@@ -2,6 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Portico.Caching;
+using Portico.Compression;
 using Portico.Configuration.Model;
 
 namespace Portico.Observability;
@@ -21,7 +23,8 @@ internal static class ObservabilityServices
             .WithMetrics(m => m
                 // The runtime's own meter: GC, allocation, thread pool and exception counts, so
                 // an operator (and bench/alloc.sh) can see what the proxy costs in memory work.
-                .AddMeter(PorticoMetrics.MeterName, "Portico.Configuration", Security.GuardMetrics.MeterName, Tls.TlsMetrics.MeterName, "System.Runtime")
+                .AddMeter(PorticoMetrics.MeterName, "Portico.Configuration", Security.GuardMetrics.MeterName, Tls.TlsMetrics.MeterName)
+                .AddMeter(CacheMetrics.MeterName, CompressionMetrics.MeterName, "System.Runtime")
                 .AddPrometheusExporter());
         if (tracing.OtlpEndpoint is { } endpoint)
         {

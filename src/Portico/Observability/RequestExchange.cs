@@ -25,6 +25,9 @@ internal sealed class RequestExchange
     /// <summary>Why Portico answered itself instead of a backend; null when a backend answered.</summary>
     public LocalReason? Reason { get; set; }
 
+    /// <summary>What the cache did (hit, stale, miss, revalidated, collapsed, bypass); null on routes without a cache.</summary>
+    public string? Cache { get; set; }
+
     /// <summary>The request body as the backend reads it; null when the request cannot have one.</summary>
     public CountingStream? RequestBody { get; init; }
 
@@ -56,6 +59,7 @@ internal enum LocalReason
     RateLimited,
     HttpsRedirect,
     AcmeChallenge,
+    OnlyIfCached,
 }
 
 internal static class LocalReasonNames
@@ -78,6 +82,7 @@ internal static class LocalReasonNames
         LocalReason.RateLimited => "rate_limited",
         LocalReason.HttpsRedirect => "https_redirect",
         LocalReason.AcmeChallenge => "acme_challenge",
+        LocalReason.OnlyIfCached => "only_if_cached",
         _ => "other",
     };
 }

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Builder;
+using Portico.Caching;
+using Portico.Compression;
 using Portico.Forwarding;
 using Portico.Observability;
 using Portico.RateLimiting;
@@ -48,6 +50,15 @@ internal static class PorticoPipeline
 
         // Per-route `timeout`: must follow routing to see the route; wraps all the work below.
         app.UseRequestTimeouts();
+
+        // 5 Cache: needs the route (its `cache` section); sits outside compression so what it
+        //   stores is the encoded variant and a hit costs no compression work; answers hits
+        //   before anything is forwarded.
+        app.UsePorticoCaching();
+
+        // 6 Compression: needs the route (its `compression` section); inside the cache, and
+        //   outside the forwarder so it sees the origin's response as it streams.
+        app.UsePorticoCompression();
 
         app.MapReverseProxy(proxy =>
         {

@@ -13,8 +13,10 @@ namespace Portico.IntegrationTests.Forwarding;
 
 public sealed class ProtocolTests
 {
-    [Fact]
-    public async Task WebSocket_echo_passes_through_the_proxy()
+    [Theory]
+    [InlineData("")]
+    [InlineData(", cache: {}, compression: {}")]
+    public async Task WebSocket_echo_passes_through_the_proxy(string routeExtra)
     {
         await using var backend = await TestBackend.StartAppAsync("ws", app =>
         {
@@ -39,7 +41,7 @@ public sealed class ProtocolTests
         });
         await using var proxy = await TestProxy.StartAsync($"""
             routes:
-              ws: {"{"} match: {"{"} path: /ws {"}"}, cluster: app {"}"}
+              ws: {"{"} match: {"{"} path: /ws {"}"}, cluster: app{routeExtra} {"}"}
             clusters:
               app: {"{"} destinations: [{backend.Url}] {"}"}
             """);

@@ -21,4 +21,5 @@ internal sealed record PorticoSettings
     public LimitsSettings Limits { get; init; } = new();
     /// <summary>`acme`: automatic certificates for `tls.acme` hosts. Default none.</summary>
     public AcmeSettings? Acme { get; init; }
+    public CacheSettings Cache { get; init; } = new();
 }

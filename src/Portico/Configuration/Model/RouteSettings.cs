@@ -32,4 +32,9 @@ internal sealed record RouteSettings
 
     /// <summary>`rateLimit`: requests per client key; 429 past it. Default: none.</summary>
     public RateLimitSettings? RateLimit { get; init; }
+    /// <summary>`cache`: serve this route through the shared HTTP cache. Default: off.</summary>
+    public RouteCacheSettings? Cache { get; init; }
+
+    /// <summary>`compression`: compress responses for clients that accept it. Default: off.</summary>
+    public CompressionSettings? Compression { get; init; }
 }

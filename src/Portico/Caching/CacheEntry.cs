@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Primitives;
+
+namespace Portico.Caching;
+
+/// <summary>
+/// One stored response (one variant of one URL): status, header fields as the client would get
+/// them, body, and the times RFC 9111 §4.2.3 computes its age from. Immutable; a 304 that
+/// updates it (§4.3.4) makes a new one.
+/// </summary>
+internal sealed record CacheEntry
+{
+    /// <summary>The primary key: the target URI (see <see cref="CacheKey"/>).</summary>
+    public required string Key { get; init; }
+
+    /// <summary>The request's normalized values of the fields the response's Vary names (lower-cased names).</summary>
+    public required IReadOnlyList<KeyValuePair<string, string>> Vary { get; init; }
+
+    public required int Status { get; init; }
+
+    public required IReadOnlyList<KeyValuePair<string, StringValues>> Headers { get; init; }
+
+    public ReadOnlyMemory<byte> Body { get; init; }
+
+    /// <summary>When the request that produced it was sent (request_time).</summary>
+    public required DateTimeOffset RequestTime { get; init; }
+
+    /// <summary>When its headers arrived (response_time).</summary>
+    public required DateTimeOffset ResponseTime { get; init; }
+
+    /// <summary>The `Date` of the response, or <see cref="ResponseTime"/> without one.</summary>
+    public required DateTimeOffset Date { get; init; }
+
+    /// <summary>The `Age` the origin or an upstream cache sent (age_value), seconds.</summary>
+    public long AgeValue { get; init; }
+
+    public required CacheDirectives Directives { get; init; }
+
+    /// <summary>Bytes it takes in the store.</summary>
+    public long Size => Body.Length + 256 + Headers.Sum(h => h.Key.Length + h.Value.Sum(v => v?.Length ?? 0));
+
+    public string? Header(string name)
+    {
+        foreach (var (key, value) in Headers)
+        {
+            if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return value.ToString();
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,170 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+using Portico.Observability;
+
+namespace Portico.Caching;
+
+/// <summary>
+/// Sends a request on to the stages below (compression, the forwarder) and deals with what
+/// comes back: stores it when RFC 9111 §3 allows (sharing it with collapsed requests as it
+/// streams), or, when revalidating a stale entry (§4.3), turns a 304 into an updated entry
+/// and an error into the stale entry where `stale-if-error` (RFC 5861 §4) allows.
+/// </summary>
+internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, CacheMetrics metrics, TimeProvider time)
+{
+    private static readonly string[] ClientConditionals =
+        [HeaderNames.IfNoneMatch, HeaderNames.IfModifiedSince, HeaderNames.IfMatch, HeaderNames.IfUnmodifiedSince, HeaderNames.IfRange, HeaderNames.Range];
+
+    /// <param name="stale">The entry being revalidated, or null for a miss.</param>
+    /// <param name="flight">Set for the leader of collapsed requests: its followers get the response head.</param>
+    /// <param name="reason">Cache-Status `fwd` value.</param>
+    /// <param name="background">A stale-while-revalidate refresh: no client, not counted.</param>
+    public async Task ForwardAsync(HttpContext context, CacheRequest request, CacheEntry? stale, CacheFlight? flight, string reason, bool background)
+    {
+        var req = context.Request;
+        var response = context.Response;
+        var saved = stale is null ? null : ClientConditionals.ToDictionary(h => h, h => req.Headers[h]);
+        if (stale is not null)
+        {
+            // Our validators replace the client's; its own conditions are applied afterwards to the result.
+            foreach (var field in ClientConditionals)
+            {
+                req.Headers.Remove(field);
+            }
+
+            SetIfPresent(req.Headers, HeaderNames.IfNoneMatch, stale.Header("ETag"));
+            SetIfPresent(req.Headers, HeaderNames.IfModifiedSince, stale.Header("Last-Modified"));
+        }
+
+        var requestTime = time.GetUtcNow();
+        var responseTime = requestTime;
+        var mode = RecordMode.Pass;
+        CacheEntry? head = null;
+        FlightBody? body = null;
+        var original = context.Features.Get<IHttpResponseBodyFeature>()!;
+        var recording = new RecordingResponseBody(original, () =>
+        {
+            responseTime = time.GetUtcNow();
+            var status = response.StatusCode;
+            if (stale is not null && (status == StatusCodes.Status304NotModified || (status >= 500 && MayServeOnError(stale, request, responseTime))))
+            {
+                mode = RecordMode.Swallow;
+                return (mode, null);
+            }
+
+            head = StoredResponses.Head(context, request, requestTime, responseTime);
+            var fwdStatus = stale is null ? (int?)null : status;
+            if (head is not null && !(response.ContentLength > request.Store.MaxObjectSizeBytes))
+            {
+                body = new FlightBody(request.Store.MaxObjectSizeBytes);
+                flight?.Share((head, body));
+                response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason, fwdStatus, stored: true);
+                mode = RecordMode.Record;
+                return (mode, body);
+            }
+
+            flight?.Share(null);
+            response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason, fwdStatus);
+            return (mode, null);
+        });
+
+        context.Features.Set<IHttpResponseBodyFeature>(recording);
+        try
+        {
+            await next(context);
+            await recording.FinishAsync();
+        }
+        catch
+        {
+            body?.Fail();
+            throw;
+        }
+        finally
+        {
+            context.Features.Set(original);
+            foreach (var (field, value) in saved ?? [])
+            {
+                req.Headers[field] = value;
+            }
+        }
+
+        if (mode == RecordMode.Record)
+        {
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                body!.Fail();
+            }
+
+            body!.Complete();
+            if (body.Completed)
+            {
+                await store.SetAsync(head! with { Body = body.ToArray() }, CancellationToken.None);
+            }
+        }
+
+        if (mode != RecordMode.Swallow)
+        {
+            Count(context, request, CacheOutcome.Miss, background);
+            return;
+        }
+
+        var fwdStatus = response.StatusCode;
+        var updated = fwdStatus == StatusCodes.Status304NotModified ? StoredResponses.Updated(stale!, response, requestTime, responseTime) : null;
+        ResetResponse(context);
+        if (updated is not null)
+        {
+            await store.SetAsync(updated, CancellationToken.None);
+            Count(context, request, CacheOutcome.Revalidated, background);
+            var ttl = Freshness.Lifetime(updated, request.Settings.Heuristic) - Freshness.Age(updated, time.GetUtcNow());
+            await CacheResponder.WriteAsync(context, updated, Freshness.Age(updated, time.GetUtcNow()), CacheStatus.Forward(reason, 304, stored: true, ttl: ttl), validated: true);
+            return;
+        }
+
+        Count(context, request, CacheOutcome.Stale, background);
+        var age = Freshness.Age(stale!, time.GetUtcNow());
+        await CacheResponder.WriteAsync(context, stale!, age, CacheStatus.Forward(reason, fwdStatus, detail: "stale-if-error"), validated: false);
+    }
+
+    // RFC 5861 §4: within stale-if-error of the response, or of the request, seconds past freshness.
+    private static bool MayServeOnError(CacheEntry stale, CacheRequest request, DateTimeOffset now)
+    {
+        if (Freshness.ForbidsStale(stale.Directives))
+        {
+            return false;
+        }
+
+        var staleness = Freshness.Age(stale, now) - Freshness.Lifetime(stale, request.Settings.Heuristic);
+        var allowed = Math.Max(stale.Directives.StaleIfError ?? -1, request.Directives.StaleIfError ?? -1);
+        return allowed >= 0 && staleness.TotalSeconds <= allowed;
+    }
+
+    // The swallowed response set status and fields the stored one replaces; the request id stays.
+    private static void ResetResponse(HttpContext context)
+    {
+        var requestId = context.Response.Headers[RequestIds.Header];
+        context.Response.Clear();
+        if (!StringValues.IsNullOrEmpty(requestId))
+        {
+            context.Response.Headers[RequestIds.Header] = requestId;
+        }
+    }
+
+    private void Count(HttpContext context, CacheRequest request, CacheOutcome outcome, bool background)
+    {
+        if (!background)
+        {
+            metrics.Request(request.RouteId, outcome);
+            context.Features.Get<RequestExchange>()?.Cache = CacheOutcomes.Name(outcome);
+        }
+    }
+
+    private static void SetIfPresent(IHeaderDictionary headers, string name, string? value)
+    {
+        if (value is not null)
+        {
+            headers[name] = value;
+        }
+    }
+}

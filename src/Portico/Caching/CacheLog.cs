@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace Portico.Caching;
+
+/// <summary>Cache log events (ids 3000–3099).</summary>
+internal sealed partial class CacheLog(ILogger<CacheLog> logger)
+{
+    [LoggerMessage(5001, LogLevel.Warning, "cache: background revalidation of {Key} failed: {Detail}")]
+    public partial void RefreshFailed(string key, string detail);
+
+    [LoggerMessage(5002, LogLevel.Information, "cache: purged {Count} stored response(s) for {What} {Target}")]
+    public partial void Purged(int count, string what, string target);
+}

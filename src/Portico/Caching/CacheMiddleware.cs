@@ -1,0 +1,201 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Net.Http.Headers;
+using Portico.Configuration;
+using Portico.Observability;
+using Portico.Pipeline;
+
+namespace Portico.Caching;
+
+/// <summary>
+/// Stage 5: the RFC 9111 shared cache for routes with a `cache` section. GET and HEAD are
+/// answered from the store when a stored response may be reused (§4), otherwise forwarded
+/// (collapsed with identical misses, or as a revalidation of a stale entry) and stored when
+/// §3 allows; unsafe methods invalidate (§4.4). Every response of a cached route carries
+/// `Cache-Status` (RFC 9211).
+/// </summary>
+internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config, ICacheStore store, CacheFlights flights, CacheMetrics metrics, CacheLog log, TimeProvider time, IServiceScopeFactory scopes)
+{
+    private readonly CacheForwarder _forwarder = new(next, store, metrics, time);
+    private readonly CacheRefresher _refresher = new(log, scopes);
+
+    public Task Invoke(HttpContext context)
+    {
+        var route = MatchedRoute.Of(context, config);
+        if (route?.Cache is null)
+        {
+            return next(context);
+        }
+
+        var method = context.Request.Method;
+        if (context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true)
+        {
+            // A protocol switch (WebSocket) is an exchange, not a response to store or share.
+            return BypassAsync(context, route.Id, "bypass");
+        }
+
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
+        {
+            return LookupAsync(context, CacheRequest.For(context, route, config.Current.Settings.Cache));
+        }
+
+        return HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method) || HttpMethods.IsConnect(method)
+            ? BypassAsync(context, route.Id, "method")
+            : InvalidateAsync(context, route.Id);
+    }
+
+    private async Task LookupAsync(HttpContext context, CacheRequest request)
+    {
+        var ct = context.RequestAborted;
+        var variants = await store.GetAsync(request.Key, ct);
+        var entry = variants.FirstOrDefault(v => VaryKeys.Matches(v, context.Request.Headers, request.AcceptEncoding)
+            && (!request.Authorized || CacheRequest.AllowsAuthorized(v.Directives)));
+        if (entry is not null)
+        {
+            await ReuseOrValidateAsync(context, request, entry);
+            return;
+        }
+
+        var reason = variants.Count > 0 ? "vary-miss" : "uri-miss";
+        if (request.Directives.OnlyIfCached)
+        {
+            await OnlyIfCachedAsync(context);
+            return;
+        }
+
+        var collapsible = request.Settings.Collapse && HttpMethods.IsGet(context.Request.Method) && !request.Conditional
+            && !request.Authorized && !request.Directives.NoStore && !request.NoCache;
+        if (!collapsible)
+        {
+            await _forwarder.ForwardAsync(context, request, null, null, reason, background: false);
+            return;
+        }
+
+        var flight = flights.Join(request.FlightKey, out var leader);
+        if (leader)
+        {
+            try
+            {
+                await _forwarder.ForwardAsync(context, request, null, flight, reason, background: false);
+            }
+            finally
+            {
+                flights.Land(request.FlightKey, flight);
+            }
+
+            return;
+        }
+
+        // A follower: wait (bounded) for the leader's response head; use it if it is shareable
+        // and its Vary fields agree with ours, otherwise go to the origin ourselves.
+        var shared = await flight.WaitAsync(request.Store.CollapseTimeout, ct);
+        if (shared is { } s && VaryKeys.Matches(s.Head, context.Request.Headers, request.AcceptEncoding))
+        {
+            Record(context, request.RouteId, CacheOutcome.Collapsed);
+            await CacheResponder.WriteAsync(context, s.Head, Freshness.Age(s.Head, time.GetUtcNow()), CacheStatus.Forward(reason, collapsed: true), validated: true, s.Body);
+            return;
+        }
+
+        await _forwarder.ForwardAsync(context, request, null, null, reason, background: false);
+    }
+
+    private async Task ReuseOrValidateAsync(HttpContext context, CacheRequest request, CacheEntry entry)
+    {
+        var age = Freshness.Age(entry, time.GetUtcNow());
+        var ttl = Freshness.Lifetime(entry, request.Settings.Heuristic) - age;
+        var d = entry.Directives;
+        var asked = request.Directives;
+        var fresh = ttl > TimeSpan.Zero;
+
+        // §5.2.1: the client may ask for validation (no-cache) or a younger response (max-age);
+        // an immutable response (RFC 8246) is not revalidated while fresh, even on a reload.
+        var clientValidates = request.NoCache || (asked.MaxAge is { } maxAge && age.TotalSeconds > maxAge);
+        if (!d.NoCache && (!clientValidates || (fresh && d.Immutable)))
+        {
+            if (fresh && !(asked.MinFresh is { } minFresh && ttl.TotalSeconds < minFresh))
+            {
+                Record(context, request.RouteId, CacheOutcome.Hit);
+                await CacheResponder.WriteAsync(context, entry, age, CacheStatus.Hit(ttl), validated: false);
+                return;
+            }
+
+            // §4.2.4: stale only where nothing forbids it, within what the client (max-stale)
+            // or the origin (stale-while-revalidate, RFC 5861 §3) allows.
+            var staleness = -ttl;
+            if (!fresh && !Freshness.ForbidsStale(d))
+            {
+                var clientAllows = asked.MaxStale is { } maxStale && staleness.TotalSeconds <= maxStale;
+                var whileRevalidating = d.StaleWhileRevalidate is { } swr && staleness.TotalSeconds <= swr;
+                if (clientAllows || whileRevalidating)
+                {
+                    if (whileRevalidating)
+                    {
+                        _refresher.Start(context, request, entry, _forwarder);
+                    }
+
+                    Record(context, request.RouteId, CacheOutcome.Stale);
+                    await CacheResponder.WriteAsync(context, entry, age, CacheStatus.Hit(ttl), validated: false);
+                    return;
+                }
+            }
+        }
+
+        if (request.Directives.OnlyIfCached)
+        {
+            await OnlyIfCachedAsync(context);
+            return;
+        }
+
+        await _forwarder.ForwardAsync(context, request, entry, null, request.NoCache ? "request" : "stale", background: false);
+    }
+
+    // §5.2.1.7: nothing stored fits and the client will not let us forward.
+    private static Task OnlyIfCachedAsync(HttpContext context)
+    {
+        context.Features.Get<RequestExchange>()?.Reason = LocalReason.OnlyIfCached;
+        context.Features.Get<RequestExchange>()?.Cache = CacheOutcomes.Name(CacheOutcome.Miss);
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status504GatewayTimeout;
+        response.Headers.CacheControl = "no-store";
+        response.Headers[CacheStatus.Header] = CacheStatus.Forward("miss", detail: "only-if-cached");
+        response.ContentType = "text/plain; charset=utf-8";
+        const string body = "504 Gateway Timeout: only-if-cached, and no stored response fits\n";
+        response.ContentLength = body.Length;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.WriteAsync(body, context.RequestAborted);
+    }
+
+    private Task BypassAsync(HttpContext context, string routeId, string reason)
+    {
+        Record(context, routeId, CacheOutcome.Bypass);
+        context.Response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason);
+        return next(context);
+    }
+
+    // §4.4: a non-error response to an unsafe method invalidates the target URI and the
+    // Location / Content-Location URIs on the same origin.
+    private async Task InvalidateAsync(HttpContext context, string routeId)
+    {
+        await BypassAsync(context, routeId, "method");
+        if (context.Response.StatusCode is < 200 or >= 400)
+        {
+            return;
+        }
+
+        var request = context.Request;
+        await store.RemoveAsync(CacheKey.Of(request), CancellationToken.None);
+        foreach (var field in new[] { HeaderNames.Location, HeaderNames.ContentLocation })
+        {
+            if (CacheKey.OfReference(request, context.Response.Headers[field]) is { } key)
+            {
+                await store.RemoveAsync(key, CancellationToken.None);
+            }
+        }
+    }
+
+    private void Record(HttpContext context, string routeId, CacheOutcome outcome)
+    {
+        metrics.Request(routeId, outcome);
+        context.Features.Get<RequestExchange>()?.Cache = CacheOutcomes.Name(outcome);
+    }
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
+namespace Portico.Caching;
+
+/// <summary>
+/// Answers a request from a stored response: `Age` (RFC 9111 §4.2.3) and `Cache-Status` added,
+/// the client's own conditional request answered with 304 (§4.3.2), a single byte range with
+/// 206 or 416 (RFC 9110 §14), HEAD with the headers only.
+/// </summary>
+internal static class CacheResponder
+{
+    /// <param name="validated">False when served without contacting the origin: `no-cache="field"` fields are left out (§5.2.2.4).</param>
+    public static async Task WriteAsync(HttpContext context, CacheEntry entry, TimeSpan age, string cacheStatus, bool validated, FlightBody? streaming = null)
+    {
+        var response = context.Response;
+        response.StatusCode = entry.Status;
+        foreach (var (name, value) in entry.Headers)
+        {
+            if (validated || !entry.Directives.NoCacheFields.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                response.Headers[name] = value;
+            }
+        }
+
+        response.Headers.Age = ((long)Math.Max(0, Math.Floor(age.TotalSeconds))).ToString(CultureInfo.InvariantCulture);
+        response.Headers[CacheStatus.Header] = cacheStatus;
+        var request = context.Request;
+        if (entry.Status == 200 && NotModified(request, entry))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            response.ContentLength = null;
+            return;
+        }
+
+        var head = HttpMethods.IsHead(request.Method);
+        if (streaming is not null)
+        {
+            if (!head && !await streaming.CopyToAsync(response.Body, context.RequestAborted))
+            {
+                // The leader's body broke off after we began passing it on: end the exchange uncleanly.
+                context.Abort();
+            }
+
+            return;
+        }
+
+        var body = entry.Body;
+        if (entry.Status == 200 && !head && RangeOf(request, entry) is { } range)
+        {
+            if (range.From < 0)
+            {
+                response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                response.Headers.ContentRange = $"bytes */{body.Length}";
+                response.ContentLength = 0;
+                return;
+            }
+
+            response.StatusCode = StatusCodes.Status206PartialContent;
+            response.Headers.ContentRange = $"bytes {range.From}-{range.To}/{body.Length}";
+            body = body.Slice((int)range.From, (int)(range.To - range.From + 1));
+        }
+
+        if (entry.Status is not (204 or 304))
+        {
+            response.ContentLength = body.Length;
+        }
+
+        if (!head && body.Length > 0)
+        {
+            await response.Body.WriteAsync(body, context.RequestAborted);
+        }
+    }
+
+    /// <summary>RFC 9110 §13.1.2 / §13.1.3 evaluated against the stored response.</summary>
+    internal static bool NotModified(HttpRequest request, CacheEntry entry)
+    {
+        var ifNoneMatch = request.Headers.IfNoneMatch;
+        if (ifNoneMatch.Count > 0)
+        {
+            var etag = entry.Header("ETag");
+            return ifNoneMatch.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries))
+                .Any(tag => tag == "*" || (etag is not null && Opaque(tag) == Opaque(etag)));
+        }
+
+        return request.Headers.IfModifiedSince.Count > 0
+            && HttpDates.TryParse(request.Headers.IfModifiedSince, out var since)
+            && HttpDates.TryParse(entry.Header("Last-Modified") ?? entry.Header("Date"), out var modified)
+            && modified <= since;
+    }
+
+    /// <summary>The one range asked for, (-1, -1) when unsatisfiable, or null to send the whole body.</summary>
+    internal static (long From, long To)? RangeOf(HttpRequest request, CacheEntry entry)
+    {
+        var header = request.Headers.Range.ToString();
+        if (!header.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase) || header.Contains(','))
+        {
+            return null;
+        }
+
+        if (request.Headers.IfRange.ToString() is { Length: > 0 } ifRange && !IfRangeHolds(ifRange, entry))
+        {
+            return null;
+        }
+
+        var spec = header[6..].Trim();
+        var dash = spec.IndexOf('-');
+        if (dash < 0)
+        {
+            return null;
+        }
+
+        long length = entry.Body.Length;
+        var first = spec[..dash].Trim();
+        var last = spec[(dash + 1)..].Trim();
+        if (first.Length == 0)
+        {
+            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix))
+            {
+                return null;
+            }
+
+            return suffix == 0 || length == 0 ? (-1, -1) : (Math.Max(0, length - suffix), length - 1);
+        }
+
+        if (!long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var from))
+        {
+            return null;
+        }
+
+        var to = length - 1;
+        if (last.Length > 0 && (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out to) || to < from))
+        {
+            return null;
+        }
+
+        return from >= length ? (-1, -1) : (from, Math.Min(to, length - 1));
+    }
+
+    // RFC 9110 §13.1.5: an entity tag must match strongly; a date must equal Last-Modified.
+    private static bool IfRangeHolds(string ifRange, CacheEntry entry)
+    {
+        if (ifRange.StartsWith('"'))
+        {
+            return entry.Header("ETag") is { } etag && !etag.StartsWith("W/", StringComparison.Ordinal) && etag == ifRange;
+        }
+
+        return !ifRange.StartsWith("W/", StringComparison.Ordinal)
+            && HttpDates.TryParse(ifRange, out var date) && HttpDates.TryParse(entry.Header("Last-Modified"), out var modified) && date == modified;
+    }
+
+    private static string Opaque(string tag) => tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag;
+}

@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Portico.Caching;
+
+/// <summary>The public face of the cache: services (the store, collapsing, metrics) and the pipeline stage.</summary>
+internal static class CacheServices
+{
+    public static IServiceCollection AddPorticoCaching(this IServiceCollection services)
+    {
+        services.AddSingleton<CacheMetrics>();
+        services.AddSingleton<CacheLog>();
+        services.AddSingleton<CacheFlights>();
+        services.AddSingleton<ICacheStore, MemoryCacheStore>();
+        return services;
+    }
+
+    public static IApplicationBuilder UsePorticoCaching(this IApplicationBuilder app)
+        => app.UseMiddleware<CacheMiddleware>();
+}

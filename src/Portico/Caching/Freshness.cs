@@ -1,0 +1,59 @@
+namespace Portico.Caching;
+
+/// <summary>Freshness lifetime (RFC 9111 §4.2.1, §4.2.2) and current age (§4.2.3) of a stored response.</summary>
+internal static class Freshness
+{
+    private static readonly TimeSpan HeuristicCap = TimeSpan.FromDays(1);
+
+    // §4.2.2: status codes a cache may give a heuristic lifetime (RFC 9110 §15.1).
+    private static readonly int[] HeuristicStatuses = [200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501];
+
+    public static bool IsHeuristicallyCacheable(int status) => HeuristicStatuses.Contains(status);
+
+    /// <summary>How long the response is fresh for, from its own directives and fields, as a shared cache reads them.</summary>
+    public static TimeSpan Lifetime(CacheEntry entry, bool heuristic)
+    {
+        var d = entry.Directives;
+        if (d.SharedMaxAge is { } shared)
+        {
+            return TimeSpan.FromSeconds(shared);
+        }
+
+        if (d.MaxAge is { } maxAge)
+        {
+            return TimeSpan.FromSeconds(maxAge);
+        }
+
+        if (entry.Header("Expires") is { } expires)
+        {
+            // §5.3: an invalid date, notably "0", means already expired.
+            return HttpDates.TryParse(expires, out var at) ? Max(at - entry.Date, TimeSpan.Zero) : TimeSpan.Zero;
+        }
+
+        // §4.2.2: only without explicit expiration, and for a status that allows it (or `public`).
+        if (heuristic && (IsHeuristicallyCacheable(entry.Status) || d.Public)
+            && entry.Header("Last-Modified") is { } lm && HttpDates.TryParse(lm, out var modified) && modified < entry.Date)
+        {
+            var tenth = (entry.Date - modified) / 10;
+            return tenth < HeuristicCap ? tenth : HeuristicCap;
+        }
+
+        return TimeSpan.Zero;
+    }
+
+    /// <summary>current_age of §4.2.3.</summary>
+    public static TimeSpan Age(CacheEntry entry, DateTimeOffset now)
+    {
+        var apparent = Max(entry.ResponseTime - entry.Date, TimeSpan.Zero);
+        var responseDelay = entry.ResponseTime - entry.RequestTime;
+        var correctedAgeValue = TimeSpan.FromSeconds(Math.Min(entry.AgeValue, 1L << 31)) + responseDelay;
+        var correctedInitialAge = Max(apparent, correctedAgeValue);
+        var resident = now - entry.ResponseTime;
+        return correctedInitialAge + resident;
+    }
+
+    /// <summary>§4.2.4 and §5.2.2.2/§5.2.2.8/§5.2.2.10: a shared cache may never serve this one stale.</summary>
+    public static bool ForbidsStale(CacheDirectives d) => d.MustRevalidate || d.ProxyRevalidate || d.SharedMaxAge is not null || d.NoCache;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}

@@ -1,0 +1,93 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+
+namespace Portico.Caching;
+
+/// <summary>Turning a forwarded response into a <see cref="CacheEntry"/>: whether it may be stored (RFC 9111 §3), what is kept, and updating from a 304 (§4.3.4).</summary>
+internal static class StoredResponses
+{
+    // Hop-by-hop fields (RFC 9110 §7.6.1) and fields that describe one exchange, not the response.
+    private static readonly HashSet<string> NotStored = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Transfer-Encoding", "Upgrade", "Trailer",
+        "Proxy-Authenticate", "Proxy-Authentication-Info", "Age", "Set-Cookie", CacheStatus.Header, "X-Request-Id",
+    };
+
+    // §3.2: never taken from a 304 (the stored body's own framing and coding stand).
+    private static readonly HashSet<string> NotUpdated = new(StringComparer.OrdinalIgnoreCase) { "Content-Length", "Content-Encoding", "Content-Range" };
+
+    /// <summary>The response's head as an entry (empty body), or null when §3 forbids storing it or it is not worth keeping.</summary>
+    public static CacheEntry? Head(HttpContext context, CacheRequest request, DateTimeOffset requestTime, DateTimeOffset responseTime)
+    {
+        var response = context.Response;
+        var status = response.StatusCode;
+        var d = CacheDirectives.Parse(response.Headers.CacheControl);
+        if (!HttpMethods.IsGet(context.Request.Method) || request.Directives.NoStore || status is < 200 or 206 or 304
+            || d.NoStore || d.Private || response.Headers.ContainsKey(HeaderNames.SetCookie)
+            || (request.Authorized && !CacheRequest.AllowsAuthorized(d)))
+        {
+            return null;
+        }
+
+        var vary = VaryKeys.Fields(response.Headers.Vary);
+        var explicitly = d.Public || d.MaxAge is not null || d.SharedMaxAge is not null || response.Headers.ContainsKey(HeaderNames.Expires);
+        if (vary is ["*"] || (!explicitly && !Freshness.IsHeuristicallyCacheable(status)))
+        {
+            return null;
+        }
+
+        var entry = new CacheEntry
+        {
+            Key = request.Key,
+            Vary = vary.Select(f => new KeyValuePair<string, string>(f, VaryKeys.Value(context.Request.Headers, f, request.AcceptEncoding))).ToArray(),
+            Status = status,
+            Headers = Kept(response.Headers, d),
+            RequestTime = requestTime,
+            ResponseTime = responseTime,
+            Date = HttpDates.TryParse(response.Headers.Date, out var date) ? date : responseTime,
+            AgeValue = long.TryParse(response.Headers.Age, out var age) && age >= 0 ? age : 0,
+            Directives = d,
+        };
+
+        // Kept only if it can be reused: fresh for a while, or with a validator to revalidate.
+        var useful = Freshness.Lifetime(entry, request.Settings.Heuristic) > TimeSpan.Zero
+            || response.Headers.ContainsKey(HeaderNames.ETag) || response.Headers.ContainsKey(HeaderNames.LastModified);
+        return useful ? entry : null;
+    }
+
+    /// <summary>§4.3.4: the stored response with the 304's fields in place of its own.</summary>
+    public static CacheEntry Updated(CacheEntry stored, HttpResponse notModified, DateTimeOffset requestTime, DateTimeOffset responseTime)
+    {
+        var headers = stored.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
+        var storedEtag = stored.Header("ETag");
+        foreach (var (name, value) in notModified.Headers)
+        {
+            // Our compression weakened the stored ETag; the origin's strong one names the same response.
+            var sameEtag = name.Equals("ETag", StringComparison.OrdinalIgnoreCase) && storedEtag == "W/" + value;
+            if (!NotStored.Contains(name) && !NotUpdated.Contains(name) && !sameEtag)
+            {
+                headers[name] = value;
+            }
+        }
+
+        var cacheControl = headers.GetValueOrDefault("Cache-Control");
+        return stored with
+        {
+            Headers = headers.ToArray(),
+            Directives = CacheDirectives.Parse(cacheControl),
+            RequestTime = requestTime,
+            ResponseTime = responseTime,
+            Date = HttpDates.TryParse(headers.GetValueOrDefault("Date"), out var date) ? date : responseTime,
+            AgeValue = long.TryParse(notModified.Headers.Age, out var age) && age >= 0 ? age : 0,
+        };
+    }
+
+    private static KeyValuePair<string, StringValues>[] Kept(IHeaderDictionary headers, CacheDirectives d)
+    {
+        var connectionNamed = headers.Connection.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return headers
+            .Where(h => !NotStored.Contains(h.Key) && !connectionNamed.Contains(h.Key) && !d.PrivateFields.Contains(h.Key, StringComparer.OrdinalIgnoreCase))
+            .ToArray();
+    }
+}

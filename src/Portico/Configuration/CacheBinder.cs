@@ -1,0 +1,72 @@
+using Portico.Configuration.Model;
+
+namespace Portico.Configuration;
+
+/// <summary>Binds the top-level `cache` section (the store) and a route's `cache` section.</summary>
+internal static class CacheBinder
+{
+    public static CacheSettings BindStore(MapReader root)
+    {
+        var d = new CacheSettings();
+        var m = root.Section("cache");
+        if (m is null)
+        {
+            return d;
+        }
+
+        var maxSize = Size(m, "maxSize", 64 * 1024) ?? d.MaxSizeBytes;
+        var explicitObject = Size(m, "maxObjectSize", 1);
+        var maxObject = explicitObject ?? Math.Min(d.MaxObjectSizeBytes, maxSize);
+        if (maxObject > maxSize)
+        {
+            m.Error("maxObjectSize", $"{maxObject} bytes is larger than maxSize ({maxSize} bytes)");
+        }
+
+        var settings = new CacheSettings
+        {
+            MaxSizeBytes = maxSize,
+            MaxObjectSizeBytes = maxObject,
+            CollapseTimeout = m.Duration("collapseTimeout") ?? d.CollapseTimeout,
+        };
+        m.Finish();
+        return settings;
+    }
+
+    /// <summary>Null when the route has no `cache` section or says `enabled: false`.</summary>
+    public static RouteCacheSettings? BindRoute(MapReader route)
+    {
+        var m = route.Section("cache");
+        if (m is null)
+        {
+            return null;
+        }
+
+        var d = new RouteCacheSettings();
+        var enabled = m.Bool("enabled") ?? true;
+        var settings = new RouteCacheSettings
+        {
+            Heuristic = m.Bool("heuristic") ?? d.Heuristic,
+            Collapse = m.Bool("collapse") ?? d.Collapse,
+        };
+        m.Finish();
+        return enabled ? settings : null;
+    }
+
+    /// <summary>A size such as "64KiB" of at least <paramref name="min"/> bytes; null (with an error) otherwise.</summary>
+    internal static long? Size(MapReader m, string key, long min)
+    {
+        if (m.String(key) is not { } text)
+        {
+            return null;
+        }
+
+        if (!ByteSize.TryParse(text, out var bytes) || bytes < min)
+        {
+            var floor = min > 1 ? $" of at least {min} bytes" : "";
+            m.Error(key, $"'{text}' is not a size{floor} (examples: 512, 64KiB, 10MiB)");
+            return null;
+        }
+
+        return bytes;
+    }
+}

@@ -1,0 +1,24 @@
+namespace Portico.Configuration.Model;
+
+/// <summary>The top-level `cache` section: the one store every cached route shares.</summary>
+internal sealed record CacheSettings
+{
+    /// <summary>`maxSize`: bytes the store may hold (bodies and headers); least recently used entries go first. Default 256MiB.</summary>
+    public long MaxSizeBytes { get; init; } = 256L << 20;
+
+    /// <summary>`maxObjectSize`: largest body stored; larger responses stream through uncached. Default 8MiB (or maxSize, if smaller).</summary>
+    public long MaxObjectSizeBytes { get; init; } = 8L << 20;
+
+    /// <summary>`collapseTimeout`: how long a request waits for the response headers of an identical request already on its way to the origin before going itself. Default 10s.</summary>
+    public TimeSpan CollapseTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>A route's `cache` section: the route is served through the RFC 9111 shared cache.</summary>
+internal sealed record RouteCacheSettings
+{
+    /// <summary>`heuristic`: give responses without explicit freshness a lifetime of 10% of their Last-Modified age (max 1 day), as RFC 9111 §4.2.2 permits. Default true.</summary>
+    public bool Heuristic { get; init; } = true;
+
+    /// <summary>`collapse`: concurrent misses for one key make one origin request. Default true.</summary>
+    public bool Collapse { get; init; } = true;
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Portico.IntegrationTests.Infrastructure;
+using static Portico.IntegrationTests.Caching.CacheAssert;
+
+namespace Portico.IntegrationTests.Caching;
+
+/// <summary>RFC 5861: stale-while-revalidate and stale-if-error.</summary>
+public sealed class Rfc5861StaleExtensionsTests
+{
+    [Fact]
+    public async Task S3_stale_while_revalidate_serves_stale_at_once_and_refreshes_once_in_the_background()
+    {
+        await using var o = await CacheOrigin.StartAsync();
+        var version = 0;
+        o.Handler = ctx =>
+        {
+            var v = Interlocked.Increment(ref version);
+            // The first answer is stale on arrival; the refreshed one is fresh.
+            return CacheOrigin.Fresh($"v{v}", ("Cache-Control", "max-age=60, stale-while-revalidate=600"), ("Age", v == 1 ? "90" : "0"), ("ETag", $"\"{v}\""))(ctx);
+        };
+
+        await o.GetAsync("/a");
+        var stale = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => o.GetAsync("/a")));
+        Assert.All(stale, r => Assert.True(r.Headers.Contains("Cache-Status")));
+        Assert.Contains(stale, r => Status(r).Contains("ttl=-", StringComparison.Ordinal));
+
+        await Poll.UntilAsync(() => o.Hits == 2, "the background revalidation to reach the origin");
+        Assert.Equal("\"1\"", o.Last.Headers["If-None-Match"]);
+        // The refreshed response replaces the stale one: polled, since the refresh runs on its own.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        HttpResponseMessage latest;
+        while (!IsHit(latest = await o.GetAsync("/a")) || await BodyAsync(latest) != "v2")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the refreshed response was not stored within 15s");
+            await Task.Delay(25, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(2, o.Hits);
+    }
+
+    [Fact]
+    public async Task S4_stale_if_error_serves_the_stale_entry_when_the_origin_fails()
+    {
+        await using var o = await CacheOrigin.StartAsync();
+        o.Handler = CacheOrigin.Fresh("good", ("Cache-Control", "max-age=1, stale-if-error=600"), ("Age", "5"), ("ETag", "\"v1\""));
+        await o.GetAsync("/a");
+        o.Handler = ctx =>
+        {
+            ctx.Response.StatusCode = 503;
+            return ctx.Response.WriteAsync("down");
+        };
+
+        var served = await o.GetAsync("/a");
+
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal("good", await BodyAsync(served));
+        Assert.Equal("Portico; fwd=stale; fwd-status=503; detail=stale-if-error", Status(served));
+        Assert.Equal(2, o.Hits);
+    }
+
+    [Fact]
+    public async Task S4_stale_if_error_also_covers_an_unreachable_origin_and_a_request_can_ask_for_it()
+    {
+        await using var o = await CacheOrigin.StartAsync();
+        o.Handler = CacheOrigin.Fresh("good", ("Cache-Control", "max-age=1"), ("Age", "5"), ("ETag", "\"v1\""));
+        await o.GetAsync("/a");
+        await o.Backend.KillAsync();
+
+        var failed = await o.GetAsync("/a");
+        var served = await o.GetAsync("/a", ("Cache-Control", "stale-if-error=600"));
+
+        Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal("good", await BodyAsync(served));
+        Assert.StartsWith("Portico; fwd=stale; fwd-status=502", Status(served));
+    }
+
+    [Fact]
+    public async Task S4_stale_if_error_does_not_override_must_revalidate()
+    {
+        await using var o = await CacheOrigin.StartAsync();
+        o.Handler = CacheOrigin.Fresh("good", ("Cache-Control", "max-age=1, must-revalidate, stale-if-error=600"), ("Age", "5"), ("ETag", "\"v1\""));
+        await o.GetAsync("/a");
+        o.Handler = ctx =>
+        {
+            ctx.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        };
+
+        Assert.Equal(HttpStatusCode.InternalServerError, (await o.GetAsync("/a")).StatusCode);
+    }
+}

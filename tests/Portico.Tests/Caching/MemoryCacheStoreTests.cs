@@ -1,0 +1,101 @@
+using Microsoft.Extensions.DependencyInjection;
+using Portico.Caching;
+using Portico.Configuration;
+using Portico.Configuration.Model;
+
+namespace Portico.Tests.Caching;
+
+/// <summary>The in-memory store: variants per key, byte bound with LRU eviction, per-object cap, purge.</summary>
+public sealed class MemoryCacheStoreTests
+{
+    private static (MemoryCacheStore Store, ServiceProvider Services) Create(long maxSize, long maxObject)
+    {
+        var config = new ActiveConfig();
+        config.Set(new ConfigSnapshot(new PorticoSettings
+        {
+            Listeners = [],
+            Proxy = new ProxySettings(),
+            Routes = [],
+            Clusters = [],
+            Cache = new CacheSettings { MaxSizeBytes = maxSize, MaxObjectSizeBytes = maxObject },
+        }, "test", 1));
+        var services = new ServiceCollection().AddMetrics().AddSingleton(config).AddSingleton<CacheMetrics>().AddSingleton<ICacheStore, MemoryCacheStore>().BuildServiceProvider();
+        return ((MemoryCacheStore)services.GetRequiredService<ICacheStore>(), services);
+    }
+
+    private static CacheEntry Entry(string key, int bodyBytes, string variant = "") => new()
+    {
+        Key = key,
+        Vary = variant.Length == 0 ? [] : [new("accept-encoding", variant)],
+        Status = 200,
+        Headers = [],
+        Body = new byte[bodyBytes],
+        RequestTime = DateTimeOffset.UnixEpoch,
+        ResponseTime = DateTimeOffset.UnixEpoch,
+        Date = DateTimeOffset.UnixEpoch,
+        Directives = CacheDirectives.None,
+    };
+
+    [Fact]
+    public async Task Variants_of_a_key_are_kept_side_by_side_and_replaced_by_their_vary_values()
+    {
+        var (store, services) = Create(1 << 20, 1 << 16);
+        await using var _ = services;
+        var ct = TestContext.Current.CancellationToken;
+        await store.SetAsync(Entry("a", 10, "br"), ct);
+        await store.SetAsync(Entry("a", 20, "gzip"), ct);
+        await store.SetAsync(Entry("a", 30, "br"), ct);
+
+        var variants = await store.GetAsync("a", ct);
+        Assert.Equal([30, 20], variants.Select(v => v.Body.Length));
+        Assert.Equal(2, store.Usage.Entries);
+        Assert.Equal(variants.Sum(v => v.Size), store.Usage.Bytes);
+    }
+
+    [Fact]
+    public async Task The_least_recently_used_key_is_evicted_to_stay_within_max_size()
+    {
+        var entrySize = Entry("x", 1000).Size;
+        var (store, services) = Create(entrySize * 3, 4096);
+        await using var _ = services;
+        var ct = TestContext.Current.CancellationToken;
+        await store.SetAsync(Entry("a", 1000), ct);
+        await store.SetAsync(Entry("b", 1000), ct);
+        await store.SetAsync(Entry("c", 1000), ct);
+        await store.GetAsync("a", ct);
+        await store.SetAsync(Entry("d", 1000), ct);
+
+        Assert.NotEmpty(await store.GetAsync("a", ct));
+        Assert.Empty(await store.GetAsync("b", ct));
+        Assert.NotEmpty(await store.GetAsync("c", ct));
+        Assert.NotEmpty(await store.GetAsync("d", ct));
+        Assert.True(store.Usage.Bytes <= entrySize * 3);
+    }
+
+    [Fact]
+    public async Task A_body_over_max_object_size_is_not_stored()
+    {
+        var (store, services) = Create(1 << 20, 100);
+        await using var _ = services;
+        await store.SetAsync(Entry("a", 101), TestContext.Current.CancellationToken);
+
+        Assert.Equal((0, 0), store.Usage);
+    }
+
+    [Fact]
+    public async Task Remove_and_remove_prefix_count_the_variants_they_drop()
+    {
+        var (store, services) = Create(1 << 20, 1 << 16);
+        await using var _ = services;
+        var ct = TestContext.Current.CancellationToken;
+        await store.SetAsync(Entry("http://h/docs/a", 1, "br"), ct);
+        await store.SetAsync(Entry("http://h/docs/a", 1, "gzip"), ct);
+        await store.SetAsync(Entry("http://h/docs/b", 1), ct);
+        await store.SetAsync(Entry("http://h/img", 1), ct);
+
+        Assert.Equal(2, await store.RemoveAsync("http://h/docs/a", ct));
+        Assert.Equal(0, await store.RemoveAsync("http://h/docs/a", ct));
+        Assert.Equal(1, await store.RemovePrefixAsync("http://h/docs/", ct));
+        Assert.Equal(1, store.Usage.Entries);
+    }
+}
