@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Portico.Configuration;
-using Microsoft.AspNetCore.Connections;
+using Portico.Configuration.Model;
 using Portico.Observability;
 using Portico.Pipeline;
 using Portico.Security;
@@ -20,9 +21,11 @@ internal static class PorticoHost
     {
         PorticoMetrics? metrics = null;
 
-        // Connection middleware: counts open client connections for portico_active_connections.
-        ConnectionDelegate CountConnections(ConnectionDelegate next) => async connection =>
+        // Connection middleware: names the listener for the request stages and counts open client
+        // connections for portico_active_connections.
+        Func<ConnectionDelegate, ConnectionDelegate> Accept(ListenerSettings listener) => next => async connection =>
         {
+            connection.Features.Set(new ListenerFeature(listener.Name));
             metrics?.ConnectionOpened();
             try
             {
@@ -61,7 +64,7 @@ internal static class PorticoHost
             {
                 kestrel.Listen(listener.EndPoint, o =>
                 {
-                    o.Use(CountConnections);
+                    o.Use(Accept(listener));
                     gate.AttachConnectionLimits(o, listener);
                     TlsEndpoint.Configure(o, listener, kestrel.ApplicationServices.GetRequiredService<TlsListeners>());
                     gate.AttachFraming(o, listener);

@@ -49,14 +49,13 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
     }
 
     /// <summary>
-    /// The gates that need no decrypted byte: the listener's name and the per-IP connection cap.
+    /// The gate that needs no decrypted byte: the per-IP connection cap.
     /// Attach before TLS, so a refused connection costs no handshake.
     /// </summary>
     public void AttachConnectionLimits(ListenOptions options, ListenerSettings listener)
     {
         options.Use(next => async connection =>
         {
-            connection.Features.Set(new ListenerFeature(listener.Name));
             var peer = Normalize((connection.RemoteEndPoint as IPEndPoint)?.Address);
             var cap = _config!.Current.Settings.Limits.MaxConnectionsPerIp;
             if (cap is null || peer is null)

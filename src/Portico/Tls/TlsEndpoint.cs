@@ -19,22 +19,11 @@ namespace Portico.Tls;
 /// </summary>
 internal static class TlsEndpoint
 {
-    private const string ListenerKey = "portico.listener";
     private const string AcmeTlsKey = "portico.acme-tls";
     private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
 
-    /// <summary>The name of the listener a request arrived on.</summary>
-    public static string? ListenerOf(HttpContext context)
-        => context.Features.Get<IConnectionItemsFeature>()?.Items.TryGetValue(ListenerKey, out var name) == true ? name as string : null;
-
     public static void Configure(ListenOptions options, ListenerSettings listener, TlsListeners listeners)
     {
-        options.Use(next => connection =>
-        {
-            connection.Items[ListenerKey] = listener.Name;
-            return next(connection);
-        });
-
         if (listener.Tls is not { } tls)
         {
             options.Protocols = listener.Protocols == ListenerProtocols.H2c ? HttpProtocols.Http2 : HttpProtocols.Http1;

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Portico.Configuration;
 using Portico.Configuration.Model;
+using Portico.Hosting;
 using Portico.Observability;
 using Portico.Tls.Acme;
 
@@ -24,7 +25,7 @@ internal sealed class TlsMiddleware(RequestDelegate next, ActiveConfig config, H
         var headers = context.Request.Headers;
         headers.Remove(SubjectHeader);
         headers.Remove(FingerprintHeader);
-        var listener = Find(config.Current.Settings.Listeners, TlsEndpoint.ListenerOf(context));
+        var listener = Find(config.Current.Settings.Listeners, context.Features.Get<ListenerFeature>()?.Name);
         if (listener is null)
         {
             return next(context);
