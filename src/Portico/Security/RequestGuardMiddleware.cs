@@ -54,25 +54,12 @@ internal sealed class RequestGuardMiddleware(RequestDelegate next, ActiveConfig 
             return Refusal.WriteAsync(context, StatusCodes.Status421MisdirectedRequest, LocalReason.UnknownHost, $"host '{request.Host}' is not served");
         }
 
-        if (context.Features.Get<ListenerFeature>() is { } listener && ListenerRules(settings, listener.Name) is { } rules && !rules.Permits(ClientAddress.Of(context)))
+        if (context.Features.Get<ListenerFeature>() is { } listener && settings.Listener(listener.Name)?.IpRules is { } rules && !rules.Permits(ClientAddress.Of(context)))
         {
             return Refusal.WriteAsync(context, StatusCodes.Status403Forbidden, LocalReason.IpDenied, $"listener '{listener.Name}' ipRules");
         }
 
         return next(context);
-    }
-
-    private static IpRulesSettings? ListenerRules(PorticoSettings settings, string name)
-    {
-        foreach (var listener in settings.Listeners)
-        {
-            if (listener.Name == name)
-            {
-                return listener.IpRules;
-            }
-        }
-
-        return null;
     }
 
     private static void DropUnderscoreNames(IHeaderDictionary headers)

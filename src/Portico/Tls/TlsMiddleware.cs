@@ -25,7 +25,7 @@ internal sealed class TlsMiddleware(RequestDelegate next, ActiveConfig config, H
         var headers = context.Request.Headers;
         headers.Remove(SubjectHeader);
         headers.Remove(FingerprintHeader);
-        var listener = Find(config.Current.Settings.Listeners, context.Features.Get<ListenerFeature>()?.Name);
+        var listener = config.Current.Settings.Listener(context.Features.Get<ListenerFeature>()?.Name);
         if (listener is null)
         {
             return next(context);
@@ -62,19 +62,6 @@ internal sealed class TlsMiddleware(RequestDelegate next, ActiveConfig config, H
         }
 
         return next(context);
-    }
-
-    private static ListenerSettings? Find(IReadOnlyList<ListenerSettings> listeners, string? name)
-    {
-        foreach (var listener in listeners)
-        {
-            if (listener.Name == name)
-            {
-                return listener;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>301 for GET and HEAD; 308 otherwise, so the method and body are kept (RFC 9110 §15.4.9).</summary>

@@ -5,6 +5,20 @@ internal sealed record PorticoSettings
 {
     public required IReadOnlyList<ListenerSettings> Listeners { get; init; }
 
+    /// <summary>The listener called <paramref name="name"/> (a connection's <c>ListenerFeature</c>); null if none.</summary>
+    public ListenerSettings? Listener(string? name)
+    {
+        foreach (var listener in Listeners)
+        {
+            if (listener.Name == name)
+            {
+                return listener;
+            }
+        }
+
+        return null;
+    }
+
     public required ProxySettings Proxy { get; init; }
 
     public required IReadOnlyList<RouteSettings> Routes { get; init; }
