@@ -104,6 +104,8 @@ public sealed class TlsListenerTests : IDisposable
         var second = _pki.Issue("app.test", ["app.test"]);
         _pki.WritePem(second, "app");
         await PollHandshakeAsync(port, second.SerialNumber);
+        // The swap comes first and its log line just after: a handshake can see the new one in between.
+        await Poll.UntilAsync(() => proxy.Logs.Messages(4003).Any(), "the reload to be logged");
         Assert.Contains(proxy.Logs.Messages(4003), m => m.StartsWith($"certificate {pem.Cert} changed on disk; new connections get it", StringComparison.Ordinal));
 
         _pki.Write("app.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
