@@ -70,31 +70,7 @@ public sealed class TlsDesyncTests : IDisposable
             ApplicationProtocols = [SslApplicationProtocol.Http11],
         }).WaitAsync(TimeSpan.FromSeconds(30));
         await ssl.WriteAsync(Encoding.Latin1.GetBytes(request));
-
-        var received = new MemoryStream();
-        var buffer = new byte[4096];
-        var closed = false;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        try
-        {
-            int read;
-            while ((read = await ssl.ReadAsync(buffer, timeout.Token)) > 0)
-            {
-                received.Write(buffer, 0, read);
-            }
-
-            closed = true;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (IOException)
-        {
-            closed = true;
-        }
-
-        var text = Encoding.Latin1.GetString(received.ToArray());
-        var status = text.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) && text.Length >= 12 ? int.Parse(text.AsSpan(9, 3)) : 0;
-        return (status, closed);
+        var response = await RawHttp.ReadToCloseAsync(ssl, waitSeconds: 15);
+        return (response.Status, response.Closed);
     }
 }
