@@ -14,6 +14,11 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test --solution Portico.slnx 2>&1 | tee "$log" || status=$?
 
+# Once more with the fast path off (src/Portico/FastPath): every integration test must pass on
+# the full pipeline alone too. FastPathTests are about the fast path itself, so they sit this out.
+echo "=== integration tests again with PORTICO_FASTPATH=off ==="
+PORTICO_FASTPATH=off dotnet test --project tests/Portico.IntegrationTests --no-build --filter-not-class "*FastPathTests" 2>&1 | tee -a "$log" || status=$?
+
 # dotnet test (Microsoft Testing Platform) prints "total/failed/succeeded/skipped" per run;
 # sum them into the plain closing line CI reads.
 awk '

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Portico.Configuration;
+using Microsoft.Extensions.Primitives;
 
 namespace Portico.Forwarding;
 
@@ -41,14 +42,16 @@ internal static class ClientAddress
     }
 
     private static IPAddress Resolve(HttpContext context, IReadOnlyList<IPNetwork> trusted)
+        => Resolve(Peer(context), context.Request.Headers["X-Forwarded-For"], trusted);
+
+    /// <summary>The client: the peer, or, when the peer is a trusted proxy, the last untrusted hop of X-Forwarded-For.</summary>
+    internal static IPAddress Resolve(IPAddress peer, StringValues values, IReadOnlyList<IPNetwork> trusted)
     {
-        var peer = Peer(context);
         if (trusted.Count == 0 || !IsTrusted(peer, trusted))
         {
             return peer;
         }
 
-        var values = context.Request.Headers["X-Forwarded-For"];
         for (var v = values.Count - 1; v >= 0; v--)
         {
             var entries = (values[v] ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -73,7 +76,7 @@ internal static class ClientAddress
         return peer;
     }
 
-    private static IPAddress? Normalize(IPAddress? address)
+    internal static IPAddress? Normalize(IPAddress? address)
         => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
 }
 

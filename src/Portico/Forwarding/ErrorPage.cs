@@ -14,22 +14,11 @@ internal static class ErrorPage
         response.Clear();
         response.StatusCode = status;
         response.Headers.CacheControl = "no-store";
-        var reason = ReasonPhrases.GetReasonPhrase(status);
-        var detail = Detail(status);
         var requestId = context.TraceIdentifier;
         // Clear() dropped the id the observability stage set; the client still gets it.
         response.Headers[RequestIds.Header] = requestId;
-        string body;
-        if (context.Request.Headers.Accept.ToString().Contains("json", StringComparison.OrdinalIgnoreCase))
-        {
-            response.ContentType = "application/json; charset=utf-8";
-            body = $$"""{"status":{{status}},"error":"{{reason}}","detail":"{{detail}}","requestId":"{{requestId}}"}""";
-        }
-        else
-        {
-            response.ContentType = "text/html; charset=utf-8";
-            body = $"<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n<body><h1>{status} {reason}</h1>\n<p>{detail}</p>\n<p><small>request {requestId}</small></p></body></html>\n";
-        }
+        var (contentType, body) = Render(status, requestId, context.Request.Headers.Accept.ToString().Contains("json", StringComparison.OrdinalIgnoreCase));
+        response.ContentType = contentType;
 
         if (HttpMethods.IsHead(context.Request.Method))
         {
@@ -38,6 +27,16 @@ internal static class ErrorPage
         }
 
         return response.WriteAsync(body, Encoding.UTF8);
+    }
+
+    /// <summary>The page's content type and body: JSON when the client accepts it, else HTML.</summary>
+    public static (string ContentType, string Body) Render(int status, string requestId, bool json)
+    {
+        var reason = ReasonPhrases.GetReasonPhrase(status);
+        var detail = Detail(status);
+        return json
+            ? ("application/json; charset=utf-8", $$"""{"status":{{status}},"error":"{{reason}}","detail":"{{detail}}","requestId":"{{requestId}}"}""")
+            : ("text/html; charset=utf-8", $"<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n<body><h1>{status} {reason}</h1>\n<p>{detail}</p>\n<p><small>request {requestId}</small></p></body></html>\n");
     }
 
     private static string Detail(int status) => status switch

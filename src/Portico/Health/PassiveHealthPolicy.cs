@@ -28,7 +28,23 @@ internal sealed class PassiveHealthPolicy(ActiveConfig config, IDestinationHealt
         }
 
         var error = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
-        var failed = IsDestinationFault(error) || (settings.CountServerErrors && error == ForwarderError.None && context.Response.StatusCode >= 500);
+        Record(cluster, destination, IsDestinationFault(error), error == ForwarderError.None && context.Response.StatusCode >= 500);
+    }
+
+    /// <summary>
+    /// One exchange's outcome for a destination: a fault of the destination (unreachable, timed
+    /// out, a broken response), or a 5xx answer, which counts when `countServerErrors` says so.
+    /// The fast path reports here directly.
+    /// </summary>
+    public void Record(ClusterState cluster, DestinationState destination, bool destinationFault, bool serverError)
+    {
+        var settings = config.Current.Cluster(cluster.ClusterId)?.Settings.PassiveHealth;
+        if (settings is null)
+        {
+            return;
+        }
+
+        var failed = destinationFault || (settings.CountServerErrors && serverError);
         var window = _windows.GetValue(destination, _ => new FailureWindow());
         var reason = window.Record(failed, time.GetTimestamp(), time, settings);
         if (reason is not null && destination.Health.Passive != DestinationHealth.Unhealthy)

@@ -29,7 +29,17 @@ internal sealed class AccessLogWriter(ActiveConfig config, TimeProvider time) : 
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
+    public bool Enabled => config.Current.Settings.AccessLog.Enabled;
+
     public void Write(HttpContext context, RequestExchange exchange, int status, double seconds)
+    {
+        if (Enabled)
+        {
+            Write(AccessLogRequest.From(context), exchange, status, seconds);
+        }
+    }
+
+    public void Write(in AccessLogRequest request, RequestExchange exchange, int status, double seconds)
     {
         var settings = config.Current.Settings.AccessLog;
         if (!settings.Enabled)
@@ -37,7 +47,7 @@ internal sealed class AccessLogWriter(ActiveConfig config, TimeProvider time) : 
             return;
         }
 
-        if (!_lines.Writer.TryWrite(AccessLogFormatter.Format(settings.Format, context, exchange, status, seconds, time.GetUtcNow())))
+        if (!_lines.Writer.TryWrite(AccessLogFormatter.Format(settings.Format, request, exchange, status, seconds, time.GetUtcNow())))
         {
             Interlocked.Increment(ref _dropped);
         }

@@ -25,6 +25,8 @@ internal sealed class PorticoMetrics
     private readonly Counter<long> _bytesOut;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _local;
+    private readonly Counter<long> _fastPath;
+    private readonly Counter<long> _handedOver;
 
     public PorticoMetrics(IMeterFactory factory, IProxyStateLookup state)
     {
@@ -38,11 +40,17 @@ internal sealed class PorticoMetrics
         _bytesOut = meter.CreateCounter<long>("portico.response.body", "By", "Response body bytes sent to clients");
         _retries = meter.CreateCounter<long>("portico.retries", "{retry}", "Retries on another destination");
         _local = meter.CreateCounter<long>("portico.local.responses", "{response}", "Responses Portico gave itself, by reason");
+        _fastPath = meter.CreateCounter<long>("portico.fastpath.requests", "{request}", "Requests the fast path forwarded itself");
+        _handedOver = meter.CreateCounter<long>("portico.fastpath.handovers", "{connection}", "Connections the fast path handed to the full pipeline, by the reason of the request that needed it");
         meter.CreateObservableGauge("portico.destination.healthy", () => Health(state), "{destination}", "1 when a destination takes traffic, 0 when health checks or a drain keep it out");
         meter.CreateObservableGauge("portico.destination.active.requests", () => InFlight(state), "{request}", "Requests in flight per destination");
     }
 
     public void RequestStarted() => _activeRequests.Add(1);
+
+    public void FastPathServed() => _fastPath.Add(1);
+
+    public void FastPathHandedOver(string reason) => _handedOver.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void ConnectionOpened() => _activeConnections.Add(1);
 

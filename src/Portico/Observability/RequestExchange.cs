@@ -31,11 +31,15 @@ internal sealed class RequestExchange
     /// <summary>The request body as the backend reads it; null when the request cannot have one.</summary>
     public CountingStream? RequestBody { get; init; }
 
-    public required CountingStream ResponseBody { get; init; }
+    /// <summary>The response body as the client receives it; null on the fast path, which counts <see cref="ResponseBytes"/> itself.</summary>
+    public CountingStream? ResponseBody { get; init; }
+
+    /// <summary>Response body bytes when there is no <see cref="ResponseBody"/> stream (the fast path).</summary>
+    public long ResponseBytes { get; init; }
 
     public long BytesIn => RequestBody?.Bytes ?? 0;
 
-    public long BytesOut => ResponseBody.Bytes;
+    public long BytesOut => ResponseBody?.Bytes ?? ResponseBytes;
 }
 
 /// <summary>Why Portico answered a request itself. Feeds the log, the metrics and the access log alike.</summary>

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Portico.Configuration;
 using Portico.Configuration.Model;
+using Portico.FastPath;
 using Portico.Security.Desync;
 
 namespace Portico.Security;
@@ -23,6 +24,7 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
     private GuardLog? _log;
     private GuardMetrics? _metrics;
     private DesyncConnectionMiddleware? _desync;
+    private FastPathHandler? _fastPath;
 
     /// <summary>Kestrel's own limits from `limits`; read when the server starts.</summary>
     public static void ApplyServerLimits(KestrelServerLimits kestrel, LimitsSettings limits)
@@ -46,6 +48,12 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
         _log = services.GetRequiredService<GuardLog>();
         _metrics = services.GetRequiredService<GuardMetrics>();
         _desync = new DesyncConnectionMiddleware(_config, serverLimits, services.GetRequiredService<TimeProvider>(), _log, _metrics);
+        if (!FastPathHandler.DisabledByEnvironment)
+        {
+            var fastPath = new FastPathHandler(services, serverLimits);
+            services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(fastPath.Dispose);
+            _fastPath = fastPath;
+        }
     }
 
     /// <summary>
@@ -98,6 +106,13 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
         options.Use(next =>
         {
             var checkedFraming = _desync!.Wrap(next);
+
+            // The fast path forwards what it can and hands the rest of a connection to the framing check and the full pipeline.
+            if (_fastPath is not null && FastRoutes.ListenerEligible(listener))
+            {
+                checkedFraming = _fastPath.Wrap(checkedFraming);
+            }
+
             if (!alsoH2)
             {
                 return checkedFraming;

@@ -20,6 +20,16 @@ internal sealed class Http1Head
 
     public int Lines { get; private set; }
 
+    /// <summary>Makes this instance ready for the next head (the fast path keeps one per connection).</summary>
+    public void Reset()
+    {
+        _http10 = _upgradeHeader = _connectionUpgrade = false;
+        _headerCount = _lengths = _codings = _hosts = 0;
+        _headerBytes = _length = 0;
+        Lines = 0;
+        Complete = false;
+    }
+
     public bool Complete { get; private set; }
 
     internal readonly record struct Error(int Status, string Reason);

@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Portico.Forwarding;
+
+namespace Portico.FastPath;
+
+/// <summary>
+/// One client connection on the fast path: its reused request head, who the peer is, and the
+/// deadline the handler's clock enforces (the keep-alive idle timeout between requests; the
+/// route and activity timeouts while a backend has the request).
+/// </summary>
+internal sealed class FastConnection
+{
+    private readonly ConnectionContext _connection;
+    private long _deadline = long.MaxValue;
+    private long _routeDeadline = long.MaxValue;
+    private volatile Phase _phase = Phase.Busy;
+    private volatile BackendConnection? _backend;
+    private FastCluster? _cluster;
+    private long _requests;
+    private volatile bool _timedOut;
+    private volatile bool _closeRequested;
+
+    public FastConnection(ConnectionContext connection)
+    {
+        _connection = connection;
+        Peer = ClientAddress.Normalize((connection.RemoteEndPoint as IPEndPoint)?.Address) ?? IPAddress.None;
+        PeerText = Peer.ToString();
+        ForwardedNode = Peer.AddressFamily == AddressFamily.InterNetworkV6 ? $"\"[{PeerText}]\"" : PeerText;
+    }
+
+    public enum Phase
+    {
+        Busy,
+        Idle,
+        Backend,
+    }
+
+    public RequestHead Head { get; } = new();
+
+    public IPAddress Peer { get; }
+
+    public string PeerText { get; }
+
+    /// <summary>The peer as a Forwarded "for=" node (RFC 7239 §6).</summary>
+    public string ForwardedNode { get; }
+
+    public bool CloseRequested => _closeRequested;
+
+    /// <summary>The clock ended the current backend exchange.</summary>
+    public bool TimedOut => _timedOut;
+
+    public bool RouteDeadlinePassed => Environment.TickCount64 >= Volatile.Read(ref _routeDeadline);
+
+    /// <summary>Server shutdown: finish the request in hand, then close.</summary>
+    public void RequestClose()
+    {
+        _closeRequested = true;
+        if (_phase == Phase.Idle)
+        {
+            _connection.Transport.Input.CancelPendingRead();
+        }
+    }
+
+    /// <summary>Kestrel's own format, connection id and request number, so ids look alike on both paths.</summary>
+    public string NextRequestId()
+        => string.Create(CultureInfo.InvariantCulture, $"{_connection.ConnectionId}:{++_requests:X8}");
+
+    public void Arm(Phase phase, TimeSpan timeout)
+    {
+        var now = Environment.TickCount64;
+        var deadline = phase switch
+        {
+            Phase.Idle => now + (long)timeout.TotalMilliseconds,
+            Phase.Backend when _cluster is { } cluster => Math.Min(now + (long)cluster.ActivityTimeout.TotalMilliseconds, Volatile.Read(ref _routeDeadline)),
+            _ => long.MaxValue,
+        };
+        Volatile.Write(ref _deadline, deadline);
+        _phase = phase;
+        if (phase == Phase.Idle && _closeRequested)
+        {
+            _connection.Transport.Input.CancelPendingRead();
+        }
+    }
+
+    /// <summary>A backend exchange begins (with its connection) or ends (null).</summary>
+    public void Exchange(BackendConnection? backend, FastCluster? cluster)
+    {
+        if (backend is null)
+        {
+            _backend = null;
+            _cluster = null;
+            Volatile.Write(ref _routeDeadline, long.MaxValue);
+            Arm(Phase.Busy, default);
+            return;
+        }
+
+        if (_cluster is null)
+        {
+            _timedOut = false;
+            Volatile.Write(ref _routeDeadline, cluster!.RouteTimeout is { } t ? Environment.TickCount64 + (long)t.TotalMilliseconds : long.MaxValue);
+        }
+
+        _cluster = cluster;
+        _backend = backend;
+        Arm(Phase.Backend, default);
+    }
+
+    /// <summary>Called by the clock about once a second.</summary>
+    public void Check(long now)
+    {
+        if (now < Volatile.Read(ref _deadline))
+        {
+            return;
+        }
+
+        switch (_phase)
+        {
+            case Phase.Idle:
+                _connection.Abort(new ConnectionAbortedException("keep-alive timeout"));
+                break;
+            case Phase.Backend when _backend is { } backend:
+                _timedOut = true;
+                backend.Abort();
+                break;
+        }
+    }
+}

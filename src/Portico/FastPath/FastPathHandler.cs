@@ -1,0 +1,952 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Portico.Configuration;
+using Portico.Configuration.Model;
+using Portico.Forwarding;
+using Portico.Health;
+using Portico.Observability;
+using Portico.Security.Desync;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.Model;
+
+namespace Portico.FastPath;
+
+/// <summary>
+/// The fast path: a Kestrel connection middleware on plain HTTP/1.1 listeners that forwards the
+/// common request itself, straight from the connection's bytes to a pooled backend connection
+/// and back, without building an HttpContext, an HttpRequestMessage or YARP's pipeline. It takes
+/// a request only when it can do everything the full path would do for it (see
+/// <see cref="FastRoutes"/> and <see cref="RequestHead"/>); on anything else (a body, an upgrade,
+/// a route with a cache or a WAF, a head still arriving, a backend it cannot reach) it hands the
+/// connection, from that request on, to the full path, which reads that request again from the
+/// start. What a request passes through on either path is the same: framing checks, routing,
+/// load balancing, forwarded headers, hidden response headers, timeouts, passive health,
+/// metrics, the dashboard's statistics and the access log.
+/// </summary>
+internal sealed class FastPathHandler : IDisposable
+{
+    /// <summary>Set to "off" (or 0/false) to send every request through the full path.</summary>
+    public const string Variable = "PORTICO_FASTPATH";
+
+    private static readonly byte[] Crlf = "\r\n"u8.ToArray();
+
+    // Response fields are checked for syntax only; their sizes are bounded by the head buffer.
+    private static readonly Http1Limits ResponseFieldLimits = new(long.MaxValue, int.MaxValue, long.MaxValue, RejectUnderscoreNames: false);
+
+    private readonly ActiveConfig _config;
+    private readonly IProxyStateLookup _proxyState;
+    private readonly Dictionary<string, ILoadBalancingPolicy> _policies;
+    private readonly PassiveHealthPolicy? _passive;
+    private readonly PorticoMetrics _metrics;
+    private readonly TrafficStats _stats;
+    private readonly AccessLogWriter _accessLog;
+    private readonly ForwardingLog _log;
+    private readonly TimeProvider _time;
+    private readonly LimitsSettings _serverLimits;
+    private readonly BackendPool _pool = new();
+    private readonly HashSet<FastConnection> _open = [];
+    private readonly Timer _clock;
+    private readonly HttpContext _policyContext = new DefaultHttpContext();
+    private FastRoutes? _routes;
+
+    public FastPathHandler(IServiceProvider services, LimitsSettings serverLimits)
+    {
+        _config = services.GetRequiredService<ActiveConfig>();
+        _proxyState = services.GetRequiredService<IProxyStateLookup>();
+        _policies = services.GetServices<ILoadBalancingPolicy>().ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        _passive = services.GetServices<Yarp.ReverseProxy.Health.IPassiveHealthCheckPolicy>().OfType<PassiveHealthPolicy>().FirstOrDefault();
+        _metrics = services.GetRequiredService<PorticoMetrics>();
+        _stats = services.GetRequiredService<TrafficStats>();
+        _accessLog = services.GetRequiredService<AccessLogWriter>();
+        _log = services.GetRequiredService<ForwardingLog>();
+        _time = services.GetRequiredService<TimeProvider>();
+        _serverLimits = serverLimits;
+        _clock = new Timer(static s => ((FastPathHandler)s!).Tick(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Whether the environment turned the fast path off.</summary>
+    public static bool DisabledByEnvironment
+        => Environment.GetEnvironmentVariable(Variable) is { } value && value.Trim().ToLowerInvariant() is "off" or "0" or "false" or "no";
+
+    private enum Outcome
+    {
+        /// <summary>Answered; the connection may carry the next request.</summary>
+        Done,
+
+        /// <summary>Answered; the connection must close now.</summary>
+        Close,
+
+        /// <summary>Not answered and nothing sent to the client: the full path takes this request.</summary>
+        HandOver,
+    }
+
+    /// <summary>Runs a connection on the fast path, handing it to <paramref name="fullPath"/> when a request needs it.</summary>
+    public ConnectionDelegate Wrap(ConnectionDelegate fullPath) => connection => RunAsync(connection, fullPath);
+
+    public void Dispose()
+    {
+        _clock.Dispose();
+        _pool.Dispose();
+    }
+
+    private async Task RunAsync(ConnectionContext connection, ConnectionDelegate fullPath)
+    {
+        var underscores = _config.Current.Settings.Limits.UnderscoreHeaders;
+        var limits = new Http1Limits(_serverLimits.MaxRequestLine, _serverLimits.MaxHeaderCount, _serverLimits.MaxHeadersSize, underscores == UnderscoreHeaderPolicy.Reject);
+        var state = new FastConnection(connection);
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
+        var handOver = false;
+        lock (_open)
+        {
+            _open.Add(state);
+        }
+
+        using var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
+            .Register(static s => ((FastConnection)s!).RequestClose(), state);
+        try
+        {
+            while (!state.CloseRequested)
+            {
+                state.Arm(FastConnection.Phase.Idle, _serverLimits.KeepAliveTimeout);
+                ReadResult result;
+                try
+                {
+                    result = await input.ReadAsync();
+                }
+                catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or OperationCanceledException)
+                {
+                    break;
+                }
+
+                state.Arm(FastConnection.Phase.Busy, default);
+                var buffer = result.Buffer;
+                if (buffer.IsEmpty || result.IsCanceled)
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    if (result.IsCompleted || result.IsCanceled)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                var kind = state.Head.Parse(buffer, limits);
+                var routes = Routes();
+                FastRoutes.Entry? entry = null;
+                string? reason;
+                if (kind == HeadKind.Whole)
+                {
+                    var head = state.Head;
+                    entry = routes.Match(head[head.Method], head[head.Host], head[head.Path], head.Target.End.Value - head.Target.Start.Value, out reason);
+                }
+                else
+                {
+                    reason = kind switch
+                    {
+                        HeadKind.Partial => "partial_head",
+                        HeadKind.Invalid => "invalid",
+                        _ => state.Head.NotHandledReason ?? "other",
+                    };
+                }
+
+                var outcome = entry is null ? Outcome.HandOver : await ForwardAsync(state, entry, underscores, output);
+                if (outcome == Outcome.HandOver)
+                {
+                    _metrics.FastPathHandedOver(reason ?? "backend");
+                    input.AdvanceTo(buffer.Start);
+                    handOver = true;
+                    break;
+                }
+
+                input.AdvanceTo(buffer.GetPosition(state.Head.Length));
+                if (outcome == Outcome.Close || state.Head.Close)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            lock (_open)
+            {
+                _open.Remove(state);
+            }
+        }
+
+        if (handOver)
+        {
+            await fullPath(connection);
+            return;
+        }
+
+        await output.CompleteAsync();
+    }
+
+    private FastRoutes Routes()
+    {
+        var snapshot = _config.Current;
+        var routes = _routes;
+        if (routes is null || !ReferenceEquals(routes.Snapshot, snapshot))
+        {
+            _routes = routes = FastRoutes.Build(snapshot);
+        }
+
+        return routes;
+    }
+
+    private async ValueTask<Outcome> ForwardAsync(FastConnection state, FastRoutes.Entry entry, UnderscoreHeaderPolicy underscores, PipeWriter output)
+    {
+        var route = entry.Route;
+        var fast = entry.Cluster!;
+        if (!_proxyState.TryGetCluster(route.Cluster, out var cluster)
+            || cluster.DestinationsState.AvailableDestinations is not { Count: > 0 } available
+            || !_policies.TryGetValue(cluster.Model.Config.LoadBalancingPolicy ?? "PowerOfTwoChoices", out var policy)
+            || policy.PickDestination(_policyContext, cluster, available) is not { } destination)
+        {
+            return Outcome.HandOver;
+        }
+
+        var head = state.Head;
+        var start = _time.GetTimestamp();
+        var requestId = RequestIdOf(state);
+        var settings = _config.Current.Settings;
+        var address = destination.Model.Config.Address;
+        var endpoint = _pool.For(address);
+
+        // Worst case: the head, plus the forwarded headers repeating the client's lists and host.
+        var request = ArrayPool<byte>.Shared.Rent((head.Length * 3) + 512);
+        BackendConnection? backend = null;
+        DestinationCounters.Increment(destination);
+        try
+        {
+            var length = WriteRequest(state, request, requestId, settings.Proxy, underscores);
+            var reused = true;
+            backend = endpoint.TakeIdle();
+            while (true)
+            {
+                if (backend is null)
+                {
+                    reused = false;
+                    try
+                    {
+                        backend = await endpoint.ConnectAsync(fast.Settings.ConnectTimeout);
+                    }
+                    catch (Exception e) when (e is SocketException or OperationCanceledException)
+                    {
+                        // The full path retries, ejects and answers 502/504 as configured.
+                        return Outcome.HandOver;
+                    }
+                }
+
+                state.Exchange(backend, fast);
+                var sent = await SendAsync(backend, request.AsMemory(0, length));
+                var read = sent ? await ReadHeadAsync(backend) : default;
+                var attempt = backend;
+                backend = null;
+                if (read.Status > 0)
+                {
+                    // RelayAsync returns the connection to the pool or closes it.
+                    _metrics.RequestStarted();
+                    return await RelayAsync(state, entry, cluster, destination, address, attempt, read, requestId, start, settings, output);
+                }
+
+                attempt.Dispose();
+                if (state.TimedOut || (read.Status < 0 && read.Received))
+                {
+                    _metrics.RequestStarted();
+                    return await AnswerLocallyAsync(state, route, cluster, destination, address, requestId, start, state.TimedOut ? 504 : 502, output);
+                }
+
+                if (!reused)
+                {
+                    return Outcome.HandOver;
+                }
+
+                // A kept-alive connection the backend had closed: try once more on a new one.
+                reused = false;
+            }
+        }
+        finally
+        {
+            DestinationCounters.Decrement(destination);
+            state.Exchange(null, null);
+            backend?.Dispose();
+            ArrayPool<byte>.Shared.Return(request);
+        }
+    }
+
+    private static async ValueTask<bool> SendAsync(BackendConnection backend, ReadOnlyMemory<byte> bytes)
+    {
+        try
+        {
+            while (!bytes.IsEmpty)
+            {
+                var n = await backend.Socket.SendAsync(bytes, SocketFlags.None);
+                bytes = bytes[n..];
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The response head as the backend sent it, in the connection's buffer.</summary>
+    private readonly record struct ResponseHead(int Status, int HeadLength, int Filled, bool Received);
+
+    /// <summary>
+    /// Reads until a final (non-1xx) response head is whole. Status 0: the connection ended or
+    /// failed before any byte (safe to send again); negative: a broken or oversized head.
+    /// </summary>
+    private static async ValueTask<ResponseHead> ReadHeadAsync(BackendConnection backend)
+    {
+        var buffer = backend.Buffer;
+        var filled = 0;
+        var searched = 0;
+        while (true)
+        {
+            int n;
+            try
+            {
+                n = await backend.Socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return new ResponseHead(filled == 0 ? 0 : -1, 0, filled, filled > 0);
+            }
+
+            if (n == 0)
+            {
+                return new ResponseHead(filled == 0 ? 0 : -1, 0, filled, filled > 0);
+            }
+
+            filled += n;
+            var end = buffer.AsSpan(Math.Max(0, searched - 3), filled - Math.Max(0, searched - 3)).IndexOf("\r\n\r\n"u8);
+            if (end < 0)
+            {
+                searched = filled;
+                if (filled == buffer.Length)
+                {
+                    return new ResponseHead(-1, 0, filled, true);
+                }
+
+                continue;
+            }
+
+            var headLength = Math.Max(0, searched - 3) + end + 4;
+            var status = StatusOf(buffer.AsSpan(0, headLength));
+            if (status is >= 100 and < 200 and not 101)
+            {
+                // An interim response (103 Early Hints, …): dropped, as the full path drops it.
+                buffer.AsSpan(headLength, filled - headLength).CopyTo(buffer);
+                filled -= headLength;
+                searched = 0;
+                if (filled > 0 && buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8) >= 0)
+                {
+                    // The final head is already here; let the loop find it with a zero-byte read avoided.
+                    var next = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8) + 4;
+                    var nextStatus = StatusOf(buffer.AsSpan(0, next));
+                    return nextStatus is >= 200 and <= 999 ? new ResponseHead(nextStatus, next, filled, true) : new ResponseHead(-1, 0, filled, true);
+                }
+
+                continue;
+            }
+
+            return status is >= 200 and <= 999 ? new ResponseHead(status, headLength, filled, true) : new ResponseHead(-1, 0, filled, true);
+        }
+    }
+
+    private static int StatusOf(ReadOnlySpan<byte> head)
+    {
+        // "HTTP/1.x SSS reason"
+        if (head.Length < 12 || !head.StartsWith("HTTP/1."u8) || head[8] != ' ' || !char.IsAsciiDigit((char)head[9]) || !char.IsAsciiDigit((char)head[10]) || !char.IsAsciiDigit((char)head[11]))
+        {
+            return -1;
+        }
+
+        if (head.Length > 12 && head[12] != ' ' && head[12] != '\r')
+        {
+            return -1;
+        }
+
+        return ((head[9] - '0') * 100) + ((head[10] - '0') * 10) + (head[11] - '0');
+    }
+
+    private async ValueTask<Outcome> RelayAsync(
+        FastConnection state, FastRoutes.Entry entry, ClusterState cluster, DestinationState destination, string address, BackendConnection backend,
+        ResponseHead read, string requestId, long start, PorticoSettings settings, PipeWriter output)
+    {
+        var head = state.Head;
+        var buffer = backend.Buffer;
+        var framing = RewriteResponseHead(buffer.AsSpan(0, read.HeadLength), read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, output);
+        if (framing.Mode == BodyMode.Invalid)
+        {
+            // Nothing was written to the client; the backend's answer is unusable.
+            backend.Dispose();
+            return await AnswerLocallyAsync(state, entry.Route, cluster, destination, address, requestId, start, 502, output);
+        }
+
+        var body = buffer.AsMemory(read.HeadLength, read.Filled - read.HeadLength);
+        long bodyBytes = 0;
+        var complete = false;
+        var clientGone = false;
+        var chunked = new ChunkedScanner();
+        var remaining = framing.Length;
+        try
+        {
+            switch (framing.Mode)
+            {
+                case BodyMode.None:
+                    complete = body.IsEmpty;
+                    break;
+                case BodyMode.Length:
+                {
+                    var take = (int)Math.Min(remaining, body.Length);
+                    output.Write(body.Span[..take]);
+                    remaining -= take;
+                    bodyBytes += take;
+                    complete = remaining == 0 && take == body.Length;
+                    while (remaining > 0)
+                    {
+                        if (!await FlushAsync(output))
+                        {
+                            clientGone = true;
+                            break;
+                        }
+
+                        state.Arm(FastConnection.Phase.Backend, default);
+                        var memory = output.GetMemory(8192);
+                        var n = await ReceiveAsync(backend, memory.Length > remaining ? memory[..(int)remaining] : memory);
+                        if (n <= 0)
+                        {
+                            break;
+                        }
+
+                        output.Advance(n);
+                        remaining -= n;
+                        bodyBytes += n;
+                        complete = remaining == 0;
+                    }
+
+                    break;
+                }
+
+                case BodyMode.Chunked:
+                case BodyMode.UntilClose:
+                {
+                    var data = body;
+                    while (true)
+                    {
+                        if (!data.IsEmpty)
+                        {
+                            var take = data.Length;
+                            if (framing.Mode == BodyMode.Chunked)
+                            {
+                                take = chunked.Scan(data.Span);
+                                if (take < 0)
+                                {
+                                    break;
+                                }
+                            }
+                            else
+                            {
+                                bodyBytes += take;
+                            }
+
+                            output.Write(data.Span[..take]);
+                            if (chunked.Done)
+                            {
+                                complete = take == data.Length;
+                                break;
+                            }
+                        }
+
+                        if (!await FlushAsync(output))
+                        {
+                            clientGone = true;
+                            break;
+                        }
+
+                        state.Arm(FastConnection.Phase.Backend, default);
+                        var n = await ReceiveAsync(backend, buffer);
+                        if (n <= 0)
+                        {
+                            complete = n == 0 && framing.Mode == BodyMode.UntilClose;
+                            break;
+                        }
+
+                        data = buffer.AsMemory(0, n);
+                    }
+
+                    if (framing.Mode == BodyMode.Chunked)
+                    {
+                        bodyBytes = chunked.DataBytes;
+                    }
+
+                    break;
+                }
+            }
+
+            if (!clientGone && !await FlushAsync(output))
+            {
+                clientGone = true;
+            }
+        }
+        finally
+        {
+            var reusable = complete && !clientGone && !framing.BackendCloses && framing.Mode != BodyMode.UntilClose && !state.TimedOut;
+            if (reusable)
+            {
+                backend.Endpoint.Return(backend);
+            }
+            else
+            {
+                backend.Dispose();
+            }
+        }
+
+        var status = read.Status;
+        var failed = !complete && !clientGone;
+        Finish(state, entry.Route, cluster, destination, address, requestId, start, status, bodyBytes, reason: null,
+            destinationFault: failed, serverError: status >= 500);
+        if (failed)
+        {
+            _log.ForwardFailed(entry.Route.Id, destination.DestinationId, Yarp.ReverseProxy.Forwarder.ForwarderError.ResponseBodyDestination,
+                state.TimedOut ? "the response body timed out" : "the response body ended early or was malformed");
+        }
+
+        return complete && !clientGone && !framing.ClientCloses ? Outcome.Done : Outcome.Close;
+    }
+
+    private static async ValueTask<int> ReceiveAsync(BackendConnection backend, Memory<byte> memory)
+    {
+        try
+        {
+            return await backend.Socket.ReceiveAsync(memory, SocketFlags.None);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return -1;
+        }
+    }
+
+    private static async ValueTask<bool> FlushAsync(PipeWriter output)
+    {
+        try
+        {
+            var result = await output.FlushAsync();
+            return !result.IsCompleted && !result.IsCanceled;
+        }
+        catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private enum BodyMode
+    {
+        None,
+        Length,
+        Chunked,
+        UntilClose,
+        Invalid,
+    }
+
+    private readonly record struct ResponseFraming(BodyMode Mode, long Length, bool BackendCloses, bool ClientCloses);
+
+    /// <summary>
+    /// Writes the client's response head: the backend's status line and fields, without
+    /// hop-by-hop fields and the ones `proxy.hideResponseHeaders` names, plus X-Request-Id and,
+    /// when the backend sent none, Date. Checks the backend's head first and writes nothing if
+    /// it is malformed (Mode Invalid).
+    /// </summary>
+    private static ResponseFraming RewriteResponseHead(ReadOnlySpan<byte> head, int status, bool headRequest, bool clientClose, string requestId, IReadOnlyList<string> hidden, PipeWriter output)
+    {
+        var lineEnd = head.IndexOf("\r\n"u8);
+        var statusLine = head[..lineEnd];
+        foreach (var b in statusLine)
+        {
+            if ((b < 0x20 && b != '\t') || b == 0x7f)
+            {
+                return new ResponseFraming(BodyMode.Invalid, 0, true, true);
+            }
+        }
+
+        long length = -1;
+        var chunked = false;
+        var otherCoding = false;
+        var backendCloses = head[5] == '1' && head[7] == '0';
+        var hasDate = false;
+
+        // First pass: check every line and read the framing, so nothing is written for a bad head.
+        var fields = head[(lineEnd + 2)..^2];
+        foreach (var range in new LineRanges(fields))
+        {
+            var line = fields[range];
+            var field = Http1Head.ParseField(line, ResponseFieldLimits);
+            if (field.Error is not null)
+            {
+                return new ResponseFraming(BodyMode.Invalid, 0, true, true);
+            }
+
+            var colon = line.IndexOf((byte)':');
+            var name = line[..colon];
+            var value = line[field.Value];
+            if (Ascii.EqualsIgnoreCase(name, "content-length"u8))
+            {
+                if (value.IsEmpty || value.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0 || value.Length > 18)
+                {
+                    return new ResponseFraming(BodyMode.Invalid, 0, true, true);
+                }
+
+                var parsed = long.Parse(value, provider: System.Globalization.CultureInfo.InvariantCulture);
+                if (length >= 0 && parsed != length)
+                {
+                    return new ResponseFraming(BodyMode.Invalid, 0, true, true);
+                }
+
+                length = parsed;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
+            {
+                var last = value.LastIndexOf((byte)',');
+                chunked = Ascii.EqualsIgnoreCase(value[(last + 1)..].Trim(" \t"u8), "chunked"u8);
+                otherCoding |= !chunked;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "connection"u8))
+            {
+                foreach (var token in value.Split((byte)','))
+                {
+                    var t = value[token].Trim(" \t"u8);
+                    backendCloses |= Ascii.EqualsIgnoreCase(t, "close"u8);
+                    if (Ascii.EqualsIgnoreCase(t, "keep-alive"u8))
+                    {
+                        backendCloses = false;
+                    }
+                }
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "date"u8))
+            {
+                hasDate = true;
+            }
+        }
+
+        var mode = headRequest || status is 204 or 304 ? BodyMode.None
+            : chunked && !otherCoding ? BodyMode.Chunked
+            : otherCoding ? BodyMode.UntilClose
+            : length >= 0 ? BodyMode.Length
+            : BodyMode.UntilClose;
+        if (chunked && length >= 0 && mode != BodyMode.None)
+        {
+            // Both framings on one response: the response-splitting shape; refuse it.
+            return new ResponseFraming(BodyMode.Invalid, 0, true, true);
+        }
+
+        var clientCloses = clientClose || mode == BodyMode.UntilClose;
+
+        // Second pass: write.
+        var writer = new HeadWriter(output);
+        writer.Write("HTTP/1.1"u8);
+        writer.Write(statusLine[8..]);
+        writer.Write(Crlf);
+        foreach (var range in new LineRanges(fields))
+        {
+            var line = fields[range];
+            var name = line[..line.IndexOf((byte)':')];
+            if (IsHopByHop(name) || IsHidden(name, hidden))
+            {
+                continue;
+            }
+
+            writer.Write(line);
+            writer.Write(Crlf);
+        }
+
+        writer.Write("X-Request-Id: "u8);
+        writer.WriteAscii(requestId);
+        writer.Write(Crlf);
+        if (!hasDate)
+        {
+            writer.Write("Date: "u8);
+            writer.WriteAscii(DateValue.Now);
+            writer.Write(Crlf);
+        }
+
+        if (clientCloses)
+        {
+            writer.Write("Connection: close\r\n"u8);
+        }
+
+        writer.Write(Crlf);
+        return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses);
+    }
+
+    private static bool IsHopByHop(ReadOnlySpan<byte> name)
+        => Ascii.EqualsIgnoreCase(name, "connection"u8) || Ascii.EqualsIgnoreCase(name, "keep-alive"u8)
+           || Ascii.EqualsIgnoreCase(name, "proxy-connection"u8) || Ascii.EqualsIgnoreCase(name, "upgrade"u8);
+
+    private static bool IsHidden(ReadOnlySpan<byte> name, IReadOnlyList<string> hidden)
+    {
+        foreach (var h in hidden)
+        {
+            if (name.Length == h.Length && Ascii.EqualsIgnoreCase(name, h))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The request to the backend: the client's head with Portico's changes (see the full path's transforms).</summary>
+    private static int WriteRequest(FastConnection state, byte[] target, string requestId, ProxySettings proxy, UnderscoreHeaderPolicy underscores)
+    {
+        var head = state.Head;
+        var bytes = head.Bytes.Span;
+        var peer = state.Peer;
+        var trusted = proxy.TrustedProxies.Count > 0 && ClientAddress.IsTrusted(peer, proxy.TrustedProxies);
+        var writer = new SpanWriter(target);
+        var requestLineEnd = bytes.IndexOf("\r\n"u8) + 2;
+        writer.Write(bytes[..requestLineEnd]);
+        var generatedId = !ValidRequestId(head);
+        Range forwardedFor = default, forwardedProto = default, forwardedHost = default, forwarded = default;
+        var sentFor = 0;
+        foreach (var line in head.Lines)
+        {
+            switch (line.Kind)
+            {
+                case FieldKind.Connection or FieldKind.HopByHop:
+                    continue;
+                case FieldKind.Underscore when underscores == UnderscoreHeaderPolicy.Drop:
+                    continue;
+                case FieldKind.RequestId when generatedId:
+                    continue;
+                case FieldKind.XForwardedFor:
+                    // Several X-Forwarded-For lines are one list; they are joined below.
+                    sentFor++;
+                    forwardedFor = sentFor == 1 ? line.ValueStart..line.End : forwardedFor;
+                    continue;
+                case FieldKind.XForwardedProto:
+                    forwardedProto = line.ValueStart..line.End;
+                    continue;
+                case FieldKind.XForwardedHost:
+                    forwardedHost = line.ValueStart..line.End;
+                    continue;
+                case FieldKind.Forwarded:
+                    forwarded = line.ValueStart..line.End;
+                    continue;
+            }
+
+            writer.Write(bytes[line.Start..line.End]);
+            writer.Write(Crlf);
+        }
+
+        if (generatedId)
+        {
+            writer.Write("X-Request-Id: "u8);
+            writer.WriteAscii(requestId);
+            writer.Write(Crlf);
+        }
+
+        var host = bytes[head.Host];
+        if (proxy.ForwardedHeaders.HasFlag(ForwardedHeaderKinds.XForwarded))
+        {
+            writer.Write("X-Forwarded-For: "u8);
+            if (trusted && sentFor > 0)
+            {
+                foreach (var line in head.Lines)
+                {
+                    if (line.Kind == FieldKind.XForwardedFor && line.ValueStart < line.End)
+                    {
+                        writer.Write(bytes[line.ValueStart..TrimEnd(bytes, line.End)]);
+                        writer.Write(", "u8);
+                    }
+                }
+            }
+
+            writer.WriteAscii(state.PeerText);
+            writer.Write("\r\nX-Forwarded-Proto: "u8);
+            if (trusted && forwardedProto.End.Value > 0)
+            {
+                writer.Write(bytes[forwardedProto.Start..TrimEnd(bytes, forwardedProto.End.Value)]);
+            }
+            else
+            {
+                writer.Write("http"u8);
+            }
+
+            writer.Write("\r\nX-Forwarded-Host: "u8);
+            writer.Write(trusted && forwardedHost.End.Value > 0 ? bytes[forwardedHost.Start..TrimEnd(bytes, forwardedHost.End.Value)] : host);
+            writer.Write(Crlf);
+        }
+
+        if (proxy.ForwardedHeaders.HasFlag(ForwardedHeaderKinds.Forwarded))
+        {
+            writer.Write("Forwarded: "u8);
+            if (trusted && forwarded.End.Value > 0)
+            {
+                writer.Write(bytes[forwarded.Start..TrimEnd(bytes, forwarded.End.Value)]);
+                writer.Write(", "u8);
+            }
+
+            // RFC 7239 §4, §6: an IPv6 node is bracketed and quoted; a host with a port is quoted.
+            writer.Write("for="u8);
+            writer.WriteAscii(state.ForwardedNode);
+            writer.Write(";proto=http;host="u8);
+            var quote = host.Contains((byte)':');
+            if (quote)
+            {
+                writer.Write("\""u8);
+            }
+
+            writer.Write(host);
+            if (quote)
+            {
+                writer.Write("\""u8);
+            }
+
+            writer.Write(Crlf);
+        }
+
+        writer.Write(Crlf);
+        return writer.Position;
+    }
+
+    private static int TrimEnd(ReadOnlySpan<byte> bytes, int end)
+    {
+        while (end > 0 && bytes[end - 1] is (byte)' ' or (byte)'\t')
+        {
+            end--;
+        }
+
+        return end;
+    }
+
+    private static bool ValidRequestId(RequestHead head)
+    {
+        if (head.RequestIdCount != 1)
+        {
+            return false;
+        }
+
+        var id = head[head.RequestId];
+        if (id.Length is 0 or > 128)
+        {
+            return false;
+        }
+
+        foreach (var b in id)
+        {
+            if (b is <= (byte)' ' or >= 127 or (byte)'"' or (byte)'\\')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string RequestIdOf(FastConnection state)
+        => ValidRequestId(state.Head) ? Encoding.ASCII.GetString(state.Head[state.Head.RequestId]) : state.NextRequestId();
+
+    /// <summary>Portico's own 502 or 504 page, as the full path writes it (ErrorPage), when the backend failed after it had the request.</summary>
+    private async ValueTask<Outcome> AnswerLocallyAsync(
+        FastConnection state, RouteSettings route, ClusterState cluster, DestinationState destination, string address,
+        string requestId, long start, int status, PipeWriter output)
+    {
+        var head = state.Head;
+        var routeTimedOut = state.RouteDeadlinePassed;
+        var json = Encoding.Latin1.GetString(head[head.Accept]).Contains("json", StringComparison.OrdinalIgnoreCase);
+        var (contentType, body) = ErrorPage.Render(status, requestId, json);
+        var bodyBytes = Encoding.UTF8.GetBytes(body);
+        var writer = new HeadWriter(output);
+        writer.Write(Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {ReasonPhrases(status)}\r\nContent-Type: {contentType}\r\nContent-Length: {bodyBytes.Length}\r\nCache-Control: no-store\r\nDate: {DateValue.Now}\r\nX-Request-Id: {requestId}\r\n"));
+        if (head.Close)
+        {
+            writer.Write("Connection: close\r\n"u8);
+        }
+
+        writer.Write(Crlf);
+        if (!head.IsHead)
+        {
+            output.Write(bodyBytes);
+        }
+
+        var flushed = await FlushAsync(output);
+        var reason = status == 504 ? (routeTimedOut ? LocalReason.RouteTimeout : LocalReason.UpstreamTimeout) : LocalReason.UpstreamUnreachable;
+        _log.ForwardFailed(route.Id, destination.DestinationId,
+            status == 504 ? Yarp.ReverseProxy.Forwarder.ForwarderError.RequestTimedOut : Yarp.ReverseProxy.Forwarder.ForwarderError.ResponseHeaders,
+            status == 504 ? "the backend did not answer in time" : "the backend's response head was malformed");
+        Finish(state, route, cluster, destination, address, requestId, start, status, head.IsHead ? 0 : bodyBytes.Length, reason, destinationFault: !routeTimedOut, serverError: false);
+        return flushed ? Outcome.Done : Outcome.Close;
+    }
+
+    private static string ReasonPhrases(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+
+    /// <summary>What the observability stage does at the end of a full-path request: metrics, statistics, access log; and passive health.</summary>
+    private void Finish(FastConnection state, RouteSettings route, ClusterState cluster, DestinationState destination, string address,
+        string requestId, long start, int status, long bodyBytes, LocalReason? reason, bool destinationFault, bool serverError)
+    {
+        var seconds = _time.GetElapsedTime(start).TotalSeconds;
+        var exchange = new RequestExchange
+        {
+            StartTimestamp = start,
+            RequestId = requestId,
+            Route = route.Id,
+            Cluster = route.Cluster,
+            Upstream = address,
+            UpstreamSeconds = seconds,
+            Reason = reason,
+            ResponseBytes = bodyBytes,
+        };
+        _metrics.RequestFinished(exchange, status, seconds);
+        _metrics.FastPathServed();
+        _stats.Record(exchange, status, seconds);
+        if (_accessLog.Enabled)
+        {
+            var head = state.Head;
+            var target = head[head.Target];
+            var query = target.IndexOf((byte)'?');
+            _accessLog.Write(new AccessLogRequest(
+                state.Peer,
+                Encoding.ASCII.GetString(head[head.Method]),
+                Encoding.Latin1.GetString(head[head.Host]),
+                Encoding.ASCII.GetString(head[head.Path]),
+                query < 0 ? "" : Encoding.ASCII.GetString(target[query..]),
+                "HTTP/1.1",
+                Encoding.Latin1.GetString(head[head.UserAgent]),
+                Encoding.Latin1.GetString(head[head.Referer])), exchange, status, seconds);
+        }
+
+        _passive?.Record(cluster, destination, destinationFault, serverError);
+    }
+
+    private void Tick()
+    {
+        var now = Environment.TickCount64;
+        FastConnection[] open;
+        lock (_open)
+        {
+            open = [.. _open];
+        }
+
+        foreach (var connection in open)
+        {
+            connection.Check(now);
+        }
+
+        _pool.CloseIdle(now);
+    }
+}

@@ -1,0 +1,340 @@
+using System.Buffers;
+using System.Text;
+using Portico.Security.Desync;
+
+namespace Portico.FastPath;
+
+/// <summary>What the fast path does with one request head.</summary>
+internal enum HeadKind
+{
+    /// <summary>A whole, valid head the fast path may forward (routing still decides).</summary>
+    Whole,
+
+    /// <summary>The head is not whole in the bytes at hand; the full path waits for the rest.</summary>
+    Partial,
+
+    /// <summary>Valid HTTP, but something only the full path handles (a body, an upgrade, HTTP/1.0, …).</summary>
+    NotHandled,
+
+    /// <summary>Invalid; the full path's framing check refuses it with the right status.</summary>
+    Invalid,
+}
+
+/// <summary>Header fields the fast path treats specially, by name.</summary>
+internal enum FieldKind : byte
+{
+    Other,
+    Host,
+    Connection,
+
+    /// <summary>Hop-by-hop fields that are never forwarded (Keep-Alive, Proxy-Connection, TE, Trailer).</summary>
+    HopByHop,
+    XForwardedFor,
+    XForwardedProto,
+    XForwardedHost,
+    Forwarded,
+    RequestId,
+    UserAgent,
+    Referer,
+    Accept,
+
+    /// <summary>A name with '_', dropped under `limits.underscoreHeaders: drop`.</summary>
+    Underscore,
+}
+
+/// <summary>
+/// One HTTP/1.1 request head, parsed in place from the connection's bytes: the request line's
+/// parts and, per header line, its bounds and kind. Syntax and framing are checked by the same
+/// <see cref="Http1Head"/> the full path's framing check uses, so both paths refuse alike (the
+/// fast path hands a refused head to the full path, which answers it). Reused per connection.
+/// </summary>
+internal sealed class RequestHead
+{
+    internal readonly record struct Line(int Start, int End, int ValueStart, FieldKind Kind);
+
+    private readonly Http1Head _check = new();
+    private Line[] _lines = new Line[32];
+    private byte[]? _copy;
+
+    /// <summary>The head's bytes, from the request line up to and including the blank line.</summary>
+    public ReadOnlyMemory<byte> Bytes { get; private set; }
+
+    public int Length => Bytes.Length;
+
+    public Range Method { get; private set; }
+
+    public Range Target { get; private set; }
+
+    /// <summary>The target's path, without the query.</summary>
+    public Range Path { get; private set; }
+
+    public int LineCount { get; private set; }
+
+    public ReadOnlySpan<Line> Lines => _lines.AsSpan(0, LineCount);
+
+    /// <summary>The Host field's value; empty when absent.</summary>
+    public Range Host { get; private set; }
+
+    public Range UserAgent { get; private set; }
+
+    public Range Referer { get; private set; }
+
+    public Range Accept { get; private set; }
+
+    public Range RequestId { get; private set; }
+
+    public int RequestIdCount { get; private set; }
+
+    /// <summary>The client asked to close the connection after this exchange.</summary>
+    public bool Close { get; private set; }
+
+    public bool IsHead { get; private set; }
+
+    /// <summary>Why the fast path did not take a head it parsed; for the metrics.</summary>
+    public string? NotHandledReason { get; private set; }
+
+    public ReadOnlySpan<byte> this[Range range] => Bytes.Span[range];
+
+    /// <summary>Finds and checks the first head in <paramref name="buffer"/>.</summary>
+    public HeadKind Parse(in ReadOnlySequence<byte> buffer, Http1Limits limits)
+    {
+        var first = buffer.FirstSpan;
+        var end = first.IndexOf("\r\n\r\n"u8);
+        if (end >= 0)
+        {
+            // The usual case: the whole head is in the first segment, and is read where it lies.
+            Bytes = buffer.First[..(end + 4)];
+        }
+        else
+        {
+            if (buffer.IsSingleSegment)
+            {
+                return HeadKind.Partial;
+            }
+
+            var length = (int)Math.Min(buffer.Length, limits.MaxHeadersSize + limits.MaxRequestLine + 4);
+            if (_copy is null || _copy.Length < length)
+            {
+                _copy = new byte[Math.Max(length, 4096)];
+            }
+
+            buffer.Slice(0, length).CopyTo(_copy);
+            end = _copy.AsSpan(0, length).IndexOf("\r\n\r\n"u8);
+            if (end < 0)
+            {
+                return HeadKind.Partial;
+            }
+
+            Bytes = _copy.AsMemory(0, end + 4);
+        }
+
+        return Check(limits);
+    }
+
+    private HeadKind Check(Http1Limits limits)
+    {
+        _check.Reset();
+        NotHandledReason = null;
+        LineCount = 0;
+        Host = UserAgent = Referer = Accept = RequestId = default;
+        RequestIdCount = 0;
+        Close = false;
+        var span = Bytes.Span;
+        var position = 0;
+        var index = 0;
+        while (true)
+        {
+            var lineEnd = span[position..].IndexOf("\r\n"u8) + position;
+            var line = span[position..lineEnd];
+            if (_check.Add(line, limits) is not null)
+            {
+                return HeadKind.Invalid;
+            }
+
+            if (line.IsEmpty)
+            {
+                break;
+            }
+
+            if (index == 0)
+            {
+                var firstSpace = line.IndexOf((byte)' ');
+                var lastSpace = line.LastIndexOf((byte)' ');
+                Method = position..firstSpace;
+                Target = (firstSpace + 1)..lastSpace;
+                if (!line[(lastSpace + 1)..].SequenceEqual("HTTP/1.1"u8))
+                {
+                    return NotHandled("http_1_0");
+                }
+
+                var method = line[..firstSpace];
+                IsHead = method.SequenceEqual("HEAD"u8);
+                if (!IsHead && !method.SequenceEqual("GET"u8))
+                {
+                    return NotHandled("method");
+                }
+
+                var target = line[(firstSpace + 1)..lastSpace];
+                var query = target.IndexOf((byte)'?');
+                var path = query < 0 ? target : target[..query];
+                Path = (firstSpace + 1)..(firstSpace + 1 + path.Length);
+                if (!PlainPath(path))
+                {
+                    return NotHandled("target");
+                }
+            }
+            else if (!AddField(position, lineEnd, line))
+            {
+                return HeadKind.NotHandled;
+            }
+
+            index++;
+            position = lineEnd + 2;
+        }
+
+        var framing = _check.Finish();
+        if (framing.Error is not null)
+        {
+            return HeadKind.Invalid;
+        }
+
+        if (framing.Chunked || framing.Length > 0 || framing.Upgrade)
+        {
+            return NotHandled("body_or_upgrade");
+        }
+
+        return HeadKind.Whole;
+    }
+
+    private bool AddField(int start, int end, ReadOnlySpan<byte> line)
+    {
+        var colon = line.IndexOf((byte)':');
+        var name = line[..colon];
+        var valueStart = colon + 1;
+        while (valueStart < line.Length && line[valueStart] is (byte)' ' or (byte)'\t')
+        {
+            valueStart++;
+        }
+
+        var valueEnd = line.Length;
+        while (valueEnd > valueStart && line[valueEnd - 1] is (byte)' ' or (byte)'\t')
+        {
+            valueEnd--;
+        }
+
+        var value = (start + valueStart)..(start + valueEnd);
+        var kind = Classify(name);
+        switch (kind)
+        {
+            case FieldKind.Host:
+                Host = value;
+                break;
+            case FieldKind.UserAgent:
+                UserAgent = value;
+                break;
+            case FieldKind.Referer:
+                Referer = value;
+                break;
+            case FieldKind.Accept:
+                Accept = value;
+                break;
+            case FieldKind.RequestId:
+                RequestId = value;
+                RequestIdCount++;
+                break;
+            case FieldKind.Connection:
+                foreach (var token in line[valueStart..valueEnd].Split((byte)','))
+                {
+                    var t = line[valueStart..valueEnd][token].Trim(" \t"u8);
+                    if (Ascii.EqualsIgnoreCase(t, "close"u8))
+                    {
+                        Close = true;
+                    }
+                    else if (!t.IsEmpty && !Ascii.EqualsIgnoreCase(t, "keep-alive"u8))
+                    {
+                        // Other tokens name more hop-by-hop fields; the full path removes them.
+                        NotHandledReason = "connection_options";
+                        return false;
+                    }
+                }
+
+                break;
+            case FieldKind.Other when Ascii.EqualsIgnoreCase(name, "expect"u8) || Ascii.EqualsIgnoreCase(name, "upgrade"u8)
+                                      || Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8)
+                                      || (name.Length > 14 && Ascii.EqualsIgnoreCase(name[..14], "x-client-cert-"u8)):
+                NotHandledReason = "headers";
+                return false;
+        }
+
+        if (LineCount == _lines.Length)
+        {
+            Array.Resize(ref _lines, _lines.Length * 2);
+        }
+
+        _lines[LineCount++] = new Line(start, end, start + valueStart, kind);
+        return true;
+    }
+
+    private HeadKind NotHandled(string reason)
+    {
+        NotHandledReason = reason;
+        return HeadKind.NotHandled;
+    }
+
+    /// <summary>
+    /// A path routing sees exactly as sent: no percent-encoding, no dot segments, no empty
+    /// segments, so matching it byte for byte agrees with ASP.NET Core's decoded, normalized path.
+    /// </summary>
+    internal static bool PlainPath(ReadOnlySpan<byte> path)
+    {
+        if (path.IsEmpty || path[0] != '/' || path.Contains((byte)'%') || path.IndexOf("//"u8) >= 0)
+        {
+            return false;
+        }
+
+        foreach (var range in path.Split((byte)'/'))
+        {
+            var segment = path[range];
+            if (segment.SequenceEqual("."u8) || segment.SequenceEqual(".."u8))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static FieldKind Classify(ReadOnlySpan<byte> name)
+    {
+        switch (name.Length)
+        {
+            case 4 when Ascii.EqualsIgnoreCase(name, "host"u8):
+                return FieldKind.Host;
+            case 10 when Ascii.EqualsIgnoreCase(name, "connection"u8):
+                return FieldKind.Connection;
+            case 10 when Ascii.EqualsIgnoreCase(name, "keep-alive"u8):
+            case 16 when Ascii.EqualsIgnoreCase(name, "proxy-connection"u8):
+            case 2 when Ascii.EqualsIgnoreCase(name, "te"u8):
+            case 7 when Ascii.EqualsIgnoreCase(name, "trailer"u8):
+                return FieldKind.HopByHop;
+            case 15 when Ascii.EqualsIgnoreCase(name, "x-forwarded-for"u8):
+                return FieldKind.XForwardedFor;
+            case 17 when Ascii.EqualsIgnoreCase(name, "x-forwarded-proto"u8):
+                return FieldKind.XForwardedProto;
+            case 16 when Ascii.EqualsIgnoreCase(name, "x-forwarded-host"u8):
+                return FieldKind.XForwardedHost;
+            case 9 when Ascii.EqualsIgnoreCase(name, "forwarded"u8):
+                return FieldKind.Forwarded;
+            case 12 when Ascii.EqualsIgnoreCase(name, "x-request-id"u8):
+                return FieldKind.RequestId;
+            case 10 when Ascii.EqualsIgnoreCase(name, "user-agent"u8):
+                return FieldKind.UserAgent;
+            case 7 when Ascii.EqualsIgnoreCase(name, "referer"u8):
+                return FieldKind.Referer;
+            case 6 when Ascii.EqualsIgnoreCase(name, "accept"u8):
+                return FieldKind.Accept;
+        }
+
+        return name.Contains((byte)'_') ? FieldKind.Underscore : FieldKind.Other;
+    }
+}

@@ -1,0 +1,113 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Yarp.ReverseProxy.Model;
+
+namespace Portico.FastPath;
+
+/// <summary>Writes a response head straight into the client connection's output pipe.</summary>
+internal readonly struct HeadWriter(PipeWriter output)
+{
+    public void Write(ReadOnlySpan<byte> bytes) => output.Write(bytes);
+
+    public void WriteAscii(string text)
+    {
+        var span = output.GetSpan(text.Length);
+        var n = Encoding.ASCII.GetBytes(text, span);
+        output.Advance(n);
+    }
+}
+
+/// <summary>Writes a request head into a rented array sized for it.</summary>
+internal ref struct SpanWriter(byte[] target)
+{
+    public int Position { get; private set; }
+
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(target.AsSpan(Position));
+        Position += bytes.Length;
+    }
+
+    public void WriteAscii(string text) => Position += Encoding.ASCII.GetBytes(text, target.AsSpan(Position));
+}
+
+/// <summary>The CRLF-separated lines of a header block (without its final blank line).</summary>
+internal readonly ref struct LineRanges(ReadOnlySpan<byte> block)
+{
+    private readonly ReadOnlySpan<byte> _block = block;
+
+    public Enumerator GetEnumerator() => new(_block);
+
+    public ref struct Enumerator(ReadOnlySpan<byte> block)
+    {
+        private readonly ReadOnlySpan<byte> _block = block;
+        private int _next;
+
+        public Range Current { get; private set; }
+
+        public bool MoveNext()
+        {
+            if (_next >= _block.Length)
+            {
+                return false;
+            }
+
+            var end = _block[_next..].IndexOf("\r\n"u8);
+            end = end < 0 ? _block.Length : _next + end;
+            Current = _next..end;
+            _next = end + 2;
+            return true;
+        }
+    }
+}
+
+/// <summary>The HTTP Date value (RFC 9110 §5.6.7) of the current second, formatted once per second.</summary>
+internal static class DateValue
+{
+    private static string _value = "";
+    private static long _second = -1;
+
+    public static string Now
+    {
+        get
+        {
+            var now = DateTime.UtcNow;
+            var second = now.Ticks / TimeSpan.TicksPerSecond;
+            if (second != Volatile.Read(ref _second))
+            {
+                _value = now.ToString("r", CultureInfo.InvariantCulture);
+                Volatile.Write(ref _second, second);
+            }
+
+            return _value;
+        }
+    }
+}
+
+/// <summary>
+/// YARP's per-destination in-flight count (what least-requests balancing, the admin API and the
+/// metrics read), which YARP's forwarder keeps and exposes only for reading. The fast path
+/// forwards without YARP's forwarder, so it moves the same counter through the runtime's
+/// UnsafeAccessor; a unit test fails if a YARP update renames it.
+/// </summary>
+internal static class DestinationCounters
+{
+    private const string CounterType = "Yarp.ReverseProxy.Utilities.AtomicCounter, Yarp.ReverseProxy";
+
+    public static void Increment(DestinationState destination) => Increment(Counter(destination));
+
+    public static void Decrement(DestinationState destination) => Decrement(Counter(destination));
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_ConcurrencyCounter")]
+    [return: UnsafeAccessorType(CounterType)]
+    private static extern object Counter(DestinationState destination);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "Increment")]
+    private static extern int Increment([UnsafeAccessorType(CounterType)] object counter);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "Decrement")]
+    private static extern int Decrement([UnsafeAccessorType(CounterType)] object counter);
+}

@@ -1,0 +1,403 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Portico.IntegrationTests.Infrastructure;
+
+namespace Portico.IntegrationTests.Forwarding;
+
+/// <summary>
+/// The fast path (src/Portico/FastPath): the requests it takes get what the full path gives them,
+/// and everything else is handed to the full path. Each test reads the fast path's own counters
+/// (portico_fastpath_* on /metrics), so it fails if the path it is about did not serve the requests. The whole suite
+/// also runs once more with PORTICO_FASTPATH=off (.ci/run), so both paths pass every other test.
+/// </summary>
+public sealed class FastPathTests
+{
+    private static string Config(string url, string routes = "", string extra = "") => $$"""
+        routes:
+          all: { match: { pathPrefix: / }, cluster: app }
+        {{routes}}
+        clusters:
+          app:
+            destinations: [{{url}}]
+        {{extra}}
+        """;
+
+    /// <summary>
+    /// The fast path's counters of one proxy. Read in process from its own meter factory: the
+    /// Prometheus exporter listens by meter name, so in a test process it would also show the
+    /// counters of the proxies other tests run at the same time.
+    /// </summary>
+    private sealed class Counters : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentDictionary<string, long> _values = new();
+
+        public Counters(TestProxy proxy)
+        {
+            var factory = proxy.Services.GetRequiredService<IMeterFactory>();
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Name.StartsWith("portico.fastpath.", StringComparison.Ordinal))
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            {
+                var reason = "";
+                foreach (var tag in tags)
+                {
+                    reason = tag.Key == "reason" ? (string)tag.Value! : reason;
+                }
+
+                _values.AddOrUpdate($"{instrument.Name}|{reason}", value, (_, v) => v + value);
+            });
+            _listener.Start();
+        }
+
+        public long Served => _values.GetValueOrDefault("portico.fastpath.requests|");
+
+        /// <summary>The fast path counts a request once its response is flushed, so the client may see the response first.</summary>
+        public async Task AssertServedAsync(long expected)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            while (Served < expected && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.Equal(expected, Served);
+        }
+
+        public long HandedOver(string reason) => _values.GetValueOrDefault($"portico.fastpath.handovers|{reason}");
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    [Fact]
+    public async Task A_plain_get_takes_the_fast_path_with_the_forwarded_headers_and_hidden_backend_headers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var backend = await TestBackend.StartAsync("b", ctx =>
+        {
+            ctx.Response.Headers["X-Powered-By"] = "secret";
+            return ctx.Response.WriteAsync($"{ctx.Request.Path}{ctx.Request.QueryString}");
+        });
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
+        using var counters = new Counters(proxy);
+        var authority = proxy.Address.Authority;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/a/b?x=1");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", "6.6.6.6");
+        request.Headers.TryAddWithoutValidation("Forwarded", "for=6.6.6.6");
+        request.Headers.TryAddWithoutValidation("My_Header", "dropped");
+        request.Headers.TryAddWithoutValidation("Keep-Alive", "timeout=5");
+        request.Headers.TryAddWithoutValidation("X-Custom", "kept");
+        var response = await proxy.Client.SendAsync(request, ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/a/b?x=1", await response.Content.ReadAsStringAsync(ct));
+        Assert.False(response.Headers.Contains("Server"));
+        Assert.False(response.Headers.Contains("X-Powered-By"));
+        var id = Assert.Single(response.Headers.GetValues("X-Request-Id"));
+        var seen = Assert.Single(backend.Requests);
+        Assert.Equal("127.0.0.1", seen.Headers["X-Forwarded-For"]);
+        Assert.Equal("http", seen.Headers["X-Forwarded-Proto"]);
+        Assert.Equal(authority, seen.Headers["X-Forwarded-Host"]);
+        Assert.Equal($"for=127.0.0.1;proto=http;host=\"{authority}\"", seen.Headers["Forwarded"]);
+        Assert.Equal(id, seen.Headers["X-Request-Id"]);
+        Assert.Equal("kept", seen.Headers["X-Custom"]);
+        Assert.False(seen.Headers.ContainsKey("My_Header"));
+        Assert.False(seen.Headers.ContainsKey("Keep-Alive"));
+        await counters.AssertServedAsync(1);
+    }
+
+    [Fact]
+    public async Task A_valid_client_request_id_is_kept_and_sent_on()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
+        using var counters = new Counters(proxy);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Add("X-Request-Id", "abc-123");
+
+        var response = await proxy.Client.SendAsync(request, ct);
+
+        Assert.Equal("abc-123", Assert.Single(response.Headers.GetValues("X-Request-Id")));
+        Assert.Equal("abc-123", Assert.Single(backend.Requests).Headers["X-Request-Id"]);
+        await counters.AssertServedAsync(1);
+    }
+
+    [Fact]
+    public async Task Pipelined_requests_on_one_connection_are_answered_in_order()
+    {
+        await using var backend = await TestBackend.StartAsync("b", ctx => ctx.Response.WriteAsync($"<{ctx.Request.Path}>"));
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
+        using var counters = new Counters(proxy);
+        var host = proxy.Address.Authority;
+
+        var raw = await RawHttp.SendAsync(proxy.Address,
+            $"GET /1 HTTP/1.1\r\nHost: {host}\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: {host}\r\n\r\nGET /3 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(3, raw.ResponseCount);
+        var first = raw.Text.IndexOf("</1>", StringComparison.Ordinal);
+        var third = raw.Text.IndexOf("</3>", StringComparison.Ordinal);
+        Assert.True(first > 0 && third > first, raw.Text);
+        Assert.DoesNotContain("</2>", raw.Text);
+        Assert.Contains("Connection: close", raw.Text);
+        Assert.Equal(3, backend.Count);
+        await counters.AssertServedAsync(3);
+    }
+
+    [Fact]
+    public async Task A_request_with_a_body_hands_the_connection_to_the_full_path_which_answers_it_and_the_rest()
+    {
+        await using var backend = await TestBackend.StartAsync("b", async ctx =>
+        {
+            using var reader = new StreamReader(ctx.Request.Body);
+            await ctx.Response.WriteAsync($"{ctx.Request.Method} {await reader.ReadToEndAsync()}|");
+        });
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
+        using var counters = new Counters(proxy);
+        var host = proxy.Address.Authority;
+
+        var raw = await RawHttp.SendAsync(proxy.Address,
+            $"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n" +
+            $"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5\r\n\r\nhello" +
+            $"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(3, raw.ResponseCount);
+        Assert.Contains("GET |", raw.Text);
+        Assert.Contains("POST hello|", raw.Text);
+        Assert.Equal(3, backend.Count);
+        await counters.AssertServedAsync(1);
+        Assert.Equal(1, counters.HandedOver("method"));
+    }
+
+    [Fact]
+    public async Task Routes_that_use_more_than_forwarding_or_overlap_go_to_the_full_path()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = await TestBackend.StartAsync("app");
+        await using var api = await TestBackend.StartAsync("api", ctx =>
+        {
+            ctx.Response.Headers.CacheControl = "max-age=60";
+            return ctx.Response.WriteAsync("api");
+        });
+        await using var proxy = await TestProxy.StartAsync(Config(app.Url, routes: """
+              api: { match: { pathPrefix: /api }, cluster: api, cache: {} }
+            """, extra: $"""
+              api:
+                destinations: [{api.Url}]
+            """));
+        using var counters = new Counters(proxy);
+
+        Assert.Equal("app", await proxy.Client.GetStringAsync("/apix", ct));
+        Assert.Equal("api", await proxy.Client.GetStringAsync("/api/x", ct));
+        Assert.Equal("api", await proxy.Client.GetStringAsync("/API/x", ct));
+        Assert.Equal("app", await proxy.Client.GetStringAsync("/other", ct));
+
+        // /apix and /other could only match "all"; /api/x and /API/x could match both routes.
+        Assert.Equal(2, api.Count);
+        Assert.Equal(2, app.Count);
+        Assert.True(counters.HandedOver("several_routes") >= 1);
+    }
+
+    [Fact]
+    public async Task Chunked_large_head_only_and_no_content_responses_pass_through_exactly()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var big = new byte[300_000];
+        new Random(7).NextBytes(big);
+        await using var backend = await TestBackend.StartAsync("b", async ctx =>
+        {
+            switch (ctx.Request.Path.Value)
+            {
+                case "/chunked":
+                    for (var i = 0; i < big.Length; i += 50_000)
+                    {
+                        await ctx.Response.Body.WriteAsync(big.AsMemory(i, 50_000));
+                        await ctx.Response.Body.FlushAsync();
+                    }
+
+                    break;
+                case "/length":
+                    ctx.Response.ContentLength = big.Length;
+                    await ctx.Response.Body.WriteAsync(big);
+                    break;
+                case "/empty":
+                    ctx.Response.StatusCode = StatusCodes.Status204NoContent;
+                    break;
+                default:
+                    ctx.Response.StatusCode = StatusCodes.Status304NotModified;
+                    break;
+            }
+        });
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
+        using var counters = new Counters(proxy);
+
+        var chunked = await proxy.Client.GetAsync("/chunked", ct);
+        Assert.True(chunked.Headers.TransferEncodingChunked);
+        Assert.Equal(big, await chunked.Content.ReadAsByteArrayAsync(ct));
+        Assert.Equal(big, await proxy.Client.GetByteArrayAsync("/length", ct));
+        var head = await proxy.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/length"), ct);
+        Assert.Equal(big.Length, head.Content.Headers.ContentLength);
+        Assert.Equal(HttpStatusCode.NoContent, (await proxy.Client.GetAsync("/empty", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotModified, (await proxy.Client.GetAsync("/304", ct)).StatusCode);
+        await counters.AssertServedAsync(5);
+    }
+
+    [Fact]
+    public async Task A_response_delimited_by_close_is_relayed_and_the_client_connection_closed()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var serve = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            var buffer = new byte[4096];
+            var head = "";
+            while (!head.Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var n = await socket.ReceiveAsync(buffer);
+                head += Encoding.Latin1.GetString(buffer, 0, n);
+            }
+
+            await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end"));
+            socket.Shutdown(SocketShutdown.Both);
+        }, TestContext.Current.CancellationToken);
+        await using var proxy = await TestProxy.StartAsync(Config($"http://127.0.0.1:{port}"));
+        using var counters = new Counters(proxy);
+
+        var raw = await RawHttp.SendAsync(proxy.Address, $"GET / HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\n\r\n");
+        await serve;
+
+        Assert.True(raw.Closed);
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", raw.Text, StringComparison.Ordinal);
+        Assert.Contains("Connection: close\r\n", raw.Text);
+        Assert.EndsWith("\r\n\r\nuntil the end", raw.Text, StringComparison.Ordinal);
+        await counters.AssertServedAsync(1);
+    }
+
+    [Fact]
+    public async Task A_pooled_connection_the_backend_closed_is_replaced_without_an_error()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var backend = await TestBackend.StartAsync("b", listen: o => o.KestrelServerOptions.Limits.KeepAliveTimeout = TimeSpan.FromMilliseconds(300));
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
+        using var counters = new Counters(proxy);
+
+        Assert.Equal("b", await proxy.Client.GetStringAsync("/", ct));
+        await Task.Delay(1500, ct); // Kestrel checks its keep-alive timeout about once a second
+        Assert.Equal("b", await proxy.Client.GetStringAsync("/", ct));
+        await counters.AssertServedAsync(2);
+    }
+
+    [Fact]
+    public async Task A_slow_backend_gets_the_route_timeout_and_an_unreachable_one_the_full_paths_502()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var slow = await TestBackend.StartAsync("slow", async ctx =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5), ctx.RequestAborted);
+            await ctx.Response.WriteAsync("late");
+        });
+        var closedPort = ErrorPageTests.FreePort();
+        await using var proxy = await TestProxy.StartAsync(Config(slow.Url, routes: """
+              down: { match: { pathPrefix: /down }, cluster: down }
+            """, extra: $"""
+              down:
+                destinations: [http://127.0.0.1:{closedPort}]
+            """).Replace("cluster: app }", "cluster: app, timeout: 1s }", StringComparison.Ordinal));
+        using var counters = new Counters(proxy);
+
+        var timedOut = await proxy.Client.GetAsync("/slow", ct);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, timedOut.StatusCode);
+        Assert.Contains("did not answer in time", await timedOut.Content.ReadAsStringAsync(ct));
+        Assert.True(timedOut.Headers.Contains("X-Request-Id"));
+        await counters.AssertServedAsync(1);
+
+        // /down: "all" could match too, so the full path takes it; its 502 page is the same.
+        var down = await proxy.Client.GetAsync("/down", ct);
+        Assert.Equal(HttpStatusCode.BadGateway, down.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_unreachable_destination_is_handed_to_the_full_path()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var closedPort = ErrorPageTests.FreePort();
+        await using var proxy = await TestProxy.StartAsync(Config($"http://127.0.0.1:{closedPort}"));
+        using var counters = new Counters(proxy);
+
+        var response = await proxy.Client.GetAsync("/", ct);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        await counters.AssertServedAsync(0);
+        Assert.Equal(1, counters.HandedOver("backend"));
+    }
+
+    [Fact]
+    public async Task Idle_keep_alive_connections_are_closed_after_the_timeout()
+    {
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, extra: "limits: { keepAliveTimeout: 1s }"));
+        using var counters = new Counters(proxy);
+        using var client = new TcpClient();
+        await client.ConnectAsync(proxy.Address.Host, proxy.Address.Port, TestContext.Current.CancellationToken);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\n\r\n"), TestContext.Current.CancellationToken);
+
+        var started = DateTime.UtcNow;
+        var raw = await RawHttp.ReadToCloseAsync(stream, waitSeconds: 10);
+
+        Assert.Equal(1, raw.ResponseCount);
+        Assert.True(raw.Closed, "the idle connection was not closed");
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(5));
+        await counters.AssertServedAsync(1);
+    }
+
+    [Fact]
+    public async Task In_flight_requests_count_for_least_requests_balancing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = 0;
+        RequestDelegate handler(string name) => async ctx =>
+        {
+            // Whichever destination gets the first request holds it until released.
+            if (Interlocked.Increment(ref holding) == 1)
+            {
+                await release.Task.WaitAsync(ctx.RequestAborted);
+            }
+
+            await ctx.Response.WriteAsync(name);
+        };
+        await using var one = await TestBackend.StartAsync("one", handler("one"));
+        await using var two = await TestBackend.StartAsync("two", handler("two"));
+        await using var proxy = await TestProxy.StartAsync(Config($"{one.Url}, {two.Url}", extra: "    loadBalancing: least-requests"));
+        using var counters = new Counters(proxy);
+
+        var first = proxy.Client.GetStringAsync("/", ct);
+        await Poll.UntilAsync(() => one.Count + two.Count == 1, "the first request reaches a destination");
+        var (held, free) = one.Count == 1 ? (one, two) : (two, one);
+        var destinations = proxy.State.GetClusters().Single().Destinations.Values;
+        Assert.Equal(1, destinations.Single(d => d.Model.Config.Address.Contains($":{held.Port}", StringComparison.Ordinal)).ConcurrentRequestCount);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(free.Name, await proxy.Client.GetStringAsync("/", ct));
+        }
+
+        release.SetResult();
+        Assert.Equal(held.Name, await first);
+        Assert.All(destinations, d => Assert.Equal(0, d.ConcurrentRequestCount));
+        await counters.AssertServedAsync(6);
+    }
+}
