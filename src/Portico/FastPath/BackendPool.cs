@@ -51,17 +51,6 @@ internal sealed class BackendPool : IDisposable
 
         public IPEndPoint EndPoint { get; }
 
-        public int IdleCount
-        {
-            get
-            {
-                lock (_idle)
-                {
-                    return _idle.Count;
-                }
-            }
-        }
-
         public BackendConnection? TakeIdle()
         {
             lock (_idle)

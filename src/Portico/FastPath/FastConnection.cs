@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Portico.Forwarding;
 
@@ -28,7 +27,7 @@ internal sealed class FastConnection
         _connection = connection;
         Peer = ClientAddress.Normalize((connection.RemoteEndPoint as IPEndPoint)?.Address) ?? IPAddress.None;
         PeerText = Peer.ToString();
-        ForwardedNode = Peer.AddressFamily == AddressFamily.InterNetworkV6 ? $"\"[{PeerText}]\"" : PeerText;
+        ForwardedNode = ForwardedHeadersTransform.Node(Peer);
     }
 
     public enum Phase

@@ -218,7 +218,8 @@ internal sealed class FastPathHandler : IDisposable
 
         var head = state.Head;
         var start = _time.GetTimestamp();
-        var requestId = RequestIdOf(state);
+        var clientId = RequestIds.Usable(head.RequestIdCount == 1 ? Encoding.Latin1.GetString(head[head.RequestId]) : null);
+        var requestId = clientId ?? state.NextRequestId();
         var settings = _config.Current.Settings;
         var address = destination.Model.Config.Address;
         var endpoint = _pool.For(address);
@@ -229,7 +230,7 @@ internal sealed class FastPathHandler : IDisposable
         DestinationCounters.Increment(destination);
         try
         {
-            var length = WriteRequest(state, request, requestId, settings.Proxy, underscores);
+            var length = WriteRequest(state, request, clientId is null ? requestId : null, settings.Proxy, underscores);
             var reused = true;
             backend = endpoint.TakeIdle();
             while (true)
@@ -317,6 +318,35 @@ internal sealed class FastPathHandler : IDisposable
         var searched = 0;
         while (true)
         {
+            var from = Math.Max(0, searched - 3);
+            var end = buffer.AsSpan(from, filled - from).IndexOf("\r\n\r\n"u8);
+            if (end >= 0)
+            {
+                var headLength = from + end + 4;
+                var status = StatusOf(buffer.AsSpan(0, headLength));
+                if (status is >= 200 and <= 999)
+                {
+                    return new ResponseHead(status, headLength, filled, true);
+                }
+
+                if (status is < 100 or > 199 or 101)
+                {
+                    return new ResponseHead(-1, 0, filled, true);
+                }
+
+                // An interim response (103 Early Hints, …): dropped, as the full path drops it.
+                buffer.AsSpan(headLength, filled - headLength).CopyTo(buffer);
+                filled -= headLength;
+                searched = 0;
+                continue;
+            }
+
+            searched = filled;
+            if (filled == buffer.Length)
+            {
+                return new ResponseHead(-1, 0, filled, true);
+            }
+
             int n;
             try
             {
@@ -324,7 +354,7 @@ internal sealed class FastPathHandler : IDisposable
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
-                return new ResponseHead(filled == 0 ? 0 : -1, 0, filled, filled > 0);
+                n = 0;
             }
 
             if (n == 0)
@@ -333,38 +363,6 @@ internal sealed class FastPathHandler : IDisposable
             }
 
             filled += n;
-            var end = buffer.AsSpan(Math.Max(0, searched - 3), filled - Math.Max(0, searched - 3)).IndexOf("\r\n\r\n"u8);
-            if (end < 0)
-            {
-                searched = filled;
-                if (filled == buffer.Length)
-                {
-                    return new ResponseHead(-1, 0, filled, true);
-                }
-
-                continue;
-            }
-
-            var headLength = Math.Max(0, searched - 3) + end + 4;
-            var status = StatusOf(buffer.AsSpan(0, headLength));
-            if (status is >= 100 and < 200 and not 101)
-            {
-                // An interim response (103 Early Hints, …): dropped, as the full path drops it.
-                buffer.AsSpan(headLength, filled - headLength).CopyTo(buffer);
-                filled -= headLength;
-                searched = 0;
-                if (filled > 0 && buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8) >= 0)
-                {
-                    // The final head is already here; let the loop find it with a zero-byte read avoided.
-                    var next = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8) + 4;
-                    var nextStatus = StatusOf(buffer.AsSpan(0, next));
-                    return nextStatus is >= 200 and <= 999 ? new ResponseHead(nextStatus, next, filled, true) : new ResponseHead(-1, 0, filled, true);
-                }
-
-                continue;
-            }
-
-            return status is >= 200 and <= 999 ? new ResponseHead(status, headLength, filled, true) : new ResponseHead(-1, 0, filled, true);
         }
     }
 
@@ -710,8 +708,11 @@ internal sealed class FastPathHandler : IDisposable
         return false;
     }
 
-    /// <summary>The request to the backend: the client's head with Portico's changes (see the full path's transforms).</summary>
-    private static int WriteRequest(FastConnection state, byte[] target, string requestId, ProxySettings proxy, UnderscoreHeaderPolicy underscores)
+    /// <summary>
+    /// The request to the backend: the client's head with Portico's changes (see the full path's
+    /// transforms). <paramref name="generatedId"/> replaces the client's X-Request-Id when it sent none valid.
+    /// </summary>
+    private static int WriteRequest(FastConnection state, byte[] target, string? generatedId, ProxySettings proxy, UnderscoreHeaderPolicy underscores)
     {
         var head = state.Head;
         var bytes = head.Bytes.Span;
@@ -720,7 +721,6 @@ internal sealed class FastPathHandler : IDisposable
         var writer = new SpanWriter(target);
         var requestLineEnd = bytes.IndexOf("\r\n"u8) + 2;
         writer.Write(bytes[..requestLineEnd]);
-        var generatedId = !ValidRequestId(head);
         Range forwardedFor = default, forwardedProto = default, forwardedHost = default, forwarded = default;
         var sentFor = 0;
         foreach (var line in head.Lines)
@@ -731,7 +731,7 @@ internal sealed class FastPathHandler : IDisposable
                     continue;
                 case FieldKind.Underscore when underscores == UnderscoreHeaderPolicy.Drop:
                     continue;
-                case FieldKind.RequestId when generatedId:
+                case FieldKind.RequestId when generatedId is not null:
                     continue;
                 case FieldKind.XForwardedFor:
                     // Several X-Forwarded-For lines are one list; they are joined below.
@@ -753,10 +753,10 @@ internal sealed class FastPathHandler : IDisposable
             writer.Write(Crlf);
         }
 
-        if (generatedId)
+        if (generatedId is not null)
         {
             writer.Write("X-Request-Id: "u8);
-            writer.WriteAscii(requestId);
+            writer.WriteAscii(generatedId);
             writer.Write(Crlf);
         }
 
@@ -833,33 +833,6 @@ internal sealed class FastPathHandler : IDisposable
 
         return end;
     }
-
-    private static bool ValidRequestId(RequestHead head)
-    {
-        if (head.RequestIdCount != 1)
-        {
-            return false;
-        }
-
-        var id = head[head.RequestId];
-        if (id.Length is 0 or > 128)
-        {
-            return false;
-        }
-
-        foreach (var b in id)
-        {
-            if (b is <= (byte)' ' or >= 127 or (byte)'"' or (byte)'\\')
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static string RequestIdOf(FastConnection state)
-        => ValidRequestId(state.Head) ? Encoding.ASCII.GetString(state.Head[state.Head.RequestId]) : state.NextRequestId();
 
     /// <summary>Portico's own 502 or 504 page, as the full path writes it (ErrorPage), when the backend failed after it had the request.</summary>
     private async ValueTask<Outcome> AnswerLocallyAsync(

@@ -41,8 +41,8 @@ internal sealed class ForwardedHeadersTransform(ActiveConfig config) : RequestTr
 
         if (proxy.ForwardedHeaders.HasFlag(ForwardedHeaderKinds.Forwarded))
         {
-            // RFC 7239 §4, §6: an IPv6 node is bracketed and quoted; a host with a port is quoted.
-            var node = peer.AddressFamily == AddressFamily.InterNetworkV6 ? $"\"[{peer}]\"" : peer.ToString();
+            // RFC 7239 §4: a host with a port is quoted.
+            var node = Node(peer);
             var hostValue = host.Contains(':') ? $"\"{host}\"" : host;
             var element = $"for={node};proto={scheme};host={hostValue}";
             outgoing.TryAddWithoutValidation("Forwarded", Append(trusted, incoming["Forwarded"], element));
@@ -50,6 +50,10 @@ internal sealed class ForwardedHeadersTransform(ActiveConfig config) : RequestTr
 
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>The peer as a Forwarded "for=" node: RFC 7239 §6 brackets and quotes an IPv6 address.</summary>
+    internal static string Node(IPAddress peer)
+        => peer.AddressFamily == AddressFamily.InterNetworkV6 ? $"\"[{peer}]\"" : peer.ToString();
 
     private static string Append(bool trusted, StringValues sent, string ours)
         => trusted && !StringValues.IsNullOrEmpty(sent) ? $"{string.Join(", ", sent.ToArray())}, {ours}" : ours;

@@ -11,10 +11,14 @@ internal static class RequestIds
 {
     public const string Header = "X-Request-Id";
 
+    /// <summary>A client's id when it can be kept: 1–128 visible ASCII characters without quotes or backslashes; else null.</summary>
+    public static string? Usable(string? id)
+        => id is { Length: > 0 and <= 128 } && id.All(c => c is > ' ' and < (char)127 && c != '"' && c != '\\') ? id : null;
+
     public static string Resolve(HttpContext context)
     {
         var sent = context.Request.Headers[Header];
-        if (sent.Count == 1 && sent[0] is { Length: > 0 and <= 128 } id && id.All(c => c is > ' ' and < (char)127 && c != '"' && c != '\\'))
+        if (sent.Count == 1 && Usable(sent[0]) is { } id)
         {
             context.TraceIdentifier = id;
             return id;
