@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
@@ -893,7 +894,7 @@ internal sealed class FastPathHandler : IDisposable
             var target = head[head.Target];
             var query = target.IndexOf((byte)'?');
             _accessLog.Write(new AccessLogRequest(
-                state.Peer,
+                ClientOf(state, _config.Current.Settings.Proxy.TrustedProxies),
                 Encoding.ASCII.GetString(head[head.Method]),
                 Encoding.Latin1.GetString(head[head.Host]),
                 Encoding.ASCII.GetString(head[head.Path]),
@@ -904,6 +905,27 @@ internal sealed class FastPathHandler : IDisposable
         }
 
         _passive?.Record(cluster, destination, destinationFault, serverError);
+    }
+
+    /// <summary>The client the access log names: the peer, or behind trusted proxies the hop X-Forwarded-For vouches for (ClientAddress).</summary>
+    private static IPAddress ClientOf(FastConnection state, IReadOnlyList<IPNetwork> trusted)
+    {
+        if (trusted.Count == 0)
+        {
+            return state.Peer;
+        }
+
+        var head = state.Head;
+        var sent = StringValues.Empty;
+        foreach (var line in head.Lines)
+        {
+            if (line.Kind == FieldKind.XForwardedFor)
+            {
+                sent = StringValues.Concat(sent, Encoding.Latin1.GetString(head[line.ValueStart..line.End]));
+            }
+        }
+
+        return ClientAddress.Resolve(state.Peer, sent, trusted);
     }
 
     private void Tick()

@@ -400,4 +400,28 @@ public sealed class FastPathTests
         Assert.All(destinations, d => Assert.Equal(0, d.ConcurrentRequestCount));
         await counters.AssertServedAsync(6);
     }
+
+    [Fact]
+    public async Task The_access_log_names_the_client_behind_a_trusted_proxy()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var backend = await TestBackend.StartAsync("b");
+        var log = Path.Combine(Directory.CreateTempSubdirectory("portico-log-").FullName, "access.log");
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, extra: $$"""
+            accessLog: { output: "{{log}}" }
+            proxy: { trustedProxies: [127.0.0.0/8] }
+            """));
+        using var counters = new Counters(proxy);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Add("X-Forwarded-For", "203.0.113.9");
+
+        await proxy.Client.SendAsync(request, ct);
+
+        await counters.AssertServedAsync(1);
+        string[] lines = [];
+        await Poll.UntilAsync(() => File.Exists(log) && (lines = File.ReadAllLines(log)).Length >= 1, "one access-log line");
+        using var entry = System.Text.Json.JsonDocument.Parse(Assert.Single(lines));
+        Assert.Equal("203.0.113.9", entry.RootElement.GetProperty("client").GetString());
+        Assert.Equal("203.0.113.9, 127.0.0.1", Assert.Single(backend.Requests).Headers["X-Forwarded-For"]);
+    }
 }
