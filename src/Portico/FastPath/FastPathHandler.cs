@@ -406,6 +406,7 @@ internal sealed class FastPathHandler : IDisposable
         var clientGone = false;
         var chunked = new ChunkedScanner();
         var remaining = framing.Length;
+        var returned = false;
         try
         {
             // The body bytes that came with the head, then reads straight into the client's
@@ -482,6 +483,17 @@ internal sealed class FastPathHandler : IDisposable
                 bodyBytes = chunked.DataBytes;
             }
 
+            // The exchange with the backend is over: judge it and free its connection before the
+            // last flush, so a client that sends its next request as soon as it has this
+            // response already finds the destination judged and the connection back in the pool.
+            var reusable = complete && !clientGone && !framing.BackendCloses && framing.Mode != BodyMode.UntilClose && !state.TimedOut;
+            if (reusable)
+            {
+                backend.Endpoint.Return(backend);
+                returned = true;
+            }
+
+            _passive?.Record(cluster, destination, destinationFault: !complete && !clientGone, serverError: read.Status >= 500);
             if (!clientGone && !await FlushAsync(output))
             {
                 clientGone = true;
@@ -489,12 +501,7 @@ internal sealed class FastPathHandler : IDisposable
         }
         finally
         {
-            var reusable = complete && !clientGone && !framing.BackendCloses && framing.Mode != BodyMode.UntilClose && !state.TimedOut;
-            if (reusable)
-            {
-                backend.Endpoint.Return(backend);
-            }
-            else
+            if (!returned)
             {
                 backend.Dispose();
             }
@@ -502,8 +509,7 @@ internal sealed class FastPathHandler : IDisposable
 
         var status = read.Status;
         var failed = !complete && !clientGone;
-        Finish(state, entry.Route, cluster, destination, address, requestId, start, status, bodyBytes, reason: null,
-            destinationFault: failed, serverError: status >= 500);
+        Finish(state, entry.Route, address, requestId, start, status, bodyBytes, reason: null);
         if (failed)
         {
             _log.ForwardFailed(entry.Route.Id, destination.DestinationId, Yarp.ReverseProxy.Forwarder.ForwarderError.ResponseBodyDestination,
@@ -842,20 +848,20 @@ internal sealed class FastPathHandler : IDisposable
             output.Write(bodyBytes);
         }
 
+        _passive?.Record(cluster, destination, destinationFault: !routeTimedOut, serverError: false);
         var flushed = await FlushAsync(output);
         var reason = status == 504 ? (routeTimedOut ? LocalReason.RouteTimeout : LocalReason.UpstreamTimeout) : LocalReason.UpstreamUnreachable;
         _log.ForwardFailed(route.Id, destination.DestinationId,
             status == 504 ? Yarp.ReverseProxy.Forwarder.ForwarderError.RequestTimedOut : Yarp.ReverseProxy.Forwarder.ForwarderError.ResponseHeaders,
             status == 504 ? "the backend did not answer in time" : "the backend's response head was malformed");
-        Finish(state, route, cluster, destination, address, requestId, start, status, head.IsHead ? 0 : bodyBytes.Length, reason, destinationFault: !routeTimedOut, serverError: false);
+        Finish(state, route, address, requestId, start, status, head.IsHead ? 0 : bodyBytes.Length, reason);
         return flushed ? Outcome.Done : Outcome.Close;
     }
 
     private static string ReasonPhrases(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
 
-    /// <summary>What the observability stage does at the end of a full-path request: metrics, statistics, access log; and passive health.</summary>
-    private void Finish(FastConnection state, RouteSettings route, ClusterState cluster, DestinationState destination, string address,
-        string requestId, long start, int status, long bodyBytes, LocalReason? reason, bool destinationFault, bool serverError)
+    /// <summary>What the observability stage does at the end of a full-path request: metrics, statistics, access log (passive health was judged before the last flush).</summary>
+    private void Finish(FastConnection state, RouteSettings route, string address, string requestId, long start, int status, long bodyBytes, LocalReason? reason)
     {
         var seconds = _time.GetElapsedTime(start).TotalSeconds;
         var exchange = new RequestExchange
@@ -887,8 +893,6 @@ internal sealed class FastPathHandler : IDisposable
                 Encoding.Latin1.GetString(head[head.UserAgent]),
                 Encoding.Latin1.GetString(head[head.Referer])), exchange, status, seconds);
         }
-
-        _passive?.Record(cluster, destination, destinationFault, serverError);
     }
 
     /// <summary>The client the access log names: the peer, or behind trusted proxies the hop X-Forwarded-For vouches for (ClientAddress).</summary>
