@@ -457,7 +457,9 @@ internal sealed class FastPathHandler : IDisposable
                 }
 
                 state.Arm(FastConnection.Phase.Backend, default);
-                var memory = output.GetMemory(BodyChunk);
+                // A length-delimited body asks for no more than it still needs (a short rest fits
+                // a pooled 4 KiB block instead of a 64 KiB array).
+                var memory = output.GetMemory(framing.Mode == BodyMode.Length ? (int)Math.Min(remaining, BodyChunk) : BodyChunk);
                 if (framing.Mode == BodyMode.Length && memory.Length > remaining)
                 {
                     memory = memory[..(int)remaining];
