@@ -42,7 +42,7 @@ internal static class VaryKeys
             .Where(i => !i.Replace(" ", "").EndsWith(";q=0", StringComparison.OrdinalIgnoreCase) && !i.Replace(" ", "").EndsWith(";q=0.0", StringComparison.OrdinalIgnoreCase))
             .Select(i => i.Split(';')[0].Trim().ToLowerInvariant()).Distinct().Order(StringComparer.Ordinal));
 
-    private static string Normalize(StringValues values)
+    internal static string Normalize(StringValues values)
     {
         if (values.Count == 0)
         {

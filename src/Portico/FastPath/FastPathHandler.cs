@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
+using Portico.Caching;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
@@ -56,6 +57,7 @@ internal sealed class FastPathHandler : IDisposable
     private readonly ForwardingLog _log;
     private readonly TimeProvider _time;
     private readonly LimitsSettings _serverLimits;
+    private readonly FastCache _cache;
     private readonly BackendPool _pool = new();
     private readonly HashSet<FastConnection> _open = [];
     private readonly Timer _clock;
@@ -74,6 +76,7 @@ internal sealed class FastPathHandler : IDisposable
         _log = services.GetRequiredService<ForwardingLog>();
         _time = services.GetRequiredService<TimeProvider>();
         _serverLimits = serverLimits;
+        _cache = new FastCache(services.GetRequiredService<Caching.ICacheStore>(), services.GetRequiredService<Caching.CacheMetrics>(), _time);
         _clock = new Timer(static s => ((FastPathHandler)s!).Tick(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
@@ -164,10 +167,12 @@ internal sealed class FastPathHandler : IDisposable
                     };
                 }
 
-                var outcome = entry is null ? Outcome.HandOver : await ForwardAsync(state, entry, underscores, output);
+                var outcome = entry is null ? Outcome.HandOver
+                    : entry.CacheHitsOnly ? await AnswerFromCacheAsync(state, entry.Route, output)
+                    : await ForwardAsync(state, entry, underscores, output);
                 if (outcome == Outcome.HandOver)
                 {
-                    _metrics.FastPathHandedOver(reason ?? "backend");
+                    _metrics.FastPathHandedOver(reason ?? (entry is { CacheHitsOnly: true } ? "cache" : "backend"));
                     input.AdvanceTo(buffer.Start);
                     handOver = true;
                     break;
@@ -289,6 +294,25 @@ internal sealed class FastPathHandler : IDisposable
             backend?.Dispose();
             ArrayPool<byte>.Shared.Return(request);
         }
+    }
+
+    /// <summary>A fresh hit, answered as the cache stage would (see <see cref="FastCache"/>); anything else is handed over.</summary>
+    private async ValueTask<Outcome> AnswerFromCacheAsync(FastConnection state, RouteSettings route, PipeWriter output)
+    {
+        var start = _time.GetTimestamp();
+        var head = state.Head;
+        if (await _cache.LookupAsync(head, route) is not { } hit)
+        {
+            return Outcome.HandOver;
+        }
+
+        var requestId = RequestIds.Usable(head.RequestIdCount == 1 ? Encoding.Latin1.GetString(head[head.RequestId]) : null) ?? state.NextRequestId();
+        _metrics.RequestStarted();
+        _cache.Record(route.Id);
+        var bodyBytes = _cache.Write(hit.Entry, hit.Age, hit.Ttl, head, requestId, output);
+        var flushed = await FlushAsync(output);
+        Finish(state, route, null, requestId, start, hit.Entry.Status, bodyBytes, reason: null, cache: CacheOutcomes.Name(CacheOutcome.Hit));
+        return flushed ? Outcome.Done : Outcome.Close;
     }
 
     private static async ValueTask<bool> SendAsync(BackendConnection backend, ReadOnlyMemory<byte> bytes)
@@ -863,7 +887,8 @@ internal sealed class FastPathHandler : IDisposable
     private static string ReasonPhrases(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
 
     /// <summary>What the observability stage does at the end of a full-path request: metrics, statistics, access log (passive health was judged before the last flush).</summary>
-    private void Finish(FastConnection state, RouteSettings route, string address, string requestId, long start, int status, long bodyBytes, LocalReason? reason)
+    /// <param name="address">The destination that answered; null when none did (a cache hit).</param>
+    private void Finish(FastConnection state, RouteSettings route, string? address, string requestId, long start, int status, long bodyBytes, LocalReason? reason, string? cache = null)
     {
         var seconds = _time.GetElapsedTime(start).TotalSeconds;
         var exchange = new RequestExchange
@@ -873,8 +898,9 @@ internal sealed class FastPathHandler : IDisposable
             Route = route.Id,
             Cluster = route.Cluster,
             Upstream = address,
-            UpstreamSeconds = seconds,
+            UpstreamSeconds = address is null ? null : seconds,
             Reason = reason,
+            Cache = cache,
             ResponseBytes = bodyBytes,
         };
         _metrics.RequestFinished(exchange, status, seconds);

@@ -28,9 +28,14 @@ internal sealed class FastRoutes
     /// <summary>Why no request can take the fast path under this config; null when some can.</summary>
     public string? DisabledReason { get; }
 
-    internal sealed record Entry(RouteSettings Route, FastCluster? Cluster, string? Ineligible)
+    /// <param name="Literal">The route matches on literal paths and exact hosts only, so whether it matches is known here.</param>
+    /// <param name="Precedence">The router's inbound precedence of its path template (lower wins), for literal routes.</param>
+    internal sealed record Entry(RouteSettings Route, FastCluster? Cluster, string? Ineligible, bool Literal, decimal Precedence)
     {
         public bool Eligible => Ineligible is null;
+
+        /// <summary>A cached route: the fast path answers its fresh hits and hands everything else to the full path.</summary>
+        public bool CacheHitsOnly => Route.Cache is not null;
     }
 
     public static FastRoutes Build(ConfigSnapshot snapshot)
@@ -82,6 +87,8 @@ internal sealed class FastRoutes
 
         var hostName = WithoutPort(host);
         Entry? found = null;
+        var tie = false;
+        var unknown = false;
         foreach (var entry in _routes)
         {
             var match = entry.Route.Match;
@@ -90,13 +97,37 @@ internal sealed class FastRoutes
                 continue;
             }
 
-            if (found is not null)
+            if (!entry.Literal)
             {
-                reason = "several_routes";
-                return null;
+                // A template, regex, header or query rule or wildcard host: whether it matches,
+                // and how it ranks, is the router's to say.
+                unknown = true;
+                continue;
             }
 
-            found = entry;
+            // A literal route's match is exact: it matches or it certainly does not.
+            if (!CertainlyMatches(match, hostName, path))
+            {
+                continue;
+            }
+
+            var ranking = Ranking(entry, found);
+            if (ranking < 0)
+            {
+                found = entry;
+                tie = false;
+            }
+            else if (ranking == 0)
+            {
+                tie = true;
+            }
+        }
+
+        if (unknown || tie)
+        {
+            // The router's own rules (templates, regexes, method and host policies) decide.
+            reason = found is null && !tie ? "match" : "several_routes";
+            return null;
         }
 
         if (found is null)
@@ -111,23 +142,35 @@ internal sealed class FastRoutes
             return null;
         }
 
-        if (!CertainlyMatches(found.Route.Match, hostName, path))
-        {
-            reason = "match";
-            return null;
-        }
-
         reason = null;
         return found;
+    }
+
+    /// <summary>
+    /// How ASP.NET Core's router ranks two literal routes that both match: `order` first (lower
+    /// wins, none is 0), then the path template's precedence, segment by segment (a literal
+    /// segment before the `{**rest}` a pathPrefix ends in). Negative when <paramref name="a"/>
+    /// wins; 0 when only the router's method and host policies could decide.
+    /// </summary>
+    private static int Ranking(Entry a, Entry? b)
+    {
+        if (b is null)
+        {
+            return -1;
+        }
+
+        var order = (a.Route.Order ?? 0).CompareTo(b.Route.Order ?? 0);
+        return order != 0 ? order : a.Precedence.CompareTo(b.Precedence);
     }
 
     private static Entry Describe(ConfigSnapshot snapshot, RouteSettings route)
     {
         var match = route.Match;
         var cluster = snapshot.Cluster(route.Cluster)?.Settings;
+        var literal = !(match.PathRegex is not null || match.Headers.Count > 0 || match.Query.Count > 0
+            || (match.Path is { } p && p.Contains('{')) || match.Hosts.Any(h => h.Contains('*') || h.Contains(':')));
         string? ineligible = null;
-        if (match.PathRegex is not null || match.Headers.Count > 0 || match.Query.Count > 0
-            || (match.Path is { } p && p.Contains('{')) || match.Hosts.Any(h => h.Contains('*') || h.Contains(':')))
+        if (!literal)
         {
             ineligible = "match";
         }
@@ -135,13 +178,19 @@ internal sealed class FastRoutes
         {
             ineligible = "waf";
         }
-        else if (route.Cache is not null || route.Compression is not null)
-        {
-            ineligible = "cache_or_compression";
-        }
         else if (route.RateLimit is not null || route.IpRules is not null || route.Limits is not null)
         {
             ineligible = "route_guard";
+        }
+        else if (route.Cache is not null)
+        {
+            // Fresh hits are answered here (FastCache); a miss is forwarded by the full path, which
+            // stores it, so the cluster's own eligibility does not matter.
+            return new Entry(route, null, null, literal, Precedence(match));
+        }
+        else if (route.Compression is not null)
+        {
+            ineligible = "compression";
         }
         else if (!route.PreserveHost)
         {
@@ -162,7 +211,27 @@ internal sealed class FastRoutes
             }
         }
 
-        return new Entry(route, fast, ineligible);
+        return new Entry(route, fast, ineligible, literal, literal ? Precedence(match) : 0);
+    }
+
+    /// <summary>
+    /// ASP.NET Core's inbound route precedence of a literal route's template: one digit per
+    /// segment, 1 for a literal and 5 for the catch-all a pathPrefix ends in, the first segment
+    /// the most significant. "/api/{**rest}" (1.5) outranks "/{**rest}" (5); "/api" (1) outranks both.
+    /// </summary>
+    internal static decimal Precedence(RouteMatchSettings match)
+    {
+        var template = Configuration.YarpTranslator.PathOf(match);
+        var segments = template.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        decimal precedence = 0;
+        decimal scale = 1;
+        foreach (var segment in segments)
+        {
+            precedence += (segment.StartsWith("{**", StringComparison.Ordinal) ? 5 : 1) * scale;
+            scale /= 10;
+        }
+
+        return precedence;
     }
 
     /// <summary>Could the route match? Errs towards yes: a yes only costs the fast path a request.</summary>

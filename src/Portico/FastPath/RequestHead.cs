@@ -38,6 +38,15 @@ internal enum FieldKind : byte
     Referer,
     Accept,
 
+    /// <summary>Accept-Encoding: a cached response's variant may depend on it.</summary>
+    AcceptEncoding,
+
+    /// <summary>
+    /// A field that changes what a cache may answer with (RFC 9111 §4, §5.2.1; RFC 9110 §13, §14):
+    /// Cache-Control, Pragma, Authorization, the conditionals and Range.
+    /// </summary>
+    CacheSensitive,
+
     /// <summary>A name with '_', dropped under `limits.underscoreHeaders: drop`.</summary>
     Underscore,
 }
@@ -84,6 +93,9 @@ internal sealed class RequestHead
     public Range RequestId { get; private set; }
 
     public int RequestIdCount { get; private set; }
+
+    /// <summary>The head has a field a cache must weigh before answering from the store (<see cref="FieldKind.CacheSensitive"/>).</summary>
+    public bool CacheSensitive { get; private set; }
 
     /// <summary>The client asked to close the connection after this exchange.</summary>
     public bool Close { get; private set; }
@@ -139,6 +151,7 @@ internal sealed class RequestHead
         Host = UserAgent = Referer = Accept = RequestId = default;
         RequestIdCount = 0;
         Close = false;
+        CacheSensitive = false;
         var span = Bytes.Span;
         var position = 0;
         var index = 0;
@@ -242,6 +255,9 @@ internal sealed class RequestHead
                 RequestId = value;
                 RequestIdCount++;
                 break;
+            case FieldKind.CacheSensitive:
+                CacheSensitive = true;
+                break;
             case FieldKind.Connection:
                 foreach (var token in line[valueStart..valueEnd].Split((byte)','))
                 {
@@ -333,6 +349,15 @@ internal sealed class RequestHead
                 return FieldKind.Referer;
             case 6 when Ascii.EqualsIgnoreCase(name, "accept"u8):
                 return FieldKind.Accept;
+            case 15 when Ascii.EqualsIgnoreCase(name, "accept-encoding"u8):
+                return FieldKind.AcceptEncoding;
+            case 13 when Ascii.EqualsIgnoreCase(name, "cache-control"u8) || Ascii.EqualsIgnoreCase(name, "authorization"u8) || Ascii.EqualsIgnoreCase(name, "if-none-match"u8):
+            case 6 when Ascii.EqualsIgnoreCase(name, "pragma"u8):
+            case 5 when Ascii.EqualsIgnoreCase(name, "range"u8):
+            case 8 when Ascii.EqualsIgnoreCase(name, "if-range"u8) || Ascii.EqualsIgnoreCase(name, "if-match"u8):
+            case 17 when Ascii.EqualsIgnoreCase(name, "if-modified-since"u8):
+            case 19 when Ascii.EqualsIgnoreCase(name, "if-unmodified-since"u8):
+                return FieldKind.CacheSensitive;
         }
 
         return name.Contains((byte)'_') ? FieldKind.Underscore : FieldKind.Other;

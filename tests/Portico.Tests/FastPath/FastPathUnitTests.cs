@@ -71,3 +71,19 @@ public sealed class DestinationCountersTests
         Assert.Equal(1, destination.ConcurrentRequestCount);
     }
 }
+
+public sealed class FastRoutesPrecedenceTests
+{
+    [Theory]
+    [InlineData(null, "/", "5")]
+    [InlineData(null, "/api", "1.5")]
+    [InlineData(null, "/api/v1/", "1.15")]
+    [InlineData("/api", null, "1")]
+    [InlineData("/api/exact", null, "1.1")]
+    [InlineData("/", null, "0")]
+    public void A_literal_templates_precedence_is_the_routers(string? path, string? prefix, string expected)
+    {
+        var match = new Portico.Configuration.Model.RouteMatchSettings { Path = path, PathPrefix = prefix };
+        Assert.Equal(decimal.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), FastRoutes.Precedence(match));
+    }
+}

@@ -1,0 +1,212 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.Extensions.Primitives;
+using Portico.Caching;
+using Portico.Compression;
+using Portico.Configuration.Model;
+
+namespace Portico.FastPath;
+
+/// <summary>
+/// Fresh cache hits on the fast path: the answer the full path's cache stage
+/// (<see cref="CacheMiddleware"/>, <see cref="CacheResponder"/>) gives a plain GET or HEAD whose
+/// stored response is fresh and matches its Vary fields, written straight into the connection's
+/// output. Anything a cache must weigh (Cache-Control, Pragma, Authorization, conditionals,
+/// Range), a miss, a stale or `no-cache` entry, is the full path's: it looks the request up again.
+/// </summary>
+internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimeProvider time)
+{
+    // The status line and stored fields of an entry as a hit writes them, built once per entry.
+    private readonly ConditionalWeakTable<CacheEntry, StoredHead> _heads = [];
+
+    /// <summary>The stored response that answers this request, with its age and freshness left; null when the full path must decide.</summary>
+    public async ValueTask<(CacheEntry Entry, TimeSpan Age, TimeSpan Ttl)?> LookupAsync(RequestHead head, RouteSettings route)
+    {
+        if (head.CacheSensitive || KeyOf(head) is not { } key)
+        {
+            return null;
+        }
+
+        var variants = await store.GetAsync(key, CancellationToken.None);
+        string? acceptEncoding = null;
+        foreach (var variant in variants)
+        {
+            if (!Matches(variant, head, route, ref acceptEncoding))
+            {
+                continue;
+            }
+
+            // The first variant that matches is the one the full path would take (CacheMiddleware).
+            var age = Freshness.Age(variant, time.GetUtcNow());
+            var ttl = Freshness.Lifetime(variant, route.Cache!.Heuristic) - age;
+            return ttl > TimeSpan.Zero && !variant.Directives.NoCache ? (variant, age, ttl) : null;
+        }
+
+        return null;
+    }
+
+    /// <summary>Writes the hit: the stored head with Age and Cache-Status, then the body unless HEAD. Returns the body bytes written.</summary>
+    public long Write(CacheEntry entry, TimeSpan age, TimeSpan ttl, RequestHead head, string requestId, PipeWriter output)
+    {
+        var writer = new HeadWriter(output);
+        var stored = _heads.GetValue(entry, Serialize);
+        writer.Write(stored.Bytes);
+        if (!stored.Dated)
+        {
+            // Kestrel dates a response that has no Date; so does the fast path.
+            writer.Write("Date: "u8);
+            writer.WriteAscii(DateValue.Now);
+            writer.Write("\r\n"u8);
+        }
+
+        writer.Write("Age: "u8);
+        WriteNumber(output, (long)Math.Max(0, Math.Floor(age.TotalSeconds)));
+        writer.Write("\r\nCache-Status: Portico; hit; ttl="u8);
+        WriteNumber(output, (long)Math.Floor(ttl.TotalSeconds));
+        writer.Write("\r\nX-Request-Id: "u8);
+        writer.WriteAscii(requestId);
+        writer.Write("\r\n"u8);
+        if (entry.Status is not (204 or 304))
+        {
+            writer.Write("Content-Length: "u8);
+            WriteNumber(output, entry.Body.Length);
+            writer.Write("\r\n"u8);
+        }
+
+        if (head.Close)
+        {
+            writer.Write("Connection: close\r\n"u8);
+        }
+
+        writer.Write("\r\n"u8);
+        if (head.IsHead || entry.Body.IsEmpty)
+        {
+            return 0;
+        }
+
+        output.Write(entry.Body.Span);
+        return entry.Body.Length;
+    }
+
+    public void Record(string route) => metrics.Request(route, CacheOutcome.Hit);
+
+    /// <summary>The primary key as <see cref="CacheKey.Of"/> builds it: "http://" + host lower-cased + target.</summary>
+    private static string? KeyOf(RequestHead head)
+    {
+        var host = head[head.Host];
+        var target = head[head.Target];
+        if (host.IsEmpty || !Ascii.IsValid(host) || !Ascii.IsValid(target))
+        {
+            return null;
+        }
+
+        var length = 7 + host.Length + target.Length;
+        char[]? rented = null;
+        var chars = length <= 512 ? stackalloc char[512] : (rented = ArrayPool<char>.Shared.Rent(length));
+        "http://".CopyTo(chars);
+        Ascii.ToLower(host, chars[7..], out _);
+        Ascii.ToUtf16(target, chars[(7 + host.Length)..], out _);
+        var key = new string(chars[..length]);
+        if (rented is not null)
+        {
+            ArrayPool<char>.Shared.Return(rented);
+        }
+
+        return key;
+    }
+
+    /// <summary>§4.1 as <see cref="VaryKeys.Matches"/> does it, the request's fields read from its head.</summary>
+    private static bool Matches(CacheEntry entry, RequestHead head, RouteSettings route, ref string? acceptEncoding)
+    {
+        foreach (var (field, value) in entry.Vary)
+        {
+            string actual;
+            if (field == "*")
+            {
+                return false;
+            }
+
+            if (field == "accept-encoding")
+            {
+                acceptEncoding ??= route.Compression is { } compression
+                    ? CompressionNegotiator.Choose(compression, Values(head, "accept-encoding"u8)) ?? "identity"
+                    : VaryKeys.AcceptedCodings(Values(head, "accept-encoding"u8));
+                actual = acceptEncoding;
+            }
+            else
+            {
+                actual = VaryKeys.Normalize(Values(head, Encoding.ASCII.GetBytes(field)));
+            }
+
+            if (actual != value)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static StringValues Values(RequestHead head, ReadOnlySpan<byte> name)
+    {
+        var values = StringValues.Empty;
+        var bytes = head.Bytes.Span;
+        foreach (var line in head.Lines)
+        {
+            var fieldName = bytes[line.Start..line.ValueStart];
+            var colon = fieldName.IndexOf((byte)':');
+            if (colon == name.Length && Ascii.EqualsIgnoreCase(fieldName[..colon], name))
+            {
+                values = StringValues.Concat(values, Encoding.Latin1.GetString(bytes[line.ValueStart..Trimmed(bytes, line)]));
+            }
+        }
+
+        return values;
+    }
+
+    private static int Trimmed(ReadOnlySpan<byte> bytes, RequestHead.Line line)
+    {
+        var end = line.End;
+        while (end > line.ValueStart && bytes[end - 1] is (byte)' ' or (byte)'\t')
+        {
+            end--;
+        }
+
+        return end;
+    }
+
+    private sealed record StoredHead(byte[] Bytes, bool Dated);
+
+    /// <summary>"HTTP/1.1 STATUS REASON" and the stored fields, less Content-Length (written per hit) and the `no-cache="field"` fields (§5.2.2.4).</summary>
+    private static StoredHead Serialize(CacheEntry entry)
+    {
+        var text = new StringBuilder();
+        var dated = false;
+        text.Append("HTTP/1.1 ").Append(entry.Status).Append(' ').Append(Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(entry.Status)).Append("\r\n");
+        foreach (var (name, values) in entry.Headers)
+        {
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || entry.Directives.NoCacheFields.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            dated |= name.Equals("Date", StringComparison.OrdinalIgnoreCase);
+            foreach (var value in values)
+            {
+                text.Append(name).Append(": ").Append(value).Append("\r\n");
+            }
+        }
+
+        return new StoredHead(Encoding.Latin1.GetBytes(text.ToString()), dated);
+    }
+
+    private static void WriteNumber(PipeWriter output, long value)
+    {
+        var span = output.GetSpan(20);
+        Utf8Formatter.TryFormat(value, span, out var written);
+        output.Advance(written);
+    }
+}
