@@ -98,4 +98,27 @@ internal static class CacheAssert
             : response.Content.Headers.TryGetValues(name, out var c) ? string.Join(", ", c) : "";
 
     public static bool IsHit(HttpResponseMessage response) => Status(response).StartsWith("Portico; hit", StringComparison.Ordinal);
+
+    /// <summary>
+    /// A hit's Age and Cache-Status ttl for a response stored without an Age field, checked against
+    /// what RFC 9111 §4.2.3 allows given when the test sent its requests: current_age is
+    /// max(now - date_value, now - request_time) (apparent age, or the response delay, plus the
+    /// time resident), Age is it rounded down, and ttl is the freshness lifetime minus it, rounded
+    /// down. The origin's Date is whole seconds and Kestrel renews it once a second, so it can be
+    /// two seconds old when sent, and a loaded machine adds its own delays: the range follows from
+    /// these instants rather than being a constant.
+    /// </summary>
+    /// <param name="date">The stored response's Date.</param>
+    /// <param name="stored">Taken just before the request that stored the response was sent.</param>
+    /// <param name="hitSent">Taken just before the hit's request was sent.</param>
+    /// <param name="hitReceived">Taken just after the hit's response arrived.</param>
+    public static void AgeAndTtl(int age, int ttl, int lifetime, DateTimeOffset date, DateTimeOffset stored, DateTimeOffset hitSent, DateTimeOffset hitReceived)
+    {
+        var oldest = Math.Max((hitReceived - date).TotalSeconds, (hitReceived - stored).TotalSeconds);
+        var youngest = Math.Max((hitSent - date).TotalSeconds, 0);
+        Assert.InRange(age, (int)Math.Floor(youngest), (int)Math.Floor(oldest));
+        Assert.InRange(ttl, (int)Math.Floor(lifetime - oldest), (int)Math.Floor(lifetime - youngest));
+        // Both rounded down from the same age.
+        Assert.InRange(ttl + age, lifetime - 1, lifetime);
+    }
 }

@@ -13,7 +13,9 @@ public sealed class CollapsingTests
     [Fact]
     public async Task A_hundred_concurrent_requests_for_a_cold_key_make_one_origin_request()
     {
-        await using var o = await CacheOrigin.StartAsync();
+        // The first followers wait while the other requests still connect; past the default 10 s
+        // collapse timeout (a loaded machine) they would go to the origin themselves.
+        await using var o = await CacheOrigin.StartAsync(top: "cache: { collapseTimeout: 60s }");
         var release = new TaskCompletionSource();
         var body = string.Concat(Enumerable.Repeat("collapsed-", 5000));
         o.Handler = async ctx =>

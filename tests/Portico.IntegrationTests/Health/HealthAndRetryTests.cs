@@ -167,13 +167,17 @@ public sealed class HealthAndRetryTests
     public async Task Active_checks_honour_thresholds_and_expected_status()
     {
         var healthStatus = 204;
-        var probes = 0;
+        // Probes counted by the status they were answered with, read once: a probe in flight while
+        // the test flips the status is counted as what it got, not as what the test expects next.
+        var passing = 0;
+        var failing = 0;
         await using var backend = await TestBackend.StartAsync("b", ctx =>
         {
             if (ctx.Request.Path == "/healthz")
             {
-                Interlocked.Increment(ref probes);
-                ctx.Response.StatusCode = Volatile.Read(ref healthStatus);
+                var status = Volatile.Read(ref healthStatus);
+                Interlocked.Increment(ref status == 204 ? ref passing : ref failing);
+                ctx.Response.StatusCode = status;
                 return Task.CompletedTask;
             }
 
@@ -192,16 +196,17 @@ public sealed class HealthAndRetryTests
         var destination = cluster.Destinations.Values.Single();
         await Poll.UntilAsync(() => destination.Health.Active == DestinationHealth.Healthy, "the first passing probe");
 
+        // Waits for the available set too: YARP sets the health first and updates the set the
+        // router reads just after, so a request sent in between would still be routed.
         Volatile.Write(ref healthStatus, 200);
-        var before = Volatile.Read(ref probes);
-        await Poll.UntilAsync(() => destination.Health.Active == DestinationHealth.Unhealthy, "two failing probes");
-        Assert.True(Volatile.Read(ref probes) - before >= 2, "taken out before two failed probes");
+        await Poll.UntilAsync(() => destination.Health.Active == DestinationHealth.Unhealthy && cluster.DestinationsState.AvailableDestinations.Count == 0, "two failing probes");
+        Assert.True(Volatile.Read(ref failing) >= 2, "taken out before two failed probes");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken)).StatusCode);
 
+        var before = Volatile.Read(ref passing);
         Volatile.Write(ref healthStatus, 204);
-        before = Volatile.Read(ref probes);
-        await Poll.UntilAsync(() => destination.Health.Active == DestinationHealth.Healthy, "three passing probes");
-        Assert.True(Volatile.Read(ref probes) - before >= 3, "brought back before three passing probes");
+        await Poll.UntilAsync(() => destination.Health.Active == DestinationHealth.Healthy && cluster.DestinationsState.AvailableDestinations.Count == 1, "three passing probes");
+        Assert.True(Volatile.Read(ref passing) - before >= 3, "brought back before three passing probes");
         Assert.Equal(HttpStatusCode.OK, (await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken)).StatusCode);
     }
 
@@ -221,9 +226,11 @@ public sealed class HealthAndRetryTests
               app:
                 destinations: [{bad.Url}, {good.Url}]
                 healthCheck:
-                  passive: {"{"} consecutiveFailures: 3, countServerErrors: true, reactivateAfter: 1s {"}"}
+                  passive: {"{"} consecutiveFailures: 3, countServerErrors: true, reactivateAfter: 5s {"}"}
             """);
 
+        // The eleven requests after the ejection must all fall inside reactivateAfter, or the bad
+        // destination is back and gets one: 5 s leaves room for a loaded machine's stalls.
         for (var i = 0; i < 6; i++)
         {
             await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken);
@@ -236,7 +243,7 @@ public sealed class HealthAndRetryTests
         }
 
         Assert.Equal(3, bad.Count);
-        Assert.Contains(proxy.Logs.Messages(2002), m => m == $"cluster app: destination {bad.Address.Authority} ejected by passive health (3 consecutive failures) for 00:00:01");
+        Assert.Contains(proxy.Logs.Messages(2002), m => m == $"cluster app: destination {bad.Address.Authority} ejected by passive health (3 consecutive failures) for 00:00:05");
         Assert.True(proxy.State.TryGetCluster("app", out var cluster));
         await Poll.UntilAsync(() => cluster.DestinationsState.AvailableDestinations.Count == 2, "the ejected destination to be reactivated");
     }

@@ -48,7 +48,11 @@ public sealed class MetricsTests
         await client.GetAsync($"http://127.0.0.1:{port}/down", ct);
         await client.GetAsync($"http://127.0.0.1:{port}/nothing-here", ct);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.GetAsync($"http://127.0.0.1:{port}/metrics", ct)).StatusCode);
-        await File.WriteAllTextAsync(path, Config("bogus: 1"), ct);
+        // Written beside and renamed over, as TestProxy does: written in place, the watcher could read
+        // the file truncated but not yet written (its 200 ms debounce is short on a loaded machine)
+        // and count a second refusal.
+        await File.WriteAllTextAsync(path + ".tmp", Config("bogus: 1"), ct);
+        File.Move(path + ".tmp", path, overwrite: true);
         await Poll.UntilAsync(() => portico.Stdout.Contains("refused (1 error(s))", StringComparison.Ordinal), "the broken reload to be refused");
 
         var metrics = new PrometheusText(await client.GetStringAsync($"http://127.0.0.1:{adminPort}/metrics", ct));

@@ -67,7 +67,7 @@ public sealed class RateLimitTests
         }
 
         var servedAgain = false;
-        await Poll.UntilAsync(() => servedAgain = proxy.Client.GetAsync("/", ct).GetAwaiter().GetResult().StatusCode == HttpStatusCode.OK, "the window to move on");
+        await Poll.UntilAsync(async () => servedAgain = (await proxy.Client.GetAsync("/", ct)).StatusCode == HttpStatusCode.OK, "the window to move on");
         Assert.True(servedAgain);
     }
 

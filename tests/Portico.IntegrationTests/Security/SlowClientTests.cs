@@ -12,7 +12,9 @@ public sealed class SlowClientTests
     public async Task A_slowloris_client_trickling_its_headers_is_cut_off_while_others_are_served()
     {
         await using var backend = await TestBackend.StartAsync("app");
-        await using var proxy = await StartAsync(backend, "headersTimeout: 2s");
+        // Long enough that two ordinary requests fit in it even on a loaded machine, short enough
+        // that the 1,800-byte head (one byte per 50 ms or more) is cut off long before its end.
+        await using var proxy = await StartAsync(backend, "headersTimeout: 5s");
         var ct = TestContext.Current.CancellationToken;
 
         using var slow = new TcpClient();
@@ -128,9 +130,9 @@ public sealed class SlowClientTests
             open[0].Dispose();
             open.RemoveAt(0);
             RawResponse? again = null;
-            await Poll.UntilAsync(() =>
+            await Poll.UntilAsync(async () =>
             {
-                again = RawHttp.SendAsync(proxy.Address, "GET /again HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").GetAwaiter().GetResult();
+                again = await RawHttp.SendAsync(proxy.Address, "GET /again HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
                 return again.Status == 200;
             }, "a freed connection slot to be usable");
             Assert.DoesNotContain(backend.Requests, r => r.PathAndQuery == "/fourth");
