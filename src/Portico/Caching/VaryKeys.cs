@@ -36,11 +36,120 @@ internal static class VaryKeys
         return true;
     }
 
-    /// <summary>Accept-Encoding on a route without compression: the acceptable codings, lower-cased and sorted.</summary>
+    /// <summary>
+    /// Accept-Encoding on a route without compression: the acceptable codings (q-value not 0),
+    /// lower-cased, without duplicates, sorted ordinally, joined by ','. Computed for every
+    /// request on a cached route, so it works on spans and allocates only the result.
+    /// </summary>
     public static string AcceptedCodings(StringValues acceptEncoding)
-        => string.Join(',', acceptEncoding.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Where(i => !i.Replace(" ", "").EndsWith(";q=0", StringComparison.OrdinalIgnoreCase) && !i.Replace(" ", "").EndsWith(";q=0.0", StringComparison.OrdinalIgnoreCase))
-            .Select(i => i.Split(';')[0].Trim().ToLowerInvariant()).Distinct().Order(StringComparer.Ordinal));
+    {
+        var text = acceptEncoding.Count == 1 ? acceptEncoding[0] ?? "" : string.Join(',', acceptEncoding.ToArray());
+        var source = text.AsSpan();
+        var most = source.Count(',') + 1;
+        var names = most <= 32 ? stackalloc Range[32] : new Range[most];
+        var count = 0;
+        foreach (var part in source.Split(','))
+        {
+            var (offset, length) = part.GetOffsetAndLength(source.Length);
+            var item = source.Slice(offset, length);
+            var semi = item.IndexOf(';');
+            if (semi >= 0 && ZeroWeight(item[(semi + 1)..]))
+            {
+                continue;
+            }
+
+            var name = semi < 0 ? item : item[..semi];
+            var start = offset + (name.Length - name.TrimStart().Length);
+            name = name.Trim();
+            if (name.IsEmpty)
+            {
+                continue;
+            }
+
+            // Insertion sort by the lower-cased name, dropping duplicates (a handful of codings).
+            var at = count;
+            var duplicate = false;
+            while (at > 0)
+            {
+                var order = CompareLower(source[names[at - 1]], name);
+                duplicate = order == 0;
+                if (order <= 0)
+                {
+                    break;
+                }
+
+                at--;
+            }
+
+            if (duplicate)
+            {
+                continue;
+            }
+
+            names[at..count].CopyTo(names[(at + 1)..]);
+            names[at] = start..(start + name.Length);
+            count++;
+        }
+
+        if (count == 0)
+        {
+            return "";
+        }
+
+        var size = count - 1;
+        foreach (var range in names[..count])
+        {
+            size += range.GetOffsetAndLength(source.Length).Length;
+        }
+
+        var result = size <= 256 ? stackalloc char[256] : new char[size];
+        var written = 0;
+        foreach (var range in names[..count])
+        {
+            if (written > 0)
+            {
+                result[written++] = ',';
+            }
+
+            written += source[range].ToLowerInvariant(result[written..]);
+        }
+
+        return new string(result[..written]);
+    }
+
+    /// <summary>A weight of "q=0", "q=0.", "q=0.0" … "q=0.000" (RFC 9110 §12.4.2): not acceptable.</summary>
+    private static bool ZeroWeight(ReadOnlySpan<char> parameters)
+    {
+        var p = parameters.Trim();
+        if (p.Length < 2 || (p[0] != 'q' && p[0] != 'Q'))
+        {
+            return false;
+        }
+
+        p = p[1..].TrimStart();
+        if (p.IsEmpty || p[0] != '=')
+        {
+            return false;
+        }
+
+        p = p[1..].Trim();
+        return p.Length is >= 1 and <= 5 && p[0] == '0' && (p.Length == 1 || (p[1] == '.' && !p[2..].ContainsAnyExcept('0')));
+    }
+
+    private static int CompareLower(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
+    {
+        var n = Math.Min(a.Length, b.Length);
+        for (var i = 0; i < n; i++)
+        {
+            var d = char.ToLowerInvariant(a[i]) - char.ToLowerInvariant(b[i]);
+            if (d != 0)
+            {
+                return d;
+            }
+        }
+
+        return a.Length - b.Length;
+    }
 
     internal static string Normalize(StringValues values)
     {

@@ -94,7 +94,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
     public void Record(string route) => metrics.Request(route, CacheOutcome.Hit);
 
     /// <summary>The primary key as <see cref="CacheKey.Of"/> builds it: "http://" + host lower-cased + target.</summary>
-    private static string? KeyOf(RequestHead head)
+    internal static string? KeyOf(RequestHead head)
     {
         var host = head[head.Host];
         var target = head[head.Target];
@@ -119,7 +119,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
     }
 
     /// <summary>§4.1 as <see cref="VaryKeys.Matches"/> does it, the request's fields read from its head.</summary>
-    private static bool Matches(CacheEntry entry, RequestHead head, RouteSettings route, ref string? acceptEncoding)
+    internal static bool Matches(CacheEntry entry, RequestHead head, RouteSettings route, ref string? acceptEncoding)
     {
         foreach (var (field, value) in entry.Vary)
         {

@@ -47,6 +47,27 @@ public sealed class VaryAndKeyTests
         Assert.Equal("br,gzip", VaryKeys.AcceptedCodings(new StringValues(["GZIP;q=0.5, br", "zstd;q=0"])));
     }
 
+    [Theory]
+    [InlineData("gzip, deflate, br", "br,deflate,gzip")]
+    [InlineData("br,deflate,gzip", "br,deflate,gzip")]
+    [InlineData("gzip;q=0.000, br", "br")]
+    [InlineData("gzip ; q = 0 , br;Q=0.", "")]
+    [InlineData("gzip;q=0.001, br;q=0.0000", "br,gzip")]
+    [InlineData("gzip, GZip , gzip;q=0.5", "gzip")]
+    [InlineData("identity;q=0, *", "*")]
+    [InlineData("a_b, AB", "a_b,ab")]
+    [InlineData(" , ,gzip,", "gzip")]
+    [InlineData("", "")]
+    public void Accepted_codings_are_lower_cased_deduplicated_sorted_and_drop_a_zero_weight(string header, string expected)
+        => Assert.Equal(expected, VaryKeys.AcceptedCodings(header));
+
+    [Fact]
+    public void Accepted_codings_beyond_a_few_dozen_are_all_kept()
+    {
+        var codings = Enumerable.Range(0, 50).Select(i => $"c{i:D2}").ToArray();
+        Assert.Equal(string.Join(',', codings), VaryKeys.AcceptedCodings(string.Join(", ", codings.Reverse())));
+    }
+
     [Fact]
     public void Keys_lower_case_scheme_and_host_only()
     {
