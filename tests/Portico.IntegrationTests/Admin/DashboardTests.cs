@@ -58,14 +58,15 @@ public sealed class DashboardTests
             }
         };
 
-        // Traffic in the background until the test stops it (capped at 3 minutes): the p99 and
+        // Traffic in the background until the test stops it (capped at 3 minutes and a million
+        // requests, a bound no run reaches: 50 requests take at least 10 ms): the p99 and
         // requests-per-second cards show the last second only, so traffic that ran out early (a
         // fast machine's 20,000 requests, or a slow machine's first 30 s) would read as none.
         using var stop = new CancellationTokenSource();
         var traffic = Task.Run(async () =>
         {
             var watch = Stopwatch.StartNew();
-            for (var i = 0; watch.Elapsed < TimeSpan.FromMinutes(3) && !stop.IsCancellationRequested; i++)
+            for (var i = 0; i < 1_000_000 && watch.Elapsed < TimeSpan.FromMinutes(3) && !stop.IsCancellationRequested; i++)
             {
                 using var _ = await proxy.Client.GetAsync(i % 3 == 0 ? "/api/x" : "/shop/y", CancellationToken.None);
                 if (i % 50 == 0)
