@@ -182,7 +182,7 @@ public sealed class CliTests
         // can time out the first active probe (2 s) and leave a backend out until the next one (5 s).
         var backends = new HashSet<string>();
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        for (var sent = 0; backends.Count < 3 && DateTime.UtcNow < deadline; sent++)
+        for (var sent = 0; sent < 200 && backends.Count < 3 && DateTime.UtcNow < deadline; sent++)
         {
             if (sent >= 6)
             {
