@@ -14,8 +14,10 @@ namespace Portico.FastPath;
 /// Fresh cache hits on the fast path: the answer the full path's cache stage
 /// (<see cref="CacheMiddleware"/>, <see cref="CacheResponder"/>) gives a plain GET or HEAD whose
 /// stored response is fresh and matches its Vary fields, written straight into the connection's
-/// output. Anything a cache must weigh (Cache-Control, Pragma, Authorization, conditionals,
-/// Range), a miss, a stale or `no-cache` entry, is the full path's: it looks the request up again.
+/// output, or 304 when the client's If-None-Match / If-Modified-Since says it has it (§4.3.2).
+/// Anything else a cache must weigh (Cache-Control, Pragma, Authorization, If-Match,
+/// If-Unmodified-Since, Range), a miss, a stale or `no-cache` entry, is the full path's: it looks
+/// the request up again.
 /// </summary>
 internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimeProvider time)
 {
@@ -48,12 +50,19 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         return null;
     }
 
-    /// <summary>Writes the hit: the stored head with Age and Cache-Status, then the body unless HEAD. Returns the body bytes written.</summary>
-    public long Write(CacheEntry entry, TimeSpan age, TimeSpan ttl, RequestHead head, string requestId, PipeWriter output)
+    /// <summary>
+    /// Writes the hit: the stored head with Age and Cache-Status, then the body unless HEAD; or,
+    /// for a client that holds the response, 304 with the same fields and no body, as
+    /// <see cref="CacheResponder"/> does. Returns the status and the body bytes written.
+    /// </summary>
+    public (int Status, long BodyBytes) Write(CacheEntry entry, TimeSpan age, TimeSpan ttl, RequestHead head, string requestId, PipeWriter output)
     {
         var writer = new HeadWriter(output);
         var stored = _heads.GetValue(entry, Serialize);
-        writer.Write(stored.Bytes);
+        var notModified = head.HasValidator && entry.Status == 200
+            && CacheResponder.NotModified(Values(head, "if-none-match"u8), Values(head, "if-modified-since"u8), entry);
+        writer.Write(notModified ? "HTTP/1.1 304 Not Modified\r\n"u8 : stored.StatusLine);
+        writer.Write(stored.Fields);
         if (!stored.Dated)
         {
             // Kestrel dates a response that has no Date; so does the fast path.
@@ -69,7 +78,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         writer.Write("\r\nX-Request-Id: "u8);
         writer.WriteAscii(requestId);
         writer.Write("\r\n"u8);
-        if (entry.Status is not (204 or 304))
+        if (!notModified && entry.Status is not (204 or 304))
         {
             writer.Write("Content-Length: "u8);
             WriteNumber(output, entry.Body.Length);
@@ -82,13 +91,18 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         }
 
         writer.Write("\r\n"u8);
+        if (notModified)
+        {
+            return (304, 0);
+        }
+
         if (head.IsHead || entry.Body.IsEmpty)
         {
-            return 0;
+            return (entry.Status, 0);
         }
 
         output.Write(entry.Body.Span);
-        return entry.Body.Length;
+        return (entry.Status, entry.Body.Length);
     }
 
     public void Record(string route) => metrics.Request(route, CacheOutcome.Hit);
@@ -178,14 +192,14 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         return end;
     }
 
-    private sealed record StoredHead(byte[] Bytes, bool Dated);
+    private sealed record StoredHead(byte[] StatusLine, byte[] Fields, bool Dated);
 
-    /// <summary>"HTTP/1.1 STATUS REASON" and the stored fields, less Content-Length (written per hit) and the `no-cache="field"` fields (§5.2.2.4).</summary>
+    /// <summary>"HTTP/1.1 STATUS REASON", and the stored fields less Content-Length (written per hit) and the `no-cache="field"` fields (§5.2.2.4).</summary>
     private static StoredHead Serialize(CacheEntry entry)
     {
+        var statusLine = $"HTTP/1.1 {entry.Status} {Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(entry.Status)}\r\n";
         var text = new StringBuilder();
         var dated = false;
-        text.Append("HTTP/1.1 ").Append(entry.Status).Append(' ').Append(Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(entry.Status)).Append("\r\n");
         foreach (var (name, values) in entry.Headers)
         {
             if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || entry.Directives.NoCacheFields.Contains(name, StringComparer.OrdinalIgnoreCase))
@@ -200,7 +214,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
             }
         }
 
-        return new StoredHead(Encoding.Latin1.GetBytes(text.ToString()), dated);
+        return new StoredHead(Encoding.ASCII.GetBytes(statusLine), Encoding.Latin1.GetBytes(text.ToString()), dated);
     }
 
     private static void WriteNumber(PipeWriter output, long value)

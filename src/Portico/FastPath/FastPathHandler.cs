@@ -309,9 +309,9 @@ internal sealed class FastPathHandler : IDisposable
         var requestId = RequestIds.Usable(head.RequestIdCount == 1 ? Encoding.Latin1.GetString(head[head.RequestId]) : null) ?? state.NextRequestId();
         _metrics.RequestStarted();
         _cache.Record(route.Id);
-        var bodyBytes = _cache.Write(hit.Entry, hit.Age, hit.Ttl, head, requestId, output);
+        var (status, bodyBytes) = _cache.Write(hit.Entry, hit.Age, hit.Ttl, head, requestId, output);
         var flushed = await FlushAsync(output);
-        Finish(state, route, null, requestId, start, hit.Entry.Status, bodyBytes, reason: null, cache: CacheOutcomes.Name(CacheOutcome.Hit));
+        Finish(state, route, null, requestId, start, status, bodyBytes, reason: null, cache: CacheOutcomes.Name(CacheOutcome.Hit));
         return flushed ? Outcome.Done : Outcome.Close;
     }
 

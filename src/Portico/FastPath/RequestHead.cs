@@ -42,10 +42,13 @@ internal enum FieldKind : byte
     AcceptEncoding,
 
     /// <summary>
-    /// A field that changes what a cache may answer with (RFC 9111 §4, §5.2.1; RFC 9110 §13, §14):
-    /// Cache-Control, Pragma, Authorization, the conditionals and Range.
+    /// A field that changes what a cache may answer with (RFC 9111 §4, §5.2.1; RFC 9110 §13.1.1,
+    /// §13.1.4, §14): Cache-Control, Pragma, Authorization, If-Match, If-Unmodified-Since, Range, If-Range.
     /// </summary>
     CacheSensitive,
+
+    /// <summary>If-None-Match or If-Modified-Since: a fresh hit may be answered 304 (RFC 9111 §4.3.2).</summary>
+    Validator,
 
     /// <summary>A name with '_', dropped under `limits.underscoreHeaders: drop`.</summary>
     Underscore,
@@ -96,6 +99,9 @@ internal sealed class RequestHead
 
     /// <summary>The head has a field a cache must weigh before answering from the store (<see cref="FieldKind.CacheSensitive"/>).</summary>
     public bool CacheSensitive { get; private set; }
+
+    /// <summary>The head has If-None-Match or If-Modified-Since (<see cref="FieldKind.Validator"/>).</summary>
+    public bool HasValidator { get; private set; }
 
     /// <summary>The client asked to close the connection after this exchange.</summary>
     public bool Close { get; private set; }
@@ -152,6 +158,7 @@ internal sealed class RequestHead
         RequestIdCount = 0;
         Close = false;
         CacheSensitive = false;
+        HasValidator = false;
         var span = Bytes.Span;
         var position = 0;
         var index = 0;
@@ -258,6 +265,9 @@ internal sealed class RequestHead
             case FieldKind.CacheSensitive:
                 CacheSensitive = true;
                 break;
+            case FieldKind.Validator:
+                HasValidator = true;
+                break;
             case FieldKind.Connection:
                 foreach (var token in line[valueStart..valueEnd].Split((byte)','))
                 {
@@ -351,11 +361,13 @@ internal sealed class RequestHead
                 return FieldKind.Accept;
             case 15 when Ascii.EqualsIgnoreCase(name, "accept-encoding"u8):
                 return FieldKind.AcceptEncoding;
-            case 13 when Ascii.EqualsIgnoreCase(name, "cache-control"u8) || Ascii.EqualsIgnoreCase(name, "authorization"u8) || Ascii.EqualsIgnoreCase(name, "if-none-match"u8):
+            case 13 when Ascii.EqualsIgnoreCase(name, "if-none-match"u8):
+            case 17 when Ascii.EqualsIgnoreCase(name, "if-modified-since"u8):
+                return FieldKind.Validator;
+            case 13 when Ascii.EqualsIgnoreCase(name, "cache-control"u8) || Ascii.EqualsIgnoreCase(name, "authorization"u8):
             case 6 when Ascii.EqualsIgnoreCase(name, "pragma"u8):
             case 5 when Ascii.EqualsIgnoreCase(name, "range"u8):
             case 8 when Ascii.EqualsIgnoreCase(name, "if-range"u8) || Ascii.EqualsIgnoreCase(name, "if-match"u8):
-            case 17 when Ascii.EqualsIgnoreCase(name, "if-modified-since"u8):
             case 19 when Ascii.EqualsIgnoreCase(name, "if-unmodified-since"u8):
                 return FieldKind.CacheSensitive;
         }
