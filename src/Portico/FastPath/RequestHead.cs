@@ -38,9 +38,6 @@ internal enum FieldKind : byte
     Referer,
     Accept,
 
-    /// <summary>Accept-Encoding: a cached response's variant may depend on it.</summary>
-    AcceptEncoding,
-
     /// <summary>
     /// A field that changes what a cache may answer with (RFC 9111 §4, §5.2.1; RFC 9110 §13.1.1,
     /// §13.1.4, §14): Cache-Control, Pragma, Authorization, If-Match, If-Unmodified-Since, Range, If-Range.
@@ -359,8 +356,6 @@ internal sealed class RequestHead
                 return FieldKind.Referer;
             case 6 when Ascii.EqualsIgnoreCase(name, "accept"u8):
                 return FieldKind.Accept;
-            case 15 when Ascii.EqualsIgnoreCase(name, "accept-encoding"u8):
-                return FieldKind.AcceptEncoding;
             case 13 when Ascii.EqualsIgnoreCase(name, "if-none-match"u8):
             case 17 when Ascii.EqualsIgnoreCase(name, "if-modified-since"u8):
                 return FieldKind.Validator;
