@@ -3,7 +3,6 @@ using System.Buffers.Text;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
-using Microsoft.Extensions.Primitives;
 using Portico.Caching;
 using Portico.Compression;
 using Portico.Configuration.Model;
@@ -60,7 +59,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         var writer = new HeadWriter(output);
         var stored = _heads.GetValue(entry, Serialize);
         var notModified = head.HasValidator && entry.Status == 200
-            && CacheResponder.NotModified(Values(head, "if-none-match"u8), Values(head, "if-modified-since"u8), entry);
+            && CacheResponder.NotModified(head.Values("if-none-match"), head.Values("if-modified-since"), entry);
         writer.Write(notModified ? "HTTP/1.1 304 Not Modified\r\n"u8 : stored.StatusLine);
         writer.Write(stored.Fields);
         if (!stored.Dated)
@@ -146,13 +145,13 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
             if (field == "accept-encoding")
             {
                 acceptEncoding ??= route.Compression is { } compression
-                    ? CompressionNegotiator.Choose(compression, Values(head, "accept-encoding"u8)) ?? "identity"
-                    : VaryKeys.AcceptedCodings(Values(head, "accept-encoding"u8));
+                    ? CompressionNegotiator.Choose(compression, head.Values("accept-encoding")) ?? "identity"
+                    : VaryKeys.AcceptedCodings(head.Values("accept-encoding"));
                 actual = acceptEncoding;
             }
             else
             {
-                actual = VaryKeys.Normalize(Values(head, Encoding.ASCII.GetBytes(field)));
+                actual = VaryKeys.Normalize(head.Values(field));
             }
 
             if (actual != value)
@@ -162,34 +161,6 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         }
 
         return true;
-    }
-
-    private static StringValues Values(RequestHead head, ReadOnlySpan<byte> name)
-    {
-        var values = StringValues.Empty;
-        var bytes = head.Bytes.Span;
-        foreach (var line in head.Lines)
-        {
-            var fieldName = bytes[line.Start..line.ValueStart];
-            var colon = fieldName.IndexOf((byte)':');
-            if (colon == name.Length && Ascii.EqualsIgnoreCase(fieldName[..colon], name))
-            {
-                values = StringValues.Concat(values, Encoding.Latin1.GetString(bytes[line.ValueStart..Trimmed(bytes, line)]));
-            }
-        }
-
-        return values;
-    }
-
-    private static int Trimmed(ReadOnlySpan<byte> bytes, RequestHead.Line line)
-    {
-        var end = line.End;
-        while (end > line.ValueStart && bytes[end - 1] is (byte)' ' or (byte)'\t')
-        {
-            end--;
-        }
-
-        return end;
     }
 
     private sealed record StoredHead(byte[] StatusLine, byte[] Fields, bool Dated);

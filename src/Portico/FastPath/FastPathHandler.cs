@@ -228,7 +228,7 @@ internal sealed class FastPathHandler : IDisposable
 
         var head = state.Head;
         var start = _time.GetTimestamp();
-        var clientId = RequestIds.Usable(head.RequestIdCount == 1 ? Encoding.Latin1.GetString(head[head.RequestId]) : null);
+        var clientId = ClientRequestId(head);
         var requestId = clientId ?? state.NextRequestId();
         var settings = _config.Current.Settings;
         var address = destination.Model.Config.Address;
@@ -306,7 +306,7 @@ internal sealed class FastPathHandler : IDisposable
             return Outcome.HandOver;
         }
 
-        var requestId = RequestIds.Usable(head.RequestIdCount == 1 ? Encoding.Latin1.GetString(head[head.RequestId]) : null) ?? state.NextRequestId();
+        var requestId = ClientRequestId(head) ?? state.NextRequestId();
         _metrics.RequestStarted();
         _cache.Record(route.Id);
         var (status, bodyBytes) = _cache.Write(hit.Entry, hit.Age, hit.Ttl, head, requestId, output);
@@ -314,6 +314,10 @@ internal sealed class FastPathHandler : IDisposable
         Finish(state, route, null, requestId, start, status, bodyBytes, reason: null, cache: CacheOutcomes.Name(CacheOutcome.Hit));
         return flushed ? Outcome.Done : Outcome.Close;
     }
+
+    /// <summary>The client's X-Request-Id when it sent exactly one and it is usable (RequestIds, as on the full path).</summary>
+    private static string? ClientRequestId(RequestHead head)
+        => RequestIds.Usable(head.RequestIdCount == 1 ? Encoding.Latin1.GetString(head[head.RequestId]) : null);
 
     private static async ValueTask<bool> SendAsync(BackendConnection backend, ReadOnlyMemory<byte> bytes)
     {
@@ -738,8 +742,9 @@ internal sealed class FastPathHandler : IDisposable
         var writer = new SpanWriter(target);
         var requestLineEnd = bytes.IndexOf("\r\n"u8) + 2;
         writer.Write(bytes[..requestLineEnd]);
-        Range forwardedFor = default, forwardedProto = default, forwardedHost = default, forwarded = default;
-        var sentFor = 0;
+        // A value sent blank counts as not sent, as on the full path (ForwardedHeadersTransform).
+        Range forwardedProto = default, forwardedHost = default, forwarded = default;
+        var sentFor = false;
         foreach (var line in head.Lines)
         {
             switch (line.Kind)
@@ -752,17 +757,16 @@ internal sealed class FastPathHandler : IDisposable
                     continue;
                 case FieldKind.XForwardedFor:
                     // Several X-Forwarded-For lines are one list; they are joined below.
-                    sentFor++;
-                    forwardedFor = sentFor == 1 ? line.ValueStart..line.End : forwardedFor;
+                    sentFor |= line.ValueStart < line.ValueEnd;
                     continue;
                 case FieldKind.XForwardedProto:
-                    forwardedProto = line.ValueStart..line.End;
+                    forwardedProto = line.ValueStart..line.ValueEnd;
                     continue;
                 case FieldKind.XForwardedHost:
-                    forwardedHost = line.ValueStart..line.End;
+                    forwardedHost = line.ValueStart..line.ValueEnd;
                     continue;
                 case FieldKind.Forwarded:
-                    forwarded = line.ValueStart..line.End;
+                    forwarded = line.ValueStart..line.ValueEnd;
                     continue;
             }
 
@@ -781,13 +785,13 @@ internal sealed class FastPathHandler : IDisposable
         if (proxy.ForwardedHeaders.HasFlag(ForwardedHeaderKinds.XForwarded))
         {
             writer.Write("X-Forwarded-For: "u8);
-            if (trusted && sentFor > 0)
+            if (trusted && sentFor)
             {
                 foreach (var line in head.Lines)
                 {
-                    if (line.Kind == FieldKind.XForwardedFor && line.ValueStart < line.End)
+                    if (line.Kind == FieldKind.XForwardedFor && line.ValueStart < line.ValueEnd)
                     {
-                        writer.Write(bytes[line.ValueStart..TrimEnd(bytes, line.End)]);
+                        writer.Write(bytes[line.ValueStart..line.ValueEnd]);
                         writer.Write(", "u8);
                     }
                 }
@@ -795,9 +799,9 @@ internal sealed class FastPathHandler : IDisposable
 
             writer.WriteAscii(state.PeerText);
             writer.Write("\r\nX-Forwarded-Proto: "u8);
-            if (trusted && forwardedProto.End.Value > 0)
+            if (trusted && !bytes[forwardedProto].IsEmpty)
             {
-                writer.Write(bytes[forwardedProto.Start..TrimEnd(bytes, forwardedProto.End.Value)]);
+                writer.Write(bytes[forwardedProto]);
             }
             else
             {
@@ -805,16 +809,16 @@ internal sealed class FastPathHandler : IDisposable
             }
 
             writer.Write("\r\nX-Forwarded-Host: "u8);
-            writer.Write(trusted && forwardedHost.End.Value > 0 ? bytes[forwardedHost.Start..TrimEnd(bytes, forwardedHost.End.Value)] : host);
+            writer.Write(trusted && !bytes[forwardedHost].IsEmpty ? bytes[forwardedHost] : host);
             writer.Write(Crlf);
         }
 
         if (proxy.ForwardedHeaders.HasFlag(ForwardedHeaderKinds.Forwarded))
         {
             writer.Write("Forwarded: "u8);
-            if (trusted && forwarded.End.Value > 0)
+            if (trusted && !bytes[forwarded].IsEmpty)
             {
-                writer.Write(bytes[forwarded.Start..TrimEnd(bytes, forwarded.End.Value)]);
+                writer.Write(bytes[forwarded]);
                 writer.Write(", "u8);
             }
 
@@ -839,16 +843,6 @@ internal sealed class FastPathHandler : IDisposable
 
         writer.Write(Crlf);
         return writer.Position;
-    }
-
-    private static int TrimEnd(ReadOnlySpan<byte> bytes, int end)
-    {
-        while (end > 0 && bytes[end - 1] is (byte)' ' or (byte)'\t')
-        {
-            end--;
-        }
-
-        return end;
     }
 
     /// <summary>Portico's own 502 or 504 page, as the full path writes it (ErrorPage), when the backend failed after it had the request.</summary>
@@ -937,7 +931,7 @@ internal sealed class FastPathHandler : IDisposable
         {
             if (line.Kind == FieldKind.XForwardedFor)
             {
-                sent = StringValues.Concat(sent, Encoding.Latin1.GetString(head[line.ValueStart..line.End]));
+                sent = StringValues.Concat(sent, Encoding.Latin1.GetString(head[line.ValueStart..line.ValueEnd]));
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Microsoft.Extensions.Primitives;
 using Portico.Security.Desync;
 
 namespace Portico.FastPath;
@@ -59,7 +60,8 @@ internal enum FieldKind : byte
 /// </summary>
 internal sealed class RequestHead
 {
-    internal readonly record struct Line(int Start, int End, int ValueStart, FieldKind Kind);
+    /// <summary>One header line: its bounds (without CRLF) and its value's, without surrounding whitespace.</summary>
+    internal readonly record struct Line(int Start, int End, int ValueStart, int ValueEnd, FieldKind Kind);
 
     private readonly Http1Head _check = new();
     private Line[] _lines = new Line[32];
@@ -109,6 +111,24 @@ internal sealed class RequestHead
     public string? NotHandledReason { get; private set; }
 
     public ReadOnlySpan<byte> this[Range range] => Bytes.Span[range];
+
+    /// <summary>Every value of the field <paramref name="name"/> (an ASCII name), as the full path's header dictionary has them.</summary>
+    public StringValues Values(string name)
+    {
+        var values = StringValues.Empty;
+        var bytes = Bytes.Span;
+        foreach (var line in Lines)
+        {
+            var field = bytes[line.Start..line.ValueStart];
+            var colon = field.IndexOf((byte)':');
+            if (colon == name.Length && Ascii.EqualsIgnoreCase(field[..colon], name))
+            {
+                values = StringValues.Concat(values, Encoding.Latin1.GetString(bytes[line.ValueStart..line.ValueEnd]));
+            }
+        }
+
+        return values;
+    }
 
     /// <summary>Finds and checks the first head in <paramref name="buffer"/>.</summary>
     public HeadKind Parse(in ReadOnlySequence<byte> buffer, Http1Limits limits)
@@ -294,7 +314,7 @@ internal sealed class RequestHead
             Array.Resize(ref _lines, _lines.Length * 2);
         }
 
-        _lines[LineCount++] = new Line(start, end, start + valueStart, kind);
+        _lines[LineCount++] = new Line(start, end, start + valueStart, start + valueEnd, kind);
         return true;
     }
 

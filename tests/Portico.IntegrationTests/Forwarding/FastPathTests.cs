@@ -612,6 +612,29 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public async Task Forwarded_fields_from_a_trusted_proxy_with_blank_values_are_replaced_by_ours()
+    {
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, extra: """
+            proxy: { trustedProxies: [127.0.0.0/8] }
+            """));
+        using var counters = new Counters(proxy);
+        var host = proxy.Address.Authority;
+
+        // Values of only whitespace are legal (an empty value with optional whitespace); like the
+        // full path, which reads them as empty, the fast path then sends its own values.
+        var raw = await RawHttp.SendAsync(proxy.Address,
+            $"GET / HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-Proto:  \r\nX-Forwarded-Host: \t\r\nForwarded:   \r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(200, raw.Status);
+        await counters.AssertServedAsync(1);
+        var seen = Assert.Single(backend.Requests);
+        Assert.Equal("http", seen.Headers["X-Forwarded-Proto"]);
+        Assert.Equal(host, seen.Headers["X-Forwarded-Host"]);
+        Assert.Equal($"for=127.0.0.1;proto=http;host=\"{host}\"", seen.Headers["Forwarded"]);
+    }
+
+    [Fact]
     public async Task The_access_log_names_the_client_behind_a_trusted_proxy()
     {
         var ct = TestContext.Current.CancellationToken;
