@@ -19,6 +19,11 @@ dotnet test --solution Portico.slnx 2>&1 | tee "$log" || status=$?
 echo "=== integration tests again with PORTICO_FASTPATH=off ==="
 PORTICO_FASTPATH=off dotnet test --project tests/Portico.IntegrationTests --no-build --filter-not-class "*FastPathTests" 2>&1 | tee -a "$log" || status=$?
 
+# And once more on Kestrel's own socket transport (PORTICO_TRANSPORT=sockets), the one Portico
+# uses where its event-loop transport (src/Portico/Transport, Linux x86-64) does not run.
+echo "=== integration tests again with PORTICO_TRANSPORT=sockets ==="
+PORTICO_TRANSPORT=sockets dotnet test --project tests/Portico.IntegrationTests --no-build 2>&1 | tee -a "$log" || status=$?
+
 # dotnet test (Microsoft Testing Platform) prints "total/failed/succeeded/skipped" per run;
 # sum them into the plain closing line CI reads.
 awk '

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Portico.Transport;
 
 namespace Portico.FastPath;
 
@@ -41,7 +42,9 @@ internal sealed class BackendPool : IDisposable
 
     internal sealed class Endpoint
     {
-        private readonly Stack<BackendConnection> _idle = new();
+        // Idle connections per event loop (slot 0: plain sockets), so a request takes one
+        // whose events its own loop's thread sees.
+        private Stack<BackendConnection>[] _idle = [new()];
 
         public Endpoint(string address)
         {
@@ -51,16 +54,22 @@ internal sealed class BackendPool : IDisposable
 
         public IPEndPoint EndPoint { get; }
 
-        public BackendConnection? TakeIdle()
+        public BackendConnection? TakeIdle(EventLoop? loop)
         {
-            lock (_idle)
+            lock (this)
             {
-                return _idle.TryPop(out var connection) ? connection : null;
+                var slot = Slot(loop);
+                return slot < _idle.Length && _idle[slot].TryPop(out var connection) ? connection : null;
             }
         }
 
-        public async ValueTask<BackendConnection> ConnectAsync(TimeSpan timeout)
+        public async ValueTask<BackendConnection> ConnectAsync(TimeSpan timeout, EventLoop? loop)
         {
+            if (loop is not null)
+            {
+                return new BackendConnection(await LoopSocket.ConnectAsync(EndPoint, loop, timeout), this);
+            }
+
             var socket = new Socket(EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
@@ -78,11 +87,24 @@ internal sealed class BackendPool : IDisposable
         public void Return(BackendConnection connection)
         {
             connection.IdleSince = Environment.TickCount64;
-            lock (_idle)
+            lock (this)
             {
-                if (_idle.Count < MaxIdlePerEndpoint)
+                var slot = Slot(connection.Loop);
+                if (slot >= _idle.Length)
                 {
-                    _idle.Push(connection);
+                    var grown = new Stack<BackendConnection>[slot + 1];
+                    _idle.CopyTo(grown, 0);
+                    for (var i = _idle.Length; i < grown.Length; i++)
+                    {
+                        grown[i] = new();
+                    }
+
+                    _idle = grown;
+                }
+
+                if (_idle[slot].Count < MaxIdlePerEndpoint)
+                {
+                    _idle[slot].Push(connection);
                     return;
                 }
             }
@@ -93,55 +115,96 @@ internal sealed class BackendPool : IDisposable
         public void CloseIdle(long idleBefore)
         {
             List<BackendConnection>? stale = null;
-            lock (_idle)
+            lock (this)
             {
-                if (_idle.Count == 0)
+                foreach (var idle in _idle)
                 {
-                    return;
-                }
-
-                // The stack's oldest entries are at its bottom; rebuild it without the stale ones.
-                var all = _idle.ToArray();
-                _idle.Clear();
-                for (var i = all.Length - 1; i >= 0; i--)
-                {
-                    if (all[i].IdleSince < idleBefore)
+                    if (idle.Count == 0)
                     {
-                        (stale ??= []).Add(all[i]);
+                        continue;
                     }
-                    else
+
+                    // The stack's oldest entries are at its bottom; rebuild it without the stale ones.
+                    var all = idle.ToArray();
+                    idle.Clear();
+                    for (var i = all.Length - 1; i >= 0; i--)
                     {
-                        _idle.Push(all[i]);
+                        if (all[i].IdleSince < idleBefore)
+                        {
+                            (stale ??= []).Add(all[i]);
+                        }
+                        else
+                        {
+                            idle.Push(all[i]);
+                        }
                     }
                 }
             }
 
             stale?.ForEach(c => c.Dispose());
         }
+
+        private static int Slot(EventLoop? loop) => loop is null ? 0 : loop.Index + 1;
     }
 }
 
-/// <summary>One connection to a backend, with the buffer its response heads are read into.</summary>
-internal sealed class BackendConnection(Socket socket, BackendPool.Endpoint endpoint) : IDisposable
+/// <summary>
+/// One connection to a backend, with the buffer its response heads are read into: on the client
+/// connection's event loop when it has one (<see cref="LoopSocket"/>), else a .NET socket.
+/// </summary>
+internal sealed class BackendConnection : IDisposable
 {
     public const int BufferSize = 16 * 1024;
 
+    private readonly Socket? _socket;
+    private readonly LoopSocket? _loopSocket;
     private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
 
-    public Socket Socket { get; } = socket;
+    public BackendConnection(Socket socket, BackendPool.Endpoint endpoint)
+    {
+        _socket = socket;
+        Endpoint = endpoint;
+    }
 
-    public BackendPool.Endpoint Endpoint { get; } = endpoint;
+    public BackendConnection(LoopSocket socket, BackendPool.Endpoint endpoint)
+    {
+        _loopSocket = socket;
+        Endpoint = endpoint;
+    }
+
+    public BackendPool.Endpoint Endpoint { get; }
+
+    public EventLoop? Loop => _loopSocket?.Loop;
 
     public byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(BackendConnection));
 
     public long IdleSince { get; set; }
 
-    /// <summary>Closes the socket under a pending exchange (its timeout passed); the owner still disposes.</summary>
-    public void Abort() => Socket.Dispose();
+    /// <summary>Bytes sent; a <see cref="SocketException"/> when the backend is gone.</summary>
+    public ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes)
+        => _loopSocket is { } loop ? loop.SendAsync(bytes) : _socket!.SendAsync(bytes, SocketFlags.None);
+
+    /// <summary>Bytes received, 0 at the end of the stream; a <see cref="SocketException"/> on a failure.</summary>
+    public ValueTask<int> ReceiveAsync(Memory<byte> memory)
+        => _loopSocket is { } loop ? loop.ReceiveAsync(memory) : _socket!.ReceiveAsync(memory, SocketFlags.None);
+
+    /// <summary>Ends a pending exchange (its timeout passed): pending reads end; the owner still disposes.</summary>
+    public void Abort()
+    {
+        if (_loopSocket is { } loop)
+        {
+            loop.Abort();
+        }
+        else
+        {
+            _socket!.Dispose();
+        }
+    }
 
     public void Dispose()
     {
-        Socket.Dispose();
+        _socket?.Dispose();
+        _loopSocket?.Dispose();
         if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
         {
             ArrayPool<byte>.Shared.Return(buffer);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Portico.Forwarding;
+using Portico.Transport;
 
 namespace Portico.FastPath;
 
@@ -28,7 +29,11 @@ internal sealed class FastConnection
         Peer = ClientAddress.Normalize((connection.RemoteEndPoint as IPEndPoint)?.Address) ?? IPAddress.None;
         PeerText = Peer.ToString();
         ForwardedNode = ForwardedHeadersTransform.Node(Peer);
+        Loop = connection.Features.Get<LoopConnection>()?.Loop;
     }
+
+    /// <summary>The event loop the client connection is on, if any; backend connections are kept on it too.</summary>
+    public EventLoop? Loop { get; }
 
     public enum Phase
     {

@@ -242,7 +242,7 @@ internal sealed class FastPathHandler : IDisposable
         {
             var length = WriteRequest(state, request, clientId is null ? requestId : null, settings.Proxy, underscores);
             var reused = true;
-            backend = endpoint.TakeIdle();
+            backend = endpoint.TakeIdle(state.Loop);
             while (true)
             {
                 if (backend is null)
@@ -250,7 +250,7 @@ internal sealed class FastPathHandler : IDisposable
                     reused = false;
                     try
                     {
-                        backend = await endpoint.ConnectAsync(fast.Settings.ConnectTimeout);
+                        backend = await endpoint.ConnectAsync(fast.Settings.ConnectTimeout, state.Loop);
                     }
                     catch (Exception e) when (e is SocketException or OperationCanceledException)
                     {
@@ -325,7 +325,7 @@ internal sealed class FastPathHandler : IDisposable
         {
             while (!bytes.IsEmpty)
             {
-                var n = await backend.Socket.SendAsync(bytes, SocketFlags.None);
+                var n = await backend.SendAsync(bytes);
                 bytes = bytes[n..];
             }
 
@@ -383,7 +383,7 @@ internal sealed class FastPathHandler : IDisposable
             int n;
             try
             {
-                n = await backend.Socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None);
+                n = await backend.ReceiveAsync(buffer.AsMemory(filled));
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
@@ -553,7 +553,7 @@ internal sealed class FastPathHandler : IDisposable
     {
         try
         {
-            return await backend.Socket.ReceiveAsync(memory, SocketFlags.None);
+            return await backend.ReceiveAsync(memory);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

@@ -1,3 +1,4 @@
+using Portico.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -49,6 +50,12 @@ internal static class PorticoHost
         if (InlineIo.Enabled)
         {
             builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        }
+
+        if (LoopTransport.Supported)
+        {
+            // Registered after Kestrel's socket transport, so Kestrel tries it first for TCP.
+            builder.Services.AddSingleton<IConnectionListenerFactory, LoopTransport>();
         }
 
         // Stage 2's connection-level gates; server-wide limits are read at start-up.

@@ -1,0 +1,236 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace Portico.Transport;
+
+/// <summary>Something registered with an <see cref="EventLoop"/>: told of readiness, and of work posted to it.</summary>
+internal interface ILoopMember
+{
+    /// <summary>On the loop's thread: the descriptor became ready (an edge: epoll's EPOLLET).</summary>
+    void OnEvents(uint events);
+
+    /// <summary>On the loop's thread: work posted with <see cref="EventLoop.Post"/>.</summary>
+    void OnPosted(int work);
+}
+
+/// <summary>
+/// One thread waiting in epoll for its descriptors and running what they are ready for, as
+/// nginx's and HAProxy's workers do. Registration is edge-triggered: a member reads or writes
+/// until the kernel says it would block (or a read comes back short, which for a stream socket
+/// means its queue is empty), then waits for the next edge instead of asking again.
+/// </summary>
+internal sealed unsafe class EventLoop : IDisposable
+{
+    private const int MaxEvents = 256;
+    private const ulong WakeToken = ulong.MaxValue;
+
+    private readonly int _epoll;
+    private readonly int _wake;
+    private readonly Thread _thread;
+    private readonly ILogger _log;
+    private readonly ConcurrentQueue<(ILoopMember Member, int Work)> _posted = new();
+    private readonly Lock _slotsLock = new();
+    private readonly Stack<int> _freeSlots = new();
+    private readonly List<int> _releasedSlots = [];
+    private ILoopMember?[] _slots = new ILoopMember?[256];
+    private int _usedSlots;
+    private int _wakePending;
+    private volatile bool _stopping;
+
+    public EventLoop(int index, ILogger log)
+    {
+        Index = index;
+        _log = log;
+        _epoll = Native.EpollCreate(Native.EpollCloexec);
+        _wake = Native.EventFd(0, Native.EfdNonblock | Native.EfdCloexec);
+        if (_epoll < 0 || _wake < 0)
+        {
+            throw new SocketException((int)SocketError.SocketError);
+        }
+
+        var ev = new Native.EpollEvent { Events = Native.EpollIn | Native.EpollEt, Data = WakeToken };
+        if (Native.EpollCtl(_epoll, Native.EpollCtlAdd, _wake, &ev) < 0)
+        {
+            throw new SocketException((int)SocketError.SocketError);
+        }
+
+        _thread = new Thread(Run) { IsBackground = true, Name = $"Portico I/O {index}" };
+        _thread.UnsafeStart();
+    }
+
+    public int Index { get; }
+
+    /// <summary>Whether the caller is this loop's thread.</summary>
+    public bool OnLoop => Thread.CurrentThread == _thread;
+
+    /// <summary>Registers a non-blocking descriptor for reads and writes; returns its slot.</summary>
+    public int Register(int fd, ILoopMember member)
+    {
+        int slot;
+        lock (_slotsLock)
+        {
+            if (!_freeSlots.TryPop(out slot))
+            {
+                slot = _usedSlots++;
+                if (slot == _slots.Length)
+                {
+                    var grown = new ILoopMember?[_slots.Length * 2];
+                    _slots.CopyTo(grown, 0);
+                    Volatile.Write(ref _slots, grown);
+                }
+            }
+
+            _slots[slot] = member;
+        }
+
+        var ev = new Native.EpollEvent { Events = Native.EpollIn | Native.EpollOut | Native.EpollRdHup | Native.EpollEt, Data = (ulong)slot };
+        if (Native.EpollCtl(_epoll, Native.EpollCtlAdd, fd, &ev) < 0)
+        {
+            var error = Marshal.GetLastPInvokeError();
+            Release(slot);
+            throw new SocketException((int)Errors.ToSocketError(error));
+        }
+
+        return slot;
+    }
+
+    /// <summary>
+    /// Frees a slot whose descriptor is being closed (closing it takes it out of epoll). The slot
+    /// is reused only after the batch of events being handled, so a late event in the same batch
+    /// finds no member rather than a new one.
+    /// </summary>
+    public void Release(int slot)
+    {
+        lock (_slotsLock)
+        {
+            _slots[slot] = null;
+            _releasedSlots.Add(slot);
+        }
+    }
+
+    /// <summary>Runs <see cref="ILoopMember.OnPosted"/> on the loop's thread.</summary>
+    public void Post(ILoopMember member, int work)
+    {
+        _posted.Enqueue((member, work));
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            ulong one = 1;
+            _ = Native.Write(_wake, &one, sizeof(ulong));
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        ulong one = 1;
+        _ = Native.Write(_wake, &one, sizeof(ulong));
+    }
+
+    private void Run()
+    {
+        var events = (Native.EpollEvent*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(Native.EpollEvent));
+        try
+        {
+            while (!_stopping)
+            {
+                var n = Native.EpollWait(_epoll, events, MaxEvents, -1);
+                if (n < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == Native.EIntr)
+                    {
+                        continue;
+                    }
+
+                    _log.LogCritical("The I/O loop {Index} stopped: epoll_wait failed with errno {Errno}", Index, Marshal.GetLastPInvokeError());
+                    return;
+                }
+
+                for (var i = 0; i < n; i++)
+                {
+                    // Read per event: a registration on another thread may have grown the table.
+                    var slots = Volatile.Read(ref _slots);
+                    var data = events[i].Data;
+                    if (data == WakeToken)
+                    {
+                        ulong count;
+                        _ = Native.Read(_wake, &count, sizeof(ulong));
+                        continue;
+                    }
+
+                    if (data < (ulong)slots.Length && slots[(int)data] is { } member)
+                    {
+                        Dispatch(member, events[i].Events);
+                    }
+                }
+
+                RunPosted();
+                lock (_slotsLock)
+                {
+                    foreach (var slot in _releasedSlots)
+                    {
+                        _freeSlots.Push(slot);
+                    }
+
+                    _releasedSlots.Clear();
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(events);
+            Native.Close(_epoll);
+            Native.Close(_wake);
+        }
+    }
+
+    private void RunPosted()
+    {
+        Volatile.Write(ref _wakePending, 0);
+        while (_posted.TryDequeue(out var item))
+        {
+            try
+            {
+                item.Member.OnPosted(item.Work);
+            }
+            catch (Exception e)
+            {
+                _log.LogError(e, "I/O loop {Index}: posted work failed", Index);
+            }
+        }
+    }
+
+    private void Dispatch(ILoopMember member, uint events)
+    {
+        try
+        {
+            member.OnEvents(events);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "I/O loop {Index}: a connection's event handler failed", Index);
+        }
+    }
+}
+
+/// <summary>errno values as .NET's <see cref="SocketError"/>.</summary>
+internal static class Errors
+{
+    public static SocketError ToSocketError(int errno) => errno switch
+    {
+        11 => SocketError.WouldBlock,
+        32 => SocketError.Shutdown,
+        103 => SocketError.ConnectionAborted,
+        104 => SocketError.ConnectionReset,
+        101 => SocketError.NetworkUnreachable,
+        107 => SocketError.NotConnected,
+        110 => SocketError.TimedOut,
+        111 => SocketError.ConnectionRefused,
+        113 => SocketError.HostUnreachable,
+        115 => SocketError.InProgress,
+        _ => SocketError.SocketError,
+    };
+
+    public static SocketException Exception(int errno) => new((int)ToSocketError(errno));
+}

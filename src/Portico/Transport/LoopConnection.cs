@@ -1,0 +1,457 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Portico.Transport;
+
+/// <summary>
+/// A client connection on an <see cref="EventLoop"/>, as Kestrel sees it: two pipes and the
+/// usual connection features. The loop reads the socket when epoll reports an edge, into the
+/// input pipe, and Kestrel's processing of what it read runs right there (the pipes schedule
+/// inline); a short read means the socket's queue is empty, so no read is tried again until the
+/// next edge (the read that .NET's sockets try first, and that fails with EAGAIN once per
+/// request on a keep-alive connection, is never made). Whatever flushes the output pipe sends
+/// on its own thread; a send that would block waits for the loop to see the socket writable.
+/// </summary>
+internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTaskSource,
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature,
+    IConnectionLifetimeFeature, IConnectionEndPointFeature
+{
+    private const int MinReadSize = 2048;
+    private const int MaxVectors = 16;
+    private const int ResumeRead = 1;
+    private const int CloseDescriptor = 2;
+
+    private readonly EventLoop _loop;
+    private readonly Socket _socket;
+    private readonly int _fd;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private readonly CancellationTokenSource _closedSource = new();
+    private readonly TaskCompletionSource _closedOnLoop = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private readonly Action _resumeRead;
+    private readonly Task _sending;
+    private readonly int _slot;
+    private IDictionary<object, object?>? _items;
+    private MemoryHandle[]? _handles;
+
+    // The loop's own state.
+    private bool _readReady;
+    private bool _readPaused;
+    private bool _inputDone;
+    private bool _peerClosed;
+    private ValueTask<FlushResult> _pendingFlush;
+
+    // Under _gate.
+    private bool _closed;
+    private bool _shutDown;
+    private bool _writeSignaled;
+    private bool _writeWaiting;
+    private ManualResetValueTaskSourceCore<bool> _writable;
+
+    private volatile Exception? _shutdownReason;
+
+    public LoopConnection(Socket socket, EventLoop loop, MemoryPool<byte> pool, long maxReadBuffer, long maxWriteBuffer)
+    {
+        _loop = loop;
+        _socket = socket;
+        _fd = (int)socket.SafeHandle.DangerousGetHandle();
+        Native.SetNonBlocking(_fd);
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
+        ConnectionId = ConnectionIds.Next();
+        MemoryPool = pool;
+        _input = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, maxReadBuffer, maxReadBuffer / 2, useSynchronizationContext: false));
+        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, maxWriteBuffer, maxWriteBuffer / 2, useSynchronizationContext: false));
+        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        ConnectionClosed = _closedSource.Token;
+        _resumeRead = () => _loop.Post(this, ResumeRead);
+
+        var features = new FeatureCollection();
+        features.Set<IConnectionIdFeature>(this);
+        features.Set<IConnectionTransportFeature>(this);
+        features.Set<IConnectionItemsFeature>(this);
+        features.Set<IMemoryPoolFeature>(this);
+        features.Set<IConnectionLifetimeFeature>(this);
+        features.Set<IConnectionEndPointFeature>(this);
+        features.Set(this);
+        Features = features;
+
+        _sending = SendLoopAsync();
+        // Last: from here on the loop may read (what arrives waits in the input pipe for Kestrel).
+        _slot = loop.Register(_fd, this);
+    }
+
+    public override string ConnectionId { get; set; }
+
+    public override IFeatureCollection Features { get; }
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new Dictionary<object, object?>();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport { get; set; }
+
+    public MemoryPool<byte> MemoryPool { get; }
+
+    /// <summary>The loop this connection's socket is on (the fast path keeps its backend sockets there too).</summary>
+    public EventLoop Loop => _loop;
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        _shutdownReason ??= abortReason;
+        ShutDown();
+        _output.Reader.CancelPendingRead();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _input.Reader.Complete();
+        _output.Writer.Complete();
+        await _sending;
+        _loop.Post(this, CloseDescriptor);
+        await _closedOnLoop.Task;
+        _closedSource.Dispose();
+    }
+
+    public void OnEvents(uint events)
+    {
+        if ((events & (Native.EpollOut | Native.EpollErr | Native.EpollHup)) != 0)
+        {
+            SignalWritable();
+        }
+
+        if ((events & (Native.EpollIn | Native.EpollRdHup | Native.EpollErr | Native.EpollHup)) != 0)
+        {
+            // Once the peer has closed its side, reads never block again (the rest, then the
+            // end of the stream) and no further edge comes, so a short read proves nothing.
+            _peerClosed |= (events & (Native.EpollRdHup | Native.EpollErr | Native.EpollHup)) != 0;
+            _readReady = true;
+            if (!_readPaused)
+            {
+                Receive();
+            }
+        }
+    }
+
+    public void OnPosted(int work)
+    {
+        if (work == ResumeRead)
+        {
+            _readPaused = false;
+            FlushResult result;
+            try
+            {
+                result = _pendingFlush.GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                EndInput(e);
+                return;
+            }
+            finally
+            {
+                _pendingFlush = default;
+            }
+
+            if (result.IsCompleted)
+            {
+                EndInput(null);
+                return;
+            }
+
+            Receive();
+            return;
+        }
+
+        lock (_gate)
+        {
+            _closed = true;
+        }
+
+        _loop.Release(_slot);
+        _socket.Dispose();
+        EndInput(null);
+        _closedOnLoop.TrySetResult();
+    }
+
+    private unsafe void Receive()
+    {
+        var writer = _input.Writer;
+        while (_readReady && !_inputDone)
+        {
+            var memory = writer.GetMemory(MinReadSize);
+            nint n;
+            fixed (byte* p = memory.Span)
+            {
+                n = Native.Recv(_fd, p, (nuint)memory.Length, 0);
+            }
+
+            if (n > 0)
+            {
+                writer.Advance((int)n);
+                if (n < memory.Length && !_peerClosed)
+                {
+                    // The queue is empty: wait for the next edge rather than ask again.
+                    _readReady = false;
+                }
+
+                var flush = writer.FlushAsync();
+                if (!flush.IsCompleted)
+                {
+                    // Kestrel has not consumed enough: read on when it has.
+                    _readPaused = true;
+                    _pendingFlush = flush;
+                    flush.GetAwaiter().UnsafeOnCompleted(_resumeRead);
+                    return;
+                }
+
+                if (flush.Result.IsCompleted)
+                {
+                    EndInput(null);
+                }
+
+                continue;
+            }
+
+            if (n == 0)
+            {
+                EndInput(null);
+                return;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == Native.EAgain)
+            {
+                _readReady = false;
+                return;
+            }
+
+            if (errno != Native.EIntr)
+            {
+                var error = Errors.Exception(errno);
+                EndInput(error.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown
+                    ? new ConnectionResetException(error.Message, error)
+                    : new IOException(error.Message, error));
+            }
+        }
+    }
+
+    /// <summary>The client's side is done (end of stream, an error, or our own shutdown).</summary>
+    private void EndInput(Exception? error)
+    {
+        if (_inputDone)
+        {
+            return;
+        }
+
+        _inputDone = true;
+        _input.Writer.Complete(_shutdownReason ?? error);
+        // As Kestrel's own transport does: the token's callbacks run on the pool, not in the loop.
+        ThreadPool.UnsafeQueueUserWorkItem(static c => c.FireClosed(), this, preferLocal: false);
+    }
+
+    private void FireClosed()
+    {
+        try
+        {
+            _closedSource.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed already: nobody is listening.
+        }
+    }
+
+    private void ShutDown()
+    {
+        lock (_gate)
+        {
+            if (_closed || _shutDown)
+            {
+                return;
+            }
+
+            _shutDown = true;
+            // Both ways, as Kestrel's socket transport does: the peer sees the end of the
+            // stream, and the loop gets an edge that ends the input side.
+            Native.Shutdown(_fd, Native.ShutRdWr);
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = _output.Reader;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync();
+                if (result.IsCanceled)
+                {
+                    break;
+                }
+
+                var buffer = result.Buffer;
+                while (!buffer.IsEmpty)
+                {
+                    var sent = TrySend(buffer);
+                    if (sent > 0)
+                    {
+                        buffer = buffer.Slice(sent);
+                    }
+                    else if (sent == -Native.EAgain)
+                    {
+                        await WaitWritableAsync();
+                    }
+                    else if (sent != -Native.EIntr)
+                    {
+                        var e = Errors.Exception((int)-sent);
+                        throw new ConnectionResetException(e.Message, e);
+                    }
+                }
+
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            error = e;
+            _shutdownReason ??= e is ConnectionResetException ? e : new ConnectionAbortedException(e.Message, e);
+        }
+        finally
+        {
+            await reader.CompleteAsync(error);
+            ShutDown();
+        }
+    }
+
+    /// <summary>Bytes sent, or the negated errno.</summary>
+    private unsafe long TrySend(in ReadOnlySequence<byte> buffer)
+    {
+        nint n;
+        if (buffer.IsSingleSegment)
+        {
+            var span = buffer.FirstSpan;
+            fixed (byte* p = span)
+            {
+                n = Native.Send(_fd, p, (nuint)span.Length, Native.MsgNoSignal);
+            }
+        }
+        else
+        {
+            var vectors = stackalloc Native.IoVec[MaxVectors];
+            var handles = _handles ??= new MemoryHandle[MaxVectors];
+            var count = 0;
+            try
+            {
+                foreach (var segment in buffer)
+                {
+                    if (segment.IsEmpty)
+                    {
+                        continue;
+                    }
+
+                    handles[count] = segment.Pin();
+                    vectors[count] = new Native.IoVec { Base = handles[count].Pointer, Length = (nuint)segment.Length };
+                    if (++count == MaxVectors)
+                    {
+                        break;
+                    }
+                }
+
+                var message = new Native.MsgHdr { Iov = vectors, IovLength = (nuint)count };
+                n = Native.SendMsg(_fd, &message, Native.MsgNoSignal);
+            }
+            finally
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    handles[i].Dispose();
+                }
+            }
+        }
+
+        return n >= 0 ? n : -Marshal.GetLastPInvokeError();
+    }
+
+    private ValueTask WaitWritableAsync()
+    {
+        lock (_gate)
+        {
+            if (_writeSignaled)
+            {
+                _writeSignaled = false;
+                return default;
+            }
+
+            _writable.Reset();
+            _writeWaiting = true;
+            return new ValueTask(this, _writable.Version);
+        }
+    }
+
+    private void SignalWritable()
+    {
+        bool wake;
+        lock (_gate)
+        {
+            wake = _writeWaiting;
+            _writeWaiting = false;
+            _writeSignaled = !wake;
+        }
+
+        if (wake)
+        {
+            _writable.SetResult(true);
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => _writable.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _writable.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _writable.OnCompleted(continuation, state, token, flags);
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}
+
+/// <summary>Connection ids in Kestrel's form (13 characters of base 32 from a counter seeded by the clock).</summary>
+internal static class ConnectionIds
+{
+    private const string Digits = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+    private static long _last = DateTime.UtcNow.Ticks;
+
+    public static string Next()
+    {
+        var id = Interlocked.Increment(ref _last);
+        return string.Create(13, id, static (chars, value) =>
+        {
+            for (var i = 12; i >= 0; i--)
+            {
+                chars[i] = Digits[(int)(value & 31)];
+                value >>= 5;
+            }
+        });
+    }
+}

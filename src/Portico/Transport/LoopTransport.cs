@@ -1,0 +1,136 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Portico.Transport;
+
+/// <summary>
+/// Portico's own Kestrel transport for TCP listeners on Linux: connections live on
+/// <see cref="EventLoop"/>s (one per processor), read only when epoll says they are readable.
+/// Kestrel's socket transport stays registered for anything else (Unix sockets, other systems).
+/// `PORTICO_TRANSPORT=sockets` turns it off.
+/// </summary>
+internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
+{
+    public const string Variable = "PORTICO_TRANSPORT";
+
+    /// <summary>Kestrel's own defaults for what a connection may buffer each way.</summary>
+    private const long MaxReadBuffer = 1024 * 1024;
+    private const long MaxWriteBuffer = 64 * 1024;
+
+    private readonly EventLoop[] _loops;
+    private readonly MemoryPool<byte> _pool;
+    private int _next;
+
+    public LoopTransport(IServiceProvider services, ILogger<LoopTransport> log)
+    {
+        _pool = services.GetService<IMemoryPoolFactory<byte>>()?.Create(new MemoryPoolOptions { Owner = "portico" }) ?? MemoryPool<byte>.Shared;
+        _loops = new EventLoop[Math.Max(1, Environment.ProcessorCount)];
+        for (var i = 0; i < _loops.Length; i++)
+        {
+            _loops[i] = new EventLoop(i, log);
+        }
+    }
+
+    /// <summary>Linux on x86-64 (the structures in <see cref="Native"/>), unless the environment says sockets.</summary>
+    public static bool Supported
+        => OperatingSystem.IsLinux()
+        && RuntimeInformation.ProcessArchitecture == Architecture.X64
+        && !string.Equals(Environment.GetEnvironmentVariable(Variable), "sockets", StringComparison.OrdinalIgnoreCase);
+
+    public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint;
+
+    public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        var ip = (IPEndPoint)endpoint;
+        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (ip.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.Bind(ip);
+            socket.Listen(512);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            socket.Dispose();
+            throw new AddressInUseException(e.Message, e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new ValueTask<IConnectionListener>(new Listener(this, socket));
+    }
+
+    public void Dispose()
+    {
+        foreach (var loop in _loops)
+        {
+            loop.Dispose();
+        }
+    }
+
+    private EventLoop NextLoop() => _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
+
+    private sealed class Listener(LoopTransport transport, Socket socket) : IConnectionListener
+    {
+        public EndPoint EndPoint { get; } = socket.LocalEndPoint!;
+
+        public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+        {
+            while (true)
+            {
+                Socket accepted;
+                try
+                {
+                    accepted = await socket.AcceptAsync(cancellationToken);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return null;
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted)
+                {
+                    return null;
+                }
+                catch (SocketException)
+                {
+                    // The peer gave up before we took it (ECONNABORTED and the like): the next one.
+                    continue;
+                }
+
+                try
+                {
+                    accepted.NoDelay = true;
+                    return new LoopConnection(accepted, transport.NextLoop(), transport._pool, MaxReadBuffer, MaxWriteBuffer);
+                }
+                catch (SocketException)
+                {
+                    accepted.Dispose();
+                }
+            }
+        }
+
+        public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+        {
+            socket.Dispose();
+            return default;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            socket.Dispose();
+            return default;
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Portico.IntegrationTests.Infrastructure;
+
+namespace Portico.IntegrationTests.Forwarding;
+
+/// <summary>
+/// Portico's event-loop transport (src/Portico/Transport): it reads a socket only when epoll
+/// reports new data and takes a short read to mean the socket is empty, so these cover the
+/// cases where that reasoning could lose bytes or an end of stream. The whole suite also runs
+/// with PORTICO_TRANSPORT=sockets (scripts/test.sh), where Kestrel's own transport is the
+/// reference for the same expectations.
+/// </summary>
+public sealed class TransportTests
+{
+    private static string Config(string url) => $$"""
+        routes:
+          all: { match: { pathPrefix: / }, cluster: app }
+        clusters:
+          app:
+            destinations: [{{url}}]
+        """;
+
+    /// <summary>A backend handler answering with a Content-Length, so the body ends the text as written.</summary>
+    private static RequestDelegate Answer(Func<HttpRequest, string> text) => ctx =>
+    {
+        var bytes = Encoding.UTF8.GetBytes(text(ctx.Request));
+        ctx.Response.ContentLength = bytes.Length;
+        return ctx.Response.Body.WriteAsync(bytes).AsTask();
+    };
+
+    /// <summary>Reads until the proxy closes the connection or <paramref name="wait"/> passes (then Closed is false).</summary>
+    private static async Task<RawResponse> ReadToCloseAsync(Socket socket, TimeSpan wait)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        using var cts = new CancellationTokenSource(wait);
+        try
+        {
+            while (true)
+            {
+                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+                if (n == 0)
+                {
+                    return new RawResponse(received.ToArray(), Closed: true);
+                }
+
+                received.Write(buffer, 0, n);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return new RawResponse(received.ToArray(), Closed: false);
+        }
+    }
+
+    [Fact]
+    public async Task A_request_and_the_end_of_the_stream_in_one_write_get_the_response_and_then_the_close()
+    {
+        // The request and the client's FIN arrive together: one edge. The short read of the
+        // request must not stop the transport from reading on to the end of the stream, or the
+        // connection would stay open after the response.
+        await using var backend = await TestBackend.StartAsync("b1", Answer(_ => "b1"));
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port, TestContext.Current.CancellationToken);
+        await client.SendAsync(Encoding.ASCII.GetBytes($"GET /x HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\n\r\n"), TestContext.Current.CancellationToken);
+        client.Shutdown(SocketShutdown.Send);
+
+        var raw = await ReadToCloseAsync(client, TimeSpan.FromSeconds(15));
+
+        Assert.True(raw.Closed, "the proxy kept the connection open after the client's end of stream");
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", raw.Text, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nb1", raw.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_head_larger_than_one_read_arrives_whole()
+    {
+        // 24 KB of header in one write: several reads on one edge, each filling its buffer.
+        var value = new string('v', 24 * 1024);
+        await using var backend = await TestBackend.StartAsync("b1", Answer(r => r.Headers["X-Big"].ToString().Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
+
+        var raw = await RawHttp.SendAsync(proxy.Address, $"GET /x HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\nX-Big: {value}\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(200, raw.Status);
+        Assert.EndsWith("\r\n\r\n" + value.Length, raw.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_client_that_starts_reading_late_gets_every_byte_of_a_large_response()
+    {
+        // 16 MiB cannot fit in the socket buffers, so the proxy's sends would block and must
+        // wait for the socket to become writable again, then resume where they stopped.
+        var body = RandomNumberGenerator.GetBytes(16 << 20);
+        await using var backend = await TestBackend.StartAsync("b1", ctx =>
+        {
+            ctx.Response.ContentLength = body.Length;
+            return ctx.Response.Body.WriteAsync(body).AsTask();
+        });
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 64 * 1024 };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port, TestContext.Current.CancellationToken);
+        await client.SendAsync(Encoding.ASCII.GetBytes($"GET /big HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\nConnection: close\r\n\r\n"), TestContext.Current.CancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+
+        var raw = await ReadToCloseAsync(client, TimeSpan.FromSeconds(60));
+
+        Assert.True(raw.Closed);
+        var text = raw.Text;
+        var headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4;
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", text, StringComparison.Ordinal);
+        Assert.Equal(SHA256.HashData(body), SHA256.HashData(raw.Bytes.AsSpan(headEnd)));
+    }
+
+    [Fact]
+    public async Task Pipelined_requests_in_one_write_are_each_answered_in_order()
+    {
+        await using var backend = await TestBackend.StartAsync("b1", Answer(r => r.Path.Value!));
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
+        var host = proxy.Address.Authority;
+
+        var raw = await RawHttp.SendAsync(proxy.Address,
+            $"GET /one HTTP/1.1\r\nHost: {host}\r\n\r\nGET /two HTTP/1.1\r\nHost: {host}\r\n\r\nGET /three HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+
+        Assert.True(raw.Closed);
+        Assert.Equal(3, raw.Text.Split("HTTP/1.1 200 OK\r\n").Length - 1);
+        var one = raw.Text.IndexOf("\r\n\r\n/one", StringComparison.Ordinal);
+        var two = raw.Text.IndexOf("\r\n\r\n/two", StringComparison.Ordinal);
+        var three = raw.Text.IndexOf("\r\n\r\n/three", StringComparison.Ordinal);
+        Assert.True(one > 0 && two > one && three > two, raw.Text);
+    }
+}
