@@ -317,7 +317,9 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
                     else if (sent != -Native.EIntr)
                     {
                         var e = Errors.Exception((int)-sent);
-                        throw new ConnectionResetException(e.Message, e);
+                        throw e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown
+                            ? new ConnectionResetException(e.Message, e)
+                            : new IOException(e.Message, e);
                     }
                 }
 
@@ -328,10 +330,17 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
                 }
             }
         }
+        catch (ConnectionResetException e)
+        {
+            // The client went away: an ordinary end, as Kestrel's socket transport treats it.
+            // The output completes without an error, so a writer (HTTP/2's frame writer among
+            // them) sees a finished connection rather than an exception it does not expect.
+            _shutdownReason ??= e;
+        }
         catch (Exception e)
         {
             error = e;
-            _shutdownReason ??= e is ConnectionResetException ? e : new ConnectionAbortedException(e.Message, e);
+            _shutdownReason ??= new ConnectionAbortedException(e.Message, e);
         }
         finally
         {

@@ -182,12 +182,13 @@ internal sealed class LoopSocket : ILoopMember, IDisposable
             _closed = true;
         }
 
+        // Closed first: once the descriptor is closed epoll reports nothing more for it, so the
+        // slot cannot be reused while an event for this socket is still to come.
+        _socket.Dispose();
         if (_slot >= 0)
         {
             _loop.Release(_slot);
         }
-
-        _socket.Dispose();
     }
 
     public void OnEvents(uint events)
