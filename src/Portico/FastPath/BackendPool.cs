@@ -54,12 +54,27 @@ internal sealed class BackendPool : IDisposable
 
         public IPEndPoint EndPoint { get; }
 
+        /// <summary>The most recently returned idle connection on this loop that is still fit for a request.</summary>
         public BackendConnection? TakeIdle(EventLoop? loop)
         {
-            lock (this)
+            var slot = Slot(loop);
+            while (true)
             {
-                var slot = Slot(loop);
-                return slot < _idle.Length && _idle[slot].TryPop(out var connection) ? connection : null;
+                BackendConnection? connection;
+                lock (this)
+                {
+                    if (slot >= _idle.Length || !_idle[slot].TryPop(out connection))
+                    {
+                        return null;
+                    }
+                }
+
+                if (connection.IsQuiet())
+                {
+                    return connection;
+                }
+
+                connection.Dispose();
             }
         }
 
@@ -187,6 +202,10 @@ internal sealed class BackendConnection : IDisposable
     /// <summary>Bytes received, 0 at the end of the stream; a <see cref="SocketException"/> on a failure.</summary>
     public ValueTask<int> ReceiveAsync(Memory<byte> memory)
         => _loopSocket is { } loop ? loop.ReceiveAsync(memory) : _socket!.ReceiveAsync(memory, SocketFlags.None);
+
+    /// <summary>Whether an idle connection is still open and has nothing unread (see <see cref="LoopSocket.IsQuiet"/>).</summary>
+    public bool IsQuiet()
+        => _loopSocket is { } loop ? loop.IsQuiet() : !_socket!.Poll(0, SelectMode.SelectRead);
 
     /// <summary>Ends a pending exchange (its timeout passed): pending reads end; the owner still disposes.</summary>
     public void Abort()

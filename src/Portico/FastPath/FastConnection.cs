@@ -14,6 +14,7 @@ namespace Portico.FastPath;
 internal sealed class FastConnection
 {
     private readonly ConnectionContext _connection;
+    private readonly Lock _gate = new();
     private long _deadline = long.MaxValue;
     private long _routeDeadline = long.MaxValue;
     private volatile Phase _phase = Phase.Busy;
@@ -112,6 +113,20 @@ internal sealed class FastConnection
         Arm(Phase.Backend, default);
     }
 
+    /// <summary>
+    /// The exchange with the backend is over (the response's last bytes may still be on their
+    /// way to the client): the clock no longer touches the backend connection, which may go back
+    /// to the pool and serve another request. False if the clock ended the exchange first.
+    /// </summary>
+    public bool Detach()
+    {
+        lock (_gate)
+        {
+            _backend = null;
+            return !_timedOut;
+        }
+    }
+
     /// <summary>Called by the clock about once a second.</summary>
     public void Check(long now)
     {
@@ -125,9 +140,25 @@ internal sealed class FastConnection
             case Phase.Idle:
                 _connection.Abort(new ConnectionAbortedException("keep-alive timeout"));
                 break;
-            case Phase.Backend when _backend is { } backend:
-                _timedOut = true;
-                backend.Abort();
+            case Phase.Backend:
+                BackendConnection? backend;
+                lock (_gate)
+                {
+                    backend = _timedOut ? null : _backend;
+                    _timedOut = true;
+                }
+
+                if (backend is not null)
+                {
+                    backend.Abort();
+                }
+                else
+                {
+                    // Waiting on the client, not the backend: it stopped reading the response
+                    // (or the backend's abort did not end the exchange). As nginx's send_timeout.
+                    _connection.Abort(new ConnectionAbortedException("the client stopped reading the response"));
+                }
+
                 break;
         }
     }

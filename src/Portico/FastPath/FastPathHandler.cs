@@ -516,7 +516,8 @@ internal sealed class FastPathHandler : IDisposable
             // The exchange with the backend is over: judge it and free its connection before the
             // last flush, so a client that sends its next request as soon as it has this
             // response already finds the destination judged and the connection back in the pool.
-            var reusable = complete && !clientGone && !framing.BackendCloses && framing.Mode != BodyMode.UntilClose && !state.TimedOut;
+            var detached = state.Detach();
+            var reusable = complete && !clientGone && !framing.BackendCloses && framing.Mode != BodyMode.UntilClose && detached;
             if (reusable)
             {
                 backend.Endpoint.Return(backend);

@@ -36,8 +36,10 @@ internal sealed unsafe class EventLoop : IDisposable
     private readonly List<int> _releasedSlots = [];
     private ILoopMember?[] _slots = new ILoopMember?[256];
     private int _usedSlots;
+    private readonly Lock _wakeLock = new();
     private int _wakePending;
     private volatile bool _stopping;
+    private int _stopped;
 
     public EventLoop(int index, ILogger log)
     {
@@ -114,18 +116,55 @@ internal sealed unsafe class EventLoop : IDisposable
     public void Post(ILoopMember member, int work)
     {
         _posted.Enqueue((member, work));
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        if (Volatile.Read(ref _stopped) != 0)
         {
-            ulong one = 1;
-            _ = Native.Write(_wake, &one, sizeof(ulong));
+            // The loop has ended (the transport is being disposed): nobody else will run it.
+            RunPosted();
+        }
+        else if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            Wake();
         }
     }
 
+    /// <summary>
+    /// Stops the loop's thread and closes its descriptors once it has ended (never under it, so
+    /// a late wake-up cannot write into a descriptor number reused meanwhile). Work posted from
+    /// then on runs on the poster's thread.
+    /// </summary>
     public void Dispose()
     {
         _stopping = true;
-        ulong one = 1;
-        _ = Native.Write(_wake, &one, sizeof(ulong));
+        Wake();
+        if (!OnLoop)
+        {
+            _thread.Join(TimeSpan.FromSeconds(5));
+        }
+
+        lock (_wakeLock)
+        {
+            if (Interlocked.Exchange(ref _stopped, 1) != 0)
+            {
+                return;
+            }
+
+            Native.Close(_epoll);
+            Native.Close(_wake);
+        }
+
+        RunPosted();
+    }
+
+    private void Wake()
+    {
+        lock (_wakeLock)
+        {
+            if (_stopped == 0)
+            {
+                ulong one = 1;
+                _ = Native.Write(_wake, &one, sizeof(ulong));
+            }
+        }
     }
 
     private void Run()
@@ -180,14 +219,14 @@ internal sealed unsafe class EventLoop : IDisposable
         finally
         {
             NativeMemory.Free(events);
-            Native.Close(_epoll);
-            Native.Close(_wake);
         }
     }
 
     private void RunPosted()
     {
-        Volatile.Write(ref _wakePending, 0);
+        // A full fence, not just a release: the queue must be read after the flag is cleared,
+        // or a post between the two would neither be seen here nor wake the loop.
+        Interlocked.Exchange(ref _wakePending, 0);
         while (_posted.TryDequeue(out var item))
         {
             try

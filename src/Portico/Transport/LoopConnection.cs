@@ -84,9 +84,10 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         features.Set(this);
         Features = features;
 
-        _sending = SendLoopAsync();
-        // Last: from here on the loop may read (what arrives waits in the input pipe for Kestrel).
+        // From here on the loop may read (what arrives waits in the input pipe for Kestrel). If
+        // registering fails, nothing has started that would outlive the socket.
         _slot = loop.Register(_fd, this);
+        _sending = SendLoopAsync();
     }
 
     public override string ConnectionId { get; set; }
@@ -163,8 +164,9 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
                 _pendingFlush = default;
             }
 
-            if (result.IsCompleted)
+            if (result.IsCompleted || result.IsCanceled)
             {
+                // Kestrel stopped reading, or the send side ended (see SendLoopAsync).
                 EndInput(null);
                 return;
             }
@@ -215,7 +217,7 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
                     return;
                 }
 
-                if (flush.Result.IsCompleted)
+                if (flush.Result.IsCompleted || flush.Result.IsCanceled)
                 {
                     EndInput(null);
                 }
@@ -346,6 +348,10 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         {
             await reader.CompleteAsync(error);
             ShutDown();
+            // As Kestrel's socket transport does: a read paused because Kestrel has not consumed
+            // the input would otherwise never see the end (the shutdown's edge finds it paused),
+            // and the connection would never be reported closed.
+            _input.Writer.CancelPendingFlush();
         }
     }
 

@@ -66,10 +66,11 @@ internal sealed class LoopSocket : ILoopMember, IDisposable
                 }
 
                 cancel.Token.ThrowIfCancellationRequested();
+                // .NET gives SO_ERROR as a SocketError already, not as the errno.
                 var error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
                 if (error != 0)
                 {
-                    throw Errors.Exception(error);
+                    throw new SocketException(error);
                 }
             }
 
@@ -136,6 +137,45 @@ internal sealed class LoopSocket : ILoopMember, IDisposable
                 return n >= 0 ? new ValueTask<int>((int)n) : ValueTask.FromException<int>(Errors.Exception((int)-n));
             }
         }
+    }
+
+    /// <summary>
+    /// Whether a kept-alive connection is fit for the next request: the backend has not closed
+    /// it, and nothing arrived after the last response (a body sent late after a HEAD, 204 or
+    /// 304 would otherwise be read as the next response's head). Costs a read only when an edge
+    /// came after the socket was last found empty.
+    /// </summary>
+    public unsafe bool IsQuiet()
+    {
+        long edges;
+        lock (_gate)
+        {
+            if (_closed || _aborted || _peerClosed)
+            {
+                return false;
+            }
+
+            if (_inEdges == _inDrainedAt)
+            {
+                return true;
+            }
+
+            edges = _inEdges;
+        }
+
+        byte probe;
+        if (Native.Recv(_fd, &probe, 1, Native.MsgPeek) >= 0 || Marshal.GetLastPInvokeError() != Native.EAgain)
+        {
+            // Bytes, the end of the stream, or an error.
+            return false;
+        }
+
+        lock (_gate)
+        {
+            _inDrainedAt = edges;
+        }
+
+        return true;
     }
 
     /// <summary>Shuts the socket down under a pending exchange (a timeout passed): a pending receive gets the end of the stream; the owner still disposes.</summary>

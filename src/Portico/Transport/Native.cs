@@ -15,6 +15,7 @@ internal static unsafe partial class Native
     public const int EpollCloexec = 0x80000;
     public const int EfdNonblock = 0x800;
     public const int EfdCloexec = 0x80000;
+    public const int MsgPeek = 0x2;
     public const int MsgNoSignal = 0x4000;
     public const int ShutWr = 1;
     public const int ShutRdWr = 2;

@@ -504,6 +504,139 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public async Task A_pooled_connection_the_backend_wrote_to_after_its_response_is_not_reused()
+    {
+        // A backend that sends a body after its answer to HEAD (a bug, but a real one): those
+        // bytes wait on the kept-alive connection, and the next request taking it would read
+        // them as its response's head. The pool must see them and open a new connection.
+        var ct = TestContext.Current.CancellationToken;
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var connections = 0;
+        var strayWritten = new TaskCompletionSource();
+        var serve = Task.Run(async () =>
+        {
+            var open = new List<Task>();
+            for (var i = 0; i < 2; i++)
+            {
+                var socket = await listener.AcceptSocketAsync(ct);
+                Interlocked.Increment(ref connections);
+                open.Add(ServeAsync(socket));
+            }
+
+            await Task.WhenAll(open);
+        }, ct);
+
+        async Task ServeAsync(Socket socket)
+        {
+            using var owned = socket;
+            var buffer = new byte[4096];
+            var received = "";
+            while (true)
+            {
+                int n;
+                try
+                {
+                    n = await socket.ReceiveAsync(buffer, ct);
+                }
+                catch (SocketException)
+                {
+                    // The proxy closed the connection with the stray bytes unread: a reset.
+                    return;
+                }
+
+                if (n == 0)
+                {
+                    return;
+                }
+
+                received += Encoding.Latin1.GetString(buffer, 0, n);
+                var end = received.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                if (end < 0)
+                {
+                    continue;
+                }
+
+                var head = received[..end];
+                received = received[(end + 4)..];
+                if (head.StartsWith("HEAD ", StringComparison.Ordinal))
+                {
+                    await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"), ct);
+                    await Task.Delay(100, ct);
+                    await socket.SendAsync(Encoding.ASCII.GetBytes("stray"), ct);
+                    strayWritten.TrySetResult();
+                }
+                else
+                {
+                    await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), ct);
+                }
+            }
+        }
+
+        await using (var proxy = await TestProxy.StartAsync(Config($"http://127.0.0.1:{port}")))
+        {
+            using var counters = new Counters(proxy);
+
+            var head = await proxy.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/"), ct);
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            await strayWritten.Task.WaitAsync(TimeSpan.FromSeconds(15), ct);
+            await Task.Delay(200, ct);
+            var get = await proxy.Client.GetAsync("/", ct);
+
+            Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+            Assert.Equal("ok", await get.Content.ReadAsStringAsync(ct));
+            Assert.Equal(2, Volatile.Read(ref connections));
+            await counters.AssertServedAsync(2);
+        }
+
+        await serve.WaitAsync(TimeSpan.FromSeconds(15), ct);
+    }
+
+    [Fact]
+    public async Task A_client_that_stops_reading_a_response_is_cut_off_after_the_clusters_timeout()
+    {
+        // The client asks for 8 MiB and reads nothing, so the proxy's writes to it stall. After
+        // the cluster's 1 s timeout the clock ends the backend exchange, and on its next tick,
+        // the exchange still waiting on the client, closes the client's connection (as nginx's
+        // send_timeout): the request finishes instead of holding its connection forever.
+        var ct = TestContext.Current.CancellationToken;
+        var body = new byte[8 << 20];
+        await using var backend = await TestBackend.StartAsync("b", ctx =>
+        {
+            ctx.Response.ContentLength = body.Length;
+            return ctx.Response.Body.WriteAsync(body, ctx.RequestAborted).AsTask();
+        });
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, extra: "    timeout: 1s"));
+        using var counters = new Counters(proxy);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 64 * 1024 };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port, ct);
+        await client.SendAsync(Encoding.ASCII.GetBytes($"GET /big HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\n\r\n"), ct);
+
+        // Not a byte read until the proxy has finished the request on its own.
+        await counters.AssertServedAsync(1);
+
+        var received = 0L;
+        var buffer = new byte[64 * 1024];
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        reading.CancelAfter(TimeSpan.FromSeconds(15));
+        try
+        {
+            int n;
+            while ((n = await client.ReceiveAsync(buffer, SocketFlags.None, reading.Token)) > 0)
+            {
+                received += n;
+            }
+        }
+        catch (SocketException)
+        {
+            // Reset rather than closed: cut off all the same.
+        }
+
+        Assert.True(received < body.Length, $"{received} bytes: the whole response arrived after all");
+    }
+
+    [Fact]
     public async Task A_slow_backend_gets_the_route_timeout_and_an_unreachable_one_the_full_paths_502()
     {
         var ct = TestContext.Current.CancellationToken;
