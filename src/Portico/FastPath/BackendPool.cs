@@ -44,6 +44,7 @@ internal sealed class BackendPool : IDisposable
     {
         // Idle connections per event loop (slot 0: plain sockets), so a request takes one
         // whose events its own loop's thread sees.
+        private readonly Lock _gate = new();
         private Stack<BackendConnection>[] _idle = [new()];
 
         public Endpoint(string address)
@@ -61,7 +62,7 @@ internal sealed class BackendPool : IDisposable
             while (true)
             {
                 BackendConnection? connection;
-                lock (this)
+                lock (_gate)
                 {
                     if (slot >= _idle.Length || !_idle[slot].TryPop(out connection))
                     {
@@ -102,7 +103,7 @@ internal sealed class BackendPool : IDisposable
         public void Return(BackendConnection connection)
         {
             connection.IdleSince = Environment.TickCount64;
-            lock (this)
+            lock (_gate)
             {
                 var slot = Slot(connection.Loop);
                 if (slot >= _idle.Length)
@@ -130,7 +131,7 @@ internal sealed class BackendPool : IDisposable
         public void CloseIdle(long idleBefore)
         {
             List<BackendConnection>? stale = null;
-            lock (this)
+            lock (_gate)
             {
                 foreach (var idle in _idle)
                 {

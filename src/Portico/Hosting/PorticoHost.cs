@@ -1,4 +1,3 @@
-using Portico.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -12,6 +11,7 @@ using Portico.Observability;
 using Portico.Pipeline;
 using Portico.Security;
 using Portico.Tls;
+using Portico.Transport;
 
 namespace Portico.Hosting;
 
