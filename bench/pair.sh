@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Two Portico builds side by side under the same load at the same time, for measuring one
+# change: each gets its own wrk (keep-alive GET of 1 KiB), both run on the same core with one
+# shared nginx origin, and each round reports each build's CPU time per request (utime+stime
+# from /proc ÷ requests completed) and their ratio. Because the two are measured in the same
+# seconds, whatever else the machine does weighs on both alike: on this 2-core VM the ratio
+# stayed within ±2 % from round to round, where bench/run.sh's interleaved rounds of one
+# server move by 10-40 %.
+#
+#   bench/pair.sh REV_A [REV_B]     builds each (a commit, branch or tag; REV_B defaults to the
+#                                   working tree) in Release and compares B with A
+#   PAIR_ROUNDS=6 PAIR_DURATION=8 PAIR_WARMUP=30 PAIR_CONNECTIONS=25 PAIR_PATH=/1k
+#   PAIR_ENV_A="VAR=value ..." PAIR_ENV_B="..."   extra environment for one build, e.g.
+#                                   bench/pair.sh HEAD HEAD with PAIR_ENV_B=PORTICO_TRANSPORT=sockets
+#
+# Needs what bench/run.sh installs (nginx, wrk); run that once first on a fresh machine. Only
+# 127.0.0.1 is loaded; every wrk stops after its duration (and `timeout` backs it up); every
+# process started is stopped on exit.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
+REV_A=${1:?usage: bench/pair.sh REV_A [REV_B]}
+REV_B=${2:-worktree}
+ROUNDS=${PAIR_ROUNDS:-6}
+DURATION=${PAIR_DURATION:-8}
+WARMUP=${PAIR_WARMUP:-30}
+CONNECTIONS=${PAIR_CONNECTIONS:-25}
+URL_PATH=${PAIR_PATH:-/1k}
+LOAD_CPU=${BENCH_LOAD_CPU:-0}
+SERVER_CPU=${BENCH_SERVER_CPU:-1}
+B=${BENCH_PORT_BASE:-24000}
+ORIGIN_PORT=$((B + 580)); PORT_A=$((B + 600)); PORT_B=$((B + 700))
+
+for tool in nginx wrk curl dotnet git taskset; do
+  command -v "$tool" >/dev/null || { echo "bench/pair.sh: '$tool' is missing (bench/run.sh installs nginx and wrk)" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/portico-pair.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+log() { printf '[pair %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# A build of one revision (or of the working tree) into $WORK/<name>/out.
+build() {
+  local name=$1 rev=$2 dir="$WORK/$1"
+  mkdir -p "$dir"
+  if [ "$rev" = worktree ]; then
+    dotnet build -c Release "$REPO_DIR/src/Portico" -o "$dir/out" >"$dir/build.log" 2>&1
+  else
+    git -C "$REPO_DIR" archive "$rev" | tar -x -C "$dir"
+    dotnet build -c Release "$dir/src/Portico" -o "$dir/out" >"$dir/build.log" 2>&1
+  fi || { cat "$dir/build.log" >&2; log "build of $rev failed"; exit 1; }
+  log "built $name: $rev ($(git -C "$REPO_DIR" rev-parse --short "${rev/worktree/HEAD}")$([ "$rev" = worktree ] && echo ' + working tree'))"
+}
+build a "$REV_A"
+build b "$REV_B"
+
+# The origin, as in bench/run.sh: one nginx worker, the 1 KiB body from the page cache.
+mkdir -p "$WORK/www" "$WORK/origin"
+head -c 1024 /dev/urandom > "$WORK/www/1k"
+head -c 102400 /dev/urandom > "$WORK/www/100k"
+cat > "$WORK/origin/nginx.conf" <<EOF
+worker_processes 1;
+pid $WORK/origin/nginx.pid;
+error_log $WORK/origin/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    default_type application/octet-stream;
+    sendfile on;
+    open_file_cache max=16 inactive=1h;
+    etag off;
+    keepalive_timeout 120s;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$ORIGIN_PORT;
+        root $WORK/www;
+        location / { }
+    }
+}
+EOF
+taskset -c "$SERVER_CPU" nginx -p "$WORK/origin/" -e "$WORK/origin/error.log" -c "$WORK/origin/nginx.conf" -g 'daemon off;' &
+PIDS+=($!)
+
+# Each build with bench/run.sh's Portico settings: one route, access log off, its own admin port.
+start() {
+  local name=$1 port=$2 env=$3
+  cat > "$WORK/$name/portico.yaml" <<EOF
+listeners:
+  http: { address: "127.0.0.1:$port" }
+routes:
+  all: { match: { pathPrefix: / }, cluster: origin }
+clusters:
+  origin:
+    destinations: [http://127.0.0.1:$ORIGIN_PORT]
+accessLog: { enabled: false }
+admin: { address: "127.0.0.1:$((port + 9))" }
+EOF
+  # shellcheck disable=SC2086 # env holds VAR=value words
+  env $env taskset -c "$SERVER_CPU" dotnet "$WORK/$name/out/portico.dll" run -c "$WORK/$name/portico.yaml" \
+    >"$WORK/$name/stdout.log" 2>&1 &
+  PIDS+=($!)
+  eval "PID_${name^^}=$!"
+}
+start a "$PORT_A" "${PAIR_ENV_A:-}"
+start b "$PORT_B" "${PAIR_ENV_B:-}"
+for port in $ORIGIN_PORT $PORT_A $PORT_B; do
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port$URL_PATH" 2>/dev/null && break
+    sleep 0.1
+  done
+done
+
+cpu() { cut -d')' -f2 "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# Both loads at once; prints "requests_a requests_b".
+both() {
+  local seconds=$1
+  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "http://127.0.0.1:$PORT_A$URL_PATH" >"$WORK/wrk-a.txt" 2>&1 &
+  local wa=$!
+  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "http://127.0.0.1:$PORT_B$URL_PATH" >"$WORK/wrk-b.txt" 2>&1 &
+  local wb=$!
+  wait "$wa" "$wb"
+  echo "$(awk '/requests in/ {print $1}' "$WORK/wrk-a.txt") $(awk '/requests in/ {print $1}' "$WORK/wrk-b.txt")"
+}
+
+log "warming both up for ${WARMUP}s (.NET's tiered JIT), not recorded"
+both "$WARMUP" >/dev/null
+ticks=$(getconf CLK_TCK)
+echo "| round | A req/s | A µs/req | B req/s | B µs/req | B/A |"
+echo "|--:|--:|--:|--:|--:|--:|"
+ratios=()
+for round in $(seq 1 "$ROUNDS"); do
+  a0=$(cpu "$PID_A"); b0=$(cpu "$PID_B")
+  read -r na nb < <(both "$DURATION")
+  a1=$(cpu "$PID_A"); b1=$(cpu "$PID_B")
+  line=$(awk -v a="$((a1 - a0))" -v b="$((b1 - b0))" -v na="$na" -v nb="$nb" -v t="$ticks" -v d="$DURATION" -v r="$round" \
+    'BEGIN { ua = a / t / na * 1e6; ub = b / t / nb * 1e6; printf "| %d | %.0f | %.1f | %.0f | %.1f | %.3f |", r, na / d, ua, nb / d, ub, ub / ua }')
+  echo "$line"
+  ratios+=("$(echo "$line" | awk -F'|' '{print $7}')")
+done
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END { printf "median B/A CPU per request: %.3f (A %s, B %s)\n", r[int((NR + 1) / 2)], "'"$REV_A"'", "'"$REV_B"'" }'
