@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy;
@@ -8,6 +9,10 @@ namespace Portico.Observability;
 /// <summary>
 /// The proxy's instruments (meter "Portico.Proxy"). The Prometheus exporter turns names into
 /// snake case with unit suffixes: portico.request.duration (s) → portico_request_duration_seconds.
+/// The counters every request moves (requests by route, cluster and status class, response
+/// bytes, requests in progress) are kept here and read by the exporter when it collects, rather
+/// than reported to it per request: a tagged measurement costs a lookup of its tag set on every
+/// call, and these were 4 % of the fast path's CPU per request (bench/pair.sh).
 /// </summary>
 internal sealed class PorticoMetrics
 {
@@ -16,13 +21,12 @@ internal sealed class PorticoMetrics
     // Seconds; from 1 ms to 30 s, where a proxy's latencies live.
     private static readonly IReadOnlyList<double> LatencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-    private readonly Counter<long> _requests;
+    private readonly ConcurrentDictionary<(string Route, string Cluster), Series> _series = new();
     private readonly Histogram<double> _duration;
     private readonly Histogram<double> _upstream;
-    private readonly UpDownCounter<long> _activeRequests;
     private readonly UpDownCounter<long> _activeConnections;
     private readonly Counter<long> _bytesIn;
-    private readonly Counter<long> _bytesOut;
+    private long _activeRequests;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _local;
     private readonly Counter<long> _fastPath;
@@ -31,13 +35,13 @@ internal sealed class PorticoMetrics
     public PorticoMetrics(IMeterFactory factory, IProxyStateLookup state)
     {
         var meter = factory.Create(MeterName);
-        _requests = meter.CreateCounter<long>("portico.requests", "{request}", "Requests answered, by route, cluster and status class");
+        meter.CreateObservableCounter("portico.requests", Requests, "{request}", "Requests answered, by route, cluster and status class");
         _duration = meter.CreateHistogram("portico.request.duration", "s", "Time from request start to the end of the response", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _upstream = meter.CreateHistogram("portico.upstream.duration", "s", "Time spent exchanging with the destination", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
-        _activeRequests = meter.CreateUpDownCounter<long>("portico.active.requests", "{request}", "Requests in progress");
+        meter.CreateObservableUpDownCounter("portico.active.requests", () => Volatile.Read(ref _activeRequests), "{request}", "Requests in progress");
         _activeConnections = meter.CreateUpDownCounter<long>("portico.active.connections", "{connection}", "Open client connections");
         _bytesIn = meter.CreateCounter<long>("portico.request.body", "By", "Request body bytes received from clients");
-        _bytesOut = meter.CreateCounter<long>("portico.response.body", "By", "Response body bytes sent to clients");
+        meter.CreateObservableCounter("portico.response.body", ResponseBytes, "By", "Response body bytes sent to clients");
         _retries = meter.CreateCounter<long>("portico.retries", "{retry}", "Retries on another destination");
         _local = meter.CreateCounter<long>("portico.local.responses", "{response}", "Responses Portico gave itself, by reason");
         _fastPath = meter.CreateCounter<long>("portico.fastpath.requests", "{request}", "Requests the fast path forwarded itself");
@@ -46,7 +50,7 @@ internal sealed class PorticoMetrics
         meter.CreateObservableGauge("portico.destination.active.requests", () => InFlight(state), "{request}", "Requests in flight per destination");
     }
 
-    public void RequestStarted() => _activeRequests.Add(1);
+    public void RequestStarted() => Interlocked.Increment(ref _activeRequests);
 
     public void FastPathServed() => _fastPath.Add(1);
 
@@ -58,10 +62,16 @@ internal sealed class PorticoMetrics
 
     public void RequestFinished(RequestExchange exchange, int status, double seconds)
     {
-        _activeRequests.Add(-1);
-        var route = new KeyValuePair<string, object?>("route", exchange.Route ?? "");
-        var cluster = new KeyValuePair<string, object?>("cluster", exchange.Cluster ?? "");
-        _requests.Add(1, route, cluster, new KeyValuePair<string, object?>("status_class", StatusClass(status)));
+        Interlocked.Decrement(ref _activeRequests);
+        var key = (exchange.Route ?? "", exchange.Cluster ?? "");
+        if (!_series.TryGetValue(key, out var series))
+        {
+            series = _series.GetOrAdd(key, static k => new Series(k.Route, k.Cluster));
+        }
+
+        series.Add(status, exchange.BytesOut);
+        var route = new KeyValuePair<string, object?>("route", key.Item1);
+        var cluster = new KeyValuePair<string, object?>("cluster", key.Item2);
         _duration.Record(seconds, route);
         if (exchange.UpstreamSeconds is { } upstream)
         {
@@ -73,7 +83,6 @@ internal sealed class PorticoMetrics
             _bytesIn.Add(exchange.BytesIn, route);
         }
 
-        _bytesOut.Add(exchange.BytesOut, route);
         if (exchange.Retries > 0)
         {
             _retries.Add(exchange.Retries, route);
@@ -82,6 +91,60 @@ internal sealed class PorticoMetrics
         if (exchange.Reason is { } reason)
         {
             _local.Add(1, new KeyValuePair<string, object?>("reason", LocalReasonNames.Of(reason)));
+        }
+    }
+
+    private IEnumerable<Measurement<long>> Requests()
+    {
+        foreach (var series in _series.Values)
+        {
+            for (var i = 0; i < series.Statuses.Length; i++)
+            {
+                var count = Volatile.Read(ref series.Statuses[i]);
+                if (count > 0)
+                {
+                    yield return new Measurement<long>(count, series.Route, series.Cluster, new KeyValuePair<string, object?>("status_class", StatusClasses[i]));
+                }
+            }
+        }
+    }
+
+    /// <summary>By route alone: the sum over the clusters a route has had (a reload may change it).</summary>
+    private IEnumerable<Measurement<long>> ResponseBytes()
+    {
+        var byRoute = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var series in _series.Values)
+        {
+            byRoute[series.RouteName] = byRoute.GetValueOrDefault(series.RouteName) + Volatile.Read(ref series.BytesOut);
+        }
+
+        foreach (var (route, bytes) in byRoute)
+        {
+            yield return new Measurement<long>(bytes, new KeyValuePair<string, object?>("route", route));
+        }
+    }
+
+    private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+    /// <summary>One route and cluster's request counts per status class, and response bytes.</summary>
+    private sealed class Series(string route, string cluster)
+    {
+        public readonly long[] Statuses = new long[5];
+        public long BytesOut;
+
+        public string RouteName { get; } = route;
+
+        public KeyValuePair<string, object?> Route { get; } = new("route", route);
+
+        public KeyValuePair<string, object?> Cluster { get; } = new("cluster", cluster);
+
+        public void Add(int status, long bytesOut)
+        {
+            Interlocked.Increment(ref Statuses[Math.Clamp(status / 100, 1, 5) - 1]);
+            if (bytesOut != 0)
+            {
+                Interlocked.Add(ref BytesOut, bytesOut);
+            }
         }
     }
 

@@ -23,7 +23,7 @@ internal sealed class TrafficStats(TimeProvider time)
     {
         var second = time.GetUtcNow().ToUnixTimeSeconds();
         var bucket = _buckets[second % Seconds];
-        lock (bucket)
+        lock (bucket.Gate)
         {
             if (bucket.Second != second)
             {
@@ -63,7 +63,7 @@ internal sealed class TrafficStats(TimeProvider time)
         for (var second = now - count; second < now; second++)
         {
             var bucket = _buckets[second % Seconds];
-            lock (bucket)
+            lock (bucket.Gate)
             {
                 points.Add(bucket.Second == second ? bucket.ToPoint() : SecondPoint.Empty(second));
             }
@@ -86,6 +86,7 @@ internal sealed class TrafficStats(TimeProvider time)
 
     private sealed class Bucket
     {
+        public readonly Lock Gate = new();
         public long Second = -1;
         public long Requests;
         public long Local;
