@@ -27,7 +27,15 @@ public sealed class CollapsingTests
         var ct = TestContext.Current.CancellationToken;
 
         var requests = Enumerable.Range(0, 100).Select(_ => o.Client.GetAsync("/cold", ct)).ToArray();
-        await Poll.UntilAsync(() => o.Hits == 1 && active.GetMeasurementSnapshot().Sum(m => m.Value) == 100, "all 100 requests to be in the proxy and one at the origin", seconds: 60);
+        await Poll.UntilAsync(
+            () =>
+            {
+                // Requests in progress is an observable instrument: read its value now.
+                active.RecordObservableInstruments();
+                return o.Hits == 1 && active.LastMeasurement?.Value == 100;
+            },
+            "all 100 requests to be in the proxy and one at the origin",
+            seconds: 60);
         release.SetResult();
         var responses = await Task.WhenAll(requests);
 
@@ -54,7 +62,6 @@ public sealed class CollapsingTests
             await second.Task;
             await ctx.Response.WriteAsync("second part");
         };
-        using var active = new MetricCollector<long>(o.Proxy.Services.GetRequiredService<IMeterFactory>(), "Portico.Proxy", "portico.active.requests");
         var ct = TestContext.Current.CancellationToken;
 
         var leader = await o.Client.GetAsync("/s", HttpCompletionOption.ResponseHeadersRead, ct);
