@@ -12,7 +12,7 @@ namespace Portico.Observability;
 /// The counters every request moves (requests by route, cluster and status class, response
 /// bytes, requests in progress) are kept here and read by the exporter when it collects, rather
 /// than reported to it per request: a tagged measurement costs a lookup of its tag set on every
-/// call, and these were 4 % of the fast path's CPU per request (bench/pair.sh).
+/// call (bench/pair.sh: 0.7 % of the fast path's CPU per request).
 /// </summary>
 internal sealed class PorticoMetrics
 {
@@ -20,6 +20,9 @@ internal sealed class PorticoMetrics
 
     // Seconds; from 1 ms to 30 s, where a proxy's latencies live.
     private static readonly IReadOnlyList<double> LatencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+    // The status_class label of each of Series.Statuses (status / 100, clamped to 1-5).
+    private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
     private readonly ConcurrentDictionary<(string Route, string Cluster), Series> _series = new();
     private readonly Histogram<double> _duration;
@@ -124,39 +127,6 @@ internal sealed class PorticoMetrics
         }
     }
 
-    private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
-
-    /// <summary>One route and cluster's request counts per status class, and response bytes.</summary>
-    private sealed class Series(string route, string cluster)
-    {
-        public readonly long[] Statuses = new long[5];
-        public long BytesOut;
-
-        public string RouteName { get; } = route;
-
-        public KeyValuePair<string, object?> Route { get; } = new("route", route);
-
-        public KeyValuePair<string, object?> Cluster { get; } = new("cluster", cluster);
-
-        public void Add(int status, long bytesOut)
-        {
-            Interlocked.Increment(ref Statuses[Math.Clamp(status / 100, 1, 5) - 1]);
-            if (bytesOut != 0)
-            {
-                Interlocked.Add(ref BytesOut, bytesOut);
-            }
-        }
-    }
-
-    internal static string StatusClass(int status) => status switch
-    {
-        < 200 => "1xx",
-        < 300 => "2xx",
-        < 400 => "3xx",
-        < 500 => "4xx",
-        _ => "5xx",
-    };
-
     private static IEnumerable<Measurement<int>> Health(IProxyStateLookup state)
     {
         foreach (var cluster in state.GetClusters())
@@ -182,4 +152,26 @@ internal sealed class PorticoMetrics
 
     private static KeyValuePair<string, object?>[] Tags(ClusterState cluster, DestinationState destination)
         => [new("cluster", cluster.ClusterId), new("destination", destination.DestinationId)];
+
+    /// <summary>One route and cluster's request counts per status class, and response bytes.</summary>
+    private sealed class Series(string route, string cluster)
+    {
+        public readonly long[] Statuses = new long[5];
+        public long BytesOut;
+
+        public string RouteName { get; } = route;
+
+        public KeyValuePair<string, object?> Route { get; } = new("route", route);
+
+        public KeyValuePair<string, object?> Cluster { get; } = new("cluster", cluster);
+
+        public void Add(int status, long bytesOut)
+        {
+            Interlocked.Increment(ref Statuses[Math.Clamp(status / 100, 1, 5) - 1]);
+            if (bytesOut != 0)
+            {
+                Interlocked.Add(ref BytesOut, bytesOut);
+            }
+        }
+    }
 }
