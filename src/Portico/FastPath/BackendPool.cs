@@ -42,9 +42,10 @@ internal sealed class BackendPool : IDisposable
 
     internal sealed class Endpoint
     {
+        private readonly Lock _gate = new();
+
         // Idle connections per event loop (slot 0: plain sockets), so a request takes one
         // whose events its own loop's thread sees.
-        private readonly Lock _gate = new();
         private Stack<BackendConnection>[] _idle = [new()];
 
         public Endpoint(string address)
