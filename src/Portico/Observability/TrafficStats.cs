@@ -31,7 +31,7 @@ internal sealed class TrafficStats(TimeProvider time)
             }
 
             bucket.Requests++;
-            bucket.Status[Math.Clamp(status / 100, 1, 5) - 1]++;
+            bucket.Status[PorticoMetrics.StatusClassIndex(status)]++;
             bucket.Latency[LatencyIndex(seconds)]++;
             if (exchange.Reason is not null)
             {

@@ -163,19 +163,10 @@ internal sealed class LoopSocket : ILoopMember, IDisposable
             edges = _inEdges;
         }
 
+        // Anything but EAGAIN (bytes, the end of the stream, an error) makes it unfit; EAGAIN
+        // marks the socket empty as of those edges, as any read finding it so does.
         byte probe;
-        if (Native.Recv(_fd, &probe, 1, Native.MsgPeek) >= 0 || Marshal.GetLastPInvokeError() != Native.EAgain)
-        {
-            // Bytes, the end of the stream, or an error.
-            return false;
-        }
-
-        lock (_gate)
-        {
-            _inDrainedAt = edges;
-        }
-
-        return true;
+        return TryReceive(new Span<byte>(&probe, 1), edges, Native.MsgPeek) == -Native.EAgain;
     }
 
     /// <summary>Shuts the socket down under a pending exchange (a timeout passed): a pending receive gets the end of the stream; the owner still disposes.</summary>
@@ -336,12 +327,12 @@ internal sealed class LoopSocket : ILoopMember, IDisposable
     }
 
     /// <summary>Bytes read (a short read marks the socket empty as of <paramref name="edges"/>), or the negated errno.</summary>
-    private unsafe long TryReceive(Span<byte> span, long edges)
+    private unsafe long TryReceive(Span<byte> span, long edges, int flags = 0)
     {
         nint n;
         fixed (byte* p = span)
         {
-            n = Native.Recv(_fd, p, (nuint)span.Length, 0);
+            n = Native.Recv(_fd, p, (nuint)span.Length, flags);
         }
 
         if (n > 0 && n < span.Length && !Volatile.Read(ref _peerClosed))
