@@ -62,30 +62,12 @@ build() {
 build a "$REV_A"
 build b "$REV_B"
 
-# The origin, as in bench/run.sh: one nginx worker, the 1 KiB body from the page cache.
-mkdir -p "$WORK/www" "$WORK/origin"
-head -c 1024 /dev/urandom > "$WORK/www/1k"
-head -c 102400 /dev/urandom > "$WORK/www/100k"
-cat > "$WORK/origin/nginx.conf" <<EOF
-worker_processes 1;
-pid $WORK/origin/nginx.pid;
-error_log $WORK/origin/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    default_type application/octet-stream;
-    sendfile on;
-    open_file_cache max=16 inactive=1h;
-    etag off;
-    keepalive_timeout 120s;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$ORIGIN_PORT;
-        root $WORK/www;
-        location / { }
-    }
-}
-EOF
+# The origin bench/run.sh uses (bench/lib/origin.sh). mktemp makes WORK private; nginx's
+# workers (user "nobody" under root) must reach the files.
+chmod 755 "$WORK"
+# shellcheck source=lib/origin.sh
+. "$BENCH_DIR/lib/origin.sh"
+origin_setup "$WORK" "$(ulimit -n)" "$ORIGIN_PORT" "$((ORIGIN_PORT + 1))" 102400
 taskset -c "$SERVER_CPU" nginx -p "$WORK/origin/" -e "$WORK/origin/error.log" -c "$WORK/origin/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
 
@@ -111,9 +93,11 @@ EOF
 }
 start a "$PORT_A" "${PAIR_ENV_A:-}"
 start b "$PORT_B" "${PAIR_ENV_B:-}"
+# Each must answer 200 before anything is measured (an error page would be measured instead).
 for port in $ORIGIN_PORT $PORT_A $PORT_B; do
-  for _ in $(seq 1 100); do
+  for try in $(seq 1 100); do
     curl -fsS -o /dev/null "http://127.0.0.1:$port$URL_PATH" 2>/dev/null && break
+    [ "$try" -lt 100 ] || { log "127.0.0.1:$port$URL_PATH does not answer 200"; exit 1; }
     sleep 0.1
   done
 done

@@ -264,52 +264,13 @@ for port in $ORIGIN_PORT $ORIGIN_H2_PORT "${H1_PORT[portico]}" "${H2_PORT[portic
 done
 
 # nginx creates its cache directory itself, owned by its worker user.
-mkdir -p "$TMP/www/cached" "$TMP/www/text" "$TMP/origin" "$TMP/nginx" "$TMP/haproxy" "$TMP/portico" "$TMP/varnish" "$TMP/portico-waf"
-# Fixed bodies: 1 KiB and 100 KiB of printable bytes.
-head -c 1024 /dev/zero | tr '\0' 'a' > "$TMP/www/1k"
-head -c 102400 /dev/zero | tr '\0' 'b' > "$TMP/www/100k"
-# (g): the same 1 KiB, which the origin marks cacheable for an hour.
-cp "$TMP/www/1k" "$TMP/www/cached/1k"
-# (h), (i): 100 KiB of text that compresses like prose (words drawn from a fixed vocabulary with
-# a fixed seed, so every run and every machine compresses the same bytes), not like 'bbbb...'.
+mkdir -p "$TMP/nginx" "$TMP/haproxy" "$TMP/portico" "$TMP/varnish" "$TMP/portico-waf"
+# The origin's bodies and config (bench/lib/origin.sh); (h) and (i) send TEXT_BYTES of text.
 TEXT_BYTES=102400
-python3 "$BENCH_DIR/lib/make_text.py" "$TMP/www/text/100k" "$TEXT_BYTES"
-
-# Workers run as "nobody" when nginx starts as root; they must be able to reach the files.
-chmod 755 "$RUN_DIR" "$TMP"
-find "$TMP/www" -type d -exec chmod 755 {} +
-find "$TMP/www" -type f -exec chmod 644 {} +
-
-cat > "$TMP/origin/nginx.conf" <<EOF
-# Origin. One worker: it shares a single core with the proxy under test, more workers would
-# only add context switches. Files come from the page cache by sendfile; descriptors are cached.
-worker_processes 1;
-worker_rlimit_nofile $FD_LIMIT;
-pid $TMP/origin/nginx.pid;
-error_log $TMP/origin/error.log warn;
-events { worker_connections $((FD_LIMIT - 100)); }
-http {
-    access_log off;
-    default_type application/octet-stream;
-    sendfile on;
-    tcp_nopush on;
-    open_file_cache max=16 inactive=1h;
-    etag off;
-    keepalive_timeout 120s;
-    # nginx closes a keep-alive (and an HTTP/2) connection after keepalive_requests requests,
-    # 1000 by default; the proxies' pooled upstream connections would be torn down and
-    # re-opened all the time. Neither HAProxy nor Kestrel has such a limit.
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$ORIGIN_PORT;
-        listen 127.0.0.1:$ORIGIN_H2_PORT http2;   # h2c with prior knowledge, for "direct" in (c)
-        root $TMP/www;
-        location / { }
-        location /cached/ { expires 1h; }                        # Cache-Control: max-age=3600
-        location /text/ { types { } default_type text/plain; }   # compressible, for (h) and (i)
-    }
-}
-EOF
+# shellcheck source=lib/origin.sh
+. "$BENCH_DIR/lib/origin.sh"
+chmod 755 "$RUN_DIR"
+origin_setup "$TMP" "$FD_LIMIT" "$ORIGIN_PORT" "$ORIGIN_H2_PORT" "$TEXT_BYTES"
 
 # ---------------------------------------------------------------------------------------------
 # The proxies. Same duties for each: forward to the origin over pooled HTTP/1.1 keep-alive
