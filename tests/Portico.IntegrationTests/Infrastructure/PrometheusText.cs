@@ -23,7 +23,8 @@ internal sealed partial class PrometheusText(string text)
             var present = Label().Matches(match.Groups["labels"].Value).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
             if (labels.All(l => present.TryGetValue(l.Key, out var v) && v == l.Value))
             {
-                Assert.Null(found);
+                // One series only; the whole exposition on failure, to see where the second came from.
+                Assert.True(found is null, $"more than one {name} series with {string.Join(", ", labels)}:\n{Text}");
                 found = double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture);
             }
         }
