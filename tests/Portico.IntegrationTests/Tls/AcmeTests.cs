@@ -38,7 +38,11 @@ public sealed class AcmeTests : IDisposable
     {
         var httpPort = TlsClient.FreePort();
         var httpsPort = TlsClient.FreePort();
-        await using var pebble = await PebbleServer.StartAsync(httpPort, httpsPort);
+        // Half of pebble's nonces are rejected, so across the two issuances' fifteen-odd signed
+        // requests (0.5^15 is 0.003%) some badNonce answer is met and retried. A request whose ten
+        // attempts are all rejected (about 0.1% each) fails that attempt, which is retried a
+        // second later; the checks below allow for that.
+        await using var pebble = await PebbleServer.StartAsync(httpPort, httpsPort, nonceRejectPercent: 50);
         await using var backend = await TestBackend.StartAsync("b");
         var root = await pebble.IssuingRootAsync();
         var config = Config(pebble.Directory.ToString(), pebble.ListenerCaPath, httpPort, httpsPort, backend.Url);
@@ -73,7 +77,7 @@ public sealed class AcmeTests : IDisposable
             Assert.StartsWith($"ACME: certificate for {Host} loaded from {Path.Combine(_storage, "certificates", Host + ".pem")}", await FirstAsync(proxy, 4103));
             await Poll.UntilAsync(() => proxy.Logs.Messages(4101).Any() || proxy.Logs.Messages(4102).Count() > 3, "the renewed certificate", seconds: 120);
             Assert.True(proxy.Logs.Messages(4101).Any(), string.Join("\n", proxy.Logs.Messages(4102)));
-            Assert.StartsWith($"ACME: renewing the certificate for {Host}: it expires", proxy.Logs.Messages(4106).Single());
+            Assert.All(proxy.Logs.Messages(4106).DefaultIfEmpty(""), m => Assert.StartsWith($"ACME: renewing the certificate for {Host}: it expires", m));
 
             var renewed = (await TlsClient.HandshakeAsync(httpsPort, Host)).Certificate;
             Assert.NotEqual(firstSerial, renewed.SerialNumber);
@@ -84,6 +88,7 @@ public sealed class AcmeTests : IDisposable
         }
 
         // Pebble rejected some nonces on purpose (PEBBLE_WFE_NONCEREJECT); each was retried.
+        // Seen at 30% once in a CI run with none rejected (0.7^15 is about 0.5%).
         Assert.True(badNonces > 0, "pebble rejected no nonce, so badNonce handling went untested");
     }
 
