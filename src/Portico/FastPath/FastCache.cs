@@ -56,8 +56,8 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
     /// </summary>
     public (int Status, long BodyBytes) Write(CacheEntry entry, TimeSpan age, TimeSpan ttl, RequestHead head, string requestId, PipeWriter output)
     {
-        var writer = new HeadWriter(output);
         var stored = _heads.GetValue(entry, Serialize);
+        var writer = new HeadWriter(output, stored.StatusLine.Length + stored.Fields.Length + requestId.Length + HeadWriter.Extra);
         var notModified = head.HasValidator && entry.Status == 200
             && CacheResponder.NotModified(head.Values("if-none-match"), head.Values("if-modified-since"), entry);
         writer.Write(notModified ? "HTTP/1.1 304 Not Modified\r\n"u8 : stored.StatusLine);
@@ -71,16 +71,16 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         }
 
         writer.Write("Age: "u8);
-        WriteNumber(output, (long)Math.Max(0, Math.Floor(age.TotalSeconds)));
+        writer.WriteNumber((long)Math.Max(0, Math.Floor(age.TotalSeconds)));
         writer.Write("\r\nCache-Status: Portico; hit; ttl="u8);
-        WriteNumber(output, (long)Math.Floor(ttl.TotalSeconds));
+        writer.WriteNumber((long)Math.Floor(ttl.TotalSeconds));
         writer.Write("\r\nX-Request-Id: "u8);
         writer.WriteAscii(requestId);
         writer.Write("\r\n"u8);
         if (!notModified && entry.Status is not (204 or 304))
         {
             writer.Write("Content-Length: "u8);
-            WriteNumber(output, entry.Body.Length);
+            writer.WriteNumber(entry.Body.Length);
             writer.Write("\r\n"u8);
         }
 
@@ -90,6 +90,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         }
 
         writer.Write("\r\n"u8);
+        writer.Commit();
         if (notModified)
         {
             return (304, 0);
@@ -186,12 +187,5 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         }
 
         return new StoredHead(Encoding.ASCII.GetBytes(statusLine), Encoding.Latin1.GetBytes(text.ToString()), dated);
-    }
-
-    private static void WriteNumber(PipeWriter output, long value)
-    {
-        var span = output.GetSpan(20);
-        Utf8Formatter.TryFormat(value, span, out var written);
-        output.Advance(written);
     }
 }

@@ -676,8 +676,8 @@ internal sealed class FastPathHandler : IDisposable
 
         var clientCloses = clientClose || mode == BodyMode.UntilClose;
 
-        // Second pass: write.
-        var writer = new HeadWriter(output);
+        // Second pass: write (no longer than the backend's head, less what is dropped, plus ours).
+        var writer = new HeadWriter(output, head.Length + requestId.Length + HeadWriter.Extra);
         writer.Write("HTTP/1.1"u8);
         writer.Write(statusLine[8..]);
         writer.Write(Crlf);
@@ -710,6 +710,7 @@ internal sealed class FastPathHandler : IDisposable
         }
 
         writer.Write(Crlf);
+        writer.Commit();
         return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses);
     }
 
@@ -856,14 +857,16 @@ internal sealed class FastPathHandler : IDisposable
         var json = Encoding.Latin1.GetString(head[head.Accept]).Contains("json", StringComparison.OrdinalIgnoreCase);
         var (contentType, body) = ErrorPage.Render(status, requestId, json);
         var bodyBytes = Encoding.UTF8.GetBytes(body);
-        var writer = new HeadWriter(output);
-        writer.Write(Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {ReasonPhrases(status)}\r\nContent-Type: {contentType}\r\nContent-Length: {bodyBytes.Length}\r\nCache-Control: no-store\r\nDate: {DateValue.Now}\r\nX-Request-Id: {requestId}\r\n"));
+        var fields = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {ReasonPhrases(status)}\r\nContent-Type: {contentType}\r\nContent-Length: {bodyBytes.Length}\r\nCache-Control: no-store\r\nDate: {DateValue.Now}\r\nX-Request-Id: {requestId}\r\n");
+        var writer = new HeadWriter(output, fields.Length + HeadWriter.Extra);
+        writer.Write(fields);
         if (head.Close)
         {
             writer.Write("Connection: close\r\n"u8);
         }
 
         writer.Write(Crlf);
+        writer.Commit();
         if (!head.IsHead)
         {
             output.Write(bodyBytes);
