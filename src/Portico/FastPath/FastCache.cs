@@ -57,7 +57,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
     public (int Status, long BodyBytes) Write(CacheEntry entry, TimeSpan age, TimeSpan ttl, RequestHead head, string requestId, PipeWriter output)
     {
         var stored = _heads.GetValue(entry, Serialize);
-        var writer = new HeadWriter(output, stored.StatusLine.Length + stored.Fields.Length + requestId.Length + HeadWriter.Extra);
+        var writer = new HeadWriter(output.GetSpan(stored.StatusLine.Length + stored.Fields.Length + requestId.Length + HeadWriter.Extra));
         var notModified = head.HasValidator && entry.Status == 200
             && CacheResponder.NotModified(head.Values("if-none-match"), head.Values("if-modified-since"), entry);
         writer.Write(notModified ? "HTTP/1.1 304 Not Modified\r\n"u8 : stored.StatusLine);
@@ -90,7 +90,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         }
 
         writer.Write("\r\n"u8);
-        writer.Commit();
+        output.Advance(writer.Position);
         if (notModified)
         {
             return (304, 0);

@@ -30,8 +30,12 @@ internal sealed class FastConnection
         Peer = ClientAddress.Normalize((connection.RemoteEndPoint as IPEndPoint)?.Address) ?? IPAddress.None;
         PeerText = Peer.ToString();
         ForwardedNode = ForwardedHeadersTransform.Node(Peer);
-        Loop = connection.Features.Get<LoopConnection>()?.Loop;
+        Direct = connection.Features.Get<LoopConnection>();
+        Loop = Direct?.Loop;
     }
+
+    /// <summary>The client connection when it is on Portico's transport, which can send around its output pipe.</summary>
+    public LoopConnection? Direct { get; }
 
     /// <summary>The event loop the client connection is on, if any; backend connections are kept on it too.</summary>
     public EventLoop? Loop { get; }

@@ -421,10 +421,33 @@ internal sealed class FastPathHandler : IDisposable
     {
         var head = state.Head;
         var buffer = backend.Buffer;
-        var framing = RewriteResponseHead(buffer.AsSpan(0, read.HeadLength), read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, output);
+        var room = ResponseRoom(read.HeadLength, requestId);
+
+        // On Portico's transport the response's first write (its head and the body bytes that
+        // came with it) is staged in an array and sent straight to the socket when nothing waits
+        // in the output pipe (LoopConnection.TrySendNow); elsewhere it goes into the pipe.
+        var staged = state.Direct is null ? null : ArrayPool<byte>.Shared.Rent(room + read.Filled - read.HeadLength);
+        var stagedLength = 0;
+        ResponseFraming framing;
+        if (staged is null)
+        {
+            framing = RewriteResponseHead(buffer.AsSpan(0, read.HeadLength), read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, output.GetSpan(room));
+            output.Advance(framing.HeadBytes);
+        }
+        else
+        {
+            framing = RewriteResponseHead(buffer.AsSpan(0, read.HeadLength), read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, staged);
+            stagedLength = framing.HeadBytes;
+        }
+
         if (framing.Mode == BodyMode.Invalid)
         {
             // Nothing was written to the client; the backend's answer is unusable.
+            if (staged is not null)
+            {
+                ArrayPool<byte>.Shared.Return(staged);
+            }
+
             backend.Dispose();
             return await AnswerLocallyAsync(state, entry.Route, cluster, destination, address, requestId, start, 502, output);
         }
@@ -454,7 +477,12 @@ internal sealed class FastPathHandler : IDisposable
                     break;
                 }
 
-                if (fromHead)
+                if (fromHead && staged is not null)
+                {
+                    data.Span[..take].CopyTo(staged.AsSpan(stagedLength));
+                    stagedLength += take;
+                }
+                else if (fromHead)
                 {
                     output.Write(data.Span[..take]);
                 }
@@ -478,7 +506,9 @@ internal sealed class FastPathHandler : IDisposable
                     break;
                 }
 
-                if (!await FlushAsync(output))
+                var flushed = await FlushAsync(state, output, staged, stagedLength);
+                stagedLength = 0;
+                if (!flushed)
                 {
                     clientGone = true;
                     break;
@@ -525,7 +555,7 @@ internal sealed class FastPathHandler : IDisposable
             }
 
             _passive?.Record(cluster, destination, destinationFault: !complete && !clientGone, serverError: read.Status >= 500);
-            if (!clientGone && !await FlushAsync(output))
+            if (!clientGone && !await FlushAsync(state, output, staged, stagedLength))
             {
                 clientGone = true;
             }
@@ -535,6 +565,11 @@ internal sealed class FastPathHandler : IDisposable
             if (!returned)
             {
                 backend.Dispose();
+            }
+
+            if (staged is not null)
+            {
+                ArrayPool<byte>.Shared.Return(staged);
             }
         }
 
@@ -562,6 +597,26 @@ internal sealed class FastPathHandler : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends what is staged, straight to the socket when the transport can without reordering
+    /// (the rest, if any, goes into the pipe), then flushes the pipe unless nothing went there.
+    /// </summary>
+    private static ValueTask<bool> FlushAsync(FastConnection state, PipeWriter output, byte[]? staged, int stagedLength)
+    {
+        if (stagedLength > 0)
+        {
+            var sent = state.Direct!.TrySendNow(staged.AsSpan(0, stagedLength));
+            if (sent == stagedLength)
+            {
+                return new ValueTask<bool>(true);
+            }
+
+            output.Write(staged.AsSpan(sent, stagedLength - sent));
+        }
+
+        return FlushAsync(output);
+    }
+
     private static async ValueTask<bool> FlushAsync(PipeWriter output)
     {
         try
@@ -584,7 +639,11 @@ internal sealed class FastPathHandler : IDisposable
         Invalid,
     }
 
-    private readonly record struct ResponseFraming(BodyMode Mode, long Length, bool BackendCloses, bool ClientCloses);
+    /// <param name="HeadBytes">The length of the head written for the client (0 when Invalid).</param>
+    private readonly record struct ResponseFraming(BodyMode Mode, long Length, bool BackendCloses, bool ClientCloses, int HeadBytes = 0);
+
+    /// <summary>The most <see cref="RewriteResponseHead"/> writes for a backend head of <paramref name="headLength"/> bytes.</summary>
+    private static int ResponseRoom(int headLength, string requestId) => headLength + requestId.Length + HeadWriter.Extra;
 
     /// <summary>
     /// Writes the client's response head: the backend's status line and fields, without
@@ -592,7 +651,7 @@ internal sealed class FastPathHandler : IDisposable
     /// when the backend sent none, Date. Checks the backend's head first and writes nothing if
     /// it is malformed (Mode Invalid).
     /// </summary>
-    private static ResponseFraming RewriteResponseHead(ReadOnlySpan<byte> head, int status, bool headRequest, bool clientClose, string requestId, IReadOnlyList<string> hidden, PipeWriter output)
+    private static ResponseFraming RewriteResponseHead(ReadOnlySpan<byte> head, int status, bool headRequest, bool clientClose, string requestId, IReadOnlyList<string> hidden, Span<byte> destination)
     {
         var lineEnd = head.IndexOf("\r\n"u8);
         var statusLine = head[..lineEnd];
@@ -676,8 +735,9 @@ internal sealed class FastPathHandler : IDisposable
 
         var clientCloses = clientClose || mode == BodyMode.UntilClose;
 
-        // Second pass: write (no longer than the backend's head, less what is dropped, plus ours).
-        var writer = new HeadWriter(output, head.Length + requestId.Length + HeadWriter.Extra);
+        // Second pass: write (no longer than the backend's head, less what is dropped, plus ours:
+        // the destination holds ResponseRoom).
+        var writer = new HeadWriter(destination);
         writer.Write("HTTP/1.1"u8);
         writer.Write(statusLine[8..]);
         writer.Write(Crlf);
@@ -710,8 +770,7 @@ internal sealed class FastPathHandler : IDisposable
         }
 
         writer.Write(Crlf);
-        writer.Commit();
-        return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses);
+        return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses, writer.Position);
     }
 
     private static bool IsHopByHop(ReadOnlySpan<byte> name)
@@ -741,7 +800,7 @@ internal sealed class FastPathHandler : IDisposable
         var bytes = head.Bytes.Span;
         var peer = state.Peer;
         var trusted = proxy.TrustedProxies.Count > 0 && ClientAddress.IsTrusted(peer, proxy.TrustedProxies);
-        var writer = new SpanWriter(target);
+        var writer = new HeadWriter(target);
         var requestLineEnd = bytes.IndexOf("\r\n"u8) + 2;
         writer.Write(bytes[..requestLineEnd]);
         // A value sent blank counts as not sent, as on the full path (ForwardedHeadersTransform).
@@ -858,7 +917,7 @@ internal sealed class FastPathHandler : IDisposable
         var (contentType, body) = ErrorPage.Render(status, requestId, json);
         var bodyBytes = Encoding.UTF8.GetBytes(body);
         var fields = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {ReasonPhrases(status)}\r\nContent-Type: {contentType}\r\nContent-Length: {bodyBytes.Length}\r\nCache-Control: no-store\r\nDate: {DateValue.Now}\r\nX-Request-Id: {requestId}\r\n");
-        var writer = new HeadWriter(output, fields.Length + HeadWriter.Extra);
+        var writer = new HeadWriter(output.GetSpan(fields.Length + HeadWriter.Extra));
         writer.Write(fields);
         if (head.Close)
         {
@@ -866,7 +925,7 @@ internal sealed class FastPathHandler : IDisposable
         }
 
         writer.Write(Crlf);
-        writer.Commit();
+        output.Advance(writer.Position);
         if (!head.IsHead)
         {
             output.Write(bodyBytes);

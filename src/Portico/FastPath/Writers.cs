@@ -9,56 +9,34 @@ using Yarp.ReverseProxy.Model;
 namespace Portico.FastPath;
 
 /// <summary>
-/// Writes a response head straight into the client connection's output pipe, in one piece: the
-/// span is taken once, for the most the head can need, and advanced once by what was written
-/// (each Advance takes the pipe's lock; a head written field by field took it some twenty times).
+/// Writes an HTTP head into a span sized for it beforehand: a request head into a rented array,
+/// a response head into a staging array or the client's output pipe. The pipe's span is taken
+/// once and advanced once by <see cref="Position"/> (each Advance takes the pipe's lock; a head
+/// written field by field took it some twenty times).
 /// </summary>
-internal ref struct HeadWriter
+internal ref struct HeadWriter(Span<byte> destination)
 {
-    /// <summary>Room for what a writer adds to a head besides its fields: Date, X-Request-Id (plus its value), Age, Cache-Status, Content-Length, Connection.</summary>
+    /// <summary>Room for what a response writer adds besides the fields: Date, X-Request-Id (plus its value), Age, Cache-Status, Content-Length, Connection, a longer status line.</summary>
     public const int Extra = 320;
 
-    private readonly PipeWriter _output;
-    private readonly Span<byte> _span;
-    private int _position;
+    private readonly Span<byte> _span = destination;
 
-    public HeadWriter(PipeWriter output, int capacity)
-    {
-        _output = output;
-        _span = output.GetSpan(capacity);
-    }
-
-    public void Write(ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(_span[_position..]);
-        _position += bytes.Length;
-    }
-
-    /// <summary>ASCII text, one byte per character (what is not ASCII becomes '?').</summary>
-    public void WriteAscii(string text) => _position += Encoding.ASCII.GetBytes(text, _span[_position..]);
-
-    public void WriteNumber(long value)
-    {
-        Utf8Formatter.TryFormat(value, _span[_position..], out var written);
-        _position += written;
-    }
-
-    /// <summary>Hands what was written to the pipe.</summary>
-    public readonly void Commit() => _output.Advance(_position);
-}
-
-/// <summary>Writes a request head into a rented array sized for it.</summary>
-internal ref struct SpanWriter(byte[] target)
-{
     public int Position { get; private set; }
 
     public void Write(ReadOnlySpan<byte> bytes)
     {
-        bytes.CopyTo(target.AsSpan(Position));
+        bytes.CopyTo(_span[Position..]);
         Position += bytes.Length;
     }
 
-    public void WriteAscii(string text) => Position += Encoding.ASCII.GetBytes(text, target.AsSpan(Position));
+    /// <summary>ASCII text, one byte per character (what is not ASCII becomes '?').</summary>
+    public void WriteAscii(string text) => Position += Encoding.ASCII.GetBytes(text, _span[Position..]);
+
+    public void WriteNumber(long value)
+    {
+        Utf8Formatter.TryFormat(value, _span[Position..], out var written);
+        Position += written;
+    }
 }
 
 /// <summary>The CRLF-separated lines of a header block (without its final blank line).</summary>

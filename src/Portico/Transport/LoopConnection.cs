@@ -18,6 +18,7 @@ namespace Portico.Transport;
 /// next edge (the read that .NET's sockets try first, and that fails with EAGAIN once per
 /// request on a keep-alive connection, is never made). Whatever flushes the output pipe sends
 /// on its own thread; a send that would block waits for the loop to see the socket writable.
+/// The fast path may also send a response's first bytes around the pipe (<see cref="TrySendNow"/>).
 /// </summary>
 internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTaskSource,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature,
@@ -57,6 +58,9 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     private ManualResetValueTaskSourceCore<bool> _writable;
 
     private volatile Exception? _shutdownReason;
+
+    // True while the send loop waits for the output pipe with nothing of its own left to send.
+    private volatile bool _sendIdle;
 
     public LoopConnection(Socket socket, EventLoop loop, MemoryPool<byte> pool, long maxReadBuffer, long maxWriteBuffer)
     {
@@ -298,7 +302,9 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         {
             while (true)
             {
+                _sendIdle = true;
                 var result = await reader.ReadAsync();
+                _sendIdle = false;
                 if (result.IsCanceled)
                 {
                     break;
@@ -346,6 +352,7 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         }
         finally
         {
+            _sendIdle = false;
             await reader.CompleteAsync(error);
             ShutDown();
             // As Kestrel's socket transport does: a read paused because Kestrel has not consumed
@@ -353,6 +360,31 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
             // and the connection would never be reported closed.
             _input.Writer.CancelPendingFlush();
         }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="bytes"/> now, around the output pipe, when that cannot reorder what
+    /// the connection sends: the caller is on the loop, and the send loop waits with nothing
+    /// unsent. (On the loop, a flush runs the send loop inline until the pipe is empty or a send
+    /// would block, and a send that would block keeps it busy until the loop sees the socket
+    /// writable; no other thread resumes it but to end it.) Returns how many bytes went out;
+    /// the caller writes the rest into the pipe. A send that would block or fails sends nothing
+    /// here: the send loop meets the same and deals with it as with any write.
+    /// </summary>
+    public unsafe int TrySendNow(ReadOnlySpan<byte> bytes)
+    {
+        if (!_sendIdle || !_loop.OnLoop)
+        {
+            return 0;
+        }
+
+        nint n;
+        fixed (byte* p = bytes)
+        {
+            n = Native.Send(_fd, p, (nuint)bytes.Length, Native.MsgNoSignal);
+        }
+
+        return n > 0 ? (int)n : 0;
     }
 
     /// <summary>Bytes sent, or the negated errno.</summary>

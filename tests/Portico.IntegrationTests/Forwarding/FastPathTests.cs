@@ -159,6 +159,67 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public async Task Responses_behind_one_the_client_reads_slowly_follow_it_byte_for_byte()
+    {
+        // On Portico's transport a response's first bytes may be sent straight to the socket,
+        // around the output pipe (TransportTests pins down when that is refused). Here the first
+        // response (16 MiB) is read slowly, so its last writes wait for the socket, and the
+        // responses to the pipelined requests behind it are offered while it may still be
+        // going out: each must follow it whole and in order.
+        var ct = TestContext.Current.CancellationToken;
+        var big = new byte[16 << 20];
+        for (var i = 0; i < big.Length; i++)
+        {
+            big[i] = (byte)('a' + (i % 26));
+        }
+
+        await using var backend = await TestBackend.StartAsync("b", ctx =>
+        {
+            if (ctx.Request.Path == "/big")
+            {
+                ctx.Response.ContentLength = big.Length;
+                return ctx.Response.Body.WriteAsync(big, ctx.RequestAborted).AsTask();
+            }
+
+            var text = $"<{ctx.Request.Path}>";
+            ctx.Response.ContentLength = text.Length;
+            return ctx.Response.WriteAsync(text);
+        });
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
+        using var counters = new Counters(proxy);
+        var host = proxy.Address.Authority;
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 16 * 1024 };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port, ct);
+        await client.SendAsync(Encoding.ASCII.GetBytes(
+            $"GET /big HTTP/1.1\r\nHost: {host}\r\n\r\nGET /s1 HTTP/1.1\r\nHost: {host}\r\n\r\nGET /s2 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"), ct);
+
+        var received = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        reading.CancelAfter(TimeSpan.FromSeconds(60));
+        int n;
+        while ((n = await client.ReceiveAsync(buffer, SocketFlags.None, reading.Token)) > 0)
+        {
+            received.Write(buffer, 0, n);
+            if (received.Length < big.Length && received.Length % (256 * 1024) < n)
+            {
+                // Slow enough that the proxy's writes wait for the socket, every 256 KiB.
+                await Task.Delay(20, ct);
+            }
+        }
+
+        var all = received.ToArray();
+        var headEnd = all.AsSpan().IndexOf("\r\n\r\n"u8) + 4;
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", Encoding.Latin1.GetString(all, 0, headEnd), StringComparison.Ordinal);
+        Assert.True(all.Length >= headEnd + big.Length, $"{all.Length} bytes in all");
+        var bodyMatches = all.AsSpan(headEnd, big.Length).SequenceEqual(big);
+        var rest = Encoding.Latin1.GetString(all, headEnd + big.Length, all.Length - headEnd - big.Length);
+        Assert.True(bodyMatches, "the 16 MiB body arrived altered; what followed it: " + rest);
+        Assert.Matches(@"^HTTP/1\.1 200 OK\r\n(?:.*\r\n)*\r\n</s1>HTTP/1\.1 200 OK\r\n(?:.*\r\n)*\r\n</s2>$", rest);
+        await counters.AssertServedAsync(3);
+    }
+
+    [Fact]
     public async Task A_request_with_a_body_hands_the_connection_to_the_full_path_which_answers_it_and_the_rest()
     {
         await using var backend = await TestBackend.StartAsync("b", async ctx =>

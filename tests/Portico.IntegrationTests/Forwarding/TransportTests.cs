@@ -180,4 +180,93 @@ public sealed class TransportTests
         var three = raw.Text.IndexOf("\r\n\r\n/three", StringComparison.Ordinal);
         Assert.True(one > 0 && two > one && three > two, raw.Text);
     }
+
+    [Fact]
+    public async Task Bytes_sent_around_the_output_pipe_never_overtake_bytes_waiting_in_it()
+    {
+        // LoopConnection.TrySendNow sends straight to the socket (the fast path's first write of
+        // a response). Here 1 MiB waits in the output pipe for a client that does not read, then,
+        // on the loop (so the loop cannot see the socket become writable meanwhile), the client
+        // reads enough to make room and a byte is offered around the pipe: it must be refused,
+        // or it would reach the client ahead of the megabyte. Once the pipe is empty it is sent.
+        var ct = TestContext.Current.CancellationToken;
+        using var loop = new Portico.Transport.EventLoop(99, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 8 * 1024 };
+        await client.ConnectAsync(listener.LocalEndPoint!, ct);
+        var accepted = await listener.AcceptAsync(ct);
+        accepted.SendBufferSize = 8 * 1024;
+        var connection = new Portico.Transport.LoopConnection(accepted, loop, System.Buffers.MemoryPool<byte>.Shared, 64 * 1024, 64 * 1024);
+        try
+        {
+            var first = new byte[1 << 20];
+            Array.Fill(first, (byte)'a');
+            var writing = connection.Transport.Output.WriteAsync(first, ct).AsTask();
+            await Task.Delay(200, ct);
+            Assert.False(writing.IsCompleted, "the megabyte went out although the client read nothing");
+
+            var (read, refused) = await OnLoopAsync(loop, () =>
+            {
+                var buffer = new byte[256 * 1024];
+                var n = client.Receive(buffer);
+                Thread.Sleep(100);
+                return (n, connection.TrySendNow("B"u8));
+            });
+            Assert.True(read > 0);
+            Assert.Equal(0, refused);
+
+            var received = (long)read;
+            var chunk = new byte[64 * 1024];
+            while (received < first.Length)
+            {
+                var n = await client.ReceiveAsync(chunk, SocketFlags.None, ct);
+                Assert.True(Array.IndexOf(chunk, (byte)'B', 0, n) < 0, $"the byte sent around the pipe arrived {received + Array.IndexOf(chunk, (byte)'B', 0, n)} bytes in");
+                received += n;
+            }
+
+            await writing.WaitAsync(TimeSpan.FromSeconds(15), ct);
+            Assert.Equal(first.Length, received);
+            var (_, sent) = await OnLoopAsync(loop, () => (0, connection.TrySendNow("B"u8)));
+            Assert.Equal(1, sent);
+            Assert.Equal(1, await client.ReceiveAsync(chunk, SocketFlags.None, ct));
+            Assert.Equal((byte)'B', chunk[0]);
+        }
+        finally
+        {
+            // The client first: a send loop still waiting for it to read then fails and ends.
+            client.Dispose();
+            await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the loop's thread and returns what it returned.</summary>
+    private static Task<(int, int)> OnLoopAsync(Portico.Transport.EventLoop loop, Func<(int, int)> work)
+    {
+        var probe = new LoopProbe(work);
+        loop.Post(probe, 0);
+        return probe.Result.Task;
+    }
+
+    private sealed class LoopProbe(Func<(int, int)> work) : Portico.Transport.ILoopMember
+    {
+        public TaskCompletionSource<(int, int)> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnEvents(uint events)
+        {
+        }
+
+        public void OnPosted(int work1)
+        {
+            try
+            {
+                Result.SetResult(work());
+            }
+            catch (Exception e)
+            {
+                Result.SetException(e);
+            }
+        }
+    }
 }
