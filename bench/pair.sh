@@ -71,7 +71,8 @@ origin_setup "$WORK" "$(ulimit -n)" "$ORIGIN_PORT" "$((ORIGIN_PORT + 1))" 102400
 taskset -c "$SERVER_CPU" nginx -p "$WORK/origin/" -e "$WORK/origin/error.log" -c "$WORK/origin/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
 
-# Each build with bench/run.sh's Portico settings: one route, access log off, its own admin port.
+# Each build with bench/run.sh's Portico settings: the plain route and (g)'s cached one
+# (PAIR_PATH=/cached/1k measures cache hits), access log off, its own admin port.
 start() {
   local name=$1 port=$2 env=$3
   cat > "$WORK/$name/portico.yaml" <<EOF
@@ -79,6 +80,7 @@ listeners:
   http: { address: "127.0.0.1:$port" }
 routes:
   all: { match: { pathPrefix: / }, cluster: origin }
+  cached: { match: { pathPrefix: /cached }, cluster: origin, cache: {} }
 clusters:
   origin:
     destinations: [http://127.0.0.1:$ORIGIN_PORT]

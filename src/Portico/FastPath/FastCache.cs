@@ -49,15 +49,23 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         return null;
     }
 
-    /// <summary>
-    /// Writes the hit: the stored head with Age and Cache-Status, then the body unless HEAD; or,
-    /// for a client that holds the response, 304 with the same fields and no body, as
-    /// <see cref="CacheResponder"/> does. Returns the status and the body bytes written.
-    /// </summary>
-    public (int Status, long BodyBytes) Write(CacheEntry entry, TimeSpan age, TimeSpan ttl, RequestHead head, string requestId, PipeWriter output)
+    /// <summary>The most <see cref="WriteHead"/> writes for <paramref name="entry"/>.</summary>
+    public int HeadRoom(CacheEntry entry, string requestId)
     {
         var stored = _heads.GetValue(entry, Serialize);
-        var writer = new HeadWriter(output.GetSpan(stored.StatusLine.Length + stored.Fields.Length + requestId.Length + HeadWriter.Extra));
+        return stored.StatusLine.Length + stored.Fields.Length + requestId.Length + HeadWriter.Extra;
+    }
+
+    /// <summary>
+    /// Writes the hit's head into <paramref name="destination"/> (<see cref="HeadRoom"/> bytes):
+    /// the stored head with Age and Cache-Status; or, for a client that holds the response, 304
+    /// with the same fields, as <see cref="CacheResponder"/> does. Returns the status, the head's
+    /// length and the body to send after it (empty for 304, HEAD and bodiless statuses).
+    /// </summary>
+    public (int Status, int HeadLength, ReadOnlyMemory<byte> Body) WriteHead(CacheEntry entry, TimeSpan age, TimeSpan ttl, RequestHead head, string requestId, Span<byte> destination)
+    {
+        var stored = _heads.GetValue(entry, Serialize);
+        var writer = new HeadWriter(destination);
         var notModified = head.HasValidator && entry.Status == 200
             && CacheResponder.NotModified(head.Values("if-none-match"), head.Values("if-modified-since"), entry);
         writer.Write(notModified ? "HTTP/1.1 304 Not Modified\r\n"u8 : stored.StatusLine);
@@ -90,19 +98,12 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         }
 
         writer.Write("\r\n"u8);
-        output.Advance(writer.Position);
         if (notModified)
         {
-            return (304, 0);
+            return (304, writer.Position, default);
         }
 
-        if (head.IsHead || entry.Body.IsEmpty)
-        {
-            return (entry.Status, 0);
-        }
-
-        output.Write(entry.Body.Span);
-        return (entry.Status, entry.Body.Length);
+        return (entry.Status, writer.Position, head.IsHead ? default : entry.Body);
     }
 
     public void Record(string route) => metrics.Request(route, CacheOutcome.Hit);

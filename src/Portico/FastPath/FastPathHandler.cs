@@ -309,8 +309,35 @@ internal sealed class FastPathHandler : IDisposable
         var requestId = ClientRequestId(head) ?? state.NextRequestId();
         _metrics.RequestStarted();
         _cache.Record(route.Id);
-        var (status, bodyBytes) = _cache.Write(hit.Entry, hit.Age, hit.Ttl, head, requestId, output);
-        var flushed = await FlushAsync(output);
+        var room = _cache.HeadRoom(hit.Entry, requestId);
+        int status;
+        long bodyBytes;
+        bool flushed;
+        if (state.Direct is null)
+        {
+            var (written, headLength, body) = _cache.WriteHead(hit.Entry, hit.Age, hit.Ttl, head, requestId, output.GetSpan(room));
+            output.Advance(headLength);
+            output.Write(body.Span);
+            (status, bodyBytes) = (written, body.Length);
+            flushed = await FlushAsync(output);
+        }
+        else
+        {
+            // As a forwarded response's first write (RelayAsync): the head staged, sent with the
+            // stored body straight to the socket when nothing waits in the pipe.
+            var staged = ArrayPool<byte>.Shared.Rent(room);
+            try
+            {
+                var (written, headLength, body) = _cache.WriteHead(hit.Entry, hit.Age, hit.Ttl, head, requestId, staged);
+                (status, bodyBytes) = (written, body.Length);
+                flushed = await FlushAsync(state, output, staged, headLength, body);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(staged);
+            }
+        }
+
         Finish(state, route, null, requestId, start, status, bodyBytes, reason: null, cache: CacheOutcomes.Name(CacheOutcome.Hit));
         return flushed ? Outcome.Done : Outcome.Close;
     }
@@ -598,20 +625,30 @@ internal sealed class FastPathHandler : IDisposable
     }
 
     /// <summary>
-    /// Sends what is staged, straight to the socket when the transport can without reordering
-    /// (the rest, if any, goes into the pipe), then flushes the pipe unless nothing went there.
+    /// Sends what is staged and then <paramref name="after"/>, straight to the socket when the
+    /// transport can without reordering (the rest, if any, goes into the pipe), then flushes the
+    /// pipe unless nothing went there.
     /// </summary>
-    private static ValueTask<bool> FlushAsync(FastConnection state, PipeWriter output, byte[]? staged, int stagedLength)
+    private static ValueTask<bool> FlushAsync(FastConnection state, PipeWriter output, byte[]? staged, int stagedLength, ReadOnlyMemory<byte> after = default)
     {
-        if (stagedLength > 0)
+        var total = stagedLength + after.Length;
+        if (total > 0)
         {
-            var sent = state.Direct!.TrySendNow(staged.AsSpan(0, stagedLength));
-            if (sent == stagedLength)
+            var sent = state.Direct!.TrySendNow(staged.AsSpan(0, stagedLength), after.Span);
+            if (sent == total)
             {
                 return new ValueTask<bool>(true);
             }
 
-            output.Write(staged.AsSpan(sent, stagedLength - sent));
+            if (sent < stagedLength)
+            {
+                output.Write(staged.AsSpan(sent, stagedLength - sent));
+                output.Write(after.Span);
+            }
+            else
+            {
+                output.Write(after.Span[(sent - stagedLength)..]);
+            }
         }
 
         return FlushAsync(output);

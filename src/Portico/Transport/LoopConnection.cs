@@ -363,15 +363,15 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     }
 
     /// <summary>
-    /// Sends <paramref name="bytes"/> now, around the output pipe, when that cannot reorder what
-    /// the connection sends: the caller is on the loop, and the send loop waits with nothing
-    /// unsent. (On the loop, a flush runs the send loop inline until the pipe is empty or a send
+    /// Sends <paramref name="bytes"/>, then <paramref name="then"/>, now, around the output pipe,
+    /// when that cannot reorder what the connection sends: the caller is on the loop, and the
+    /// send loop waits with nothing unsent. (On the loop, a flush runs the send loop inline until the pipe is empty or a send
     /// would block, and a send that would block keeps it busy until the loop sees the socket
     /// writable; no other thread resumes it but to end it.) Returns how many bytes went out;
     /// the caller writes the rest into the pipe. A send that would block or fails sends nothing
     /// here: the send loop meets the same and deals with it as with any write.
     /// </summary>
-    public unsafe int TrySendNow(ReadOnlySpan<byte> bytes)
+    public unsafe int TrySendNow(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> then = default)
     {
         if (!_sendIdle || !_loop.OnLoop)
         {
@@ -380,8 +380,20 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
 
         nint n;
         fixed (byte* p = bytes)
+        fixed (byte* q = then)
         {
-            n = Native.Send(_fd, p, (nuint)bytes.Length, Native.MsgNoSignal);
+            if (then.IsEmpty)
+            {
+                n = Native.Send(_fd, p, (nuint)bytes.Length, Native.MsgNoSignal);
+            }
+            else
+            {
+                var vectors = stackalloc Native.IoVec[2];
+                vectors[0] = new Native.IoVec { Base = p, Length = (nuint)bytes.Length };
+                vectors[1] = new Native.IoVec { Base = q, Length = (nuint)then.Length };
+                var message = new Native.MsgHdr { Iov = vectors, IovLength = 2 };
+                n = Native.SendMsg(_fd, &message, Native.MsgNoSignal);
+            }
         }
 
         return n > 0 ? (int)n : 0;
