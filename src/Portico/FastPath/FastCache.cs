@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
-using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Portico.Caching;

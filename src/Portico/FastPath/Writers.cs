@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Yarp.ReverseProxy.Model;
