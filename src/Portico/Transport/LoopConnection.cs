@@ -365,11 +365,12 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     /// <summary>
     /// Sends <paramref name="bytes"/>, then <paramref name="then"/>, now, around the output pipe,
     /// when that cannot reorder what the connection sends: the caller is on the loop, and the
-    /// send loop waits with nothing unsent. (On the loop, a flush runs the send loop inline until the pipe is empty or a send
-    /// would block, and a send that would block keeps it busy until the loop sees the socket
-    /// writable; no other thread resumes it but to end it.) Returns how many bytes went out;
-    /// the caller writes the rest into the pipe. A send that would block or fails sends nothing
-    /// here: the send loop meets the same and deals with it as with any write.
+    /// send loop waits with nothing unsent. (On the loop, a flush runs the send loop inline
+    /// until the pipe is empty or a send would block, and a send that would block keeps it busy
+    /// until the loop sees the socket writable; no other thread resumes it but to end it.)
+    /// Returns how many bytes went out, which may be fewer than offered; the caller writes the
+    /// rest into the pipe. A send that would block or fails returns 0: the send loop then meets
+    /// the same and deals with it as with any write.
     /// </summary>
     public unsafe int TrySendNow(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> then = default)
     {
