@@ -179,6 +179,18 @@ cpu_ticks() {
   echo "$total"
 }
 
+# utime alone (user space), summed over the tree; cpu_ticks minus this is the kernel's share.
+user_ticks() {
+  local total=0 pid stat rest fields
+  for pid in $(tree_pids "$1"); do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    rest=${stat##*) }
+    read -r -a fields <<< "$rest"
+    total=$((total + fields[11]))
+  done
+  echo "$total"
+}
+
 # A /proc/PID/status value in kB (VmHWM, VmRSS), summed over the tree.
 status_kb() {
   local key=$1 total=0 pid v
@@ -524,7 +536,7 @@ declare -A TITLE=(
   [i]="(i) The same text uncompressed (no Accept-Encoding): the baseline for compression cost per MiB"
 )
 printf 'id\ttitle\tcount\n' > "$RUN_DIR/scenarios.tsv"
-printf 'scenario\tround\tproxy\trequests\tduration_us\tp50_us\tp99_us\terrors\tproxy_ticks\torigin_ticks\tproxy_hwm_kb\torigin_hwm_kb\tother_ticks\n' > "$RUN_DIR/runs.tsv"
+printf 'scenario\tround\tproxy\trequests\tduration_us\tp50_us\tp99_us\terrors\tproxy_ticks\torigin_ticks\tproxy_hwm_kb\torigin_hwm_kb\tother_ticks\tproxy_user_ticks\n' > "$RUN_DIR/runs.tsv"
 printf 'scenario\tproxy\treason\n' > "$RUN_DIR/skips.tsv"
 printf 'proxy\topened\tfailed\tbefore_kb\tholding_kb\tafter_close_kb\topen_seconds\n' > "$RUN_DIR/idle.tsv"
 
@@ -567,8 +579,8 @@ load() {
 measure() {
   local sc=$1 round=$2 proxy=$3
   local out="$RAW/$sc-$proxy-r$round.txt"
-  local ppid=${MAIN_PID[$proxy]} p0="-" p1="-" o0 o1 phwm="-"
-  [ "$proxy" != direct ] && { reset_hwm "$ppid"; p0=$(cpu_ticks "$ppid"); }
+  local ppid=${MAIN_PID[$proxy]} p0="-" p1="-" u0=0 u1=0 o0 o1 phwm="-"
+  [ "$proxy" != direct ] && { reset_hwm "$ppid"; p0=$(cpu_ticks "$ppid"); u0=$(user_ticks "$ppid"); }
   reset_hwm "$ORIGIN_PID"
   o0=$(cpu_ticks "$ORIGIN_PID")
   local m0 m1 c0 c1
@@ -579,18 +591,18 @@ measure() {
   fi
   m1=$(machine_busy_ticks); c1=$(children_ticks)
   o1=$(cpu_ticks "$ORIGIN_PID")
-  [ "$proxy" != direct ] && { p1=$(cpu_ticks "$ppid"); phwm=$(status_kb VmHWM "$ppid"); }
+  [ "$proxy" != direct ] && { p1=$(cpu_ticks "$ppid"); u1=$(user_ticks "$ppid"); phwm=$(status_kb VmHWM "$ppid"); }
   local ohwm; ohwm=$(status_kb VmHWM "$ORIGIN_PID")
   local -A r=()
   local kv
   for kv in $(cut -d' ' -f2- "$out.summary"); do r[${kv%%=*}]=${kv#*=}; done
-  local pt="-"; [ "$proxy" != direct ] && pt=$((p1 - p0))
+  local pt="-" ut="-"; [ "$proxy" != direct ] && { pt=$((p1 - p0)); ut=$((u1 - u0)); }
   # CPU the machine spent on anything but the servers under test and the load generator
   # (a concurrently running test suite, say). Never below 0: accounting differs slightly.
   local other=$(( (m1 - m0) - (o1 - o0) - (c1 - c0) - (${pt/-/0}) ))
   [ "$other" -ge 0 ] || other=0
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$round" "$proxy" "${r[requests]}" \
-    "${r[duration_us]}" "${r[p50_us]}" "${r[p99_us]}" "${r[errors]}" "$pt" $((o1 - o0)) "$phwm" "$ohwm" "$other" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$round" "$proxy" "${r[requests]}" \
+    "${r[duration_us]}" "${r[p50_us]}" "${r[p99_us]}" "${r[errors]}" "$pt" $((o1 - o0)) "$phwm" "$ohwm" "$other" "$ut" \
     >> "$RUN_DIR/runs.tsv"
   local rps=$(( ${r[requests]} * 1000000 / (${r[duration_us]} > 0 ? ${r[duration_us]} : 1) ))
   log "  ($sc) round $round $proxy: $rps req/s, p99 $((${r[p99_us]} / 1000)).$(printf '%03d' $((${r[p99_us]} % 1000))) ms, errors ${r[errors]}"

@@ -52,6 +52,7 @@ def summarize(rows, clk_tck, ncpu):
         if not mine:
             continue
         rps, p50, p99, proxy_cpu, origin_cpu, cpu_ratio, hwm, other = [], [], [], [], [], [], [], []
+        user_cpu, kernel_cpu = [], []
         errors = 0
         for r in mine:
             requests = int(r["requests"])
@@ -68,6 +69,10 @@ def summarize(rows, clk_tck, ncpu):
                 p_us = int(r["proxy_ticks"]) * tick_us / requests if requests else None
                 proxy_cpu.append(p_us)
                 cpu_ratio.append(p_us / o_us if p_us is not None and o_us else None)
+                if r.get("proxy_user_ticks") not in (None, "", "-") and p_us is not None:
+                    u_us = int(r["proxy_user_ticks"]) * tick_us / requests
+                    user_cpu.append(u_us)
+                    kernel_cpu.append(p_us - u_us)
                 hwm.append(int(r["proxy_hwm_kb"]))
             else:
                 # "direct" has no proxy: its memory column shows the origin's own peak.
@@ -80,6 +85,8 @@ def summarize(rows, clk_tck, ncpu):
             "proxy_cpu": median_or_none(proxy_cpu),
             "origin_cpu": median_or_none(origin_cpu),
             "cpu_ratio": median_or_none(cpu_ratio),
+            "user_cpu": median_or_none(user_cpu),
+            "kernel_cpu": median_or_none(kernel_cpu),
             "hwm_mib": max(hwm) / 1024.0 if hwm else None,
             "errors": errors,
             "other": median_or_none(other),
@@ -109,6 +116,29 @@ def scenario_table(title, figures, skips):
             f"| {'—' if is_direct else ratio(f['proxy_cpu'], base.get('proxy_cpu'))} "
             f"| {ratio(f['p99'], base.get('p99'))} | {ratio(f['rps'], base.get('rps'))} "
             f"| {f['errors']} | {fmt(f['other'], 0, '%')} |")
+    return lines
+
+
+def cpu_split_table(summaries, titles):
+    """User space and kernel (utime and stime) of each proxy's CPU per request, per scenario."""
+    proxies = [p for p in PROXIES if p != "direct"
+               and any(p in figures and figures[p]["user_cpu"] is not None for figures, _ in summaries.values())]
+    if not proxies:
+        return []
+    lines = ["## Where each proxy's CPU goes", "",
+             "Median µs per request in user space + in the kernel (utime and stime of the server's processes, "
+             "same runs as above): what the server's own code costs, and what the kernel spends on its behalf.", "",
+             "| scenario | " + " | ".join(proxies) + " |",
+             "|---|" + "--:|" * len(proxies)]
+    for sid, (figures, _) in summaries.items():
+        cells = []
+        for p in proxies:
+            f = figures.get(p)
+            if f is None or f["user_cpu"] is None:
+                cells.append("—")
+            else:
+                cells.append(f"{f['user_cpu']:,.1f} + {f['kernel_cpu']:,.1f}")
+        lines.append(f"| {titles[sid].split(' ')[0]} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -210,6 +240,7 @@ def main():
         per_round.append(f"- {title}: " + "; ".join(
             f"{p} " + " / ".join(f"{v:,.0f}" for v in figures[p]["rps_rounds"])
             for p in PROXIES if p in figures))
+    out += cpu_split_table(summaries, {sc["id"]: sc["title"] for sc in scenarios}) + [""]
     out += per_round + [""]
 
     notes_path = os.path.join(run_dir, "notes.md")
