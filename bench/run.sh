@@ -165,8 +165,9 @@ tree_pids() {
   for child in $(pgrep -P "$1" || true); do tree_pids "$child"; done
 }
 
-# utime+stime in clock ticks, summed over the tree. /proc/PID/stat of a process already sums
-# all its threads (the .NET runtime and HAProxy are multi-threaded).
+# utime+stime in clock ticks, summed over the tree; with "user" as second argument, utime alone
+# (user space; the rest is the kernel's). /proc/PID/stat of a process already sums all its
+# threads (the .NET runtime and HAProxy are multi-threaded).
 cpu_ticks() {
   local total=0 pid stat rest fields
   for pid in $(tree_pids "$1"); do
@@ -174,19 +175,8 @@ cpu_ticks() {
     # Field 2 is "(command)" and may contain spaces; cut it off: what follows ") " is field 3 on.
     rest=${stat##*) }
     read -r -a fields <<< "$rest"
-    total=$((total + fields[11] + fields[12]))   # field 14 utime, field 15 stime
-  done
-  echo "$total"
-}
-
-# utime alone (user space), summed over the tree; cpu_ticks minus this is the kernel's share.
-user_ticks() {
-  local total=0 pid stat rest fields
-  for pid in $(tree_pids "$1"); do
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-    rest=${stat##*) }
-    read -r -a fields <<< "$rest"
-    total=$((total + fields[11]))
+    total=$((total + fields[11]))                                # field 14 utime
+    [ "${2:-}" = user ] || total=$((total + fields[12]))         # field 15 stime
   done
   echo "$total"
 }
@@ -580,7 +570,7 @@ measure() {
   local sc=$1 round=$2 proxy=$3
   local out="$RAW/$sc-$proxy-r$round.txt"
   local ppid=${MAIN_PID[$proxy]} p0="-" p1="-" u0=0 u1=0 o0 o1 phwm="-"
-  [ "$proxy" != direct ] && { reset_hwm "$ppid"; p0=$(cpu_ticks "$ppid"); u0=$(user_ticks "$ppid"); }
+  [ "$proxy" != direct ] && { reset_hwm "$ppid"; p0=$(cpu_ticks "$ppid"); u0=$(cpu_ticks "$ppid" user); }
   reset_hwm "$ORIGIN_PID"
   o0=$(cpu_ticks "$ORIGIN_PID")
   local m0 m1 c0 c1
@@ -591,7 +581,7 @@ measure() {
   fi
   m1=$(machine_busy_ticks); c1=$(children_ticks)
   o1=$(cpu_ticks "$ORIGIN_PID")
-  [ "$proxy" != direct ] && { p1=$(cpu_ticks "$ppid"); u1=$(user_ticks "$ppid"); phwm=$(status_kb VmHWM "$ppid"); }
+  [ "$proxy" != direct ] && { p1=$(cpu_ticks "$ppid"); u1=$(cpu_ticks "$ppid" user); phwm=$(status_kb VmHWM "$ppid"); }
   local ohwm; ohwm=$(status_kb VmHWM "$ORIGIN_PID")
   local -A r=()
   local kv
