@@ -47,22 +47,18 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         return null;
     }
 
-    /// <summary>The most <see cref="WriteHead"/> writes for <paramref name="entry"/>.</summary>
-    public int HeadRoom(CacheEntry entry, string requestId)
-    {
-        var stored = _heads.GetValue(entry, Serialize);
-        return stored.StatusLine.Length + stored.Fields.Length + requestId.Length + HeadWriter.Extra;
-    }
+    /// <summary>The hit's stored head, serialized once per entry.</summary>
+    public StoredHead Head(CacheEntry entry) => _heads.GetValue(entry, Serialize);
 
     /// <summary>
-    /// Writes the hit's head into <paramref name="destination"/> (<see cref="HeadRoom"/> bytes):
-    /// the stored head with Age and Cache-Status; or, for a client that holds the response, 304
-    /// with the same fields, as <see cref="CacheResponder"/> does. Returns the status, the head's
-    /// length and the body to send after it (empty for 304, HEAD and bodiless statuses).
+    /// Writes the hit's head into <paramref name="destination"/> (<see cref="StoredHead.Room"/>
+    /// bytes): the stored head with Age and Cache-Status; or, for a client that holds the
+    /// response, 304 with the same fields, as <see cref="CacheResponder"/> does. Returns the
+    /// status, the head's length and the body to send after it (empty for 304, HEAD and bodiless
+    /// statuses).
     /// </summary>
-    public (int Status, int HeadLength, ReadOnlyMemory<byte> Body) WriteHead(CacheEntry entry, TimeSpan age, TimeSpan ttl, RequestHead head, string requestId, Span<byte> destination)
+    public static (int Status, int HeadLength, ReadOnlyMemory<byte> Body) WriteHead(CacheEntry entry, StoredHead stored, TimeSpan age, TimeSpan ttl, RequestHead head, string requestId, Span<byte> destination)
     {
-        var stored = _heads.GetValue(entry, Serialize);
         var writer = new HeadWriter(destination);
         var notModified = head.HasValidator && entry.Status == 200
             && CacheResponder.NotModified(head.Values("if-none-match"), head.Values("if-modified-since"), entry);
@@ -163,7 +159,12 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         return true;
     }
 
-    private sealed record StoredHead(byte[] StatusLine, byte[] Fields, bool Dated);
+    /// <summary>A stored response's status line and fields as bytes, ready to be written per hit.</summary>
+    internal sealed record StoredHead(byte[] StatusLine, byte[] Fields, bool Dated)
+    {
+        /// <summary>The most <see cref="WriteHead"/> writes with this head.</summary>
+        public int Room(string requestId) => StatusLine.Length + Fields.Length + requestId.Length + HeadWriter.Extra;
+    }
 
     /// <summary>"HTTP/1.1 STATUS REASON", and the stored fields less Content-Length (written per hit) and the `no-cache="field"` fields (§5.2.2.4).</summary>
     private static StoredHead Serialize(CacheEntry entry)

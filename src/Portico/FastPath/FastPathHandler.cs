@@ -309,13 +309,14 @@ internal sealed class FastPathHandler : IDisposable
         var requestId = ClientRequestId(head) ?? state.NextRequestId();
         _metrics.RequestStarted();
         _cache.Record(route.Id);
-        var room = _cache.HeadRoom(hit.Entry, requestId);
+        var stored = _cache.Head(hit.Entry);
+        var room = stored.Room(requestId);
         int status;
         long bodyBytes;
         bool flushed;
         if (state.Direct is null)
         {
-            var (written, headLength, body) = _cache.WriteHead(hit.Entry, hit.Age, hit.Ttl, head, requestId, output.GetSpan(room));
+            var (written, headLength, body) = FastCache.WriteHead(hit.Entry, stored, hit.Age, hit.Ttl, head, requestId, output.GetSpan(room));
             output.Advance(headLength);
             output.Write(body.Span);
             (status, bodyBytes) = (written, body.Length);
@@ -328,7 +329,7 @@ internal sealed class FastPathHandler : IDisposable
             var staged = ArrayPool<byte>.Shared.Rent(room);
             try
             {
-                var (written, headLength, body) = _cache.WriteHead(hit.Entry, hit.Age, hit.Ttl, head, requestId, staged);
+                var (written, headLength, body) = FastCache.WriteHead(hit.Entry, stored, hit.Age, hit.Ttl, head, requestId, staged);
                 (status, bodyBytes) = (written, body.Length);
                 flushed = await FlushAsync(state, output, staged, headLength, body);
             }
