@@ -530,6 +530,97 @@ public sealed class FastPathTests
         await counters.AssertServedAsync(1);
     }
 
+    /// <summary>
+    /// A backend that answers each request on one connection with the next of
+    /// <paramref name="answers"/>, each answer in pieces written 50 ms apart (so the proxy
+    /// mostly reads them one by one). The proxy may close the connection mid-answer.
+    /// </summary>
+    private static (int Port, Task Serving) PiecewiseBackend(TcpListener listener, params string[][] answers)
+    {
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var serving = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            socket.NoDelay = true;
+            var buffer = new byte[4096];
+            foreach (var pieces in answers)
+            {
+                var head = "";
+                while (!head.Contains("\r\n\r\n", StringComparison.Ordinal))
+                {
+                    var n = await socket.ReceiveAsync(buffer);
+                    if (n == 0)
+                    {
+                        return;
+                    }
+
+                    head += Encoding.Latin1.GetString(buffer, 0, n);
+                }
+
+                try
+                {
+                    foreach (var piece in pieces)
+                    {
+                        await socket.SendAsync(Encoding.ASCII.GetBytes(piece));
+                        await Task.Delay(50);
+                    }
+                }
+                catch (SocketException)
+                {
+                    // The proxy gave up on the answer (a head too large) and closed the connection.
+                    return;
+                }
+            }
+        });
+        return (port, serving);
+    }
+
+    [Fact]
+    public async Task Interim_responses_are_dropped_and_a_head_that_arrives_in_pieces_is_put_together()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        var (port, serving) = PiecewiseBackend(listener,
+        [
+            "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-From: backend\r\n\r",
+            "\nhello",
+        ]);
+        await using var proxy = await TestProxy.StartAsync(Config($"http://127.0.0.1:{port}"));
+        using var counters = new Counters(proxy);
+
+        var raw = await RawHttp.SendAsync(proxy.Address, $"GET / HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", raw.Text, StringComparison.Ordinal);
+        Assert.Contains("X-From: backend\r\n", raw.Text);
+        Assert.DoesNotContain("Early Hints", raw.Text);
+        Assert.DoesNotContain("Link:", raw.Text);
+        Assert.DoesNotContain("Continue", raw.Text);
+        Assert.EndsWith("\r\n\r\nhello", raw.Text, StringComparison.Ordinal);
+        await counters.AssertServedAsync(1);
+        await serving;
+    }
+
+    [Fact]
+    public async Task A_response_head_larger_than_the_read_buffer_is_answered_502()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        var (port, serving) = PiecewiseBackend(listener,
+        [
+            "HTTP/1.1 200 OK\r\nX-Big: " + new string('a', 12_000),
+            new string('b', 12_000) + "\r\nContent-Length: 2\r\n\r\nok",
+        ]);
+        await using var proxy = await TestProxy.StartAsync(Config($"http://127.0.0.1:{port}"));
+        using var counters = new Counters(proxy);
+
+        var raw = await RawHttp.SendAsync(proxy.Address, $"GET / HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 502 ", raw.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("aaaa", raw.Text);
+        await counters.AssertServedAsync(1);
+        await serving;
+    }
+
     [Fact]
     public async Task A_pooled_connection_the_backend_closed_is_replaced_without_an_error()
     {
