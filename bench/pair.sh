@@ -9,6 +9,8 @@
 #
 #   bench/pair.sh REV_A [REV_B]     builds each (a commit, branch or tag; REV_B defaults to the
 #                                   working tree) in Release and compares B with A
+#   bench/pair.sh haproxy [REV_B]   HAProxy (bench/run.sh's config, bench/lib/haproxy.sh) as A:
+#                                   Portico against HAProxy in the same seconds
 #   PAIR_ROUNDS=6 PAIR_DURATION=8 PAIR_WARMUP=30 PAIR_CONNECTIONS=25 PAIR_PATH=/1k
 #   PAIR_ENV_A="VAR=value ..." PAIR_ENV_B="..."   extra environment for one build, e.g.
 #                                   bench/pair.sh HEAD HEAD with PAIR_ENV_B=PORTICO_TRANSPORT=sockets
@@ -32,7 +34,7 @@ SERVER_CPU=${BENCH_SERVER_CPU:-1}
 B=${BENCH_PORT_BASE:-24000}
 ORIGIN_PORT=$((B + 580)); PORT_A=$((B + 600)); PORT_B=$((B + 700))
 
-for tool in nginx wrk curl dotnet git taskset; do
+for tool in nginx wrk curl dotnet git taskset $([ "$REV_A" = haproxy ] && echo haproxy); do
   command -v "$tool" >/dev/null || { echo "bench/pair.sh: '$tool' is missing (bench/run.sh installs nginx and wrk)" >&2; exit 1; }
 done
 
@@ -59,7 +61,7 @@ build() {
   fi || { cat "$dir/build.log" >&2; log "build of $rev failed"; exit 1; }
   log "built $name: $rev ($(git -C "$REPO_DIR" rev-parse --short "${rev/worktree/HEAD}")$([ "$rev" = worktree ] && echo ' + working tree'))"
 }
-build a "$REV_A"
+[ "$REV_A" = haproxy ] || build a "$REV_A"
 build b "$REV_B"
 
 # The origin bench/run.sh uses (bench/lib/origin.sh). mktemp makes WORK private; nginx's
@@ -93,7 +95,17 @@ EOF
   PIDS+=($!)
   eval "PID_${name^^}=$!"
 }
-start a "$PORT_A" "${PAIR_ENV_A:-}"
+if [ "$REV_A" = haproxy ]; then
+  # shellcheck source=lib/haproxy.sh
+  . "$BENCH_DIR/lib/haproxy.sh"
+  mkdir -p "$WORK/a"
+  haproxy_config "$PORT_A" "$((PORT_A + 1))" "$ORIGIN_PORT" 2000 "$(ulimit -n)" > "$WORK/a/haproxy.cfg"
+  taskset -c "$SERVER_CPU" haproxy -db -f "$WORK/a/haproxy.cfg" >"$WORK/a/stdout.log" 2>&1 &
+  PIDS+=($!)
+  PID_A=$!
+else
+  start a "$PORT_A" "${PAIR_ENV_A:-}"
+fi
 start b "$PORT_B" "${PAIR_ENV_B:-}"
 # Each must answer 200 before anything is measured (an error page would be measured instead).
 for port in $ORIGIN_PORT $PORT_A $PORT_B; do

@@ -381,39 +381,11 @@ http {
 }
 EOF
 
-# HAProxy: one process; threads default to the CPUs it may run on (one, under taskset).
-cat > "$TMP/haproxy/haproxy.cfg" <<EOF
-global
-    # Enough for the idle clients of (f) plus headroom. HAProxy sizes its open-files need as
-    # 2 x maxconn (a server connection per client) and by default refuses to start when it
-    # cannot raise the limit that far; with pooled server connections an idle client holds
-    # one descriptor, so within a lower limit we let it start with a warning instead.
-    maxconn $((IDLE_CONNS + 2000))
-$([ "$FD_LIMIT" -lt $((2 * (IDLE_CONNS + 2000) + 100)) ] && echo "    no strict-limits")
-    # no "log" line: nothing is logged
-defaults
-    mode http
-    maxconn $((IDLE_CONNS + 2000))
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    timeout http-request 10s
-    timeout http-keep-alive 120s
-    option forwardfor
-    http-reuse always
-frontend fe_http
-    bind 127.0.0.1:${H1_PORT[haproxy]}
-    default_backend origin
-frontend fe_h2c
-    bind 127.0.0.1:${H2_PORT[haproxy]} proto h2
-    default_backend origin
-backend origin
-    # (h): HAProxy's built-in gzip (libslz: fast, a fixed low level); only text/plain, so the
-    # octet-stream bodies of the other scenarios are untouched.
-    compression algo gzip
-    compression type text/plain
-    server origin 127.0.0.1:$ORIGIN_PORT
-EOF
+# HAProxy (bench/lib/haproxy.sh): one process; threads default to the CPUs it may run on (one,
+# under taskset).
+# shellcheck source=lib/haproxy.sh
+. "$BENCH_DIR/lib/haproxy.sh"
+haproxy_config "${H1_PORT[haproxy]}" "${H2_PORT[haproxy]}" "$ORIGIN_PORT" $((IDLE_CONNS + 2000)) "$FD_LIMIT" > "$TMP/haproxy/haproxy.cfg"
 
 # Varnish (scenario (g) only): its defaults, the origin as its one backend, memory storage.
 cat > "$TMP/varnish/default.vcl" <<EOF

@@ -21,6 +21,7 @@ internal sealed class FastConnection
     private volatile BackendConnection? _backend;
     private FastCluster? _cluster;
     private long _requests;
+    private string? _requestIdPrefix;
     private volatile bool _timedOut;
     private volatile bool _closeRequested;
 
@@ -75,7 +76,21 @@ internal sealed class FastConnection
 
     /// <summary>Kestrel's own format, connection id and request number, so ids look alike on both paths.</summary>
     public string NextRequestId()
-        => string.Create(CultureInfo.InvariantCulture, $"{_connection.ConnectionId}:{++_requests:X8}");
+    {
+        var number = ++_requests;
+        if (number > uint.MaxValue)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{_connection.ConnectionId}:{number:X8}");
+        }
+
+        // The "id:" part once per connection; each request adds its 8 hex digits.
+        var prefix = _requestIdPrefix ??= _connection.ConnectionId + ":";
+        return string.Create(prefix.Length + 8, (prefix, (uint)number), static (span, s) =>
+        {
+            s.prefix.CopyTo(span);
+            s.Item2.TryFormat(span[s.prefix.Length..], out _, "X8", CultureInfo.InvariantCulture);
+        });
+    }
 
     public void Arm(Phase phase, TimeSpan timeout)
     {

@@ -174,7 +174,7 @@ internal sealed class FastPathHandler : IDisposable
                 }
 
                 var outcome = entry is null ? Outcome.HandOver
-                    : entry.CacheHitsOnly ? await AnswerFromCacheAsync(state, entry.Route, output)
+                    : entry.CacheHitsOnly ? await AnswerFromCacheAsync(state, entry, output)
                     : await ForwardAsync(state, entry, underscores, output);
                 if (outcome == Outcome.HandOver)
                 {
@@ -306,7 +306,7 @@ internal sealed class FastPathHandler : IDisposable
                 if (state.TimedOut || (read.Status < 0 && read.Received))
                 {
                     _metrics.RequestStarted();
-                    return await AnswerLocallyAsync(state, route, cluster, destination, address, requestId, start, state.TimedOut ? 504 : 502, output);
+                    return await AnswerLocallyAsync(state, entry, cluster, destination, address, requestId, start, state.TimedOut ? 504 : 502, output);
                 }
 
                 if (!reused)
@@ -329,8 +329,9 @@ internal sealed class FastPathHandler : IDisposable
 
     /// <summary>A fresh hit, answered as the cache stage would (see <see cref="FastCache"/>); anything else is handed over.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome> AnswerFromCacheAsync(FastConnection state, RouteSettings route, PipeWriter output)
+    private async ValueTask<Outcome> AnswerFromCacheAsync(FastConnection state, FastRoutes.Entry entry, PipeWriter output)
     {
+        var route = entry.Route;
         var start = _time.GetTimestamp();
         var head = state.Head;
         if (await _cache.LookupAsync(head, route) is not { } hit)
@@ -371,7 +372,7 @@ internal sealed class FastPathHandler : IDisposable
             }
         }
 
-        Finish(state, route, null, requestId, start, status, bodyBytes, reason: null, cache: CacheOutcomes.Name(CacheOutcome.Hit));
+        Finish(state, entry, null, requestId, start, status, bodyBytes, reason: null, cache: CacheOutcomes.Name(CacheOutcome.Hit));
         return flushed ? Outcome.Done : Outcome.Close;
     }
 
@@ -495,7 +496,7 @@ internal sealed class FastPathHandler : IDisposable
             }
 
             backend.Dispose();
-            return await AnswerLocallyAsync(state, entry.Route, cluster, destination, address, requestId, start, 502, output);
+            return await AnswerLocallyAsync(state, entry, cluster, destination, address, requestId, start, 502, output);
         }
 
         long bodyBytes = 0;
@@ -621,7 +622,7 @@ internal sealed class FastPathHandler : IDisposable
 
         var status = read.Status;
         var failed = !complete && !clientGone;
-        Finish(state, entry.Route, address, requestId, start, status, bodyBytes, reason: null);
+        Finish(state, entry, address, requestId, start, status, bodyBytes, reason: null);
         if (failed)
         {
             _log.ForwardFailed(entry.Route.Id, destination.DestinationId, Yarp.ReverseProxy.Forwarder.ForwarderError.ResponseBodyDestination,
@@ -970,9 +971,10 @@ internal sealed class FastPathHandler : IDisposable
 
     /// <summary>Portico's own 502 or 504 page, as the full path writes it (ErrorPage), when the backend failed after it had the request.</summary>
     private async ValueTask<Outcome> AnswerLocallyAsync(
-        FastConnection state, RouteSettings route, ClusterState cluster, DestinationState destination, string address,
+        FastConnection state, FastRoutes.Entry entry, ClusterState cluster, DestinationState destination, string address,
         string requestId, long start, int status, PipeWriter output)
     {
+        var route = entry.Route;
         var head = state.Head;
         var routeTimedOut = state.RouteDeadlinePassed;
         var json = Encoding.Latin1.GetString(head[head.Accept]).Contains("json", StringComparison.OrdinalIgnoreCase);
@@ -999,7 +1001,7 @@ internal sealed class FastPathHandler : IDisposable
         _log.ForwardFailed(route.Id, destination.DestinationId,
             status == 504 ? Yarp.ReverseProxy.Forwarder.ForwarderError.RequestTimedOut : Yarp.ReverseProxy.Forwarder.ForwarderError.ResponseHeaders,
             status == 504 ? "the backend did not answer in time" : "the backend's response head was malformed");
-        Finish(state, route, address, requestId, start, status, head.IsHead ? 0 : bodyBytes.Length, reason);
+        Finish(state, entry, address, requestId, start, status, head.IsHead ? 0 : bodyBytes.Length, reason);
         return flushed ? Outcome.Done : Outcome.Close;
     }
 
@@ -1007,8 +1009,9 @@ internal sealed class FastPathHandler : IDisposable
 
     /// <summary>What the observability stage does at the end of a full-path request: metrics, statistics, access log (passive health was judged before the last flush).</summary>
     /// <param name="address">The destination that answered; null when none did (a cache hit).</param>
-    private void Finish(FastConnection state, RouteSettings route, string? address, string requestId, long start, int status, long bodyBytes, LocalReason? reason, string? cache = null)
+    private void Finish(FastConnection state, FastRoutes.Entry entry, string? address, string requestId, long start, int status, long bodyBytes, LocalReason? reason, string? cache = null)
     {
+        var route = entry.Route;
         var seconds = _time.GetElapsedTime(start).TotalSeconds;
         var exchange = new RequestExchange
         {
@@ -1022,9 +1025,12 @@ internal sealed class FastPathHandler : IDisposable
             Cache = cache,
             ResponseBytes = bodyBytes,
         };
-        _metrics.RequestFinished(exchange, status, seconds);
+        // The route's series and totals, looked up once per route rather than per request.
+        var tallies = entry.Tallies ??= new FastRoutes.RouteTallies(
+            _metrics.SeriesOf(route.Id, route.Cluster), _stats.TotalsOf(route.Id, route.Cluster));
+        _metrics.RequestFinished(tallies.Series, exchange, status, seconds);
         _metrics.FastPathServed();
-        _stats.Record(exchange, status, seconds);
+        _stats.Record(tallies.Totals, exchange, status, seconds);
         if (_accessLog.Enabled)
         {
             var head = state.Head;

@@ -3,6 +3,7 @@ using System.Text;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.LoadBalancing;
+using Portico.Observability;
 
 namespace Portico.FastPath;
 
@@ -34,9 +35,15 @@ internal sealed class FastRoutes
     {
         public bool Eligible => Ineligible is null;
 
+        /// <summary>Where the route's requests are counted, set by the first one to finish (any thread may: the same objects either way).</summary>
+        public RouteTallies? Tallies { get; set; }
+
         /// <summary>A cached route: the fast path answers its fresh hits and hands everything else to the full path.</summary>
         public bool CacheHitsOnly => Route.Cache is not null;
     }
+
+    /// <summary>A route's metric series and dashboard totals (PorticoMetrics, TrafficStats).</summary>
+    internal sealed record RouteTallies(PorticoMetrics.Series Series, TrafficStats.RouteTotals Totals);
 
     public static FastRoutes Build(ConfigSnapshot snapshot)
     {

@@ -63,10 +63,16 @@ internal sealed class PorticoMetrics
 
     public void ConnectionClosed() => _activeConnections.Add(-1);
 
+    /// <summary>The series of one route and cluster, for callers that keep it (the fast path keeps one per route).</summary>
+    public Series SeriesOf(string route, string cluster) => _series.GetOrAdd((route, cluster), static k => new Series(k.Route, k.Cluster));
+
     public void RequestFinished(RequestExchange exchange, int status, double seconds)
+        => RequestFinished(SeriesOf(exchange.Route ?? "", exchange.Cluster ?? ""), exchange, status, seconds);
+
+    /// <summary>A request ended: <paramref name="series"/> must be <see cref="SeriesOf"/> its route and cluster.</summary>
+    public void RequestFinished(Series series, RequestExchange exchange, int status, double seconds)
     {
         Interlocked.Decrement(ref _activeRequests);
-        var series = _series.GetOrAdd((exchange.Route ?? "", exchange.Cluster ?? ""), static k => new Series(k.Route, k.Cluster));
         series.Add(status, exchange.BytesOut);
         var route = series.Route;
         var cluster = series.Cluster;
@@ -152,7 +158,7 @@ internal sealed class PorticoMetrics
         => [new("cluster", cluster.ClusterId), new("destination", destination.DestinationId)];
 
     /// <summary>One route and cluster's request counts per status class, and response bytes.</summary>
-    private sealed class Series(string route, string cluster)
+    internal sealed class Series(string route, string cluster)
     {
         public readonly long[] Statuses = new long[5];
         public long BytesOut;

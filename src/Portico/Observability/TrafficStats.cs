@@ -19,7 +19,33 @@ internal sealed class TrafficStats(TimeProvider time)
     private readonly ConcurrentDictionary<string, Totals> _clusters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _reasons = new(StringComparer.Ordinal);
 
+    /// <summary>The totals of one route and its cluster, for callers that keep them (the fast path keeps them per route).</summary>
+    public RouteTotals TotalsOf(string route, string cluster)
+        => new(_routes.GetOrAdd(route, _ => new Totals()), _clusters.GetOrAdd(cluster, _ => new Totals()));
+
     public void Record(RequestExchange exchange, int status, double seconds)
+    {
+        RecordSecond(exchange, status, seconds);
+        if (exchange.Route is { } route)
+        {
+            _routes.GetOrAdd(route, _ => new Totals()).Add(status, seconds);
+        }
+
+        if (exchange.Cluster is { } cluster)
+        {
+            _clusters.GetOrAdd(cluster, _ => new Totals()).Add(status, seconds);
+        }
+    }
+
+    /// <summary>As <see cref="Record(RequestExchange, int, double)"/>, with the totals of the exchange's route and cluster (<see cref="TotalsOf"/>).</summary>
+    public void Record(RouteTotals totals, RequestExchange exchange, int status, double seconds)
+    {
+        RecordSecond(exchange, status, seconds);
+        totals.Route.Add(status, seconds);
+        totals.Cluster.Add(status, seconds);
+    }
+
+    private void RecordSecond(RequestExchange exchange, int status, double seconds)
     {
         var second = time.GetUtcNow().ToUnixTimeSeconds();
         var bucket = _buckets[second % Seconds];
@@ -37,16 +63,6 @@ internal sealed class TrafficStats(TimeProvider time)
             {
                 bucket.Local++;
             }
-        }
-
-        if (exchange.Route is { } route)
-        {
-            _routes.GetOrAdd(route, _ => new Totals()).Add(status, seconds);
-        }
-
-        if (exchange.Cluster is { } cluster)
-        {
-            _clusters.GetOrAdd(cluster, _ => new Totals()).Add(status, seconds);
         }
 
         if (exchange.Reason is { } reason)
@@ -126,7 +142,10 @@ internal sealed class TrafficStats(TimeProvider time)
         }
     }
 
-    private sealed class Totals
+    /// <summary>A route's totals and its cluster's.</summary>
+    internal readonly record struct RouteTotals(Totals Route, Totals Cluster);
+
+    internal sealed class Totals
     {
         private long _requests;
         private long _errors;

@@ -108,6 +108,8 @@ public sealed class FastPathTests
         Assert.False(response.Headers.Contains("Server"));
         Assert.False(response.Headers.Contains("X-Powered-By"));
         var id = Assert.Single(response.Headers.GetValues("X-Request-Id"));
+        // Kestrel's format, as on the full path: the connection id, then the request's number on it in 8 hex digits.
+        Assert.Matches("^[0-9A-Z]{13}:00000001$", id);
         var seen = Assert.Single(backend.Requests);
         Assert.Equal("127.0.0.1", seen.Headers["X-Forwarded-For"]);
         Assert.Equal("http", seen.Headers["X-Forwarded-Proto"]);
@@ -154,6 +156,10 @@ public sealed class FastPathTests
         Assert.True(first > 0 && third > first, raw.Text);
         Assert.DoesNotContain("</2>", raw.Text);
         Assert.Contains("Connection: close", raw.Text);
+        // One connection id, the requests numbered on it.
+        var ids = Regex.Matches(raw.Text, "X-Request-Id: ([0-9A-Z]+):([0-9A-F]{8})\r\n").Select(m => (Connection: m.Groups[1].Value, Number: m.Groups[2].Value)).ToArray();
+        Assert.Equal(["00000001", "00000002", "00000003"], ids.Select(i => i.Number));
+        Assert.Single(ids.Select(i => i.Connection).Distinct());
         Assert.Equal(3, backend.Count);
         await counters.AssertServedAsync(3);
     }
