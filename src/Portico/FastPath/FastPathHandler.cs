@@ -293,6 +293,7 @@ internal sealed class FastPathHandler : IDisposable
 
                     filled += n;
                 }
+
                 var attempt = backend;
                 backend = null;
                 if (read.Status > 0)
@@ -381,7 +382,6 @@ internal sealed class FastPathHandler : IDisposable
         => RequestIds.Usable(head.RequestIdCount == 1 ? Encoding.Latin1.GetString(head[head.RequestId]) : null);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-
     private static async ValueTask<bool> SendAsync(BackendConnection backend, ReadOnlyMemory<byte> bytes)
     {
         try
@@ -461,7 +461,6 @@ internal sealed class FastPathHandler : IDisposable
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-
     private async ValueTask<Outcome> RelayAsync(
         FastConnection state, FastRoutes.Entry entry, ClusterState cluster, DestinationState destination, string address, BackendConnection backend,
         ResponseHead read, string requestId, long start, PorticoSettings settings, PipeWriter output)
@@ -633,7 +632,6 @@ internal sealed class FastPathHandler : IDisposable
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-
     private static async ValueTask<int> ReceiveAsync(BackendConnection backend, Memory<byte> memory)
     {
         try
@@ -677,7 +675,6 @@ internal sealed class FastPathHandler : IDisposable
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-
     private static async ValueTask<bool> FlushAsync(PipeWriter output)
     {
         try
