@@ -1,12 +1,9 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Portico.IntegrationTests.Caching;
 using Portico.IntegrationTests.Infrastructure;
 
@@ -30,40 +27,12 @@ public sealed class FastPathTests
         {{extra}}
         """;
 
-    /// <summary>
-    /// The fast path's counters of one proxy. Read in process from its own meter factory: the
-    /// Prometheus exporter listens by meter name, so in a test process it would also show the
-    /// counters of the proxies other tests run at the same time.
-    /// </summary>
-    private sealed class Counters : IDisposable
+    /// <summary>The fast path's counters of one proxy (see <see cref="ProxyCounters"/>).</summary>
+    private sealed class Counters(TestProxy proxy) : IDisposable
     {
-        private readonly MeterListener _listener = new();
-        private readonly ConcurrentDictionary<string, long> _values = new();
+        private readonly ProxyCounters _counters = new(proxy, "portico.fastpath.");
 
-        public Counters(TestProxy proxy)
-        {
-            var factory = proxy.Services.GetRequiredService<IMeterFactory>();
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Name.StartsWith("portico.fastpath.", StringComparison.Ordinal))
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-            {
-                var reason = "";
-                foreach (var tag in tags)
-                {
-                    reason = tag.Key == "reason" ? (string)tag.Value! : reason;
-                }
-
-                _values.AddOrUpdate($"{instrument.Name}|{reason}", value, (_, v) => v + value);
-            });
-            _listener.Start();
-        }
-
-        public long Served => _values.GetValueOrDefault("portico.fastpath.requests|");
+        public long Served => _counters.Value("portico.fastpath.requests");
 
         /// <summary>The fast path counts a request once its response is flushed, so the client may see the response first.</summary>
         public async Task AssertServedAsync(long expected)
@@ -77,9 +46,9 @@ public sealed class FastPathTests
             Assert.Equal(expected, Served);
         }
 
-        public long HandedOver(string reason) => _values.GetValueOrDefault($"portico.fastpath.handovers|{reason}");
+        public long HandedOver(string reason) => _counters.Value("portico.fastpath.handovers", ("reason", reason));
 
-        public void Dispose() => _listener.Dispose();
+        public void Dispose() => _counters.Dispose();
     }
 
     [Fact]
