@@ -14,7 +14,7 @@ namespace Portico.IntegrationTests.Infrastructure;
 internal sealed class ProxyCounters : IDisposable
 {
     private readonly MeterListener _listener = new();
-    private readonly ConcurrentDictionary<string, long> _values = new();
+    private readonly ConcurrentQueue<(string Instrument, KeyValuePair<string, string>[] Tags, long Value)> _measurements = new();
 
     public ProxyCounters(TestProxy proxy, string prefix)
     {
@@ -28,38 +28,22 @@ internal sealed class ProxyCounters : IDisposable
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            foreach (var key in Keys(instrument.Name, tags))
+            var kept = new KeyValuePair<string, string>[tags.Length];
+            for (var i = 0; i < tags.Length; i++)
             {
-                _values.AddOrUpdate(key, value, (_, v) => v + value);
+                kept[i] = new(tags[i].Key, tags[i].Value?.ToString() ?? "");
             }
+
+            _measurements.Enqueue((instrument.Name, kept, value));
         });
         _listener.Start();
     }
 
     /// <summary>The sum of <paramref name="instrument"/>'s measurements whose tags include all of <paramref name="tags"/>.</summary>
     public long Value(string instrument, params (string Key, string Value)[] tags)
-        => _values.GetValueOrDefault(Key(instrument, tags));
+        => _measurements
+            .Where(m => m.Instrument == instrument && tags.All(t => m.Tags.Contains(new KeyValuePair<string, string>(t.Key, t.Value))))
+            .Sum(m => m.Value);
 
     public void Dispose() => _listener.Dispose();
-
-    // Each measurement counts under every subset of its tags, so Value can ask for any of them.
-    private static IEnumerable<string> Keys(string instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var pairs = new List<(string Key, string Value)>();
-        foreach (var tag in tags)
-        {
-            pairs.Add((tag.Key, tag.Value?.ToString() ?? ""));
-        }
-
-        var keys = new List<string>();
-        for (var mask = 0; mask < 1 << pairs.Count; mask++)
-        {
-            keys.Add(Key(instrument, pairs.Where((_, i) => (mask & (1 << i)) != 0).ToArray()));
-        }
-
-        return keys;
-    }
-
-    private static string Key(string instrument, (string Key, string Value)[] tags)
-        => instrument + "|" + string.Join(",", tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"));
 }

@@ -218,11 +218,12 @@ public sealed class WafTests(WafFixture waf) : IClassFixture<WafFixture>
         Assert.Equal(1, counters.Value("portico.local.responses", ("reason", "waf_blocked")));
         Assert.Equal(1, counters.Value("portico.waf.requests", ("route", "block"), ("outcome", "blocked")));
 
-        // And the exporter shows both instruments under their Prometheus names.
+        // And the exporter shows both under their Prometheus names and labels, with a count (the
+        // other proxies' series may sit beside them, so any one of them may be this proxy's).
         using var admin = new HttpClient();
         var exposition = await admin.GetStringAsync(new Uri(waf.Proxy.AdminAddress!, "/metrics"), ct);
-        Assert.Contains("portico_local_responses_total{", exposition);
-        Assert.Contains("portico_waf_requests_total{", exposition);
+        Assert.Matches("""(?m)^portico_local_responses_total\{[^}]*reason="waf_blocked"[^}]*\} [1-9]""", exposition);
+        Assert.Matches("""(?m)^portico_waf_requests_total\{(?=[^}]*route="block")(?=[^}]*outcome="blocked")[^}]*\} [1-9]""", exposition);
     }
 
     [Fact]
