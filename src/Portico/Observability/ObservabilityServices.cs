@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -26,6 +27,7 @@ internal static class ObservabilityServices
                 .AddMeter(PorticoMetrics.MeterName, "Portico.Configuration", Security.GuardMetrics.MeterName, Tls.TlsMetrics.MeterName)
                 .AddMeter(CacheMetrics.MeterName, CompressionMetrics.MeterName, "System.Runtime")
                 .AddPrometheusExporter());
+        services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddView(OwnInstrumentsOnly(sp.GetRequiredService<IMeterFactory>())));
         if (tracing.OtlpEndpoint is { } endpoint)
         {
             // Spans for each proxied request and for its exchange with the backend; the
@@ -43,4 +45,14 @@ internal static class ObservabilityServices
 
         return services;
     }
+
+    /// <summary>
+    /// A view that leaves out instruments of another proxy in the same process. OpenTelemetry
+    /// listens by meter name, so without it one host's /metrics would also list the series of
+    /// every other Portico host alive in the process (an embedding application, the test suite),
+    /// under the same names and labels. Our meters come from the host's <see cref="IMeterFactory"/>
+    /// (their scope); meters with no scope, such as the runtime's, are process-wide and kept.
+    /// </summary>
+    private static Func<Instrument, MetricStreamConfiguration?> OwnInstrumentsOnly(IMeterFactory own) =>
+        instrument => instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own) ? MetricStreamConfiguration.Drop : null;
 }

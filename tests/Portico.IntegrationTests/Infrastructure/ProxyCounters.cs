@@ -6,10 +6,9 @@ namespace Portico.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// One proxy's counters (long-valued instruments whose names start with a prefix), summed by
-/// instrument and tags from the moment this is created. Read in process from the proxy's own
-/// meter factory: the Prometheus exporter listens by meter name, so in a test process /metrics
-/// also shows the series of every other proxy that tests run at the same time, with the same
-/// labels.
+/// instrument and tags from the moment this is created, read in process from the proxy's own
+/// meter factory: for a test that shares its proxy with other tests and counts only what it
+/// caused (/metrics shows the proxy's totals).
 /// </summary>
 internal sealed class ProxyCounters : IDisposable
 {

@@ -4,9 +4,44 @@ using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.Observability;
 
-/// <summary>The real portico process, so its /metrics holds only its own series.</summary>
+/// <summary>/metrics of the real portico process, and of proxies hosted side by side in one process.</summary>
 public sealed class MetricsTests
 {
+    [Fact]
+    public async Task Proxies_hosted_in_one_process_each_list_only_their_own_series()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var backend = await TestBackend.StartAsync("b");
+        string Config(string route) => $"""
+            routes:
+              {route}: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
+            clusters:
+              app: {"{"} destinations: [{backend.Url}] {"}"}
+            """;
+        await using var first = await TestProxy.StartAsync(Config("first"));
+        await using var second = await TestProxy.StartAsync(Config("second"));
+        for (var i = 0; i < 2; i++)
+        {
+            (await first.Client.GetAsync("/", ct)).EnsureSuccessStatusCode();
+        }
+
+        (await second.Client.GetAsync("/", ct)).EnsureSuccessStatusCode();
+
+        using var admin = new HttpClient();
+        foreach (var (proxy, own, other, count) in new[] { (first, "first", "second", 2), (second, "second", "first", 1) })
+        {
+            var metrics = new PrometheusText(await admin.GetStringAsync(new Uri(proxy.AdminAddress!, "/metrics"), ct));
+            Assert.Equal(count, metrics.Value("portico_requests_total", ("route", own), ("cluster", "app"), ("status_class", "2xx")));
+            Assert.Null(metrics.Value("portico_requests_total", ("route", other), ("cluster", "app"), ("status_class", "2xx")));
+            // Series every proxy has, without a label telling them apart: one each, this proxy's.
+            Assert.Equal(1, metrics.Value("portico_config_revision"));
+            Assert.Equal(0, metrics.Value("portico_active_requests"));
+            // The runtime's meter belongs to the process and is listed by each.
+            Assert.Contains("dotnet_gc_", metrics.Text, StringComparison.Ordinal);
+        }
+    }
+
+
     [Fact]
     public async Task Metrics_count_requests_bytes_retries_local_answers_health_and_reloads()
     {
