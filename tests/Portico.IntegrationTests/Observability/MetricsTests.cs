@@ -41,7 +41,6 @@ public sealed class MetricsTests
         }
     }
 
-
     [Fact]
     public async Task Metrics_count_requests_bytes_retries_local_answers_health_and_reloads()
     {
