@@ -20,32 +20,36 @@ internal sealed class TrafficStats(TimeProvider time)
     private readonly ConcurrentDictionary<string, long> _reasons = new(StringComparer.Ordinal);
 
     /// <summary>The totals of one route and its cluster, for callers that keep them (the fast path keeps them per route).</summary>
-    public RouteTotals TotalsOf(string route, string cluster)
-        => new(_routes.GetOrAdd(route, _ => new Totals()), _clusters.GetOrAdd(cluster, _ => new Totals()));
+    public RouteTotals TotalsOf(string route, string cluster) => new(RouteTotal(route), ClusterTotal(cluster));
 
     public void Record(RequestExchange exchange, int status, double seconds)
     {
-        RecordSecond(exchange, status, seconds);
+        RecordSecondAndReason(exchange, status, seconds);
         if (exchange.Route is { } route)
         {
-            _routes.GetOrAdd(route, _ => new Totals()).Add(status, seconds);
+            RouteTotal(route).Add(status, seconds);
         }
 
         if (exchange.Cluster is { } cluster)
         {
-            _clusters.GetOrAdd(cluster, _ => new Totals()).Add(status, seconds);
+            ClusterTotal(cluster).Add(status, seconds);
         }
     }
 
     /// <summary>As <see cref="Record(RequestExchange, int, double)"/>, with the totals of the exchange's route and cluster (<see cref="TotalsOf"/>).</summary>
     public void Record(RouteTotals totals, RequestExchange exchange, int status, double seconds)
     {
-        RecordSecond(exchange, status, seconds);
+        RecordSecondAndReason(exchange, status, seconds);
         totals.Route.Add(status, seconds);
         totals.Cluster.Add(status, seconds);
     }
 
-    private void RecordSecond(RequestExchange exchange, int status, double seconds)
+    private Totals RouteTotal(string route) => _routes.GetOrAdd(route, _ => new Totals());
+
+    private Totals ClusterTotal(string cluster) => _clusters.GetOrAdd(cluster, _ => new Totals());
+
+    /// <summary>What every request adds whatever its route: this second's counts, and the local answer's reason.</summary>
+    private void RecordSecondAndReason(RequestExchange exchange, int status, double seconds)
     {
         var second = time.GetUtcNow().ToUnixTimeSeconds();
         var bucket = _buckets[second % Seconds];
