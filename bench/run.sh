@@ -700,7 +700,15 @@ python3 "$BENCH_DIR/lib/report.py" "$RUN_DIR" "$CLK_TCK" "$NCPU" > "$RUN_DIR/RES
 cat "$RUN_DIR/RESULTS.md"
 # A quick smoke run must not replace the results of a real run.
 if [ "$QUICK" != 1 ] || [ "${BENCH_WRITE_RESULTS:-0}" = 1 ]; then
+  # The hand-written history at the end of bench/RESULTS.md (from its "## Performance history"
+  # heading on) outlives each report; the new report takes the place of the old one above it.
+  if [ -f "$BENCH_DIR/RESULTS.md" ]; then
+    sed -n '/^## Performance history$/,$p' "$BENCH_DIR/RESULTS.md" > "$RUN_DIR/history.md"
+  fi
   cp "$RUN_DIR/RESULTS.md" "$BENCH_DIR/RESULTS.md"
+  if [ -s "$RUN_DIR/history.md" ]; then
+    { echo; cat "$RUN_DIR/history.md"; } >> "$BENCH_DIR/RESULTS.md"
+  fi
   log "report written to bench/RESULTS.md (raw data: ${RUN_DIR#"$REPO_DIR"/})"
 else
   log "quick mode: report in ${RUN_DIR#"$REPO_DIR"/}/RESULTS.md (bench/RESULTS.md left as it was)"
