@@ -1,6 +1,8 @@
+using Portico.Configuration.Catalogue;
+
 namespace Portico.Cli;
 
-/// <summary>`portico run|check|version`: parses the command line and hands over to a command.</summary>
+/// <summary>`portico run|check|schema|version`: parses the command line and hands over to a command.</summary>
 internal static class CliApp
 {
     public const string Usage = """
@@ -10,6 +12,7 @@ internal static class CliApp
           run [-c FILE]    start the proxy with FILE (default ./portico.yaml if present,
                            otherwise a built-in demo on http://127.0.0.1:8080)
           check -c FILE    validate FILE; prints every problem as file:line: key: reason
+          schema           print the JSON Schema of the config file (for editors)
           version          print the version
 
         options:
@@ -36,6 +39,9 @@ internal static class CliApp
         {
             case "version" or "--version":
                 Console.Out.WriteLine(VersionInfo.Describe());
+                return 0;
+            case "schema":
+                Console.Out.Write(ConfigSchema.Generate());
                 return 0;
             case "check":
                 return await CheckCommand.RunAsync(options, Console.Out, Console.Error);

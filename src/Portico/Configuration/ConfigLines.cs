@@ -9,6 +9,12 @@ internal sealed class ConfigLines
 
     private readonly Dictionary<string, SortedSet<string>> _declared = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// When set, every key path a binder asks for, present in the file or not: the keys the binders
+    /// accept. The catalogue's tests compare it with the catalogue.
+    /// </summary>
+    public ISet<string>? Asked { get; init; }
+
     public int? Of(string path) => _lines.TryGetValue(path, out var line) ? line : null;
 
     /// <summary>Notes that `section.id` is written in the file, whether or not it binds cleanly.</summary>

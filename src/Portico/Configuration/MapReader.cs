@@ -59,6 +59,7 @@ internal sealed class MapReader
     public ConfigNode? Node(string key)
     {
         _known.Add(key);
+        _lines.Asked?.Add(Child(key));
         foreach (var (k, v) in _node.Entries)
         {
             if (k.Value == key)

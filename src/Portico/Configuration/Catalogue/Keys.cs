@@ -1,0 +1,50 @@
+namespace Portico.Configuration.Catalogue;
+
+/// <summary>Short constructors for catalogue entries, so each key reads as one line of data.</summary>
+internal static class Keys
+{
+    public static ConfigKey Section(string path, string description) => new() { Path = path, Kind = ConfigKind.Section, Description = description };
+
+    public static ConfigKey Table(string path, string description) => Section(path, description) with { Table = true };
+
+    public static ConfigKey Names(string path, string description) => new() { Path = path, Kind = ConfigKind.Names, Description = description };
+
+    public static ConfigKey Items(string path, string description) => new() { Path = path, Kind = ConfigKind.Items, Description = description };
+
+    public static ConfigKey Bool(string path, bool @default, string description)
+        => new() { Path = path, Kind = ConfigKind.Bool, Description = description, Default = @default ? "true" : "false" };
+
+    public static ConfigKey Int(string path, int min, int max, string description)
+        => new() { Path = path, Kind = ConfigKind.Int, Description = description, Min = min, Max = max };
+
+    public static ConfigKey Number(string path, double min, double max, string description)
+        => new() { Path = path, Kind = ConfigKind.Number, Description = description, Min = min, Max = max };
+
+    public static ConfigKey Text(string path, string description) => new() { Path = path, Kind = ConfigKind.String, Description = description };
+
+    public static ConfigKey Duration(string path, string description) => new() { Path = path, Kind = ConfigKind.Duration, Description = description };
+
+    public static ConfigKey Size(string path, string description) => new() { Path = path, Kind = ConfigKind.Size, Description = description };
+
+    public static ConfigKey OneOf(string path, IReadOnlyList<string> allowed, string description)
+        => new() { Path = path, Kind = ConfigKind.Enum, Description = description, Allowed = allowed, Default = null };
+
+    public static ConfigKey List(string path, string description) => new() { Path = path, Kind = ConfigKind.List, Description = description };
+
+    /// <summary>`allow` and `deny` under PREFIX.ipRules (listeners and routes share the shape).</summary>
+    public static IEnumerable<ConfigKey> IpRules(string prefix, string scope) =>
+    [
+        Section($"{prefix}.ipRules", $"`{{ allow: [...], deny: [...] }}` for {scope}: see [IP rules](#iprules).") with { DefaultNote = "everyone" },
+        List($"{prefix}.ipRules.allow", "IPv4 or IPv6 addresses or CIDR blocks; when not empty, every address outside them is refused (403).") with { DefaultNote = "everyone", Example = "[10.0.0.0/8]" },
+        List($"{prefix}.ipRules.deny", "addresses or CIDR blocks refused (403), even when also allowed.") with { DefaultNote = "none", Example = "[192.0.2.0/24]" },
+    ];
+
+    /// <summary>A certificate file entry: `{ cert, key }` (PEM) or `{ pfx, password }` (PKCS#12).</summary>
+    public static IEnumerable<ConfigKey> CertificateSource(string prefix) =>
+    [
+        Text($"{prefix}.cert", "PEM file: the certificate, then its chain. Relative to the config file.") with { DefaultNote = "none" },
+        Text($"{prefix}.key", "PEM private key of `cert`.") with { DefaultNote = "the key is in the `cert` file" },
+        Text($"{prefix}.pfx", "PKCS#12 file with the key, certificate and chain (instead of `cert`).") with { DefaultNote = "none" },
+        Text($"{prefix}.password", "password of the PKCS#12 file or of an encrypted PEM key.") with { DefaultNote = "none" },
+    ];
+}

@@ -1,0 +1,69 @@
+using static Portico.Configuration.Catalogue.Keys;
+
+namespace Portico.Configuration.Catalogue;
+
+/// <summary>`routes.ID`: its match, forwarding options and per-route stages.</summary>
+internal static class RouteKeys
+{
+    private static readonly string[] WafModes = ["off", "detect", "block"];
+
+    public static IEnumerable<ConfigKey> All =>
+    [
+        Names("routes", "which requests go where, by a route id of your choice."),
+        Table("routes.ID", "A request goes to the most specific matching route (host, then path specificity, as ASP.NET routing ranks them); `order` breaks ties, lower first. No match: 404."),
+        Text("routes.ID.cluster", "the cluster that serves the route.") with { Required = true, Example = "app" },
+        Section("routes.ID.match", "which requests the route takes; every condition given must hold.") with { DefaultNote = "every request" },
+        List("routes.ID.match.hosts", "host names; `*.example.com` matches any subdomain; `example.com:8080` matches that port only.") with { DefaultNote = "any", Example = "[example.com]" },
+        Text("routes.ID.match.pathPrefix", "`/api` matches `/api` and everything under `/api/` (not `/apix`).") with { DefaultNote = "`/`", Example = "/api" },
+        Text("routes.ID.match.path", "an ASP.NET route template instead of a prefix: `/users/{id:int}`, `/files/{**rest}`. Not with `pathPrefix`.") with { DefaultNote = "—", Example = "/users/{id:int}" },
+        Text("routes.ID.match.pathRegex", "a .NET regular expression the path must also match, e.g. `'^/items/[a-z]{3}$'` (50 ms match budget; a path that exceeds it does not match).") with { DefaultNote = "—", Example = "'^/items/[a-z]{3}$'" },
+        List("routes.ID.match.methods", "e.g. `[GET, POST]`.") with { DefaultNote = "any", Example = "[GET, POST]" },
+        .. ValueMatches("headers", "exact, prefix, contains, not-contains, exists, not-exists", ["exact", "prefix", "contains", "not-contains", "exists", "not-exists"], " `exists` needs a non-empty value."),
+        .. ValueMatches("query", "exact, prefix, contains, not-contains, exists", ["exact", "prefix", "contains", "not-contains", "exists"], ""),
+        Duration("routes.ID.timeout", "deadline for the whole request; past it the client gets 504.") with { DefaultNote = "none" },
+        Bool("routes.ID.retryNonIdempotent", false, "allow retrying POST/PATCH (see `clusters.ID.retries`)."),
+        Bool("routes.ID.preserveHost", true, "send the client's `Host` to the backend (`false`: the destination's host)."),
+        Int("routes.ID.order", -100_000, 100_000, "tie-breaker between equally specific routes; lower wins.") with { DefaultNote = "none" },
+        Section("routes.ID.waf", "the [web application firewall](waf.md): `off`, `detect` (log what it would refuse, and forward it), `block` (refuse with 403), or a section with `mode` and overrides.")
+            with { OrKind = ConfigKind.Enum, Allowed = WafModes, Default = "off" },
+        OneOf("routes.ID.waf.mode", WafModes, "in the section form: `off`, `detect` or `block`.") with { Required = true, Example = "detect" },
+        Int("routes.ID.waf.paranoia", 1, 4, "this route's CRS paranoia level.") with { DefaultNote = "`waf.paranoia`" },
+        Int("routes.ID.waf.anomalyThreshold", 1, 10_000, "this route's CRS anomaly threshold.") with { DefaultNote = "`waf.anomalyThreshold`" },
+        List("routes.ID.waf.excludeRules", "rule ids such as `920350` or id ranges such as `\"942100-942199\"`, removed for this route only.") with { DefaultNote = "none", Example = "[920350]" },
+        Section("routes.ID.limits", "this route's request limits, replacing the global [`limits`](#limits) for it; header limits can only be lower.") with { DefaultNote = "global" },
+        Size("routes.ID.limits.maxUrlLength", "longest request target: 414.") with { DefaultNote = "`limits.maxUrlLength`" },
+        Int("routes.ID.limits.maxHeaderCount", 1, 10_000, "most header fields: 431; at most the global `limits.maxHeaderCount`.") with { DefaultNote = "`limits.maxHeaderCount`" },
+        Size("routes.ID.limits.maxHeadersSize", "largest header section: 431; at most the global `limits.maxHeadersSize`.") with { DefaultNote = "`limits.maxHeadersSize`" },
+        Size("routes.ID.limits.maxBodySize", "largest request body: 413.") with { DefaultNote = "`limits.maxBodySize`" },
+        List("routes.ID.limits.methods", "the methods served; others get 405 with `Allow`.") with { DefaultNote = "`limits.methods`", Example = "[GET]" },
+        .. IpRules("routes.ID", "this route"),
+        Table("routes.ID.rateLimit", "Requests per client key; 429 past the limit. What the limiter does and the headers it sends: [Traffic filtering](traffic-filtering.md#rate-limiting).") with { DefaultNote = "none" },
+        OneOf("routes.ID.rateLimit.algorithm", ["token-bucket", "sliding-window"], "`token-bucket` (bursts up to `limit`, refilled steadily) or `sliding-window` (at most `limit` requests in any `window`, moved in `segments` steps).") with { Default = "token-bucket" },
+        Int("routes.ID.rateLimit.limit", 1, 1_000_000_000, "bucket size, or requests per window.") with { Required = true, Example = "100" },
+        Duration("routes.ID.rateLimit.window", "the token bucket's refill period, or the sliding window's length.") with { Default = "1m" },
+        Int("routes.ID.rateLimit.tokensPerPeriod", 1, 1_000_000_000, "token-bucket only: tokens added each `window`.") with { DefaultNote = "`limit`" },
+        Int("routes.ID.rateLimit.segments", 1, 1000, "sliding-window only: steps the window moves in.") with { Default = "6", Needs = [new("algorithm", "sliding-window")] },
+        Text("routes.ID.rateLimit.key", "`client-ip` (the real client address), `header:NAME`, `api-key` (`X-Api-Key`, or the credentials of `Authorization: Bearer …`/`ApiKey …`; only a digest is kept), or `claim:TYPE` (a claim of the authenticated user, from whatever authentication ran). A request without the header, key or claim is counted by its client address.") with { Default = "client-ip" },
+        Section("routes.ID.cache", "serve the route through the shared cache: `cache: {}` or with the keys below; see [Cache](cache.md).") with { DefaultNote = "off" },
+        Bool("routes.ID.cache.enabled", true, "`false` keeps the section but turns the cache off for the route."),
+        Bool("routes.ID.cache.heuristic", true, "give a response without explicit freshness (no `max-age`, `s-maxage`, `Expires`) a lifetime of 10% of the time since its `Last-Modified`, at most 1 day, where RFC 9111 §4.2.2 permits (status 200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501, or `public`). `false`: such responses are stored only to be revalidated."),
+        Bool("routes.ID.cache.collapse", true, "concurrent misses for one URL and coding wait for one origin request (see [Cache](cache.md))."),
+        Section("routes.ID.compression", "compress responses for clients that accept it: `compression: {}` or with the keys below; see [Compression](cache.md#compression).") with { DefaultNote = "off" },
+        Bool("routes.ID.compression.enabled", true, "`false` turns it off for the route."),
+        List("routes.ID.compression.encodings", "codings offered, in Portico's order of preference when the client's q-values tie.") with { Allowed = ["zstd", "br", "gzip"], Default = "[zstd, br, gzip]" },
+        List("routes.ID.compression.mimeTypes", "media types compressed (the `Content-Type` before any `;`, case-insensitive); `type/*` and `type/*+suffix` patterns.") with { Default = "[text/*, application/json, application/*+json, application/javascript, application/xml, application/*+xml, application/wasm, image/svg+xml, application/x-ndjson]" },
+        Size("routes.ID.compression.minSize", "a body whose `Content-Length` is below this is sent as is. A body of unknown length is always compressed.") with { Default = "1KiB" },
+        OneOf("routes.ID.compression.level", ["fastest", "optimal", "smallest"], "`fastest` (brotli 1, gzip 1, zstd 1), `optimal` (brotli 4, gzip 6, zstd 3) or `smallest` (brotli 11, gzip 9, zstd 19).") with { Default = "optimal" },
+    ];
+
+    /// <summary>`match.headers` and `match.query`: NAME → a value, a list of values, or a section with a mode.</summary>
+    private static IEnumerable<ConfigKey> ValueMatches(string key, string modes, IReadOnlyList<string> allowed, string remark) =>
+    [
+        Names($"routes.ID.match.{key}", $"conditions on {(key == "headers" ? "request headers" : "query parameters")}, by name.") with { DefaultNote = "—" },
+        Section($"routes.ID.match.{key}.NAME", $"a value (exact match, case-insensitive), a list of values (any of them), or `{{ values: [...], mode: M, caseSensitive: false }}` with `M` one of {modes}.{remark}")
+            with { OrKind = ConfigKind.List, DefaultNote = "—" },
+        List($"routes.ID.match.{key}.NAME.values", "the values compared; none for `exists` and `not-exists`.") with { DefaultNote = "none", Example = "[v1]" },
+        OneOf($"routes.ID.match.{key}.NAME.mode", allowed, "how the values are compared.") with { Default = "exact", Needs = [new("values", "[v1]")] },
+        Bool($"routes.ID.match.{key}.NAME.caseSensitive", false, "compare values case-sensitively.") with { Needs = [new("values", "[v1]")] },
+    ];
+}
