@@ -42,6 +42,18 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Schema_prints_the_shipped_json_schema()
+    {
+        var shipped = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "schema", "portico.schema.json"), TestContext.Current.CancellationToken);
+
+        var (code, stdout, stderr) = await PorticoProcess.RunAsync("schema");
+
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        Assert.Equal(shipped, stdout);
+    }
+
+    [Fact]
     public async Task Check_accepts_a_valid_file_with_a_one_line_summary()
     {
         var path = await WriteConfigAsync(Config(8080, "http://127.0.0.1:9001"));
@@ -199,4 +211,7 @@ public sealed class CliTests
         Assert.Equal(previous, Environment.CurrentDirectory);
         Directory.Delete(cwd);
     }
+
+    private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string source = "")
+        => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", "..", ".."));
 }

@@ -34,7 +34,7 @@ internal static class Keys
     /// <summary>`allow` and `deny` under PREFIX.ipRules (listeners and routes share the shape).</summary>
     public static IEnumerable<ConfigKey> IpRules(string prefix, string scope) =>
     [
-        Section($"{prefix}.ipRules", $"`{{ allow: [...], deny: [...] }}` for {scope}: see [IP rules](#iprules).") with { DefaultNote = "everyone" },
+        Section($"{prefix}.ipRules", $"`{{ allow: [...], deny: [...] }}` for {scope}: see [IP rules](#ip-rules).") with { DefaultNote = "everyone" },
         List($"{prefix}.ipRules.allow", "IPv4 or IPv6 addresses or CIDR blocks; when not empty, every address outside them is refused (403).") with { DefaultNote = "everyone", Example = "[10.0.0.0/8]" },
         List($"{prefix}.ipRules.deny", "addresses or CIDR blocks refused (403), even when also allowed.") with { DefaultNote = "none", Example = "[192.0.2.0/24]" },
     ];
