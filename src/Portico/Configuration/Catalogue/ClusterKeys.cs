@@ -33,7 +33,7 @@ internal static class ClusterKeys
         Int("clusters.ID.healthCheck.active.unhealthyThreshold", 1, 100, "consecutive failed probes that take it out.") with { Default = "3" },
         List("clusters.ID.healthCheck.active.expectedStatus", "status codes or ranges that pass, e.g. `[200, 204, \"300-399\"]`.") with { Default = "[200-399]" },
         Section("clusters.ID.healthCheck.passive", "Portico watches real traffic and ejects failing destinations.") with { DefaultNote = "off" },
-        Int("clusters.ID.healthCheck.passive.consecutiveFailures", 0, 1000, "failed requests in a row that eject a destination (`0`: off). A failure is a connection error, a reset or a timeout toward the backend; a client hanging up is not one.") with { Default = "5" },
+        Int("clusters.ID.healthCheck.passive.consecutiveFailures", 0, 1000, "failed requests in a row that eject a destination (`0`: off). A failure is a connection error, a reset or a timeout toward the backend; a client hanging up is not one. `0` needs `failureRate`.") with { Default = "5", Needs = [new("failureRate", "0.5")] },
         Number("clusters.ID.healthCheck.passive.failureRate", 0.01, 1, "share of failed requests within `window` that ejects.") with { DefaultNote = "off" },
         Duration("clusters.ID.healthCheck.passive.window", "span over which `failureRate` is measured.") with { Default = "30s" },
         Int("clusters.ID.healthCheck.passive.minimumRequests", 1, 1_000_000, "requests within `window` before `failureRate` is judged.") with { Default = "10" },

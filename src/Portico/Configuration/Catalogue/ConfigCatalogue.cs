@@ -4,7 +4,7 @@ namespace Portico.Configuration.Catalogue;
 /// Every key of portico.yaml, in the order the reference lists them. A new key is one entry in
 /// its concern's list here (a new top-level concern adds its list to <see cref="All"/>); the
 /// reference tables in docs/configuration.md and schema/portico.schema.json are then regenerated
-/// (tests/Portico.Tests/Configuration/ConfigCatalogueTests says how), and tests prove the entry
+/// (tests/Portico.Tests/Configuration/Catalogue/ConfigReferenceTests says how), and tests prove the entry
 /// matches what the binders accept and the default they apply.
 /// </summary>
 internal static class ConfigCatalogue

@@ -46,7 +46,10 @@ internal sealed record ConfigKey
     /// <summary>For <see cref="ConfigKind.Items"/>: a form an item may take instead of a section (a destination's URL alone).</summary>
     public ConfigKind? ItemOrKind { get; init; }
 
-    /// <summary>Sibling keys (name, value) this key only works with, such as `algorithm: sliding-window` for `segments`.</summary>
+    /// <summary>
+    /// Keys (name, value) this key only works with, such as `algorithm: sliding-window` for
+    /// `segments`: a sibling by its name, any other key by its full path.
+    /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>> Needs { get; init; } = [];
 
     /// <summary>A section with its own table (and heading) in docs/configuration.md.</summary>

@@ -32,7 +32,7 @@ internal static class RouteKeys
         List("routes.ID.waf.excludeRules", "rule ids such as `920350` or id ranges such as `\"942100-942199\"`, removed for this route only.") with { DefaultNote = "none", Example = "[920350]" },
         Section("routes.ID.limits", "this route's request limits, replacing the global [`limits`](#limits) for it; header limits can only be lower.") with { DefaultNote = "global" },
         Size("routes.ID.limits.maxUrlLength", "longest request target: 414.") with { DefaultNote = "`limits.maxUrlLength`" },
-        Int("routes.ID.limits.maxHeaderCount", 1, 10_000, "most header fields: 431; at most the global `limits.maxHeaderCount`.") with { DefaultNote = "`limits.maxHeaderCount`" },
+        Int("routes.ID.limits.maxHeaderCount", 1, 10_000, "most header fields: 431; at most the global `limits.maxHeaderCount`.") with { DefaultNote = "`limits.maxHeaderCount`", Needs = [new("limits.maxHeaderCount", "10000")] },
         Size("routes.ID.limits.maxHeadersSize", "largest header section: 431; at most the global `limits.maxHeadersSize`.") with { DefaultNote = "`limits.maxHeadersSize`" },
         Size("routes.ID.limits.maxBodySize", "largest request body: 413.") with { DefaultNote = "`limits.maxBodySize`" },
         List("routes.ID.limits.methods", "the methods served; others get 405 with `Allow`.") with { DefaultNote = "`limits.methods`", Example = "[GET]" },

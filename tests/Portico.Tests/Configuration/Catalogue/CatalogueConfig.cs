@@ -60,7 +60,8 @@ internal sealed class CatalogueConfig
 
         foreach (var (key, value) in entry.Needs)
         {
-            config.Set($"{entry.Parent}{(entry.Path.Contains($"{entry.Parent}[].", StringComparison.Ordinal) ? "[]" : "")}.{key}", value);
+            var sibling = $"{entry.Parent}{(entry.Path.Contains($"{entry.Parent}[].", StringComparison.Ordinal) ? "[]" : "")}.{key}";
+            config.Set(key.Contains('.', StringComparison.Ordinal) ? key : sibling, value);
         }
 
         return config;

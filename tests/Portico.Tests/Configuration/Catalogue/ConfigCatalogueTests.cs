@@ -90,6 +90,33 @@ public sealed class ConfigCatalogueTests : IDisposable
         Assert.NotNull(settings);
     }
 
+    public static TheoryData<string> KeysWithValueRules() => [.. ConfigCatalogue.All.Where(k => k.Kind is ConfigKind.Int or ConfigKind.Number or ConfigKind.Enum).Select(k => k.Path)];
+
+    /// <summary>The ranges and allowed values the reference and the schema state are the binders': the bounds and each allowed value bind, values past them are refused at the key.</summary>
+    [Theory]
+    [MemberData(nameof(KeysWithValueRules))]
+    public void The_documented_range_or_values_are_the_ones_the_binders_take(string path)
+    {
+        var key = ConfigCatalogue.Find(path)!;
+        (IReadOnlyList<string> good, IReadOnlyList<string> bad) = key.Kind == ConfigKind.Enum
+            ? (key.Allowed, new[] { "notAValue" })
+            : (new[] { key.Min!.Value, key.Max!.Value }.Select(Number).ToArray(),
+                new[] { key.Min!.Value - (key.Kind == ConfigKind.Int ? 1 : 0.001), key.Max!.Value + (key.Kind == ConfigKind.Int ? 1 : 0.001) }.Where(v => v < int.MaxValue).Select(Number).ToArray());
+        foreach (var value in good)
+        {
+            var errors = CatalogueConfig.Around(key).Set(key.Path, value).Bind(ConfigFile).Errors;
+            Assert.True(!errors.Any(e => CataloguePath(e.Key) == path), $"{path}: {value} is documented as allowed, but: {string.Join("; ", errors)}");
+        }
+
+        foreach (var value in bad)
+        {
+            var errors = CatalogueConfig.Around(key).Set(key.Path, value).Bind(ConfigFile).Errors;
+            Assert.True(errors.Any(e => CataloguePath(e.Key) == path), $"{path}: {value} is outside what is documented, but the binders took it");
+        }
+    }
+
+    private static string Number(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     [Fact]
     public void Every_required_key_has_an_example_and_no_default()
     {
