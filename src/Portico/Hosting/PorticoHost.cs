@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Portico.Configuration;
 using Portico.Configuration.Model;
+using Portico.FastPath;
 using Portico.Observability;
 using Portico.Pipeline;
 using Portico.Security;
@@ -18,7 +19,8 @@ namespace Portico.Hosting;
 /// <summary>Builds the proxy server for a valid config: Kestrel listeners, services, the pipeline.</summary>
 internal static class PorticoHost
 {
-    public static WebApplication Build(LoadedConfig initial, string? configPath, Action<ILoggingBuilder>? logging = null)
+    /// <param name="fastPath">Whether the fast path runs; null lets PORTICO_FASTPATH decide.</param>
+    public static WebApplication Build(LoadedConfig initial, string? configPath, Action<ILoggingBuilder>? logging = null, bool? fastPath = null)
     {
         PorticoMetrics? metrics = null;
 
@@ -88,7 +90,7 @@ internal static class PorticoHost
 
         var app = builder.Build();
         metrics = app.Services.GetRequiredService<PorticoMetrics>();
-        gate.Start(app.Services);
+        gate.Start(app.Services, fastPath ?? !FastPathHandler.DisabledByEnvironment);
         // The meter listener must exist before the first config is applied, or that load goes uncounted.
         app.Services.GetRequiredService<MeterProvider>();
         app.Services.GetRequiredService<ConfigApplier>().Apply(initial);

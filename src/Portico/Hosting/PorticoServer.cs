@@ -23,9 +23,10 @@ internal sealed class PorticoServer : IAsyncDisposable
 
     public IServiceProvider Services => Proxy.Services;
 
-    public static PorticoServer Build(LoadedConfig initial, string? configPath, Action<ILoggingBuilder>? logging = null)
+    /// <param name="fastPath">Whether the fast path runs; null lets PORTICO_FASTPATH decide (tests run both paths in one process).</param>
+    public static PorticoServer Build(LoadedConfig initial, string? configPath, Action<ILoggingBuilder>? logging = null, bool? fastPath = null)
     {
-        var proxy = PorticoHost.Build(initial, configPath, logging);
+        var proxy = PorticoHost.Build(initial, configPath, logging, fastPath);
         var admin = initial.Settings!.Admin is { Enabled: true } settings
             ? AdminHost.Build(proxy.Services, settings, builder => PorticoHost.ConfigureLogging(builder, logging))
             : null;

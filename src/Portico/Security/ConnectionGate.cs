@@ -42,13 +42,14 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
     }
 
     /// <summary>Called once the services exist and before the server starts (which builds the listeners' pipelines).</summary>
-    public void Start(IServiceProvider services)
+    /// <param name="withFastPath">Whether the fast path takes what it can on eligible listeners.</param>
+    public void Start(IServiceProvider services, bool withFastPath)
     {
         _config = services.GetRequiredService<ActiveConfig>();
         _log = services.GetRequiredService<GuardLog>();
         _metrics = services.GetRequiredService<GuardMetrics>();
         _desync = new DesyncConnectionMiddleware(_config, serverLimits, services.GetRequiredService<TimeProvider>(), _log, _metrics);
-        if (!FastPathHandler.DisabledByEnvironment)
+        if (withFastPath)
         {
             var fastPath = new FastPathHandler(services, serverLimits);
             services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(fastPath.Dispose);

@@ -46,7 +46,8 @@ internal sealed class TestProxy : IAsyncDisposable
     public IProxyStateLookup State => Services.GetRequiredService<IProxyStateLookup>();
 
     /// <summary>Starts a proxy for <paramref name="yaml"/>; a config without `listeners` gets one on 127.0.0.1:0.</summary>
-    public static async Task<TestProxy> StartAsync(string yaml)
+    /// <param name="fastPath">Whether the fast path runs; null lets PORTICO_FASTPATH decide, as `portico run` does.</param>
+    public static async Task<TestProxy> StartAsync(string yaml, bool? fastPath = null)
     {
         yaml = WithDefaults(yaml);
 
@@ -60,7 +61,7 @@ internal sealed class TestProxy : IAsyncDisposable
         {
             logging.ClearProviders();
             logging.AddProvider(logs);
-        });
+        }, fastPath);
         await server.StartAsync();
         return new TestProxy(server, path, server.ProxyAddresses, logs);
     }
