@@ -19,6 +19,8 @@ internal sealed class PorticoHttpClientFactory(ActiveConfig config, TlsLog tlsLo
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
         base.ConfigureHandler(context, handler);
+        handler.RequestHeaderEncodingSelector = HeaderBytes.Client;
+        handler.ResponseHeaderEncodingSelector = HeaderBytes.Client;
         if (config.Current.Settings.Tracing.OtlpEndpoint is null)
         {
             handler.ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator();

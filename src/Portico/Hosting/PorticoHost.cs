@@ -8,6 +8,7 @@ using OpenTelemetry.Metrics;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.FastPath;
+using Portico.Forwarding;
 using Portico.Observability;
 using Portico.Pipeline;
 using Portico.Security;
@@ -65,6 +66,12 @@ internal static class PorticoHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Field values pass through as the bytes they are (RFC 9110 §5.5: obs-text is opaque
+            // data), as nginx forwards them: Latin-1 maps each byte to one char and back, here and
+            // in the backend client (HeaderBytes). Kestrel's default decodes UTF-8 and refuses
+            // other bytes, and the backend client refuses anything but ASCII.
+            kestrel.RequestHeaderEncodingSelector = HeaderBytes.Kestrel;
+            kestrel.ResponseHeaderEncodingSelector = HeaderBytes.Kestrel;
             // Bodies stream through to the backend; no server-wide cap that would cut uploads
             // (`limits.maxBodySize` is enforced per route while the body streams).
             kestrel.Limits.MaxRequestBodySize = null;

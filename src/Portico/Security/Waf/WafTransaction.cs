@@ -44,13 +44,17 @@ internal sealed class WafTransaction : IDisposable
     public void Uri(string target, string method, string httpVersion)
         => ModSecurityNative.msc_process_uri(_transaction, target, method, httpVersion);
 
+    /// <summary>
+    /// One request field, as the bytes the client sent: the full path holds field values as
+    /// Latin-1 (Forwarding/HeaderBytes), one char per byte, so Latin-1 gives the bytes back.
+    /// </summary>
     public void Header(string name, string value)
     {
-        var size = Encoding.UTF8.GetMaxByteCount(name.Length + value.Length);
+        var size = name.Length + value.Length;
         var rented = size > 1024 ? ArrayPool<byte>.Shared.Rent(size) : null;
         Span<byte> buffer = rented is null ? stackalloc byte[1024] : rented;
-        var n = Encoding.UTF8.GetBytes(name, buffer);
-        var v = Encoding.UTF8.GetBytes(value, buffer[n..]);
+        var n = Encoding.Latin1.GetBytes(name, buffer);
+        var v = Encoding.Latin1.GetBytes(value, buffer[n..]);
         ModSecurityNative.AddHeader(_transaction, buffer[..n], buffer.Slice(n, v));
         if (rented is not null)
         {
