@@ -91,6 +91,11 @@ internal sealed class Http1Head
                 break;
             case "host":
                 _hosts++;
+                if (!HostField.IsValid(value))
+                {
+                    return new Error(400, "an invalid Host");
+                }
+
                 break;
             case "upgrade":
                 _upgradeHeader = true;
