@@ -28,7 +28,7 @@ internal enum FieldKind : byte
     Host,
     Connection,
 
-    /// <summary>Hop-by-hop fields that are never forwarded (Keep-Alive, Proxy-Connection, TE, Trailer).</summary>
+    /// <summary>Hop-by-hop fields that are never forwarded (Keep-Alive, Proxy-Connection, TE; RFC 9110 §7.6.1). Trailer is not one: it describes the message, and the full path forwards it.</summary>
     HopByHop,
     XForwardedFor,
     XForwardedProto,
@@ -358,7 +358,6 @@ internal sealed class RequestHead
             case 10 when Ascii.EqualsIgnoreCase(name, "keep-alive"u8):
             case 16 when Ascii.EqualsIgnoreCase(name, "proxy-connection"u8):
             case 2 when Ascii.EqualsIgnoreCase(name, "te"u8):
-            case 7 when Ascii.EqualsIgnoreCase(name, "trailer"u8):
                 return FieldKind.HopByHop;
             case 15 when Ascii.EqualsIgnoreCase(name, "x-forwarded-for"u8):
                 return FieldKind.XForwardedFor;
