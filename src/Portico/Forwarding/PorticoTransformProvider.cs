@@ -8,6 +8,7 @@ internal sealed class PorticoTransformProvider(ActiveConfig config) : ITransform
 {
     private readonly ForwardedHeadersTransform _forwarded = new(config);
     private readonly HiddenHeadersTransform _hidden = new(config);
+    private readonly RawQueryTransform _rawQuery = new();
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -21,6 +22,7 @@ internal sealed class PorticoTransformProvider(ActiveConfig config) : ITransform
     {
         context.UseDefaultForwarders = false;
         context.RequestTransforms.Add(_forwarded);
+        context.RequestTransforms.Add(_rawQuery);
         context.ResponseTransforms.Add(_hidden);
     }
 }
