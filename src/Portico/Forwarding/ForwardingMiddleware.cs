@@ -42,6 +42,7 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
             }
 
             if (error.Error != ForwarderError.Request || attempt >= retries || context.Response.HasStarted
+                || FailureCauses.Of(error.Error, error.Exception) != FailureCause.Destination
                 || exchange?.RequestBody?.ReadStarted == true || context.RequestAborted.IsCancellationRequested)
             {
                 break;
@@ -104,7 +105,8 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
     }
 
     /// <summary>
-    /// Turns a failed forward into Portico's own 502/503/504 page. The page never names the
+    /// Turns a failed forward into Portico's own 502/503/504 page (400 for a request no backend
+    /// could be sent: FailureCauses). The page never names the
     /// backend, its address or the underlying exception; those go to the log only.
     /// </summary>
     private async Task AnswerFailureAsync(HttpContext context, IReverseProxyFeature proxy, RequestExchange? exchange, IForwarderErrorFeature error)
@@ -115,9 +117,12 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
         }
 
         var timedOut = context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken.IsCancellationRequested == true;
+        var cause = FailureCauses.Of(error.Error, error.Exception);
         int? status = error.Error switch
         {
             _ when timedOut => StatusCodes.Status504GatewayTimeout,
+            // The request could not be written to any backend; another would refuse it alike.
+            _ when cause == FailureCause.Request => StatusCodes.Status400BadRequest,
             ForwarderError.NoAvailableDestinations => StatusCodes.Status503ServiceUnavailable,
             ForwarderError.RequestTimedOut => StatusCodes.Status504GatewayTimeout,
             // The client left or sent a broken body: nobody to answer, or YARP's 400 stands.
@@ -130,6 +135,7 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
             exchange.Reason = status switch
             {
                 StatusCodes.Status503ServiceUnavailable => LocalReason.NoHealthyBackend,
+                StatusCodes.Status400BadRequest => LocalReason.MalformedRequest,
                 StatusCodes.Status504GatewayTimeout when timedOut => LocalReason.RouteTimeout,
                 StatusCodes.Status504GatewayTimeout => LocalReason.UpstreamTimeout,
                 _ => LocalReason.UpstreamUnreachable,
@@ -145,7 +151,15 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
             return;
         }
 
-        log.ForwardFailed(route, destination, error.Error, error.Exception?.Message ?? "");
+        if (cause == FailureCause.Destination)
+        {
+            log.ForwardFailed(route, destination, error.Error, error.Exception?.Message ?? "");
+        }
+        else
+        {
+            log.RequestRefused(route, destination, error.Error, error.Exception?.Message ?? "");
+        }
+
         await ErrorPage.WriteAsync(context, status.Value);
     }
 }

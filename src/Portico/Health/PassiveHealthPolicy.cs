@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Portico.Configuration;
+using Portico.Forwarding;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
@@ -11,7 +12,8 @@ namespace Portico.Health;
 /// Watches proxied requests and ejects a destination for `reactivateAfter` when it fails
 /// `consecutiveFailures` times in a row, or when its failure share over `window` reaches
 /// `failureRate` (after `minimumRequests`). A failure is a transport error or timeout toward
-/// the destination, and with `countServerErrors` a 5xx answer; a client hanging up is not one.
+/// the destination, and with `countServerErrors` a 5xx answer; what the client or its request
+/// caused (a hang-up, a broken or stalled body, a request that cannot be sent) is not one (<see cref="FailureCauses"/>).
 /// </summary>
 internal sealed class PassiveHealthPolicy(ActiveConfig config, IDestinationHealthUpdater updater, TimeProvider time, HealthLog log) : IPassiveHealthCheckPolicy
 {
@@ -27,8 +29,9 @@ internal sealed class PassiveHealthPolicy(ActiveConfig config, IDestinationHealt
             return;
         }
 
-        var error = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
-        Record(cluster, destination, IsDestinationFault(error), error == ForwarderError.None && context.Response.StatusCode >= 500);
+        var failure = context.Features.Get<IForwarderErrorFeature>();
+        var fault = failure is not null && FailureCauses.Of(failure.Error, failure.Exception) == FailureCause.Destination;
+        Record(cluster, destination, fault, failure is null && context.Response.StatusCode >= 500);
     }
 
     /// <summary>
@@ -53,9 +56,4 @@ internal sealed class PassiveHealthPolicy(ActiveConfig config, IDestinationHealt
             updater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, settings.ReactivateAfter);
         }
     }
-
-    internal static bool IsDestinationFault(ForwarderError error) => error is
-        ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.RequestBodyDestination
-        or ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination
-        or ForwarderError.UpgradeRequestDestination or ForwarderError.UpgradeResponseDestination;
 }
