@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
-using Portico.Pipeline;
+using Portico.Compression;
 
 namespace Portico.Caching;
 

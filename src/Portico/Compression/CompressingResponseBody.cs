@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Portico.Configuration.Model;
-using Portico.Pipeline;
 
 namespace Portico.Compression;
 

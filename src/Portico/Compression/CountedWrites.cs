@@ -1,5 +1,3 @@
-using Portico.Pipeline;
-
 namespace Portico.Compression;
 
 /// <summary>A pass-through that counts the bytes written, to measure an encoder's input and output.</summary>

@@ -11,7 +11,6 @@ using Portico.FastPath;
 using Portico.Forwarding;
 using Portico.Observability;
 using Portico.Pipeline;
-using Portico.Security;
 using Portico.Tls;
 using Portico.Transport;
 
@@ -61,8 +60,8 @@ internal static class PorticoHost
             builder.Services.AddSingleton<IConnectionListenerFactory, LoopTransport>();
         }
 
-        // Stage 2's connection-level gates; server-wide limits are read at start-up.
-        var gate = new ConnectionGate(settings.Limits);
+        // The connection-level stages (Pipeline/PorticoConnections); server-wide limits are read at start-up.
+        var connections = new PorticoConnections(settings.Limits);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -75,15 +74,13 @@ internal static class PorticoHost
             // Bodies stream through to the backend; no server-wide cap that would cut uploads
             // (`limits.maxBodySize` is enforced per route while the body streams).
             kestrel.Limits.MaxRequestBodySize = null;
-            ConnectionGate.ApplyServerLimits(kestrel.Limits, settings.Limits);
+            PorticoConnections.ApplyServerLimits(kestrel.Limits, settings.Limits);
             foreach (var listener in settings.Listeners)
             {
                 kestrel.Listen(listener.EndPoint, o =>
                 {
                     o.Use(Accept(listener));
-                    gate.AttachConnectionLimits(o, listener);
-                    TlsEndpoint.Configure(o, listener, kestrel.ApplicationServices.GetRequiredService<TlsListeners>());
-                    gate.AttachFraming(o, listener);
+                    connections.Use(o, listener, kestrel.ApplicationServices.GetRequiredService<TlsListeners>());
                 });
             }
         });
@@ -97,7 +94,7 @@ internal static class PorticoHost
 
         var app = builder.Build();
         metrics = app.Services.GetRequiredService<PorticoMetrics>();
-        gate.Start(app.Services, fastPath ?? !FastPathHandler.DisabledByEnvironment);
+        connections.Start(app.Services, fastPath ?? !FastPathHandler.DisabledByEnvironment);
         // The meter listener must exist before the first config is applied, or that load goes uncounted.
         app.Services.GetRequiredService<MeterProvider>();
         app.Services.GetRequiredService<ConfigApplier>().Apply(initial);

@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Portico.Configuration;
 using Portico.Configuration.Model;
-using Portico.FastPath;
 using Portico.Security.Desync;
 
 namespace Portico.Security;
@@ -24,7 +24,6 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
     private GuardLog? _log;
     private GuardMetrics? _metrics;
     private DesyncConnectionMiddleware? _desync;
-    private FastPathHandler? _fastPath;
 
     /// <summary>Kestrel's own limits from `limits`; read when the server starts.</summary>
     public static void ApplyServerLimits(KestrelServerLimits kestrel, LimitsSettings limits)
@@ -42,19 +41,12 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
     }
 
     /// <summary>Called once the services exist and before the server starts (which builds the listeners' pipelines).</summary>
-    /// <param name="withFastPath">Whether the fast path takes what it can on eligible listeners.</param>
-    public void Start(IServiceProvider services, bool withFastPath)
+    public void Start(IServiceProvider services)
     {
         _config = services.GetRequiredService<ActiveConfig>();
         _log = services.GetRequiredService<GuardLog>();
         _metrics = services.GetRequiredService<GuardMetrics>();
         _desync = new DesyncConnectionMiddleware(_config, serverLimits, services.GetRequiredService<TimeProvider>(), _log, _metrics);
-        if (withFastPath)
-        {
-            var fastPath = new FastPathHandler(services, serverLimits);
-            services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(fastPath.Dispose);
-            _fastPath = fastPath;
-        }
     }
 
     /// <summary>
@@ -95,8 +87,9 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
     /// The HTTP/1.x framing check. Attach after TLS, so it reads the decrypted request bytes; on
     /// a TLS listener that also offers h2 it steps aside for connections that chose h2 by ALPN
     /// (HTTP/2 frames cannot be framed two ways; their header rules are checked per request).
+    /// <paramref name="inFront"/> (the fast path) runs before the check and hands it what it does not take.
     /// </summary>
-    public void AttachFraming(ListenOptions options, ListenerSettings listener)
+    public void AttachFraming(ListenOptions options, ListenerSettings listener, Func<ConnectionDelegate, ConnectionDelegate> inFront)
     {
         if (!listener.Protocols.HasFlag(ListenerProtocols.Http1))
         {
@@ -106,13 +99,7 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
         var alsoH2 = listener.Protocols.HasFlag(ListenerProtocols.H2);
         options.Use(next =>
         {
-            var checkedFraming = _desync!.Wrap(next);
-
-            // The fast path forwards what it can and hands the rest of a connection to the framing check and the full pipeline.
-            if (_fastPath is not null && FastRoutes.ListenerEligible(listener))
-            {
-                checkedFraming = _fastPath.Wrap(checkedFraming);
-            }
+            var checkedFraming = inFront(_desync!.Wrap(next));
 
             if (!alsoH2)
             {

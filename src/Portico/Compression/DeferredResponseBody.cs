@@ -2,12 +2,12 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Portico.Pipeline;
+namespace Portico.Compression;
 
 /// <summary>
 /// A response body that lets a stage decide where the bytes go at the moment the response
 /// starts (first write, flush or start), when status and headers are final for the stages
-/// below it but not yet sent. Used by the cache (tee, swallow) and compression (encoder).
+/// below it but not yet sent. Used by compression (encoder) and the cache (tee, swallow), which sits outside it and stores what it encodes.
 /// A response with no body starts when the stage calls <see cref="FinishAsync"/>.
 /// </summary>
 internal abstract class DeferredResponseBody(IHttpResponseBodyFeature inner) : WriteOnlyStream, IHttpResponseBodyFeature

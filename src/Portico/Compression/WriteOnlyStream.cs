@@ -1,4 +1,4 @@
-namespace Portico.Pipeline;
+namespace Portico.Compression;
 
 /// <summary>The parts every write-only response-body wrapper shares; a subclass says where writes and flushes go.</summary>
 internal abstract class WriteOnlyStream : Stream

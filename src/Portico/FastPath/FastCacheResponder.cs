@@ -1,0 +1,59 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Portico.Caching;
+
+namespace Portico.FastPath;
+
+/// <summary>A cached route's request on the fast path: a fresh hit answered (see <see cref="FastCache"/>); anything else is the full path's.</summary>
+internal sealed class FastCacheResponder(FastCache cache, FastRecorder recorder)
+{
+    /// <summary>A fresh hit, answered as the cache stage would (see <see cref="FastCache"/>); anything else is handed over.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<FastOutcome> AnswerAsync(FastConnection state, FastRoutes.Entry entry, PipeWriter output)
+    {
+        var route = entry.Route;
+        var start = recorder.Now();
+        var head = state.Head;
+        if (await cache.LookupAsync(head, route) is not { } hit)
+        {
+            return FastOutcome.HandOver;
+        }
+
+        var requestId = FastRecorder.ClientRequestId(head) ?? state.NextRequestId();
+        recorder.Metrics.RequestStarted();
+        cache.Record(route.Id);
+        var stored = cache.Head(hit.Entry);
+        var room = stored.Room(requestId);
+        int status;
+        long bodyBytes;
+        bool flushed;
+        if (state.Direct is null)
+        {
+            var (written, headLength, body) = FastCache.WriteHead(hit.Entry, stored, hit.Age, hit.Ttl, head, requestId, output.GetSpan(room));
+            output.Advance(headLength);
+            output.Write(body.Span);
+            (status, bodyBytes) = (written, body.Length);
+            flushed = await FastOutput.FlushAsync(output);
+        }
+        else
+        {
+            // As a forwarded response's first write (FastRelay): the head staged, sent with the
+            // stored body straight to the socket when nothing waits in the pipe.
+            var staged = ArrayPool<byte>.Shared.Rent(room);
+            try
+            {
+                var (written, headLength, body) = FastCache.WriteHead(hit.Entry, stored, hit.Age, hit.Ttl, head, requestId, staged);
+                (status, bodyBytes) = (written, body.Length);
+                flushed = await FastOutput.FlushAsync(state, output, staged, headLength, body);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(staged);
+            }
+        }
+
+        recorder.Finish(state, entry, null, requestId, start, status, bodyBytes, reason: null, cache: CacheOutcomes.Name(CacheOutcome.Hit));
+        return flushed ? FastOutcome.Done : FastOutcome.Close;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Portico.Forwarding;
+using Portico.Health;
+using Portico.Observability;
+using Yarp.ReverseProxy.Model;
+
+namespace Portico.FastPath;
+
+/// <summary>Portico's own answer when a backend failed after it had the request: the full path's 502 or 504 page, passive health, the log line.</summary>
+internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy? passive, ForwardingLog log)
+{
+    /// <summary>Portico's own 502 or 504 page, as the full path writes it (ErrorPage), when the backend failed after it had the request.</summary>
+    public async ValueTask<FastOutcome> AnswerAsync(
+        FastConnection state, FastRoutes.Entry entry, ClusterState cluster, DestinationState destination, string address,
+        string requestId, long start, int status, PipeWriter output)
+    {
+        var route = entry.Route;
+        var head = state.Head;
+        var routeTimedOut = state.RouteDeadlinePassed;
+        var json = Encoding.Latin1.GetString(head[head.Accept]).Contains("json", StringComparison.OrdinalIgnoreCase);
+        var (contentType, body) = ErrorPage.Render(status, requestId, json);
+        var bodyBytes = Encoding.UTF8.GetBytes(body);
+        var fields = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {ReasonPhrases(status)}\r\nContent-Type: {contentType}\r\nContent-Length: {bodyBytes.Length}\r\nCache-Control: no-store\r\nDate: {DateValue.Now}\r\nX-Request-Id: {requestId}\r\n");
+        var writer = new HeadWriter(output.GetSpan(fields.Length + HeadWriter.Extra));
+        writer.Write(fields);
+        if (head.Close)
+        {
+            writer.Write("Connection: close\r\n"u8);
+        }
+
+        writer.Write("\r\n"u8);
+        output.Advance(writer.Position);
+        if (!head.IsHead)
+        {
+            output.Write(bodyBytes);
+        }
+
+        passive?.Record(cluster, destination, destinationFault: !routeTimedOut, serverError: false);
+        var flushed = await FastOutput.FlushAsync(output);
+        var reason = status == 504 ? (routeTimedOut ? LocalReason.RouteTimeout : LocalReason.UpstreamTimeout) : LocalReason.UpstreamUnreachable;
+        log.ForwardFailed(route.Id, destination.DestinationId,
+            status == 504 ? Yarp.ReverseProxy.Forwarder.ForwarderError.RequestTimedOut : Yarp.ReverseProxy.Forwarder.ForwarderError.ResponseHeaders,
+            status == 504 ? "the backend did not answer in time" : "the backend's response head was malformed");
+        recorder.Finish(state, entry, address, requestId, start, status, head.IsHead ? 0 : bodyBytes.Length, reason);
+        return flushed ? FastOutcome.Done : FastOutcome.Close;
+    }
+
+    private static string ReasonPhrases(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+}

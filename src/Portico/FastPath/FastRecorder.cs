@@ -1,0 +1,85 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Primitives;
+using Portico.Configuration;
+using Portico.Forwarding;
+using Portico.Observability;
+
+namespace Portico.FastPath;
+
+/// <summary>
+/// The end of a fast-path request, as the observability stage ends a full-path one: metrics,
+/// the dashboard's statistics and the access log, from one <see cref="RequestExchange"/>.
+/// </summary>
+internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, TrafficStats stats, AccessLogWriter accessLog, TimeProvider time)
+{
+    public PorticoMetrics Metrics => metrics;
+
+    public long Now() => time.GetTimestamp();
+
+    /// <summary>The client's X-Request-Id when it sent exactly one and it is usable (RequestIds, as on the full path).</summary>
+    public static string? ClientRequestId(RequestHead head)
+        => RequestIds.Usable(head.RequestIdCount == 1 ? Encoding.Latin1.GetString(head[head.RequestId]) : null);
+
+    /// <summary>What the observability stage does at the end of a full-path request: metrics, statistics, access log (passive health was judged before the last flush).</summary>
+    /// <param name="address">The destination that answered; null when none did (a cache hit).</param>
+    public void Finish(FastConnection state, FastRoutes.Entry entry, string? address, string requestId, long start, int status, long bodyBytes, LocalReason? reason, string? cache = null)
+    {
+        var route = entry.Route;
+        var seconds = time.GetElapsedTime(start).TotalSeconds;
+        var exchange = new RequestExchange
+        {
+            StartTimestamp = start,
+            RequestId = requestId,
+            Route = route.Id,
+            Cluster = route.Cluster,
+            Upstream = address,
+            UpstreamSeconds = address is null ? null : seconds,
+            Reason = reason,
+            Cache = cache,
+            ResponseBytes = bodyBytes,
+        };
+        // The route's series and totals, looked up once per route rather than per request.
+        var tallies = entry.Tallies ??= new FastRoutes.RouteTallies(
+            metrics.SeriesOf(route.Id, route.Cluster), stats.TotalsOf(route.Id, route.Cluster));
+        metrics.RequestFinished(tallies.Series, exchange, status, seconds);
+        metrics.FastPathServed();
+        stats.Record(tallies.Totals, exchange, status, seconds);
+        if (accessLog.Enabled)
+        {
+            var head = state.Head;
+            var target = head[head.Target];
+            var query = target.IndexOf((byte)'?');
+            accessLog.Write(new AccessLogRequest(
+                ClientOf(state, config.Current.Settings.Proxy.TrustedProxies),
+                Encoding.ASCII.GetString(head[head.Method]),
+                Encoding.Latin1.GetString(head[head.Host]),
+                Encoding.ASCII.GetString(head[head.Path]),
+                query < 0 ? "" : Encoding.ASCII.GetString(target[query..]),
+                "HTTP/1.1",
+                Encoding.Latin1.GetString(head[head.UserAgent]),
+                Encoding.Latin1.GetString(head[head.Referer])), exchange, status, seconds);
+        }
+    }
+
+    /// <summary>The client the access log names: the peer, or behind trusted proxies the hop X-Forwarded-For vouches for (ClientAddress).</summary>
+    private static IPAddress ClientOf(FastConnection state, IReadOnlyList<IPNetwork> trusted)
+    {
+        if (trusted.Count == 0)
+        {
+            return state.Peer;
+        }
+
+        var head = state.Head;
+        var sent = StringValues.Empty;
+        foreach (var line in head.Lines)
+        {
+            if (line.Kind == FieldKind.XForwardedFor)
+            {
+                sent = StringValues.Concat(sent, Encoding.Latin1.GetString(head[line.ValueStart..line.ValueEnd]));
+            }
+        }
+
+        return ClientAddress.Resolve(state.Peer, sent, trusted);
+    }
+}

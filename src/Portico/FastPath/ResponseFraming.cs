@@ -1,0 +1,164 @@
+using System.Text;
+using Portico.Security.Desync;
+
+namespace Portico.FastPath;
+
+/// <summary>How a relayed response is framed, read from the backend's head while the client's head is written.</summary>
+/// <param name="HeadBytes">The length of the head written for the client (0 when Invalid).</param>
+internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool BackendCloses, bool ClientCloses, int HeadBytes = 0)
+{
+    private static readonly byte[] Crlf = "\r\n"u8.ToArray();
+
+    // Response fields are checked for syntax only; their sizes are bounded by the head buffer.
+    private static readonly Http1Limits ResponseFieldLimits = new(long.MaxValue, int.MaxValue, long.MaxValue, RejectUnderscoreNames: false);
+
+    /// <summary>The most <see cref="Rewrite"/> writes for a backend head of <paramref name="headLength"/> bytes.</summary>
+    public static int Room(int headLength, string requestId) => headLength + requestId.Length + HeadWriter.Extra;
+
+    /// <summary>
+    /// Writes the client's response head: the backend's status line and fields, without
+    /// hop-by-hop fields and the ones `proxy.hideResponseHeaders` names, plus X-Request-Id and,
+    /// when the backend sent none, Date. Checks the backend's head first and writes nothing if
+    /// it is malformed (Mode Invalid).
+    /// </summary>
+    public static ResponseFraming Rewrite(ReadOnlySpan<byte> head, int status, bool headRequest, bool clientClose, string requestId, IReadOnlyList<string> hidden, Span<byte> destination)
+    {
+        var lineEnd = head.IndexOf("\r\n"u8);
+        var statusLine = head[..lineEnd];
+        foreach (var b in statusLine)
+        {
+            if ((b < 0x20 && b != '\t') || b == 0x7f)
+            {
+                return new ResponseFraming(BodyMode.Invalid, 0, true, true);
+            }
+        }
+
+        long length = -1;
+        var chunked = false;
+        var otherCoding = false;
+        var backendCloses = head[5] == '1' && head[7] == '0';
+        var hasDate = false;
+
+        // First pass: check every line and read the framing, so nothing is written for a bad head.
+        var fields = head[(lineEnd + 2)..^2];
+        foreach (var range in new LineRanges(fields))
+        {
+            var line = fields[range];
+            var field = Http1Head.ParseField(line, ResponseFieldLimits);
+            if (field.Error is not null)
+            {
+                return new ResponseFraming(BodyMode.Invalid, 0, true, true);
+            }
+
+            var colon = line.IndexOf((byte)':');
+            var name = line[..colon];
+            var value = line[field.Value];
+            if (Ascii.EqualsIgnoreCase(name, "content-length"u8))
+            {
+                if (value.IsEmpty || value.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0 || value.Length > 18)
+                {
+                    return new ResponseFraming(BodyMode.Invalid, 0, true, true);
+                }
+
+                var parsed = long.Parse(value, provider: System.Globalization.CultureInfo.InvariantCulture);
+                if (length >= 0 && parsed != length)
+                {
+                    return new ResponseFraming(BodyMode.Invalid, 0, true, true);
+                }
+
+                length = parsed;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
+            {
+                var last = value.LastIndexOf((byte)',');
+                chunked = Ascii.EqualsIgnoreCase(value[(last + 1)..].Trim(" \t"u8), "chunked"u8);
+                otherCoding |= !chunked;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "connection"u8))
+            {
+                foreach (var token in value.Split((byte)','))
+                {
+                    var t = value[token].Trim(" \t"u8);
+                    backendCloses |= Ascii.EqualsIgnoreCase(t, "close"u8);
+                    if (Ascii.EqualsIgnoreCase(t, "keep-alive"u8))
+                    {
+                        backendCloses = false;
+                    }
+                }
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "date"u8))
+            {
+                hasDate = true;
+            }
+        }
+
+        var mode = headRequest || status is 204 or 304 ? BodyMode.None
+            : chunked && !otherCoding ? BodyMode.Chunked
+            : otherCoding ? BodyMode.UntilClose
+            : length >= 0 ? BodyMode.Length
+            : BodyMode.UntilClose;
+        if (chunked && length >= 0 && mode != BodyMode.None)
+        {
+            // Both framings on one response: the response-splitting shape; refuse it.
+            return new ResponseFraming(BodyMode.Invalid, 0, true, true);
+        }
+
+        var clientCloses = clientClose || mode == BodyMode.UntilClose;
+
+        // Second pass: write (no longer than the backend's head, less what is dropped, plus ours:
+        // the destination holds ResponseRoom).
+        var writer = new HeadWriter(destination);
+        writer.Write("HTTP/1.1"u8);
+        writer.Write(statusLine[8..]);
+        writer.Write(Crlf);
+        foreach (var range in new LineRanges(fields))
+        {
+            var line = fields[range];
+            var name = line[..line.IndexOf((byte)':')];
+            if (IsHopByHop(name) || IsHidden(name, hidden))
+            {
+                continue;
+            }
+
+            writer.Write(line);
+            writer.Write(Crlf);
+        }
+
+        writer.Write("X-Request-Id: "u8);
+        writer.WriteAscii(requestId);
+        writer.Write(Crlf);
+        if (!hasDate)
+        {
+            writer.Write("Date: "u8);
+            writer.WriteAscii(DateValue.Now);
+            writer.Write(Crlf);
+        }
+
+        if (clientCloses)
+        {
+            writer.Write("Connection: close\r\n"u8);
+        }
+
+        writer.Write(Crlf);
+        return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses, writer.Position);
+    }
+
+    private static bool IsHopByHop(ReadOnlySpan<byte> name)
+        => Ascii.EqualsIgnoreCase(name, "connection"u8) || Ascii.EqualsIgnoreCase(name, "keep-alive"u8)
+           || Ascii.EqualsIgnoreCase(name, "proxy-connection"u8) || Ascii.EqualsIgnoreCase(name, "upgrade"u8);
+
+    private static bool IsHidden(ReadOnlySpan<byte> name, IReadOnlyList<string> hidden)
+    {
+        // By index: a foreach over the interface would allocate an enumerator per header line.
+        for (var i = 0; i < hidden.Count; i++)
+        {
+            var h = hidden[i];
+            if (name.Length == h.Length && Ascii.EqualsIgnoreCase(name, h))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

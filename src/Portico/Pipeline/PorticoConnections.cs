@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Portico.Configuration.Model;
+using Portico.FastPath;
+using Portico.Security;
+using Portico.Tls;
+
+namespace Portico.Pipeline;
+
+/// <summary>
+/// THE order of the stages a connection passes on each listener before any request exists, the
+/// connection-level half of <see cref="PorticoPipeline"/>. Each entry says why it sits where it does.
+/// </summary>
+internal sealed class PorticoConnections(LimitsSettings serverLimits)
+{
+    private readonly ConnectionGate _gate = new(serverLimits);
+    private FastPathHandler? _fastPath;
+
+    /// <summary>Called once the services exist and before the server starts (which builds the listeners' pipelines).</summary>
+    /// <param name="withFastPath">Whether the fast path takes what it can on eligible listeners.</param>
+    public void Start(IServiceProvider services, bool withFastPath)
+    {
+        _gate.Start(services);
+        if (withFastPath)
+        {
+            var fastPath = new FastPathHandler(services, serverLimits);
+            services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(fastPath.Dispose);
+            _fastPath = fastPath;
+        }
+    }
+
+    /// <summary>Kestrel's own limits from `limits`; read when the server starts.</summary>
+    public static void ApplyServerLimits(KestrelServerLimits kestrel, LimitsSettings limits) => ConnectionGate.ApplyServerLimits(kestrel, limits);
+
+    public void Use(ListenOptions options, ListenerSettings listener, TlsListeners tls)
+    {
+        // 2 Guard, per-IP connection cap: before TLS, so a refused connection costs no handshake.
+        _gate.AttachConnectionLimits(options, listener);
+
+        // TLS: certificates by SNI, ALPN, client certificates; everything after reads decrypted bytes.
+        TlsEndpoint.Configure(options, listener, tls);
+
+        // 2 Guard, HTTP/1.x framing check: after TLS (it reads the request bytes), before Kestrel's
+        // parser. In front of it, on the listeners it can serve, the fast path: it forwards what
+        // it can and hands the rest of a connection to the framing check and the full pipeline
+        // (PorticoPipeline), which read it from the request it could not take.
+        // (Decided when the server builds the listener's pipeline, after Start.)
+        var eligible = FastRoutes.ListenerEligible(listener);
+        _gate.AttachFraming(options, listener, next => eligible && _fastPath is { } fastPath ? fastPath.Wrap(next) : next);
+    }
+}
