@@ -47,7 +47,7 @@ internal static class AdminApi
 
         app.MapGet("/api/status", () => Results.Json(Status(), Json));
         app.MapGet("/api/config", () => Results.Json(ConfigView.From(active.Current.Settings), Json));
-        app.MapGet("/api/routes", () => Results.Json(active.Current.Settings.Routes.ToDictionary(r => r.Id, ConfigView.Route), Json));
+        app.MapGet("/api/routes", () => Results.Json(active.Current.Settings.Routes.ToDictionary(r => r.Id, r => ConfigView.Route(r, active.Current.Settings)), Json));
         app.MapGet("/api/clusters", () => Results.Json(Clusters(state, drains), Json));
         app.MapGet("/api/certificates", () => Results.Json(CertificateView.From(tls), Json));
         app.MapGet("/api/stats", (int? seconds) => Results.Json(Stats(stats, state, drains, Status(), seconds ?? 120), Json));

@@ -1,5 +1,6 @@
 using Portico.Configuration;
 using Portico.Configuration.Model;
+using Portico.FastPath;
 
 namespace Portico.Admin;
 
@@ -31,7 +32,7 @@ internal static class ConfigView
             forwardedHeaders = s.Proxy.ForwardedHeaders.ToString(),
             shutdownGracePeriod = Duration.Format(s.Proxy.ShutdownGracePeriod),
         },
-        routes = s.Routes.ToDictionary(r => r.Id, Route),
+        routes = s.Routes.ToDictionary(r => r.Id, r => Route(r, s)),
         clusters = s.Clusters.ToDictionary(c => c.Id, Cluster),
         admin = new { address = s.Admin.EndPoint.ToString(), enabled = s.Admin.Enabled, token = s.Admin.Token is null ? null : Redacted },
         accessLog = new { enabled = s.AccessLog.Enabled, format = s.AccessLog.Format.ToString().ToLowerInvariant(), output = s.AccessLog.Output, maxSizeBytes = s.AccessLog.MaxSizeBytes, keep = s.AccessLog.Keep },
@@ -82,9 +83,10 @@ internal static class ConfigView
     private static object? IpRules(IpRulesSettings? rules)
         => rules is null ? null : new { allow = rules.Allow.Select(n => n.ToString()), deny = rules.Deny.Select(n => n.ToString()) };
 
-    public static object Route(RouteSettings r) => new
+    public static object Route(RouteSettings r, PorticoSettings s) => new
     {
         cluster = r.Cluster,
+        fastPath = FastRoutes.Explain(r, s),
         match = new
         {
             hosts = r.Match.Hosts,

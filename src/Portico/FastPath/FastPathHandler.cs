@@ -127,7 +127,7 @@ internal sealed class FastPathHandler : IDisposable
                 var kind = state.Head.Parse(buffer, limits);
                 var routes = Routes();
                 FastRoutes.Entry? entry = null;
-                string? reason;
+                HandOverReason? reason;
                 if (kind == HeadKind.Whole)
                 {
                     var head = state.Head;
@@ -137,9 +137,9 @@ internal sealed class FastPathHandler : IDisposable
                 {
                     reason = kind switch
                     {
-                        HeadKind.Partial => "partial_head",
-                        HeadKind.Invalid => "invalid",
-                        _ => state.Head.NotHandledReason ?? "other",
+                        HeadKind.Partial => HandOverReason.PartialHead,
+                        HeadKind.Invalid => HandOverReason.Invalid,
+                        _ => state.Head.NotHandledReason ?? HandOverReason.Other,
                     };
                 }
 
@@ -148,7 +148,7 @@ internal sealed class FastPathHandler : IDisposable
                     : await _forwarder.ForwardAsync(state, entry, underscores, output);
                 if (outcome == FastOutcome.HandOver)
                 {
-                    _metrics.FastPathHandedOver(reason ?? (entry is { CacheHitsOnly: true } ? "cache" : "backend"));
+                    _metrics.FastPathHandedOver(reason ?? (entry is { CacheHitsOnly: true } ? HandOverReason.Cache : HandOverReason.Backend));
                     input.AdvanceTo(buffer.Start);
                     handOver = true;
                     break;

@@ -1,23 +1,23 @@
-using System.Net;
 using System.Text;
 using Portico.Configuration;
 using Portico.Configuration.Model;
-using Portico.LoadBalancing;
 using Portico.Observability;
+using Portico.Pipeline;
+using Portico.Routing;
 
 namespace Portico.FastPath;
 
 /// <summary>
 /// Which requests the fast path may take under one config: it forwards a request only when
-/// exactly one route could match it, that route certainly matches, and the route uses nothing
-/// the fast path does not do itself. Any doubt sends the request to the full path, so the two
-/// can never pick different routes. Built once per config snapshot.
+/// exactly one route could match it, that route certainly matches, and every stage that applies
+/// to the route says the fast path honours it (<see cref="RouteStages"/>). Any doubt sends the
+/// request to the full path, so the two can never pick different routes. Built once per config snapshot.
 /// </summary>
 internal sealed class FastRoutes
 {
     private readonly Entry[] _routes;
 
-    private FastRoutes(ConfigSnapshot snapshot, Entry[] routes, string? disabledReason)
+    private FastRoutes(ConfigSnapshot snapshot, Entry[] routes, HandOverReason? disabledReason)
     {
         Snapshot = snapshot;
         _routes = routes;
@@ -27,19 +27,18 @@ internal sealed class FastRoutes
     public ConfigSnapshot Snapshot { get; }
 
     /// <summary>Why no request can take the fast path under this config; null when some can.</summary>
-    public string? DisabledReason { get; }
+    public HandOverReason? DisabledReason { get; }
 
     /// <param name="Literal">The route matches on literal paths and exact hosts only, so whether it matches is known here.</param>
     /// <param name="Precedence">The router's inbound precedence of its path template (lower wins), for literal routes.</param>
-    internal sealed record Entry(RouteSettings Route, FastCluster? Cluster, string? Ineligible, bool Literal, decimal Precedence)
+    /// <param name="Ineligible">Why the route's stages keep it on the full path (<see cref="RouteStages.Fit"/>); null when the fast path may take it.</param>
+    /// <param name="CacheHitsOnly">The fast path answers the route's fresh cache hits and hands everything else to the full path.</param>
+    internal sealed record Entry(RouteSettings Route, FastCluster? Cluster, HandOverReason? Ineligible, bool Literal, decimal Precedence, bool CacheHitsOnly)
     {
         public bool Eligible => Ineligible is null;
 
         /// <summary>Where the route's requests are counted, set by the first one to finish (any thread may: the same objects either way).</summary>
         public RouteTallies? Tallies { get; set; }
-
-        /// <summary>A cached route: the fast path answers its fresh hits and hands everything else to the full path.</summary>
-        public bool CacheHitsOnly => Route.Cache is not null;
     }
 
     /// <summary>A route's metric series and dashboard totals (PorticoMetrics, TrafficStats).</summary>
@@ -48,30 +47,40 @@ internal sealed class FastRoutes
     public static FastRoutes Build(ConfigSnapshot snapshot)
     {
         var settings = snapshot.Settings;
-        string? disabled = null;
-        if (settings.Tracing.OtlpEndpoint is not null)
-        {
-            disabled = "tracing";
-        }
-        else if (settings.Limits.Hosts.Count > 0)
-        {
-            disabled = "served_hosts";
-        }
-
         var routes = settings.Routes.Select(route => Describe(snapshot, route)).ToArray();
-        return new FastRoutes(snapshot, routes, disabled);
+        return new FastRoutes(snapshot, routes, Disabled(settings));
     }
 
-    /// <summary>Whether a listener's connections may use the fast path at all.</summary>
-    public static bool ListenerEligible(ListenerSettings listener)
-        => listener.Tls is null && listener.RedirectToHttpsPort is null && listener.IpRules is null
-           && listener.Protocols == ListenerProtocols.Http1;
+    /// <summary>Why no request takes the fast path under these settings; null when some may.</summary>
+    private static HandOverReason? Disabled(PorticoSettings settings)
+        => settings.Tracing.OtlpEndpoint is not null ? HandOverReason.Tracing
+            : settings.Limits.Hosts.Count > 0 ? HandOverReason.ServedHosts
+            : null;
+
+    /// <summary>
+    /// Whether the fast path takes a route's requests, for the admin API: "yes", "fresh_cache_hits",
+    /// or the reason it does not (a server-wide one first). Requests it takes may still be handed
+    /// over one by one (a body, another route that could match, …).
+    /// </summary>
+    public static string Explain(RouteSettings route, PorticoSettings settings)
+    {
+        var stages = RouteStages.Fit(route, settings, out var hitsOnly);
+        return (Disabled(settings) ?? stages) is { } reason ? HandOverReasonNames.Of(reason) : hitsOnly ? "fresh_cache_hits" : "yes";
+    }
+
+    /// <summary>Why a listener's connections never take the fast path; null when they may.</summary>
+    public static HandOverReason? ListenerRefusal(ListenerSettings listener)
+        => listener.Tls is not null ? HandOverReason.TlsListener
+            : listener.RedirectToHttpsPort is not null ? HandOverReason.HttpsRedirect
+            : listener.IpRules is not null ? HandOverReason.ListenerIpRules
+            : listener.Protocols != ListenerProtocols.Http1 ? HandOverReason.ListenerProtocols
+            : null;
 
     /// <summary>
     /// The one route that takes this request on the fast path, or null with the reason the full
     /// path must take it. <paramref name="path"/> is a plain path (RequestHead.PlainPath).
     /// </summary>
-    public Entry? Match(ReadOnlySpan<byte> method, ReadOnlySpan<byte> host, ReadOnlySpan<byte> path, int targetLength, out string? reason)
+    public Entry? Match(ReadOnlySpan<byte> method, ReadOnlySpan<byte> host, ReadOnlySpan<byte> path, int targetLength, out HandOverReason? reason)
     {
         if (DisabledReason is not null)
         {
@@ -82,13 +91,13 @@ internal sealed class FastRoutes
         var limits = Snapshot.Settings.Limits;
         if ((limits.MaxUrlLength is { } maxUrl && targetLength > maxUrl) || (limits.Methods.Count > 0 && !Contains(limits.Methods, method)))
         {
-            reason = "limits";
+            reason = HandOverReason.Limits;
             return null;
         }
 
         if (path.StartsWith("/.well-known/acme-challenge/"u8))
         {
-            reason = "acme";
+            reason = HandOverReason.Acme;
             return null;
         }
 
@@ -133,13 +142,13 @@ internal sealed class FastRoutes
         if (unknown || tie)
         {
             // The router's own rules (templates, regexes, method and host policies) decide.
-            reason = found is null && !tie ? "match" : "several_routes";
+            reason = found is null && !tie ? HandOverReason.Match : HandOverReason.SeveralRoutes;
             return null;
         }
 
         if (found is null)
         {
-            reason = "no_route";
+            reason = HandOverReason.NoRoute;
             return null;
         }
 
@@ -172,53 +181,16 @@ internal sealed class FastRoutes
 
     private static Entry Describe(ConfigSnapshot snapshot, RouteSettings route)
     {
-        var match = route.Match;
-        var cluster = snapshot.Cluster(route.Cluster)?.Settings;
-        var literal = !(match.PathRegex is not null || match.Headers.Count > 0 || match.Query.Count > 0
-            || (match.Path is { } p && p.Contains('{')) || match.Hosts.Any(h => h.Contains('*') || h.Contains(':')));
-        string? ineligible = null;
-        if (!literal)
-        {
-            ineligible = "match";
-        }
-        else if (route.Waf.Mode != WafMode.Off)
-        {
-            ineligible = "waf";
-        }
-        else if (route.RateLimit is not null || route.IpRules is not null || route.Limits is not null)
-        {
-            ineligible = "route_guard";
-        }
-        else if (route.Cache is not null)
-        {
-            // Fresh hits are answered here (FastCache); a miss is forwarded by the full path, which
-            // stores it, so the cluster's own eligibility does not matter.
-            return new Entry(route, null, null, literal, Precedence(match));
-        }
-        else if (route.Compression is not null)
-        {
-            ineligible = "compression";
-        }
-        else if (!route.PreserveHost)
-        {
-            ineligible = "host_rewrite";
-        }
-        else if (cluster is null)
-        {
-            ineligible = "cluster";
-        }
-
+        var literal = RouteMatchStage.IsLiteral(route.Match);
+        var ineligible = RouteStages.Fit(route, snapshot.Settings, out var hitsOnly);
         FastCluster? fast = null;
-        if (ineligible is null)
+        if (ineligible is null && !hitsOnly)
         {
-            ineligible = FastCluster.Ineligible(cluster!);
-            if (ineligible is null)
-            {
-                fast = new FastCluster(cluster!, route.Timeout);
-            }
+            // The forwarding stage has vouched for the cluster.
+            fast = new FastCluster(snapshot.Cluster(route.Cluster)!.Settings, route.Timeout);
         }
 
-        return new Entry(route, fast, ineligible, literal, literal ? Precedence(match) : 0);
+        return new Entry(route, fast, ineligible, literal, literal ? Precedence(route.Match) : 0, hitsOnly);
     }
 
     /// <summary>
@@ -331,47 +303,4 @@ internal sealed class FastRoutes
 
     private static bool StartsWithIgnoreCase(ReadOnlySpan<byte> bytes, string text)
         => bytes.Length >= text.Length && Ascii.EqualsIgnoreCase(bytes[..text.Length], text);
-}
-
-/// <summary>A cluster as the fast path forwards to it: plain HTTP/1.1 to IP-literal destinations.</summary>
-internal sealed class FastCluster(ClusterSettings settings, TimeSpan? routeTimeout)
-{
-    // YARP's default activity timeout when the cluster sets none.
-    private static readonly TimeSpan DefaultActivityTimeout = TimeSpan.FromSeconds(100);
-
-    public ClusterSettings Settings { get; } = settings;
-
-    public TimeSpan? RouteTimeout { get; } = routeTimeout;
-
-    public TimeSpan ActivityTimeout { get; } = settings.Timeout ?? DefaultActivityTimeout;
-
-    public static string? Ineligible(ClusterSettings cluster)
-    {
-        if (cluster.Tls is not null || cluster.HttpVersion != "1.1" || cluster.MaxConnectionsPerServer is not null)
-        {
-            return "cluster";
-        }
-
-        if (cluster.LoadBalancing == PolicyNames.ConsistentHash)
-        {
-            return "load_balancing";
-        }
-
-        // Retries, with their counting and exclusions, are the full pipeline's (ForwardingMiddleware).
-        if (cluster.Retries > 0)
-        {
-            return "retries";
-        }
-
-        foreach (var destination in cluster.Destinations)
-        {
-            var address = destination.Address;
-            if (address.Scheme != "http" || !IPAddress.TryParse(address.Host.Trim('[', ']'), out _) || address.AbsolutePath != "/" || address.Query.Length > 0)
-            {
-                return "destination";
-            }
-        }
-
-        return null;
-    }
 }

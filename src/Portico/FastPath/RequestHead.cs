@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Microsoft.Extensions.Primitives;
+using Portico.Observability;
 using Portico.Security.Desync;
 
 namespace Portico.FastPath;
@@ -108,7 +109,7 @@ internal sealed class RequestHead
     public bool IsHead { get; private set; }
 
     /// <summary>Why the fast path did not take a head it parsed; for the metrics.</summary>
-    public string? NotHandledReason { get; private set; }
+    public HandOverReason? NotHandledReason { get; private set; }
 
     public ReadOnlySpan<byte> this[Range range] => Bytes.Span[range];
 
@@ -201,14 +202,14 @@ internal sealed class RequestHead
                 Target = (firstSpace + 1)..lastSpace;
                 if (!line[(lastSpace + 1)..].SequenceEqual("HTTP/1.1"u8))
                 {
-                    return NotHandled("http_1_0");
+                    return NotHandled(HandOverReason.Http10);
                 }
 
                 var method = line[..firstSpace];
                 IsHead = method.SequenceEqual("HEAD"u8);
                 if (!IsHead && !method.SequenceEqual("GET"u8))
                 {
-                    return NotHandled("method");
+                    return NotHandled(HandOverReason.Method);
                 }
 
                 var target = line[(firstSpace + 1)..lastSpace];
@@ -217,7 +218,7 @@ internal sealed class RequestHead
                 Path = (firstSpace + 1)..(firstSpace + 1 + path.Length);
                 if (!PlainPath(path))
                 {
-                    return NotHandled("target");
+                    return NotHandled(HandOverReason.Target);
                 }
             }
             else if (!AddField(position, lineEnd, line))
@@ -237,7 +238,7 @@ internal sealed class RequestHead
 
         if (framing.Chunked || framing.Length > 0 || framing.Upgrade)
         {
-            return NotHandled("body_or_upgrade");
+            return NotHandled(HandOverReason.BodyOrUpgrade);
         }
 
         return HeadKind.Whole;
@@ -296,7 +297,7 @@ internal sealed class RequestHead
                     else if (!t.IsEmpty && !Ascii.EqualsIgnoreCase(t, "keep-alive"u8))
                     {
                         // Other tokens name more hop-by-hop fields; the full path removes them.
-                        NotHandledReason = "connection_options";
+                        NotHandledReason = HandOverReason.ConnectionOptions;
                         return false;
                     }
                 }
@@ -305,7 +306,7 @@ internal sealed class RequestHead
             case FieldKind.Other when Ascii.EqualsIgnoreCase(name, "expect"u8) || Ascii.EqualsIgnoreCase(name, "upgrade"u8)
                                       || Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8)
                                       || (name.Length > 14 && Ascii.EqualsIgnoreCase(name[..14], "x-client-cert-"u8)):
-                NotHandledReason = "headers";
+                NotHandledReason = HandOverReason.Headers;
                 return false;
         }
 
@@ -318,7 +319,7 @@ internal sealed class RequestHead
         return true;
     }
 
-    private HeadKind NotHandled(string reason)
+    private HeadKind NotHandled(HandOverReason reason)
     {
         NotHandledReason = reason;
         return HeadKind.NotHandled;

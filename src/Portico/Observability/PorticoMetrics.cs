@@ -57,7 +57,7 @@ internal sealed class PorticoMetrics
 
     public void FastPathServed() => _fastPath.Add(1);
 
-    public void FastPathHandedOver(string reason) => _handedOver.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void FastPathHandedOver(HandOverReason reason) => _handedOver.Add(1, new KeyValuePair<string, object?>("reason", HandOverReasonNames.Of(reason)));
 
     public void ConnectionOpened() => _activeConnections.Add(1);
 

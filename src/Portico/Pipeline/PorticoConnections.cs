@@ -44,7 +44,7 @@ internal sealed class PorticoConnections(LimitsSettings serverLimits)
         // it can and hands the rest of a connection to the framing check and the full pipeline
         // (PorticoPipeline), which read it from the request it could not take.
         // (Decided when the server builds the listener's pipeline, after Start.)
-        var eligible = FastRoutes.ListenerEligible(listener);
+        var eligible = FastRoutes.ListenerRefusal(listener) is null;
         _gate.AttachFraming(options, listener, next => eligible && _fastPath is { } fastPath ? fastPath.Wrap(next) : next);
     }
 }

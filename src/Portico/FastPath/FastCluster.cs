@@ -1,0 +1,16 @@
+using Portico.Configuration.Model;
+
+namespace Portico.FastPath;
+
+/// <summary>A cluster as the fast path forwards to it (the forwarding stage's declaration says which it may): plain HTTP/1.1 to IP-literal destinations.</summary>
+internal sealed class FastCluster(ClusterSettings settings, TimeSpan? routeTimeout)
+{
+    // YARP's default activity timeout when the cluster sets none.
+    private static readonly TimeSpan DefaultActivityTimeout = TimeSpan.FromSeconds(100);
+
+    public ClusterSettings Settings { get; } = settings;
+
+    public TimeSpan? RouteTimeout { get; } = routeTimeout;
+
+    public TimeSpan ActivityTimeout { get; } = settings.Timeout ?? DefaultActivityTimeout;
+}

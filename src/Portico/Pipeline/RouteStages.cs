@@ -1,0 +1,91 @@
+using System.Reflection;
+using Portico.Caching;
+using Portico.Compression;
+using Portico.Configuration.Model;
+using Portico.Forwarding;
+using Portico.Observability;
+using Portico.RateLimiting;
+using Portico.Routing;
+using Portico.Security;
+using Portico.Security.Waf;
+
+namespace Portico.Pipeline;
+
+/// <summary>
+/// Every per-route stage's declaration, in <see cref="PorticoPipeline"/>'s order: the one
+/// place that says which routes the fast path may take. A route takes it only when every stage
+/// that applies to it says the fast path honours it; and a route setting no stage claims is
+/// unknown, which keeps every route on the full pipeline (fail closed).
+/// </summary>
+internal static class RouteStages
+{
+    public static readonly IReadOnlyList<IRouteStage> All =
+    [
+        // 3 Route match: which route; the fast path matches only what it can match exactly.
+        new RouteMatchStage(),
+
+        // 2 Guard, per route: IP rules and request limits, rate limiting, the WAF.
+        new RouteGuardStage(),
+        new RateLimitStage(),
+        new WafStage(),
+
+        // The route's `timeout`.
+        new RouteTimeoutStage(),
+
+        // 5 Cache, 6 Compression.
+        new CacheStage(),
+        new CompressionStage(),
+
+        // 7 Forwarder: the cluster and how the request reaches it.
+        new ForwardingStage(),
+        new HostHeaderStage(),
+    ];
+
+    /// <summary>The settings records the stages below read for a route: each of their properties must be claimed by a stage.</summary>
+    public static readonly IReadOnlyList<Type> Classified = [typeof(RouteSettings), typeof(RouteMatchSettings), typeof(RouteCacheSettings), typeof(ClusterSettings)];
+
+    // Checked once per process: a build with an unclaimed setting serves everything on the full pipeline.
+    private static readonly bool AllClaimed = Unclaimed(All).Count == 0;
+
+    /// <summary>The properties of <see cref="Classified"/> that none of <paramref name="stages"/> claims.</summary>
+    public static IReadOnlyList<SettingName> Unclaimed(IEnumerable<IRouteStage> stages)
+    {
+        var claimed = stages.SelectMany(s => s.Settings).ToHashSet();
+        return Classified
+            .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => new SettingName(t, p.Name)))
+            .Where(s => !claimed.Contains(s))
+            .ToArray();
+    }
+
+    /// <summary>
+    /// What the stages say of <paramref name="route"/> together: the reason of the first stage that
+    /// keeps it on the full pipeline, or null when the fast path may take it; then
+    /// <paramref name="freshHitsOnly"/> when it may answer only fresh cache hits.
+    /// </summary>
+    public static HandOverReason? Fit(RouteSettings route, PorticoSettings settings, out bool freshHitsOnly)
+    {
+        freshHitsOnly = false;
+        if (!AllClaimed)
+        {
+            return HandOverReason.UndeclaredSetting;
+        }
+
+        Span<StageVerdict> verdicts = stackalloc StageVerdict[All.Count];
+        for (var i = 0; i < All.Count; i++)
+        {
+            verdicts[i] = All[i].Declare(route, settings);
+            freshHitsOnly |= verdicts[i] is { Applies: true, FastPathHonours: true, FreshCacheHitsOnly: true };
+        }
+
+        foreach (var verdict in verdicts)
+        {
+            // A stage that acts only on forwarded requests does not matter where the fast path forwards nothing.
+            if (verdict.Applies && !verdict.FastPathHonours && !(freshHitsOnly && verdict.ForwardedOnly))
+            {
+                return verdict.Reason;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,52 @@
+using Portico.Observability;
+
+namespace Portico.Pipeline;
+
+/// <summary>
+/// One stage's word on one route (<see cref="IRouteStage.Declare"/>). The default is
+/// <see cref="NotApplied"/>; a stage that applies and says nothing more keeps the route on the
+/// full pipeline, so a stage must state that the fast path honours it.
+/// </summary>
+internal readonly record struct StageVerdict
+{
+    private StageVerdict(bool applies, bool honoured, HandOverReason reason, bool forwardedOnly, bool freshCacheHitsOnly)
+    {
+        Applies = applies;
+        FastPathHonours = honoured;
+        Reason = reason;
+        ForwardedOnly = forwardedOnly;
+        FreshCacheHitsOnly = freshCacheHitsOnly;
+    }
+
+    /// <summary>The stage does nothing on this route.</summary>
+    public static StageVerdict NotApplied => default;
+
+    /// <summary>The stage acts on this route and the fast path does what it does.</summary>
+    public static StageVerdict Honoured => new(true, true, default, false, false);
+
+    /// <summary>
+    /// The stage acts on this route and the fast path may answer only its fresh cache hits
+    /// (as the cache stage would); every other request of the route is the full pipeline's.
+    /// </summary>
+    public static StageVerdict FreshHitsOnly => new(true, true, default, false, true);
+
+    public bool Applies { get; }
+
+    /// <summary>The fast path does what the stage does (meaningful when it <see cref="Applies"/>).</summary>
+    public bool FastPathHonours { get; }
+
+    /// <summary>Why the route stays on the full pipeline when the stage is not honoured.</summary>
+    public HandOverReason Reason { get; }
+
+    /// <summary>The stage acts only on requests forwarded to a backend, so it does not matter where the fast path only answers from the cache.</summary>
+    public bool ForwardedOnly { get; }
+
+    /// <summary>See <see cref="FreshHitsOnly"/>.</summary>
+    public bool FreshCacheHitsOnly { get; }
+
+    /// <summary>The stage acts on every request of this route and only the full pipeline does what it does.</summary>
+    public static StageVerdict FullPipeline(HandOverReason reason) => new(true, false, reason, false, false);
+
+    /// <summary>The stage acts on the requests of this route that are forwarded, and only the full pipeline does what it does.</summary>
+    public static StageVerdict FullPipelineWhenForwarding(HandOverReason reason) => new(true, false, reason, true, false);
+}

@@ -1,0 +1,120 @@
+using System.Reflection;
+using Portico.Configuration.Model;
+using Portico.FastPath;
+using Portico.Observability;
+using Portico.Pipeline;
+using Portico.Security;
+
+namespace Portico.Tests.Pipeline;
+
+/// <summary>
+/// The per-route stages' declarations (Pipeline/RouteStages): every route setting is classified
+/// by some stage, so a new setting cannot be silently skipped by the fast path; and a route takes
+/// the fast path only when every stage that applies to it says so.
+/// </summary>
+public sealed class RouteStagesTests
+{
+    [Fact]
+    public void Every_property_of_the_route_settings_the_fast_path_reads_is_claimed_by_a_stage()
+    {
+        var unclaimed = RouteStages.Unclaimed(RouteStages.All);
+
+        // A new property of RouteSettings (or RouteMatchSettings, RouteCacheSettings,
+        // ClusterSettings) needs a stage to claim it in its IRouteStage declaration, and to say
+        // per route whether the fast path honours it.
+        Assert.True(unclaimed.Count == 0, "not claimed by any stage in RouteStages.All: " + string.Join(", ", unclaimed));
+    }
+
+    [Fact]
+    public void The_check_names_what_a_missing_declaration_leaves_unclaimed()
+    {
+        var unclaimed = RouteStages.Unclaimed(RouteStages.All.Where(s => s is not RouteGuardStage));
+
+        Assert.Equal(["RouteSettings.Limits", "RouteSettings.IpRules"], unclaimed.Select(s => s.ToString()).Order().Reverse());
+    }
+
+    [Fact]
+    public void Every_claimed_setting_is_a_property_of_its_record()
+    {
+        foreach (var setting in RouteStages.All.SelectMany(s => s.Settings))
+        {
+            Assert.True(RouteStages.Classified.Contains(setting.Record), $"{setting}: {setting.Record.Name} is not in RouteStages.Classified");
+            Assert.NotNull(setting.Record.GetProperty(setting.Property, BindingFlags.Public | BindingFlags.Instance));
+        }
+    }
+
+    [Fact]
+    public void Each_setting_is_claimed_once()
+    {
+        var claims = RouteStages.All.SelectMany(s => s.Settings).GroupBy(s => s).Where(g => g.Count() > 1).Select(g => g.Key.ToString());
+
+        Assert.Empty(claims);
+    }
+
+    private static readonly ClusterSettings Plain = new() { Id = "app", Destinations = [new DestinationSettings { Name = "a", Address = new Uri("http://127.0.0.1:8080") }] };
+
+    private static RouteSettings Route(Func<RouteSettings, RouteSettings>? change = null)
+    {
+        var route = new RouteSettings { Id = "r", Match = new RouteMatchSettings { PathPrefix = "/" }, Cluster = "app" };
+        return change is null ? route : change(route);
+    }
+
+    private static PorticoSettings Settings(RouteSettings route, ClusterSettings? cluster = null)
+        => new() { Listeners = [], Proxy = new ProxySettings(), Routes = [route], Clusters = [cluster ?? Plain] };
+
+    private static (HandOverReason? Reason, bool HitsOnly) Fit(RouteSettings route, ClusterSettings? cluster = null)
+        => (RouteStages.Fit(route, Settings(route, cluster), out var hitsOnly), hitsOnly);
+
+    [Fact]
+    public void A_plain_route_takes_the_fast_path_and_a_timeout_is_honoured_there()
+    {
+        Assert.Equal((null, false), Fit(Route()));
+        Assert.Equal((null, false), Fit(Route(r => r with { Timeout = TimeSpan.FromSeconds(5), RetryNonIdempotent = true })));
+    }
+
+    [Fact]
+    public void A_stage_the_fast_path_does_not_honour_keeps_the_route_on_the_full_pipeline_with_its_reason()
+    {
+        Assert.Equal((HandOverReason.Waf, false), Fit(Route(r => r with { Waf = new RouteWafSettings { Mode = WafMode.Detect } })));
+        Assert.Equal((HandOverReason.RouteGuard, false), Fit(Route(r => r with { Limits = new RouteLimitsSettings() })));
+        Assert.Equal((HandOverReason.Compression, false), Fit(Route(r => r with { Compression = new CompressionSettings() })));
+        Assert.Equal((HandOverReason.HostRewrite, false), Fit(Route(r => r with { PreserveHost = false })));
+        Assert.Equal((HandOverReason.Match, false), Fit(Route(r => r with { Match = new RouteMatchSettings { Path = "/u/{id}" } })));
+        Assert.Equal((HandOverReason.Retries, false), Fit(Route(), Plain with { Retries = 1 }));
+        Assert.Equal((HandOverReason.Destination, false), Fit(Route(), Plain with { Destinations = [new DestinationSettings { Name = "a", Address = new Uri("http://backend.local:8080") }] }));
+    }
+
+    [Fact]
+    public void A_cached_route_takes_only_fresh_hits_whatever_only_forwarding_would_need()
+    {
+        var cached = Route(r => r with { Cache = new RouteCacheSettings() });
+        Assert.Equal((null, true), Fit(cached));
+
+        // Compression, the Host sent and the cluster act only on forwarded requests, which the
+        // fast path leaves to the full pipeline on a cached route.
+        Assert.Equal((null, true), Fit(cached with { Compression = new CompressionSettings(), PreserveHost = false }, Plain with { Retries = 2 }));
+
+        // What acts on every request still keeps it off.
+        Assert.Equal(HandOverReason.Waf, Fit(cached with { Waf = new RouteWafSettings { Mode = WafMode.Block } }).Reason);
+    }
+
+    [Fact]
+    public void The_admin_api_names_each_routes_fast_path_verdict()
+    {
+        var cached = Route(r => r with { Cache = new RouteCacheSettings() });
+        Assert.Equal("yes", FastRoutes.Explain(Route(), Settings(Route())));
+        Assert.Equal("fresh_cache_hits", FastRoutes.Explain(cached, Settings(cached)));
+        Assert.Equal("rate_limit", FastRoutes.Explain(Route(r => r with { RateLimit = new RateLimitSettings { Name = "r", Limit = 1 } }), Settings(Route())));
+        Assert.Equal("tracing", FastRoutes.Explain(Route(), Settings(Route()) with { Tracing = new TracingSettings { OtlpEndpoint = new Uri("http://127.0.0.1:4317") } }));
+    }
+
+    [Fact]
+    public void Listeners_that_never_take_the_fast_path_have_a_reason()
+    {
+        var plain = new ListenerSettings { Name = "l", EndPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 80), Protocols = ListenerProtocols.Http1 };
+
+        Assert.Null(FastRoutes.ListenerRefusal(plain));
+        Assert.Equal(HandOverReason.HttpsRedirect, FastRoutes.ListenerRefusal(plain with { RedirectToHttpsPort = 443 }));
+        Assert.Equal(HandOverReason.ListenerProtocols, FastRoutes.ListenerRefusal(plain with { Protocols = ListenerProtocols.Http1 | ListenerProtocols.H2 }));
+    }
+}
