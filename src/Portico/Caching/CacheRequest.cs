@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
-using Portico.Compression;
 using Portico.Configuration.Model;
 
 namespace Portico.Caching;
@@ -42,9 +41,7 @@ internal sealed class CacheRequest
             Settings = route.Cache!,
             Store = store,
             Key = CacheKey.Of(context.Request),
-            AcceptEncoding = route.Compression is { } compression
-                ? CompressionNegotiator.Choose(compression, headers.AcceptEncoding) ?? "identity"
-                : VaryKeys.AcceptedCodings(headers.AcceptEncoding),
+            AcceptEncoding = VaryKeys.AcceptEncodingKey(route.Compression, headers.AcceptEncoding),
             Directives = directives,
             NoCache = directives.NoCache || (headers.CacheControl.Count == 0 && headers.Pragma.Any(p => p != null && p.Contains("no-cache", StringComparison.OrdinalIgnoreCase))),
             Authorized = headers.ContainsKey(HeaderNames.Authorization),

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
+using Portico.Compression;
+using Portico.Configuration.Model;
 
 namespace Portico.Caching;
 
@@ -7,13 +9,44 @@ namespace Portico.Caching;
 /// Matching a request to a stored variant (RFC 9111 §4.1). Field values are normalized
 /// (§4.1: combined lines, whitespace around commas removed); `Accept-Encoding` is replaced by
 /// the coding compression would pick, so clients that get the same bytes share one variant.
-/// `Vary: *` never matches.
+/// `Vary: *` never matches. Written once for both paths: each reads the request's fields
+/// through an <see cref="IVaryRequest"/> (the full path's header dictionary, the fast path's head).
 /// </summary>
 internal static class VaryKeys
 {
-    /// <summary>The request's value for <paramref name="field"/>; <paramref name="acceptEncoding"/> is the request's pre-computed Accept-Encoding key.</summary>
+    /// <summary>The request's value for <paramref name="field"/> (a lower-cased name), as a variant is keyed on it.</summary>
+    public static string Value<T>(ref T request, string field)
+        where T : struct, IVaryRequest
+        => field == "accept-encoding" ? request.AcceptEncoding() : Normalize(request.Values(field));
+
+    /// <summary>Whether the request selects the stored variant <paramref name="entry"/> (§4.1).</summary>
+    public static bool Matches<T>(CacheEntry entry, ref T request)
+        where T : struct, IVaryRequest
+    {
+        foreach (var (field, value) in entry.Vary)
+        {
+            if (field == "*" || Value(ref request, field) != value)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The request's Accept-Encoding as variants are keyed on it: the coding compression would pick
+    /// on a compressing route ("identity" for none), else the acceptable codings (<see cref="AcceptedCodings"/>).
+    /// </summary>
+    public static string AcceptEncodingKey(CompressionSettings? compression, StringValues acceptEncoding)
+        => compression is not null ? CompressionNegotiator.Choose(compression, acceptEncoding) ?? "identity" : AcceptedCodings(acceptEncoding);
+
+    /// <summary>The full path's <see cref="Value{T}"/>; <paramref name="acceptEncoding"/> is the request's <see cref="AcceptEncodingKey"/>.</summary>
     public static string Value(IHeaderDictionary headers, string field, string acceptEncoding)
-        => field.Equals("accept-encoding", StringComparison.OrdinalIgnoreCase) ? acceptEncoding : Normalize(headers[field]);
+    {
+        var request = new Headers(headers, acceptEncoding);
+        return Value(ref request, field);
+    }
 
     /// <summary>The Vary field names of a response, lower-cased; ["*"] for `Vary: *`.</summary>
     public static string[] Fields(StringValues vary)
@@ -23,17 +56,19 @@ internal static class VaryKeys
         return fields.Contains("*") ? ["*"] : fields;
     }
 
+    /// <summary>The full path's <see cref="Matches{T}"/>.</summary>
     public static bool Matches(CacheEntry entry, IHeaderDictionary headers, string acceptEncoding)
     {
-        foreach (var (field, value) in entry.Vary)
-        {
-            if (field == "*" || Value(headers, field, acceptEncoding) != value)
-            {
-                return false;
-            }
-        }
+        var request = new Headers(headers, acceptEncoding);
+        return Matches(entry, ref request);
+    }
 
-        return true;
+    /// <summary>The full path's request fields.</summary>
+    private struct Headers(IHeaderDictionary headers, string acceptEncoding) : IVaryRequest
+    {
+        public readonly StringValues Values(string field) => headers[field];
+
+        public readonly string AcceptEncoding() => acceptEncoding;
     }
 
     /// <summary>

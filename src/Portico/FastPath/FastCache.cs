@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Portico.Caching;
+using Microsoft.Extensions.Primitives;
 using Portico.Compression;
 using Portico.Configuration.Model;
 
@@ -102,7 +103,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
 
     public void Record(string route) => metrics.Request(route, CacheOutcome.Hit);
 
-    /// <summary>The primary key as <see cref="CacheKey.Of"/> builds it: "http://" + host lower-cased + target.</summary>
+    /// <summary>The primary key (<see cref="CacheKey"/>) of a head: "http", its host and its target, which a plain path leaves as routing sees it.</summary>
     internal static string? KeyOf(RequestHead head)
     {
         var host = head[head.Host];
@@ -112,13 +113,12 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
             return null;
         }
 
-        var length = 7 + host.Length + target.Length;
+        var length = host.Length + target.Length;
         char[]? rented = null;
         var chars = length <= 512 ? stackalloc char[512] : (rented = ArrayPool<char>.Shared.Rent(length));
-        "http://".CopyTo(chars);
-        Ascii.ToLower(host, chars[7..], out _);
-        Ascii.ToUtf16(target, chars[(7 + host.Length)..], out _);
-        var key = new string(chars[..length]);
+        Ascii.ToUtf16(host, chars, out _);
+        Ascii.ToUtf16(target, chars[host.Length..], out _);
+        var key = CacheKey.Of("http", chars[..host.Length], default, chars[host.Length..length]);
         if (rented is not null)
         {
             ArrayPool<char>.Shared.Return(rented);
@@ -127,36 +127,23 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         return key;
     }
 
-    /// <summary>§4.1 as <see cref="VaryKeys.Matches"/> does it, the request's fields read from its head.</summary>
+    /// <summary>§4.1 by <see cref="VaryKeys.Matches{T}"/>, the request's fields read from its head; <paramref name="acceptEncoding"/> keeps its key from one variant to the next.</summary>
     internal static bool Matches(CacheEntry entry, RequestHead head, RouteSettings route, ref string? acceptEncoding)
     {
-        foreach (var (field, value) in entry.Vary)
-        {
-            string actual;
-            if (field == "*")
-            {
-                return false;
-            }
+        var request = new HeadFields(head, route.Compression, acceptEncoding);
+        var matches = VaryKeys.Matches(entry, ref request);
+        acceptEncoding = request.Key;
+        return matches;
+    }
 
-            if (field == "accept-encoding")
-            {
-                acceptEncoding ??= route.Compression is { } compression
-                    ? CompressionNegotiator.Choose(compression, head.Values("accept-encoding")) ?? "identity"
-                    : VaryKeys.AcceptedCodings(head.Values("accept-encoding"));
-                actual = acceptEncoding;
-            }
-            else
-            {
-                actual = VaryKeys.Normalize(head.Values(field));
-            }
+    /// <summary>The fast path's request fields for <see cref="VaryKeys"/>.</summary>
+    private struct HeadFields(RequestHead head, CompressionSettings? compression, string? key) : IVaryRequest
+    {
+        public string? Key { get; private set; } = key;
 
-            if (actual != value)
-            {
-                return false;
-            }
-        }
+        public readonly StringValues Values(string name) => head.Values(name);
 
-        return true;
+        public string AcceptEncoding() => Key ??= VaryKeys.AcceptEncodingKey(compression, head.Values("accept-encoding"));
     }
 
     /// <summary>A stored response's status line and fields as bytes, ready to be written per hit.</summary>

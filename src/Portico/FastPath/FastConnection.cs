@@ -30,7 +30,7 @@ internal sealed class FastConnection
         _connection = connection;
         Peer = ClientAddress.Normalize((connection.RemoteEndPoint as IPEndPoint)?.Address) ?? IPAddress.None;
         PeerText = Peer.ToString();
-        ForwardedNode = ForwardedHeadersTransform.Node(Peer);
+        ForwardedNode = ForwardedHeaders.Node(Peer);
         Direct = connection.Features.Get<LoopConnection>();
         Loop = Direct?.Loop;
     }

@@ -19,12 +19,24 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
         var route = entry.Route;
         var head = state.Head;
         var routeTimedOut = state.RouteDeadlinePassed;
-        var json = Encoding.Latin1.GetString(head[head.Accept]).Contains("json", StringComparison.OrdinalIgnoreCase);
-        var (contentType, body) = ErrorPage.Render(status, requestId, json);
-        var bodyBytes = Encoding.UTF8.GetBytes(body);
-        var fields = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {ReasonPhrases(status)}\r\nContent-Type: {contentType}\r\nContent-Length: {bodyBytes.Length}\r\nCache-Control: no-store\r\nDate: {DateValue.Now}\r\nX-Request-Id: {requestId}\r\n");
-        var writer = new HeadWriter(output.GetSpan(fields.Length + HeadWriter.Extra));
-        writer.Write(fields);
+        var page = ErrorPage.Of(status, requestId, head.Values("accept").ToString());
+        var writer = new HeadWriter(output.GetSpan(Room(page)));
+        writer.Write("HTTP/1.1 "u8);
+        writer.WriteAscii(page.StatusLine);
+        writer.Write("\r\n"u8);
+        foreach (var (name, value) in page.Fields)
+        {
+            writer.WriteAscii(name);
+            writer.Write(": "u8);
+            writer.WriteAscii(value);
+            writer.Write("\r\n"u8);
+        }
+
+        writer.Write("Content-Length: "u8);
+        writer.WriteNumber(page.Body.Length);
+        writer.Write("\r\nDate: "u8);
+        writer.WriteAscii(DateValue.Now);
+        writer.Write("\r\n"u8);
         if (head.Close)
         {
             writer.Write("Connection: close\r\n"u8);
@@ -34,7 +46,7 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
         output.Advance(writer.Position);
         if (!head.IsHead)
         {
-            output.Write(bodyBytes);
+            output.Write(page.Body);
         }
 
         passive?.Record(cluster, destination, destinationFault: !routeTimedOut, serverError: false);
@@ -43,9 +55,18 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
         log.ForwardFailed(route.Id, destination.DestinationId,
             status == 504 ? Yarp.ReverseProxy.Forwarder.ForwarderError.RequestTimedOut : Yarp.ReverseProxy.Forwarder.ForwarderError.ResponseHeaders,
             status == 504 ? "the backend did not answer in time" : "the backend's response head was malformed");
-        recorder.Finish(state, entry, address, requestId, start, status, head.IsHead ? 0 : bodyBytes.Length, reason);
+        recorder.Finish(state, entry, address, requestId, start, status, head.IsHead ? 0 : page.Body.Length, reason);
         return flushed ? FastOutcome.Done : FastOutcome.Close;
     }
 
-    private static string ReasonPhrases(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+    private static int Room(ErrorPage.Page page)
+    {
+        var room = HeadWriter.Extra + page.StatusLine.Length;
+        foreach (var (name, value) in page.Fields)
+        {
+            room += name.Length + value.Length + 4;
+        }
+
+        return room;
+    }
 }

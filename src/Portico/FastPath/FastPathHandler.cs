@@ -54,7 +54,7 @@ internal sealed class FastPathHandler : IDisposable
         var time = services.GetRequiredService<TimeProvider>();
         var passive = services.GetServices<Yarp.ReverseProxy.Health.IPassiveHealthCheckPolicy>().OfType<PassiveHealthPolicy>().FirstOrDefault();
         var log = services.GetRequiredService<ForwardingLog>();
-        var recorder = new FastRecorder(_config, _metrics, services.GetRequiredService<TrafficStats>(), services.GetRequiredService<AccessLogWriter>(), time);
+        var recorder = new FastRecorder(_config, _metrics, services.GetRequiredService<RequestRecorder>(), time);
         var local = new FastLocalAnswer(recorder, passive, log);
         _forwarder = new FastForwarder(
             _config,

@@ -8,10 +8,10 @@ using Portico.Observability;
 namespace Portico.FastPath;
 
 /// <summary>
-/// The end of a fast-path request, as the observability stage ends a full-path one: metrics,
-/// the dashboard's statistics and the access log, from one <see cref="RequestExchange"/>.
+/// The end of a fast-path request, recorded as the observability stage records a full-path one
+/// (<see cref="RequestRecorder"/>): metrics, the dashboard's statistics and the access log.
 /// </summary>
-internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, TrafficStats stats, AccessLogWriter accessLog, TimeProvider time)
+internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, RequestRecorder recorder, TimeProvider time)
 {
     public PorticoMetrics Metrics => metrics;
 
@@ -40,25 +40,28 @@ internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, 
             ResponseBytes = bodyBytes,
         };
         // The route's series and totals, looked up once per route rather than per request.
-        var tallies = entry.Tallies ??= new FastRoutes.RouteTallies(
-            metrics.SeriesOf(route.Id, route.Cluster), stats.TotalsOf(route.Id, route.Cluster));
-        metrics.RequestFinished(tallies.Series, exchange, status, seconds);
+        var tallies = entry.Tallies ??= recorder.TalliesOf(route.Id, route.Cluster);
         metrics.FastPathServed();
-        stats.Record(tallies.Totals, exchange, status, seconds);
-        if (accessLog.Enabled)
+        recorder.Record(exchange, status, seconds, tallies, new Source(state, config.Current.Settings.Proxy.TrustedProxies));
+    }
+
+    /// <summary>The fast path's access-log source: the request line and fields, read from the head only when the log is on.</summary>
+    private readonly ref struct Source(FastConnection state, IReadOnlyList<IPNetwork> trusted) : IAccessLogSource
+    {
+        public AccessLogRequest Describe()
         {
             var head = state.Head;
             var target = head[head.Target];
             var query = target.IndexOf((byte)'?');
-            accessLog.Write(new AccessLogRequest(
-                ClientOf(state, config.Current.Settings.Proxy.TrustedProxies),
+            return new AccessLogRequest(
+                ClientOf(state, trusted),
                 Encoding.ASCII.GetString(head[head.Method]),
                 Encoding.Latin1.GetString(head[head.Host]),
                 Encoding.ASCII.GetString(head[head.Path]),
                 query < 0 ? "" : Encoding.ASCII.GetString(target[query..]),
                 "HTTP/1.1",
                 Encoding.Latin1.GetString(head[head.UserAgent]),
-                Encoding.Latin1.GetString(head[head.Referer])), exchange, status, seconds);
+                Encoding.Latin1.GetString(head[head.Referer]));
         }
     }
 

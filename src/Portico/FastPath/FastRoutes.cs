@@ -41,9 +41,6 @@ internal sealed class FastRoutes
         public RouteTallies? Tallies { get; set; }
     }
 
-    /// <summary>A route's metric series and dashboard totals (PorticoMetrics, TrafficStats).</summary>
-    internal sealed record RouteTallies(PorticoMetrics.Series Series, TrafficStats.RouteTotals Totals);
-
     public static FastRoutes Build(ConfigSnapshot snapshot)
     {
         var settings = snapshot.Settings;

@@ -1,4 +1,3 @@
-using System.Text;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
 
@@ -17,14 +16,9 @@ internal static class RequestWriter
     {
         var head = state.Head;
         var bytes = head.Bytes.Span;
-        var peer = state.Peer;
-        var trusted = proxy.TrustedProxies.Count > 0 && ClientAddress.IsTrusted(peer, proxy.TrustedProxies);
         var writer = new HeadWriter(target);
         var requestLineEnd = bytes.IndexOf("\r\n"u8) + 2;
         writer.Write(bytes[..requestLineEnd]);
-        // A value sent blank counts as not sent, as on the full path (ForwardedHeadersTransform).
-        Range forwardedProto = default, forwardedHost = default, forwarded = default;
-        var sentFor = false;
         foreach (var line in head.Lines)
         {
             switch (line.Kind)
@@ -35,18 +29,8 @@ internal static class RequestWriter
                     continue;
                 case FieldKind.RequestId when generatedId is not null:
                     continue;
-                case FieldKind.XForwardedFor:
-                    // Several X-Forwarded-For lines are one list; they are joined below.
-                    sentFor |= line.ValueStart < line.ValueEnd;
-                    continue;
-                case FieldKind.XForwardedProto:
-                    forwardedProto = line.ValueStart..line.ValueEnd;
-                    continue;
-                case FieldKind.XForwardedHost:
-                    forwardedHost = line.ValueStart..line.ValueEnd;
-                    continue;
-                case FieldKind.Forwarded:
-                    forwarded = line.ValueStart..line.ValueEnd;
+                case FieldKind.XForwardedFor or FieldKind.XForwardedProto or FieldKind.XForwardedHost or FieldKind.Forwarded:
+                    // Written by the forwarded-headers rule below, which reads them again.
                     continue;
             }
 
@@ -61,67 +45,71 @@ internal static class RequestWriter
             writer.Write(Crlf);
         }
 
-        var host = bytes[head.Host];
-        if (proxy.ForwardedHeaders.HasFlag(ForwardedHeaderKinds.XForwarded))
+        var trusted = proxy.TrustedProxies.Count > 0 && ClientAddress.IsTrusted(state.Peer, proxy.TrustedProxies);
+        var forwarded = new ForwardedFields(writer, state, trusted);
+        ForwardedHeaders.Write(ref forwarded, proxy.ForwardedHeaders);
+        writer = forwarded.Writer;
+        writer.Write(Crlf);
+        return writer.Position;
+    }
+
+    /// <summary>The fast path's adapter of <see cref="ForwardedHeaders"/>: the fields as bytes in the request head, continuing <paramref name="writer"/>.</summary>
+    private ref struct ForwardedFields(HeadWriter writer, FastConnection state, bool trusted) : IForwardedRequest
+    {
+        private HeadWriter _writer = writer;
+
+        /// <summary>The request head's writer, past the fields written.</summary>
+        public readonly HeadWriter Writer => _writer;
+
+        public readonly bool Trusted => trusted;
+
+        public readonly bool HostHasColon => state.Head[state.Head.Host].Contains((byte)':');
+
+        public void Begin(ForwardedField field)
         {
-            writer.Write("X-Forwarded-For: "u8);
-            if (trusted && sentFor)
+            _writer.WriteAscii(ForwardedHeaders.Names[(int)field]);
+            _writer.Write(": "u8);
+        }
+
+        public void End() => _writer.Write(Crlf);
+
+        public void Text(ReadOnlySpan<byte> ascii) => _writer.Write(ascii);
+
+        public bool Sent(ForwardedField field)
+        {
+            var kind = field switch
             {
-                foreach (var line in head.Lines)
+                ForwardedField.XForwardedFor => FieldKind.XForwardedFor,
+                ForwardedField.XForwardedProto => FieldKind.XForwardedProto,
+                ForwardedField.XForwardedHost => FieldKind.XForwardedHost,
+                _ => FieldKind.Forwarded,
+            };
+            var head = state.Head;
+            var any = false;
+            foreach (var line in head.Lines)
+            {
+                // Values are read without surrounding whitespace, so a blank one is empty here, as on the full path.
+                if (line.Kind == kind && line.ValueStart < line.ValueEnd)
                 {
-                    if (line.Kind == FieldKind.XForwardedFor && line.ValueStart < line.ValueEnd)
+                    if (any)
                     {
-                        writer.Write(bytes[line.ValueStart..line.ValueEnd]);
-                        writer.Write(", "u8);
+                        _writer.Write(", "u8);
                     }
+
+                    _writer.Write(head[line.ValueStart..line.ValueEnd]);
+                    any = true;
                 }
             }
 
-            writer.WriteAscii(state.PeerText);
-            writer.Write("\r\nX-Forwarded-Proto: "u8);
-            if (trusted && !bytes[forwardedProto].IsEmpty)
-            {
-                writer.Write(bytes[forwardedProto]);
-            }
-            else
-            {
-                writer.Write("http"u8);
-            }
-
-            writer.Write("\r\nX-Forwarded-Host: "u8);
-            writer.Write(trusted && !bytes[forwardedHost].IsEmpty ? bytes[forwardedHost] : host);
-            writer.Write(Crlf);
+            return any;
         }
 
-        if (proxy.ForwardedHeaders.HasFlag(ForwardedHeaderKinds.Forwarded))
-        {
-            writer.Write("Forwarded: "u8);
-            if (trusted && !bytes[forwarded].IsEmpty)
-            {
-                writer.Write(bytes[forwarded]);
-                writer.Write(", "u8);
-            }
+        public void Peer() => _writer.WriteAscii(state.PeerText);
 
-            // RFC 7239 §4, §6: an IPv6 node is bracketed and quoted; a host with a port is quoted.
-            writer.Write("for="u8);
-            writer.WriteAscii(state.ForwardedNode);
-            writer.Write(";proto=http;host="u8);
-            var quote = host.Contains((byte)':');
-            if (quote)
-            {
-                writer.Write("\""u8);
-            }
+        public void Node() => _writer.WriteAscii(state.ForwardedNode);
 
-            writer.Write(host);
-            if (quote)
-            {
-                writer.Write("\""u8);
-            }
+        public void Scheme() => _writer.Write("http"u8);
 
-            writer.Write(Crlf);
-        }
-
-        writer.Write(Crlf);
-        return writer.Position;
+        public void Host() => _writer.Write(state.Head[state.Head.Host]);
     }
 }

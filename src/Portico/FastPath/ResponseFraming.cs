@@ -1,4 +1,5 @@
 using System.Text;
+using Portico.Forwarding;
 using Portico.Security.Desync;
 
 namespace Portico.FastPath;
@@ -115,7 +116,7 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
         {
             var line = fields[range];
             var name = line[..line.IndexOf((byte)':')];
-            if (IsHopByHop(name) || IsHidden(name, hidden))
+            if (HiddenHeaders.Hides(name, hidden))
             {
                 continue;
             }
@@ -141,24 +142,5 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
 
         writer.Write(Crlf);
         return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses, writer.Position);
-    }
-
-    private static bool IsHopByHop(ReadOnlySpan<byte> name)
-        => Ascii.EqualsIgnoreCase(name, "connection"u8) || Ascii.EqualsIgnoreCase(name, "keep-alive"u8)
-           || Ascii.EqualsIgnoreCase(name, "proxy-connection"u8) || Ascii.EqualsIgnoreCase(name, "upgrade"u8);
-
-    private static bool IsHidden(ReadOnlySpan<byte> name, IReadOnlyList<string> hidden)
-    {
-        // By index: a foreach over the interface would allocate an enumerator per header line.
-        for (var i = 0; i < hidden.Count; i++)
-        {
-            var h = hidden[i];
-            if (name.Length == h.Length && Ascii.EqualsIgnoreCase(name, h))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

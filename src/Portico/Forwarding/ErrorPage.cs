@@ -5,7 +5,11 @@ using Portico.Observability;
 
 namespace Portico.Forwarding;
 
-/// <summary>The small page (HTML, or JSON for API clients) Portico answers with when it speaks for itself.</summary>
+/// <summary>
+/// The small page (HTML, or JSON for API clients) Portico answers with when it speaks for itself,
+/// for both paths: the full path writes it through <see cref="WriteAsync"/>, the fast path writes
+/// the same <see cref="Page"/> and <see cref="Page.Fields"/> as bytes.
+/// </summary>
 internal static class ErrorPage
 {
     public static Task WriteAsync(HttpContext context, int status)
@@ -13,24 +17,31 @@ internal static class ErrorPage
         var response = context.Response;
         response.Clear();
         response.StatusCode = status;
-        response.Headers.CacheControl = "no-store";
-        var requestId = context.TraceIdentifier;
-        // Clear() dropped the id the observability stage set; the client still gets it.
-        response.Headers[RequestIds.Header] = requestId;
-        var (contentType, body) = Render(status, requestId, context.Request.Headers.Accept.ToString().Contains("json", StringComparison.OrdinalIgnoreCase));
-        response.ContentType = contentType;
+        // Clear() dropped the id the observability stage set; the client still gets it (a field of the page).
+        var page = Of(status, context.TraceIdentifier, context.Request.Headers.Accept.ToString());
+        foreach (var (name, value) in page.Fields)
+        {
+            response.Headers[name] = value;
+        }
 
         if (HttpMethods.IsHead(context.Request.Method))
         {
-            response.ContentLength = Encoding.UTF8.GetByteCount(body);
+            response.ContentLength = page.Body.Length;
             return Task.CompletedTask;
         }
 
-        return response.WriteAsync(body, Encoding.UTF8);
+        return response.Body.WriteAsync(page.Body).AsTask();
+    }
+
+    /// <summary>The page for <paramref name="status"/>: JSON when <paramref name="accept"/> (the request's Accept) names json, else HTML.</summary>
+    public static Page Of(int status, string requestId, string accept)
+    {
+        var (contentType, body) = Render(status, requestId, accept.Contains("json", StringComparison.OrdinalIgnoreCase));
+        return new Page(status, contentType, Encoding.UTF8.GetBytes(body), requestId);
     }
 
     /// <summary>The page's content type and body: JSON when the client accepts it, else HTML.</summary>
-    public static (string ContentType, string Body) Render(int status, string requestId, bool json)
+    private static (string ContentType, string Body) Render(int status, string requestId, bool json)
     {
         var reason = ReasonPhrases.GetReasonPhrase(status);
         var detail = Detail(status);
@@ -55,4 +66,19 @@ internal static class ErrorPage
         StatusCodes.Status504GatewayTimeout => "The upstream server did not answer in time.",
         _ => "The request could not be completed.",
     };
+
+    /// <summary>One error page, ready to send.</summary>
+    public sealed record Page(int Status, string ContentType, byte[] Body, string RequestId)
+    {
+        /// <summary>"HTTP/1.1 " and this, then the fields, on the fast path.</summary>
+        public string StatusLine => $"{Status} {ReasonPhrases.GetReasonPhrase(Status)}";
+
+        /// <summary>The fields the page is sent with, besides the framing and Date each server adds. Never stored: a retry may succeed.</summary>
+        public (string Name, string Value)[] Fields =>
+        [
+            ("Content-Type", ContentType),
+            ("Cache-Control", "no-store"),
+            (RequestIds.Header, RequestId),
+        ];
+    }
 }

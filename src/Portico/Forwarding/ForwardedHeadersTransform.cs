@@ -1,63 +1,76 @@
 using System.Net;
-using System.Net.Sockets;
-using Microsoft.Extensions.Primitives;
+using System.Text;
+using Microsoft.AspNetCore.Http;
 using Portico.Configuration;
-using Portico.Configuration.Model;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Portico.Forwarding;
 
-/// <summary>
-/// Sets X-Forwarded-For/-Proto/-Host and RFC 7239 Forwarded on the request to the backend.
-/// What a client sent in those headers is kept (and appended to) only when the TCP peer is a
-/// trusted proxy; from anyone else it is replaced, so a client cannot forge its address.
-/// </summary>
+/// <summary>The full path's adapter of <see cref="ForwardedHeaders"/>: the fields as strings on YARP's request to the backend.</summary>
 internal sealed class ForwardedHeadersTransform(ActiveConfig config) : RequestTransform
 {
-    private static readonly string[] Managed = ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Forwarded"];
-
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         var proxy = config.Current.Settings.Proxy;
-        var http = context.HttpContext;
-        var peer = ClientAddress.Peer(http);
-        var trusted = proxy.TrustedProxies.Count > 0 && ClientAddress.IsTrusted(peer, proxy.TrustedProxies);
         var outgoing = context.ProxyRequest.Headers;
-        foreach (var name in Managed)
+        foreach (var name in ForwardedHeaders.Names)
         {
             outgoing.Remove(name);
         }
 
-        var incoming = http.Request.Headers;
-        var scheme = http.Request.Scheme;
-        var host = http.Request.Host.Value ?? "";
-        if (proxy.ForwardedHeaders.HasFlag(ForwardedHeaderKinds.XForwarded))
-        {
-            var peerText = peer.ToString();
-            outgoing.TryAddWithoutValidation("X-Forwarded-For", Append(trusted, incoming["X-Forwarded-For"], peerText));
-            outgoing.TryAddWithoutValidation("X-Forwarded-Proto", Keep(trusted, incoming["X-Forwarded-Proto"], scheme));
-            outgoing.TryAddWithoutValidation("X-Forwarded-Host", Keep(trusted, incoming["X-Forwarded-Host"], host));
-        }
-
-        if (proxy.ForwardedHeaders.HasFlag(ForwardedHeaderKinds.Forwarded))
-        {
-            // RFC 7239 §4: a host with a port is quoted.
-            var node = Node(peer);
-            var hostValue = host.Contains(':') ? $"\"{host}\"" : host;
-            var element = $"for={node};proto={scheme};host={hostValue}";
-            outgoing.TryAddWithoutValidation("Forwarded", Append(trusted, incoming["Forwarded"], element));
-        }
-
+        var peer = ClientAddress.Peer(context.HttpContext);
+        var request = new Request(context, peer, proxy.TrustedProxies.Count > 0 && ClientAddress.IsTrusted(peer, proxy.TrustedProxies));
+        ForwardedHeaders.Write(ref request, proxy.ForwardedHeaders);
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>The peer as a Forwarded "for=" node: RFC 7239 §6 brackets and quotes an IPv6 address.</summary>
-    internal static string Node(IPAddress peer)
-        => peer.AddressFamily == AddressFamily.InterNetworkV6 ? $"\"[{peer}]\"" : peer.ToString();
+    private struct Request(RequestTransformContext context, IPAddress peer, bool trusted) : IForwardedRequest
+    {
+        private readonly HttpRequest _incoming = context.HttpContext.Request;
+        private readonly StringBuilder _value = new();
+        private ForwardedField _field;
 
-    private static string Append(bool trusted, StringValues sent, string ours)
-        => trusted && !StringValues.IsNullOrEmpty(sent) ? $"{string.Join(", ", sent.ToArray())}, {ours}" : ours;
+        public readonly bool Trusted => trusted;
 
-    private static string Keep(bool trusted, StringValues sent, string ours)
-        => trusted && !StringValues.IsNullOrEmpty(sent) ? sent.ToString() : ours;
+        public readonly bool HostHasColon => (_incoming.Host.Value ?? "").Contains(':');
+
+        public void Begin(ForwardedField field)
+        {
+            _field = field;
+            _value.Clear();
+        }
+
+        public readonly void End() => context.ProxyRequest.Headers.TryAddWithoutValidation(ForwardedHeaders.Names[(int)_field], _value.ToString());
+
+        public readonly void Text(ReadOnlySpan<byte> ascii)
+        {
+            foreach (var b in ascii)
+            {
+                _value.Append((char)b);
+            }
+        }
+
+        public readonly bool Sent(ForwardedField field)
+        {
+            var any = false;
+            foreach (var value in _incoming.Headers[ForwardedHeaders.Names[(int)field]])
+            {
+                if (!string.IsNullOrEmpty(value))
+                {
+                    _value.Append(any ? ", " : "").Append(value);
+                    any = true;
+                }
+            }
+
+            return any;
+        }
+
+        public readonly void Peer() => _value.Append(peer.ToString());
+
+        public readonly void Node() => _value.Append(ForwardedHeaders.Node(peer));
+
+        public readonly void Scheme() => _value.Append(_incoming.Scheme);
+
+        public readonly void Host() => _value.Append(_incoming.Host.Value);
+    }
 }

@@ -3,17 +3,13 @@ using Yarp.ReverseProxy.Transforms;
 
 namespace Portico.Forwarding;
 
-/// <summary>Removes response headers that reveal the backend (Server, X-Powered-By, … per `proxy.hideResponseHeaders`).</summary>
+/// <summary>The full path's adapter of <see cref="HiddenHeaders"/>: removes what stays behind from the response YARP copied.</summary>
 internal sealed class HiddenHeadersTransform(ActiveConfig config) : ResponseTransform
 {
     public override ValueTask ApplyAsync(ResponseTransformContext context)
     {
-        var headers = context.HttpContext.Response.Headers;
-        foreach (var name in config.Current.Settings.Proxy.HideResponseHeaders)
-        {
-            headers.Remove(name);
-        }
-
+        var response = context.HttpContext.Response;
+        HiddenHeaders.Remove(response.Headers, response.StatusCode, config.Current.Settings.Proxy.HideResponseHeaders);
         return ValueTask.CompletedTask;
     }
 }

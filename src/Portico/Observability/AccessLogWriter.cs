@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Portico.Configuration;
 
@@ -30,14 +29,6 @@ internal sealed class AccessLogWriter(ActiveConfig config, TimeProvider time) : 
     public long Dropped => Interlocked.Read(ref _dropped);
 
     public bool Enabled => config.Current.Settings.AccessLog.Enabled;
-
-    public void Write(HttpContext context, RequestExchange exchange, int status, double seconds)
-    {
-        if (Enabled)
-        {
-            Write(AccessLogRequest.From(context), exchange, status, seconds);
-        }
-    }
 
     public void Write(in AccessLogRequest request, RequestExchange exchange, int status, double seconds)
     {

@@ -7,10 +7,10 @@ namespace Portico.Observability;
 
 /// <summary>
 /// Stage 1, outermost: sees every request and every outcome below it. Assigns the request id,
-/// wraps both bodies in the one <see cref="CountingStream"/> each that later stages share, and when the response is done feeds the metrics, the dashboard's
-/// statistics and the access log from one <see cref="RequestExchange"/>.
+/// wraps both bodies in the one <see cref="CountingStream"/> each that later stages share, and when the response is done records it
+/// (<see cref="RequestRecorder"/>: the metrics, the dashboard's statistics and the access log).
 /// </summary>
-internal sealed class ObservabilityMiddleware(RequestDelegate next, PorticoMetrics metrics, TrafficStats stats, AccessLogWriter accessLog, TimeProvider time)
+internal sealed class ObservabilityMiddleware(RequestDelegate next, PorticoMetrics metrics, RequestRecorder recorder, TimeProvider time)
 {
     public async Task Invoke(HttpContext context)
     {
@@ -48,9 +48,7 @@ internal sealed class ObservabilityMiddleware(RequestDelegate next, PorticoMetri
 
             var status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode;
             var seconds = time.GetElapsedTime(exchange.StartTimestamp).TotalSeconds;
-            metrics.RequestFinished(exchange, status, seconds);
-            stats.Record(exchange, status, seconds);
-            accessLog.Write(context, exchange, status, seconds);
+            recorder.Record(exchange, status, seconds, tallies: null, new RequestRecorder.Http(context));
         }
     }
 }

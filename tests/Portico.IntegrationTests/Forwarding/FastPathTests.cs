@@ -895,6 +895,35 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public async Task Forwarded_fields_sent_on_several_lines_by_a_trusted_proxy_reach_the_backend_alike_on_both_paths()
+    {
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, extra: """
+            proxy: { trustedProxies: [127.0.0.0/8] }
+            """));
+        using var counters = new Counters(proxy);
+        var host = proxy.Address.Authority;
+        var fields = "X-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\nForwarded: for=192.0.2.1\r\nForwarded: for=192.0.2.2\r\n"
+            + "X-Forwarded-Host: a.example\r\nX-Forwarded-Host:  \r\nX-Forwarded-Host: b.example\r\n";
+
+        // HTTP/1.1 on the fast path; HTTP/1.0, which it never takes, on the full path. One rule
+        // (Forwarding/ForwardedHeaders) for both: every line's value, joined as one list.
+        var fast = await RawHttp.SendAsync(proxy.Address, $"GET / HTTP/1.1\r\nHost: {host}\r\n{fields}Connection: close\r\n\r\n");
+        await counters.AssertServedAsync(1);
+        var full = await RawHttp.SendAsync(proxy.Address, $"GET / HTTP/1.0\r\nHost: {host}\r\n{fields}\r\n");
+
+        Assert.Equal(200, fast.Status);
+        Assert.Equal(200, full.Status);
+        Assert.Equal(2, backend.Requests.Count);
+        foreach (var seen in backend.Requests)
+        {
+            Assert.Equal("https, http", seen.Headers["X-Forwarded-Proto"]);
+            Assert.Equal("a.example, b.example", seen.Headers["X-Forwarded-Host"]);
+            Assert.Equal($"for=192.0.2.1, for=192.0.2.2, for=127.0.0.1;proto=http;host=\"{host}\"", seen.Headers["Forwarded"]);
+        }
+    }
+
+    [Fact]
     public async Task The_access_log_names_the_client_behind_a_trusted_proxy()
     {
         var ct = TestContext.Current.CancellationToken;
