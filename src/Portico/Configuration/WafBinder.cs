@@ -34,6 +34,7 @@ internal static partial class WafBinder
             AllowedMethods = BindMethods(m) ?? d.AllowedMethods,
             AuditLog = m.String("auditLog") ?? d.AuditLog,
             RequestBodyLimit = limit,
+            RequestBodyLimitAction = BindLimitAction(m) ?? d.RequestBodyLimitAction,
         };
         if (settings.CrsDirectory is null && settings.RuleFiles.Count == 0)
         {
@@ -87,9 +88,26 @@ internal static partial class WafBinder
             Paranoia = m.Int("paranoia", 1, 4),
             AnomalyThreshold = m.Int("anomalyThreshold", 1, 10_000),
             ExcludeRules = exclusions,
+            RequestBodyLimitAction = BindLimitAction(m),
         };
         m.Finish();
         return settings;
+    }
+
+    private static WafBodyLimitAction? BindLimitAction(MapReader m)
+    {
+        if (m.String("requestBodyLimitAction") is not { } name)
+        {
+            return null;
+        }
+
+        var action = WafBodyLimitActionNames.Parse(name);
+        if (action is null)
+        {
+            m.Error("requestBodyLimitAction", $"'{name}' is not one of: {WafBodyLimitActionNames.Reject}, {WafBodyLimitActionNames.InspectFirst}");
+        }
+
+        return action;
     }
 
     private static IReadOnlyList<string>? BindMethods(MapReader m)

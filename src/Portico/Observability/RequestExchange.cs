@@ -51,7 +51,7 @@ internal enum LocalReason
     UpstreamTimeout,
     RouteTimeout,
 
-    /// <summary>The route's web application firewall, in block mode, refused the request (403).</summary>
+    /// <summary>The route's web application firewall, in block mode, refused the request (403; 400 for a body it cannot parse; 413 for a body past its inspection limit).</summary>
     WafBlocked,
     MalformedRequest,
     UnknownHost,

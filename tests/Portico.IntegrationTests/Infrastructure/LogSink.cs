@@ -24,8 +24,9 @@ internal sealed class LogSink : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => sink.Lines.Enqueue(new LogLine(category, logLevel, eventId.Id, formatter(state, exception)));
+            => sink.Lines.Enqueue(new LogLine(category, logLevel, eventId.Id, formatter(state, exception), exception?.ToString()));
     }
 }
 
-internal sealed record LogLine(string Category, LogLevel Level, int EventId, string Message);
+/// <summary>One log line; <see cref="Exception"/> is the logged exception's text (type, message, stack), when there is one.</summary>
+internal sealed record LogLine(string Category, LogLevel Level, int EventId, string Message, string? Exception = null);

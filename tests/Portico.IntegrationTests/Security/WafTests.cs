@@ -110,18 +110,18 @@ public sealed class WafTests(WafFixture waf) : IClassFixture<WafFixture>
     }
 
     [Fact]
-    public async Task A_body_larger_than_the_inspection_limit_streams_to_the_backend_whole()
+    public async Task With_inspect_first_a_body_larger_than_the_inspection_limit_streams_to_the_backend_whole()
     {
         var ct = TestContext.Current.CancellationToken;
         var video = new byte[3 * 1024 * 1024];
         new Random(7).NextBytes(video);
-        using var upload = Upload("/block/videos", video);
+        using var upload = Upload("/inspect/videos", video);
         var contentType = upload.Content!.Headers.ContentType!.ToString();
         var body = await upload.Content.ReadAsByteArrayAsync(ct);
 
         foreach (var chunked in new[] { false, true })
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/block/videos") { Content = chunked ? Chunked(body, contentType) : Binary(body, contentType) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/inspect/videos") { Content = chunked ? Chunked(body, contentType) : Binary(body, contentType) };
             request.Headers.Host = Host;
 
             using var response = await waf.Proxy.Client.SendAsync(request, ct);
@@ -132,16 +132,16 @@ public sealed class WafTests(WafFixture waf) : IClassFixture<WafFixture>
     }
 
     [Fact]
-    public async Task An_attack_within_the_inspected_part_of_a_large_body_is_refused()
+    public async Task With_inspect_first_an_attack_within_the_inspected_part_of_a_large_body_is_refused()
     {
         var ct = TestContext.Current.CancellationToken;
         var form = "comment=" + Uri.EscapeDataString("<script>alert(1)</script>") + "&padding=" + new string('a', 1024 * 1024);
-        using var request = Post("/block/comments", form, "application/x-www-form-urlencoded");
+        using var request = Post("/inspect/comments", form, "application/x-www-form-urlencoded");
 
         using var response = await waf.Proxy.Client.SendAsync(request, ct);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.DoesNotContain(waf.Backend.Requests, r => r.PathAndQuery == "/block/comments");
+        Assert.DoesNotContain(waf.Backend.Requests, r => r.PathAndQuery == "/inspect/comments");
     }
 
     [Fact]
@@ -233,6 +233,8 @@ public sealed class WafTests(WafFixture waf) : IClassFixture<WafFixture>
         var config = JsonDocument.Parse(await admin.GetStringAsync("/api/config", TestContext.Current.CancellationToken)).RootElement;
 
         Assert.Equal(65536, config.GetProperty("waf").GetProperty("requestBodyLimitBytes").GetInt64());
+        Assert.Equal("reject", config.GetProperty("waf").GetProperty("requestBodyLimitAction").GetString());
+        Assert.Equal("inspect-first", config.GetProperty("routes").GetProperty("inspect").GetProperty("waf").GetProperty("requestBodyLimitAction").GetString());
         Assert.Equal("/usr/share/modsecurity-crs", config.GetProperty("waf").GetProperty("crs").GetString());
         var excluded = config.GetProperty("routes").GetProperty("excluded").GetProperty("waf");
         Assert.Equal("block", excluded.GetProperty("mode").GetString());

@@ -25,6 +25,10 @@ public sealed class WafRulesTextTests
         var own = Array.IndexOf(lines, "Include /etc/portico/own.conf");
         Assert.True(setup >= 0 && setup < Array.IndexOf(lines, $"Include {crs[0]}"));
         Assert.True(own > Array.IndexOf(lines, $"Include {crs[^1]}"));
+        // The body-error rules come after the CRS (its findings are what a refusal names) and before
+        // the operator's files (so SecRuleRemoveById there can drop them).
+        var bodyError = Array.FindIndex(lines, l => l.Contains("id:99010,", StringComparison.Ordinal));
+        Assert.True(bodyError > Array.IndexOf(lines, $"Include {crs[^1]}") && bodyError < own);
         Assert.Equal("SecRuleRemoveById 920350 942100-942199", lines[^1]);
     }
 

@@ -26,8 +26,11 @@ internal sealed record WafSettings
     /// <summary>`auditLog`: "stdout" or a file path; one JSON line per blocked or detected request. Default stdout.</summary>
     public string AuditLog { get; init; } = "stdout";
 
-    /// <summary>`requestBodyLimit`: bytes of a request body inspected; the rest streams on uninspected. Default 128KiB.</summary>
+    /// <summary>`requestBodyLimit`: bytes of a request body the engine inspects, 1KiB–1GiB. Default 128KiB.</summary>
     public long RequestBodyLimit { get; init; } = 128 * 1024;
+
+    /// <summary>`requestBodyLimitAction`: what a body longer than `requestBodyLimit` gets, `reject` (413) or `inspect-first`; a route may override it. Default reject.</summary>
+    public WafBodyLimitAction RequestBodyLimitAction { get; init; } = WafBodyLimitAction.Reject;
 }
 
 /// <summary>A route's `waf`: `off`, `detect`, `block`, or a map with the mode and overrides.</summary>
@@ -46,6 +49,9 @@ internal sealed record RouteWafSettings
 
     /// <summary>`excludeRules`: rule ids (`942100`) or id ranges (`942100-942199`) removed for this route.</summary>
     public IReadOnlyList<string> ExcludeRules { get; init; } = [];
+
+    /// <summary>`requestBodyLimitAction`: overrides `waf.requestBodyLimitAction` for this route.</summary>
+    public WafBodyLimitAction? RequestBodyLimitAction { get; init; }
 }
 
 internal enum WafMode

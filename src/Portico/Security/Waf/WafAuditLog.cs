@@ -33,6 +33,7 @@ internal sealed class WafAuditLog(ActiveConfig config, TimeProvider time, WafLog
             w.WriteString("time", time.GetUtcNow());
             w.WriteString("requestId", entry.RequestId);
             w.WriteString("action", entry.Action);
+            w.WriteString("reason", entry.Reason == WafRefusal.BodyOverLimit ? "body_over_limit" : "rules");
             w.WriteString("route", entry.Route);
             w.WriteString("client", entry.Client);
             w.WriteString("method", entry.Method);
@@ -119,5 +120,5 @@ internal sealed class WafAuditLog(ActiveConfig config, TimeProvider time, WafLog
     public void Dispose() => _hangup?.Dispose();
 }
 
-/// <summary>What the audit log records about one request the WAF stopped (`blocked`) or would have stopped (`detected`).</summary>
-internal sealed record WafAuditEntry(string RequestId, string Action, string Route, string Client, string Method, string Host, string Path, IReadOnlyList<WafMatch> Matches);
+/// <summary>What the audit log records about one request the WAF stopped (`blocked`) or would have stopped (`detected`), and why.</summary>
+internal sealed record WafAuditEntry(string RequestId, string Action, WafRefusal Reason, string Route, string Client, string Method, string Host, string Path, IReadOnlyList<WafMatch> Matches);

@@ -11,9 +11,11 @@ namespace Portico.Security.Waf;
 
 /// <summary>
 /// Stage 2, last Guard step: runs the matched route's rule set over the request line, the
-/// headers and up to `waf.requestBodyLimit` bytes of the body. In `block` mode a request a rule
-/// interrupts gets 403 and is never forwarded; in `detect` mode it is forwarded. Either way it
-/// goes to the audit log. A route without the WAF passes straight through.
+/// headers and the body, which the engine sees whole up to `waf.requestBodyLimit`; a longer body
+/// is refused with 413 (`reject`) or has its first part inspected (`inspect-first`). In `block`
+/// mode a request a rule interrupts gets 403 (400 for a body the engine cannot parse) and is
+/// never forwarded; in `detect` mode it is forwarded. Either way it goes to the audit log. A
+/// route without the WAF passes straight through.
 /// </summary>
 internal sealed class WafMiddleware(RequestDelegate next, ActiveConfig config, WafAuditLog audit, WafMetrics metrics)
 {
@@ -37,40 +39,57 @@ internal sealed class WafMiddleware(RequestDelegate next, ActiveConfig config, W
             return;
         }
 
+        var refusesLong = waf.Mode == WafMode.Block && waf.LimitAction == WafBodyLimitAction.Reject;
         PrefixedStream? body = null;
-        bool interrupted;
+        var overLimit = false;
+        int status;
         IReadOnlyList<WafMatch> matches;
         using (transaction)
         {
             InspectHead(context, transaction);
-            interrupted = transaction.Interrupted();
-            if (!interrupted && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+            status = transaction.Interruption();
+            if (status == 0 && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
             {
-                body = await ReadPrefixAsync(context.Request.Body, waf.BodyLimit, context.RequestAborted);
-                transaction.AppendBody(body.Prefix);
-                context.Request.Body = body;
+                // A declared length past the limit is refused unread; any other body is read to
+                // one byte past it, which tells a body ending at the limit from a longer one
+                // whatever its framing (Content-Length, chunked, HTTP/2 DATA frames).
+                overLimit = context.Request.ContentLength > waf.BodyLimit;
+                if (!(overLimit && refusesLong))
+                {
+                    body = await ReadPrefixAsync(context.Request.Body, waf.BodyLimit + 1, context.RequestAborted);
+                    context.Request.Body = body;
+                    overLimit = body.Prefix.Length > waf.BodyLimit;
+                }
             }
 
-            if (!interrupted)
+            if (status == 0 && !(overLimit && refusesLong))
             {
+                AppendBody(transaction, context.Request.ContentType, body is null ? default : body.Prefix, waf.BodyLimit);
                 transaction.ProcessBody();
-                interrupted = transaction.Interrupted();
+                status = transaction.Interruption();
             }
 
             matches = transaction.Matches.All;
         }
 
+        var reason = WafRefusal.Rules;
+        if (overLimit && waf.LimitAction == WafBodyLimitAction.Reject)
+        {
+            // RFC 9110 §15.5.14; in `detect` the body is forwarded, its first part inspected.
+            (status, reason) = (StatusCodes.Status413PayloadTooLarge, WafRefusal.BodyOverLimit);
+        }
+
         await using (body)
         {
-            if (interrupted)
+            if (status != 0)
             {
                 var blocked = waf.Mode == WafMode.Block;
-                audit.Write(Entry(context, exchange, routeId, blocked ? "blocked" : "detected", matches));
+                audit.Write(Entry(context, exchange, routeId, blocked ? "blocked" : "detected", reason, matches));
                 metrics.Inspected(routeId, blocked ? "blocked" : "detected");
                 if (blocked)
                 {
                     exchange.Reason = LocalReason.WafBlocked;
-                    await ErrorPage.WriteAsync(context, StatusCodes.Status403Forbidden);
+                    await ErrorPage.WriteAsync(context, status);
                     return;
                 }
             }
@@ -80,6 +99,29 @@ internal sealed class WafMiddleware(RequestDelegate next, ActiveConfig config, W
             }
 
             await next(context);
+        }
+    }
+
+    /// <summary>
+    /// Hands the engine the body, or for one past the limit its first part: a multipart body
+    /// closed after its last part there (else the engine finds no argument in it at all), any
+    /// other with one byte more, which the engine drops while marking the body as cut short
+    /// (INBOUND_DATA_ERROR), so rule 99010 does not refuse a JSON or XML body for ending mid-way.
+    /// </summary>
+    private static void AppendBody(WafTransaction transaction, string? contentType, ReadOnlySpan<byte> prefix, long limit)
+    {
+        if (prefix.Length > limit && MultipartPrefix.Boundary(contentType) is { } boundary)
+        {
+            var close = MultipartPrefix.Close(boundary);
+            var room = prefix[..(int)Math.Max(0, limit - close.Length)];
+            transaction.AppendBody(room[..MultipartPrefix.Keep(room, boundary)]);
+            transaction.AppendBody(close);
+            return;
+        }
+
+        if (!prefix.IsEmpty)
+        {
+            transaction.AppendBody(prefix);
         }
     }
 
@@ -151,6 +193,6 @@ internal sealed class WafMiddleware(RequestDelegate next, ActiveConfig config, W
         return new PrefixedStream(buffer, length, body);
     }
 
-    private static WafAuditEntry Entry(HttpContext context, RequestExchange exchange, string routeId, string action, IReadOnlyList<WafMatch> matches)
-        => new(exchange.RequestId, action, routeId, ClientAddress.Of(context).ToString(), context.Request.Method, context.Request.Host.Value ?? "", context.Request.Path.Value ?? "", matches);
+    private static WafAuditEntry Entry(HttpContext context, RequestExchange exchange, string routeId, string action, WafRefusal reason, IReadOnlyList<WafMatch> matches)
+        => new(exchange.RequestId, action, reason, routeId, ClientAddress.Of(context).ToString(), context.Request.Method, context.Request.Host.Value ?? "", context.Request.Path.Value ?? "", matches);
 }

@@ -77,7 +77,7 @@ internal sealed class WafRuntimeBuilder(WafLog log) : IConfigRuntimeBuilder
                 sets[profile] = set;
             }
 
-            byRoute[route.Id] = new RouteWaf(route.Waf.Mode, set, global.RequestBodyLimit);
+            byRoute[route.Id] = new RouteWaf(route.Waf.Mode, set, global.RequestBodyLimit, route.Waf.RequestBodyLimitAction ?? global.RequestBodyLimitAction);
         }
 
         var runtime = new WafRuntime(byRoute.ToFrozenDictionary(StringComparer.Ordinal), sets.Values.ToArray());

@@ -70,10 +70,11 @@ internal sealed class WafTransaction : IDisposable
     public void ProcessBody() => ModSecurityNative.msc_process_request_body(_transaction);
 
     /// <summary>
-    /// True when a rule asked to interrupt the request. The intervention's `url` and `log` were
-    /// allocated by the library and are freed here; the log line is kept as a match.
+    /// The status a rule asked to interrupt the request with (`deny` alone: 403; a 4xx its
+    /// `status:` action names), or 0. The intervention's `url` and `log` were allocated by the
+    /// library and are freed here; the log line is kept as a match.
     /// </summary>
-    public bool Interrupted()
+    public int Interruption()
     {
         var intervention = new ModSecurityNative.Intervention { Status = 200 };
         ModSecurityNative.msc_intervention(_transaction, ref intervention);
@@ -83,7 +84,7 @@ internal sealed class WafTransaction : IDisposable
             Matches.Add(log);
         }
 
-        return intervention.Disruptive != 0;
+        return intervention.Disruptive == 0 ? 0 : intervention.Status is >= 400 and < 500 ? intervention.Status : 403;
     }
 
     public void Dispose()

@@ -1,0 +1,11 @@
+namespace Portico.Security.Waf;
+
+/// <summary>Why the WAF stopped (or in `detect`, would have stopped) a request; the audit log's `reason`.</summary>
+internal enum WafRefusal
+{
+    /// <summary>`rules`: a rule interrupted it (the CRS's anomaly threshold, a body the engine could not parse, an operator's rule).</summary>
+    Rules,
+
+    /// <summary>`body_over_limit`: its body is longer than `waf.requestBodyLimit` on a route that rejects such bodies.</summary>
+    BodyOverLimit,
+}

@@ -1,0 +1,269 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Portico.IntegrationTests.Security;
+
+/// <summary>
+/// No request body shape escapes the WAF (issue 20): whatever its size, content type, framing
+/// or the reads it arrives in, a body is inspected, refused, or (in `detect`) forwarded and
+/// logged. `block` and `detect` refuse a body past `waf.requestBodyLimit` (128KiB here) by
+/// default; `inspect` routes inspect its first 128KiB and pass the rest.
+/// </summary>
+public sealed class WafBodyTests(WafBodyFixture fx) : IClassFixture<WafBodyFixture>
+{
+    private const string Boundary = "----PorticoFormBoundary7MA4YWxkTrZu0gW";
+    private const string MultipartType = "multipart/form-data; boundary=" + Boundary;
+    private const string Script = "<script>alert(document.cookie)</script>";
+
+    [Theory]
+    [InlineData(127, 403)]
+    [InlineData(129, 413)]
+    [InlineData(200, 413)]
+    [InlineData(2048, 413)]
+    public async Task A_script_field_before_a_file_part_never_reaches_the_backend_whatever_the_size(int kib, int status)
+    {
+        var path = $"/block/upload-{kib}";
+
+        using var response = await SendAsync(path, Multipart(kib * 1024, ("comment", Script)), MultipartType);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.DoesNotContain(fx.Backend.Requests, r => r.PathAndQuery == path);
+        var entry = await fx.Audit.EntryAsync(RequestId(response));
+        Assert.Equal("blocked", entry.GetProperty("action").GetString());
+        Assert.Equal(status == 413 ? "body_over_limit" : "rules", entry.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task A_multipart_body_without_its_closing_boundary_is_refused()
+    {
+        var body = Encoding.ASCII.GetBytes($"--{Boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHoliday photo\r\n--{Boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nJFIFxxxxxxxxxxxx\r\n");
+
+        using var response = await SendAsync("/block/unterminated", body, MultipartType);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain(fx.Backend.Requests, r => r.PathAndQuery == "/block/unterminated");
+        Assert.Contains("99010", WafTests.RuleIds(await fx.Audit.EntryAsync(RequestId(response))));
+    }
+
+    [Fact]
+    public async Task Detect_forwards_a_malformed_multipart_body_and_logs_it()
+    {
+        var body = Encoding.ASCII.GetBytes($"--{Boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHoliday photo\r\n");
+
+        using var response = await SendAsync("/detect/unterminated", body, MultipartType);
+
+        Assert.Equal(WafFixture.Digest(body), await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var entry = await fx.Audit.EntryAsync(RequestId(response));
+        Assert.Equal("detected", entry.GetProperty("action").GetString());
+        Assert.Contains("99010", WafTests.RuleIds(entry));
+    }
+
+    /// <summary>Attacks in every body shape, each under the limit: all refused.</summary>
+    public static TheoryData<string> Shapes() => new(ShapeRequests.Keys);
+
+    private static readonly Dictionary<string, Func<string, HttpRequestMessage>> ShapeRequests = new()
+    {
+        ["urlencoded"] = p => Request(p, new ByteArrayContent(Encoding.ASCII.GetBytes("comment=" + Uri.EscapeDataString(Script))), "application/x-www-form-urlencoded"),
+        ["multipart"] = p => Request(p, new ByteArrayContent(Multipart(4096, ("comment", Script))), MultipartType),
+        ["json"] = p => Request(p, new ByteArrayContent(Encoding.UTF8.GetBytes($$"""{"comment":"{{Script}}"}""")), "application/json"),
+        ["cloudevents-json"] = p => Request(p, new ByteArrayContent(Encoding.UTF8.GetBytes($$$"""{"specversion":"1.0","type":"comment","source":"/x","id":"1","data":{"comment":"{{{Script}}}"}}""")), "application/cloudevents+json"),
+        ["xml"] = p => Request(p, new ByteArrayContent(Encoding.UTF8.GetBytes($"<?xml version=\"1.0\"?><comment>{WebUtility.HtmlEncode(Script)}</comment>")), "application/xml"),
+        ["chunked"] = p => Request(p, new PacedContent(Encoding.ASCII.GetBytes("comment=" + Uri.EscapeDataString(Script)), 4096, knownLength: false), "application/x-www-form-urlencoded"),
+        ["many-reads"] = p => Request(p, new PacedContent(Encoding.ASCII.GetBytes("comment=" + Uri.EscapeDataString(Script)), 5, knownLength: true), "application/x-www-form-urlencoded"),
+        ["unknown-type"] = p => Request(p, new ByteArrayContent(Encoding.ASCII.GetBytes(Script)), "application/x-portico-test"),
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public async Task An_attack_is_refused_in_every_body_shape(string shape)
+    {
+        var path = $"/block/shape-{shape}";
+        using var request = ShapeRequests[shape](path);
+
+        using var response = await fx.Proxy.Client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.DoesNotContain(fx.Backend.Requests, r => r.PathAndQuery == path);
+    }
+
+    /// <summary>A body past the limit, however it is framed, is refused before anything is forwarded.</summary>
+    [Theory]
+    [InlineData("content-length")]
+    [InlineData("chunked")]
+    [InlineData("many-reads")]
+    [InlineData("h2")]
+    public async Task A_body_past_the_limit_is_refused_with_413_however_it_is_framed(string framing)
+    {
+        var path = $"/block/large-{framing}";
+        var form = Encoding.ASCII.GetBytes("name=Jane+Doe&notes=" + new string('a', 300 * 1024));
+        HttpContent content = framing switch
+        {
+            "chunked" => new PacedContent(form, 16 * 1024, knownLength: false),
+            "many-reads" => new PacedContent(form, 1024, knownLength: true),
+            _ => new ByteArrayContent(form),
+        };
+        using var request = Request(path, content, "application/x-www-form-urlencoded", http2: framing == "h2");
+        using var h2 = Http2Client();
+
+        using var response = await (framing == "h2" ? h2 : fx.Proxy.Client).SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.DoesNotContain(fx.Backend.Requests, r => r.PathAndQuery == path);
+    }
+
+    /// <summary>
+    /// `detect` forwards a body past the limit whole and logs what its inspected part matched;
+    /// with `reject` (the default) the entry says the body itself would have been refused.
+    /// </summary>
+    [Theory]
+    [InlineData("/detect/upload", "body_over_limit")]
+    [InlineData("/detect-inspect/upload", "rules")]
+    public async Task Detect_forwards_a_body_past_the_limit_whole_and_logs_what_the_inspected_part_matched(string path, string reason)
+    {
+        var body = Multipart(2048 * 1024, ("comment", Script));
+
+        using var response = await SendAsync(path, body, MultipartType);
+
+        Assert.Equal(WafFixture.Digest(body), await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var entry = await fx.Audit.EntryAsync(RequestId(response));
+        Assert.Equal("detected", entry.GetProperty("action").GetString());
+        Assert.Equal(reason, entry.GetProperty("reason").GetString());
+        Assert.Contains(WafTests.RuleIds(entry), id => id.StartsWith("941", StringComparison.Ordinal));
+    }
+
+    /// <summary>`inspect-first`: the first 128KiB is inspected as a body of its own (a multipart one closed after its last part), the rest streams on.</summary>
+    public static TheoryData<string, int, string> InspectFirstBodies() => new()
+    {
+        { "multipart-attack", 403, MultipartType },
+        { "multipart", 200, MultipartType },
+        { "json-attack", 403, "application/json" },
+        { "json", 200, "application/json" },
+        { "xml", 200, "application/xml" },
+        { "urlencoded-attack", 403, "application/x-www-form-urlencoded" },
+        { "attack-past-the-limit", 200, "application/x-www-form-urlencoded" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InspectFirstBodies))]
+    public async Task Inspect_first_inspects_the_first_part_of_a_large_body_and_streams_the_rest(string name, int status, string contentType)
+    {
+        const int size = 2048 * 1024;
+        var pad = new string('a', size);
+        var body = name switch
+        {
+            "multipart-attack" => Multipart(size, ("comment", Script)),
+            "multipart" => Multipart(size, ("comment", "Lovely beach")),
+            "json-attack" => Encoding.UTF8.GetBytes($$"""{"comment":"{{Script}}","pad":"{{pad}}"}"""),
+            "json" => Encoding.UTF8.GetBytes($$"""{"comment":"Lovely beach","pad":"{{pad}}"}"""),
+            "xml" => Encoding.UTF8.GetBytes($"<?xml version=\"1.0\"?><doc><comment>Lovely beach</comment><pad>{pad}</pad></doc>"),
+            "urlencoded-attack" => Encoding.ASCII.GetBytes($"comment={Uri.EscapeDataString(Script)}&pad={pad}"),
+            _ => Encoding.ASCII.GetBytes($"pad={pad}&comment={Uri.EscapeDataString(Script)}"),
+        };
+        var path = $"/inspect/{name}";
+
+        using var response = await SendAsync(path, body, contentType);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        if (status == 200)
+        {
+            Assert.Equal(WafFixture.Digest(body), await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+        else
+        {
+            Assert.DoesNotContain(fx.Backend.Requests, r => r.PathAndQuery == path);
+        }
+    }
+
+    /// <summary>
+    /// Issue 20: after WAF-blocked 327KiB bodies Kestrel logged "Reading is already in progress"
+    /// from ValidatingPipeReader. Several such refusals on one keep-alive connection (both the
+    /// refusal after inspection and the 413 before it), over HTTP/1.1 and h2c, then an ordinary
+    /// request on the same client: every answer right, no error logged.
+    /// </summary>
+    [Theory]
+    [InlineData("http1")]
+    [InlineData("h2")]
+    public async Task Refusing_large_bodies_on_a_kept_alive_connection_logs_no_error(string protocol)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var form = Encoding.ASCII.GetBytes($"comment={Uri.EscapeDataString(Script)}&pad=" + new string('a', 327 * 1024));
+        using var client = protocol == "h2" ? Http2Client() : new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = fx.Proxy.Address };
+        var before = fx.Proxy.Logs.Lines.Count;
+
+        for (var i = 0; i < 6; i++)
+        {
+            var (route, status) = i % 2 == 0 ? ("inspect", HttpStatusCode.Forbidden) : ("block", HttpStatusCode.RequestEntityTooLarge);
+            using var request = Request($"/{route}/keepalive-{protocol}-{i}", new ByteArrayContent(form), "application/x-www-form-urlencoded", http2: protocol == "h2");
+            using var response = await client.SendAsync(request, ct);
+            Assert.Equal(status, response.StatusCode);
+        }
+
+        using var ordinary = await client.SendAsync(Request($"/block/keepalive-{protocol}-after", null, null, http2: protocol == "h2"), ct);
+        Assert.Equal(HttpStatusCode.OK, ordinary.StatusCode);
+        var errors = fx.Proxy.Logs.Lines.Skip(before).Where(l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).ToArray();
+        Assert.True(errors.Length == 0, string.Join("\n", errors.Select(e => $"{e.Category} {e.EventId}: {e.Message} {e.Exception}")));
+    }
+
+    private HttpClient Http2Client() => new(new SocketsHttpHandler()) { BaseAddress = fx.Proxy.Addresses[1] };
+
+    private async Task<HttpResponseMessage> SendAsync(string path, byte[] body, string contentType)
+    {
+        using var request = Request(path, new ByteArrayContent(body), contentType);
+        return await fx.Proxy.Client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>A request for shop.example.com; with <paramref name="http2"/>, HTTP/2 with prior knowledge (the h2c listener).</summary>
+    private static HttpRequestMessage Request(string path, HttpContent? content, string? contentType, bool http2 = false)
+    {
+        var request = new HttpRequestMessage(content is null ? HttpMethod.Get : HttpMethod.Post, path)
+        {
+            Content = content,
+            Version = http2 ? HttpVersion.Version20 : HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.Host = "shop.example.com";
+        if (content is not null)
+        {
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType!);
+        }
+
+        return request;
+    }
+
+    private static string RequestId(HttpResponseMessage response) => response.Headers.GetValues("X-Request-Id").Single();
+
+    /// <summary>A browser-shaped multipart form of exactly <paramref name="size"/> bytes: the fields, then a JPEG file part filling the rest.</summary>
+    internal static byte[] Multipart(int size, params (string Name, string Value)[] fields)
+    {
+        var head = new StringBuilder();
+        foreach (var (name, value) in fields)
+        {
+            head.Append($"--{Boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n");
+        }
+
+        head.Append($"--{Boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"IMG_2041.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n");
+        var tail = $"\r\n--{Boundary}--\r\n";
+        var filler = size - Encoding.UTF8.GetByteCount(head.ToString()) - tail.Length;
+        return Encoding.UTF8.GetBytes(head + new string('x', filler) + tail);
+    }
+
+    /// <summary>A body written in pieces of <paramref name="piece"/> bytes, each flushed on its own; without a known length HTTP/1.1 sends it chunked.</summary>
+    private sealed class PacedContent(byte[] body, int piece, bool knownLength) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            for (var i = 0; i < body.Length; i += piece)
+            {
+                await stream.WriteAsync(body.AsMemory(i, Math.Min(piece, body.Length - i)));
+                await stream.FlushAsync();
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return knownLength;
+        }
+    }
+}
