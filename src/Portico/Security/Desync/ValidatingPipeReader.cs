@@ -17,9 +17,16 @@ internal sealed class ValidatingPipeReader(PipeReader inner, Http1FramingValidat
     private bool _examinedAll = true;
     private bool _ended;
     private long? _headStartedAt;
+    private bool _held;
+    private bool _abandoned;
 
     public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
+        if (_held || _abandoned)
+        {
+            return Abandon();
+        }
+
         while (true)
         {
             if (_ended)
@@ -51,6 +58,12 @@ internal sealed class ValidatingPipeReader(PipeReader inner, Http1FramingValidat
 
     public override bool TryRead(out ReadResult result)
     {
+        if (_held || _abandoned)
+        {
+            result = Abandon();
+            return true;
+        }
+
         if (inner.TryRead(out var raw))
         {
             if (Prepare(raw, out result))
@@ -69,6 +82,7 @@ internal sealed class ValidatingPipeReader(PipeReader inner, Http1FramingValidat
 
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
+        _held = false;
         if (_last.IsEmpty && _ended)
         {
             return;
@@ -146,8 +160,25 @@ internal sealed class ValidatingPipeReader(PipeReader inner, Http1FramingValidat
         return true;
     }
 
+    /// <summary>
+    /// Kestrel reads again without advancing past its last result only when it gave up on a
+    /// request body: its body reader keeps a read whose body arrived whole until the body is
+    /// consumed, and skips consuming it when the connection was aborted (a client that shut down
+    /// its sending side after a request the WAF refused unread). The inner reader still holds
+    /// that read, and where the next request starts is Kestrel's to know, so the input ends here.
+    /// </summary>
+    private ReadResult Abandon()
+    {
+        _abandoned = true;
+        _ended = true;
+        _held = false;
+        _last = default;
+        return new ReadResult(default, false, true);
+    }
+
     private ReadResult Hand(ReadOnlySequence<byte> buffer, bool completed, bool canceled = false)
     {
+        _held = true;
         _last = buffer;
         _handed = Math.Min(validator.Releasable, buffer.Length);
         return new ReadResult(buffer.Slice(0, _handed), canceled, completed);
