@@ -8,6 +8,13 @@
 #   bench/waf_cost.sh                      3 rounds x 5 s per route, after a 5 s warm-up each
 #   WAF_COST_ROUNDS=5 WAF_COST_SECONDS=10 bench/waf_cost.sh
 #
+# With perf (apt-get install linux-perf) it also prints where the WAF's added CPU goes: each
+# round is sampled (perf record -F 999), samples are grouped by the library they fall in, and
+# the per-request difference between the routes is split into ModSecurity (libmodsecurity and
+# the pcre2/yajl/libxml2/libstdc++ it calls), libc (malloc and copies, nearly all ModSecurity's:
+# the runtime has its own allocator), .NET (Portico's glue, Kestrel, the runtime and its JIT)
+# and the kernel. WAF_COST_PERF=0 skips it.
+#
 # Needs wrk, python3, libmodsecurity3 and modsecurity-crs (bench/run.sh installs them) and the
 # .NET SDK. Everything it starts is stopped on exit; only 127.0.0.1 is used.
 set -euo pipefail
@@ -58,6 +65,18 @@ for _ in $(seq 1 150); do
 done
 
 ticks() { awk '{print $14 + $15}' "/proc/$PORTICO/stat"; }
+PERF=${WAF_COST_PERF:-1}
+command -v perf >/dev/null || PERF=0
+
+# Samples of one round by group, as "group count" lines appended to $DIR/perf-ROUTE.tsv.
+sample() {
+  local route=$1 seconds=$2
+  perf record -q -F 999 -p "$PORTICO" -o "$DIR/perf-$route.data" -- sleep "$seconds" >/dev/null 2>&1 || return 0
+  perf report -i "$DIR/perf-$route.data" --sort dso --stdio --no-children -g none -F overhead,sample,dso 2>/dev/null \
+    | awk -v r="$route" '!/^#/ && NF >= 3 { dso = $3; n = $2;
+        g = dso ~ /modsecurity|pcre|yajl|libxml2|libstdc|liblua|libgcc_s/ ? "modsecurity" : dso ~ /^libc\.so/ ? "libc" : dso ~ /kernel/ ? "kernel" : "dotnet";
+        print g, n }' >> "$DIR/perf-$route.tsv"
+}
 CLK_TCK=$(getconf CLK_TCK)
 
 # A browser's request: headers, a cookie and a query string for the rules to read.
@@ -76,7 +95,9 @@ run waf "$DURATION" >/dev/null
 declare -A total_ticks=([plain]=0 [waf]=0) total_requests=([plain]=0 [waf]=0)
 for round in $(seq 1 "$ROUNDS"); do
   for route in plain waf; do
+    [ "$PERF" = 1 ] && { sample "$route" "$((DURATION - 1))" & }
     t0=$(ticks); n=$(run "$route" "$DURATION"); t1=$(ticks)
+    wait
     total_ticks[$route]=$((total_ticks[$route] + t1 - t0)); total_requests[$route]=$((total_requests[$route] + n))
     awk -v r="$route" -v i="$round" -v t=$((t1 - t0)) -v n="$n" -v hz="$CLK_TCK" \
       'BEGIN { printf "round %d %-5s %7d requests  %8.1f µs CPU/request\n", i, r, n, t * 1e6 / hz / n }'
@@ -86,3 +107,13 @@ done
 awk -v pt="${total_ticks[plain]}" -v pn="${total_requests[plain]}" -v wt="${total_ticks[waf]}" -v wn="${total_requests[waf]}" -v hz="$CLK_TCK" \
   'BEGIN { p = pt * 1e6 / hz / pn; w = wt * 1e6 / hz / wn;
            printf "plain %.1f µs, waf %.1f µs of Portico CPU per request: the WAF adds %.1f µs (%.2fx)\n", p, w, w - p, w / p }'
+# The split: CPU per request of each group on each route (samples at 999 Hz), and the difference.
+if [ "$PERF" = 1 ] && [ -s "$DIR/perf-waf.tsv" ] && [ -s "$DIR/perf-plain.tsv" ]; then
+  for route in plain waf; do
+    awk -v r="$route" '{ s[$1] += $2 } END { for (g in s) print r, g, s[g] }' "$DIR/perf-$route.tsv"
+  done | awk -v pn="${total_requests[plain]}" -v wn="${total_requests[waf]}" -v rounds="$ROUNDS" -v d="$DURATION" '
+    { us = $3 * 1e6 / 999 * d / (d - 1); if ($1 == "plain") p[$2] = us / pn; else w[$2] = us / wn; groups[$2] = 1 }
+    END { printf "where the added CPU goes (perf, µs per request: plain -> waf = added):\n";
+          for (g in groups) { printf "  %-12s %7.1f -> %7.1f = %+7.1f\n", g, p[g], w[g], w[g] - p[g]; t += w[g] - p[g] }
+          printf "  %-12s %25s %+7.1f\n", "total", "", t }'
+fi

@@ -153,7 +153,14 @@ internal sealed class WafMiddleware(RequestDelegate next, ActiveConfig config, W
         transaction.Connection(ClientAddress.Of(context).ToString(), connection.RemotePort, connection.LocalIpAddress?.ToString() ?? "", connection.LocalPort);
         var request = context.Request;
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.Path + request.QueryString;
-        var version = request.Protocol.StartsWith("HTTP/", StringComparison.Ordinal) ? request.Protocol[5..] : request.Protocol;
+        // The common versions as constants: a substring per request is garbage for nothing.
+        var version = request.Protocol switch
+        {
+            "HTTP/1.1" => "1.1",
+            "HTTP/2" => "2",
+            "HTTP/1.0" => "1.0",
+            var other => other.StartsWith("HTTP/", StringComparison.Ordinal) ? other[5..] : other,
+        };
         transaction.Uri(target, request.Method, version);
         foreach (var (name, values) in request.Headers)
         {
