@@ -95,9 +95,10 @@ run waf "$DURATION" >/dev/null
 declare -A total_ticks=([plain]=0 [waf]=0) total_requests=([plain]=0 [waf]=0)
 for round in $(seq 1 "$ROUNDS"); do
   for route in plain waf; do
-    [ "$PERF" = 1 ] && { sample "$route" "$((DURATION - 1))" & }
+    sampler=
+    if [ "$PERF" = 1 ]; then sample "$route" "$((DURATION - 1))" & sampler=$!; fi
     t0=$(ticks); n=$(run "$route" "$DURATION"); t1=$(ticks)
-    wait
+    [ -z "$sampler" ] || wait "$sampler"
     total_ticks[$route]=$((total_ticks[$route] + t1 - t0)); total_requests[$route]=$((total_requests[$route] + n))
     awk -v r="$route" -v i="$round" -v t=$((t1 - t0)) -v n="$n" -v hz="$CLK_TCK" \
       'BEGIN { printf "round %d %-5s %7d requests  %8.1f µs CPU/request\n", i, r, n, t * 1e6 / hz / n }'

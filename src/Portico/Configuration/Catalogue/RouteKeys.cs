@@ -1,3 +1,4 @@
+using Portico.Configuration.Model;
 using static Portico.Configuration.Catalogue.Keys;
 
 namespace Portico.Configuration.Catalogue;
@@ -30,6 +31,7 @@ internal static class RouteKeys
         Int("routes.ID.waf.paranoia", 1, 4, "this route's CRS paranoia level.") with { DefaultNote = "`waf.paranoia`" },
         Int("routes.ID.waf.anomalyThreshold", 1, 10_000, "this route's CRS anomaly threshold.") with { DefaultNote = "`waf.anomalyThreshold`" },
         List("routes.ID.waf.excludeRules", "rule ids such as `920350` or id ranges such as `\"942100-942199\"`, removed for this route only.") with { DefaultNote = "none", Example = "[920350]" },
+        OneOf("routes.ID.waf.requestBodyLimitAction", [WafBodyLimitActionNames.Reject, WafBodyLimitActionNames.InspectFirst], "what this route does with a body longer than `waf.requestBodyLimit`: `reject` (413) or `inspect-first`.") with { DefaultNote = "`waf.requestBodyLimitAction`" },
         Section("routes.ID.limits", "this route's request limits, replacing the global [`limits`](#limits) for it; header limits can only be lower.") with { DefaultNote = "global" },
         Size("routes.ID.limits.maxUrlLength", "longest request target: 414.") with { DefaultNote = "`limits.maxUrlLength`" },
         Int("routes.ID.limits.maxHeaderCount", 1, 10_000, "most header fields: 431; at most the global `limits.maxHeaderCount`.") with { DefaultNote = "`limits.maxHeaderCount`", Needs = [new("limits.maxHeaderCount", "10000")] },

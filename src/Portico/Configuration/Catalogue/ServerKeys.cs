@@ -1,3 +1,4 @@
+using Portico.Configuration.Model;
 using static Portico.Configuration.Catalogue.Keys;
 
 namespace Portico.Configuration.Catalogue;
@@ -37,7 +38,8 @@ internal static class ServerKeys
         Int("waf.paranoia", 1, 4, "CRS paranoia level: higher catches more and refuses more ordinary traffic.") with { Default = "1" },
         Int("waf.anomalyThreshold", 1, 10_000, "CRS inbound anomaly score at which a request is refused (a critical match scores 5, an error 4, a warning 3, a notice 2).") with { Default = "5" },
         List("waf.allowedMethods", "CRS's method policy (rule 911100), methods in capitals. The CRS alone allows only GET, HEAD, POST and OPTIONS, which would refuse REST APIs.") with { Default = "[GET, HEAD, POST, OPTIONS, PUT, PATCH, DELETE]" },
-        Size("waf.requestBodyLimit", "bytes of a request body inspected (1KiB–1GiB). The rest of a larger body is not inspected and streams on to the backend.") with { Default = "128KiB" },
+        Size("waf.requestBodyLimit", "bytes of a request body the engine inspects (1KiB–1GiB). What a longer body gets is `requestBodyLimitAction`.") with { Default = "128KiB" },
+        OneOf("waf.requestBodyLimitAction", [WafBodyLimitActionNames.Reject, WafBodyLimitActionNames.InspectFirst], "a body longer than `requestBodyLimit`: `reject` refuses it with 413 in `block` (in `detect` it is forwarded and logged), as ModSecurity recommends; `inspect-first` inspects its first `requestBodyLimit` bytes and streams the rest on uninspected. A route may override it.") with { Default = WafBodyLimitActionNames.Reject },
         Text("waf.auditLog", "`stdout` or a file path (appended; reopened on SIGHUP): one JSON line per blocked or detected request.") with { Default = "stdout" },
 
         Table("cache", "The store shared by every route that has a `cache` section (see [Cache](cache.md))."),
