@@ -18,15 +18,13 @@ public sealed class CacheObservabilityTests
             ctx.Response.ContentType = "text/plain";
             return ctx.Response.WriteAsync(text);
         });
-        var port = ErrorPageTests.FreePort();
-        var adminPort = ErrorPageTests.FreePort();
         var dir = Directory.CreateTempSubdirectory("portico-cache-metrics-").FullName;
         var log = Path.Combine(dir, "access.log");
         var path = Path.Combine(dir, "portico.yaml");
         await File.WriteAllTextAsync(path, $$"""
             listeners:
-              main: { address: "127.0.0.1:{{port}}" }
-            admin: { address: "127.0.0.1:{{adminPort}}" }
+              main: { address: "127.0.0.1:0" }
+            admin: { address: "127.0.0.1:0" }
             accessLog: { output: "{{log}}" }
             cache: { maxSize: 1MiB }
             routes:
@@ -35,8 +33,8 @@ public sealed class CacheObservabilityTests
               app: { destinations: [{{backend.Url}}] }
             """, TestContext.Current.CancellationToken);
         await using var portico = PorticoProcess.Start("run", "-c", path);
-        await portico.WaitForPortAsync(port);
-        await portico.WaitForPortAsync(adminPort);
+        var bound = await portico.WaitForListeningAsync(2);
+        var (port, adminPort) = (bound[0].Port, bound[1].Port);
         using var client = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.GZip });
         var ct = TestContext.Current.CancellationToken;
 

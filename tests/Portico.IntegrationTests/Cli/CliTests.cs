@@ -123,7 +123,7 @@ public sealed class CliTests
     [Fact]
     public async Task Run_refuses_to_start_when_the_access_log_cannot_be_written()
     {
-        var path = await WriteConfigAsync(Config(ErrorPageTests.FreePort(), "http://127.0.0.1:9001").Replace("accessLog:\n  enabled: false", "accessLog:\n  output: /nonexistent-dir/access.log"));
+        var path = await WriteConfigAsync(Config(0, "http://127.0.0.1:9001").Replace("accessLog:\n  enabled: false", "accessLog:\n  output: /nonexistent-dir/access.log"));
 
         var (code, _, stderr) = await PorticoProcess.RunAsync("run", "-c", path);
 
@@ -134,22 +134,27 @@ public sealed class CliTests
     [Fact]
     public async Task Sigterm_drains_the_in_flight_request_then_exits_cleanly()
     {
+        // The backend answers only once the process has begun shutting down, so the request is
+        // in flight through the whole drain however slowly the signal arrives.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var backend = await TestBackend.StartAsync("slow", async ctx =>
         {
-            await Task.Delay(1500);
+            await release.Task.WaitAsync(TimeSpan.FromSeconds(60));
             await ctx.Response.WriteAsync("finished");
         });
-        var port = ErrorPageTests.FreePort();
         // A grace period far longer than the drain needs: exiting once the request is done must show
         // apart from waiting the period out, with room for a loaded machine's slow process exit.
-        await using var portico = PorticoProcess.Start("run", "-c", await WriteConfigAsync(Config(port, backend.Url, gracePeriod: "120s")));
-        await portico.WaitForPortAsync(port);
+        await using var portico = PorticoProcess.Start("run", "-c", await WriteConfigAsync(Config(0, backend.Url, gracePeriod: "120s")));
+        var port = (await portico.WaitForListeningAsync())[0].Port;
         using var client = new HttpClient();
 
         var inFlight = client.GetStringAsync($"http://127.0.0.1:{port}/slow", TestContext.Current.CancellationToken);
         await Poll.UntilAsync(() => backend.Count == 1, "the request to reach the backend");
         var watch = Stopwatch.StartNew();
         portico.Signal("TERM");
+        await Poll.UntilAsync(() => portico.Stdout.Contains("Application is shutting down", StringComparison.Ordinal), "the process to begin shutting down");
+        Assert.False(portico.HasExited, "the process exited with a request in flight");
+        release.SetResult();
 
         Assert.Equal("finished", await inFlight);
         Assert.Equal(0, await portico.WaitForExitAsync(TimeSpan.FromSeconds(60)));
@@ -168,9 +173,8 @@ public sealed class CliTests
         }
 
         await using var backend = await TestBackend.StartAsync("b");
-        var port = ErrorPageTests.FreePort();
-        await using var portico = PorticoProcess.Start("run", "-c", await WriteConfigAsync(Config(port, backend.Url)));
-        await portico.WaitForPortAsync(port);
+        await using var portico = PorticoProcess.Start("run", "-c", await WriteConfigAsync(Config(0, backend.Url)));
+        var port = (await portico.WaitForListeningAsync())[0].Port;
         await Poll.UntilAsync(() => portico.Stdout.Contains("config revision 1 applied", StringComparison.Ordinal), "the first config");
 
         portico.Signal("HUP");
@@ -183,11 +187,25 @@ public sealed class CliTests
     [Fact]
     public async Task Built_in_demo_starts_with_no_config_and_balances_over_its_backends()
     {
-        var port = ErrorPageTests.FreePort();
         var cwd = Directory.CreateTempSubdirectory("portico-demo-").FullName;
         var previous = Environment.CurrentDirectory;
-        await using var portico = PorticoProcess.Start("run", "--demo-listen", $"127.0.0.1:{port}", "--demo-admin", "127.0.0.1:0");
-        await portico.WaitForPortAsync(port);
+        // The banner names the port, so it is chosen here rather than bound as 0 and read back.
+        var port = 0;
+        await using var portico = await FreePorts.RetryAsync(async () =>
+        {
+            port = FreePorts.Take();
+            var started = PorticoProcess.Start("run", "--demo-listen", $"127.0.0.1:{port}", "--demo-admin", "127.0.0.1:0");
+            try
+            {
+                await started.WaitForPortAsync(port);
+                return started;
+            }
+            catch
+            {
+                await started.DisposeAsync();
+                throw;
+            }
+        });
         using var client = new HttpClient();
 
         // Round robin reaches all three in three requests once they are healthy; a loaded machine

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Portico.IntegrationTests.Infrastructure;
 
@@ -11,7 +10,7 @@ public sealed class ErrorPageTests
     [Fact]
     public async Task Unreachable_backend_gives_502_page_that_names_no_backend()
     {
-        var port = FreePort();
+        var port = FreePorts.Take();
         await using var proxy = await TestProxy.StartAsync($"""
             routes:
               all: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
@@ -36,7 +35,7 @@ public sealed class ErrorPageTests
             routes:
               all: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
             clusters:
-              app: {"{"} destinations: [http://127.0.0.1:{FreePort()}] {"}"}
+              app: {"{"} destinations: [http://127.0.0.1:{FreePorts.Take()}] {"}"}
             """);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/");
         request.Headers.Add("Accept", "application/json");
@@ -124,19 +123,12 @@ public sealed class ErrorPageTests
             routes:
               api: {"{"} match: {"{"} pathPrefix: /api {"}"}, cluster: app {"}"}
             clusters:
-              app: {"{"} destinations: [http://127.0.0.1:{FreePort()}] {"}"}
+              app: {"{"} destinations: [http://127.0.0.1:{FreePorts.Take()}] {"}"}
             """);
 
         var response = await proxy.Client.GetAsync("/other", TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("No route matches this request.", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

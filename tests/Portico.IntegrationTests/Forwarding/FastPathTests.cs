@@ -772,7 +772,7 @@ public sealed class FastPathTests
             await Task.Delay(TimeSpan.FromSeconds(5), ctx.RequestAborted);
             await ctx.Response.WriteAsync("late");
         });
-        var closedPort = ErrorPageTests.FreePort();
+        var closedPort = FreePorts.Take();
         await using var proxy = await TestProxy.StartAsync(Config(slow.Url, routes: """
               down: { match: { pathPrefix: /down }, cluster: down }
             """, extra: $"""
@@ -796,7 +796,7 @@ public sealed class FastPathTests
     public async Task An_unreachable_destination_is_handed_to_the_full_path()
     {
         var ct = TestContext.Current.CancellationToken;
-        var closedPort = ErrorPageTests.FreePort();
+        var closedPort = FreePorts.Take();
         await using var proxy = await TestProxy.StartAsync(Config($"http://127.0.0.1:{closedPort}"));
         using var counters = new Counters(proxy);
 

@@ -34,11 +34,10 @@ public sealed class StreamingTests
                 await ctx.Response.Body.WriteAsync(chunk);
             }
         });
-        var port = ErrorPageTests.FreePort();
         var path = Path.Combine(Directory.CreateTempSubdirectory("portico-stream-").FullName, "portico.yaml");
         await File.WriteAllTextAsync(path, $"""
             listeners:
-              main: {"{"} address: "127.0.0.1:{port}" {"}"}
+              main: {"{"} address: "127.0.0.1:0" {"}"}
             admin:
               address: "127.0.0.1:0"
             accessLog:
@@ -49,7 +48,7 @@ public sealed class StreamingTests
               app: {"{"} destinations: [{backend.Url}] {"}"}
             """, TestContext.Current.CancellationToken);
         await using var portico = PorticoProcess.Start("run", "-c", path);
-        await portico.WaitForPortAsync(port);
+        var port = (await portico.WaitForListeningAsync())[0].Port;
         using var client = new HttpClient { Timeout = TimeSpan.FromMinutes(3) };
         var baseline = portico.PeakRssBytes();
 

@@ -87,7 +87,7 @@ public sealed class HealthAndRetryTests
     public async Task Post_is_not_retried_unless_the_route_opts_in()
     {
         await using var live = await TestBackend.StartAsync("live");
-        var dead = ErrorPageTests.FreePort();
+        var dead = FreePorts.Take();
 
         await using (var proxy = await TestProxy.StartAsync(DeadAndLive(dead, live)))
         {
@@ -118,7 +118,7 @@ public sealed class HealthAndRetryTests
             using var reader = new StreamReader(ctx.Request.Body);
             await ctx.Response.WriteAsync($"{ctx.Request.Method}:{await reader.ReadToEndAsync()}");
         });
-        await using var proxy = await TestProxy.StartAsync(DeadAndLive(ErrorPageTests.FreePort(), live));
+        await using var proxy = await TestProxy.StartAsync(DeadAndLive(FreePorts.Take(), live));
 
         for (var i = 0; i < 4; i++)
         {

@@ -37,15 +37,21 @@ internal sealed class PebbleServer : IAsyncDisposable
 
     public static bool Installed => File.Exists("/usr/bin/pebble") && File.Exists("/usr/bin/pebble-challtestsrv");
 
-    public static async Task<PebbleServer> StartAsync(int httpPort, int tlsPort, int nonceRejectPercent = 30)
+    /// <summary>Pebble's own ports come from <see cref="FreePorts"/>; a start that finds one taken by another process is made again with new ones.</summary>
+    public static Task<PebbleServer> StartAsync(int httpPort, int tlsPort, int nonceRejectPercent = 30)
     {
         Assert.True(Installed, "pebble is not installed; scripts/install-test-deps.sh installs it");
+        return FreePorts.RetryAsync(() => StartOnceAsync(httpPort, tlsPort, nonceRejectPercent));
+    }
+
+    private static async Task<PebbleServer> StartOnceAsync(int httpPort, int tlsPort, int nonceRejectPercent)
+    {
         var pki = TestPki.Create("Pebble listener CA");
         pki.WriteRoot();
         var (cert, key) = pki.WritePem(pki.Issue("localhost", ["localhost"]), "localhost");
-        var port = TlsClient.FreePort();
-        var managementPort = TlsClient.FreePort();
-        var dnsPort = TlsClient.FreePort();
+        var port = FreePorts.Take();
+        var managementPort = FreePorts.Take();
+        var dnsPort = FreePorts.Take();
         var configPath = pki.Write("pebble-config.json", JsonSerializer.Serialize(new
         {
             pebble = new
@@ -61,7 +67,8 @@ internal sealed class PebbleServer : IAsyncDisposable
             },
         }));
 
-        var dns = Start("/usr/bin/pebble-challtestsrv", ["-dns01", $"127.0.0.1:{dnsPort}", "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", $"127.0.0.1:{TlsClient.FreePort()}", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""], []);
+        var printed = Output.Count;
+        var dns = Start("/usr/bin/pebble-challtestsrv", ["-dns01", $"127.0.0.1:{dnsPort}", "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", $"127.0.0.1:{FreePorts.Take()}", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""], []);
         var pebble = Start("/usr/bin/pebble", ["-config", configPath, "-dnsserver", $"127.0.0.1:{dnsPort}"], new()
         {
             ["PEBBLE_VA_NOSLEEP"] = "1",
@@ -84,10 +91,15 @@ internal sealed class PebbleServer : IAsyncDisposable
             {
             }
 
-            if (DateTime.UtcNow > deadline || pebble.HasExited)
+            if (DateTime.UtcNow > deadline || pebble.HasExited || dns.HasExited)
             {
                 await server.DisposeAsync();
-                Assert.Fail("pebble did not come up within 30s");
+                if (Output.Skip(printed).Any(line => line.Contains("address already in use", StringComparison.OrdinalIgnoreCase)))
+                {
+                    throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.AddressAlreadyInUse);
+                }
+
+                Assert.Fail("pebble did not come up within 30s: " + string.Join("\n", Output.Skip(printed)));
             }
 
             await Task.Delay(100);

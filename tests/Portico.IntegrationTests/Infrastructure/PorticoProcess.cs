@@ -25,6 +25,8 @@ internal sealed class PorticoProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public string Stdout
     {
         get
@@ -85,11 +87,34 @@ internal sealed class PorticoProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// The addresses the process bound, in the order it logged them once <paramref name="count"/>
+    /// are up: the proxy's listeners in config order, then the admin listener (it starts after
+    /// the proxy), so a config can ask for 127.0.0.1:0 everywhere.
+    /// </summary>
+    public async Task<IReadOnlyList<Uri>> WaitForListeningAsync(int count = 1)
+    {
+        const string Marker = "Now listening on: ";
+        IReadOnlyList<Uri> Bound() => Stdout.Split('\n')
+            .Select(line => line.IndexOf(Marker, StringComparison.Ordinal) is var at and >= 0 ? line[(at + Marker.Length)..].Trim() : null)
+            .OfType<string>()
+            .Select(address => new Uri(address))
+            .ToList();
+
+        await Poll.UntilAsync(() =>
+        {
+            ThrowIfExited();
+            return Bound().Count >= count;
+        }, $"portico to log {count} listening address(es)", seconds: 30);
+        return Bound();
+    }
+
+    /// <summary>For a port the config names (see <see cref="FreePorts"/>); with <see cref="FreePorts.RetryAsync"/> when another process may have taken it.</summary>
     public async Task WaitForPortAsync(int port)
     {
         await Poll.UntilAsync(() =>
         {
-            Assert.False(_process.HasExited, $"portico exited early ({(_process.HasExited ? _process.ExitCode : 0)}): {Stderr}{Stdout}");
+            ThrowIfExited();
             try
             {
                 using var client = new TcpClient();
@@ -101,6 +126,24 @@ internal sealed class PorticoProcess : IAsyncDisposable
                 return false;
             }
         }, $"portico to listen on port {port}", seconds: 30);
+    }
+
+    /// <summary>An early exit fails the test, except a taken port, which is thrown as such for <see cref="FreePorts.RetryAsync"/>.</summary>
+    private void ThrowIfExited()
+    {
+        if (!_process.HasExited)
+        {
+            return;
+        }
+
+        // Waits for the output to be read to its end, so stderr is whole.
+        _process.WaitForExit();
+        if (Stderr.Contains("is in use by another process", StringComparison.Ordinal))
+        {
+            throw new SocketException((int)SocketError.AddressAlreadyInUse);
+        }
+
+        Assert.Fail($"portico exited early ({_process.ExitCode}): {Stderr}{Stdout}");
     }
 
     /// <summary>Sends a signal by name ("TERM", "HUP") with kill(1), as an operator or init would.</summary>

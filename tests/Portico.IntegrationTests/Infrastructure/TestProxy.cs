@@ -62,7 +62,17 @@ internal sealed class TestProxy : IAsyncDisposable
             logging.ClearProviders();
             logging.AddProvider(logs);
         }, fastPath);
-        await server.StartAsync();
+        try
+        {
+            await server.StartAsync();
+        }
+        catch
+        {
+            // A port the config names may be taken (see FreePorts.RetryAsync): nothing is left running.
+            await server.DisposeAsync();
+            throw;
+        }
+
         return new TestProxy(server, path, server.ProxyAddresses, logs);
     }
 

@@ -76,14 +76,6 @@ internal static class TlsClient
 
         return chain.Build(X509CertificateLoader.LoadCertificate(cert.GetRawCertData()));
     }
-
-    /// <summary>A port that was free a moment ago, for configs that must name their HTTPS port up front.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 internal sealed record Handshake(X509Certificate2 Certificate, SslProtocols Protocol, SslApplicationProtocol Alpn, bool Answered);

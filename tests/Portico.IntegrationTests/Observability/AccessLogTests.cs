@@ -28,7 +28,7 @@ public sealed class AccessLogTests
               down: {"{"} match: {"{"} pathPrefix: /down {"}"}, cluster: dead {"}"}
             clusters:
               app: {"{"} destinations: [{backend.Url}] {"}"}
-              dead: {"{"} destinations: [http://127.0.0.1:{ErrorPageTests.FreePort()}] {"}"}
+              dead: {"{"} destinations: [http://127.0.0.1:{FreePorts.Take()}] {"}"}
             """);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/items?secret=1");
         request.Headers.Add("Authorization", "Bearer top-secret-token");

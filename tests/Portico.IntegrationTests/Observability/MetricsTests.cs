@@ -45,14 +45,12 @@ public sealed class MetricsTests
     public async Task Metrics_count_requests_bytes_retries_local_answers_health_and_reloads()
     {
         await using var backend = await TestBackend.StartAsync("b", ctx => ctx.Response.WriteAsync("0123456789"));
-        var port = ErrorPageTests.FreePort();
-        var adminPort = ErrorPageTests.FreePort();
-        var dead = ErrorPageTests.FreePort();
+        var dead = FreePorts.Take();
         var path = Path.Combine(Directory.CreateTempSubdirectory("portico-metrics-").FullName, "portico.yaml");
         string Config(string extra = "") => $"""
             listeners:
-              main: {"{"} address: "127.0.0.1:{port}" {"}"}
-            admin: {"{"} address: "127.0.0.1:{adminPort}" {"}"}
+              main: {"{"} address: "127.0.0.1:0" {"}"}
+            admin: {"{"} address: "127.0.0.1:0" {"}"}
             accessLog: {"{"} enabled: false {"}"}
             routes:
               api: {"{"} match: {"{"} pathPrefix: /api {"}"}, cluster: app {"}"}
@@ -68,8 +66,8 @@ public sealed class MetricsTests
             """;
         await File.WriteAllTextAsync(path, Config(), TestContext.Current.CancellationToken);
         await using var portico = PorticoProcess.Start("run", "-c", path);
-        await portico.WaitForPortAsync(port);
-        await portico.WaitForPortAsync(adminPort);
+        var bound = await portico.WaitForListeningAsync(2);
+        var (port, adminPort) = (bound[0].Port, bound[1].Port);
         using var client = new HttpClient();
         var ct = TestContext.Current.CancellationToken;
 

@@ -19,11 +19,10 @@ public sealed class TracingTests
             exports.Enqueue((ctx.Request.ContentType ?? "", body.ToArray()));
         });
         await using var backend = await TestBackend.StartAsync("b");
-        var port = ErrorPageTests.FreePort();
         var path = Path.Combine(Directory.CreateTempSubdirectory("portico-trace-").FullName, "portico.yaml");
         await File.WriteAllTextAsync(path, $"""
             listeners:
-              main: {"{"} address: "127.0.0.1:{port}" {"}"}
+              main: {"{"} address: "127.0.0.1:0" {"}"}
             admin: {"{"} address: "127.0.0.1:0" {"}"}
             accessLog: {"{"} enabled: false {"}"}
             tracing: {"{"} otlpEndpoint: "{collector.Url}", serviceName: portico-test {"}"}
@@ -33,7 +32,7 @@ public sealed class TracingTests
               app: {"{"} destinations: [{backend.Url}] {"}"}
             """, TestContext.Current.CancellationToken);
         await using var portico = PorticoProcess.Start("run", "-c", path);
-        await portico.WaitForPortAsync(port);
+        var port = (await portico.WaitForListeningAsync())[0].Port;
         const string traceId = "0af7651916cd43dd8448eb211c80319c";
         using var client = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/traced");

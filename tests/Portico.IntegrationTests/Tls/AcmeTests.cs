@@ -36,8 +36,8 @@ public sealed class AcmeTests : IDisposable
     [Fact]
     public async Task A_certificate_is_issued_over_http01_served_stored_and_renewed_when_its_window_is_forced()
     {
-        var httpPort = TlsClient.FreePort();
-        var httpsPort = TlsClient.FreePort();
+        var httpPort = FreePorts.Take();
+        var httpsPort = FreePorts.Take();
         // Half of pebble's nonces are rejected, so across the two issuances' fifteen-odd signed
         // requests (0.5^15 is 0.003%) some badNonce answer is met and retried. A request whose ten
         // attempts are all rejected (about 0.1% each) fails that attempt, which is retried a
@@ -95,8 +95,8 @@ public sealed class AcmeTests : IDisposable
     [Fact]
     public async Task With_tls_alpn_01_a_certificate_is_issued_in_the_handshake_without_any_plain_listener()
     {
-        var httpsPort = TlsClient.FreePort();
-        await using var pebble = await PebbleServer.StartAsync(TlsClient.FreePort(), httpsPort);
+        var httpsPort = FreePorts.Take();
+        await using var pebble = await PebbleServer.StartAsync(FreePorts.Take(), httpsPort);
         await using var backend = await TestBackend.StartAsync("b");
         var root = await pebble.IssuingRootAsync();
         await using var proxy = await TestProxy.StartAsync($$"""
@@ -131,10 +131,10 @@ public sealed class AcmeTests : IDisposable
     public async Task An_unreachable_acme_server_is_retried_with_backoff_while_the_listener_serves_a_stand_in()
     {
         using var pki = TestPki.Create();
-        var httpPort = TlsClient.FreePort();
-        var httpsPort = TlsClient.FreePort();
+        var httpPort = FreePorts.Take();
+        var httpsPort = FreePorts.Take();
         await using var backend = await TestBackend.StartAsync("b");
-        var deadPort = TlsClient.FreePort();
+        var deadPort = FreePorts.Take();
         await using var proxy = await TestProxy.StartAsync(Config($"https://127.0.0.1:{deadPort}/dir", pki.WriteRoot(), httpPort, httpsPort, backend.Url));
 
         await Poll.UntilAsync(() => proxy.Logs.Messages(4102).Count() >= 2, "two failed attempts", seconds: 60);
@@ -162,10 +162,10 @@ public sealed class AcmeTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_storage, "certificates"));
         File.Copy(cert, Path.Combine(_storage, "certificates", Host + ".pem"));
         File.Copy(key, Path.Combine(_storage, "certificates", Host + ".key.pem"));
-        var httpsPort = TlsClient.FreePort();
+        var httpsPort = FreePorts.Take();
         await using var backend = await TestBackend.StartAsync("b");
         // Due for renewal at once, and the CA is unreachable.
-        var config = Config($"https://127.0.0.1:{TlsClient.FreePort()}/dir", pki.WriteRoot(), TlsClient.FreePort(), httpsPort, backend.Url)
+        var config = Config($"https://127.0.0.1:{FreePorts.Take()}/dir", pki.WriteRoot(), FreePorts.Take(), httpsPort, backend.Url)
             .Replace("retryBackoff: 1s", "retryBackoff: 1s\n  renewBefore: 100000d", StringComparison.Ordinal);
         await using var proxy = await TestProxy.StartAsync(config);
 

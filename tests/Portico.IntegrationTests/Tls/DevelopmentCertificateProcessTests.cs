@@ -9,12 +9,11 @@ public sealed class DevelopmentCertificateProcessTests
     public async Task Portico_run_serves_https_with_a_self_signed_certificate_and_says_so_on_stdout()
     {
         await using var backend = await TestBackend.StartAsync("b");
-        var port = TlsClient.FreePort();
         var folder = Directory.CreateTempSubdirectory("portico-devcert-").FullName;
         var config = Path.Combine(folder, "portico.yaml");
         await File.WriteAllTextAsync(config, $$"""
             listeners:
-              local: { address: "127.0.0.1:{{port}}", tls: {} }
+              local: { address: "127.0.0.1:0", tls: {} }
             admin: { enabled: false }
             accessLog: { enabled: false }
             routes:
@@ -23,7 +22,7 @@ public sealed class DevelopmentCertificateProcessTests
               app: { destinations: [{{backend.Url}}] }
             """, TestContext.Current.CancellationToken);
         await using var portico = PorticoProcess.Start("run", "-c", config);
-        await portico.WaitForPortAsync(port);
+        var port = (await portico.WaitForListeningAsync())[0].Port;
 
         var handshake = await TlsClient.HandshakeAsync(port, "localhost");
 

@@ -9,11 +9,13 @@ public sealed class HttpsRedirectTests : IDisposable
 
     public void Dispose() => _pki.Dispose();
 
-    private async Task<(TestProxy Proxy, int HttpsPort)> StartAsync(string backendUrl)
-    {
-        var httpsPort = TlsClient.FreePort();
-        return (await TestProxy.StartAsync(Config(backendUrl, httpsPort, "180d")), httpsPort);
-    }
+    /// <summary>The redirect names the HTTPS port, so it is chosen before the proxy binds it.</summary>
+    private Task<(TestProxy Proxy, int HttpsPort)> StartAsync(string backendUrl)
+        => FreePorts.RetryAsync(async () =>
+        {
+            var httpsPort = FreePorts.Take();
+            return (await TestProxy.StartAsync(Config(backendUrl, httpsPort, "180d")), httpsPort);
+        });
 
     private string Config(string backendUrl, int httpsPort, string maxAge)
     {
