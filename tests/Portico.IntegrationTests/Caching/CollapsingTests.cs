@@ -128,9 +128,17 @@ public sealed class CollapsingTests
         };
         var ct = TestContext.Current.CancellationToken;
 
+        // All three are at the origin at once: none waited for another's response.
         var requests = Enumerable.Range(0, 3).Select(_ => o.Client.GetAsync("/k", ct)).ToArray();
         await Poll.UntilAsync(() => o.Hits == 3, "three origin requests");
         release.SetResult();
-        await Task.WhenAll(requests);
+        var responses = await Task.WhenAll(requests);
+
+        Assert.Equal(3, o.Hits);
+        foreach (var response in responses)
+        {
+            Assert.Equal("x", await BodyAsync(response));
+            Assert.Equal("Portico; fwd=uri-miss; stored", Status(response));
+        }
     }
 }

@@ -30,19 +30,24 @@ public sealed class FastPathTests
     /// <summary>The fast path's counters of one proxy (see <see cref="ProxyCounters"/>).</summary>
     private sealed class Counters(TestProxy proxy) : IDisposable
     {
-        private readonly ProxyCounters _counters = new(proxy, "portico.fastpath.");
+        private readonly ProxyCounters _counters = new(proxy, "portico.fastpath.", "portico.active.requests");
 
         public long Served => _counters.Value("portico.fastpath.requests");
 
-        /// <summary>The fast path counts a request once its response is flushed, so the client may see the response first.</summary>
+        /// <summary>
+        /// The fast path counts a request once its response is flushed, so the client may see the
+        /// response first; it counts it before the request stops being in progress, so once none
+        /// is, the count is final: neither a count still to come nor one too many can slip by.
+        /// </summary>
         public async Task AssertServedAsync(long expected)
         {
             var deadline = DateTime.UtcNow.AddSeconds(15);
-            while (Served < expected && DateTime.UtcNow < deadline)
+            while (!(Served >= expected && _counters.Observe("portico.active.requests") == 0) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(10);
             }
 
+            Assert.Equal(0, _counters.Observe("portico.active.requests"));
             Assert.Equal(expected, Served);
         }
 
@@ -642,6 +647,7 @@ public sealed class FastPathTests
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var connections = 0;
         var strayWritten = new TaskCompletionSource();
+        var headAnswered = new TaskCompletionSource();
         var serve = Task.Run(async () =>
         {
             var open = new List<Task>();
@@ -690,8 +696,10 @@ public sealed class FastPathTests
                 if (head.StartsWith("HEAD ", StringComparison.Ordinal))
                 {
                     await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"), ct);
-                    await Task.Delay(100, ct);
+                    // After the client has its answer: the connection is back in the pool.
+                    await headAnswered.Task.WaitAsync(TimeSpan.FromSeconds(15), ct);
                     await socket.SendAsync(Encoding.ASCII.GetBytes("stray"), ct);
+                    await TcpInfo.UntilAckedAsync(socket, "the proxy's kernel to take the stray bytes");
                     strayWritten.TrySetResult();
                 }
                 else
@@ -707,8 +715,8 @@ public sealed class FastPathTests
 
             var head = await proxy.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/"), ct);
             Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            headAnswered.SetResult();
             await strayWritten.Task.WaitAsync(TimeSpan.FromSeconds(15), ct);
-            await Task.Delay(200, ct);
             var get = await proxy.Client.GetAsync("/", ct);
 
             Assert.Equal(HttpStatusCode.OK, get.StatusCode);

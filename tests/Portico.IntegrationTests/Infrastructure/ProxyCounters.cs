@@ -5,28 +5,35 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Portico.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// One proxy's counters (long-valued instruments whose names start with a prefix), summed by
-/// instrument and tags from the moment this is created, read in process from the proxy's own
-/// meter factory: for a test that shares its proxy with other tests and counts only what it
-/// caused (/metrics shows the proxy's totals).
+/// One proxy's long-valued instruments whose names start with one of some prefixes, read in
+/// process from the proxy's own meter factory: counters summed by instrument and tags from the
+/// moment this is created, for a test that shares its proxy with other tests and counts only what
+/// it caused (/metrics shows the proxy's totals); observable instruments read when asked.
 /// </summary>
 internal sealed class ProxyCounters : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<(string Instrument, KeyValuePair<string, string>[] Tags, long Value)> _measurements = new();
+    private readonly ConcurrentDictionary<string, long> _observed = new();
 
-    public ProxyCounters(TestProxy proxy, string prefix)
+    public ProxyCounters(TestProxy proxy, params string[] prefixes)
     {
         var factory = proxy.Services.GetRequiredService<IMeterFactory>();
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Name.StartsWith(prefix, StringComparison.Ordinal))
+            if (ReferenceEquals(instrument.Meter.Scope, factory) && prefixes.Any(p => instrument.Name.StartsWith(p, StringComparison.Ordinal)))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
+            if (instrument.IsObservable)
+            {
+                _observed[instrument.Name] = value;
+                return;
+            }
+
             var kept = new KeyValuePair<string, string>[tags.Length];
             for (var i = 0; i < tags.Length; i++)
             {
@@ -43,6 +50,14 @@ internal sealed class ProxyCounters : IDisposable
         => _measurements
             .Where(m => m.Instrument == instrument && tags.All(t => m.Tags.Contains(new KeyValuePair<string, string>(t.Key, t.Value))))
             .Sum(m => m.Value);
+
+    /// <summary>An observable instrument of one series (no tags), e.g. portico.active.requests, as it reads now.</summary>
+    public long Observe(string instrument)
+    {
+        _listener.RecordObservableInstruments();
+        Assert.True(_observed.TryGetValue(instrument, out var value), $"{instrument} is not an observable instrument this listener sees");
+        return value;
+    }
 
     public void Dispose() => _listener.Dispose();
 }
