@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
-using Portico.IntegrationTests.Forwarding;
 using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.Cli;

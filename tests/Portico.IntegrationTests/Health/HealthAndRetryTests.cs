@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
-using Portico.IntegrationTests.Forwarding;
 using Portico.IntegrationTests.Infrastructure;
 using Yarp.ReverseProxy.Model;
 

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Portico.IntegrationTests.Forwarding;
 using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.Observability;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http;
-using Portico.IntegrationTests.Forwarding;
 using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.Observability;

@@ -3,7 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using Portico.IntegrationTests.Infrastructure;
-using Portico.IntegrationTests.Security;
+using Portico.IntegrationTests.Security.Desync;
 
 namespace Portico.IntegrationTests.Tls;
 

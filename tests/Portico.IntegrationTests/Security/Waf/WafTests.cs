@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Portico.IntegrationTests.Infrastructure;
 
-namespace Portico.IntegrationTests.Security;
+namespace Portico.IntegrationTests.Security.Waf;
 
 /// <summary>
 /// The WAF with Debian's OWASP CRS 3.3.4 at paranoia level 1: CRS's own detections are refused

@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Portico.IntegrationTests.Infrastructure;
 
-namespace Portico.IntegrationTests.Tls;
+namespace Portico.IntegrationTests.Tls.Acme;
 
 /// <summary>Automatic certificates end to end against Debian's pebble, a real RFC 8555 server on loopback.</summary>
 public sealed class AcmeTests : IDisposable

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Portico.Tls.Acme;
 
-namespace Portico.Tests.Tls;
+namespace Portico.Tests.Tls.Acme;
 
 public sealed class AcmeJwsTests
 {

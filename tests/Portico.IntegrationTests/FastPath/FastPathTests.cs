@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Portico.IntegrationTests.Caching;
 using Portico.IntegrationTests.Infrastructure;
 
-namespace Portico.IntegrationTests.Forwarding;
+namespace Portico.IntegrationTests.FastPath;
 
 /// <summary>
 /// The fast path (src/Portico/FastPath): the requests it takes get what the full path gives them,

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portico.IntegrationTests.Infrastructure;
 using Portico.Observability;
 
-namespace Portico.IntegrationTests.Security;
+namespace Portico.IntegrationTests.Security.Limits;
 
 /// <summary>Request limits, global and per route, against a backend that records what reaches it.</summary>
 public sealed class LimitsTests

@@ -1,7 +1,7 @@
 using Portico.Configuration.Model;
 using Portico.Security.Waf;
 
-namespace Portico.Tests.Security;
+namespace Portico.Tests.Security.Waf;
 
 public sealed class WafRulesTextTests
 {

@@ -5,7 +5,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Portico.IntegrationTests.Infrastructure;
 
-namespace Portico.IntegrationTests.Forwarding;
+namespace Portico.IntegrationTests.Transport;
 
 /// <summary>
 /// Portico's event-loop transport (src/Portico/Transport): it reads a socket only when epoll

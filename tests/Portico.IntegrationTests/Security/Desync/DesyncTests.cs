@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Portico.IntegrationTests.Infrastructure;
 
-namespace Portico.IntegrationTests.Security;
+namespace Portico.IntegrationTests.Security.Desync;
 
 /// <summary>
 /// Request smuggling and desync attempts over raw sockets, against a proxy in front of a backend

@@ -1,7 +1,7 @@
 using System.Net;
 using Portico.IntegrationTests.Infrastructure;
 
-namespace Portico.IntegrationTests.Security;
+namespace Portico.IntegrationTests.Security.Waf;
 
 /// <summary>What the operator points the WAF at: their own rules, and a machine without the library.</summary>
 public sealed class WafSetupTests

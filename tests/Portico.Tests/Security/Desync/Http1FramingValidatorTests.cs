@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using Portico.Security.Desync;
 
-namespace Portico.Tests.Security;
+namespace Portico.Tests.Security.Desync;
 
 public sealed class Http1FramingValidatorTests
 {

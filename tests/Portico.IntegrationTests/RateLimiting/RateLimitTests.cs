@@ -1,7 +1,7 @@
 using System.Net;
 using Portico.IntegrationTests.Infrastructure;
 
-namespace Portico.IntegrationTests.Security;
+namespace Portico.IntegrationTests.RateLimiting;
 
 /// <summary>Per-route rate limits with exact counts inside one (long) window; nothing over the limit is forwarded.</summary>
 public sealed class RateLimitTests

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Portico.IntegrationTests.Security;
+namespace Portico.IntegrationTests.Security.Waf;
 
 /// <summary>
 /// The proxy for the WAF tests that only send requests (64KiB inspected): a `block` route, a

@@ -4,7 +4,7 @@ using Portico.Configuration;
 using Portico.IntegrationTests.Infrastructure;
 using Portico.Security.Waf;
 
-namespace Portico.IntegrationTests.Security;
+namespace Portico.IntegrationTests.Security.Waf;
 
 /// <summary>Hot reload parses a new rule set beside the serving one and swaps it in with the config.</summary>
 public sealed class WafReloadTests

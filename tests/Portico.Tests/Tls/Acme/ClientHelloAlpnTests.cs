@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net.Security;
 using Portico.Tls.Acme;
 
-namespace Portico.Tests.Tls;
+namespace Portico.Tests.Tls.Acme;
 
 public sealed class ClientHelloAlpnTests
 {
