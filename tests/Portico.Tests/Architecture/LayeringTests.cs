@@ -1,0 +1,108 @@
+namespace Portico.Tests.Architecture;
+
+/// <summary>
+/// The folders of src/Portico and which others each may use (shared/ARCHITECTURE.md: one folder
+/// per concern, talking through public faces). The settings model is the floor every concern
+/// stands on; concerns use the settings, Configuration's runtime lookups and Observability's
+/// instruments, and each other only where noted; Pipeline, FastPath and Hosting compose them.
+/// A use the table does not allow fails, and so does an allowance nothing uses any more (so
+/// the table tightens as the code does).
+/// </summary>
+public sealed class LayeringTests
+{
+    private const string Config = "Configuration";
+    private const string Model = "Configuration/Model";
+
+    /// <summary>THE table: folder → the folders it may use, each beyond the usual with why.</summary>
+    private static readonly Dictionary<string, string[]> MayUse = new(StringComparer.Ordinal)
+    {
+        // The entry point only hands the command line to the CLI.
+        [""] = ["Cli"],
+
+        // The settings records and the config file's tree: the floor.
+        // Why Configuration (for Yaml and Validation): errors are reported as ConfigErrors, with ConfigLines' line numbers.
+        ["Configuration/Yaml"] = [Config],
+        // Why LoadBalancing: ClusterSettings' default policy is LoadBalancing's own name constant, not a copy.
+        [Model] = ["LoadBalancing"],
+        ["Configuration/Validation"] = [Config, Model],
+        // Why the concerns: the binders that turn settings into runtime objects (clusters' health
+        // and balancing policies, listeners' certificates, ACME) still live here, not with their
+        // concern (IConfigRuntimeBuilder is the seam to move them through).
+        [Config] = [Model, "Configuration/Validation", "Configuration/Yaml", "Forwarding", "Health", "LoadBalancing", "Tls", "Tls/Acme"],
+
+        // Concerns.
+        // Why Tls: backend connections are TLS clients (BackendTls).
+        ["Forwarding"] = [Config, Model, "Observability", "Tls"],
+        ["Health"] = [Config, Model],
+        // Why Forwarding: the consistent-hash key reads the client address as Forwarding resolves it.
+        ["LoadBalancing"] = [Config, "Forwarding"],
+        ["Routing"] = [Config],
+        // Why Pipeline: the response-body wrappers (DeferredResponseBody, WriteOnlyStream) live in Pipeline/ for now.
+        ["Compression"] = [Config, Model, "Pipeline"],
+        // Why Compression: the cache stores compressed variants; why Pipeline: as Compression.
+        ["Caching"] = ["Compression", Config, Model, "Observability", "Pipeline"],
+        // Why Hosting: the listener a request came in on is Hosting's ListenerFeature; why FastPath:
+        // the connection gate installs the fast path.
+        ["Security"] = [Config, Model, "FastPath", "Forwarding", "Hosting", "Observability", "Security/Desync", "Security/Limits"],
+        // Why Security: a framing violation is logged and counted as the guard's refusals are (GuardLog, GuardMetrics).
+        ["Security/Desync"] = [Config, Model, "Security"],
+        ["Security/Limits"] = [],
+        ["Security/Waf"] = [Config, Model, "Forwarding", "Observability"],
+        // Why Security: a refusal is written as the guard writes its own (Refusal).
+        ["RateLimiting"] = [Config, Model, "Forwarding", "Observability", "Security"],
+        // Why Hosting: as Security (ListenerFeature).
+        ["Tls"] = [Config, Model, "Hosting", "Observability", "Tls/Acme"],
+        // Why Tls: an issued certificate is a ServerCertificate, stored and read as Tls's certificate files.
+        ["Tls/Acme"] = [Config, Model, "Tls"],
+        ["Transport"] = [],
+        // Why the concerns: the access log and /metrics name each concern's outcome and meter.
+        ["Observability"] = ["Caching", "Compression", Config, Model, "Forwarding", "Security", "Tls"],
+        // Why the concerns: the admin API shows and drives them (cache purge, drains, certificates);
+        // Cli for the version it reports.
+        ["Admin"] = ["Caching", "Cli", Config, Model, "Health", "LoadBalancing", "Observability", "Tls"],
+
+        // Composition.
+        ["Pipeline"] = ["Caching", "Compression", Config, Model, "Forwarding", "Observability", "RateLimiting", "Security", "Security/Waf", "Tls"],
+        // The fast path runs the stages it honours itself, on raw bytes.
+        ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "LoadBalancing", "Observability", "Security/Desync", "Transport"],
+        ["Hosting"] = ["Admin", "Caching", "Compression", Config, Model, "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        ["Cli"] = [Config, "Hosting"],
+    };
+
+    [Fact]
+    public void Every_folder_is_in_the_table()
+    {
+        var missing = SourceTree.Src.TypesByFolder.Keys.Where(folder => !MayUse.ContainsKey(folder)).Order(StringComparer.Ordinal).ToList();
+        var gone = MayUse.Keys.Where(folder => !SourceTree.Src.TypesByFolder.ContainsKey(folder)).Order(StringComparer.Ordinal).ToList();
+
+        Assert.True(missing.Count == 0, "src/Portico folders the layering table does not list: " + string.Join(", ", missing));
+        Assert.True(gone.Count == 0, "the layering table lists folders src/Portico no longer has: " + string.Join(", ", gone));
+    }
+
+    [Fact]
+    public void Each_folder_uses_only_the_folders_the_table_allows()
+    {
+        var forbidden = FolderImports.Of(SourceTree.Src)
+            .Where(use => MayUse.TryGetValue(use.Key.From, out var allowed) && !allowed.Contains(use.Key.To))
+            .Select(use => $"{Name(use.Key.From)} uses {Name(use.Key.To)} ({use.Value})")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.True(forbidden.Count == 0, "uses the layering table does not allow (tests/Portico.Tests/Architecture/LayeringTests.cs):\n" + string.Join("\n", forbidden));
+    }
+
+    [Fact]
+    public void Every_allowance_in_the_table_is_used()
+    {
+        var used = FolderImports.Of(SourceTree.Src).Keys.ToHashSet();
+        var unused = MayUse
+            .SelectMany(entry => entry.Value.Select(to => (From: entry.Key, To: to)))
+            .Where(edge => !used.Contains(edge))
+            .Select(edge => $"{Name(edge.From)} → {Name(edge.To)}")
+            .ToList();
+
+        Assert.True(unused.Count == 0, "allowed in the layering table but no longer used (remove them): " + string.Join(", ", unused));
+    }
+
+    private static string Name(string folder) => folder.Length == 0 ? "(src/Portico)" : folder;
+}
