@@ -7,7 +7,8 @@ namespace Portico.Tests.Architecture;
 /// `using static`), fully qualified `Portico.X.Type`, partly qualified `X.Type` (which C#
 /// resolves against the enclosing Portico namespace), and the types of an enclosing folder a
 /// subfolder's file names without any using (Security/Waf naming Security's Refusal). String
-/// literals are left out, so a meter called "Portico.Configuration" is not a use.
+/// literals are left out, so a meter called "Portico.Configuration" is not a use, and so are
+/// comments but for their cref targets: prose naming a type is not a use, a link to it is.
 /// </summary>
 internal static partial class FolderImports
 {
@@ -28,7 +29,8 @@ internal static partial class FolderImports
 
     private static IEnumerable<string> Uses(SourceTree tree, SourceFile file)
     {
-        var code = StringLiteral().Replace(file.Text, "\"\"");
+        // Comments first, so a cref's quotes are not taken for a string.
+        var code = StringLiteral().Replace(LineComment().Replace(file.Text, m => string.Join(' ', Cref().Matches(m.Value).Select(c => c.Groups[1].Value))), "\"\"");
         foreach (Match m in UsingDirective().Matches(code))
         {
             if (Longest(tree, m.Groups[1].Value) is { } folder)
@@ -91,6 +93,12 @@ internal static partial class FolderImports
 
     [GeneratedRegex(@"""(?:[^""\\\n]|\\.)*""")]
     private static partial Regex StringLiteral();
+
+    [GeneratedRegex(@"//[^\n]*")]
+    private static partial Regex LineComment();
+
+    [GeneratedRegex(@"cref=""([^""]+)""")]
+    private static partial Regex Cref();
 
     [GeneratedRegex(@"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?Portico\.([\w.]+)\s*;", RegexOptions.Multiline)]
     private static partial Regex UsingDirective();
