@@ -3,7 +3,6 @@ using Microsoft.Extensions.Primitives;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
-using Portico.Hosting;
 using Portico.Observability;
 using Portico.Security.Desync;
 using Portico.Security.Limits;

@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Portico.Configuration;
 using Portico.Configuration.Model;
-using Portico.Hosting;
 using Portico.Observability;
 using Portico.Tls.Acme;
 

@@ -41,17 +41,15 @@ public sealed class LayeringTests
         ["Compression"] = [Config, Model, "Pipeline"],
         // Why Compression: the cache stores compressed variants; why Pipeline: as Compression.
         ["Caching"] = ["Compression", Config, Model, "Observability", "Pipeline"],
-        // Why Hosting: the listener a request came in on is Hosting's ListenerFeature; why FastPath:
-        // the connection gate installs the fast path.
-        ["Security"] = [Config, Model, "FastPath", "Forwarding", "Hosting", "Observability", "Security/Desync", "Security/Limits"],
+        // Why FastPath: the connection gate installs the fast path.
+        ["Security"] = [Config, Model, "FastPath", "Forwarding", "Observability", "Security/Desync", "Security/Limits"],
         // Why Security: a framing violation is logged and counted as the guard's refusals are (GuardLog, GuardMetrics).
         ["Security/Desync"] = [Config, Model, "Security"],
         ["Security/Limits"] = [],
         ["Security/Waf"] = [Config, Model, "Forwarding", "Observability"],
         // Why Security: a refusal is written as the guard writes its own (Refusal).
         ["RateLimiting"] = [Config, Model, "Forwarding", "Observability", "Security"],
-        // Why Hosting: as Security (ListenerFeature).
-        ["Tls"] = [Config, Model, "Hosting", "Observability", "Tls/Acme"],
+        ["Tls"] = [Config, Model, "Observability", "Tls/Acme"],
         // Why Tls: an issued certificate is a ServerCertificate, stored and read as Tls's certificate files.
         ["Tls/Acme"] = [Config, Model, "Tls"],
         ["Transport"] = [],
