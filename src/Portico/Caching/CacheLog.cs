@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Portico.Caching;
 
-/// <summary>Cache log events (ids 3000–3099).</summary>
+/// <summary>Cache log events (ids 5000–5099).</summary>
 internal sealed partial class CacheLog(ILogger<CacheLog> logger)
 {
     [LoggerMessage(5001, LogLevel.Warning, "cache: background revalidation of {Key} failed: {Detail}")]

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Portico.Tls;
 
-/// <summary>TLS log events (ids 3001–3099; ACME 3101–3199).</summary>
+/// <summary>TLS log events (ids 4000–4099; ACME AcmeLog 4100–4199).</summary>
 internal sealed partial class TlsLog(ILogger<TlsLog> logger)
 {
     [LoggerMessage(4001, LogLevel.Warning, "listener '{Listener}' has no certificate configured: serving a SELF-SIGNED DEVELOPMENT certificate for {Names}; clients will not trust it, do not use it in production")]

@@ -182,7 +182,7 @@ internal sealed unsafe class EventLoop : IDisposable
                         continue;
                     }
 
-                    _log.LogCritical("The I/O loop {Index} stopped: epoll_wait failed with errno {Errno}", Index, Marshal.GetLastPInvokeError());
+                    TransportLog.LoopStopped(_log, Index, Marshal.GetLastPInvokeError());
                     return;
                 }
 
@@ -235,7 +235,7 @@ internal sealed unsafe class EventLoop : IDisposable
             }
             catch (Exception e)
             {
-                _log.LogError(e, "I/O loop {Index}: posted work failed", Index);
+                TransportLog.PostedWorkFailed(_log, e, Index);
             }
         }
     }
@@ -248,7 +248,7 @@ internal sealed unsafe class EventLoop : IDisposable
         }
         catch (Exception e)
         {
-            _log.LogError(e, "I/O loop {Index}: a connection's event handler failed", Index);
+            TransportLog.HandlerFailed(_log, e, Index);
         }
     }
 }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Portico.Tls.Acme;
 
-/// <summary>ACME log events (ids 3101–3199).</summary>
+/// <summary>ACME log events (ids 4100–4199).</summary>
 internal sealed partial class AcmeLog(ILogger<AcmeLog> logger)
 {
     [LoggerMessage(4101, LogLevel.Information, "ACME: certificate for {Host} issued by {Directory}, valid until {NotAfter:u}; saved to {Path}")]

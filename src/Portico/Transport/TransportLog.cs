@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Portico.Transport;
+
+/// <summary>
+/// Event-loop transport log events (ids 6000–6099). Static: an <see cref="EventLoop"/> logs
+/// through the logger its transport hands it.
+/// </summary>
+internal static partial class TransportLog
+{
+    [LoggerMessage(6001, LogLevel.Critical, "The I/O loop {Index} stopped: epoll_wait failed with errno {Errno}")]
+    public static partial void LoopStopped(ILogger logger, int index, int errno);
+
+    [LoggerMessage(6002, LogLevel.Error, "I/O loop {Index}: posted work failed")]
+    public static partial void PostedWorkFailed(ILogger logger, Exception error, int index);
+
+    [LoggerMessage(6003, LogLevel.Error, "I/O loop {Index}: a connection's event handler failed")]
+    public static partial void HandlerFailed(ILogger logger, Exception error, int index);
+}
