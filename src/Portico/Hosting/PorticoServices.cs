@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Routing.Constraints;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics;
 using Portico.Caching;
@@ -15,9 +12,6 @@ using Portico.Security.Waf;
 using Portico.Security;
 using Portico.Tls;
 using Yarp.ReverseProxy.Configuration;
-using Yarp.ReverseProxy.Forwarder;
-using Yarp.ReverseProxy.Health;
-using Yarp.ReverseProxy.LoadBalancing;
 
 namespace Portico.Hosting;
 
@@ -37,28 +31,11 @@ internal static class PorticoServices
         services.AddMetrics();
         services.AddSingleton<IConfigChangeListener, YarpApplyListener>();
 
-        services.AddReverseProxy().AddTransforms<PorticoTransformProvider>();
-        // YARP registers data protection for session-affinity cookies, which Portico does not
-        // issue; keep its keys in memory rather than writing a key ring to the home directory.
-        services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        services.AddSingleton<IForwarderHttpClientFactory, PorticoHttpClientFactory>();
-        services.AddSingleton<ForwardingLog>();
-
-        services.AddSingleton<ILoadBalancingPolicy, WeightedRoundRobinPolicy>();
-        services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
-
-        services.AddSingleton<HealthLog>();
-        services.AddSingleton<IActiveHealthCheckPolicy, ThresholdActiveHealthPolicy>();
-        services.AddSingleton<IPassiveHealthCheckPolicy, PassiveHealthPolicy>();
-        services.AddSingleton<DrainRegistry>();
-        services.AddSingleton<IAvailableDestinationsPolicy, AvailableDestinationsPolicy>();
-
-        services.AddSingleton<MatcherPolicy, PathRegexMatcherPolicy>();
-
+        services.AddPorticoForwarding();
+        services.AddPorticoLoadBalancing();
+        services.AddPorticoHealth();
+        services.AddPorticoRouting();
         services.AddPorticoTls();
-
-        // The slim host leaves out the regex route constraint; operators may use it in `path`.
-        services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));
         services.AddRequestTimeouts();
         services.AddPorticoWaf();
         services.AddPorticoGuard();

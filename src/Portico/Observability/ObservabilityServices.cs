@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -46,6 +47,8 @@ internal static class ObservabilityServices
 
         return services;
     }
+
+    public static IApplicationBuilder UsePorticoObservability(this IApplicationBuilder app) => app.UseMiddleware<ObservabilityMiddleware>();
 
     /// <summary>
     /// A view that leaves out instruments of another proxy in the same process. OpenTelemetry

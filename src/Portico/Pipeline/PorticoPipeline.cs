@@ -20,7 +20,7 @@ internal static class PorticoPipeline
     {
         // 1 Observability: outermost, so the access log, metrics and dashboard see every
         //   outcome below, including Portico's own answers.
-        app.UseMiddleware<ObservabilityMiddleware>();
+        app.UsePorticoObservability();
 
         // 2 Guard, the part that needs no route: HTTP/2 header rules, '_' header names, the served
         //   hosts (421), the listener's IP rules (403). HTTP/1.x framing was already checked on
@@ -32,7 +32,7 @@ internal static class PorticoPipeline
         //   redirected), before routing, because an http-01 challenge and the redirect to
         //   HTTPS answer every path whatever the routes say, and because client-sent copies of
         //   the client-certificate headers must be gone before anything can forward them.
-        app.UseMiddleware<TlsMiddleware>();
+        app.UsePorticoTls();
 
         // 3 Route match: YARP's endpoints plus our matcher policies (pathRegex). Everything
         //   after this knows the route, and so its per-route settings.
@@ -65,7 +65,7 @@ internal static class PorticoPipeline
             // Outermost in the proxy pipeline: times each attempt for the log and metrics,
             // retries a failed attempt so each one picks a fresh destination below, and speaks
             // for the final failure with our own page (502/503/504) that names no backend.
-            proxy.UseMiddleware<ForwardingMiddleware>();
+            proxy.UsePorticoForwarding();
 
             // 7 Forwarder: destination choice, then passive health judges each attempt's
             // outcome on the destination that served it.

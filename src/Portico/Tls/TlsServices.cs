@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Portico.Tls.Acme;
 
@@ -18,6 +19,8 @@ internal static class TlsServices
         services.AddSingleton<AcmeChallenges>();
         return services;
     }
+
+    public static IApplicationBuilder UsePorticoTls(this IApplicationBuilder app) => app.UseMiddleware<TlsMiddleware>();
 
     /// <summary>The ACME background service; only the running server adds it (`portico check` must not order certificates).</summary>
     public static IServiceCollection AddPorticoAcme(this IServiceCollection services)
