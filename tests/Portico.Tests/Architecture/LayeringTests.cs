@@ -25,6 +25,8 @@ public sealed class LayeringTests
         // Why LoadBalancing: ClusterSettings' default policy is LoadBalancing's own name constant, not a copy.
         [Model] = ["LoadBalancing"],
         ["Configuration/Validation"] = [Config, Model],
+        // Why LoadBalancing: the catalogue's allowed policy names are LoadBalancing's own.
+        ["Configuration/Catalogue"] = [Config, "LoadBalancing"],
         // Why the concerns: the binders that turn settings into runtime objects (clusters' health
         // and balancing policies, listeners' certificates, ACME) still live here, not with their
         // concern (IConfigRuntimeBuilder is the seam to move them through).
@@ -33,7 +35,8 @@ public sealed class LayeringTests
         // Concerns.
         // Why Tls: backend connections are TLS clients (BackendTls).
         ["Forwarding"] = [Config, Model, "Observability", "Tls"],
-        ["Health"] = [Config, Model],
+        // Why Forwarding: whose fault a failed forward was is decided once, by Forwarding's FailureCauses.
+        ["Health"] = [Config, Model, "Forwarding"],
         // Why Forwarding: the consistent-hash key reads the client address as Forwarding resolves it.
         ["LoadBalancing"] = [Config, "Forwarding"],
         ["Routing"] = [Config],
@@ -63,8 +66,9 @@ public sealed class LayeringTests
         ["Pipeline"] = ["Caching", "Compression", Config, Model, "Forwarding", "Observability", "RateLimiting", "Security", "Security/Waf", "Tls"],
         // The fast path runs the stages it honours itself, on raw bytes.
         ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "LoadBalancing", "Observability", "Security/Desync", "Transport"],
-        ["Hosting"] = ["Admin", "Caching", "Compression", Config, Model, "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
-        ["Cli"] = [Config, "Hosting"],
+        ["Hosting"] = ["Admin", "Caching", "Compression", Config, Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        // Why Configuration/Catalogue: `portico schema` prints the schema the catalogue makes.
+        ["Cli"] = [Config, "Configuration/Catalogue", "Hosting"],
     };
 
     [Fact]
