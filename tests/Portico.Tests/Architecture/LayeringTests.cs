@@ -4,7 +4,9 @@ namespace Portico.Tests.Architecture;
 /// The folders of src/Portico and which others each may use (shared/ARCHITECTURE.md: one folder
 /// per concern, talking through public faces). The settings model is the floor every concern
 /// stands on; concerns use the settings, Configuration's runtime lookups and Observability's
-/// instruments, and each other only where noted; Pipeline, FastPath and Hosting compose them.
+/// instruments, and each other only where noted; a per-route stage declares itself to Pipeline
+/// (IRouteStage, StageVerdict, with Observability's HandOverReason); Pipeline, FastPath and
+/// Hosting compose them.
 /// A use the table does not allow fails, and so does an allowance nothing uses any more (so
 /// the table tightens as the code does).
 /// </summary>
@@ -12,6 +14,9 @@ public sealed class LayeringTests
 {
     private const string Config = "Configuration";
     private const string Model = "Configuration/Model";
+
+    // A per-route stage's declaration (Pipeline's IRouteStage) and its hand-over reason (Observability).
+    private const string Declares = "Pipeline";
 
     /// <summary>THE table: folder → the folders it may use, each beyond the usual with why.</summary>
     private static readonly Dictionary<string, string[]> MayUse = new(StringComparer.Ordinal)
@@ -33,25 +38,24 @@ public sealed class LayeringTests
         [Config] = [Model, "Configuration/Validation", "Configuration/Yaml", "Forwarding", "Health", "LoadBalancing", "Tls", "Tls/Acme"],
 
         // Concerns.
-        // Why Tls: backend connections are TLS clients (BackendTls).
-        ["Forwarding"] = [Config, Model, "Observability", "Tls"],
+        // Why Tls: backend connections are TLS clients (BackendTls); why LoadBalancing: its stage
+        // tells which balancing policies the fast path honours.
+        ["Forwarding"] = [Config, Model, Declares, "LoadBalancing", "Observability", "Tls"],
         // Why Forwarding: whose fault a failed forward was is decided once, by Forwarding's FailureCauses.
         ["Health"] = [Config, Model, "Forwarding"],
         // Why Forwarding: the consistent-hash key reads the client address as Forwarding resolves it.
         ["LoadBalancing"] = [Config, "Forwarding"],
-        ["Routing"] = [Config],
-        // Why Pipeline: the response-body wrappers (DeferredResponseBody, WriteOnlyStream) live in Pipeline/ for now.
-        ["Compression"] = [Config, Model, "Pipeline"],
-        // Why Compression: the cache stores compressed variants; why Pipeline: as Compression.
-        ["Caching"] = ["Compression", Config, Model, "Observability", "Pipeline"],
-        // Why FastPath: the connection gate installs the fast path.
-        ["Security"] = [Config, Model, "FastPath", "Forwarding", "Observability", "Security/Desync", "Security/Limits"],
+        ["Routing"] = [Config, Model, Declares, "Observability"],
+        ["Compression"] = [Config, Model, Declares, "Observability"],
+        // Why Compression: the cache stores compressed variants (and uses its response-body wrappers).
+        ["Caching"] = ["Compression", Config, Model, Declares, "Observability"],
+        ["Security"] = [Config, Model, Declares, "Forwarding", "Observability", "Security/Desync", "Security/Limits"],
         // Why Security: a framing violation is logged and counted as the guard's refusals are (GuardLog, GuardMetrics).
         ["Security/Desync"] = [Config, Model, "Security"],
         ["Security/Limits"] = [],
-        ["Security/Waf"] = [Config, Model, "Forwarding", "Observability"],
+        ["Security/Waf"] = [Config, Model, Declares, "Forwarding", "Observability"],
         // Why Security: a refusal is written as the guard writes its own (Refusal).
-        ["RateLimiting"] = [Config, Model, "Forwarding", "Observability", "Security"],
+        ["RateLimiting"] = [Config, Model, Declares, "Forwarding", "Observability", "Security"],
         ["Tls"] = [Config, Model, "Observability", "Tls/Acme"],
         // Why Tls: an issued certificate is a ServerCertificate, stored and read as Tls's certificate files.
         ["Tls/Acme"] = [Config, Model, "Tls"],
@@ -59,13 +63,14 @@ public sealed class LayeringTests
         // Why the concerns: the access log and /metrics name each concern's outcome and meter.
         ["Observability"] = ["Caching", "Compression", Config, Model, "Forwarding", "Security", "Tls"],
         // Why the concerns: the admin API shows and drives them (cache purge, drains, certificates);
-        // Cli for the version it reports.
-        ["Admin"] = ["Caching", "Cli", Config, Model, "Health", "LoadBalancing", "Observability", "Tls"],
+        // Cli for the version it reports; FastPath for each route's fast-path verdict.
+        ["Admin"] = ["Caching", "Cli", Config, Model, "FastPath", "Health", "LoadBalancing", "Observability", "Tls"],
 
         // Composition.
-        ["Pipeline"] = ["Caching", "Compression", Config, Model, "Forwarding", "Observability", "RateLimiting", "Security", "Security/Waf", "Tls"],
-        // The fast path runs the stages it honours itself, on raw bytes.
-        ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "LoadBalancing", "Observability", "Security/Desync", "Transport"],
+        ["Pipeline"] = ["Caching", "Compression", Config, Model, "FastPath", "Forwarding", "Observability", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls"],
+        // The fast path runs the stages it honours itself, on raw bytes, for the routes whose
+        // stages all say so (Pipeline's RouteStages).
+        ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "Observability", "Pipeline", "Routing", "Security/Desync", "Transport"],
         ["Hosting"] = ["Admin", "Caching", "Compression", Config, Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // Why Configuration/Catalogue: `portico schema` prints the schema the catalogue makes.
         ["Cli"] = [Config, "Configuration/Catalogue", "Hosting"],
