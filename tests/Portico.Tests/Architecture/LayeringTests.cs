@@ -31,7 +31,7 @@ public sealed class LayeringTests
         [Model] = ["LoadBalancing"],
         ["Configuration/Validation"] = [Config, Model],
         // Why LoadBalancing: the catalogue's allowed policy names are LoadBalancing's own.
-        ["Configuration/Catalogue"] = [Config, "LoadBalancing"],
+        ["Configuration/Catalogue"] = [Config, Model, "LoadBalancing"],
         // Why the concerns: the binders that turn settings into runtime objects (clusters' health
         // and balancing policies, listeners' certificates, ACME) still live here, not with their
         // concern (IConfigRuntimeBuilder is the seam to move them through).

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Portico.IntegrationTests.Infrastructure;
 
-namespace Portico.IntegrationTests.Security;
+namespace Portico.IntegrationTests.Security.Waf;
 
 /// <summary>
 /// No request body shape escapes the WAF (issue 20): whatever its size, content type, framing

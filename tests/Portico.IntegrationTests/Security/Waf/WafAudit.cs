@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Portico.IntegrationTests.Infrastructure;
 
-namespace Portico.IntegrationTests.Security;
+namespace Portico.IntegrationTests.Security.Waf;
 
 /// <summary>Reads a proxy's WAF audit log file: the JSON line of one request, by its id.</summary>
 internal sealed class WafAudit(string path)

@@ -1,7 +1,7 @@
 using System.Text;
 using Portico.Security.Waf;
 
-namespace Portico.Tests.Security;
+namespace Portico.Tests.Security.Waf;
 
 /// <summary>How the first part of a multipart body cut at the inspection limit is closed for the engine.</summary>
 public sealed class MultipartPrefixTests

@@ -1,6 +1,6 @@
 using Portico.IntegrationTests.Infrastructure;
 
-namespace Portico.IntegrationTests.Security;
+namespace Portico.IntegrationTests.Security.Waf;
 
 /// <summary>
 /// The proxy for the body tests, with the default inspection limit (128KiB): an HTTP/1.1
@@ -12,7 +12,7 @@ public sealed class WafBodyFixture : WafProxyFixture
     protected override string Config(string backend) => $"""
         listeners:
           main: {"{"} address: "127.0.0.1:0" {"}"}
-          h2: {"{"} address: "127.0.0.1:{TlsClient.FreePort()}", protocols: [h2c] {"}"}
+          h2: {"{"} address: "127.0.0.1:{FreePorts.Take()}", protocols: [h2c] {"}"}
         waf:
           auditLog: {AuditLogPath}
         routes:
