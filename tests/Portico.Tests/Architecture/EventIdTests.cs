@@ -10,7 +10,7 @@ namespace Portico.Tests.Architecture;
 public sealed partial class EventIdTests
 {
     /// <summary>The operator-facing table (its "observability" part moves to docs/observability.md).</summary>
-    private const string TablePath = "docs/incoming/harness.md";
+    private const string TablePath = "docs/observability.md";
 
     private static readonly IReadOnlyList<LogEvent> Events = Read(SourceTree.Src);
 
