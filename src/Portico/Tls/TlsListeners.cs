@@ -19,6 +19,10 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
     private readonly List<FileSystemWatcher> _watchers = [];
     private readonly ConcurrentDictionary<CertificateSlot, ITimer> _pending = new();
 
+    // Set first in Dispose: a watcher event or a timer already on its way then does nothing, since
+    // the services it reports through (TlsMetrics) may already be torn down with the host.
+    private volatile bool _disposed;
+
     /// <summary>tls-alpn-01 certificates pending validation, served in place of the listener's own on "acme-tls/1" connections.</summary>
     public TlsAlpnChallenges AlpnChallenges => alpnChallenges;
 
@@ -65,6 +69,11 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
     {
         foreach (var slot in slots)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             var timer = _pending.GetOrAdd(slot, s => time.CreateTimer(_ => Reload(s), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
             timer.Change(Quiet, Timeout.InfiniteTimeSpan);
         }
@@ -72,7 +81,7 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
 
     private void Reload(CertificateSlot slot)
     {
-        if (!slot.Changed)
+        if (_disposed || !slot.Changed)
         {
             return;
         }
@@ -88,10 +97,15 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
             Metrics.Reloaded(applied: false);
             log.ReloadRefused(slot.Source.ToString(), $"the file {ex.Message}");
         }
+        catch (ObjectDisposedException) when (_disposed)
+        {
+            // The host stopped while this reload ran: nothing is left to serve the certificate to.
+        }
     }
 
     public void Dispose()
     {
+        _disposed = true;
         lock (_watchers)
         {
             foreach (var watcher in _watchers)
