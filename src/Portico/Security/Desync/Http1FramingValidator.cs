@@ -302,7 +302,8 @@ internal sealed class Http1FramingValidator(Http1Limits limits)
             return false;
         }
 
-        if (cr != bytes.Length - 1)
+        // An LF with no CR before it, including one at the very start of the line (empty bytes).
+        if (bytes.IsEmpty || cr != bytes.Length - 1)
         {
             Fail(400, "bare LF");
             return false;

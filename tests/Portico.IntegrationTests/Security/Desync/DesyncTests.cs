@@ -37,6 +37,8 @@ public sealed class DesyncTests
         ("obs-fold", "POST /x HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + Smuggled),
         ("underscore name", "POST /x HTTP/1.1\r\nHost: a\r\nTransfer_Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello" + Smuggled),
         ("bare LF line ends", "GET /x HTTP/1.1\nHost: a\nX-A: 1\n\n" + Smuggled),
+        ("bare LF before the request line", "\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n" + Smuggled),
+        ("bare LF ends the head", "GET /x HTTP/1.1\r\nHost: a\r\n\n" + Smuggled),
         ("bare CR in value", "GET /x HTTP/1.1\r\nHost: a\r\nX-A: 1\rTransfer-Encoding: chunked\r\n\r\n" + Smuggled),
         ("NUL in value", "GET /x HTTP/1.1\r\nHost: a\r\nX-A: a\0b\r\n\r\n" + Smuggled),
         ("control char in name", "GET /x HTTP/1.1\r\nHost: a\r\nX\u0001A: b\r\n\r\n" + Smuggled),
@@ -73,6 +75,7 @@ public sealed class DesyncTests
         var logged = proxy.Logs.Messages(3001).ToArray();
         Assert.Equal(Http1Hostile.Length, logged.Length);
         Assert.Contains(logged, m => m.EndsWith("with 400: both Content-Length and Transfer-Encoding; connection closed", StringComparison.Ordinal));
+        Assert.DoesNotContain(proxy.Logs.Lines, l => l.Exception is not null);
     }
 
     public static readonly (string Name, (string, string)[] Fields)[] Http2Hostile =

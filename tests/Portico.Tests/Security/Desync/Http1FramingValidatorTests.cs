@@ -20,6 +20,9 @@ public sealed class Http1FramingValidatorTests
     [InlineData("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\nc\r\nhello\r\n0\r\n\r\n", "bare LF")]
     [InlineData("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "both Content-Length and Transfer-Encoding")]
     [InlineData("GET /x HTTP/1.1\nHost: a\n\n", "bare LF")]
+    [InlineData("\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", "bare LF")]
+    [InlineData("\r\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", "bare LF")]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\n\n", "bare LF")]
     public void A_request_whose_bytes_arrive_together_is_refused_before_any_of_it_is_released(string input, string reason)
     {
         var validator = Scan(input);
