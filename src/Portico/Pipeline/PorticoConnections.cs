@@ -36,6 +36,10 @@ internal sealed class PorticoConnections(LimitsSettings serverLimits)
         // 2 Guard, per-IP connection cap: before TLS, so a refused connection costs no handshake.
         _gate.AttachConnectionLimits(options, listener);
 
+        // 2 Guard, plain HTTP on an HTTPS listener: before TLS, as it reads the first byte the
+        // handshake would; a client that sent HTTP gets a 400 that says so instead of silence.
+        _gate.AttachPlainHttpRefusal(options, listener);
+
         // TLS: certificates by SNI, ALPN, client certificates; everything after reads decrypted bytes.
         TlsEndpoint.Configure(options, listener, tls);
 

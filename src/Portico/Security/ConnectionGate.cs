@@ -24,6 +24,7 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
     private GuardLog? _log;
     private GuardMetrics? _metrics;
     private DesyncConnectionMiddleware? _desync;
+    private PlainHttpRefusal? _plainHttp;
 
     /// <summary>Kestrel's own limits from `limits`; read when the server starts.</summary>
     public static void ApplyServerLimits(KestrelServerLimits kestrel, LimitsSettings limits)
@@ -46,7 +47,9 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
         _config = services.GetRequiredService<ActiveConfig>();
         _log = services.GetRequiredService<GuardLog>();
         _metrics = services.GetRequiredService<GuardMetrics>();
-        _desync = new DesyncConnectionMiddleware(_config, serverLimits, services.GetRequiredService<TimeProvider>(), _log, _metrics);
+        var time = services.GetRequiredService<TimeProvider>();
+        _desync = new DesyncConnectionMiddleware(_config, serverLimits, time, _log, _metrics);
+        _plainHttp = new PlainHttpRefusal(time, _log, _metrics);
     }
 
     /// <summary>
@@ -81,6 +84,15 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
                 Close(peer);
             }
         });
+    }
+
+    /// <summary>On an HTTPS listener, the answer to a client that sent plain HTTP. Attach before TLS: it reads the first byte the handshake would.</summary>
+    public void AttachPlainHttpRefusal(ListenOptions options, ListenerSettings listener)
+    {
+        if (listener.Tls is not null)
+        {
+            options.Use(next => _plainHttp!.Wrap(next, listener.Name));
+        }
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Http;
 using Portico.IntegrationTests.Infrastructure;
+using Portico.Security;
 
 namespace Portico.IntegrationTests.Tls;
 
@@ -183,6 +184,51 @@ public sealed class TlsListenerTests : IDisposable
         Assert.Equal(handshake.Certificate.Issuer, handshake.Certificate.Subject);
         Assert.Equal("CN=localhost, O=Portico self-signed", handshake.Certificate.Subject);
         Assert.StartsWith("listener 'secure' has no certificate configured: serving a SELF-SIGNED DEVELOPMENT certificate for localhost, ", proxy.Logs.Messages(4001).Single(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// nginx answers plain HTTP on an HTTPS port with a 400 that says so; a failed handshake alone
+    /// closes without a word. Runs on whichever transport the suite runs.
+    /// </summary>
+    [Fact]
+    public async Task Plain_http_to_an_https_port_gets_400_with_a_hint_and_tls_clients_still_get_through()
+    {
+        var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app");
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]"));
+        using var counters = new ProxyCounters(proxy, "portico.guard.");
+        var port = HttpsPort(proxy);
+
+        // The body is not waited for but read and dropped, so the close sends no reset that
+        // could destroy the answer before the client reads it.
+        foreach (var request in (string[])["GET / HTTP/1.1\r\nHost: app.test\r\n\r\n", "POST /up HTTP/1.1\r\nHost: app.test\r\nContent-Length: 40000\r\n\r\n" + new string('x', 40000)])
+        {
+            var response = await RawHttp.SendAsync(new Uri($"http://127.0.0.1:{port}/"), request);
+
+            Assert.Equal(400, response.Status);
+            Assert.True(response.Closed);
+            Assert.EndsWith("\r\nConnection: close\r\n\r\n400 Bad Request: " + PlainHttpRefusal.Hint + "\n", response.Text, StringComparison.Ordinal);
+        }
+
+        // A client that closes without sending a byte gets nothing back.
+        using (var tcp = new TcpClient())
+        {
+            await tcp.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
+            var stream = tcp.GetStream();
+            tcp.Client.Shutdown(SocketShutdown.Send);
+            var silent = await RawHttp.ReadToCloseAsync(stream, waitSeconds: 15);
+            Assert.True(silent.Closed && silent.Bytes.Length == 0, $"closed {silent.Closed}, got {silent.Text}");
+        }
+
+        Assert.Equal(0, backend.Count);
+        var logged = proxy.Logs.Messages(3004).ToArray();
+        Assert.Equal(2, logged.Length);
+        Assert.Matches(@"^answered plain HTTP from 127\.0\.0\.1:\d+ on HTTPS listener 'secure' with 400; connection closed$", logged[0]);
+        Assert.Equal(2, counters.Value("portico.guard.connections.refused", ("reason", "plain_http_on_tls")));
+
+        using var client = TlsClient.Http(port, _pki.Root);
+        using var ok = await client.GetAsync($"https://app.test:{port}/fine", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }
 
     private static async Task PollHandshakeAsync(int port, string serial)

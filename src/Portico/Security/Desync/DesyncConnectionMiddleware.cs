@@ -1,7 +1,5 @@
 using System.IO.Pipelines;
-using System.Text;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.WebUtilities;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 
@@ -43,27 +41,12 @@ internal sealed class DesyncConnectionMiddleware(ActiveConfig config, LimitsSett
             metrics.Refused(failure.Status == 408 ? GuardMetrics.HeaderTimeout : GuardMetrics.Framing);
             if (failure.Answerable)
             {
-                await WriteRefusalAsync(original.Output, failure);
+                await ConnectionAnswer.WriteAsync(original.Output, failure.Status, failure.Reason);
             }
         }
 
         await original.Output.CompleteAsync();
     };
-
-    private static async Task WriteRefusalAsync(PipeWriter output, FramingViolation failure)
-    {
-        var phrase = ReasonPhrases.GetReasonPhrase(failure.Status);
-        var body = $"{failure.Status} {phrase}: {failure.Reason}\n";
-        var response = $"HTTP/1.1 {failure.Status} {phrase}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}";
-        try
-        {
-            await output.WriteAsync(Encoding.ASCII.GetBytes(response));
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ConnectionResetException)
-        {
-            // The client is already gone; the refusal was logged.
-        }
-    }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {
