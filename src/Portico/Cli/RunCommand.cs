@@ -63,11 +63,6 @@ internal static class RunCommand
         }
 
         await server.WaitForShutdownAsync();
-        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-        {
-            await server.StopAsync(stop.Token);
-        }
-
         await server.DisposeAsync();
         return 0;
     }

@@ -14,6 +14,7 @@ namespace Portico.Configuration;
 internal sealed class ConfigFileWatcher(ConfigFileOptions options, ConfigLoader loader, ConfigApplier applier, ConfigLog log) : IHostedService, IDisposable
 {
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stopping = new();
@@ -64,14 +65,23 @@ internal sealed class ConfigFileWatcher(ConfigFileOptions options, ConfigLoader 
                 var forced = _forced;
                 _forced = false;
                 var loaded = await loader.LoadFileAsync(path);
-                if (loaded.ContentHash.SequenceEqual(lastHash) && !forced)
+                var unchanged = loaded.ContentHash.SequenceEqual(lastHash);
+                if (unchanged && !forced)
                 {
                     loaded.Discard();
                     continue;
                 }
 
                 lastHash = loaded.ContentHash;
-                log.Reloading(full);
+                if (forced)
+                {
+                    log.ReloadingOnSignal(full, unchanged ? "unchanged" : "changed");
+                }
+                else
+                {
+                    log.Reloading(full);
+                }
+
                 applier.Apply(loaded);
             }
         }
@@ -80,10 +90,11 @@ internal sealed class ConfigFileWatcher(ConfigFileOptions options, ConfigLoader 
         }
     }
 
+    /// <summary>The loop ends at its next wait; a load in progress is let finish, briefly, whatever the host's token says.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        await _loop.WaitAsync(cancellationToken);
+        await _loop.WaitAsync(StopLimit).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     public void Dispose()

@@ -20,6 +20,9 @@ internal sealed partial class ConfigLog(ILogger<ConfigLog> logger)
     [LoggerMessage(105, LogLevel.Information, "{Source} changed; reloading")]
     public partial void Reloading(string source);
 
+    [LoggerMessage(108, LogLevel.Information, "SIGHUP: reloading {Source} (the file is {State} since the last load)")]
+    public partial void ReloadingOnSignal(string source, string state);
+
     [LoggerMessage(107, LogLevel.Error, "the proxy engine refused a config that passed validation; still serving the last good config: {Reason}")]
     public partial void YarpRejected(string reason);
 

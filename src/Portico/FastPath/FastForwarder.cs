@@ -51,6 +51,11 @@ internal sealed class FastForwarder(
         var request = RequestBuffers.Rent((head.Length * 3) + 512);
         BackendConnection? backend = null;
         DestinationCounters.Increment(destination);
+
+        // In flight from here (a shutdown counts it), until the relay or the local answer
+        // finishes it, or it is handed to the full path, which counts it again.
+        recorder.Metrics.RequestStarted();
+        var handedOn = false;
         try
         {
             var length = RequestWriter.Write(state, request, clientId is null ? requestId : null, settings.Proxy, underscores);
@@ -106,14 +111,14 @@ internal sealed class FastForwarder(
                 if (read.Status > 0)
                 {
                     // RelayAsync returns the connection to the pool or closes it.
-                    recorder.Metrics.RequestStarted();
+                    handedOn = true;
                     return await relay.RelayAsync(state, entry, cluster, destination, address, attempt, read, requestId, start, settings, output);
                 }
 
                 attempt.Dispose();
                 if (state.TimedOut || (read.Status < 0 && read.Received))
                 {
-                    recorder.Metrics.RequestStarted();
+                    handedOn = true;
                     return await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, state.TimedOut ? 504 : 502, output);
                 }
 
@@ -128,6 +133,11 @@ internal sealed class FastForwarder(
         }
         finally
         {
+            if (!handedOn)
+            {
+                recorder.Metrics.RequestNotServed();
+            }
+
             DestinationCounters.Decrement(destination);
             state.Exchange(null, null);
             backend?.Dispose();

@@ -99,6 +99,7 @@ internal static class PorticoHost
         app.Services.GetRequiredService<MeterProvider>();
         app.Services.GetRequiredService<ConfigApplier>().Apply(initial);
         PorticoPipeline.Use(app);
+        ShutdownReport.Watch(app.Services);
         return app;
     }
 

@@ -11,6 +11,8 @@ namespace Portico.Hosting;
 /// <summary>A running Portico: the proxy server and, unless turned off, the admin server beside it.</summary>
 internal sealed class PorticoServer : IAsyncDisposable
 {
+    private static readonly TimeSpan AdminStopLimit = TimeSpan.FromSeconds(5);
+
     private PorticoServer(WebApplication proxy, WebApplication? admin)
     {
         Proxy = proxy;
@@ -42,7 +44,19 @@ internal sealed class PorticoServer : IAsyncDisposable
         }
     }
 
-    public Task WaitForShutdownAsync() => Proxy.WaitForShutdownAsync();
+    /// <summary>
+    /// Until SIGTERM or Ctrl-C; then the proxy drains (its host stops it within the grace
+    /// period) while the admin server still answers, and the admin server stops last.
+    /// </summary>
+    public async Task WaitForShutdownAsync()
+    {
+        await Proxy.WaitForShutdownAsync();
+        if (Admin is not null)
+        {
+            using var stop = new CancellationTokenSource(AdminStopLimit);
+            await Admin.StopAsync(stop.Token);
+        }
+    }
 
     public IReadOnlyList<Uri> ProxyAddresses => AddressesOf(Proxy);
 

@@ -21,6 +21,7 @@ internal static class PorticoServices
     public static IServiceCollection AddPortico(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<HostLog>();
         services.AddSingleton<ActiveConfig>();
         services.AddSingleton<PorticoConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<PorticoConfigProvider>());

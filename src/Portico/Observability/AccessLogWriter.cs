@@ -21,6 +21,8 @@ internal sealed class AccessLogWriter(ActiveConfig config, TimeProvider time) : 
         SingleReader = true,
     });
 
+    private static readonly TimeSpan FlushLimit = TimeSpan.FromSeconds(5);
+
     private Task _loop = Task.CompletedTask;
     private PosixSignalRegistration? _hangup;
     private volatile bool _reopen;
@@ -54,10 +56,15 @@ internal sealed class AccessLogWriter(ActiveConfig config, TimeProvider time) : 
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Runs after the server stopped, so the lines of every request that ended, cut off or not,
+    /// are queued: they are all written, within a bound of their own, and not cut short by the
+    /// host's token (already cancelled when the grace period ran out).
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _lines.Writer.TryComplete();
-        await _loop.WaitAsync(cancellationToken);
+        await _loop.WaitAsync(FlushLimit, time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private async Task WriteLoopAsync(Stream stream, string output, long maxSize, int keep)

@@ -41,7 +41,7 @@ internal sealed class PorticoMetrics
         meter.CreateObservableCounter("portico.requests", Requests, "{request}", "Requests answered, by route, cluster and status class");
         _duration = meter.CreateHistogram("portico.request.duration", "s", "Time from request start to the end of the response", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _upstream = meter.CreateHistogram("portico.upstream.duration", "s", "Time spent exchanging with the destination", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
-        meter.CreateObservableUpDownCounter("portico.active.requests", () => Volatile.Read(ref _activeRequests), "{request}", "Requests in progress");
+        meter.CreateObservableUpDownCounter("portico.active.requests", () => ActiveRequests, "{request}", "Requests in progress");
         _activeConnections = meter.CreateUpDownCounter<long>("portico.active.connections", "{connection}", "Open client connections");
         _bytesIn = meter.CreateCounter<long>("portico.request.body", "By", "Request body bytes received from clients");
         meter.CreateObservableCounter("portico.response.body", ResponseBytes, "By", "Response body bytes sent to clients");
@@ -54,6 +54,12 @@ internal sealed class PorticoMetrics
     }
 
     public void RequestStarted() => Interlocked.Increment(ref _activeRequests);
+
+    /// <summary>A request counted by <see cref="RequestStarted"/> that this path gives up on without an answer (the fast path hands it to the full path).</summary>
+    public void RequestNotServed() => Interlocked.Decrement(ref _activeRequests);
+
+    /// <summary>Requests begun and not yet finished, on both paths.</summary>
+    public long ActiveRequests => Volatile.Read(ref _activeRequests);
 
     public void FastPathServed() => _fastPath.Add(1);
 

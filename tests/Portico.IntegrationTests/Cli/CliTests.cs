@@ -8,7 +8,7 @@ namespace Portico.IntegrationTests.Cli;
 
 public sealed class CliTests
 {
-    private static async Task<string> WriteConfigAsync(string yaml)
+    internal static async Task<string> WriteConfigAsync(string yaml)
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("portico-cli-").FullName, "portico.yaml");
         await File.WriteAllTextAsync(path, yaml);
@@ -172,13 +172,16 @@ public sealed class CliTests
         }
 
         await using var backend = await TestBackend.StartAsync("b");
-        await using var portico = PorticoProcess.Start("run", "-c", await WriteConfigAsync(Config(0, backend.Url)));
+        var path = await WriteConfigAsync(Config(0, backend.Url));
+        await using var portico = PorticoProcess.Start("run", "-c", path);
         var port = (await portico.WaitForListeningAsync())[0].Port;
         await Poll.UntilAsync(() => portico.Stdout.Contains("config revision 1 applied", StringComparison.Ordinal), "the first config");
 
         portico.Signal("HUP");
 
         await Poll.UntilAsync(() => portico.Stdout.Contains("config revision 2 applied", StringComparison.Ordinal), "the reload SIGHUP asks for");
+        Assert.Contains($" SIGHUP: reloading {Path.GetFullPath(path)} (the file is unchanged since the last load)\n", portico.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("changed; reloading", portico.Stdout, StringComparison.Ordinal);
         using var client = new HttpClient();
         Assert.Equal("b", await client.GetStringAsync($"http://127.0.0.1:{port}/", TestContext.Current.CancellationToken));
     }

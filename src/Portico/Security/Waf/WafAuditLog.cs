@@ -20,6 +20,8 @@ internal sealed class WafAuditLog(ActiveConfig config, TimeProvider time, WafLog
         SingleReader = true,
     });
 
+    private static readonly TimeSpan FlushLimit = TimeSpan.FromSeconds(5);
+
     private Task _loop = Task.CompletedTask;
     private PosixSignalRegistration? _hangup;
     private volatile bool _reopen;
@@ -77,8 +79,9 @@ internal sealed class WafAuditLog(ActiveConfig config, TimeProvider time, WafLog
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // As the access log: what is queued is written even when the grace period is spent.
         _lines.Writer.TryComplete();
-        await _loop.WaitAsync(cancellationToken);
+        await _loop.WaitAsync(FlushLimit, time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private async Task WriteLoopAsync(Stream stream, string path)

@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace Portico.Hosting;
+
+/// <summary>The process's own life: start-up and shutdown log events (ids 10–99).</summary>
+internal sealed partial class HostLog(ILogger<HostLog> logger)
+{
+    [LoggerMessage(11, LogLevel.Information, "shutting down: {Count} request(s) in flight get up to {Grace} to finish")]
+    public partial void Draining(long count, string grace);
+
+    [LoggerMessage(12, LogLevel.Warning, "shutdown grace period of {Grace} is over: cut off {Count} request(s) still in flight")]
+    public partial void CutOff(string grace, long count);
+}
