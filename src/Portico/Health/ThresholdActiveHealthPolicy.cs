@@ -54,7 +54,7 @@ internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinat
 
             if (next != previous)
             {
-                var probe = response is null ? "no response" : ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var probe = ProbeOutcome.Describe(response, probingResults[i].Exception, settings.Timeout);
                 if (next == DestinationHealth.Unhealthy)
                 {
                     log.ActiveUnhealthy(cluster.ClusterId, destination.DestinationId, probe);

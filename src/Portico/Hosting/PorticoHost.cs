@@ -124,6 +124,10 @@ internal static class PorticoHost
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         logging.AddFilter("Yarp", LogLevel.Warning);
 
+        // HealthLog reports a destination's change of state once, with the probe's cause; YARP
+        // would log each failed probe, every interval and per destination, with a stack trace.
+        logging.AddFilter("Yarp.ReverseProxy.Health", LogLevel.Error);
+
         // ForwardingLog reports each failed forward in one line; YARP would repeat it with a stack trace.
         logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Error);
         customize?.Invoke(logging);
