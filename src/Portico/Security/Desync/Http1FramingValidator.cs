@@ -107,6 +107,12 @@ internal sealed class Http1FramingValidator(Http1Limits limits)
     private bool HeadLine(in ReadOnlySequence<byte> buffer)
     {
         var limit = _head.Lines == 0 ? limits.MaxRequestLine : limits.MaxHeadersSize;
+        if (_head.Lines == 0 && !MethodSoFarValid(buffer, limit))
+        {
+            Fail(400, "malformed method");
+            return false;
+        }
+
         if (!TryTakeLine(buffer, limit, out var line))
         {
             if (Failure is null && buffer.Length - Scanned > limit + 2)
@@ -271,6 +277,40 @@ internal sealed class Http1FramingValidator(Http1Limits limits)
         {
             Fail(400, $"{field.Name} in a trailer section");
             return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Whether what arrived of a request line can still begin with a method (RFC 9110 §9.1: a
+    /// token), checked before the line is whole and before anything else about it, so a client
+    /// that sends no HTTP at all (a TLS ClientHello on a plain port, binary noise) gets its 400 at
+    /// once, as from nginx, instead of when the header timeout ends, and the verdict does not
+    /// depend on how much of the line has arrived. A line that starts with CR or LF is an empty
+    /// line or a bare LF; <see cref="TryTakeLine"/> judges it.
+    /// </summary>
+    private bool MethodSoFarValid(in ReadOnlySequence<byte> buffer, long limit)
+    {
+        var rest = buffer.Slice(Scanned);
+        Span<byte> start = stackalloc byte[(int)Math.Min(rest.Length, Math.Min(limit, 64))];
+        rest.Slice(0, start.Length).CopyTo(start);
+        if (start.IsEmpty || start[0] is (byte)'\r' or (byte)'\n')
+        {
+            return true;
+        }
+
+        foreach (var b in start)
+        {
+            if (b is (byte)' ' or (byte)'\r' or (byte)'\n')
+            {
+                return true;
+            }
+
+            if (!Http1Head.IsTokenChar(b))
+            {
+                return false;
+            }
         }
 
         return true;

@@ -165,6 +165,24 @@ public sealed class DesyncTests
         Assert.Equal(["/good"], backend.Requests.Select(r => r.PathAndQuery));
     }
 
+    /// <summary>nginx answers 400 at the first byte that cannot be part of a method; waiting for a line end that never comes would leave the client without an answer until the header timeout.</summary>
+    [Theory]
+    [InlineData("16 03 01 00 c4 01 00 00 c0 03 03")]
+    [InlineData("00 01 02 ff fe")]
+    [InlineData("47 45 54 00")]
+    public async Task Bytes_that_cannot_begin_a_request_get_400_at_once(string hex)
+    {
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxy = await StartProxyAsync(backend, "reject");
+
+        var response = await RawHttp.SendAsync(proxy.Address, Convert.FromHexString(hex.Replace(" ", "", StringComparison.Ordinal)), waitSeconds: 10);
+
+        Assert.Equal(400, response.Status);
+        Assert.True(response.Closed);
+        Assert.EndsWith("\r\n\r\n400 Bad Request: malformed method\n", response.Text, StringComparison.Ordinal);
+        Assert.Equal(0, backend.Count);
+    }
+
     [Fact]
     public async Task A_refused_upgrade_closes_its_connection_so_bytes_sent_after_it_are_never_read_as_requests()
     {

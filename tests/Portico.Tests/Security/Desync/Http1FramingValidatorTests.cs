@@ -32,6 +32,17 @@ public sealed class Http1FramingValidatorTests
         Assert.Equal(0, validator.Releasable);
     }
 
+    [Theory]
+    [InlineData("\u0016\u0003\u0001\u0000\u00c4\u0001")]
+    [InlineData("GET\u0000")]
+    [InlineData("\r\n\u0080")]
+    public void A_request_line_that_cannot_begin_with_a_method_is_refused_before_it_ends(string input)
+    {
+        var validator = Scan(input);
+
+        Assert.Equal((400, "malformed method"), (validator.Failure?.Status, validator.Failure?.Reason));
+    }
+
     [Fact]
     public void Good_requests_before_a_bad_one_are_released_and_the_bad_one_is_not()
     {
