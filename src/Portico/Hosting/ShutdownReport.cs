@@ -14,6 +14,8 @@ namespace Portico.Hosting;
 /// </summary>
 internal static class ShutdownReport
 {
+    private static readonly TimeSpan Lead = TimeSpan.FromMilliseconds(50);
+
     public static void Watch(IServiceProvider services)
     {
         var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
@@ -26,9 +28,12 @@ internal static class ShutdownReport
         {
             log.Draining(metrics.ActiveRequests, grace);
 
-            // Started as the host starts its own timeout for the server's drain, so it fires when
-            // the server gives up on the requests still running; stopped if everything ends first.
-            var deadline = time.CreateTimer(_ => ReportCutOff(metrics, log, grace), null, timeout, Timeout.InfiniteTimeSpan);
+            // Started just before the host starts its own timeout for the server's drain, and due a
+            // moment ahead of it: the count is read before the server's abort lets any of the
+            // requests end (a timer due at the same instant may run after requests already ended).
+            // Stopped if everything ends first.
+            var due = timeout - TimeSpan.FromTicks(Math.Min(timeout.Ticks / 10, Lead.Ticks));
+            var deadline = time.CreateTimer(_ => ReportCutOff(metrics, log, grace), null, due, Timeout.InfiniteTimeSpan);
             lifetime.ApplicationStopped.Register(deadline.Dispose);
         });
     }
