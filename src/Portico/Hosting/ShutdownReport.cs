@@ -14,7 +14,7 @@ namespace Portico.Hosting;
 /// </summary>
 internal static class ShutdownReport
 {
-    private static readonly TimeSpan Lead = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan Lead = TimeSpan.FromMilliseconds(200);
 
     public static void Watch(IServiceProvider services)
     {

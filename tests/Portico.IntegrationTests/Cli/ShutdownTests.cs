@@ -67,11 +67,14 @@ public sealed class ShutdownTests
         foreach (var once in (string[])[
             " Application started. Press Ctrl+C to shut down.",
             " Application is shutting down...",
-            " shutting down: 3 request(s) in flight get up to 1s to finish",
-            " shutdown grace period of 1s is over: cut off 3 request(s) still in flight"])
+            " shutting down: 3 request(s) in flight get up to 1s to finish"])
         {
             Assert.True(lines.Count(l => l.EndsWith(once, StringComparison.Ordinal)) == 1, $"not once: '{once}' in\n{portico.Stdout}");
         }
+
+        // The count is read a moment before the server aborts what is left; on a loaded machine
+        // the reading can come late enough to miss a request the abort already ended.
+        Assert.Single(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @" shutdown grace period of 1s is over: cut off [1-3] request\(s\) still in flight$"));
 
         Assert.DoesNotContain("DataProtection", portico.Stdout, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(home));
