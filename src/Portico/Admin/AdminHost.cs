@@ -5,7 +5,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Portico.Configuration.Model;
-using Portico.Hosting;
 
 namespace Portico.Admin;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Portico.IntegrationTests.Forwarding;
 using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.Cli;
@@ -26,13 +25,12 @@ public sealed class ShutdownTests
 
             await ctx.Response.WriteAsync("done");
         });
-        var port = ErrorPageTests.FreePort();
         var folder = Directory.CreateTempSubdirectory("portico-shutdown-").FullName;
         var home = Directory.CreateDirectory(Path.Combine(folder, "home")).FullName;
         var accessLog = Path.Combine(folder, "access.log");
         var config = await CliTests.WriteConfigAsync($$"""
             listeners:
-              main: { address: "127.0.0.1:{{port}}" }
+              main: { address: "127.0.0.1:0" }
             admin: { address: "127.0.0.1:0" }
             accessLog: { output: {{accessLog}} }
             proxy: { shutdownGracePeriod: 1s }
@@ -44,7 +42,7 @@ public sealed class ShutdownTests
 
         // A fresh home, as a new container has: nothing may be written there or warned about it.
         await using var portico = PorticoProcess.StartWith(new Dictionary<string, string> { ["HOME"] = home, ["PORTICO_FASTPATH"] = fastPath }, "run", "-c", config);
-        await portico.WaitForPortAsync(port);
+        var port = (await portico.WaitForListeningAsync())[0].Port;
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         for (var i = 0; i < 5; i++)
         {

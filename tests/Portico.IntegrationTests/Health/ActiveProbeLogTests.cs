@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Portico.IntegrationTests.Forwarding;
 using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.Health;
@@ -14,7 +13,7 @@ public sealed class ActiveProbeLogTests
     public async Task A_dead_destination_is_reported_once_with_its_cause_not_at_every_probe()
     {
         await using var live = await TestBackend.StartAsync("live");
-        var deadPort = ErrorPageTests.FreePort();
+        var deadPort = FreePorts.Take();
         await using var proxy = await TestProxy.StartAsync($$"""
             routes:
               all: { match: { pathPrefix: / }, cluster: app }
