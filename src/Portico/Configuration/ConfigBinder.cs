@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Portico.Configuration.Model;
 using Portico.Configuration.Yaml;
+using Portico.Headers;
 
 namespace Portico.Configuration;
 
@@ -30,6 +31,7 @@ internal static partial class ConfigBinder
         var limits = GuardBinder.BindLimits(map);
         var acme = TlsBinder.BindAcme(map);
         var cache = CacheBinder.BindStore(map);
+        var headers = HeaderRulesBinder.Bind(map, TemplateCaptures.None);
 
         // Top-level "x-…" keys are the operator's own (YAML anchors to share, notes); we skip them.
         foreach (var (key, _) in map.Entries.Where(e => e.Key.Value.StartsWith("x-", StringComparison.Ordinal)).ToArray())
@@ -57,6 +59,7 @@ internal static partial class ConfigBinder
             Limits = limits,
             Acme = acme,
             Cache = cache,
+            Headers = headers,
         };
         GuardBinder.CheckRouteCeilings(settings, errors, lines);
         return settings;

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Portico.Configuration.Model;
 using Portico.Configuration.Yaml;
+using Portico.Headers;
 
 namespace Portico.Configuration;
 
@@ -28,6 +29,7 @@ internal static class RouteBinder
         var rateLimit = RateLimitBinder.Bind(m, id);
         var cache = CacheBinder.BindRoute(m);
         var compression = CompressionBinder.Bind(m);
+        var headers = HeaderRulesBinder.Bind(m, TemplateCaptures.Of(match ?? new RouteMatchSettings()));
         if (cluster is null || match is null)
         {
             return null;
@@ -48,6 +50,7 @@ internal static class RouteBinder
             RateLimit = rateLimit,
             Cache = cache,
             Compression = compression,
+            Headers = headers,
         };
     }
 
@@ -198,5 +201,6 @@ internal static class RouteBinder
         return result;
     }
 
-    private static bool IsToken(string s) => s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
+    /// <summary>An RFC 9110 §5.6.2 token: a header or method name.</summary>
+    internal static bool IsToken(string s) => s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
 }

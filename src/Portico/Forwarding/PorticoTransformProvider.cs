@@ -1,14 +1,16 @@
 using Portico.Configuration;
+using Portico.Headers;
 using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace Portico.Forwarding;
 
 /// <summary>Adds Portico's own transforms to every route, in place of YARP's default forwarders.</summary>
-internal sealed class PorticoTransformProvider(ActiveConfig config) : ITransformProvider
+internal sealed class PorticoTransformProvider(ActiveConfig config, TimeProvider time) : ITransformProvider
 {
     private readonly ForwardedHeadersTransform _forwarded = new(config);
     private readonly HiddenHeadersTransform _hidden = new(config);
     private readonly RawQueryTransform _rawQuery = new();
+    private readonly HeaderRulesTransform _headerRules = new(config, time);
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -23,6 +25,7 @@ internal sealed class PorticoTransformProvider(ActiveConfig config) : ITransform
         context.UseDefaultForwarders = false;
         context.RequestTransforms.Add(_forwarded);
         context.RequestTransforms.Add(_rawQuery);
+        context.RequestTransforms.Add(_headerRules);
         context.ResponseTransforms.Add(_hidden);
     }
 }

@@ -92,6 +92,9 @@ internal enum HandOverReason
     /// <summary>The route's `compression`, without a cache to answer from.</summary>
     Compression,
 
+    /// <summary>The route's `headers`, or the top-level `headers`.</summary>
+    HeaderRules,
+
     /// <summary>`preserveHost: false`.</summary>
     HostRewrite,
 

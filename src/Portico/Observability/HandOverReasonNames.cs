@@ -30,6 +30,7 @@ internal static class HandOverReasonNames
         HandOverReason.RateLimit => "rate_limit",
         HandOverReason.Waf => "waf",
         HandOverReason.Compression => "compression",
+        HandOverReason.HeaderRules => "header_rules",
         HandOverReason.HostRewrite => "host_rewrite",
         HandOverReason.Cluster => "cluster",
         HandOverReason.LoadBalancing => "load_balancing",

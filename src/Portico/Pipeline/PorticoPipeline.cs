@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Portico.Caching;
 using Portico.Compression;
 using Portico.Forwarding;
+using Portico.Headers;
 using Portico.Observability;
 using Portico.RateLimiting;
 using Portico.Security;
@@ -37,6 +38,11 @@ internal static class PorticoPipeline
         // 3 Route match: YARP's endpoints plus our matcher policies (pathRegex). Everything
         //   after this knows the route, and so its per-route settings.
         app.UseRouting();
+
+        // 7 Forwarder, response header rules: right after routing, so they know the route and
+        //   reach every answer below (refusals, cache hits, error pages), not only forwarded ones.
+        //   They run as the response starts; the request rules are a transform in the forwarder.
+        app.UsePorticoHeaderRules();
 
         // 2 Guard, per route: right after routing because each needs the route's own settings.
         //   IP rules and request limits first, so a refused request costs no rate-limit permit;

@@ -3,6 +3,7 @@ using Portico.Caching;
 using Portico.Compression;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
+using Portico.Headers;
 using Portico.Observability;
 using Portico.RateLimiting;
 using Portico.Routing;
@@ -36,9 +37,11 @@ internal static class RouteStages
         new CacheStage(),
         new CompressionStage(),
 
-        // 7 Forwarder: the cluster and how the request reaches it.
+        // 7 Forwarder: the cluster and how the request reaches it, and the header rules
+        //   (request fields on the way there, response fields on every answer).
         new ForwardingStage(),
         new HostHeaderStage(),
+        new HeaderRulesStage(),
     ];
 
     /// <summary>The settings records the stages below read for a route: each of their properties must be claimed by a stage.</summary>

@@ -39,6 +39,23 @@ internal static class Keys
         List($"{prefix}.ipRules.deny", "addresses or CIDR blocks refused (403), even when also allowed.") with { DefaultNote = "none", Example = "[192.0.2.0/24]" },
     ];
 
+    /// <summary>`request` and `response` under a `headers` section (the top-level defaults and a route's share the shape).</summary>
+    public static IEnumerable<ConfigKey> HeaderRules(string path) =>
+    [
+        .. HeaderDirection($"{path}.request", "the request toward the backend"),
+        .. HeaderDirection($"{path}.response", "every response toward the client once routing has run: forwarded ones, cache hits and Portico's own answers (a route's 403 and 429, 404, 502–504)"),
+    ];
+
+    private static IEnumerable<ConfigKey> HeaderDirection(string path, string what) =>
+    [
+        Section(path, $"rules on {what}: every `remove`, then every `set`, then every `append`.") with { DefaultNote = "none" },
+        List($"{path}.remove", "header names taken out.") with { DefaultNote = "none", Example = "[X-Debug]" },
+        Names($"{path}.set", "header name → value: the field gets this value alone. Values may use [variables](routing.md#header-variables).") with { DefaultNote = "none" },
+        Text($"{path}.set.NAME", "the value; `{variable}` is replaced per request, `{{` and `}}` are literal braces.") with { DefaultNote = "—", Example = "\"{client_ip}\"" },
+        Names($"{path}.append", "header name → value added as one more field line (kept beside what is there).") with { DefaultNote = "none" },
+        Text($"{path}.append.NAME", "the value, as for `set`.") with { DefaultNote = "—", Example = "\"{route}\"" },
+    ];
+
     /// <summary>A certificate file entry: `{ cert, key }` (PEM) or `{ pfx, password }` (PKCS#12).</summary>
     public static IEnumerable<ConfigKey> CertificateSource(string prefix) =>
     [

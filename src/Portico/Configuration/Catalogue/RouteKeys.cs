@@ -56,6 +56,8 @@ internal static class RouteKeys
         List("routes.ID.compression.mimeTypes", "media types compressed (the `Content-Type` before any `;`, case-insensitive); `type/*` and `type/*+suffix` patterns.") with { Default = "[text/*, application/json, application/*+json, application/javascript, application/xml, application/*+xml, application/wasm, image/svg+xml, application/x-ndjson]" },
         Size("routes.ID.compression.minSize", "a body whose `Content-Length` is below this is sent as is. A body of unknown length is always compressed.") with { Default = "1KiB" },
         OneOf("routes.ID.compression.level", ["fastest", "optimal", "smallest"], "`fastest` (brotli 1, gzip 1, zstd 1), `optimal` (brotli 4, gzip 6, zstd 3) or `smallest` (brotli 11, gzip 9, zstd 19).") with { Default = "optimal" },
+        Section("routes.ID.headers", "this route's header rules, run after the top-level [`headers`](#headers); see [Header rules](routing.md#header-rules).") with { DefaultNote = "none" },
+        .. HeaderRules("routes.ID.headers"),
     ];
 
     /// <summary>`match.headers` and `match.query`: NAME → a value, a list of values, or a section with a mode.</summary>

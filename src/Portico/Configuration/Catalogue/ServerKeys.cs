@@ -3,7 +3,7 @@ using static Portico.Configuration.Catalogue.Keys;
 
 namespace Portico.Configuration.Catalogue;
 
-/// <summary>The top-level sections that are not listeners, routes or clusters: proxy, admin, accessLog, tracing, waf, cache, limits, acme.</summary>
+/// <summary>The top-level sections that are not listeners, routes or clusters: proxy, admin, accessLog, tracing, waf, cache, limits, acme, headers.</summary>
 internal static class ServerKeys
 {
     public static IEnumerable<ConfigKey> All =>
@@ -72,5 +72,7 @@ internal static class ServerKeys
         Duration("acme.maxRetryBackoff", "… up to this.") with { Default = "6h" },
         Text("acme.ca", "PEM bundle trusted for the ACME server's own HTTPS (a private CA).") with { DefaultNote = "system store" },
         OneOf("acme.challenge", ["http-01", "tls-alpn-01"], "`http-01` (RFC 8555 §8.3): answered at `/.well-known/acme-challenge/TOKEN` on every plain-text listener, before any redirect; one must exist and, for a public CA, be reachable on port 80. `tls-alpn-01` (RFC 8737): answered in the HTTPS listener's own handshake (port 443 for a public CA), so no plain listener is needed.") with { Default = "http-01" },
+        Table("headers", "Header rules for every route, run before each route's own `headers` (and for the 404 when no route matches). See [Header rules](routing.md#header-rules).") with { DefaultNote = "none" },
+        .. HeaderRules("headers"),
     ];
 }

@@ -36,4 +36,7 @@ internal sealed record PorticoSettings
     /// <summary>`acme`: automatic certificates for `tls.acme` hosts. Default none.</summary>
     public AcmeSettings? Acme { get; init; }
     public CacheSettings Cache { get; init; } = new();
+
+    /// <summary>`headers`: header rules for every route (and for answers no route matched), run before the route's own. Default: none.</summary>
+    public HeaderRulesSettings? Headers { get; init; }
 }

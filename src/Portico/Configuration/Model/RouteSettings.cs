@@ -37,4 +37,7 @@ internal sealed record RouteSettings
 
     /// <summary>`compression`: compress responses for clients that accept it. Default: off.</summary>
     public CompressionSettings? Compression { get; init; }
+
+    /// <summary>`headers`: request and response header rules, run after the top-level `headers`. Default: none.</summary>
+    public HeaderRulesSettings? Headers { get; init; }
 }
