@@ -30,6 +30,7 @@ internal static class RouteBinder
         var cache = CacheBinder.BindRoute(m);
         var compression = CompressionBinder.Bind(m);
         var headers = HeaderRulesBinder.Bind(m, TemplateCaptures.Of(match ?? new RouteMatchSettings()));
+        var cors = CorsBinder.Bind(m);
         if (cluster is null || match is null)
         {
             return null;
@@ -51,6 +52,7 @@ internal static class RouteBinder
             Cache = cache,
             Compression = compression,
             Headers = headers,
+            Cors = cors,
         };
     }
 

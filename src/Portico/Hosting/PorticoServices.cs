@@ -3,6 +3,7 @@ using Microsoft.Extensions.Diagnostics.Metrics;
 using Portico.Caching;
 using Portico.Compression;
 using Portico.Configuration;
+using Portico.Cors;
 using Portico.Forwarding;
 using Portico.Health;
 using Portico.LoadBalancing;
@@ -43,6 +44,7 @@ internal static class PorticoServices
         services.AddPorticoRateLimiting();
         services.AddPorticoCaching();
         services.AddPorticoCompression();
+        services.AddPorticoCors();
         return services;
     }
 }

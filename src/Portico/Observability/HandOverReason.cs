@@ -95,6 +95,9 @@ internal enum HandOverReason
     /// <summary>The route's `headers`, or the top-level `headers`.</summary>
     HeaderRules,
 
+    /// <summary>The route's `cors`.</summary>
+    Cors,
+
     /// <summary>`preserveHost: false`.</summary>
     HostRewrite,
 

@@ -31,6 +31,7 @@ internal static class HandOverReasonNames
         HandOverReason.Waf => "waf",
         HandOverReason.Compression => "compression",
         HandOverReason.HeaderRules => "header_rules",
+        HandOverReason.Cors => "cors",
         HandOverReason.HostRewrite => "host_rewrite",
         HandOverReason.Cluster => "cluster",
         HandOverReason.LoadBalancing => "load_balancing",

@@ -64,6 +64,7 @@ internal enum LocalReason
     HttpsRedirect,
     AcmeChallenge,
     OnlyIfCached,
+    CorsPreflight,
 }
 
 internal static class LocalReasonNames
@@ -87,6 +88,7 @@ internal static class LocalReasonNames
         LocalReason.HttpsRedirect => "https_redirect",
         LocalReason.AcmeChallenge => "acme_challenge",
         LocalReason.OnlyIfCached => "only_if_cached",
+        LocalReason.CorsPreflight => "cors_preflight",
         _ => "other",
     };
 }

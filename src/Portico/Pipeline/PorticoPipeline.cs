@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Portico.Caching;
 using Portico.Compression;
+using Portico.Cors;
 using Portico.Forwarding;
 using Portico.Headers;
 using Portico.Observability;
@@ -53,6 +54,11 @@ internal static class PorticoPipeline
         // 2 Guard, last step: the web application firewall (ModSecurity + CRS) with the route's
         //   rule set, after the cheaper checks above, so it inspects only what they let through.
         app.UsePorticoWaf();
+
+        // CORS: after the guard (a refused client gets no preflight answer either), before the
+        //   cache and the forwarder, because a preflight is Portico's to answer (it never reaches
+        //   the backend) and carries no credentials for any later check (Fetch §4.8).
+        app.UsePorticoCors();
 
         // Per-route `timeout`: must follow routing to see the route; wraps all the work below.
         app.UseRequestTimeouts();

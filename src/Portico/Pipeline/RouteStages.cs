@@ -2,6 +2,7 @@ using System.Reflection;
 using Portico.Caching;
 using Portico.Compression;
 using Portico.Configuration.Model;
+using Portico.Cors;
 using Portico.Forwarding;
 using Portico.Headers;
 using Portico.Observability;
@@ -29,6 +30,9 @@ internal static class RouteStages
         new RouteGuardStage(),
         new RateLimitStage(),
         new WafStage(),
+
+        // CORS: preflights answered, the fields added to the route's answers.
+        new CorsStage(),
 
         // The route's `timeout`.
         new RouteTimeoutStage(),

@@ -58,6 +58,13 @@ internal static class RouteKeys
         OneOf("routes.ID.compression.level", ["fastest", "optimal", "smallest"], "`fastest` (brotli 1, gzip 1, zstd 1), `optimal` (brotli 4, gzip 6, zstd 3) or `smallest` (brotli 11, gzip 9, zstd 19).") with { Default = "optimal" },
         Section("routes.ID.headers", "this route's header rules, run after the top-level [`headers`](#headers); see [Header rules](routing.md#header-rules).") with { DefaultNote = "none" },
         .. HeaderRules("routes.ID.headers"),
+        Section("routes.ID.cors", "cross-origin requests from browsers (the Fetch standard's CORS protocol): Portico answers preflights itself and adds the CORS fields to this route's responses for allowed origins; see [CORS](routing.md#cors).") with { DefaultNote = "none" },
+        List("routes.ID.cors.allowOrigins", "origins allowed: `https://app.example.com` (scheme://host[:port], no path), `https://*.example.com` (its subdomains, not itself) or `*` (any; not with `allowCredentials`).") with { Required = true, Example = "[https://app.example.com]" },
+        List("routes.ID.cors.allowMethods", "methods a preflight allows.") with { Default = "[GET, HEAD, POST]" },
+        List("routes.ID.cors.allowHeaders", "request headers a preflight allows (case-insensitive), or `*` for any (not with `allowCredentials`).") with { DefaultNote = "none", Example = "[Content-Type]" },
+        Bool("routes.ID.cors.allowCredentials", false, "let pages send cookies and credentials (`Access-Control-Allow-Credentials: true`)."),
+        List("routes.ID.cors.exposeHeaders", "response headers pages may read beyond the safelisted ones (`*`: any, not with `allowCredentials`).") with { DefaultNote = "none", Example = "[X-Request-Id]" },
+        Duration("routes.ID.cors.maxAge", "how long a browser may reuse a preflight's answer (`Access-Control-Max-Age`, whole seconds).") with { DefaultNote = "not sent (the browser's default, 5s)" },
     ];
 
     /// <summary>`match.headers` and `match.query`: NAME → a value, a list of values, or a section with a mode.</summary>

@@ -40,4 +40,7 @@ internal sealed record RouteSettings
 
     /// <summary>`headers`: request and response header rules, run after the top-level `headers`. Default: none.</summary>
     public HeaderRulesSettings? Headers { get; init; }
+
+    /// <summary>`cors`: cross-origin requests from browsers, preflights answered by Portico. Default: none.</summary>
+    public CorsSettings? Cors { get; init; }
 }
