@@ -54,18 +54,18 @@ internal static class AdminApi
 
         IResult SetDrained(string cluster, string destination, bool drained)
         {
-            if (!state.TryGetCluster(cluster, out var clusterState) || !clusterState.Destinations.ContainsKey(destination))
+            if (!state.TryGetCluster(cluster, out var clusterState) || !clusterState.Destinations.TryGetValue(destination, out var destinationState))
             {
                 return Results.NotFound(new { error = $"no destination '{destination}' in cluster '{cluster}'" });
             }
 
             if (drained)
             {
-                drains.Drain(cluster, destination);
+                drains.Drain(destinationState);
             }
             else
             {
-                drains.Enable(cluster, destination);
+                drains.Enable(destinationState);
             }
 
             updater.UpdateAvailableDestinations(clusterState);
@@ -114,13 +114,13 @@ internal static class AdminApi
                 state = StateOf(c, d, drains),
                 activeHealth = d.Health.Active.ToString().ToLowerInvariant(),
                 passiveHealth = d.Health.Passive.ToString().ToLowerInvariant(),
-                drained = drains.IsDrained(c.ClusterId, d.DestinationId),
+                drained = drains.IsDrained(d),
                 inFlight = d.ConcurrentRequestCount,
             }),
         });
 
     private static string StateOf(ClusterState cluster, DestinationState destination, DrainRegistry drains)
-        => drains.IsDrained(cluster.ClusterId, destination.DestinationId) ? "drained"
+        => drains.IsDrained(destination) ? "drained"
             : cluster.DestinationsState.AvailableDestinations.Contains(destination) ? "up" : "down";
 
     private static object Stats(TrafficStats stats, IProxyStateLookup state, DrainRegistry drains, object status, int seconds) => new

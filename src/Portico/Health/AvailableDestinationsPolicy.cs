@@ -24,7 +24,7 @@ internal sealed class AvailableDestinationsPolicy(DrainRegistry drains) : IAvail
             var health = destination.Health;
             if ((active && health.Active == DestinationHealth.Unhealthy)
                 || (passive && health.Passive == DestinationHealth.Unhealthy)
-                || drains.IsDrained(config.ClusterId, destination.DestinationId))
+                || drains.IsDrained(destination))
             {
                 continue;
             }

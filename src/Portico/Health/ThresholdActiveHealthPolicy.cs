@@ -8,8 +8,10 @@ namespace Portico.Health;
 /// <summary>
 /// Judges active probes with the cluster's thresholds: `unhealthyThreshold` failed probes in a
 /// row take a destination out, `healthyThreshold` passing probes in a row bring it back. A probe
-/// passes when the status is in `expectedStatus`. When a destination comes back this way, any
-/// passive ejection still pending is lifted too: the probe has just seen it answer.
+/// passes when the status is in `expectedStatus`. A passive ejection ends at its `reactivateAfter`
+/// or sooner when `healthyThreshold` probes in a row pass while it lasts; only passing probes
+/// lift it. A failed probe proves nothing good about a destination, and one that already
+/// failed real requests must not get traffic back on the strength of passes counted before.
 /// </summary>
 internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinationHealthUpdater updater, HealthLog log) : IActiveHealthCheckPolicy
 {
@@ -65,8 +67,11 @@ internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinat
                 }
             }
 
-            if (next == DestinationHealth.Healthy && destination.Health.Passive == DestinationHealth.Unhealthy)
+            counters.PassesWhileEjected = destination.Health.Passive != DestinationHealth.Unhealthy ? 0
+                : passed ? counters.PassesWhileEjected + 1 : 0;
+            if (counters.PassesWhileEjected >= settings.HealthyThreshold)
             {
+                counters.PassesWhileEjected = 0;
                 updater.SetPassive(cluster, destination, DestinationHealth.Unknown, TimeSpan.Zero);
             }
 
@@ -81,5 +86,8 @@ internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinat
         // Probes of one cluster complete on one monitor pass at a time, so plain fields suffice.
         public int Successes;
         public int Failures;
+
+        /// <summary>Passing probes in a row since the destination's current passive ejection began.</summary>
+        public int PassesWhileEjected;
     }
 }

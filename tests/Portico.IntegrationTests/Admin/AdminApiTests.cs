@@ -105,6 +105,41 @@ public sealed class AdminApiTests
     }
 
     [Fact]
+    public async Task A_drain_survives_a_reload_that_keeps_the_destination_and_ends_when_a_reload_removes_it()
+    {
+        await using var a = await TestBackend.StartAsync("a");
+        await using var b = await TestBackend.StartAsync("b");
+        string Config(string destinations, int retries) => $"""
+            admin: {"{"} address: "127.0.0.1:0", token: {Token} {"}"}
+            routes:
+              all: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
+            clusters:
+              app: {"{"} retries: {retries}, destinations: [{destinations}] {"}"}
+            """;
+        await using var proxy = await TestProxy.StartAsync(Config($"{a.Url}, {b.Url}", 0));
+        using var admin = AdminClient(proxy);
+        var ct = TestContext.Current.CancellationToken;
+        async Task<List<string>> FourAsync()
+        {
+            var bodies = new List<string>();
+            for (var i = 0; i < 4; i++)
+            {
+                bodies.Add(await proxy.Client.GetStringAsync("/", ct));
+            }
+
+            return bodies;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/clusters/app/destinations/{a.Address.Authority}/drain", null, ct)).StatusCode);
+        Assert.True((await proxy.RewriteConfigAsync(Config($"{a.Url}, {b.Url}", 1))).Applied);
+        Assert.All(await FourAsync(), body => Assert.Equal("b", body));
+
+        Assert.True((await proxy.RewriteConfigAsync(Config(b.Url, 1))).Applied);
+        Assert.True((await proxy.RewriteConfigAsync(Config($"{a.Url}, {b.Url}", 1))).Applied);
+        Assert.Contains("a", await FourAsync());
+    }
+
+    [Fact]
     public async Task The_token_is_required_and_redacted_from_the_running_config()
     {
         await using var backend = await TestBackend.StartAsync("b");

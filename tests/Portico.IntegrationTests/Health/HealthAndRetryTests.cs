@@ -246,4 +246,101 @@ public sealed class HealthAndRetryTests
         Assert.True(proxy.State.TryGetCluster("app", out var cluster));
         await Poll.UntilAsync(() => cluster.DestinationsState.AvailableDestinations.Count == 2, "the ejected destination to be reactivated");
     }
+
+    /// <summary>One cluster with passive checks and active probes of /health every 100 ms.</summary>
+    private static string BothChecks(string destinations, string passive, string active) => $"""
+        routes:
+          all: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
+        clusters:
+          app:
+            destinations: [{destinations}]
+            healthCheck:
+              passive: {"{"} {passive} {"}"}
+              active: {"{"} path: /health, interval: 100ms, {active} {"}"}
+        """;
+
+    [Fact]
+    public async Task A_failing_probe_does_not_lift_a_passive_ejection()
+    {
+        // Healthy at first, then dead but still listening: every connection is reset, probes too.
+        var dead = false;
+        var probes = 0;
+        var requests = 0;
+        await using var dying = await TestBackend.StartAsync("dying", ctx =>
+        {
+            Interlocked.Increment(ref ctx.Request.Path == "/health" ? ref probes : ref requests);
+            if (Volatile.Read(ref dead))
+            {
+                ctx.Abort();
+                return Task.CompletedTask;
+            }
+
+            return ctx.Response.WriteAsync("dying");
+        });
+        await using var good = await TestBackend.StartAsync("good");
+        await using var proxy = await TestProxy.StartAsync(BothChecks(
+            $"{dying.Url}, {good.Url}", "consecutiveFailures: 2, reactivateAfter: 1h", "healthyThreshold: 2, unhealthyThreshold: 100"));
+        Assert.True(proxy.State.TryGetCluster("app", out var cluster));
+        var destination = cluster.Destinations[dying.Address.Authority];
+        await Poll.UntilAsync(() => destination.Health.Active == DestinationHealth.Healthy, "the first passing probe");
+
+        Volatile.Write(ref dead, true);
+        await Poll.UntilAsync(async () =>
+        {
+            await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken);
+            return destination.Health.Passive == DestinationHealth.Unhealthy
+                   && !cluster.DestinationsState.AvailableDestinations.Contains(destination);
+        }, "two failed requests to eject the dead destination");
+
+        // Failed probes below unhealthyThreshold keep coming; each one used to lift the ejection.
+        var probesAtEjection = Volatile.Read(ref probes);
+        await Poll.UntilAsync(() => Volatile.Read(ref probes) >= probesAtEjection + 3, "three failed probes");
+        var requestsBefore = Volatile.Read(ref requests);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken)).StatusCode);
+        }
+
+        Assert.Equal(requestsBefore, Volatile.Read(ref requests));
+        Assert.Equal(DestinationHealth.Unhealthy, destination.Health.Passive);
+    }
+
+    [Fact]
+    public async Task Passing_probes_lift_a_passive_ejection_only_after_healthyThreshold_of_them_during_it()
+    {
+        // The health endpoint keeps passing while real requests fail with 500.
+        var failing = false;
+        var probes = 0;
+        await using var backend = await TestBackend.StartAsync("b", ctx =>
+        {
+            if (ctx.Request.Path == "/health")
+            {
+                Interlocked.Increment(ref probes);
+                return ctx.Response.WriteAsync("ok");
+            }
+
+            ctx.Response.StatusCode = Volatile.Read(ref failing) ? 500 : 200;
+            return Task.CompletedTask;
+        });
+        await using var proxy = await TestProxy.StartAsync(BothChecks(
+            backend.Url, "consecutiveFailures: 2, countServerErrors: true, reactivateAfter: 1h", "healthyThreshold: 5, unhealthyThreshold: 2"));
+        Assert.True(proxy.State.TryGetCluster("app", out var cluster));
+        var destination = cluster.Destinations.Values.Single();
+
+        // More passes than healthyThreshold before the ejection: those must not count toward ending it.
+        await Poll.UntilAsync(() => Volatile.Read(ref probes) >= 7, "seven passing probes");
+        Volatile.Write(ref failing, true);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, (await proxy.Client.GetAsync("/", TestContext.Current.CancellationToken)).StatusCode);
+        }
+
+        await Poll.UntilAsync(() => destination.Health.Passive == DestinationHealth.Unhealthy, "two 500s to eject the destination");
+        var probesAtEjection = Volatile.Read(ref probes);
+        await Poll.UntilAsync(() => destination.Health.Passive != DestinationHealth.Unhealthy, "passing probes to lift the ejection");
+
+        // Five passes completed during the ejection; one may have been sent before it and one before it was seen.
+        Assert.True(Volatile.Read(ref probes) - probesAtEjection >= 3, $"lifted after {Volatile.Read(ref probes) - probesAtEjection} probes");
+        Assert.Equal(DestinationHealth.Healthy, destination.Health.Active);
+    }
 }
