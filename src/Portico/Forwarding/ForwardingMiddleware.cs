@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.Timeouts;
 using Portico.Configuration;
 using Portico.Observability;
 using Yarp.ReverseProxy.Forwarder;
@@ -116,9 +115,9 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
             return;
         }
 
-        var timedOut = context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken.IsCancellationRequested == true;
+        var timedOut = ClientHangUp.RouteTimedOut(context);
         var cause = FailureCauses.Of(error.Error, error.Exception);
-        int? status = error.Error switch
+        int? status = ClientHangUp.Happened(context) ? null : error.Error switch
         {
             _ when timedOut => StatusCodes.Status504GatewayTimeout,
             // The request could not be written to any backend; another would refuse it alike.
@@ -144,7 +143,7 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
 
         var route = proxy.Route.Config.RouteId;
         var destination = proxy.ProxiedDestination?.DestinationId ?? "-";
-        if (status is null || (context.RequestAborted.IsCancellationRequested && !timedOut))
+        if (status is null)
         {
             // A client that hangs up is routine, not a backend problem: debug level only.
             log.ClientGone(route, destination, error.Error);

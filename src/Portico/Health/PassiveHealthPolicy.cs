@@ -29,6 +29,13 @@ internal sealed class PassiveHealthPolicy(ActiveConfig config, IDestinationHealt
             return;
         }
 
+        // A client that hangs up cancels the exchange, which YARP may report as a failed request
+        // when the cancellation lands mid-send: that is the client's doing, never the backend's.
+        if (ClientHangUp.Happened(context))
+        {
+            return;
+        }
+
         var failure = context.Features.Get<IForwarderErrorFeature>();
         var fault = failure is not null && FailureCauses.Of(failure.Error, failure.Exception) == FailureCause.Destination;
         Record(cluster, destination, fault, failure is null && context.Response.StatusCode >= 500);

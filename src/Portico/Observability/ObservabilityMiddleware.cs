@@ -47,6 +47,13 @@ internal sealed class ObservabilityMiddleware(RequestDelegate next, PorticoMetri
             }
 
             var status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode;
+            if (status == 499)
+            {
+                // The client hung up first: whatever a later stage concluded about the backend
+                // (a failed forward it was waiting on) is not what this request came to.
+                exchange.Reason = null;
+            }
+
             var seconds = time.GetElapsedTime(exchange.StartTimestamp).TotalSeconds;
             recorder.Record(exchange, status, seconds, tallies: null, new RequestRecorder.Http(context));
         }

@@ -69,6 +69,12 @@ internal enum LocalReason
 
 internal static class LocalReasonNames
 {
+    /// <summary>
+    /// The access log's reason for a 499: the client hung up before any answer. Not a local
+    /// answer and not a backend fault, so it feeds neither the local-answer metric nor the dashboard.
+    /// </summary>
+    public const string ClientClosed = "client_closed";
+
     public static string Of(LocalReason reason) => reason switch
     {
         LocalReason.NoRoute => "no_route",

@@ -3,6 +3,7 @@ using Portico.Configuration.Model;
 using Portico.FastPath;
 using Portico.Security;
 using Portico.Tls;
+using Portico.Transport;
 
 namespace Portico.Pipeline;
 
@@ -14,12 +15,14 @@ internal sealed class PorticoConnections(LimitsSettings serverLimits)
 {
     private readonly ConnectionGate _gate = new(serverLimits);
     private FastPathHandler? _fastPath;
+    private TimeProvider? _time;
 
     /// <summary>Called once the services exist and before the server starts (which builds the listeners' pipelines).</summary>
     /// <param name="withFastPath">Whether the fast path takes what it can on eligible listeners.</param>
     public void Start(IServiceProvider services, bool withFastPath)
     {
         _gate.Start(services);
+        _time = services.GetRequiredService<TimeProvider>();
         if (withFastPath)
         {
             var fastPath = new FastPathHandler(services, serverLimits);
@@ -48,7 +51,11 @@ internal sealed class PorticoConnections(LimitsSettings serverLimits)
         // it can and hands the rest of a connection to the framing check and the full pipeline
         // (PorticoPipeline), which read it from the request it could not take.
         // (Decided when the server builds the listener's pipeline, after Start.)
+        // Behind the check, Kestrel's HTTP/1.x processing sees a client's half-close as the end of
+        // its sending, not of the connection, so such a client still gets its answer.
         var eligible = FastRoutes.ListenerRefusal(listener) is null;
-        _gate.AttachFraming(options, listener, next => eligible && _fastPath is { } fastPath ? fastPath.Wrap(next) : next);
+        _gate.AttachFraming(options, listener,
+            next => eligible && _fastPath is { } fastPath ? fastPath.Wrap(next) : next,
+            next => HalfClosedConnection.Wrap(next, _time!));
     }
 }

@@ -99,9 +99,10 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
     /// The HTTP/1.x framing check. Attach after TLS, so it reads the decrypted request bytes; on
     /// a TLS listener that also offers h2 it steps aside for connections that chose h2 by ALPN
     /// (HTTP/2 frames cannot be framed two ways; their header rules are checked per request).
-    /// <paramref name="inFront"/> (the fast path) runs before the check and hands it what it does not take.
+    /// <paramref name="inFront"/> (the fast path) runs before the check and hands it what it does not take;
+    /// <paramref name="behind"/> runs after it, in front of Kestrel's HTTP/1.x processing.
     /// </summary>
-    public void AttachFraming(ListenOptions options, ListenerSettings listener, Func<ConnectionDelegate, ConnectionDelegate> inFront)
+    public void AttachFraming(ListenOptions options, ListenerSettings listener, Func<ConnectionDelegate, ConnectionDelegate> inFront, Func<ConnectionDelegate, ConnectionDelegate> behind)
     {
         if (!listener.Protocols.HasFlag(ListenerProtocols.Http1))
         {
@@ -111,7 +112,7 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
         var alsoH2 = listener.Protocols.HasFlag(ListenerProtocols.H2);
         options.Use(next =>
         {
-            var checkedFraming = inFront(_desync!.Wrap(next));
+            var checkedFraming = inFront(_desync!.Wrap(behind(next)));
 
             if (!alsoH2)
             {

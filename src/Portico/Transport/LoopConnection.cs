@@ -22,7 +22,7 @@ namespace Portico.Transport;
 /// </summary>
 internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTaskSource,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature,
-    IConnectionLifetimeFeature, IConnectionEndPointFeature
+    IConnectionLifetimeFeature, IConnectionEndPointFeature, IConnectionSocketFeature
 {
     private const int MinReadSize = 2048;
     private const int MaxVectors = 16;
@@ -85,6 +85,7 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         features.Set<IMemoryPoolFeature>(this);
         features.Set<IConnectionLifetimeFeature>(this);
         features.Set<IConnectionEndPointFeature>(this);
+        features.Set<IConnectionSocketFeature>(this);
         features.Set(this);
         Features = features;
 
@@ -107,6 +108,9 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     public override IDuplexPipe Transport { get; set; }
 
     public MemoryPool<byte> MemoryPool { get; }
+
+    /// <summary>For what only the socket tells (HalfClosedConnection reads its TCP state).</summary>
+    public Socket Socket => _socket;
 
     /// <summary>The loop this connection's socket is on (the fast path keeps its backend sockets there too).</summary>
     public EventLoop Loop => _loop;

@@ -29,6 +29,35 @@ internal static class RawHttp
     public static Task<RawResponse> SendAsync(Uri server, string request, int waitSeconds = 15)
         => SendAsync(server, Encoding.Latin1.GetBytes(request), waitSeconds);
 
+    /// <summary>
+    /// Reads a socket until the proxy closes the connection or <paramref name="wait"/> passes
+    /// (then Closed is false). Straight from the socket, so it works after the client shut down
+    /// its own sending side, where a NetworkStream refuses.
+    /// </summary>
+    public static async Task<RawResponse> ReadToCloseAsync(Socket socket, TimeSpan wait)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        using var cts = new CancellationTokenSource(wait);
+        try
+        {
+            while (true)
+            {
+                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+                if (n == 0)
+                {
+                    return new RawResponse(received.ToArray(), Closed: true);
+                }
+
+                received.Write(buffer, 0, n);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return new RawResponse(received.ToArray(), Closed: false);
+        }
+    }
+
     /// <summary>Reads until the peer closes (Closed) or nothing more arrives for <paramref name="waitSeconds"/>.</summary>
     public static async Task<RawResponse> ReadToCloseAsync(Stream stream, int waitSeconds)
     {

@@ -39,39 +39,13 @@ public sealed class TransportTests
         return ctx.Response.Body.WriteAsync(body).AsTask();
     };
 
-    /// <summary>Reads until the proxy closes the connection or <paramref name="wait"/> passes (then Closed is false).</summary>
-    private static async Task<RawResponse> ReadToCloseAsync(Socket socket, TimeSpan wait)
-    {
-        var received = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        using var cts = new CancellationTokenSource(wait);
-        try
-        {
-            while (true)
-            {
-                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-                if (n == 0)
-                {
-                    return new RawResponse(received.ToArray(), Closed: true);
-                }
-
-                received.Write(buffer, 0, n);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return new RawResponse(received.ToArray(), Closed: false);
-        }
-    }
-
     [Fact]
     public async Task A_request_and_the_end_of_the_stream_in_one_write_get_the_response_and_then_the_close()
     {
         // The request and the client's FIN arrive together: one edge. The short read of the
         // request must not stop the transport from reading on to the end of the stream, or the
-        // connection would stay open. The fast path answers before it looks for more input;
-        // the full pipeline (Kestrel) takes the client's end of stream as an abort, as nginx
-        // does (its 499), and closes without a response, on either transport.
+        // connection would stay open. A client's end of stream is only the end of its sending
+        // (HalfCloseTests), so both paths answer it, on either transport, and then close.
         await using var backend = await TestBackend.StartAsync("b1", Answer(_ => "b1"));
         await using var proxy = await TestProxy.StartAsync(Config(backend.Url));
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -79,14 +53,11 @@ public sealed class TransportTests
         await client.SendAsync(Encoding.ASCII.GetBytes($"GET /x HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\n\r\n"), TestContext.Current.CancellationToken);
         client.Shutdown(SocketShutdown.Send);
 
-        var raw = await ReadToCloseAsync(client, TimeSpan.FromSeconds(15));
+        var raw = await RawHttp.ReadToCloseAsync(client, TimeSpan.FromSeconds(15));
 
         Assert.True(raw.Closed, "the proxy kept the connection open after the client's end of stream");
-        if (Environment.GetEnvironmentVariable("PORTICO_FASTPATH") != "off")
-        {
-            Assert.StartsWith("HTTP/1.1 200 OK\r\n", raw.Text, StringComparison.Ordinal);
-            Assert.EndsWith("\r\n\r\nb1", raw.Text, StringComparison.Ordinal);
-        }
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", raw.Text, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nb1", raw.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -116,7 +87,7 @@ public sealed class TransportTests
         await client.SendAsync(Encoding.ASCII.GetBytes($"GET /big HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\nConnection: close\r\n\r\n"), TestContext.Current.CancellationToken);
         await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
 
-        var raw = await ReadToCloseAsync(client, TimeSpan.FromSeconds(60));
+        var raw = await RawHttp.ReadToCloseAsync(client, TimeSpan.FromSeconds(60));
 
         Assert.True(raw.Closed);
         var text = raw.Text;

@@ -144,12 +144,15 @@ internal sealed class ValidatingPipeReader(PipeReader inner, Http1FramingValidat
 
         // Kestrel aborts a connection whose input ends while it still has a whole request to
         // serve, so before an answerable refusal it is given the earlier requests first and the
-        // end only once it has consumed them. A violation inside a body Kestrel already reads
-        // ends its input at once: it fails that request. A client that hangs up mid-head: the
-        // partial head is dropped with the connection.
+        // end only once it has consumed them. The same for the client's own end of stream: a
+        // client that sent its request and shut down its sending side still reads the answer
+        // (RFC 9112 §9.6), so the end is passed on only once Kestrel has examined every byte it
+        // can get (its body reader fails a read that ends the input, even with the whole body in
+        // it). A violation inside a body Kestrel already reads ends its input at once: it fails
+        // that request. A client that hangs up mid-head: the partial head is dropped with the connection.
         var completed = _ended
             ? validator.Failure is not { Answerable: true } || validator.Releasable == 0
-            : result.IsCompleted;
+            : result.IsCompleted && validator.Releasable <= _handed && _examinedAll;
         if (!completed && !result.IsCanceled && validator.Releasable <= _handed && _examinedAll)
         {
             handed = default;
