@@ -29,29 +29,21 @@ internal static class RunCommand
             return 1;
         }
 
+        if (BindCheck.FirstFailure(loaded.Settings!) is { } unbindable)
+        {
+            Console.Error.WriteLine($"portico: {loaded.Source}: cannot start: {unbindable}");
+            return 1;
+        }
+
         var server = PorticoServer.Build(loaded, path);
         try
         {
             await server.StartAsync();
         }
-        catch (IOException ex) when (ex.InnerException is SocketException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        catch (Exception ex) when (ex is IOException or SocketException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {
-            Console.Error.WriteLine($"portico: {loaded.Source}: cannot start: {ex.Message}");
-            foreach (var listener in loaded.Settings!.Listeners.Where(l => ex.Message.Contains(l.EndPoint.ToString(), StringComparison.Ordinal)))
-            {
-                Console.Error.WriteLine($"portico: listener '{listener.Name}' ({listener.EndPoint}) is in use by another process");
-            }
-
-            if (ex.Message.Contains(loaded.Settings.Admin.EndPoint.ToString(), StringComparison.Ordinal))
-            {
-                Console.Error.WriteLine($"portico: the admin listener ({loaded.Settings.Admin.EndPoint}) is in use by another process; set admin.address");
-            }
-
-            await server.DisposeAsync();
-            return 1;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
+            // What the bind check could not foresee (a port taken in between, a certificate that
+            // fails to load): one line with the cause, not a stack trace.
             Console.Error.WriteLine($"portico: {loaded.Source}: cannot start: {ex.Message}");
             await server.DisposeAsync();
             return 1;

@@ -31,6 +31,15 @@ public sealed class CliTests
           app: {"{"} destinations: [{backendUrl}] {"}"}
         """;
 
+    /// <summary>Runs `portico run` on a file it must refuse: exit code 1 and no stack trace anywhere; returns stderr.</summary>
+    private static async Task<string> RefusedAsync(string path)
+    {
+        var (code, stdout, stderr) = await PorticoProcess.RunAsync("run", "-c", path);
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+        return stderr;
+    }
+
     [Fact]
     public async Task Version_prints_name_and_version()
     {
@@ -101,10 +110,31 @@ public sealed class CliTests
         var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
         var path = await WriteConfigAsync(Config(port, "http://127.0.0.1:9001"));
 
-        var (code, _, stderr) = await PorticoProcess.RunAsync("run", "-c", path);
+        Assert.Equal($"portico: {path}: cannot start: listener 'main' (127.0.0.1:{port}): the address is in use by another process\n", await RefusedAsync(path));
+    }
 
-        Assert.Equal(1, code);
-        Assert.Contains($"portico: listener 'main' (127.0.0.1:{port}) is in use by another process", stderr);
+    [Fact]
+    public async Task Run_names_a_listener_address_that_is_not_on_this_host_in_one_line()
+    {
+        // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never assigned to a host.
+        var path = await WriteConfigAsync(Config(ErrorPageTests.FreePort(), "http://127.0.0.1:9001").Replace("127.0.0.1:", "192.0.2.1:").Replace("address: \"192.0.2.1:0\"", "address: \"127.0.0.1:0\""));
+
+        Assert.Matches($"^portico: {System.Text.RegularExpressions.Regex.Escape(path)}: cannot start: listener 'main' \\(192\\.0\\.2\\.1:\\d+\\): 192\\.0\\.2\\.1 is not an address of this host\n$", await RefusedAsync(path));
+    }
+
+    [Fact]
+    public async Task Check_and_run_refuse_listeners_whose_addresses_overlap()
+    {
+        var port = ErrorPageTests.FreePort();
+        var path = await WriteConfigAsync(Config(port, "http://127.0.0.1:9001").Replace(
+            $"main: {{ address: \"127.0.0.1:{port}\" }}", $"main: {{ address: \"127.0.0.1:{port}\" }}\n  public: {{ address: \"0.0.0.0:{port}\" }}"));
+        var line = $"{path}:3: listeners.public.address: 0.0.0.0:{port} overlaps listener 'main' (127.0.0.1:{port}): a wildcard address takes the port on every address, so the second bind would fail";
+
+        var check = await PorticoProcess.RunAsync("check", "-c", path);
+
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains(line, check.Stderr + check.Stdout);
+        Assert.Equal($"{line}\nportico: {path}: 1 error(s); not started\n", await RefusedAsync(path));
     }
 
     [Fact]

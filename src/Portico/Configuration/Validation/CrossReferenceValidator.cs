@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Portico.Configuration.Model;
 
 namespace Portico.Configuration.Validation;
@@ -18,17 +20,16 @@ internal static class CrossReferenceValidator
             }
         }
 
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var bound = new List<ListenerSettings>();
         foreach (var listener in settings.Listeners)
         {
-            var key = listener.EndPoint.ToString();
-            if (seen.TryGetValue(key, out var other))
+            if (Clash(listener.EndPoint, bound) is { } other)
             {
-                Add(errors, lines, $"listeners.{listener.Name}.address", $"{key} is already used by listener '{other}'");
+                Add(errors, lines, $"listeners.{listener.Name}.address", Reason(listener.EndPoint, other.EndPoint, $"listener '{other.Name}'"));
                 continue;
             }
 
-            seen[key] = listener.Name;
+            bound.Add(listener);
         }
 
         foreach (var listener in settings.Listeners.Where(l => l.Tls is { AcmeHosts.Count: > 0 }))
@@ -45,11 +46,30 @@ internal static class CrossReferenceValidator
             }
         }
 
-        if (settings.Admin.Enabled && settings.Admin.EndPoint.Port != 0 && seen.TryGetValue(settings.Admin.EndPoint.ToString(), out var clash))
+        if (settings.Admin.Enabled && Clash(settings.Admin.EndPoint, bound) is { } clash)
         {
-            Add(errors, lines, "admin.address", $"{settings.Admin.EndPoint} is already used by listener '{clash}'");
+            Add(errors, lines, "admin.address", Reason(settings.Admin.EndPoint, clash.EndPoint, $"listener '{clash.Name}'"));
         }
     }
+
+    /// <summary>
+    /// The listener already bound whose socket would take <paramref name="endPoint"/>'s port on the
+    /// same address: the same address, or a wildcard of either side (0.0.0.0 takes the port on
+    /// every IPv4 address; [::] on every address, as Kestrel binds it dual-stack). Port 0 asks
+    /// the system for a free port and never clashes.
+    /// </summary>
+    private static ListenerSettings? Clash(IPEndPoint endPoint, List<ListenerSettings> bound)
+        => endPoint.Port == 0 ? null : bound.FirstOrDefault(b => b.EndPoint.Port == endPoint.Port && Overlap(b.EndPoint.Address, endPoint.Address));
+
+    private static bool Overlap(IPAddress a, IPAddress b)
+        => a.Equals(b) || a.Equals(IPAddress.IPv6Any) || b.Equals(IPAddress.IPv6Any)
+           || (a.Equals(IPAddress.Any) && b.AddressFamily == AddressFamily.InterNetwork)
+           || (b.Equals(IPAddress.Any) && a.AddressFamily == AddressFamily.InterNetwork);
+
+    private static string Reason(IPEndPoint endPoint, IPEndPoint other, string owner)
+        => endPoint.Equals(other)
+            ? $"{endPoint} is already used by {owner}"
+            : $"{endPoint} overlaps {owner} ({other}): a wildcard address takes the port on every address, so the second bind would fail";
 
     private static void Add(ConfigErrors errors, ConfigLines lines, string path, string reason)
         => errors.Add(lines.Of(path) ?? 0, path, reason);
