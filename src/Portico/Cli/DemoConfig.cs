@@ -59,6 +59,7 @@ internal static class DemoConfig
 
         Dashboard: {admin}   metrics: {admin}metrics   API: {admin}api/clusters
 
-        Run your own: portico run -c examples/portico.yaml   (Ctrl-C stops, draining requests)
+        Run your own: portico run -c examples/quickstart.yaml   (a small config that runs as given;
+        examples/portico.yaml lists every key. Ctrl-C stops, draining requests)
         """;
 }

@@ -117,7 +117,7 @@ public sealed class CliTests
     public async Task Run_names_a_listener_address_that_is_not_on_this_host_in_one_line()
     {
         // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never assigned to a host.
-        var path = await WriteConfigAsync(Config(ErrorPageTests.FreePort(), "http://127.0.0.1:9001").Replace("127.0.0.1:", "192.0.2.1:").Replace("address: \"192.0.2.1:0\"", "address: \"127.0.0.1:0\""));
+        var path = await WriteConfigAsync(Config(FreePorts.Take(), "http://127.0.0.1:9001").Replace("127.0.0.1:", "192.0.2.1:").Replace("address: \"192.0.2.1:0\"", "address: \"127.0.0.1:0\""));
 
         Assert.Matches($"^portico: {System.Text.RegularExpressions.Regex.Escape(path)}: cannot start: listener 'main' \\(192\\.0\\.2\\.1:\\d+\\): 192\\.0\\.2\\.1 is not an address of this host\n$", await RefusedAsync(path));
     }
@@ -125,7 +125,7 @@ public sealed class CliTests
     [Fact]
     public async Task Check_and_run_refuse_listeners_whose_addresses_overlap()
     {
-        var port = ErrorPageTests.FreePort();
+        var port = FreePorts.Take();
         var path = await WriteConfigAsync(Config(port, "http://127.0.0.1:9001").Replace(
             $"main: {{ address: \"127.0.0.1:{port}\" }}", $"main: {{ address: \"127.0.0.1:{port}\" }}\n  public: {{ address: \"0.0.0.0:{port}\" }}"));
         var line = $"{path}:3: listeners.public.address: 0.0.0.0:{port} overlaps listener 'main' (127.0.0.1:{port}): a wildcard address takes the port on every address, so the second bind would fail";
@@ -258,8 +258,23 @@ public sealed class CliTests
         Assert.Equal(["backend-1", "backend-2", "backend-3"], backends.Order());
         await Poll.UntilAsync(() => portico.Stdout.Contains("Try:", StringComparison.Ordinal), "the demo banner");
         Assert.Contains($"curl http://127.0.0.1:{port}/hello", portico.Stdout);
+        Assert.Contains("Run your own: portico run -c examples/quickstart.yaml", portico.Stdout);
         Assert.Equal(previous, Environment.CurrentDirectory);
         Directory.Delete(cwd);
+    }
+
+    [Fact]
+    public async Task The_quickstart_example_runs_as_given_and_answers_through_the_proxy()
+    {
+        // The file the demo's banner names, unchanged: its listener and its stand-in backend as written.
+        var root = RepositoryRoot();
+        await using var portico = PorticoProcess.Start("run", "-c", Path.Combine(root, "examples", "quickstart.yaml"));
+        await portico.WaitForPortAsync(8088);
+        using var client = new HttpClient();
+
+        var status = await client.GetStringAsync("http://127.0.0.1:8088/api/status", TestContext.Current.CancellationToken);
+
+        Assert.Equal("examples/quickstart.yaml", Path.GetRelativePath(root, System.Text.Json.JsonDocument.Parse(status).RootElement.GetProperty("source").GetString()!));
     }
 
     private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string source = "")
