@@ -67,13 +67,15 @@ public sealed class LayeringTests
         ["Admin"] = ["Caching", "Cli", Config, Model, "FastPath", "Health", "LoadBalancing", "Observability", "Tls"],
 
         // Composition.
-        ["Pipeline"] = ["Caching", "Compression", Config, Model, "FastPath", "Forwarding", "Observability", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls"],
+        // Why Transport: the connection stages' list puts HalfClosedConnection in front of Kestrel's HTTP/1.x processing.
+        ["Pipeline"] = ["Caching", "Compression", Config, Model, "FastPath", "Forwarding", "Observability", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // The fast path runs the stages it honours itself, on raw bytes, for the routes whose
         // stages all say so (Pipeline's RouteStages).
         ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "Observability", "Pipeline", "Routing", "Security/Desync", "Transport"],
         ["Hosting"] = ["Admin", "Caching", "Compression", Config, Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // Why Configuration/Catalogue: `portico schema` prints the schema the catalogue makes.
-        ["Cli"] = [Config, "Configuration/Catalogue", "Hosting"],
+        // Why the model: `run` tries the listeners' and admin addresses before it starts (BindCheck).
+        ["Cli"] = [Config, "Configuration/Catalogue", Model, "Hosting"],
     };
 
     [Fact]

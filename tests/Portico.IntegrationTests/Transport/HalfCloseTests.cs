@@ -5,7 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Portico.IntegrationTests.Infrastructure;
 
-namespace Portico.IntegrationTests.Forwarding;
+namespace Portico.IntegrationTests.Transport;
 
 /// <summary>
 /// Clients that end their sending side. A client that writes its request and shuts down its
