@@ -5,12 +5,11 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace Portico.Forwarding;
 
 /// <summary>Adds Portico's own transforms to every route, in place of YARP's default forwarders.</summary>
-internal sealed class PorticoTransformProvider(ActiveConfig config, TimeProvider time) : ITransformProvider
+internal sealed class PorticoTransformProvider(ActiveConfig config, HeaderRulesTransform headerRules) : ITransformProvider
 {
     private readonly ForwardedHeadersTransform _forwarded = new(config);
     private readonly HiddenHeadersTransform _hidden = new(config);
     private readonly RawQueryTransform _rawQuery = new();
-    private readonly HeaderRulesTransform _headerRules = new(config, time);
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -25,7 +24,7 @@ internal sealed class PorticoTransformProvider(ActiveConfig config, TimeProvider
         context.UseDefaultForwarders = false;
         context.RequestTransforms.Add(_forwarded);
         context.RequestTransforms.Add(_rawQuery);
-        context.RequestTransforms.Add(_headerRules);
+        context.RequestTransforms.Add(headerRules);
         context.ResponseTransforms.Add(_hidden);
     }
 }

@@ -4,6 +4,7 @@ using Portico.Caching;
 using Portico.Compression;
 using Portico.Configuration;
 using Portico.Cors;
+using Portico.Headers;
 using Portico.Forwarding;
 using Portico.Health;
 using Portico.LoadBalancing;
@@ -45,6 +46,7 @@ internal static class PorticoServices
         services.AddPorticoCaching();
         services.AddPorticoCompression();
         services.AddPorticoCors();
+        services.AddPorticoHeaderRules();
         return services;
     }
 }

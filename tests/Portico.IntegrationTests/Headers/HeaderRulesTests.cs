@@ -68,7 +68,7 @@ public sealed class HeaderRulesTests : IAsyncLifetime
               plain: { match: { pathPrefix: /plain }, cluster: echo }
             clusters:
               echo: { destinations: [{{{_backend.Url}}}] }
-              down: { destinations: [http://127.0.0.1:{{{TlsClient.FreePort()}}}] }
+              down: { destinations: [http://127.0.0.1:{{{FreePorts.Take()}}}] }
             """);
     }
 

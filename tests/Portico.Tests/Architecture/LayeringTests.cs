@@ -28,24 +28,29 @@ public sealed class LayeringTests
         // Why Configuration (for Yaml and Validation): errors are reported as ConfigErrors, with ConfigLines' line numbers.
         ["Configuration/Yaml"] = [Config],
         // Why LoadBalancing: ClusterSettings' default policy is LoadBalancing's own name constant, not a copy.
-        [Model] = ["LoadBalancing"],
+        // Why Headers: header rules are held parsed (ValueTemplate), so a bad variable is a config error with its line.
+        [Model] = ["Headers", "LoadBalancing"],
         ["Configuration/Validation"] = [Config, Model],
         // Why LoadBalancing: the catalogue's allowed policy names are LoadBalancing's own.
         ["Configuration/Catalogue"] = [Config, Model, "LoadBalancing"],
         // Why the concerns: the binders that turn settings into runtime objects (clusters' health
         // and balancing policies, listeners' certificates, ACME) still live here, not with their
         // concern (IConfigRuntimeBuilder is the seam to move them through).
-        [Config] = [Model, "Configuration/Validation", "Configuration/Yaml", "Forwarding", "Health", "LoadBalancing", "Tls", "Tls/Acme"],
+        [Config] = [Model, "Configuration/Validation", "Configuration/Yaml", "Forwarding", "Headers", "Health", "LoadBalancing", "Tls", "Tls/Acme"],
 
         // Concerns.
         // Why Tls: backend connections are TLS clients (BackendTls); why LoadBalancing: its stage
         // tells which balancing policies the fast path honours.
-        ["Forwarding"] = [Config, Model, Declares, "LoadBalancing", "Observability", "Tls"],
+        // Why Headers: the route's request header rules are one of the YARP transforms Forwarding runs.
+        ["Forwarding"] = [Config, Model, Declares, "Headers", "LoadBalancing", "Observability", "Tls"],
         // Why Forwarding: whose fault a failed forward was is decided once, by Forwarding's FailureCauses.
         ["Health"] = [Config, Model, "Forwarding"],
         // Why Forwarding: the consistent-hash key reads the client address as Forwarding resolves it.
         ["LoadBalancing"] = [Config, "Forwarding"],
         ["Routing"] = [Config, Model, Declares, "Observability"],
+        // Why Forwarding: a variable's client address is the one Forwarding resolves.
+        ["Headers"] = [Config, Model, Declares, "Forwarding", "Observability"],
+        ["Cors"] = [Config, Model, Declares, "Observability"],
         ["Compression"] = [Config, Model, Declares, "Observability"],
         // Why Compression: the cache stores compressed variants (and uses its response-body wrappers).
         ["Caching"] = ["Compression", Config, Model, Declares, "Observability"],
@@ -61,18 +66,18 @@ public sealed class LayeringTests
         ["Tls/Acme"] = [Config, Model, "Tls"],
         ["Transport"] = [],
         // Why the concerns: the access log and /metrics name each concern's outcome and meter.
-        ["Observability"] = ["Caching", "Compression", Config, Model, "Forwarding", "Security", "Tls"],
+        ["Observability"] = ["Caching", "Compression", Config, "Cors", Model, "Forwarding", "Security", "Tls"],
         // Why the concerns: the admin API shows and drives them (cache purge, drains, certificates);
         // Cli for the version it reports; FastPath for each route's fast-path verdict.
         ["Admin"] = ["Caching", "Cli", Config, Model, "FastPath", "Health", "LoadBalancing", "Observability", "Tls"],
 
         // Composition.
         // Why Transport: the connection stages' list puts HalfClosedConnection in front of Kestrel's HTTP/1.x processing.
-        ["Pipeline"] = ["Caching", "Compression", Config, Model, "FastPath", "Forwarding", "Observability", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        ["Pipeline"] = ["Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Observability", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // The fast path runs the stages it honours itself, on raw bytes, for the routes whose
         // stages all say so (Pipeline's RouteStages).
         ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "Observability", "Pipeline", "Routing", "Security/Desync", "Transport"],
-        ["Hosting"] = ["Admin", "Caching", "Compression", Config, Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        ["Hosting"] = ["Admin", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // Why Configuration/Catalogue: `portico schema` prints the schema the catalogue makes.
         // Why the model: `run` tries the listeners' and admin addresses before it starts (BindCheck).
         ["Cli"] = [Config, "Configuration/Catalogue", Model, "Hosting"],
