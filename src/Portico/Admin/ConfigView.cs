@@ -110,6 +110,30 @@ internal static class ConfigView
         compression = r.Compression is { } z
             ? new { encodings = z.Encodings, mimeTypes = z.MimeTypes, minSizeBytes = z.MinSizeBytes, level = z.Level.ToString().ToLowerInvariant() }
             : null,
+        auth = r.Auth is { } a ? Auth(a) : null,
+    };
+
+    /// <summary>A route's auth without its secrets: key names and scopes, never their hashes.</summary>
+    private static object Auth(RouteAuthSettings a) => new
+    {
+        schemes = a.Schemes(),
+        apiKey = a.ApiKey is { } k ? new { header = k.Header, query = k.Query, keys = k.Keys.Select(key => new { name = key.Name, scopes = key.Scopes }), keyFile = k.KeyFile } : null,
+        basic = a.Basic is { } b ? new { realm = b.Realm, htpasswd = b.Htpasswd } : null,
+        clientCertificate = a.ClientCertificate,
+        allow = a.Allow.Select(rule => new
+        {
+            rule.Schemes,
+            rule.Users,
+            rule.ApiKeys,
+            rule.Scopes,
+            rule.Roles,
+            claims = rule.Claims.ToDictionary(c => c.Type, c => c.Values),
+            rule.ClientCertSubjects,
+            ipRanges = rule.IpRanges.Select(n => n.ToString()),
+        }),
+        identityHeaders = new { user = a.IdentityHeaders.User, scheme = a.IdentityHeaders.Scheme, claims = a.IdentityHeaders.Claims.ToDictionary(c => c.Key, c => c.Value) },
+        forwardCredentials = a.ForwardCredentials,
+        failedAttempts = a.FailedAttempts is { } f ? new { limit = f.Limit, window = Duration.Format(f.Window) } : null,
     };
 
     private static object Cluster(ClusterSettings c) => new

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
+using Portico.Auth;
 using Portico.Configuration.Model;
 
 namespace Portico.Caching;
@@ -44,7 +45,9 @@ internal sealed class CacheRequest
             AcceptEncoding = VaryKeys.AcceptEncodingKey(route.Compression, headers.AcceptEncoding),
             Directives = directives,
             NoCache = directives.NoCache || (headers.CacheControl.Count == 0 && headers.Pragma.Any(p => p != null && p.Contains("no-cache", StringComparison.OrdinalIgnoreCase))),
-            Authorized = headers.ContainsKey(HeaderNames.Authorization),
+            // A request the auth stage let in counts as authorized (§3.5) even when its
+            // credentials were an API key or were removed before forwarding.
+            Authorized = headers.ContainsKey(HeaderNames.Authorization) || context.Features.Get<AuthIdentity>() is not null,
             Conditional = headers.ContainsKey(HeaderNames.Range) || headers.ContainsKey(HeaderNames.IfNoneMatch) || headers.ContainsKey(HeaderNames.IfModifiedSince)
                 || headers.ContainsKey(HeaderNames.IfMatch) || headers.ContainsKey(HeaderNames.IfUnmodifiedSince),
         };

@@ -10,5 +10,12 @@ internal sealed class ActiveConfig
 
     public ConfigSnapshot Current => _current;
 
-    public void Set(ConfigSnapshot snapshot) => _current = snapshot;
+    /// <summary>Raised after a new snapshot serves, for state that needs the serving host's services (file watchers that log).</summary>
+    public event Action<ConfigSnapshot>? Changed;
+
+    public void Set(ConfigSnapshot snapshot)
+    {
+        _current = snapshot;
+        Changed?.Invoke(snapshot);
+    }
 }

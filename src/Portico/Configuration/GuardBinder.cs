@@ -111,7 +111,7 @@ internal static class GuardBinder
         return settings;
     }
 
-    private static List<IPNetwork> Networks(MapReader m, string key)
+    internal static List<IPNetwork> Networks(MapReader m, string key)
     {
         var result = new List<IPNetwork>();
         foreach (var item in m.ScalarList(key) ?? [])

@@ -31,6 +31,7 @@ internal static class RouteBinder
         var compression = CompressionBinder.Bind(m);
         var headers = HeaderRulesBinder.Bind(m, TemplateCaptures.Of(match ?? new RouteMatchSettings()));
         var cors = CorsBinder.Bind(m);
+        var auth = AuthBinder.Bind(m, id);
         if (cluster is null || match is null)
         {
             return null;
@@ -53,6 +54,7 @@ internal static class RouteBinder
             Compression = compression,
             Headers = headers,
             Cors = cors,
+            Auth = auth,
         };
     }
 

@@ -132,6 +132,10 @@ internal sealed class FastPathHandler : IDisposable
                 {
                     var head = state.Head;
                     entry = routes.Match(head[head.Method], head[head.Host], head[head.Path], head.Target.End.Value - head.Target.Start.Value, out reason);
+                    if (entry is not null && routes.CarriesIdentityHeader(head))
+                    {
+                        (entry, reason) = (null, HandOverReason.IdentityHeaders);
+                    }
                 }
                 else
                 {

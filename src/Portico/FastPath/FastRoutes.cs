@@ -16,12 +16,15 @@ namespace Portico.FastPath;
 internal sealed class FastRoutes
 {
     private readonly Entry[] _routes;
+    private readonly byte[][] _identityHeaders;
 
     private FastRoutes(ConfigSnapshot snapshot, Entry[] routes, HandOverReason? disabledReason)
     {
         Snapshot = snapshot;
         _routes = routes;
         DisabledReason = disabledReason;
+        _identityHeaders = snapshot.Settings.Routes.SelectMany(r => r.Auth?.IdentityHeaders.Names() ?? [])
+            .Distinct(StringComparer.OrdinalIgnoreCase).Select(Encoding.ASCII.GetBytes).ToArray();
     }
 
     public ConfigSnapshot Snapshot { get; }
@@ -72,6 +75,39 @@ internal sealed class FastRoutes
             : listener.IpRules is not null ? HandOverReason.ListenerIpRules
             : listener.Protocols != ListenerProtocols.Http1 ? HandOverReason.ListenerProtocols
             : null;
+
+    /// <summary>
+    /// Whether the head carries a header some route's auth writes for its backends. The full
+    /// path removes a client's copy on every route; the fast path copies headers as sent, so
+    /// such a request is handed over rather than forwarded with a spoofed identity.
+    /// </summary>
+    public bool CarriesIdentityHeader(RequestHead head)
+    {
+        if (_identityHeaders.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (var line in head.Lines)
+        {
+            var field = head.Bytes.Span[line.Start..line.End];
+            var name = field[..field.IndexOf((byte)':')];
+            foreach (var identity in _identityHeaders)
+            {
+                if (Ascii.EqualsIgnoreCase(name, identity))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a listener's connections may use the fast path at all.</summary>
+    public static bool ListenerEligible(ListenerSettings listener)
+        => listener.Tls is null && listener.RedirectToHttpsPort is null && listener.IpRules is null
+           && listener.Protocols == ListenerProtocols.Http1;
 
     /// <summary>
     /// The one route that takes this request on the fast path, or null with the reason the full

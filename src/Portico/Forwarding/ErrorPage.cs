@@ -53,6 +53,7 @@ internal static class ErrorPage
     private static string Detail(int status) => status switch
     {
         StatusCodes.Status400BadRequest => "The request is malformed.",
+        StatusCodes.Status401Unauthorized => "Authentication is required.",
         StatusCodes.Status403Forbidden => "This request was refused.",
         StatusCodes.Status404NotFound => "No route matches this request.",
         StatusCodes.Status405MethodNotAllowed => "This method is not allowed here.",

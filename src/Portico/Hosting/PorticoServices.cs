@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics;
+using Portico.Auth;
 using Portico.Caching;
 using Portico.Compression;
 using Portico.Configuration;
@@ -43,6 +44,7 @@ internal static class PorticoServices
         services.AddPorticoWaf();
         services.AddPorticoGuard();
         services.AddPorticoRateLimiting();
+        services.AddPorticoAuth();
         services.AddPorticoCaching();
         services.AddPorticoCompression();
         services.AddPorticoCors();

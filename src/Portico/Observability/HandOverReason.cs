@@ -89,6 +89,9 @@ internal enum HandOverReason
     /// <summary>The route's `waf`.</summary>
     Waf,
 
+    /// <summary>The route's `auth`.</summary>
+    Auth,
+
     /// <summary>The route's `compression`, without a cache to answer from.</summary>
     Compression,
 
@@ -117,6 +120,9 @@ internal enum HandOverReason
 
     /// <summary>A cached route's request is not a fresh hit.</summary>
     Cache,
+
+    /// <summary>The request carries a header some route's `auth` writes for its backend; the full path removes it.</summary>
+    IdentityHeaders,
 
     /// <summary>No destination is available, or none could be connected to.</summary>
     Backend,

@@ -29,6 +29,7 @@ internal static class HandOverReasonNames
         HandOverReason.RouteGuard => "route_guard",
         HandOverReason.RateLimit => "rate_limit",
         HandOverReason.Waf => "waf",
+        HandOverReason.Auth => "auth",
         HandOverReason.Compression => "compression",
         HandOverReason.HeaderRules => "header_rules",
         HandOverReason.Cors => "cors",
@@ -38,6 +39,7 @@ internal static class HandOverReasonNames
         HandOverReason.Retries => "retries",
         HandOverReason.Destination => "destination",
         HandOverReason.Cache => "cache",
+        HandOverReason.IdentityHeaders => "identity_headers",
         HandOverReason.Backend => "backend",
         _ => "other",
     };

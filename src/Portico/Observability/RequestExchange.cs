@@ -65,6 +65,18 @@ internal enum LocalReason
     AcmeChallenge,
     OnlyIfCached,
     CorsPreflight,
+
+    /// <summary>The route's auth found no credentials (401).</summary>
+    AuthMissing,
+
+    /// <summary>The route's auth refused the credentials given (401).</summary>
+    AuthInvalid,
+
+    /// <summary>Authenticated, but the route's `auth.allow` rules do not let the caller in (403).</summary>
+    AuthForbidden,
+
+    /// <summary>Too many failed attempts from the client on this route (429).</summary>
+    AuthLockedOut,
 }
 
 internal static class LocalReasonNames
@@ -93,6 +105,10 @@ internal static class LocalReasonNames
         LocalReason.RateLimited => "rate_limited",
         LocalReason.HttpsRedirect => "https_redirect",
         LocalReason.AcmeChallenge => "acme_challenge",
+        LocalReason.AuthMissing => "auth_missing",
+        LocalReason.AuthInvalid => "auth_invalid",
+        LocalReason.AuthForbidden => "auth_forbidden",
+        LocalReason.AuthLockedOut => "auth_locked_out",
         LocalReason.OnlyIfCached => "only_if_cached",
         LocalReason.CorsPreflight => "cors_preflight",
         _ => "other",

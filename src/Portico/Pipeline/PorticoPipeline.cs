@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Portico.Auth;
 using Portico.Caching;
 using Portico.Compression;
 using Portico.Cors;
@@ -62,6 +63,13 @@ internal static class PorticoPipeline
 
         // Per-route `timeout`: must follow routing to see the route; wraps all the work below.
         app.UseRequestTimeouts();
+
+        // 4 Auth: needs the route (its `auth` section); after the guard, so a request the cheaper
+        //   checks refuse costs no bcrypt or key lookup, and failed attempts are counted only for
+        //   requests that got this far; before the cache, so a cached answer is never served to
+        //   a caller the route does not let in. It also removes spoofed identity headers on
+        //   every route, before anything below can forward them.
+        app.UsePorticoAuth();
 
         // 5 Cache: needs the route (its `cache` section); sits outside compression so what it
         //   stores is the encoded variant and a hit costs no compression work; answers hits

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Portico.Auth;
 using Portico.Caching;
 using Portico.Compression;
 using Portico.Configuration.Model;
@@ -33,6 +34,8 @@ internal static class RouteStages
 
         // CORS: preflights answered, the fields added to the route's answers.
         new CorsStage(),
+        // 4 Auth.
+        new AuthStage(),
 
         // The route's `timeout`.
         new RouteTimeoutStage(),

@@ -34,7 +34,8 @@ internal sealed class MemoryRateLimitStore(ActiveConfig config) : IRateLimitStor
     private void Prune(ConfigSnapshot snapshot)
     {
         Volatile.Write(ref _pruned, snapshot);
-        var inUse = snapshot.Settings.Routes.Select(r => r.RateLimit).OfType<RateLimitSettings>().ToHashSet();
+        var inUse = snapshot.Settings.Routes.Select(r => r.RateLimit).Concat(snapshot.Settings.Routes.Select(r => r.Auth?.FailedAttempts))
+            .OfType<RateLimitSettings>().ToHashSet();
         foreach (var (policy, limiters) in _policies)
         {
             if (!inUse.Contains(policy) && _policies.TryRemove(new KeyValuePair<RateLimitSettings, PolicyLimiters>(policy, limiters)))

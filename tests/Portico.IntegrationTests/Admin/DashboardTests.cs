@@ -24,6 +24,7 @@ public sealed class DashboardTests
             routes:
               shop: {"{"} match: {"{"} pathPrefix: /shop {"}"}, cluster: app {"}"}
               api: {"{"} match: {"{"} pathPrefix: /api {"}"}, cluster: app {"}"}
+              private: {"{"} match: {"{"} pathPrefix: /private {"}"}, cluster: app, auth: {"{"} apiKey: {"{"} keys: [{"{"} name: k, sha256: {new string('0', 64)} {"}"}] {"}"} {"}"} {"}"}
             clusters:
               app:
                 retries: 1
@@ -93,6 +94,8 @@ public sealed class DashboardTests
         await page.WaitForFunctionAsync("before => document.getElementById('rps-chart').toDataURL() !== before", chartBefore, new() { Timeout = 30_000 });
         await page.WaitForSelectorAsync("#routes tr[data-route='shop']");
         await page.WaitForSelectorAsync("#routes tr[data-route='api']");
+        await page.WaitForFunctionAsync("() => document.querySelector(\"#routes tr[data-route='private'] td.auth\")?.textContent === 'apiKey'");
+        Assert.Equal("open", await page.TextContentAsync("#routes tr[data-route='shop'] td.auth"));
 
         var doomedRow = $"#backends tr[data-destination='app/{doomed.Address.Authority}'] .state";
         Assert.Equal("up", await page.TextContentAsync(doomedRow));

@@ -57,6 +57,18 @@ async function act(cluster, destination, action) {
   await fetch(url, { method: "POST", headers: token ? { Authorization: `Bearer ${token}` } : {} });
 }
 
+// Each route's auth schemes ("open" without auth), read from /api/routes once per config revision.
+let routeAuth = {};
+let routeAuthRevision = null;
+async function loadRouteAuth(revision) {
+  if (revision === routeAuthRevision) return;
+  routeAuthRevision = revision;
+  const response = await fetch(withToken("/api/routes"), { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  if (!response.ok) { routeAuthRevision = null; return; }
+  const routes = await response.json();
+  routeAuth = Object.fromEntries(Object.entries(routes).map(([id, r]) => [id, r.auth ? r.auth.schemes.join(", ") : "open"]));
+}
+
 function render(stats) {
   const series = stats.series;
   const last = series[series.length - 1] || { requests: 0 };
@@ -88,9 +100,13 @@ function render(stats) {
     const tr = document.createElement("tr"); cell(tr, reason); cell(tr, n.toLocaleString()); return tr;
   }));
 
-  fillTable("routes", Object.entries(stats.routes).sort().map(([route, t]) => {
+  loadRouteAuth(stats.status.servingRevision);
+  const routeIds = [...new Set([...Object.keys(stats.routes), ...Object.keys(routeAuth)])].sort();
+  fillTable("routes", routeIds.map((route) => {
+    const t = stats.routes[route] || { requests: 0, errors5xx: 0, meanMs: 0 };
     const tr = document.createElement("tr"); tr.dataset.route = route;
     cell(tr, route); cell(tr, t.requests.toLocaleString()); cell(tr, t.errors5xx.toLocaleString()); cell(tr, `${t.meanMs.toFixed(1)} ms`);
+    cell(tr, routeAuth[route] ?? "").className = "auth";
     return tr;
   }));
 

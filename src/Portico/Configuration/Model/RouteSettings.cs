@@ -43,4 +43,7 @@ internal sealed record RouteSettings
 
     /// <summary>`cors`: cross-origin requests from browsers, preflights answered by Portico. Default: none.</summary>
     public CorsSettings? Cors { get; init; }
+
+    /// <summary>`auth`: who may use this route (401/403 otherwise) and what the backend learns of them. Default: open.</summary>
+    public RouteAuthSettings? Auth { get; init; }
 }

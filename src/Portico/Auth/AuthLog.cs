@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Portico.Auth;
+
+/// <summary>
+/// Authentication log events (ids 3301–3399). No event carries a credential: refusals name the
+/// route, scheme, reason and client address, never a key, password or user name tried.
+/// </summary>
+internal sealed partial class AuthLog(ILogger<AuthLog> logger)
+{
+    [LoggerMessage(3301, LogLevel.Information, "refused request from {Client} on route {Route} with {Status}: {Reason} (schemes {Schemes})")]
+    public partial void Refused(string client, string route, int status, string reason, string schemes);
+
+    [LoggerMessage(3302, LogLevel.Debug, "authenticated {User} by {Scheme} on route {Route}")]
+    public partial void Authenticated(string user, string scheme, string route);
+
+    [LoggerMessage(3303, LogLevel.Warning, "{Client} is locked out of route {Route} for {Seconds} s after too many failed attempts")]
+    public partial void LockedOut(string client, string route, long seconds);
+
+    [LoggerMessage(3304, LogLevel.Information, "credentials file {Path} reloaded")]
+    public partial void FileReloaded(string path);
+
+    [LoggerMessage(3305, LogLevel.Error, "credentials file {Path} changed but cannot be used, the last good content stays in use: {Reason}")]
+    public partial void FileRefused(string path, string reason);
+
+    [LoggerMessage(3306, LogLevel.Error, "watching credentials file {Path} failed: {Reason}")]
+    public partial void FileWatchFailed(string path, string reason);
+}

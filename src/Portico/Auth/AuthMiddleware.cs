@@ -1,0 +1,141 @@
+using Microsoft.AspNetCore.Http;
+using Portico.Configuration;
+using Portico.Forwarding;
+using Portico.Observability;
+using Yarp.ReverseProxy.Model;
+
+namespace Portico.Auth;
+
+/// <summary>
+/// Stage 4: removes client-sent copies of every identity header on every route, then on a route
+/// with `auth` tries its schemes in order (the first identity wins), applies its `allow` rules
+/// and tells the backend who called. Refused requests are answered here and never forwarded:
+/// 401 with one challenge per scheme, 403 when the caller is not allowed, 429 once a client has
+/// failed too often.
+/// </summary>
+internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, AuthLockout lockout, AuthMetrics metrics, AuthLog log)
+{
+    private const string NoScheme = "none";
+
+    public Task Invoke(HttpContext context)
+    {
+        if (config.Current.Runtime<AuthRuntime>() is not { } runtime)
+        {
+            return next(context);
+        }
+
+        IdentityHeaders.Strip(context.Request.Headers, runtime.IdentityHeaders);
+        if (context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId is not { } routeId || runtime.Route(routeId) is not { } route)
+        {
+            return next(context);
+        }
+
+        return AuthenticateAsync(context, route);
+    }
+
+    private async Task AuthenticateAsync(HttpContext context, RouteAuth route)
+    {
+        var settings = route.Settings;
+        var client = ClientAddress.Of(context);
+        var clientText = client.ToString();
+        if (settings.FailedAttempts is not null && lockout.LockedFor(route.RouteId, clientText) is { } left)
+        {
+            await RefuseAsync(context, route, NoScheme, AuthReason.LockedOut, left);
+            return;
+        }
+
+        AuthIdentity? identity = null;
+        string? failedScheme = null;
+        foreach (var scheme in route.Schemes)
+        {
+            var attempt = await scheme.AuthenticateAsync(context);
+            if (attempt.Identity is not null)
+            {
+                identity = attempt.Identity;
+                break;
+            }
+
+            if (attempt.Failed)
+            {
+                failedScheme ??= scheme.Scheme;
+            }
+        }
+
+        if (identity is null)
+        {
+            if (failedScheme is not null && settings.FailedAttempts is { } policy
+                && await lockout.FailedAsync(policy, route.RouteId, clientText, context.RequestAborted) is { } lockedFor)
+            {
+                log.LockedOut(clientText, route.RouteId, (long)Math.Ceiling(lockedFor.TotalSeconds));
+                await RefuseAsync(context, route, failedScheme, AuthReason.LockedOut, lockedFor);
+                return;
+            }
+
+            await RefuseAsync(context, route, failedScheme ?? NoScheme, failedScheme is null ? AuthReason.Missing : AuthReason.Invalid, null);
+            return;
+        }
+
+        if (!AuthRules.Allows(settings.Allow, identity, client, context.Connection.ClientCertificate?.Subject))
+        {
+            await RefuseAsync(context, route, identity.Scheme, AuthReason.Forbidden, null);
+            return;
+        }
+
+        metrics.Allowed(route.RouteId, identity.Scheme);
+        log.Authenticated(identity.Name, identity.Scheme, route.RouteId);
+        context.User = identity.Principal;
+        context.Features.Set(identity);
+        if (!settings.ForwardCredentials)
+        {
+            foreach (var scheme in route.Schemes)
+            {
+                scheme.RemoveCredentials(context.Request);
+            }
+        }
+
+        IdentityHeaders.Write(context.Request.Headers, settings.IdentityHeaders, identity);
+        await next(context);
+    }
+
+    private Task RefuseAsync(HttpContext context, RouteAuth route, string scheme, AuthReason reason, TimeSpan? retryAfter)
+    {
+        // RFC 9110 §15.5.2: a 401 carries a challenge. A route whose only scheme has none (a
+        // client certificate) cannot be answered by retrying, so it is refused as 403.
+        var status = reason switch
+        {
+            AuthReason.LockedOut => StatusCodes.Status429TooManyRequests,
+            AuthReason.Forbidden => StatusCodes.Status403Forbidden,
+            _ when route.Challenges.Length == 0 => StatusCodes.Status403Forbidden,
+            _ => StatusCodes.Status401Unauthorized,
+        };
+        metrics.Refused(route.RouteId, scheme, reason);
+        log.Refused(client: ClientAddress.Of(context).ToString(), route.RouteId, status, AuthReasonNames.Of(reason), string.Join(",", route.Settings.Schemes()));
+        if (context.Features.Get<RequestExchange>() is { } exchange)
+        {
+            exchange.Reason = reason switch
+            {
+                AuthReason.Missing => LocalReason.AuthMissing,
+                AuthReason.Invalid => LocalReason.AuthInvalid,
+                AuthReason.Forbidden => LocalReason.AuthForbidden,
+                _ => LocalReason.AuthLockedOut,
+            };
+        }
+
+        context.Response.OnStarting(() =>
+        {
+            var headers = context.Response.Headers;
+            if (status == StatusCodes.Status401Unauthorized)
+            {
+                headers.WWWAuthenticate = route.Challenges;
+            }
+
+            if (retryAfter is { } after)
+            {
+                headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            return Task.CompletedTask;
+        });
+        return ErrorPage.WriteAsync(context, status);
+    }
+}

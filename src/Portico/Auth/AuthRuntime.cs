@@ -1,0 +1,32 @@
+using System.Collections.Frozen;
+
+namespace Portico.Auth;
+
+/// <summary>
+/// The auth state of one config: each protected route's schemes, the identity header names
+/// removed from every request, and the credential files it watches (closed when retired).
+/// </summary>
+internal sealed class AuthRuntime(FrozenDictionary<string, RouteAuth> routes, string[] identityHeaders, IReadOnlyList<IWatchedFile> files) : IDisposable
+{
+    public RouteAuth? Route(string routeId) => routes.GetValueOrDefault(routeId);
+
+    /// <summary>Every identity header name any route writes: a client's copy is removed on every route, so none can be spoofed.</summary>
+    public string[] IdentityHeaders { get; } = identityHeaders;
+
+    /// <summary>Starts watching the credential files once this config serves (AuthFileWatcher).</summary>
+    public void Watch(AuthLog log, TimeProvider time)
+    {
+        foreach (var file in files)
+        {
+            file.Watch(log, time);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var file in files)
+        {
+            file.Dispose();
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Collections.Frozen;
+using Portico.Configuration;
+using Portico.Configuration.Model;
+
+namespace Portico.Auth;
+
+/// <summary>
+/// At every config load: reads the credential files the routes name (each error as
+/// `file:line` of the config key, then where in the credential file), checks what needs the
+/// rest of the config, and builds each protected route's schemes. Nothing is built when no
+/// route has `auth`.
+/// </summary>
+internal sealed class AuthRuntimeBuilder : IConfigRuntimeBuilder
+{
+    public IDisposable? Build(PorticoSettings settings, ConfigErrors errors, ConfigLines lines)
+    {
+        var routes = settings.Routes.Where(r => r.Auth is not null).ToArray();
+        if (routes.Length == 0)
+        {
+            return null;
+        }
+
+        var files = new List<IWatchedFile>();
+        var built = new Dictionary<string, RouteAuth>(StringComparer.Ordinal);
+        foreach (var route in routes)
+        {
+            var auth = route.Auth!;
+            var prefix = $"routes.{route.Id}.auth";
+            void Add(string key, string reason) => errors.Add(lines.Of(key) ?? lines.Of(prefix) ?? 0, key, reason);
+
+            var schemes = new List<IAuthenticator>();
+            if (auth.ApiKey is { } apiKey)
+            {
+                var file = apiKey.KeyFile is { } path
+                    ? Open(path, (text, e) => ApiKeyTable.ParseFile(text, e) is { } keys ? new ApiKeyTable(keys) : null, $"{prefix}.apiKey.keyFile", Add)
+                    : null;
+                if (file is not null)
+                {
+                    files.Add(file);
+                }
+
+                schemes.Add(new ApiKeyAuthenticator(apiKey, new ApiKeyTable(apiKey.Keys), file));
+            }
+
+            if (auth.Basic is { } basic && Open(basic.Htpasswd, Htpasswd.Parse, $"{prefix}.basic.htpasswd", Add) is { } users)
+            {
+                files.Add(users);
+                schemes.Add(new BasicAuthenticator(basic, users));
+            }
+
+            if (auth.ClientCertificate)
+            {
+                if (!settings.Listeners.Any(l => l.Tls?.ClientCertificate is not null))
+                {
+                    Add($"{prefix}.clientCertificate", "no listener asks for client certificates (listeners.NAME.tls.clientCertificate)");
+                }
+
+                schemes.Add(new ClientCertificateAuthenticator());
+            }
+
+            built[route.Id] = new RouteAuth(route.Id, auth, schemes);
+        }
+
+        var runtime = new AuthRuntime(
+            built.ToFrozenDictionary(StringComparer.Ordinal),
+            routes.SelectMany(r => r.Auth!.IdentityHeaders.Names()).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
+            files);
+        if (errors.Any)
+        {
+            runtime.Dispose();
+            return null;
+        }
+
+        return runtime;
+    }
+
+    private static WatchedFile<T>? Open<T>(string path, Func<string, ConfigErrors, T?> parse, string key, Action<string, string> add)
+        where T : class
+    {
+        var fileErrors = new ConfigErrors(path);
+        var file = WatchedFile<T>.Open(path, parse, fileErrors);
+        foreach (var error in fileErrors.All)
+        {
+            add(key, error.Line > 0 ? $"{path}:{error.Line}: {(error.Key.Length > 0 ? error.Key + ": " : "")}{error.Reason}" : $"{path} {error.Reason}");
+        }
+
+        return file;
+    }
+}

@@ -1,0 +1,9 @@
+namespace Portico.Configuration.Model;
+
+/// <summary>The names of the authentication schemes, as config keys, metric tags and the scheme identity header use them.</summary>
+internal static class AuthSchemeNames
+{
+    public const string ApiKey = "apiKey";
+    public const string Basic = "basic";
+    public const string ClientCertificate = "clientCertificate";
+}
