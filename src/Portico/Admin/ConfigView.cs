@@ -119,6 +119,19 @@ internal static class ConfigView
         schemes = a.Schemes(),
         apiKey = a.ApiKey is { } k ? new { header = k.Header, query = k.Query, keys = k.Keys.Select(key => new { name = key.Name, scopes = key.Scopes }), keyFile = k.KeyFile } : null,
         basic = a.Basic is { } b ? new { realm = b.Realm, htpasswd = b.Htpasswd } : null,
+        jwt = a.Jwt is { } j ? new
+        {
+            issuer = j.Issuers,
+            audience = j.Audiences,
+            jwksUrl = j.JwksUrl?.ToString(),
+            publicKeys = j.PublicKeys,
+            algorithms = j.Algorithms,
+            clockSkew = Duration.Format(j.ClockSkew),
+            jwksRefresh = Duration.Format(j.JwksRefresh),
+            jwksMinRefresh = Duration.Format(j.JwksMinRefresh),
+            nameClaim = j.NameClaim,
+            roleClaim = j.RoleClaim,
+        } : null,
         clientCertificate = a.ClientCertificate,
         allow = a.Allow.Select(rule => new
         {

@@ -17,7 +17,9 @@ internal sealed class ApiKeyAuthenticator(ApiKeyAuthSettings settings, ApiKeyTab
 
     // No registered scheme exists for API keys; the challenge names where the key goes, with
     // auth-params as RFC 9110 §11.2 lets any scheme carry.
-    public string? Challenge { get; } = settings.Header is { } header ? $"ApiKey header=\"{header}\"" : $"ApiKey query=\"{settings.Query}\"";
+    private readonly string _challenge = settings.Header is { } header ? $"ApiKey header=\"{header}\"" : $"ApiKey query=\"{settings.Query}\"";
+
+    public string? Challenge(bool refused) => _challenge;
 
     public ValueTask<AuthAttempt> AuthenticateAsync(HttpContext context) => ValueTask.FromResult(Authenticate(context.Request));
 

@@ -25,4 +25,13 @@ internal sealed partial class AuthLog(ILogger<AuthLog> logger)
 
     [LoggerMessage(3306, LogLevel.Error, "watching credentials file {Path} failed: {Reason}")]
     public partial void FileWatchFailed(string path, string reason);
+
+    [LoggerMessage(3307, LogLevel.Information, "fetched {Count} signing key(s) from {Url}")]
+    public partial void JwksFetched(string url, int count);
+
+    [LoggerMessage(3308, LogLevel.Error, "fetching signing keys from {Url} failed, the keys fetched before stay in use: {Reason}")]
+    public partial void JwksFailed(string url, string reason);
+
+    [LoggerMessage(3309, LogLevel.Debug, "bearer token refused on route {Route}: {Reason}")]
+    public partial void TokenRefused(string route, string reason);
 }

@@ -105,7 +105,7 @@ internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, 
         {
             AuthReason.LockedOut => StatusCodes.Status429TooManyRequests,
             AuthReason.Forbidden => StatusCodes.Status403Forbidden,
-            _ when route.Challenges.Length == 0 => StatusCodes.Status403Forbidden,
+            _ when !route.CanChallenge => StatusCodes.Status403Forbidden,
             _ => StatusCodes.Status401Unauthorized,
         };
         metrics.Refused(route.RouteId, scheme, reason);
@@ -126,7 +126,7 @@ internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, 
             var headers = context.Response.Headers;
             if (status == StatusCodes.Status401Unauthorized)
             {
-                headers.WWWAuthenticate = route.Challenges;
+                headers.WWWAuthenticate = route.Challenges(reason == AuthReason.Invalid ? scheme : null);
             }
 
             if (retryAfter is { } after)

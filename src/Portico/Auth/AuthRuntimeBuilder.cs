@@ -10,7 +10,7 @@ namespace Portico.Auth;
 /// rest of the config, and builds each protected route's schemes. Nothing is built when no
 /// route has `auth`.
 /// </summary>
-internal sealed class AuthRuntimeBuilder : IConfigRuntimeBuilder
+internal sealed class AuthRuntimeBuilder(TimeProvider time) : IConfigRuntimeBuilder
 {
     public IDisposable? Build(PorticoSettings settings, ConfigErrors errors, ConfigLines lines)
     {
@@ -46,6 +46,14 @@ internal sealed class AuthRuntimeBuilder : IConfigRuntimeBuilder
             {
                 files.Add(users);
                 schemes.Add(new BasicAuthenticator(basic, users));
+            }
+
+            if (auth.Jwt is { } jwt)
+            {
+                ISigningKeys keys = jwt.JwksUrl is { } url
+                    ? new JwksSigningKeys(url, jwt.JwksRefresh, jwt.JwksMinRefresh, time)
+                    : StaticSigningKeys.Load(jwt.PublicKeys, reason => Add($"{prefix}.jwt.publicKeys", reason));
+                schemes.Add(new JwtAuthenticator(route.Id, jwt, keys));
             }
 
             if (auth.ClientCertificate)

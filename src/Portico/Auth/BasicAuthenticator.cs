@@ -15,7 +15,9 @@ internal sealed class BasicAuthenticator(BasicAuthSettings settings, WatchedFile
     public string Scheme => AuthSchemeNames.Basic;
 
     // RFC 7617 §2.1: charset="UTF-8" tells the client how to encode user and password.
-    public string? Challenge { get; } = $"Basic realm=\"{settings.Realm}\", charset=\"UTF-8\"";
+    private readonly string _challenge = $"Basic realm=\"{settings.Realm}\", charset=\"UTF-8\"";
+
+    public string? Challenge(bool refused) => _challenge;
 
     public ValueTask<AuthAttempt> AuthenticateAsync(HttpContext context) => ValueTask.FromResult(Authenticate(context.Request));
 

@@ -15,7 +15,7 @@ internal sealed class ClientCertificateAuthenticator : IAuthenticator
 
     public string Scheme => AuthSchemeNames.ClientCertificate;
 
-    public string? Challenge => null;
+    public string? Challenge(bool refused) => null;
 
     public ValueTask<AuthAttempt> AuthenticateAsync(HttpContext context)
         => ValueTask.FromResult(context.Connection.ClientCertificate is { } certificate

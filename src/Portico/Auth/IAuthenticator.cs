@@ -8,8 +8,11 @@ internal interface IAuthenticator
     /// <summary>The scheme's name (AuthSchemeNames).</summary>
     string Scheme { get; }
 
-    /// <summary>The challenge for `WWW-Authenticate` on a 401 (RFC 9110 §11.6.1), or null when the scheme has none.</summary>
-    string? Challenge { get; }
+    /// <summary>
+    /// The challenge for `WWW-Authenticate` on a 401 (RFC 9110 §11.6.1), or null when the scheme
+    /// has none; <paramref name="refused"/> tells whether this scheme refused the credentials sent.
+    /// </summary>
+    string? Challenge(bool refused);
 
     ValueTask<AuthAttempt> AuthenticateAsync(HttpContext context);
 

@@ -11,6 +11,9 @@ internal sealed class RouteAuth(string routeId, RouteAuthSettings settings, IRea
 
     public IReadOnlyList<IAuthenticator> Schemes { get; } = schemes;
 
-    /// <summary>One `WWW-Authenticate` value per scheme that has a challenge (RFC 9110 §11.6.1); empty when none has.</summary>
-    public string[] Challenges { get; } = schemes.Select(s => s.Challenge).OfType<string>().ToArray();
+    /// <summary>Whether a 401 can carry a challenge (RFC 9110 §15.5.2): some scheme has one.</summary>
+    public bool CanChallenge { get; } = schemes.Any(s => s.Challenge(refused: false) is not null);
+
+    /// <summary>One `WWW-Authenticate` value per scheme that has a challenge (RFC 9110 §11.6.1); <paramref name="refusedBy"/> refused the credentials sent.</summary>
+    public string[] Challenges(string? refusedBy) => Schemes.Select(s => s.Challenge(s.Scheme == refusedBy)).OfType<string>().ToArray();
 }

@@ -18,10 +18,12 @@ internal static class AuthBinder
 
         var apiKey = BindApiKey(m);
         var basic = BindBasic(m);
+        var jwt = JwtBinder.Bind(m);
         var settings = new RouteAuthSettings
         {
             ApiKey = apiKey,
             Basic = basic,
+            Jwt = jwt,
             ClientCertificate = m.Bool("clientCertificate") ?? false,
             Allow = BindRules(m),
             IdentityHeaders = BindIdentityHeaders(m),
@@ -30,7 +32,7 @@ internal static class AuthBinder
         };
         if (!settings.Schemes().Any())
         {
-            m.Error("", "choose at least one scheme: apiKey, basic or clientCertificate");
+            m.Error("", $"choose at least one scheme: {string.Join(", ", AuthSchemeNames.All)}");
         }
 
         m.Finish();
@@ -139,10 +141,9 @@ internal static class AuthBinder
         foreach (var m in Items(auth, "allow"))
         {
             var schemes = m.StringList("schemes") ?? [];
-            var known = new[] { AuthSchemeNames.ApiKey, AuthSchemeNames.Basic, AuthSchemeNames.ClientCertificate };
-            foreach (var scheme in schemes.Where(s => !known.Contains(s)))
+            foreach (var scheme in schemes.Where(s => !AuthSchemeNames.All.Contains(s)))
             {
-                m.Error("schemes", $"'{scheme}' is not one of: {string.Join(", ", known)}");
+                m.Error("schemes", $"'{scheme}' is not one of: {string.Join(", ", AuthSchemeNames.All)}");
             }
 
             var claims = new List<ClaimRequirement>();

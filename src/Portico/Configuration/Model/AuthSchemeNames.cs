@@ -6,4 +6,8 @@ internal static class AuthSchemeNames
     public const string ApiKey = "apiKey";
     public const string Basic = "basic";
     public const string ClientCertificate = "clientCertificate";
+    public const string Jwt = "jwt";
+
+    /// <summary>Every scheme, in the order a route tries them.</summary>
+    public static readonly IReadOnlyList<string> All = [ApiKey, Basic, Jwt, ClientCertificate];
 }

@@ -12,6 +12,9 @@ internal sealed record RouteAuthSettings
     /// <summary>`basic`: RFC 7617 Basic against an htpasswd file of bcrypt hashes. Default: off.</summary>
     public BasicAuthSettings? Basic { get; init; }
 
+    /// <summary>`jwt`: bearer tokens signed by the route's issuer. Default: off.</summary>
+    public JwtAuthSettings? Jwt { get; init; }
+
     /// <summary>`clientCertificate`: a client certificate verified by the listener's mutual TLS authenticates. Default false.</summary>
     public bool ClientCertificate { get; init; }
 
@@ -38,6 +41,11 @@ internal sealed record RouteAuthSettings
         if (Basic is not null)
         {
             yield return AuthSchemeNames.Basic;
+        }
+
+        if (Jwt is not null)
+        {
+            yield return AuthSchemeNames.Jwt;
         }
 
         if (ClientCertificate)
