@@ -132,6 +132,17 @@ internal static class ConfigView
             nameClaim = j.NameClaim,
             roleClaim = j.RoleClaim,
         } : null,
+        forwardAuth = a.ForwardAuth is { } fa ? new
+        {
+            url = fa.Url.ToString(),
+            method = fa.Method,
+            requestHeaders = fa.RequestHeaders,
+            responseHeaders = fa.ResponseHeaders,
+            userHeader = fa.UserHeader,
+            timeout = Duration.Format(fa.Timeout),
+            unavailableStatus = fa.UnavailableStatus,
+            cacheFor = Duration.Format(fa.CacheFor),
+        } : null,
         clientCertificate = a.ClientCertificate,
         allow = a.Allow.Select(rule => new
         {

@@ -34,4 +34,7 @@ internal sealed partial class AuthLog(ILogger<AuthLog> logger)
 
     [LoggerMessage(3309, LogLevel.Debug, "bearer token refused on route {Route}: {Reason}")]
     public partial void TokenRefused(string route, string reason);
+
+    [LoggerMessage(3310, LogLevel.Error, "forward auth for route {Route} at {Url} unavailable, request refused: {Reason}")]
+    public partial void ForwardAuthFailed(string route, string url, string reason);
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Portico.Configuration;
+using Portico.Configuration.Model;
 using Portico.Forwarding;
 using Portico.Observability;
 using Yarp.ReverseProxy.Model;
@@ -46,6 +47,7 @@ internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, 
 
         AuthIdentity? identity = null;
         string? failedScheme = null;
+        AuthAttempt? answered = null;
         foreach (var scheme in route.Schemes)
         {
             var attempt = await scheme.AuthenticateAsync(context);
@@ -59,6 +61,20 @@ internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, 
             {
                 failedScheme ??= scheme.Scheme;
             }
+
+            if (attempt.Answer is not null)
+            {
+                answered ??= attempt;
+            }
+        }
+
+        if (identity is null && answered is { Answer: { } answer, AnswerReason: var answerReason })
+        {
+            // Forward auth: the auth service's own answer (a login redirect, its 401 or 403)
+            // goes to the client as given, and its outage is our 503, never an open door.
+            await answer(context);
+            Record(context, route, AuthSchemeNames.ForwardAuth, answerReason, context.Response.StatusCode);
+            return;
         }
 
         if (identity is null)
@@ -108,18 +124,7 @@ internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, 
             _ when !route.CanChallenge => StatusCodes.Status403Forbidden,
             _ => StatusCodes.Status401Unauthorized,
         };
-        metrics.Refused(route.RouteId, scheme, reason);
-        log.Refused(client: ClientAddress.Of(context).ToString(), route.RouteId, status, AuthReasonNames.Of(reason), string.Join(",", route.Settings.Schemes()));
-        if (context.Features.Get<RequestExchange>() is { } exchange)
-        {
-            exchange.Reason = reason switch
-            {
-                AuthReason.Missing => LocalReason.AuthMissing,
-                AuthReason.Invalid => LocalReason.AuthInvalid,
-                AuthReason.Forbidden => LocalReason.AuthForbidden,
-                _ => LocalReason.AuthLockedOut,
-            };
-        }
+        Record(context, route, scheme, reason, status);
 
         context.Response.OnStarting(() =>
         {
@@ -137,5 +142,24 @@ internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, 
             return Task.CompletedTask;
         });
         return ErrorPage.WriteAsync(context, status);
+    }
+
+    /// <summary>A refusal's metric, log line and access-log reason.</summary>
+    private void Record(HttpContext context, RouteAuth route, string scheme, AuthReason reason, int status)
+    {
+        metrics.Refused(route.RouteId, scheme, reason);
+        log.Refused(ClientAddress.Of(context).ToString(), route.RouteId, status, AuthReasonNames.Of(reason), string.Join(",", route.Settings.Schemes()));
+        if (context.Features.Get<RequestExchange>() is { } exchange)
+        {
+            exchange.Reason = reason switch
+            {
+                AuthReason.Missing => LocalReason.AuthMissing,
+                AuthReason.Invalid => LocalReason.AuthInvalid,
+                AuthReason.Forbidden => LocalReason.AuthForbidden,
+                AuthReason.Denied => LocalReason.AuthDenied,
+                AuthReason.Unavailable => LocalReason.AuthUnavailable,
+                _ => LocalReason.AuthLockedOut,
+            };
+        }
     }
 }

@@ -14,6 +14,12 @@ internal enum AuthReason
 
     /// <summary>Too many failed attempts from this client address (429).</summary>
     LockedOut,
+
+    /// <summary>The forward-auth service answered other than 2xx; its answer went to the client.</summary>
+    Denied,
+
+    /// <summary>The forward-auth service was down, slow or broken (`unavailableStatus`, 503 by default).</summary>
+    Unavailable,
 }
 
 internal static class AuthReasonNames
@@ -24,6 +30,8 @@ internal static class AuthReasonNames
         AuthReason.Invalid => "invalid",
         AuthReason.Forbidden => "forbidden",
         AuthReason.LockedOut => "locked_out",
+        AuthReason.Denied => "denied",
+        AuthReason.Unavailable => "unavailable",
         _ => "other",
     };
 }

@@ -56,6 +56,11 @@ internal sealed class AuthRuntimeBuilder(TimeProvider time) : IConfigRuntimeBuil
                 schemes.Add(new JwtAuthenticator(route.Id, jwt, keys));
             }
 
+            if (auth.ForwardAuth is { } forward)
+            {
+                schemes.Add(new ForwardAuthenticator(route.Id, forward, time));
+            }
+
             if (auth.ClientCertificate)
             {
                 if (!settings.Listeners.Any(l => l.Tls?.ClientCertificate is not null))
@@ -71,7 +76,7 @@ internal sealed class AuthRuntimeBuilder(TimeProvider time) : IConfigRuntimeBuil
 
         var runtime = new AuthRuntime(
             built.ToFrozenDictionary(StringComparer.Ordinal),
-            routes.SelectMany(r => r.Auth!.IdentityHeaders.Names()).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
+            routes.SelectMany(r => r.Auth!.WrittenHeaders()).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
             files);
         if (errors.Any)
         {

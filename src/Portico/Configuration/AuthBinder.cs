@@ -19,18 +19,21 @@ internal static class AuthBinder
         var apiKey = BindApiKey(m);
         var basic = BindBasic(m);
         var jwt = JwtBinder.Bind(m);
+        var forwardAuth = ForwardAuthBinder.Bind(m);
         var settings = new RouteAuthSettings
         {
             ApiKey = apiKey,
             Basic = basic,
             Jwt = jwt,
+            ForwardAuth = forwardAuth,
             ClientCertificate = m.Bool("clientCertificate") ?? false,
             Allow = BindRules(m),
             IdentityHeaders = BindIdentityHeaders(m),
             ForwardCredentials = m.Bool("forwardCredentials") ?? false,
             FailedAttempts = BindFailedAttempts(m, routeId),
         };
-        if (!settings.Schemes().Any())
+        // A scheme that is written but did not bind has its own error already.
+        if (!settings.Schemes().Any() && !AuthSchemeNames.All.Any(k => m.Node(k) is not null))
         {
             m.Error("", $"choose at least one scheme: {string.Join(", ", AuthSchemeNames.All)}");
         }
@@ -264,7 +267,25 @@ internal static class AuthBinder
         }
     }
 
-    private static string? HeaderName(MapReader m, string key)
+    /// <summary>The absolute http or https URL under <paramref name="key"/>; null when absent or (with an error) not one.</summary>
+    internal static Uri? HttpUrl(MapReader m, string key)
+    {
+        var text = m.String(key);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || url.Scheme is not ("https" or "http") || url.Host.Length == 0)
+        {
+            m.Error(key, $"'{text}' is not an http or https URL");
+            return null;
+        }
+
+        return url;
+    }
+
+    internal static string? HeaderName(MapReader m, string key)
     {
         var name = m.String(key);
         if (name is not null && !IsToken(name))
@@ -276,5 +297,5 @@ internal static class AuthBinder
         return name;
     }
 
-    private static bool IsToken(string s) => s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
+    internal static bool IsToken(string s) => s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
 }

@@ -26,16 +26,10 @@ internal static class JwtBinder
             m.Error("audience", "required: the audience (aud) tokens must be meant for");
         }
 
-        var jwksText = m.String("jwksUrl");
-        Uri? jwks = null;
-        if (jwksText is not null && (!Uri.TryCreate(jwksText, UriKind.Absolute, out jwks) || jwks.Scheme is not ("https" or "http") || jwks.Host.Length == 0))
-        {
-            m.Error("jwksUrl", $"'{jwksText}' is not an http or https URL");
-            jwks = null;
-        }
+        var jwks = AuthBinder.HttpUrl(m, "jwksUrl");
 
         var keys = (m.StringList("publicKeys") ?? []).Select(k => Path.GetFullPath(k, Path.GetDirectoryName(Path.GetFullPath(m.Errors.File)) ?? "/")).ToArray();
-        if ((jwksText is null) == (keys.Length == 0))
+        if ((m.Node("jwksUrl") is null) == (keys.Length == 0))
         {
             m.Error("", "give the signing keys in either 'jwksUrl' or 'publicKeys'");
         }

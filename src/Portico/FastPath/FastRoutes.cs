@@ -23,7 +23,7 @@ internal sealed class FastRoutes
         Snapshot = snapshot;
         _routes = routes;
         DisabledReason = disabledReason;
-        _identityHeaders = snapshot.Settings.Routes.SelectMany(r => r.Auth?.IdentityHeaders.Names() ?? [])
+        _identityHeaders = snapshot.Settings.Routes.SelectMany(r => r.Auth?.WrittenHeaders() ?? [])
             .Distinct(StringComparer.OrdinalIgnoreCase).Select(Encoding.ASCII.GetBytes).ToArray();
     }
 

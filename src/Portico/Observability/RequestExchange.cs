@@ -77,6 +77,12 @@ internal enum LocalReason
 
     /// <summary>Too many failed attempts from the client on this route (429).</summary>
     AuthLockedOut,
+
+    /// <summary>The route's forward-auth service refused the request; its answer was relayed.</summary>
+    AuthDenied,
+
+    /// <summary>The route's forward-auth service could not be asked (503 by default).</summary>
+    AuthUnavailable,
 }
 
 internal static class LocalReasonNames
@@ -109,6 +115,8 @@ internal static class LocalReasonNames
         LocalReason.AuthInvalid => "auth_invalid",
         LocalReason.AuthForbidden => "auth_forbidden",
         LocalReason.AuthLockedOut => "auth_locked_out",
+        LocalReason.AuthDenied => "auth_denied",
+        LocalReason.AuthUnavailable => "auth_unavailable",
         LocalReason.OnlyIfCached => "only_if_cached",
         LocalReason.CorsPreflight => "cors_preflight",
         _ => "other",

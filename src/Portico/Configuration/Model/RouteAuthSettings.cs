@@ -15,6 +15,9 @@ internal sealed record RouteAuthSettings
     /// <summary>`jwt`: bearer tokens signed by the route's issuer. Default: off.</summary>
     public JwtAuthSettings? Jwt { get; init; }
 
+    /// <summary>`forwardAuth`: an auth service decides each request. Default: off.</summary>
+    public ForwardAuthSettings? ForwardAuth { get; init; }
+
     /// <summary>`clientCertificate`: a client certificate verified by the listener's mutual TLS authenticates. Default false.</summary>
     public bool ClientCertificate { get; init; }
 
@@ -29,6 +32,9 @@ internal sealed record RouteAuthSettings
 
     /// <summary>`failedAttempts`: bad credentials allowed per client address before it is refused 429. Default 10 per 1m; `off` disables.</summary>
     public RateLimitSettings? FailedAttempts { get; init; }
+
+    /// <summary>Every request header name this route writes for its backend: a client's copy is removed on every route.</summary>
+    public IEnumerable<string> WrittenHeaders() => IdentityHeaders.Names().Concat(ForwardAuth?.ResponseHeaders ?? []);
 
     /// <summary>The scheme names in the order they are tried.</summary>
     public IEnumerable<string> Schemes()
@@ -46,6 +52,11 @@ internal sealed record RouteAuthSettings
         if (Jwt is not null)
         {
             yield return AuthSchemeNames.Jwt;
+        }
+
+        if (ForwardAuth is not null)
+        {
+            yield return AuthSchemeNames.ForwardAuth;
         }
 
         if (ClientCertificate)
