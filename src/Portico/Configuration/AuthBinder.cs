@@ -152,12 +152,11 @@ internal static class AuthBinder
             var claims = new List<ClaimRequirement>();
             if (m.Section("claims") is { } c)
             {
-                foreach (var (type, _) in c.Entries.ToArray())
+                // Claim types are the operator's own names: every entry is read, none is unknown.
+                foreach (var (type, value) in c.Entries)
                 {
-                    claims.Add(new ClaimRequirement(type.Value, c.StringList(type.Value) ?? []));
+                    claims.Add(new ClaimRequirement(type.Value, Values(c, type, value)));
                 }
-
-                c.Finish();
             }
 
             var rule = new AuthRuleSettings
@@ -196,20 +195,22 @@ internal static class AuthBinder
         var claims = new List<KeyValuePair<string, string>>();
         if (m.Section("claims") is { } c)
         {
-            foreach (var (header, _) in c.Entries.ToArray())
+            // Header names are the operator's own: every entry is read, none is unknown.
+            foreach (var (header, value) in c.Entries)
             {
-                var type = c.String(header.Value);
                 if (!IsToken(header.Value))
                 {
-                    c.Error(header.Value, $"'{header.Value}' is not a header name");
+                    c.Errors.Add(header.Line, c.Child(header.Value), $"'{header.Value}' is not a header name");
                 }
-                else if (type is { Length: > 0 })
+                else if (value is ScalarNode { IsNull: false, Value: { Length: > 0 } type })
                 {
                     claims.Add(new(header.Value, type));
                 }
+                else
+                {
+                    c.Errors.Add(header.Line, c.Child(header.Value), "give the claim type as a single value, such as email");
+                }
             }
-
-            c.Finish();
         }
 
         var user = m.String("user") is "off" ? null : HeaderName(m, "user") ?? defaults.User;
@@ -242,6 +243,21 @@ internal static class AuthBinder
         var window = m.Duration("window") ?? DefaultFailedAttempts.Window;
         m.Finish();
         return new RateLimitSettings { Name = name, Limit = limit, Window = window, TokensPerPeriod = limit };
+    }
+
+    /// <summary>A value or a list of values written under a name the operator chose.</summary>
+    private static IReadOnlyList<string> Values(MapReader m, ScalarNode name, ConfigNode value)
+    {
+        switch (value)
+        {
+            case ScalarNode { IsNull: false } single:
+                return [single.Value];
+            case SequenceNode list when list.Items.All(i => i is ScalarNode):
+                return list.Items.Cast<ScalarNode>().Select(i => i.Value).ToArray();
+            default:
+                m.Errors.Add(name.Line, m.Child(name.Value), "give a value or a list of values");
+                return [];
+        }
     }
 
     /// <summary>The mappings of a list under <paramref name="key"/>, each with its own reader (path key[i]).</summary>

@@ -14,6 +14,7 @@ internal static class ConfigCatalogue
         .. ListenerKeys.All,
         .. ServerKeys.All,
         .. RouteKeys.All,
+        .. AuthKeys.All,
         .. ClusterKeys.All,
     ];
 
