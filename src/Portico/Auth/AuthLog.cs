@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Portico.Auth;
 
 /// <summary>
-/// Authentication log events (ids 3301–3399). No event carries a credential: refusals name the
+/// Authentication log events (ids 3300–3399). No event carries a credential: refusals name the
 /// route, scheme, reason and client address, never a key, password or user name tried.
 /// </summary>
 internal sealed partial class AuthLog(ILogger<AuthLog> logger)

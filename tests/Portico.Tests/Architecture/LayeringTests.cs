@@ -53,7 +53,8 @@ public sealed class LayeringTests
         ["Cors"] = [Config, Model, Declares, "Observability"],
         ["Compression"] = [Config, Model, Declares, "Observability"],
         // Why Compression: the cache stores compressed variants (and uses its response-body wrappers).
-        ["Caching"] = ["Compression", Config, Model, Declares, "Observability"],
+        // Why Auth: a request the auth stage let in counts as authorized (RFC 9111 §3.5), through its request feature.
+        ["Caching"] = ["Auth", "Compression", Config, Model, Declares, "Observability"],
         ["Security"] = [Config, Model, Declares, "Forwarding", "Observability", "Security/Desync", "Security/Limits"],
         // Why Security: a framing violation is logged and counted as the guard's refusals are (GuardLog, GuardMetrics).
         ["Security/Desync"] = [Config, Model, "Security"],
@@ -61,6 +62,9 @@ public sealed class LayeringTests
         ["Security/Waf"] = [Config, Model, Declares, "Forwarding", "Observability"],
         // Why Security: a refusal is written as the guard writes its own (Refusal).
         ["RateLimiting"] = [Config, Model, Declares, "Forwarding", "Observability", "Security"],
+        // Why Configuration/Yaml: a key file is YAML read with line numbers as the config is.
+        // Why RateLimiting: failed attempts are counted in the rate limiter's store.
+        ["Auth"] = [Config, "Configuration/Yaml", Model, Declares, "Forwarding", "Observability", "RateLimiting"],
         ["Tls"] = [Config, Model, "Observability", "Tls/Acme"],
         // Why Tls: an issued certificate is a ServerCertificate, stored and read as Tls's certificate files.
         ["Tls/Acme"] = [Config, Model, "Tls"],
@@ -73,11 +77,11 @@ public sealed class LayeringTests
 
         // Composition.
         // Why Transport: the connection stages' list puts HalfClosedConnection in front of Kestrel's HTTP/1.x processing.
-        ["Pipeline"] = ["Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Observability", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        ["Pipeline"] = ["Auth", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Observability", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // The fast path runs the stages it honours itself, on raw bytes, for the routes whose
         // stages all say so (Pipeline's RouteStages).
         ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "Observability", "Pipeline", "Routing", "Security/Desync", "Transport"],
-        ["Hosting"] = ["Admin", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        ["Hosting"] = ["Admin", "Auth", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // Why Configuration/Catalogue: `portico schema` prints the schema the catalogue makes.
         // Why the model: `run` tries the listeners' and admin addresses before it starts (BindCheck).
         ["Cli"] = [Config, "Configuration/Catalogue", Model, "Hosting"],
