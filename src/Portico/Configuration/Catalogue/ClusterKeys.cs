@@ -37,7 +37,7 @@ internal static class ClusterKeys
         Number("clusters.ID.healthCheck.passive.failureRate", 0.01, 1, "share of failed requests within `window` that ejects.") with { DefaultNote = "off" },
         Duration("clusters.ID.healthCheck.passive.window", "span over which `failureRate` is measured.") with { Default = "30s" },
         Int("clusters.ID.healthCheck.passive.minimumRequests", 1, 1_000_000, "requests within `window` before `failureRate` is judged.") with { Default = "10" },
-        Duration("clusters.ID.healthCheck.passive.reactivateAfter", "how long an ejected destination sits out. A passing active probe brings it back sooner.") with { Default = "30s" },
+        Duration("clusters.ID.healthCheck.passive.reactivateAfter", "how long an ejected destination sits out. With active checks on, `healthCheck.active.healthyThreshold` probes in a row that pass during the ejection end it sooner; a failed probe never ends it.") with { Default = "30s" },
         Bool("clusters.ID.healthCheck.passive.countServerErrors", false, "also count 5xx responses as failures."),
         Table("clusters.ID.tls", "TLS to `https://` destinations (health probes use it too); see [TLS to backends](tls.md#tls-to-backends).") with { DefaultNote = "the system store verifies" },
         Text("clusters.ID.tls.ca", "PEM bundle; backend certificates must chain to it (and still match the destination's host name).") with { DefaultNote = "system store" },
