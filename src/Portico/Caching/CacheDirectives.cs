@@ -1,12 +1,12 @@
-using System.Globalization;
 using Microsoft.Extensions.Primitives;
 
 namespace Portico.Caching;
 
 /// <summary>
 /// The `Cache-Control` directives of a request or response (RFC 9111 §5.2), parsed once.
-/// Durations are in whole seconds; an invalid value disables its directive, except
-/// `max-stale`, whose value is optional (absent: any staleness).
+/// Durations are in whole seconds; an invalid value disables its directive (`max-age` and
+/// `s-maxage` then make the response stale, <see cref="InvalidFreshness"/>), except `max-stale`,
+/// whose value is optional (absent: any staleness).
 /// </summary>
 internal sealed class CacheDirectives
 {
@@ -50,6 +50,18 @@ internal sealed class CacheDirectives
 
     public long? StaleIfError { get; private set; }
 
+    /// <summary>
+    /// `max-age` or `s-maxage` whose first occurrence is not delta-seconds ("60a", "1.5", "'60'",
+    /// or written with spaces around '='): RFC 9111 §4.2.1 encourages treating such a response as
+    /// stale, so its lifetime is zero whatever Expires says.
+    /// </summary>
+    public bool InvalidFreshness { get; private set; }
+
+    /// <summary>
+    /// Reads the directives of every line (RFC 9110 §5.3: lines are one comma-separated list).
+    /// A directive given twice counts once, as first given (RFC 9111 §4.2.1); a malformed
+    /// `no-store`, `no-cache` or `private` counts as the unqualified one, the most restrictive reading.
+    /// </summary>
     public static CacheDirectives Parse(StringValues values)
     {
         if (StringValues.IsNullOrEmpty(values))
@@ -58,8 +70,20 @@ internal sealed class CacheDirectives
         }
 
         var d = new CacheDirectives();
-        foreach (var (name, value) in Split(values.ToString()))
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, value, wellFormed) in Split(values.ToString()))
         {
+            if (!wellFormed)
+            {
+                d.Malformed(name);
+                continue;
+            }
+
+            if (!seen.Add(name))
+            {
+                continue;
+            }
+
             switch (name)
             {
                 case "no-store": d.NoStore = true; break;
@@ -73,60 +97,143 @@ internal sealed class CacheDirectives
                 case "immutable": d.Immutable = true; break;
                 case "no-transform": d.NoTransform = true; break;
                 case "only-if-cached": d.OnlyIfCached = true; break;
-                case "max-age": d.MaxAge = Seconds(value) ?? d.MaxAge; break;
-                case "s-maxage": d.SharedMaxAge = Seconds(value) ?? d.SharedMaxAge; break;
-                case "max-stale": d.MaxStale = value is null ? long.MaxValue : Seconds(value) ?? d.MaxStale; break;
-                case "min-fresh": d.MinFresh = Seconds(value) ?? d.MinFresh; break;
-                case "stale-while-revalidate": d.StaleWhileRevalidate = Seconds(value) ?? d.StaleWhileRevalidate; break;
-                case "stale-if-error": d.StaleIfError = Seconds(value) ?? d.StaleIfError; break;
+                case "max-age": d.MaxAge = d.Freshness(value); break;
+                case "s-maxage": d.SharedMaxAge = d.Freshness(value); break;
+                case "max-stale": d.MaxStale = value is null ? long.MaxValue : Seconds(value); break;
+                case "min-fresh": d.MinFresh = Seconds(value); break;
+                case "stale-while-revalidate": d.StaleWhileRevalidate = Seconds(value); break;
+                case "stale-if-error": d.StaleIfError = Seconds(value); break;
             }
         }
 
         return d;
     }
 
-    /// <summary>Directive name (lower case) and its value, unquoted; null when it has none. Commas inside quotes do not split.</summary>
-    internal static IEnumerable<(string Name, string? Value)> Split(string text)
+    /// <summary>
+    /// The list items of RFC 9111 §5.2's grammar, `token [ "=" ( token / quoted-string ) ]`: the
+    /// name lower-cased, the value unquoted (null when there is none), and whether the item keeps
+    /// to the grammar (no space around '=', one token or quoted-string as value). Commas inside
+    /// quotes do not split.
+    /// </summary>
+    internal static IEnumerable<(string Name, string? Value, bool WellFormed)> Split(string text)
     {
-        var start = 0;
-        var quoted = false;
-        for (var i = 0; i <= text.Length; i++)
+        var i = 0;
+        while (i < text.Length)
         {
-            if (i < text.Length && text[i] == '"')
+            if (text[i] is ',' or ' ' or '\t')
+            {
+                i++;
+                continue;
+            }
+
+            var nameStart = i;
+            while (i < text.Length && IsTchar(text[i]))
+            {
+                i++;
+            }
+
+            var name = text[nameStart..i].ToLowerInvariant();
+            string? value = null;
+            var wellFormed = name.Length > 0;
+            if (wellFormed && i < text.Length && text[i] == '=')
+            {
+                i++;
+                value = i < text.Length && text[i] == '"' ? Quoted(text, ref i) : Token(text, ref i);
+                wellFormed = value is not null;
+            }
+
+            while (i < text.Length && text[i] is ' ' or '\t')
+            {
+                i++;
+            }
+
+            if (i < text.Length && text[i] != ',')
+            {
+                wellFormed = false;
+                SkipItem(text, ref i);
+            }
+
+            if (name.Length > 0)
+            {
+                yield return (name, wellFormed ? value : null, wellFormed);
+            }
+        }
+    }
+
+    private void Malformed(string name)
+    {
+        switch (name)
+        {
+            case "no-store": NoStore = true; break;
+            case "no-cache": NoCache = true; break;
+            case "private": Private = true; break;
+            case "max-age" or "s-maxage": InvalidFreshness = true; break;
+        }
+    }
+
+    private long? Freshness(string? value)
+    {
+        var seconds = Seconds(value);
+        InvalidFreshness |= seconds is null;
+        return seconds;
+    }
+
+    private static string? Token(string text, ref int i)
+    {
+        var start = i;
+        while (i < text.Length && IsTchar(text[i]))
+        {
+            i++;
+        }
+
+        return i > start ? text[start..i] : null;
+    }
+
+    // quoted-string with quoted-pairs (RFC 9110 §5.6.4); null when it never closes.
+    private static string? Quoted(string text, ref int i)
+    {
+        var value = new System.Text.StringBuilder();
+        for (i++; i < text.Length; i++)
+        {
+            if (text[i] == '"')
+            {
+                i++;
+                return value.ToString();
+            }
+
+            if (text[i] == '\\' && i + 1 < text.Length)
+            {
+                i++;
+            }
+
+            value.Append(text[i]);
+        }
+
+        return null;
+    }
+
+    // Past the rest of a malformed item, to the comma that ends it (not one inside quotes).
+    private static void SkipItem(string text, ref int i)
+    {
+        var quoted = false;
+        for (; i < text.Length && (quoted || text[i] != ','); i++)
+        {
+            if (text[i] == '\\' && quoted)
+            {
+                i++;
+            }
+            else if (text[i] == '"')
             {
                 quoted = !quoted;
             }
-
-            if (i < text.Length && (quoted || text[i] != ','))
-            {
-                continue;
-            }
-
-            var item = text[start..i].Trim();
-            start = i + 1;
-            if (item.Length == 0)
-            {
-                continue;
-            }
-
-            var eq = item.IndexOf('=');
-            yield return eq < 0
-                ? (item.ToLowerInvariant(), null)
-                : (item[..eq].Trim().ToLowerInvariant(), item[(eq + 1)..].Trim().Trim('"'));
         }
     }
+
+    // tchar of RFC 9110 §5.6.2.
+    private static bool IsTchar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c);
 
     private static string[] Fields(string value)
         => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    // §1.2.2: delta-seconds; a value too large to hold is taken as 2^31.
-    private static long? Seconds(string? value)
-    {
-        if (value is null || value.Length == 0 || !value.All(char.IsAsciiDigit))
-        {
-            return null;
-        }
-
-        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? Math.Min(s, 1L << 31) : 1L << 31;
-    }
+    private static long? Seconds(string? value) => DeltaSeconds.TryParse(value, out var seconds) ? seconds : null;
 }

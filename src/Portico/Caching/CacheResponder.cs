@@ -88,8 +88,8 @@ internal static class CacheResponder
         }
 
         return ifModifiedSince.Count > 0
-            && HttpDates.TryParse(ifModifiedSince, out var since)
-            && HttpDates.TryParse(entry.Header("Last-Modified") ?? entry.Header("Date"), out var modified)
+            && HttpDates.TryParse(ifModifiedSince, entry.ResponseTime, out var since)
+            && HttpDates.TryParse(entry.Header("Last-Modified") ?? entry.Header("Date"), entry.ResponseTime, out var modified)
             && modified <= since;
     }
 
@@ -150,7 +150,7 @@ internal static class CacheResponder
         }
 
         return !ifRange.StartsWith("W/", StringComparison.Ordinal)
-            && HttpDates.TryParse(ifRange, out var date) && HttpDates.TryParse(entry.Header("Last-Modified"), out var modified) && date == modified;
+            && HttpDates.TryParse(ifRange, entry.ResponseTime, out var date) && HttpDates.TryParse(entry.Header("Last-Modified"), entry.ResponseTime, out var modified) && date == modified;
     }
 
     private static string Opaque(string tag) => tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag;

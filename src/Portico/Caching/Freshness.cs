@@ -14,6 +14,11 @@ internal static class Freshness
     public static TimeSpan Lifetime(CacheEntry entry, bool heuristic)
     {
         var d = entry.Directives;
+        if (d.InvalidFreshness)
+        {
+            return TimeSpan.Zero;
+        }
+
         if (d.SharedMaxAge is { } shared)
         {
             return TimeSpan.FromSeconds(shared);
@@ -27,12 +32,12 @@ internal static class Freshness
         if (entry.Header("Expires") is { } expires)
         {
             // §5.3: an invalid date, notably "0", means already expired.
-            return HttpDates.TryParse(expires, out var at) ? Max(at - entry.Date, TimeSpan.Zero) : TimeSpan.Zero;
+            return HttpDates.TryParse(expires, entry.ResponseTime, out var at) ? Max(at - entry.Date, TimeSpan.Zero) : TimeSpan.Zero;
         }
 
         // §4.2.2: only without explicit expiration, and for a status that allows it (or `public`).
         if (heuristic && (IsHeuristicallyCacheable(entry.Status) || d.Public)
-            && entry.Header("Last-Modified") is { } lm && HttpDates.TryParse(lm, out var modified) && modified < entry.Date)
+            && entry.Header("Last-Modified") is { } lm && HttpDates.TryParse(lm, entry.ResponseTime, out var modified) && modified < entry.Date)
         {
             var tenth = (entry.Date - modified) / 10;
             return tenth < HeuristicCap ? tenth : HeuristicCap;
@@ -46,7 +51,7 @@ internal static class Freshness
     {
         var apparent = Max(entry.ResponseTime - entry.Date, TimeSpan.Zero);
         var responseDelay = entry.ResponseTime - entry.RequestTime;
-        var correctedAgeValue = TimeSpan.FromSeconds(Math.Min(entry.AgeValue, 1L << 31)) + responseDelay;
+        var correctedAgeValue = TimeSpan.FromSeconds(Math.Min(entry.AgeValue, DeltaSeconds.Max)) + responseDelay;
         var correctedInitialAge = Max(apparent, correctedAgeValue);
         var resident = now - entry.ResponseTime;
         return correctedInitialAge + resident;

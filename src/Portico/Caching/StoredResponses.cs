@@ -45,8 +45,8 @@ internal static class StoredResponses
             Headers = Kept(response.Headers, d),
             RequestTime = requestTime,
             ResponseTime = responseTime,
-            Date = HttpDates.TryParse(response.Headers.Date, out var date) ? date : responseTime,
-            AgeValue = long.TryParse(response.Headers.Age, out var age) && age >= 0 ? age : 0,
+            Date = HttpDates.TryParse(response.Headers.Date, responseTime, out var date) ? date : responseTime,
+            AgeValue = DeltaSeconds.Age(response.Headers.Age),
             Directives = d,
         };
 
@@ -78,8 +78,8 @@ internal static class StoredResponses
             Directives = CacheDirectives.Parse(cacheControl),
             RequestTime = requestTime,
             ResponseTime = responseTime,
-            Date = HttpDates.TryParse(headers.GetValueOrDefault("Date"), out var date) ? date : responseTime,
-            AgeValue = long.TryParse(notModified.Headers.Age, out var age) && age >= 0 ? age : 0,
+            Date = HttpDates.TryParse(headers.GetValueOrDefault("Date"), responseTime, out var date) ? date : responseTime,
+            AgeValue = DeltaSeconds.Age(notModified.Headers.Age),
         };
     }
 

@@ -26,12 +26,13 @@ internal sealed class CacheOrigin : IAsyncDisposable
 
     public HttpClient Client => Proxy.Client;
 
-    public static async Task<CacheOrigin> StartAsync(string route = "cache: {}", string top = "")
+    /// <param name="fastPath">Whether the proxy's fast path runs (hits of fresh entries are answered there); null lets PORTICO_FASTPATH decide.</param>
+    public static async Task<CacheOrigin> StartAsync(string route = "cache: {}", string top = "", bool? fastPath = null)
     {
         CacheOrigin? self = null;
         var backend = await TestBackend.StartAsync("origin", ctx => self!.Handler(ctx));
         self = new CacheOrigin(backend);
-        self.Proxy = await TestProxy.StartAsync(self.Config(route, top));
+        self.Proxy = await TestProxy.StartAsync(self.Config(route, top), fastPath);
         return self;
     }
 

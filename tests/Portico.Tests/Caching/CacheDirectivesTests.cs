@@ -45,7 +45,48 @@ public sealed class CacheDirectivesTests
     [InlineData("max-age=abc")]
     [InlineData("max-age=")]
     [InlineData("max-age=1.5")]
-    public void An_invalid_delta_seconds_is_ignored(string text) => Assert.Null(CacheDirectives.Parse(text).MaxAge);
+    [InlineData("max-age=3600.0")]
+    [InlineData("max-age=a3600")]
+    [InlineData("max-age=3600a")]
+    [InlineData("max-age='3600'")]
+    [InlineData("max-age =3600")]
+    [InlineData("max-age= 3600")]
+    [InlineData("max-age=\"3600")]
+    public void S4_2_1_an_invalid_max_age_is_no_lifetime_and_marks_the_response_stale(string text)
+    {
+        var d = CacheDirectives.Parse(text);
+        Assert.Null(d.MaxAge);
+        Assert.True(d.InvalidFreshness);
+    }
+
+    [Theory]
+    [InlineData("max-age=1800, max-age=1", 1800)]
+    [InlineData("max-age=1, max-age=1800", 1)]
+    [InlineData("max-age=003600", 3600)]
+    [InlineData("max-age=\"3600\"", 3600)]
+    [InlineData("extension=\"max-age=3600\", max-age=1", 1)]
+    [InlineData("max-age=1, extension=\"max-age=3600\"", 1)]
+    [InlineData("ext=\"a\\\"b, max-age=99\", max-age=5", 5)]
+    public void S4_2_1_the_first_max_age_counts_and_quoted_text_is_not_a_directive(string text, long expected)
+    {
+        var d = CacheDirectives.Parse(text);
+        Assert.Equal(expected, d.MaxAge);
+        Assert.False(d.InvalidFreshness);
+    }
+
+    [Fact]
+    public void S4_2_1_two_lines_are_one_list_and_the_first_max_age_counts()
+        => Assert.Equal(1, CacheDirectives.Parse(new Microsoft.Extensions.Primitives.StringValues(["max-age=1", "max-age=1800"])).MaxAge);
+
+    [Theory]
+    [InlineData("no-store =x")]
+    [InlineData("private= \"x\"")]
+    [InlineData("no-cache =\"a\"")]
+    public void S4_2_1_a_malformed_restricting_directive_counts_as_its_most_restrictive_form(string text)
+    {
+        var d = CacheDirectives.Parse(text);
+        Assert.True(d.NoStore || d.Private || d.NoCache);
+    }
 
     [Fact]
     public void A_huge_delta_seconds_is_capped_at_two_to_the_31()

@@ -76,13 +76,23 @@ public sealed class FreshnessTests
     public void S4_2_4_directives_that_forbid_serving_stale(string cacheControl, bool forbids)
         => Assert.Equal(forbids, Freshness.ForbidsStale(CacheDirectives.Parse(cacheControl)));
 
-    [Theory]
-    [InlineData("Sun, 06 Nov 1994 08:49:37 GMT")]
-    [InlineData("Sunday, 06-Nov-94 08:49:37 GMT")]
-    [InlineData("Sun Nov  6 08:49:37 1994")]
-    public void HTTP_dates_in_all_three_forms(string text)
+    [Fact]
+    public void S4_2_1_an_invalid_max_age_makes_the_response_stale_even_with_a_future_expires()
     {
-        Assert.True(HttpDates.TryParse(text, out var value));
-        Assert.Equal(new DateTimeOffset(1994, 11, 6, 8, 49, 37, TimeSpan.Zero), value);
+        var expires = ("Expires", HttpDates.Format(T0.AddHours(1)));
+        Assert.Equal(TimeSpan.Zero, Freshness.Lifetime(Entry("max-age=3600a", fields: expires), heuristic: true));
+        Assert.Equal(TimeSpan.Zero, Freshness.Lifetime(Entry("s-maxage=1.5, max-age=60", fields: expires), heuristic: true));
+        Assert.Equal(TimeSpan.FromSeconds(1800), Freshness.Lifetime(Entry("max-age=1800, max-age=1"), heuristic: true));
+        Assert.Equal(TimeSpan.FromSeconds(1), Freshness.Lifetime(Entry("max-age=1, max-age=1800"), heuristic: true));
     }
+
+    [Theory]
+    [InlineData("THU, 18 Aug 2050 02:01:18 GMT")]
+    [InlineData("Thu, 18 AUG 2050 02:01:18 GMT")]
+    [InlineData("Thu, 18 Aug 2050 02:01:18 gMT")]
+    [InlineData("Thu, 18 Aug 2050 02:01:18 UTC")]
+    [InlineData("Thu, 18  Aug  2050 02:01:18 GMT")]
+    [InlineData("Thu 18 Aug 2050 02:01:18 GMT")]
+    public void S5_3_an_expires_that_is_not_an_http_date_means_already_expired(string expires)
+        => Assert.Equal(TimeSpan.Zero, Freshness.Lifetime(Entry(fields: ("Expires", expires)), heuristic: true));
 }
