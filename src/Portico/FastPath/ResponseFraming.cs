@@ -39,6 +39,7 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
         var otherCoding = false;
         var backendCloses = head[5] == '1' && head[7] == '0';
         var hasDate = false;
+        var namesFields = false;
 
         // First pass: check every line and read the framing, so nothing is written for a bad head.
         var fields = head[(lineEnd + 2)..^2];
@@ -85,11 +86,9 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
                     {
                         backendCloses = false;
                     }
+
+                    namesFields |= !t.IsEmpty && !Ascii.EqualsIgnoreCase(t, "close"u8) && !Ascii.EqualsIgnoreCase(t, "keep-alive"u8);
                 }
-            }
-            else if (Ascii.EqualsIgnoreCase(name, "date"u8))
-            {
-                hasDate = true;
             }
         }
 
@@ -116,11 +115,12 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
         {
             var line = fields[range];
             var name = line[..line.IndexOf((byte)':')];
-            if (HiddenHeaders.Hides(name, hidden))
+            if (HiddenHeaders.Hides(name, hidden) || (namesFields && NamedByConnection(fields, name)))
             {
                 continue;
             }
 
+            hasDate |= Ascii.EqualsIgnoreCase(name, "date"u8);
             writer.Write(line);
             writer.Write(Crlf);
         }
@@ -142,5 +142,21 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
 
         writer.Write(Crlf);
         return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses, writer.Position);
+    }
+
+    // Whether a Connection line of the head names the field (RFC 9110 §7.6.1); only asked when one names any.
+    private static bool NamedByConnection(ReadOnlySpan<byte> fields, ReadOnlySpan<byte> name)
+    {
+        foreach (var range in new LineRanges(fields))
+        {
+            var line = fields[range];
+            var colon = line.IndexOf((byte)':');
+            if (Ascii.EqualsIgnoreCase(line[..colon], "connection"u8) && HiddenHeaders.NamedIn(line[(colon + 1)..], name))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -9,7 +9,8 @@ internal sealed class HiddenHeadersTransform(ActiveConfig config) : ResponseTran
     public override ValueTask ApplyAsync(ResponseTransformContext context)
     {
         var response = context.HttpContext.Response;
-        HiddenHeaders.Remove(response.Headers, response.StatusCode, config.Current.Settings.Proxy.HideResponseHeaders);
+        IEnumerable<string> connection = context.ProxyResponse?.Headers.NonValidated.TryGetValues("Connection", out var lines) == true ? (IEnumerable<string>)lines : [];
+        HiddenHeaders.Remove(response.Headers, response.StatusCode, config.Current.Settings.Proxy.HideResponseHeaders, connection);
         return ValueTask.CompletedTask;
     }
 }
