@@ -57,21 +57,26 @@ internal sealed class CacheDirectives
     /// </summary>
     public bool InvalidFreshness { get; private set; }
 
+    /// <summary>Read from a targeted field (RFC 9213 §2.2): the response's Cache-Control and Expires do not count for this cache.</summary>
+    public bool Targeted { get; private init; }
+
     /// <summary>
     /// Reads the directives of every line (RFC 9110 §5.3: lines are one comma-separated list).
     /// A directive given twice counts once, as first given (RFC 9111 §4.2.1); a malformed
     /// `no-store`, `no-cache` or `private` counts as the unqualified one, the most restrictive reading.
     /// </summary>
     public static CacheDirectives Parse(StringValues values)
-    {
-        if (StringValues.IsNullOrEmpty(values))
-        {
-            return None;
-        }
+        => StringValues.IsNullOrEmpty(values) ? None : From(Split(values.ToString()), targeted: false);
 
-        var d = new CacheDirectives();
+    /// <summary>
+    /// The directives of (name lower-cased, value or null, well-formed) items; <paramref name="targeted"/>
+    /// when they come from a targeted field (RFC 9213), which sets aside Expires as well as Cache-Control.
+    /// </summary>
+    internal static CacheDirectives From(IEnumerable<(string Name, string? Value, bool WellFormed)> items, bool targeted)
+    {
+        var d = new CacheDirectives { Targeted = targeted };
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, value, wellFormed) in Split(values.ToString()))
+        foreach (var (name, value, wellFormed) in items)
         {
             if (!wellFormed)
             {

@@ -111,7 +111,7 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         }
 
         var fwdStatus = response.StatusCode;
-        var updated = fwdStatus == StatusCodes.Status304NotModified ? StoredResponses.Updated(stale!, response, requestTime, responseTime) : null;
+        var updated = fwdStatus == StatusCodes.Status304NotModified ? StoredResponses.Updated(stale!, response, requestTime, responseTime, request.Store.TargetedField) : null;
         ResetResponse(context);
         if (updated is not null)
         {

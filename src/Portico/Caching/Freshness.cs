@@ -29,7 +29,7 @@ internal static class Freshness
             return TimeSpan.FromSeconds(maxAge);
         }
 
-        if (entry.Header("Expires") is { } expires)
+        if (!d.Targeted && entry.Header("Expires") is { } expires)
         {
             // §5.3: an invalid date, notably "0", means already expired.
             return HttpDates.TryParse(expires, entry.ResponseTime, out var at) ? Max(at - entry.Date, TimeSpan.Zero) : TimeSpan.Zero;

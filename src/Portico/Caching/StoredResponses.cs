@@ -22,7 +22,7 @@ internal static class StoredResponses
     {
         var response = context.Response;
         var status = response.StatusCode;
-        var d = CacheDirectives.Parse(response.Headers.CacheControl);
+        var d = TargetedField.Directives(name => response.Headers[name], request.Store.TargetedField);
         if (!HttpMethods.IsGet(context.Request.Method) || request.Directives.NoStore || status is < 200 or 206 or 304
             || d.NoStore || d.Private || response.Headers.ContainsKey(HeaderNames.SetCookie)
             || (request.Authorized && !CacheRequest.AllowsAuthorized(d)))
@@ -31,7 +31,7 @@ internal static class StoredResponses
         }
 
         var vary = VaryKeys.Fields(response.Headers.Vary);
-        var explicitly = d.Public || d.MaxAge is not null || d.SharedMaxAge is not null || response.Headers.ContainsKey(HeaderNames.Expires);
+        var explicitly = d.Public || d.MaxAge is not null || d.SharedMaxAge is not null || (!d.Targeted && response.Headers.ContainsKey(HeaderNames.Expires));
         if (vary is ["*"] || (!explicitly && !Freshness.IsHeuristicallyCacheable(status)))
         {
             return null;
@@ -57,7 +57,8 @@ internal static class StoredResponses
     }
 
     /// <summary>§4.3.4: the stored response with the 304's fields in place of its own.</summary>
-    public static CacheEntry Updated(CacheEntry stored, HttpResponse notModified, DateTimeOffset requestTime, DateTimeOffset responseTime)
+    /// <param name="targetedField">`cache.targetedField` (see <see cref="TargetedField"/>).</param>
+    public static CacheEntry Updated(CacheEntry stored, HttpResponse notModified, DateTimeOffset requestTime, DateTimeOffset responseTime, string? targetedField)
     {
         var headers = stored.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
         var storedEtag = stored.Header("ETag");
@@ -71,11 +72,10 @@ internal static class StoredResponses
             }
         }
 
-        var cacheControl = headers.GetValueOrDefault("Cache-Control");
         return stored with
         {
             Headers = headers.ToArray(),
-            Directives = CacheDirectives.Parse(cacheControl),
+            Directives = TargetedField.Directives(name => headers.GetValueOrDefault(name), targetedField),
             RequestTime = requestTime,
             ResponseTime = responseTime,
             Date = HttpDates.TryParse(headers.GetValueOrDefault("Date"), responseTime, out var date) ? date : responseTime,

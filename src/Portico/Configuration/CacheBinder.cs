@@ -27,6 +27,7 @@ internal static class CacheBinder
             MaxSizeBytes = maxSize,
             MaxObjectSizeBytes = maxObject,
             CollapseTimeout = m.Duration("collapseTimeout") ?? d.CollapseTimeout,
+            TargetedField = TargetedField(m),
         };
         m.Finish();
         return settings;
@@ -50,6 +51,29 @@ internal static class CacheBinder
         };
         m.Finish();
         return enabled ? settings : null;
+    }
+
+    // A field name (RFC 9110 §5.1: a token), and not one whose meaning is already fixed.
+    private static string? TargetedField(MapReader m)
+    {
+        if (m.String("targetedField") is not { } name)
+        {
+            return null;
+        }
+
+        if (!RouteBinder.IsToken(name))
+        {
+            m.Error("targetedField", $"'{name}' is not a field name (example: Portico-Cache-Control)");
+            return null;
+        }
+
+        if (name.Equals("Cache-Control", StringComparison.OrdinalIgnoreCase) || name.Equals("CDN-Cache-Control", StringComparison.OrdinalIgnoreCase))
+        {
+            m.Error("targetedField", $"'{name}' is already read; name a field of Portico's own (example: Portico-Cache-Control)");
+            return null;
+        }
+
+        return name;
     }
 
     /// <summary>A size such as "64KiB" of at least <paramref name="min"/> bytes; null (with an error) otherwise.</summary>

@@ -11,6 +11,13 @@ internal sealed record CacheSettings
 
     /// <summary>`collapseTimeout`: how long a request waits for the response headers of an identical request already on its way to the origin before going itself. Default 10s.</summary>
     public TimeSpan CollapseTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// `targetedField`: a response field that targets Portico's cache (RFC 9213), ahead of
+    /// CDN-Cache-Control, which Portico always obeys. The first of them present and valid sets
+    /// aside Cache-Control and Expires for this cache. Default none.
+    /// </summary>
+    public string? TargetedField { get; init; }
 }
 
 /// <summary>A route's `cache` section: the route is served through the RFC 9111 shared cache.</summary>
