@@ -38,6 +38,9 @@ internal sealed class CacheDirectives
 
     public bool OnlyIfCached { get; private set; }
 
+    /// <summary>`must-understand` (§5.2.2.3): stored only by a cache that knows the status code's caching rules; such a cache sets `no-store` aside.</summary>
+    public bool MustUnderstand { get; private set; }
+
     public long? MaxAge { get; private set; }
 
     public long? SharedMaxAge { get; private set; }
@@ -102,6 +105,7 @@ internal sealed class CacheDirectives
                 case "immutable": d.Immutable = true; break;
                 case "no-transform": d.NoTransform = true; break;
                 case "only-if-cached": d.OnlyIfCached = true; break;
+                case "must-understand": d.MustUnderstand = true; break;
                 case "max-age": d.MaxAge = d.Freshness(value); break;
                 case "s-maxage": d.SharedMaxAge = d.Freshness(value); break;
                 case "max-stale": d.MaxStale = value is null ? long.MaxValue : Seconds(value); break;

@@ -14,6 +14,15 @@ internal static class StoredResponses
         "Proxy-Authenticate", "Proxy-Authentication-Info", "Age", "Set-Cookie", CacheStatus.Header, "X-Request-Id",
     };
 
+    // §5.2.2.3: the final status codes whose caching rules Portico knows, RFC 9110 §15's (not 206,
+    // whose ranges it does not store). With must-understand, these are stored despite no-store and others not at all.
+    private static readonly HashSet<int> Understood =
+    [
+        200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 305, 307, 308,
+        400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426,
+        500, 501, 502, 503, 504, 505,
+    ];
+
     // §3.2: never taken from a 304 (the stored body's own framing and coding stand).
     private static readonly HashSet<string> NotUpdated = new(StringComparer.OrdinalIgnoreCase) { "Content-Length", "Content-Encoding", "Content-Range" };
 
@@ -24,7 +33,7 @@ internal static class StoredResponses
         var status = response.StatusCode;
         var d = TargetedField.Directives(name => response.Headers[name], request.Store.TargetedField);
         if (!HttpMethods.IsGet(context.Request.Method) || request.Directives.NoStore || status is < 200 or 206 or 304
-            || d.NoStore || d.Private || response.Headers.ContainsKey(HeaderNames.SetCookie)
+            || (d.MustUnderstand ? !Understood.Contains(status) : d.NoStore) || d.Private || response.Headers.ContainsKey(HeaderNames.SetCookie)
             || (request.Authorized && !CacheRequest.AllowsAuthorized(d)))
         {
             return null;

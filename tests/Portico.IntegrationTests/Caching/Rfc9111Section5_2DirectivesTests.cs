@@ -144,4 +144,30 @@ public sealed class Rfc9111Section5_2DirectivesTests
         await o.GetAsync("/a");
         Assert.True(IsHit(await o.GetAsync("/a")));
     }
+
+    [Theory]
+    [InlineData(200, "max-age=60, must-understand, no-store", true)]
+    [InlineData(404, "no-store, must-understand, max-age=60", true)]
+    [InlineData(299, "max-age=60, must-understand", false)]
+    [InlineData(299, "max-age=60, must-understand, no-store", false)]
+    [InlineData(299, "max-age=60", true)]
+    [InlineData(200, "max-age=60, no-store", false)]
+    public async Task S5_2_2_3_must_understand_stores_a_known_status_despite_no_store_and_no_unknown_one(int status, string cacheControl, bool stored)
+    {
+        foreach (var fastPath in new[] { true, false })
+        {
+            await using var o = await CacheOrigin.StartAsync(fastPath: fastPath);
+            o.Handler = ctx =>
+            {
+                ctx.Response.StatusCode = status;
+                return CacheOrigin.Fresh("x", ("Cache-Control", cacheControl))(ctx);
+            };
+            await o.GetAsync("/a");
+            var second = await o.GetAsync("/a");
+
+            Assert.Equal(stored, IsHit(second));
+            Assert.Equal(stored ? 1 : 2, o.Hits);
+            Assert.Equal(status, (int)second.StatusCode);
+        }
+    }
 }

@@ -91,4 +91,11 @@ public sealed class CacheDirectivesTests
     [Fact]
     public void A_huge_delta_seconds_is_capped_at_two_to_the_31()
         => Assert.Equal(1L << 31, CacheDirectives.Parse("max-age=99999999999999999999999").MaxAge);
+
+    [Fact]
+    public void S5_2_2_3_must_understand_is_read()
+    {
+        Assert.True(CacheDirectives.Parse("no-store, Must-Understand").MustUnderstand);
+        Assert.False(CacheDirectives.Parse("no-store").MustUnderstand);
+    }
 }
