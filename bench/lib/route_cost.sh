@@ -1,4 +1,4 @@
-# The machinery of bench/header_cost.sh (and of any *_cost.sh that sources it): the CPU one route costs against another,
+# The machinery of bench/header_cost.sh and bench/auth_cost.sh (and of any *_cost.sh that sources it): the CPU one route costs against another,
 # measured inside one Portico process (same JIT state, heap and machine noise for every figure).
 # Each route name R is served by the origin at /R/1k; short bounded wrk runs alternate between
 # the routes; Portico's utime+stime (/proc/PID/stat) over each run divided by the requests it
