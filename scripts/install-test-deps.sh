@@ -7,11 +7,15 @@
 #             Debian's OWASP Core Rule Set (checked by file, as neither has a command)
 #   pebble    Let's Encrypt's small RFC 8555 test CA (with pebble-challtestsrv as its DNS),
 #             run on loopback by the ACME tests
+#   npm       installs the User-Agent corpora the device classifier is measured against
+#             (crawler-user-agents: bots; user-agents: real browsers labelled desktop, mobile,
+#             tablet) into $PORTICO_UA_CORPORA (default /opt/portico-test-deps/ua-corpora),
+#             which tests/Portico.Tests/Routing/DeviceClassifierTests reads
 # Later suites add their needs here (Redis, ModSecurity, pebble), so `scripts/test.sh` stays
 # the one command.
 set -euo pipefail
 needed=()
-for tool in kill:procps chromium:chromium pebble:pebble; do
+for tool in kill:procps chromium:chromium pebble:pebble npm:npm; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || needed+=("${tool##*:}")
 done
 for file in /usr/lib/x86_64-linux-gnu/libmodsecurity.so.3:libmodsecurity3 /usr/share/modsecurity-crs/rules/REQUEST-901-INITIALIZATION.conf:modsecurity-crs; do
@@ -21,4 +25,10 @@ if ((${#needed[@]})); then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${needed[@]}"
+fi
+
+corpora="${PORTICO_UA_CORPORA:-/opt/portico-test-deps/ua-corpora}"
+if [ ! -f "$corpora/node_modules/crawler-user-agents/crawler-user-agents.json" ] || [ ! -f "$corpora/node_modules/user-agents/dist/user-agents.json" ]; then
+  mkdir -p "$corpora"
+  npm install --silent --no-audit --no-fund --prefix "$corpora" crawler-user-agents@1.60.0 user-agents@2.1.198 >/dev/null
 fi

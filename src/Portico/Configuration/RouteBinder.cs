@@ -32,6 +32,7 @@ internal static class RouteBinder
         var headers = HeaderRulesBinder.Bind(m, TemplateCaptures.Of(match ?? new RouteMatchSettings()));
         var cors = CorsBinder.Bind(m);
         var auth = AuthBinder.Bind(m, id);
+        var device = DeviceBinder.Bind(m);
         if (cluster is null || match is null)
         {
             return null;
@@ -55,6 +56,7 @@ internal static class RouteBinder
             Headers = headers,
             Cors = cors,
             Auth = auth,
+            Device = device,
         };
     }
 
@@ -113,6 +115,9 @@ internal static class RouteBinder
             Methods = methods,
             Headers = BindValueMatches(m, "headers"),
             Query = BindValueMatches(m, "query"),
+            Device = DeviceBinder.BindMatch(m),
+            ClientIps = GuardBinder.Networks(m, "clientIps"),
+            Cookies = BindValueMatches(m, "cookies"),
         };
         m.Finish();
         return settings;
@@ -152,7 +157,7 @@ internal static class RouteBinder
             var name = nameNode.Value;
             if (!IsToken(name))
             {
-                parent.Errors.Add(nameNode.Line, section.Child(name), "not a valid header or parameter name");
+                parent.Errors.Add(nameNode.Line, section.Child(name), key == "cookies" ? "not a valid cookie name" : "not a valid header or parameter name");
                 continue;
             }
 

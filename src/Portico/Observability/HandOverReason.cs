@@ -69,7 +69,7 @@ internal enum HandOverReason
     /// <summary>An ACME http-01 challenge.</summary>
     Acme,
 
-    /// <summary>A route whose match only the router can decide (template, regex, header or query rule, wildcard host) could take it.</summary>
+    /// <summary>A route whose match only the router can decide (template, regex, header, query, cookie, client address or device rule, wildcard host) could take it.</summary>
     Match,
 
     /// <summary>Routes rank equally; the router's method and host policies decide.</summary>
@@ -82,6 +82,9 @@ internal enum HandOverReason
 
     /// <summary>The route's `limits` or `ipRules`.</summary>
     RouteGuard,
+
+    /// <summary>The route's `device` (the class sent to the backend).</summary>
+    Device,
 
     /// <summary>The route's `rateLimit`.</summary>
     RateLimit,

@@ -27,6 +27,7 @@ internal static class HandOverReasonNames
         HandOverReason.SeveralRoutes => "several_routes",
         HandOverReason.NoRoute => "no_route",
         HandOverReason.RouteGuard => "route_guard",
+        HandOverReason.Device => "device",
         HandOverReason.RateLimit => "rate_limit",
         HandOverReason.Waf => "waf",
         HandOverReason.Auth => "auth",

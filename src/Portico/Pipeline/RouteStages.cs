@@ -27,6 +27,9 @@ internal static class RouteStages
         // 3 Route match: which route; the fast path matches only what it can match exactly.
         new RouteMatchStage(),
 
+        // 3 Route match, device part: the device class sent to the backend.
+        new DeviceStage(),
+
         // 2 Guard, per route: IP rules and request limits, rate limiting, the WAF.
         new RouteGuardStage(),
         new RateLimitStage(),

@@ -10,6 +10,7 @@ internal static class RoutingServices
     public static IServiceCollection AddPorticoRouting(this IServiceCollection services)
     {
         services.AddSingleton<MatcherPolicy, PathRegexMatcherPolicy>();
+        services.AddSingleton<MatcherPolicy, ClientMatcherPolicy>();
         // The slim host leaves out the regex route constraint; operators may use it in `path`.
         services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));
         return services;

@@ -21,6 +21,10 @@ internal static class RouteKeys
         List("routes.ID.match.methods", "e.g. `[GET, POST]`.") with { DefaultNote = "any", Example = "[GET, POST]" },
         .. ValueMatches("headers", "exact, prefix, contains, not-contains, exists, not-exists", ["exact", "prefix", "contains", "not-contains", "exists", "not-exists"], " `exists` needs a non-empty value."),
         .. ValueMatches("query", "exact, prefix, contains, not-contains, exists", ["exact", "prefix", "contains", "not-contains", "exists"], ""),
+        .. ValueMatches("cookies", "exact, prefix, contains, not-contains, exists, not-exists", ["exact", "prefix", "contains", "not-contains", "exists", "not-exists"], " The first cookie of the name counts; an absent cookie meets `not-contains`."),
+        List("routes.ID.match.device", "device classes the client must be one of, from `User-Agent` and the Client Hints `Sec-CH-UA-Mobile`, `Sec-CH-UA-Platform`. The route's responses then vary on the class.")
+            with { Allowed = ["mobile", "tablet", "desktop", "bot"], DefaultNote = "any", Example = "[mobile, tablet]" },
+        List("routes.ID.match.clientIps", "addresses or CIDR blocks the real client address (after `proxy.trustedProxies`) must be in.") with { DefaultNote = "any", Example = "[10.0.0.0/8, 2001:db8::/32]" },
         Duration("routes.ID.timeout", "deadline for the whole request; past it the client gets 504.") with { DefaultNote = "none" },
         Bool("routes.ID.retryNonIdempotent", false, "allow retrying POST/PATCH (see `clusters.ID.retries`)."),
         Bool("routes.ID.preserveHost", true, "send the client's `Host` to the backend (`false`: the destination's host)."),
@@ -65,12 +69,15 @@ internal static class RouteKeys
         Bool("routes.ID.cors.allowCredentials", false, "let pages send cookies and credentials (`Access-Control-Allow-Credentials: true`)."),
         List("routes.ID.cors.exposeHeaders", "response headers pages may read beyond the safelisted ones (`*`: any, not with `allowCredentials`).") with { DefaultNote = "none", Example = "[X-Request-Id]" },
         Duration("routes.ID.cors.maxAge", "how long a browser may reuse a preflight's answer (`Access-Control-Max-Age`, whole seconds).") with { DefaultNote = "not sent (the browser's default, 5s)" },
+        Section("routes.ID.device", "send the client's device class (`mobile`, `tablet`, `desktop`, `bot`) to the backend: `device: {}` or with the keys below.") with { DefaultNote = "off" },
+        Text("routes.ID.device.header", "the request header that carries the class; a client's own copy is replaced. A `Vary` naming it reaches clients as `Vary: User-Agent, Sec-CH-UA-Mobile, Sec-CH-UA-Platform`.") with { Default = "X-Device-Class" },
+        Bool("routes.ID.device.vary", false, "every response of the route depends on the class: the cache keeps one variant per class, as if the backend sent `Vary` with the header."),
     ];
 
     /// <summary>`match.headers` and `match.query`: NAME → a value, a list of values, or a section with a mode.</summary>
     private static IEnumerable<ConfigKey> ValueMatches(string key, string modes, IReadOnlyList<string> allowed, string remark) =>
     [
-        Names($"routes.ID.match.{key}", $"conditions on {(key == "headers" ? "request headers" : "query parameters")}, by name.") with { DefaultNote = "—" },
+        Names($"routes.ID.match.{key}", $"conditions on {key switch { "headers" => "request headers", "query" => "query parameters", _ => "cookies" }}, by name.") with { DefaultNote = "—" },
         Section($"routes.ID.match.{key}.NAME", $"a value (exact match, case-insensitive), a list of values (any of them), or `{{ values: [...], mode: M, caseSensitive: false }}` with `M` one of {modes}.{remark}")
             with { OrKind = ConfigKind.List, DefaultNote = "—" },
         List($"routes.ID.match.{key}.NAME.values", "the values compared; none for `exists` and `not-exists`.") with { DefaultNote = "none", Example = "[v1]" },

@@ -1,4 +1,6 @@
+using System.Net;
 using System.Text.RegularExpressions;
+using Portico.Routing;
 
 namespace Portico.Configuration.Model;
 
@@ -25,6 +27,15 @@ internal sealed record RouteMatchSettings
 
     /// <summary>`query`: NAME → value or {values, mode, caseSensitive}.</summary>
     public IReadOnlyList<ValueMatchSettings> Query { get; init; } = [];
+
+    /// <summary>`device`: device classes (mobile, tablet, desktop, bot) the client must be one of. Default: any.</summary>
+    public DeviceClass Device { get; init; }
+
+    /// <summary>`clientIps`: addresses or CIDR blocks the real client address must be in. Default: any.</summary>
+    public IReadOnlyList<IPNetwork> ClientIps { get; init; } = [];
+
+    /// <summary>`cookies`: NAME → value or {values, mode, caseSensitive}, as `headers`.</summary>
+    public IReadOnlyList<ValueMatchSettings> Cookies { get; init; } = [];
 }
 
 /// <summary>A header or query-parameter condition.</summary>

@@ -46,4 +46,7 @@ internal sealed record RouteSettings
 
     /// <summary>`auth`: who may use this route (401/403 otherwise) and what the backend learns of them. Default: open.</summary>
     public RouteAuthSettings? Auth { get; init; }
+
+    /// <summary>`device`: send the client's device class to the backend, and vary cached responses on it. Default: off.</summary>
+    public DeviceSettings? Device { get; init; }
 }
