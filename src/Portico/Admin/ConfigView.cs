@@ -106,6 +106,9 @@ internal static class ConfigView
         limits = r.Limits,
         ipRules = IpRules(r.IpRules),
         rateLimit = r.RateLimit is { } l ? new { algorithm = l.Algorithm.ToString(), l.Limit, window = Duration.Format(l.Window), tokensPerPeriod = l.RefillTokens, l.Segments, key = l.Key.Kind + (l.Key.Name.Length > 0 ? ":" + l.Key.Name : "") } : null,
+        split = r.Split is { } sp
+            ? new { arms = sp.Arms.Select(a => new { cluster = a.Cluster, weight = a.Weight, share = Math.Round(a.Weight / (double)sp.Arms.Sum(x => x.Weight), 4) }), sticky = sp.Sticky is { } k ? (k.Source == LoadBalancing.HashKeySource.ClientIp ? "client-ip" : $"{k.Source.ToString().ToLowerInvariant()}:{k.Name}") : "cookie", cookie = sp.Cookie, force = new { header = sp.ForceHeader, cookie = sp.ForceCookie } }
+            : null,
         cache = r.Cache is { } c ? new { heuristic = c.Heuristic, collapse = c.Collapse } : null,
         compression = r.Compression is { } z
             ? new { encodings = z.Encodings, mimeTypes = z.MimeTypes, minSizeBytes = z.MinSizeBytes, level = z.Level.ToString().ToLowerInvariant() }

@@ -33,6 +33,7 @@ internal static class RouteBinder
         var cors = CorsBinder.Bind(m);
         var auth = AuthBinder.Bind(m, id);
         var device = DeviceBinder.Bind(m);
+        var split = SplitBinder.Bind(m, cache is not null);
         if (cluster is null || match is null)
         {
             return null;
@@ -57,6 +58,7 @@ internal static class RouteBinder
             Cors = cors,
             Auth = auth,
             Device = device,
+            Split = split,
         };
     }
 

@@ -30,7 +30,7 @@ internal sealed class ConsistentHashPolicy(ActiveConfig config) : ILoadBalancing
             return availableDestinations[0];
         }
 
-        var key = KeyOf(context, runtime.HashKey);
+        var key = runtime.HashKey.KeyOf(context);
         var owner = runtime.Ring.Find(HashRing.Hash(key), id => Contains(availableDestinations, id));
         foreach (var destination in availableDestinations)
         {
@@ -42,17 +42,6 @@ internal sealed class ConsistentHashPolicy(ActiveConfig config) : ILoadBalancing
 
         // The ring is rebuilt with the config, YARP's destinations a moment later: bridge the gap.
         return availableDestinations[(int)(HashRing.Hash(key) % (ulong)availableDestinations.Count)];
-    }
-
-    private static string KeyOf(HttpContext context, HashKeySpec spec)
-    {
-        var value = spec.Source switch
-        {
-            HashKeySource.Header => context.Request.Headers[spec.Name].ToString(),
-            HashKeySource.Cookie => context.Request.Cookies[spec.Name],
-            _ => null,
-        };
-        return string.IsNullOrEmpty(value) ? ClientAddress.Of(context).ToString() : value;
     }
 
     private static bool Contains(IReadOnlyList<DestinationState> destinations, string id)

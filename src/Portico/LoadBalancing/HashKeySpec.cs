@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Http;
+using Portico.Forwarding;
+
 namespace Portico.LoadBalancing;
 
 /// <summary>What consistent hashing hashes: the client address, a request header or a cookie.</summary>
@@ -33,6 +36,18 @@ internal sealed record HashKeySpec(HashKeySource Source, string Name)
 
         spec = new HashKeySpec(source.Value, name);
         return true;
+    }
+
+    /// <summary>The request's key: the header or cookie value, or the client address when it has none.</summary>
+    public string KeyOf(HttpContext context)
+    {
+        var value = Source switch
+        {
+            HashKeySource.Header => context.Request.Headers[Name].ToString(),
+            HashKeySource.Cookie => context.Request.Cookies[Name],
+            _ => null,
+        };
+        return string.IsNullOrEmpty(value) ? ClientAddress.Of(context).ToString() : value;
     }
 }
 

@@ -49,6 +49,7 @@ internal static class AccessLogFormatter
 
             json.WriteNumber("retries", exchange.Retries);
             WriteOrNull(json, "cache", exchange.Cache);
+            WriteOrNull(json, "arm", exchange.Arm);
             WriteOrNull(json, "reason", exchange.Reason is { } reason ? LocalReasonNames.Of(reason) : status == 499 ? LocalReasonNames.ClientClosed : null);
             WriteOrNull(json, "userAgent", request.UserAgent is { Length: > 0 } ua ? ua : null);
             json.WriteEndObject();

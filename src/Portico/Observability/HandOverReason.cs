@@ -86,6 +86,9 @@ internal enum HandOverReason
     /// <summary>The route's `device` (the class sent to the backend).</summary>
     Device,
 
+    /// <summary>The route's `split` (arms of other clusters).</summary>
+    Split,
+
     /// <summary>The route's `rateLimit`.</summary>
     RateLimit,
 

@@ -28,6 +28,7 @@ internal static class HandOverReasonNames
         HandOverReason.NoRoute => "no_route",
         HandOverReason.RouteGuard => "route_guard",
         HandOverReason.Device => "device",
+        HandOverReason.Split => "split",
         HandOverReason.RateLimit => "rate_limit",
         HandOverReason.Waf => "waf",
         HandOverReason.Auth => "auth",

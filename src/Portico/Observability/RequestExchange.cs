@@ -14,6 +14,9 @@ internal sealed class RequestExchange
 
     public string? Cluster { get; set; }
 
+    /// <summary>The split arm (its cluster) the request was sent to; null on routes without a split.</summary>
+    public string? Arm { get; set; }
+
     /// <summary>The destination that served the last attempt, as host:port.</summary>
     public string? Upstream { get; set; }
 

@@ -86,7 +86,11 @@ internal static class PorticoPipeline
 
         app.MapReverseProxy(proxy =>
         {
-            // Outermost in the proxy pipeline: times each attempt for the log and metrics,
+            // 3 Route match, split part: first, so the arm's cluster replaces the route's once,
+            //   before the retries and destination choice below, which then stay within the arm.
+            proxy.UsePorticoSplit();
+
+            // Then, outermost of the forwarding: times each attempt for the log and metrics,
             // retries a failed attempt so each one picks a fresh destination below, and speaks
             // for the final failure with our own page (502/503/504) that names no backend.
             proxy.UsePorticoForwarding();

@@ -30,6 +30,9 @@ internal static class RouteStages
         // 3 Route match, device part: the device class sent to the backend.
         new DeviceStage(),
 
+        // 3 Route match, split part: the arm's cluster, chosen per client.
+        new SplitStage(),
+
         // 2 Guard, per route: IP rules and request limits, rate limiting, the WAF.
         new RouteGuardStage(),
         new RateLimitStage(),

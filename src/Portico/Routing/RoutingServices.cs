@@ -1,10 +1,14 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Constraints;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Portico.Routing;
 
-/// <summary>The public face of routing: the matchers YARP lacks (its stage is ASP.NET's UseRouting).</summary>
+/// <summary>
+/// The public face of routing: the matchers YARP lacks (its stage is ASP.NET's UseRouting), the
+/// device class stage and the split stage.
+/// </summary>
 internal static class RoutingServices
 {
     public static IServiceCollection AddPorticoRouting(this IServiceCollection services)
@@ -13,6 +17,16 @@ internal static class RoutingServices
         services.AddSingleton<MatcherPolicy, ClientMatcherPolicy>();
         // The slim host leaves out the regex route constraint; operators may use it in `path`.
         services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));
+        services.AddSingleton<SplitMetrics>();
         return services;
+    }
+
+    public static IApplicationBuilder UsePorticoDeviceClass(this IApplicationBuilder app)
+        => app.UseMiddleware<DeviceMiddleware>();
+
+    public static IReverseProxyApplicationBuilder UsePorticoSplit(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.UseMiddleware<SplitMiddleware>();
+        return proxy;
     }
 }

@@ -72,6 +72,16 @@ internal static class RouteKeys
         Section("routes.ID.device", "send the client's device class (`mobile`, `tablet`, `desktop`, `bot`) to the backend: `device: {}` or with the keys below.") with { DefaultNote = "off" },
         Text("routes.ID.device.header", "the request header that carries the class; a client's own copy is replaced. A `Vary` naming it reaches clients as `Vary: User-Agent, Sec-CH-UA-Mobile, Sec-CH-UA-Platform`.") with { Default = "X-Device-Class" },
         Bool("routes.ID.device.vary", false, "every response of the route depends on the class: the cache keeps one variant per class, as if the backend sent `Vary` with the header."),
+        Section("routes.ID.split", "send shares of the route's clients to other clusters (A/B tests, canaries), each client sticky to its arm. Not with `cache`.") with { DefaultNote = "none" },
+        Items("routes.ID.split.arms", "the arms, in order: each a cluster and its weight. A client's sticky key hashes (XXH3) to a point in [0, 1); the arms own consecutive slices sized by weight, so changing weights by reload moves only the clients whose slice changed hands.")
+            with { Required = true, Example = "[{ cluster: stable, weight: 90 }, { cluster: canary, weight: 10 }]" },
+        Text("routes.ID.split.arms[].cluster", "the arm's cluster, also its name in the access log (`arm`), metrics and the admin API.") with { Required = true, Example = "canary" },
+        Int("routes.ID.split.arms[].weight", 0, 1_000_000, "the arm's share, relative to the other arms' (0: only forced requests).") with { Required = true, Example = "10" },
+        Text("routes.ID.split.sticky", "what keeps a client on its arm: `cookie` (Portico's cookie with a random client id, set on the first response), `client-ip`, `header:NAME` or `cookie:NAME` (a cookie the site sets). A request without the header or cookie is keyed by its client address.") with { Default = "cookie" },
+        Text("routes.ID.split.cookie", "the name of Portico's cookie with `sticky: cookie` (Path=/, a year, HttpOnly, SameSite=Lax).") with { Default = "portico_split" },
+        Section("routes.ID.split.force", "a request header or cookie whose value names an arm's cluster sends the request to that arm (a name that is no arm is ignored); the header wins.") with { DefaultNote = "none" },
+        Text("routes.ID.split.force.header", "the header.") with { DefaultNote = "none", Example = "X-Portico-Arm" },
+        Text("routes.ID.split.force.cookie", "the cookie.") with { DefaultNote = "none", Example = "portico_arm" },
     ];
 
     /// <summary>`match.headers` and `match.query`: NAME → a value, a list of values, or a section with a mode.</summary>

@@ -49,4 +49,7 @@ internal sealed record RouteSettings
 
     /// <summary>`device`: send the client's device class to the backend, and vary cached responses on it. Default: off.</summary>
     public DeviceSettings? Device { get; init; }
+
+    /// <summary>`split`: shares of clients sent to other clusters, sticky per client. Default: none.</summary>
+    public SplitSettings? Split { get; init; }
 }

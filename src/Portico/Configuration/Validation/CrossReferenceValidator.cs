@@ -18,6 +18,16 @@ internal static class CrossReferenceValidator
                 var known = clusterIds.Count == 0 ? "none are defined" : "defined: " + string.Join(", ", clusterIds);
                 Add(errors, lines, $"routes.{route.Id}.cluster", $"cluster '{route.Cluster}' is not defined ({known})");
             }
+
+            var arms = route.Split?.Arms ?? [];
+            for (var i = 0; i < arms.Count; i++)
+            {
+                if (!clusterIds.Contains(arms[i].Cluster))
+                {
+                    var known = clusterIds.Count == 0 ? "none are defined" : "defined: " + string.Join(", ", clusterIds);
+                    Add(errors, lines, $"routes.{route.Id}.split.arms[{i}].cluster", $"cluster '{arms[i].Cluster}' is not defined ({known})");
+                }
+            }
         }
 
         var bound = new List<ListenerSettings>();
