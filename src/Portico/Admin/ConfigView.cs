@@ -1,6 +1,7 @@
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.FastPath;
+using Portico.Routing;
 
 namespace Portico.Admin;
 
@@ -97,7 +98,11 @@ internal static class ConfigView
             methods = r.Match.Methods,
             headers = r.Match.Headers.ToDictionary(h => h.Name, h => new { values = h.Values, mode = h.Mode.ToString() }),
             query = r.Match.Query.ToDictionary(q => q.Name, q => new { values = q.Values, mode = q.Mode.ToString() }),
+            cookies = r.Match.Cookies.ToDictionary(c => c.Name, c => new { values = c.Values, mode = c.Mode.ToString() }),
+            device = DeviceClassNames.All.Where(n => (r.Match.Device & DeviceClassNames.Parse(n)!.Value) != 0),
+            clientIps = r.Match.ClientIps.Select(n => n.ToString()),
         },
+        device = r.Device is { } d ? new { header = d.Header, vary = d.Vary } : null,
         timeout = r.Timeout is { } t ? Duration.Format(t) : null,
         retryNonIdempotent = r.RetryNonIdempotent,
         preserveHost = r.PreserveHost,

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Portico.IntegrationTests.Infrastructure;
 
@@ -75,6 +76,7 @@ public sealed class DeviceRoutingTests
         await using var beta = await TestBackend.StartAsync("beta");
         await using var other = await TestBackend.StartAsync("other");
         await using var proxy = await TestProxy.StartAsync($$"""
+            admin: { address: "127.0.0.1:0" }
             proxy: { trustedProxies: [127.0.0.1] }
             routes:
               office: { match: { pathPrefix: /, clientIps: [203.0.113.0/24, "2001:db8::/32"] }, cluster: office }
@@ -112,6 +114,11 @@ public sealed class DeviceRoutingTests
         Assert.Equal("other", await Get(null, "session=1; variant=Beta"));
         Assert.Equal("other", await Get(null, "variant=beta"));
         Assert.Equal("other", await Get(null, null));
+
+        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
+        var routes = JsonDocument.Parse(await admin.GetStringAsync("/api/config", ct)).RootElement.GetProperty("routes");
+        Assert.Equal("[\"203.0.113.0/24\",\"2001:db8::/32\"]", routes.GetProperty("office").GetProperty("match").GetProperty("clientIps").GetRawText());
+        Assert.Equal("{\"variant\":{\"values\":[\"beta\"],\"mode\":\"Exact\"},\"session\":{\"values\":[],\"mode\":\"Exists\"}}", routes.GetProperty("beta").GetProperty("match").GetProperty("cookies").GetRawText());
     }
 
     [Fact]
@@ -120,6 +127,7 @@ public sealed class DeviceRoutingTests
         var ct = TestContext.Current.CancellationToken;
         await using var backend = await TestBackend.StartAsync("app");
         await using var proxy = await TestProxy.StartAsync($$"""
+            admin: { address: "127.0.0.1:0" }
             routes:
               app: { match: { pathPrefix: / }, cluster: app, device: { header: X-Client-Class } }
             clusters:
@@ -142,6 +150,9 @@ public sealed class DeviceRoutingTests
         }
 
         Assert.Equal(["mobile", "tablet", "desktop", "bot"], backend.Requests.Select(r => r.Headers["X-Client-Class"]));
+        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
+        var route = JsonDocument.Parse(await admin.GetStringAsync("/api/config", ct)).RootElement.GetProperty("routes").GetProperty("app");
+        Assert.Equal("{\"header\":\"X-Client-Class\",\"vary\":false}", route.GetProperty("device").GetRawText());
     }
 
     [Fact]
