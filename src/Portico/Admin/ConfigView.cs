@@ -1,7 +1,6 @@
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.FastPath;
-using Portico.Routing;
 
 namespace Portico.Admin;
 

@@ -1,5 +1,4 @@
 using Portico.Configuration.Model;
-using Portico.Routing;
 
 namespace Portico.Configuration;
 

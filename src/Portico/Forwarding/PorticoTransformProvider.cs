@@ -1,6 +1,5 @@
 using Portico.Configuration;
 using Portico.Headers;
-using Portico.Routing;
 using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace Portico.Forwarding;
@@ -11,7 +10,6 @@ internal sealed class PorticoTransformProvider(ActiveConfig config, HeaderRulesT
     private readonly ForwardedHeadersTransform _forwarded = new(config);
     private readonly HiddenHeadersTransform _hidden = new(config);
     private readonly RawQueryTransform _rawQuery = new();
-    private readonly DeviceVaryTransform _deviceVary = new(config);
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -28,6 +26,5 @@ internal sealed class PorticoTransformProvider(ActiveConfig config, HeaderRulesT
         context.RequestTransforms.Add(_rawQuery);
         context.RequestTransforms.Add(headerRules);
         context.ResponseTransforms.Add(_hidden);
-        context.ResponseTransforms.Add(_deviceVary);
     }
 }

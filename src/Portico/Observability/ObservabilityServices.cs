@@ -27,7 +27,7 @@ internal static class ObservabilityServices
                 // The runtime's own meter: GC, allocation, thread pool and exception counts, so
                 // an operator (and bench/alloc.sh) can see what the proxy costs in memory work.
                 .AddMeter(PorticoMetrics.MeterName, "Portico.Configuration", Security.GuardMetrics.MeterName, Tls.TlsMetrics.MeterName)
-                .AddMeter(CacheMetrics.MeterName, CompressionMetrics.MeterName, Cors.CorsMetrics.MeterName, Routing.SplitMetrics.MeterName, "System.Runtime")
+                .AddMeter(CacheMetrics.MeterName, CompressionMetrics.MeterName, Cors.CorsMetrics.MeterName, "System.Runtime")
                 .AddPrometheusExporter());
         services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddView(OwnInstrumentsOnly(sp.GetRequiredService<IMeterFactory>())));
         if (tracing.OtlpEndpoint is { } endpoint)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Portico.Configuration.Model;
 
 namespace Portico.Routing;
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Portico.Configuration.Model;
 
 namespace Portico.Routing;
 

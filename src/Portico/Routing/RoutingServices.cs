@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Constraints;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace Portico.Routing;
 
@@ -17,7 +19,9 @@ internal static class RoutingServices
         services.AddSingleton<MatcherPolicy, ClientMatcherPolicy>();
         // The slim host leaves out the regex route constraint; operators may use it in `path`.
         services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));
+        services.AddSingleton<ITransformProvider, DeviceTransformProvider>();
         services.AddSingleton<SplitMetrics>();
+        services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(SplitMetrics.MeterName));
         return services;
     }
 

@@ -47,7 +47,8 @@ public sealed class LayeringTests
         ["Health"] = [Config, Model, "Forwarding"],
         // Why Forwarding: the consistent-hash key reads the client address as Forwarding resolves it.
         ["LoadBalancing"] = [Config, "Forwarding"],
-        ["Routing"] = [Config, Model, Declares, "Observability"],
+        // Why Forwarding: `match.clientIps` reads the client address as Forwarding resolves it.
+        ["Routing"] = [Config, Model, Declares, "Forwarding", "Observability"],
         // Why Forwarding: a variable's client address is the one Forwarding resolves.
         ["Headers"] = [Config, Model, Declares, "Forwarding", "Observability"],
         ["Cors"] = [Config, Model, Declares, "Observability"],

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Portico.Configuration.Model;
 using Portico.Routing;
 
 namespace Portico.Tests.Routing;

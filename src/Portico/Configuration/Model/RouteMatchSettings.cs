@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Portico.Routing;
 
 namespace Portico.Configuration.Model;
 

@@ -1,4 +1,4 @@
-namespace Portico.Routing;
+namespace Portico.Configuration.Model;
 
 /// <summary>The names of <see cref="DeviceClass"/> in config, headers sent to backends and logs.</summary>
 internal static class DeviceClassNames

@@ -1,7 +1,7 @@
-namespace Portico.Routing;
+namespace Portico.Configuration.Model;
 
 /// <summary>
-/// The class of client a request comes from (<see cref="DeviceClassifier"/>). Flags, so a
+/// The class of client a request comes from (Routing/DeviceClassifier). Flags, so a
 /// route's `match.device` list is one value and a test is one AND.
 /// </summary>
 [Flags]
