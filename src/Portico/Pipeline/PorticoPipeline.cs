@@ -61,6 +61,7 @@ internal static class PorticoPipeline
         //   cache and the forwarder, because a preflight is Portico's to answer (it never reaches
         //   the backend) and carries no credentials for any later check (Fetch §4.8).
         app.UsePorticoCors();
+
         // 3 Route match, device part: the device class in the route's header, before the cache,
         //   which keys variants on it; after the guards, so a refused request costs nothing here.
         app.UsePorticoDeviceClass();
