@@ -13,12 +13,14 @@ internal static class RouteBinder
     public static RouteSettings? Bind(MapReader m, string id)
     {
         var cluster = m.String("cluster");
-        if (cluster is null)
+        var match = BindMatch(m);
+        var redirects = RedirectBinder.BindTable(m, match);
+        if (cluster is null && m.Node("redirects") is null)
         {
+            // A route that only redirects answers every request itself.
             m.Error("cluster", "required: the id of the cluster that serves this route");
         }
 
-        var match = BindMatch(m);
         var timeout = m.Duration("timeout");
         var retryNonIdempotent = m.Bool("retryNonIdempotent") ?? false;
         var preserveHost = m.Bool("preserveHost") ?? true;
@@ -34,7 +36,9 @@ internal static class RouteBinder
         var auth = AuthBinder.Bind(m, id);
         var device = DeviceBinder.Bind(m);
         var split = SplitBinder.Bind(m, cache is not null);
-        if (cluster is null || match is null)
+        var normalize = RedirectBinder.BindNormalize(m);
+        var rewrite = RewriteBinder.Bind(m, match);
+        if (match is null || (cluster is null && redirects.Count == 0))
         {
             return null;
         }
@@ -59,6 +63,9 @@ internal static class RouteBinder
             Auth = auth,
             Device = device,
             Split = split,
+            Redirects = redirects,
+            Normalize = normalize,
+            Rewrite = rewrite,
         };
     }
 
@@ -125,7 +132,7 @@ internal static class RouteBinder
         return settings;
     }
 
-    private static Regex? BindRegex(MapReader m, string key)
+    internal static Regex? BindRegex(MapReader m, string key)
     {
         var text = m.String(key);
         if (text is null)

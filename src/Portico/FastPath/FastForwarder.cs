@@ -31,7 +31,7 @@ internal sealed class FastForwarder(
     {
         var route = entry.Route;
         var fast = entry.Cluster!;
-        if (!proxyState.TryGetCluster(route.Cluster, out var cluster)
+        if (!proxyState.TryGetCluster(route.Cluster!, out var cluster)
             || cluster.DestinationsState.AvailableDestinations is not { Count: > 0 } available
             || !policies.TryGetValue(cluster.Model.Config.LoadBalancingPolicy ?? "PowerOfTwoChoices", out var policy)
             || policy.PickDestination(_policyContext, cluster, available) is not { } destination)

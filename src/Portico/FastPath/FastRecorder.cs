@@ -40,7 +40,7 @@ internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, 
             ResponseBytes = bodyBytes,
         };
         // The route's series and totals, looked up once per route rather than per request.
-        var tallies = entry.Tallies ??= recorder.TalliesOf(route.Id, route.Cluster);
+        var tallies = entry.Tallies ??= recorder.TalliesOf(route.Id, route.Cluster ?? "");
         // Counted before the request stops being in progress (Record), so whoever sees no request
         // in progress sees every fast-path request counted (the tests wait on that).
         metrics.FastPathServed();

@@ -219,8 +219,9 @@ internal sealed class FastRoutes
         FastCluster? fast = null;
         if (ineligible is null && !hitsOnly)
         {
-            // The forwarding stage has vouched for the cluster.
-            fast = new FastCluster(snapshot.Cluster(route.Cluster)!.Settings, route.Timeout);
+            // The forwarding stage has vouched for the cluster (a route without one only redirects,
+            // which the redirect stage keeps on the full pipeline).
+            fast = new FastCluster(snapshot.Cluster(route.Cluster!)!.Settings, route.Timeout);
         }
 
         return new Entry(route, fast, ineligible, literal, literal ? Precedence(route.Match) : 0, hitsOnly);

@@ -11,18 +11,22 @@ namespace Portico.Headers;
 /// </summary>
 internal sealed class TemplateCaptures
 {
-    public static readonly TemplateCaptures None = new([], null);
+    public static readonly TemplateCaptures None = new([], null, "match.pathRegex");
 
-    private TemplateCaptures(IReadOnlyList<string> parameters, Regex? regex)
+    private TemplateCaptures(IReadOnlyList<string> parameters, Regex? regex, string regexKey)
     {
         Parameters = parameters;
         Regex = regex;
+        RegexKey = regexKey;
     }
 
     /// <summary>The names of the route template's parameters (`/users/{id}` → id).</summary>
     public IReadOnlyList<string> Parameters { get; }
 
     public Regex? Regex { get; }
+
+    /// <summary>The key that gave <see cref="Regex"/>, for error messages (`match.pathRegex`, or a rule's own `pathRegex`).</summary>
+    public string RegexKey { get; }
 
     /// <summary>Whether these captures belong to a route (the top-level defaults have none).</summary>
     public bool OfRoute => !ReferenceEquals(this, None);
@@ -42,6 +46,14 @@ internal sealed class TemplateCaptures
             }
         }
 
-        return new TemplateCaptures(parameters, match.PathRegex);
+        return new TemplateCaptures(parameters, match.PathRegex, "match.pathRegex");
     }
+
+    /// <summary>
+    /// The captures of a rule with its own regular expression (a redirect's or a rewrite's
+    /// `pathRegex`, under <paramref name="key"/>): `{re.…}` then names its groups, not the
+    /// route's; `{path.…}` still names the route template's parameters.
+    /// </summary>
+    public TemplateCaptures WithRegex(Regex? regex, string key)
+        => regex is null ? this : new TemplateCaptures(Parameters, regex, key);
 }

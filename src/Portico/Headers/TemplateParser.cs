@@ -137,7 +137,7 @@ internal static class TemplateParser
         var group = name["re.".Length..];
         if (captures.Regex is not { } regex)
         {
-            error = $"'{{{name}}}' needs match.pathRegex; this route has none";
+            error = $"'{{{name}}}' needs {captures.RegexKey}; this route has none";
             return null;
         }
 
@@ -149,7 +149,7 @@ internal static class TemplateParser
                 return new TemplatePart(TemplateVariable.RegexGroup, Group: number);
             }
 
-            error = $"'{{{name}}}' is out of range: match.pathRegex has {highest} group(s)";
+            error = $"'{{{name}}}' is out of range: {captures.RegexKey} has {highest} group(s)";
             return null;
         }
 
@@ -158,7 +158,7 @@ internal static class TemplateParser
             return new TemplatePart(TemplateVariable.RegexGroup, group);
         }
 
-        error = $"'{{{name}}}': match.pathRegex has no group named '{group}'";
+        error = $"'{{{name}}}': {captures.RegexKey} has no group named '{group}'";
         return null;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -15,14 +16,26 @@ namespace Portico.Headers;
 /// </summary>
 internal sealed class ValueTemplate(IReadOnlyList<TemplatePart> parts)
 {
+    // RFC 3986 §3.3: pchar and '/', what a path may hold unencoded.
+    private static readonly SearchValues<char> PathChars = SearchValues.Create(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/");
+
+    // RFC 3986 §3.4 less the separators of `name=value&…` ('&', '=', '+', read as a space by
+    // form decoders), so a captured value stays one value.
+    private static readonly SearchValues<char> QueryValueChars = SearchValues.Create(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$'()*,;:@/?");
+
     public IReadOnlyList<TemplatePart> Parts { get; } = parts;
+
+    /// <summary>Whether the template is literal text alone.</summary>
+    public bool IsLiteral => Parts is [{ Variable: TemplateVariable.Literal }];
 
     /// <summary>The value for this request; <paramref name="route"/> is null when no route matched.</summary>
     public string Render(HttpContext context, RouteSettings? route, TimeProvider time)
     {
-        if (Parts is [{ Variable: TemplateVariable.Literal } only])
+        if (IsLiteral)
         {
-            return only.Text;
+            return Parts[0].Text;
         }
 
         var text = new StringBuilder();
@@ -62,6 +75,72 @@ internal sealed class ValueTemplate(IReadOnlyList<TemplatePart> parts)
             TemplateVariable.RegexGroup => Group(route?.Match.PathRegex, part, request.Path.Value ?? "/"),
             _ => "",
         };
+    }
+
+    /// <summary>
+    /// The value as part of a URL: a redirect's target or a rewritten path (<paramref name="inQuery"/>
+    /// false: before the template's first literal '?' a path, after it a query) or one query
+    /// parameter's value (<paramref name="inQuery"/> true). What a variable yields is
+    /// percent-encoded for where it lands (RFC 3986 §3.3, §3.4): a capture of the decoded path
+    /// that holds '?' or '#' cannot end the path, nor one in a query value add a parameter.
+    /// `{path}`, `{query}`, `{host}` and `{scheme}` are already in their wire form and go as they
+    /// are. A '%' with two hex digits is kept, so a `%2F` the path kept encoded stays `%2F` and
+    /// never becomes a '/'. <paramref name="captured"/> is the rule's own match for `{re.…}`;
+    /// null for the route's `match.pathRegex`.
+    /// </summary>
+    public string RenderUrl(HttpContext context, RouteSettings? route, TimeProvider time, Match? captured, bool inQuery)
+    {
+        if (IsLiteral)
+        {
+            return Parts[0].Text;
+        }
+
+        var text = new StringBuilder();
+        foreach (var part in Parts)
+        {
+            if (part.Variable == TemplateVariable.Literal)
+            {
+                inQuery |= part.Text.Contains('?');
+                text.Append(part.Text);
+                continue;
+            }
+
+            var value = part.Variable == TemplateVariable.RegexGroup && captured is not null
+                ? (part.Group >= 0 ? captured.Groups[part.Group] : captured.Groups[part.Text]) is { Success: true } g ? g.Value : ""
+                : Value(part, context, route, time);
+            if (part.Variable is TemplateVariable.Path or TemplateVariable.Query or TemplateVariable.Host or TemplateVariable.Scheme)
+            {
+                AppendVisible(text, value);
+            }
+            else
+            {
+                AppendEncoded(text, value, inQuery ? QueryValueChars : PathChars);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static void AppendEncoded(StringBuilder text, string value, SearchValues<char> keep)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (keep.Contains(c) || (c == '%' && i + 2 < value.Length && char.IsAsciiHexDigit(value[i + 1]) && char.IsAsciiHexDigit(value[i + 2])))
+            {
+                text.Append(c);
+                continue;
+            }
+
+            // A lone surrogate becomes U+FFFD rather than an exception.
+            Rune.DecodeFromUtf16(value.AsSpan(i), out var rune, out var consumed);
+            i += consumed - 1;
+            foreach (var b in bytes[..rune.EncodeToUtf8(bytes)])
+            {
+                text.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
     }
 
     private static string Group(Regex? regex, TemplatePart part, string path)

@@ -38,6 +38,11 @@ internal static class AccessLogFormatter
             WriteOrNull(json, "route", exchange.Route);
             WriteOrNull(json, "cluster", exchange.Cluster);
             WriteOrNull(json, "upstream", exchange.Upstream);
+            if (exchange.Rewritten is { } rewritten)
+            {
+                json.WriteString("rewritten", rewritten);
+            }
+
             if (exchange.UpstreamSeconds is { } upstream)
             {
                 json.WriteNumber("upstreamTime", Math.Round(upstream, 6));

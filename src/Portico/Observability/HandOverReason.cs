@@ -107,6 +107,12 @@ internal enum HandOverReason
     /// <summary>The route's `cors`.</summary>
     Cors,
 
+    /// <summary>The route's `redirects` or `normalize`.</summary>
+    Redirect,
+
+    /// <summary>The route's `rewrite`, other than a `pathPrefix` alone.</summary>
+    Rewrite,
+
     /// <summary>`preserveHost: false`.</summary>
     HostRewrite,
 

@@ -35,6 +35,8 @@ internal static class HandOverReasonNames
         HandOverReason.Compression => "compression",
         HandOverReason.HeaderRules => "header_rules",
         HandOverReason.Cors => "cors",
+        HandOverReason.Redirect => "redirect",
+        HandOverReason.Rewrite => "rewrite",
         HandOverReason.HostRewrite => "host_rewrite",
         HandOverReason.Cluster => "cluster",
         HandOverReason.LoadBalancing => "load_balancing",

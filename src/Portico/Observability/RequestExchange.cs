@@ -20,6 +20,9 @@ internal sealed class RequestExchange
     /// <summary>The destination that served the last attempt, as host:port.</summary>
     public string? Upstream { get; set; }
 
+    /// <summary>The path and query the route's `rewrite` sent to the backend in place of the client's; null when unchanged.</summary>
+    public string? Rewritten { get; set; }
+
     /// <summary>Seconds spent in the last exchange with the destination (headers and body).</summary>
     public double? UpstreamSeconds { get; set; }
 
@@ -69,6 +72,12 @@ internal enum LocalReason
     OnlyIfCached,
     CorsPreflight,
 
+    /// <summary>The route's `redirects` or `normalize` answered with a redirect.</summary>
+    Redirect,
+
+    /// <summary>The route's `rewrite` would have sent a path with a `.` or `..` segment: 400.</summary>
+    RewriteRefused,
+
     /// <summary>The route's auth found no credentials (401).</summary>
     AuthMissing,
 
@@ -99,6 +108,8 @@ internal static class LocalReasonNames
     public static string Of(LocalReason reason) => reason switch
     {
         LocalReason.NoRoute => "no_route",
+        LocalReason.Redirect => "redirect",
+        LocalReason.RewriteRefused => "rewrite_refused",
         LocalReason.NoHealthyBackend => "no_healthy_backend",
         LocalReason.UpstreamUnreachable => "upstream_unreachable",
         LocalReason.UpstreamTimeout => "upstream_timeout",

@@ -62,6 +62,11 @@ internal static class PorticoPipeline
         //   the backend) and carries no credentials for any later check (Fetch §4.8).
         app.UsePorticoCors();
 
+        // 3 Route match, redirects: after CORS (a browser's preflight is answered, not
+        //   redirected: Fetch does not follow redirects for one) and the guards, before the device
+        //   class, auth and the cache, since a redirect needs none of them and nothing is forwarded.
+        app.UsePorticoRedirects();
+
         // 3 Route match, device part: the device class in the route's header, before the cache,
         //   which keys variants on it; after the guards, so a refused request costs nothing here.
         app.UsePorticoDeviceClass();
@@ -90,6 +95,10 @@ internal static class PorticoPipeline
             // 3 Route match, split part: first, so the arm's cluster replaces the route's once,
             //   before the retries and destination choice below, which then stay within the arm.
             proxy.UsePorticoSplit();
+
+            // 3 Route match, rewrite part: the backend's path, query and Host, worked out once
+            //   before the retries below, so each attempt sends the same target.
+            proxy.UsePorticoRewrite();
 
             // Then, outermost of the forwarding: times each attempt for the log and metrics,
             // retries a failed attempt so each one picks a fresh destination below, and speaks

@@ -40,6 +40,11 @@ internal static class RouteStages
 
         // CORS: preflights answered, the fields added to the route's answers.
         new CorsStage(),
+
+        // 3 Route match, redirects (answered) and rewrites (of what is forwarded).
+        new RedirectStage(),
+        new RewriteStage(),
+
         // 4 Auth.
         new AuthStage(),
 

@@ -20,10 +20,16 @@ internal static class RoutingServices
         // The slim host leaves out the regex route constraint; operators may use it in `path`.
         services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));
         services.AddSingleton<ITransformProvider, DeviceTransformProvider>();
+        services.AddSingleton<ITransformProvider, RewriteTransformProvider>();
         services.AddSingleton<SplitMetrics>();
-        services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(SplitMetrics.MeterName));
+        services.AddSingleton<RewriteMetrics>();
+        services.AddSingleton<RewriteLog>();
+        services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(SplitMetrics.MeterName, RewriteMetrics.MeterName));
         return services;
     }
+
+    public static IApplicationBuilder UsePorticoRedirects(this IApplicationBuilder app)
+        => app.UseMiddleware<RedirectMiddleware>();
 
     public static IApplicationBuilder UsePorticoDeviceClass(this IApplicationBuilder app)
         => app.UseMiddleware<DeviceMiddleware>();
@@ -31,6 +37,12 @@ internal static class RoutingServices
     public static IReverseProxyApplicationBuilder UsePorticoSplit(this IReverseProxyApplicationBuilder proxy)
     {
         proxy.UseMiddleware<SplitMiddleware>();
+        return proxy;
+    }
+
+    public static IReverseProxyApplicationBuilder UsePorticoRewrite(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.UseMiddleware<RewriteMiddleware>();
         return proxy;
     }
 }

@@ -48,7 +48,8 @@ public sealed class LayeringTests
         // Why Forwarding: the consistent-hash key reads the client address as Forwarding resolves it.
         ["LoadBalancing"] = [Config, "Forwarding"],
         // Why Forwarding: `match.clientIps` reads the client address as Forwarding resolves it.
-        ["Routing"] = [Config, Model, Declares, "Forwarding", "Observability"],
+        // Why Headers: redirect targets and rewritten paths are header-rule templates (ValueTemplate), one language of variables.
+        ["Routing"] = [Config, Model, Declares, "Forwarding", "Headers", "Observability"],
         // Why Forwarding: a variable's client address is the one Forwarding resolves.
         ["Headers"] = [Config, Model, Declares, "Forwarding", "Observability"],
         ["Cors"] = [Config, Model, Declares, "Observability"],

@@ -7,8 +7,8 @@ internal sealed record RouteSettings
 
     public required RouteMatchSettings Match { get; init; }
 
-    /// <summary>`cluster`: id of the cluster that serves this route. Required.</summary>
-    public required string Cluster { get; init; }
+    /// <summary>`cluster`: id of the cluster that serves this route. Required, except on a route that only redirects (null then).</summary>
+    public required string? Cluster { get; init; }
 
     /// <summary>`timeout`: whole-request deadline; past it the client gets 504. Default: none.</summary>
     public TimeSpan? Timeout { get; init; }
@@ -52,4 +52,13 @@ internal sealed record RouteSettings
 
     /// <summary>`split`: shares of clients sent to other clusters, sticky per client. Default: none.</summary>
     public SplitSettings? Split { get; init; }
+
+    /// <summary>`redirects`: a table of redirects, the first rule that matches the path answers. Default: none.</summary>
+    public IReadOnlyList<RedirectRule> Redirects { get; init; } = [];
+
+    /// <summary>`normalize`: trailing-slash and case redirects. Default: none.</summary>
+    public NormalizeSettings? Normalize { get; init; }
+
+    /// <summary>`rewrite`: the path, query and Host sent to the backend, turned back in `Location` and `Set-Cookie`. Default: none.</summary>
+    public RewriteSettings? Rewrite { get; init; }
 }

@@ -13,7 +13,8 @@ internal static class CrossReferenceValidator
         var clusterIds = lines.Declared("clusters");
         foreach (var route in settings.Routes)
         {
-            if (!clusterIds.Contains(route.Cluster))
+            // A route without a cluster only redirects (its binder asks for `redirects` then).
+            if (route.Cluster is not null && !clusterIds.Contains(route.Cluster))
             {
                 var known = clusterIds.Count == 0 ? "none are defined" : "defined: " + string.Join(", ", clusterIds);
                 Add(errors, lines, $"routes.{route.Id}.cluster", $"cluster '{route.Cluster}' is not defined ({known})");
