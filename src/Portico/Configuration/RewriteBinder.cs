@@ -24,9 +24,9 @@ internal static class RewriteBinder
         m.Finish();
         if (prefix is not null)
         {
-            if (!prefix.StartsWith('/') || prefix.AsSpan().IndexOfAny(" \t?#%") >= 0)
+            if (!prefix.StartsWith('/') || prefix.AsSpan().IndexOfAny(" \t?#%") >= 0 || prefix.Split('/').Any(s => s is "." or ".."))
             {
-                m.Error("pathPrefix", $"'{prefix}' must start with '/' and hold no space, '?', '#' or '%'");
+                m.Error("pathPrefix", $"'{prefix}' must start with '/' and hold no space, '?', '#', '%' or '.' or '..' segment");
             }
             else if (match?.Path is not null)
             {
@@ -76,6 +76,12 @@ internal static class RewriteBinder
         return template;
     }
 
+    /// <summary>Why <paramref name="name"/> cannot be a query parameter's name as written: it would split or end the parameter.</summary>
+    private static string? NameRefusal(string name)
+        => name.Length == 0 || name.AsSpan().IndexOfAny("&=#+ \t%") >= 0 || name.Any(c => c < ' ' || c >= (char)0x7F)
+            ? $"'{name}' is not a parameter name: write it without '&', '=', '#', '+', '%', spaces or non-ASCII"
+            : null;
+
     /// <summary>`query`: `remove` (names), `set` and `append` (name → value template), as a `headers` direction.</summary>
     private static List<HeaderRule> BindQuery(MapReader parent, TemplateCaptures captures)
     {
@@ -88,6 +94,12 @@ internal static class RewriteBinder
 
         foreach (var name in m.ScalarList("remove") ?? [])
         {
+            if (NameRefusal(name.Value) is { } refusal)
+            {
+                m.Errors.Add(name.Line, m.Child("remove"), refusal);
+                continue;
+            }
+
             rules.Add(new HeaderRule(HeaderAction.Remove, name.Value, null));
         }
 
@@ -97,6 +109,12 @@ internal static class RewriteBinder
             foreach (var (nameNode, value) in section?.Entries ?? [])
             {
                 var path = section!.Child(nameNode.Value);
+                if (NameRefusal(nameNode.Value) is { } refusal)
+                {
+                    m.Errors.Add(nameNode.Line, path, refusal);
+                    continue;
+                }
+
                 if (value is not ScalarNode scalar)
                 {
                     m.Errors.Add(nameNode.Line, path, $"expected a value, found {value.Kind}");

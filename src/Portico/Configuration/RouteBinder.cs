@@ -38,6 +38,11 @@ internal static class RouteBinder
         var split = SplitBinder.Bind(m, cache is not null);
         var normalize = RedirectBinder.BindNormalize(m);
         var rewrite = RewriteBinder.Bind(m, match);
+        if (cluster is null && m.Node("redirects") is not null && rewrite is not null)
+        {
+            m.Error("rewrite", "a route without a cluster only redirects: it forwards nothing to rewrite");
+        }
+
         if (match is null || (cluster is null && redirects.Count == 0))
         {
             return null;
