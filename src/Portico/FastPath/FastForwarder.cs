@@ -48,7 +48,8 @@ internal sealed class FastForwarder(
         var endpoint = pool.For(address);
 
         // Worst case: the head, plus the forwarded headers repeating the client's lists and host.
-        var request = RequestBuffers.Rent((head.Length * 3) + 512);
+        var rewritten = FastRewrite.Applies(route) ? FastRewrite.Target(head, route) : null;
+        var request = RequestBuffers.Rent((head.Length * 3) + 512 + (rewritten?.Length ?? 0));
         BackendConnection? backend = null;
         DestinationCounters.Increment(destination);
 
@@ -58,7 +59,7 @@ internal sealed class FastForwarder(
         var handedOn = false;
         try
         {
-            var length = RequestWriter.Write(state, request, clientId is null ? requestId : null, settings.Proxy, underscores);
+            var length = RequestWriter.Write(state, request, clientId is null ? requestId : null, rewritten, settings.Proxy, underscores);
             var reused = true;
             backend = endpoint.TakeIdle(state.Loop);
             while (true)

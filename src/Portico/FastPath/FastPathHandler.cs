@@ -136,6 +136,10 @@ internal sealed class FastPathHandler : IDisposable
                     {
                         (entry, reason) = (null, HandOverReason.IdentityHeaders);
                     }
+                    else if (entry is { CacheHitsOnly: false } && FastRewrite.Applies(entry.Route) && !FastRewrite.Verbatim(head[head.Path]))
+                    {
+                        (entry, reason) = (null, HandOverReason.Rewrite);
+                    }
                 }
                 else
                 {

@@ -38,6 +38,7 @@ internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, 
             Reason = reason,
             Cache = cache,
             ResponseBytes = bodyBytes,
+            Rewritten = cache is null && FastRewrite.Applies(route) ? FastRewrite.Target(state.Head, route) : null,
         };
         // The route's series and totals, looked up once per route rather than per request.
         var tallies = entry.Tallies ??= recorder.TalliesOf(route.Id, route.Cluster ?? "");

@@ -26,7 +26,9 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
     {
         var head = state.Head;
         var buffer = backend.Buffer;
-        var room = ResponseFraming.Room(read.HeadLength, requestId);
+        // A prefix rewrite's Location and Set-Cookie turned back, as the full path's response transform does.
+        var mapped = FastRewrite.Applies(entry.Route) ? FastRewrite.MapBack(buffer.AsSpan(0, read.HeadLength), FastRewrite.Mapping(head, entry.Route, destination.Model.Config.Address)) : null;
+        var room = ResponseFraming.Room(mapped?.Length ?? read.HeadLength, requestId);
 
         // On Portico's transport the response's first write (its head and the body bytes that
         // came with it) is staged in an array and sent straight to the socket when nothing waits
@@ -36,12 +38,12 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         ResponseFraming framing;
         if (staged is null)
         {
-            framing = ResponseFraming.Rewrite(buffer.AsSpan(0, read.HeadLength), read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, output.GetSpan(room));
+            framing = ResponseFraming.Rewrite(mapped is null ? buffer.AsSpan(0, read.HeadLength) : mapped, read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, output.GetSpan(room));
             output.Advance(framing.HeadBytes);
         }
         else
         {
-            framing = ResponseFraming.Rewrite(buffer.AsSpan(0, read.HeadLength), read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, staged);
+            framing = ResponseFraming.Rewrite(mapped is null ? buffer.AsSpan(0, read.HeadLength) : mapped, read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, staged);
             stagedLength = framing.HeadBytes;
         }
 

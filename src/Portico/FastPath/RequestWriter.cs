@@ -10,15 +10,27 @@ internal static class RequestWriter
 
     /// <summary>
     /// The request to the backend: the client's head with Portico's changes (see the full path's
-    /// transforms). <paramref name="generatedId"/> replaces the client's X-Request-Id when it sent none valid.
+    /// transforms). <paramref name="generatedId"/> replaces the client's X-Request-Id when it sent none valid;
+    /// <paramref name="rewritten"/> the client's request target (FastRewrite), when the route rewrites it.
     /// </summary>
-    public static int Write(FastConnection state, byte[] target, string? generatedId, ProxySettings proxy, UnderscoreHeaderPolicy underscores)
+    public static int Write(FastConnection state, byte[] target, string? generatedId, string? rewritten, ProxySettings proxy, UnderscoreHeaderPolicy underscores)
     {
         var head = state.Head;
         var bytes = head.Bytes.Span;
         var writer = new HeadWriter(target);
         var requestLineEnd = bytes.IndexOf("\r\n"u8) + 2;
-        writer.Write(bytes[..requestLineEnd]);
+        if (rewritten is null)
+        {
+            writer.Write(bytes[..requestLineEnd]);
+        }
+        else
+        {
+            writer.Write(bytes[head.Method]);
+            writer.Write(" "u8);
+            writer.WriteAscii(rewritten);
+            writer.Write(bytes[head.Target.End..requestLineEnd]);
+        }
+
         foreach (var line in head.Lines)
         {
             switch (line.Kind)

@@ -1,14 +1,11 @@
 using System.Net;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.Routing;
 
 /// <summary>
-/// Redirects, rewrites and what comes back, end to end: a real backend answers with the request
-/// target and Host exactly as they reached it (the raw target, no decoding), and on request
-/// with a `Location`, `Content-Location` and `Set-Cookie` in its own terms.
+/// Redirects, rewrites and what comes back, end to end, against a backend that answers with the
+/// request target and Host exactly as they reached it (<see cref="TargetEchoBackend"/>).
 /// </summary>
 public sealed class RewriteTests : IAsyncLifetime
 {
@@ -17,20 +14,7 @@ public sealed class RewriteTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _backend = await TestBackend.StartAsync("echo", ctx =>
-        {
-            var target = ctx.Features.Get<IHttpRequestFeature>()!.RawTarget;
-            if (ctx.Request.Headers.ContainsKey("X-Answer-Redirect"))
-            {
-                ctx.Response.Headers.Location = $"http://{ctx.Request.Host}{ctx.Request.Path}/done";
-                ctx.Response.Headers.ContentLocation = ctx.Request.Path.ToString();
-                ctx.Response.Headers.SetCookie = new[] { $"sid=1; Path={ctx.Request.Path}; HttpOnly", $"pref=a; Domain={ctx.Request.Host.Host}; Path=/" };
-            }
-
-            var body = System.Text.Encoding.UTF8.GetBytes(target + "\n" + ctx.Request.Host);
-            ctx.Response.ContentLength = body.Length;
-            return ctx.Response.Body.WriteAsync(body).AsTask();
-        });
+        _backend = await TargetEchoBackend.StartAsync();
         _proxy = await TestProxy.StartAsync($$$"""
             routes:
               moved:
