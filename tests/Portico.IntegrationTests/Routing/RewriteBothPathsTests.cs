@@ -12,6 +12,7 @@ namespace Portico.IntegrationTests.Routing;
 public sealed partial class RewriteBothPathsTests : IAsyncLifetime
 {
     private const string Config = """
+        accessLog: { output: "LOG" }
         routes:
           api: { match: { pathPrefix: /api }, cluster: echo, rewrite: { pathPrefix: /v2 } }
           strip: { match: { pathPrefix: /strip }, cluster: echo, rewrite: { pathPrefix: / } }
@@ -23,12 +24,16 @@ public sealed partial class RewriteBothPathsTests : IAsyncLifetime
     private TestBackend _backend = null!;
     private TestProxy _fast = null!;
     private TestProxy _full = null!;
+    private string _fastLog = null!;
+    private string _fullLog = null!;
 
     public async ValueTask InitializeAsync()
     {
         _backend = await TargetEchoBackend.StartAsync();
-        _fast = await TestProxy.StartAsync(Config.Replace("BACKEND", _backend.Url, StringComparison.Ordinal), fastPath: true);
-        _full = await TestProxy.StartAsync(Config.Replace("BACKEND", _backend.Url, StringComparison.Ordinal), fastPath: false);
+        var logs = Directory.CreateTempSubdirectory("portico-rewrite-").FullName;
+        (_fastLog, _fullLog) = (Path.Combine(logs, "fast.log"), Path.Combine(logs, "full.log"));
+        _fast = await TestProxy.StartAsync(Config.Replace("BACKEND", _backend.Url, StringComparison.Ordinal).Replace("LOG", _fastLog, StringComparison.Ordinal), fastPath: true);
+        _full = await TestProxy.StartAsync(Config.Replace("BACKEND", _backend.Url, StringComparison.Ordinal).Replace("LOG", _fullLog, StringComparison.Ordinal), fastPath: false);
     }
 
     public async ValueTask DisposeAsync()
@@ -89,6 +94,24 @@ public sealed partial class RewriteBothPathsTests : IAsyncLifetime
         if (Environment.GetEnvironmentVariable("PORTICO_FASTPATH") != "off")
         {
             Assert.Equal(1, counters.Value("portico.fastpath.handovers", ("reason", reason)));
+        }
+    }
+
+    [Fact]
+    public async Task The_access_log_has_the_rewritten_target_on_both_paths()
+    {
+        var request = "GET /api/users?id=1 HTTP/1.1\r\nHost: site.example\r\nConnection: close\r\n\r\n";
+
+        await RawHttp.SendAsync(_fast.Address, request);
+        await RawHttp.SendAsync(_full.Address, request);
+
+        foreach (var log in new[] { _fastLog, _fullLog })
+        {
+            string[] lines = [];
+            await Poll.UntilAsync(() => File.Exists(log) && (lines = File.ReadAllLines(log)).Length >= 1, $"an access-log line in {log}");
+            using var line = System.Text.Json.JsonDocument.Parse(lines.Single());
+            Assert.Equal("/api/users", line.RootElement.GetProperty("path").GetString());
+            Assert.Equal("/v2/users?id=1", line.RootElement.GetProperty("rewritten").GetString());
         }
     }
 
