@@ -31,6 +31,7 @@ internal static class RouteBinder
         var rateLimit = RateLimitBinder.Bind(m, id);
         var cache = CacheBinder.BindRoute(m);
         var compression = CompressionBinder.Bind(m);
+        var bodyRewrite = BodyRewriteBinder.Bind(m);
         var headers = HeaderRulesBinder.Bind(m, TemplateCaptures.Of(match ?? new RouteMatchSettings()));
         var cors = CorsBinder.Bind(m);
         var auth = AuthBinder.Bind(m, id);
@@ -63,6 +64,7 @@ internal static class RouteBinder
             RateLimit = rateLimit,
             Cache = cache,
             Compression = compression,
+            BodyRewrite = bodyRewrite,
             Headers = headers,
             Cors = cors,
             Auth = auth,

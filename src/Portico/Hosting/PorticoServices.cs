@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics;
 using Portico.Auth;
+using Portico.BodyRewrite;
 using Portico.Caching;
 using Portico.Compression;
 using Portico.Configuration;
@@ -47,6 +48,7 @@ internal static class PorticoServices
         services.AddPorticoAuth();
         services.AddPorticoCaching();
         services.AddPorticoCompression();
+        services.AddPorticoBodyRewrite();
         services.AddPorticoCors();
         services.AddPorticoHeaderRules();
         return services;

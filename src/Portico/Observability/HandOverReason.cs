@@ -101,6 +101,9 @@ internal enum HandOverReason
     /// <summary>The route's `compression`, without a cache to answer from.</summary>
     Compression,
 
+    /// <summary>The route's `bodyRewrite`, without a cache to answer from.</summary>
+    BodyRewrite,
+
     /// <summary>The route's `headers`, or the top-level `headers`.</summary>
     HeaderRules,
 

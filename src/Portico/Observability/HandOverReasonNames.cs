@@ -33,6 +33,7 @@ internal static class HandOverReasonNames
         HandOverReason.Waf => "waf",
         HandOverReason.Auth => "auth",
         HandOverReason.Compression => "compression",
+        HandOverReason.BodyRewrite => "body_rewrite",
         HandOverReason.HeaderRules => "header_rules",
         HandOverReason.Cors => "cors",
         HandOverReason.Redirect => "redirect",

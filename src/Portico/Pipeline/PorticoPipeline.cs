@@ -90,6 +90,10 @@ internal static class PorticoPipeline
         //   outside the forwarder so it sees the origin's response as it streams.
         app.UsePorticoCompression();
 
+        // 7 Forwarder, body rewriting (BodyRewrite/, AddPorticoBodyRewrite): YARP transforms on the
+        //   backend's response, inside the forwarder, so the text is rewritten before compression
+        //   encodes it and before the cache stores it; a hit is served without rewriting again.
+
         app.MapReverseProxy(proxy =>
         {
             // 3 Route match, split part: first, so the arm's cluster replaces the route's once,

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Portico.Auth;
+using Portico.BodyRewrite;
 using Portico.Caching;
 using Portico.Compression;
 using Portico.Configuration.Model;
@@ -51,9 +52,11 @@ internal static class RouteStages
         // The route's `timeout`.
         new RouteTimeoutStage(),
 
-        // 5 Cache, 6 Compression.
+        // 5 Cache, 6 Compression, then the body rewriting inside the forwarder (the backend's text,
+        //   before compression encodes it and the cache stores it).
         new CacheStage(),
         new CompressionStage(),
+        new BodyRewriteStage(),
 
         // 7 Forwarder: the cluster and how the request reaches it, and the header rules
         //   (request fields on the way there, response fields on every answer).

@@ -31,13 +31,15 @@ public sealed class CompressionTests
 
     private static async Task<byte[]> RawAsync(HttpResponseMessage response) => await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
 
-    private static byte[] Decode(string coding, byte[] data)
+    /// <summary><paramref name="data"/> decoded from <paramref name="coding"/> ("" for none); the body rewriting tests decode with it too.</summary>
+    internal static byte[] Decode(string coding, byte[] data)
     {
         using var input = new MemoryStream(data);
         using Stream decoder = coding switch
         {
             "br" => new BrotliStream(input, CompressionMode.Decompress),
             "gzip" => new GZipStream(input, CompressionMode.Decompress),
+            "deflate" => new ZLibStream(input, CompressionMode.Decompress),
             "zstd" => new ZstdSharp.DecompressionStream(input),
             _ => input,
         };

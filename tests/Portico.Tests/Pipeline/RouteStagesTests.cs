@@ -78,6 +78,7 @@ public sealed class RouteStagesTests
         Assert.Equal((HandOverReason.Waf, false), Fit(Route(r => r with { Waf = new RouteWafSettings { Mode = WafMode.Detect } })));
         Assert.Equal((HandOverReason.RouteGuard, false), Fit(Route(r => r with { Limits = new RouteLimitsSettings() })));
         Assert.Equal((HandOverReason.Compression, false), Fit(Route(r => r with { Compression = new CompressionSettings() })));
+        Assert.Equal((HandOverReason.BodyRewrite, false), Fit(Route(r => r with { BodyRewrite = new BodyRewriteSettings { Rules = [new BodyRewriteRule { Find = "a", Replace = "b" }] } })));
         Assert.Equal((HandOverReason.HostRewrite, false), Fit(Route(r => r with { PreserveHost = false })));
         Assert.Equal((HandOverReason.Match, false), Fit(Route(r => r with { Match = new RouteMatchSettings { Path = "/u/{id}" } })));
         Assert.Equal((HandOverReason.Retries, false), Fit(Route(), Plain with { Retries = 1 }));
@@ -93,6 +94,7 @@ public sealed class RouteStagesTests
         // Compression, the Host sent and the cluster act only on forwarded requests, which the
         // fast path leaves to the full pipeline on a cached route.
         Assert.Equal((null, true), Fit(cached with { Compression = new CompressionSettings(), PreserveHost = false }, Plain with { Retries = 2 }));
+        Assert.Equal((null, true), Fit(cached with { BodyRewrite = new BodyRewriteSettings { Rules = [new BodyRewriteRule { Find = "a", Replace = "b" }] } }));
 
         // What acts on every request still keeps it off.
         Assert.Equal(HandOverReason.Waf, Fit(cached with { Waf = new RouteWafSettings { Mode = WafMode.Block } }).Reason);

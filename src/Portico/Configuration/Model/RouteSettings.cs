@@ -38,6 +38,9 @@ internal sealed record RouteSettings
     /// <summary>`compression`: compress responses for clients that accept it. Default: off.</summary>
     public CompressionSettings? Compression { get; init; }
 
+    /// <summary>`bodyRewrite`: substitutions in the text of the backend's responses. Default: none.</summary>
+    public BodyRewriteSettings? BodyRewrite { get; init; }
+
     /// <summary>`headers`: request and response header rules, run after the top-level `headers`. Default: none.</summary>
     public HeaderRulesSettings? Headers { get; init; }
 
