@@ -82,7 +82,8 @@ internal sealed class BodyRewriteResponseTransform(ActiveConfig config, BodyRewr
         }
 
         var source = BodyCodings.Decoder(coding!, proxied.Content.ReadAsStream());
-        proxied.Content = new StreamContent(new RewritingStream(source, charset!, settings, reencode, body => metrics.Rewritten(route.Id, body)));
+        proxied.Content = new StreamContent(new RewritingStream(
+            source, charset!, settings, reencode, body => metrics.Rewritten(route.Id, body), e => log.Undecodable(route.Id, coding!, e.Message)));
     }
 
     /// <summary>Why the response is sent as the backend sent it, or null when it is rewritten.</summary>

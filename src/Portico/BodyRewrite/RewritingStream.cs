@@ -27,12 +27,14 @@ internal sealed class RewritingStream : Stream
     private readonly ByteQueue _out = new();
     private readonly Stream? _reencoder;
     private readonly Action<RewritingStream> _finished;
+    private readonly Action<Exception> _undecodable;
     private bool _done;
 
     /// <param name="source">The backend's body, already decoded from its content coding.</param>
     /// <param name="coding">The content coding to encode the rewritten body in; null for none.</param>
     /// <param name="finished">Called once, when the whole body has been rewritten.</param>
-    public RewritingStream(Stream source, Encoding charset, BodyRewriteSettings settings, string? coding, Action<RewritingStream> finished)
+    /// <param name="undecodable">Called when the backend's body is not in its content coding; the read then fails, and the forwarder answers 502 or, once the response started, cuts it off.</param>
+    public RewritingStream(Stream source, Encoding charset, BodyRewriteSettings settings, string? coding, Action<RewritingStream> finished, Action<Exception> undecodable)
     {
         _source = source;
         _charset = charset;
@@ -43,6 +45,7 @@ internal sealed class RewritingStream : Stream
         _reencoder = coding is null ? null : ContentCodings.Encoder(coding, _out, CompressionEffort.Optimal);
         Coding = coding;
         _finished = finished;
+        _undecodable = undecodable;
     }
 
     public string? Coding { get; }
@@ -67,9 +70,17 @@ internal sealed class RewritingStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        while (_out.Count == 0 && !_done)
+        try
         {
-            Rewrite(await _source.ReadAsync(_in, cancellationToken));
+            while (_out.Count == 0 && !_done)
+            {
+                Rewrite(await _source.ReadAsync(_in, cancellationToken));
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException)
+        {
+            _undecodable(e);
+            throw;
         }
 
         return _out.Take(buffer.Span);
@@ -82,9 +93,17 @@ internal sealed class RewritingStream : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        while (_out.Count == 0 && !_done)
+        try
         {
-            Rewrite(_source.Read(_in));
+            while (_out.Count == 0 && !_done)
+            {
+                Rewrite(_source.Read(_in));
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException)
+        {
+            _undecodable(e);
+            throw;
         }
 
         return _out.Take(buffer);

@@ -129,6 +129,24 @@ public sealed class BodyRewriteTests
     }
 
     [Theory]
+    [InlineData("gzip")]
+    [InlineData("zstd")]
+    public async Task A_body_not_in_its_coding_fails_as_a_backend_error_and_is_logged(string coding)
+    {
+        await using var o = await CacheOrigin.StartAsync(Rules);
+        o.Handler = Pieces(Encoding.UTF8.GetBytes(Page), 4096, fields: ("Content-Encoding", coding));
+
+        var raw = await RawHttp.SendAsync(o.Proxy.Address, "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        // Its first piece does not decode, before anything reached the client: the forwarder
+        // answers 502 as for any body the backend failed to send. (Later, it cuts the body off.)
+        Assert.Equal(502, raw.Status);
+        Assert.DoesNotContain("app.internal", raw.Text, StringComparison.Ordinal);
+        await Poll.UntilAsync(() => o.Proxy.Logs.Messages(7302).Any(), "the undecodable-body warning");
+        Assert.StartsWith($"route site: the backend's body is not valid {coding}; the response failed (502, or cut off once started): ", o.Proxy.Logs.Messages(7302).Single(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("gzip", "br")]
     [InlineData("br", "gzip")]
     [InlineData("br", "")]
