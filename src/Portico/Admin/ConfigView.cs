@@ -117,6 +117,9 @@ internal static class ConfigView
         compression = r.Compression is { } z
             ? new { encodings = z.Encodings, mimeTypes = z.MimeTypes, minSizeBytes = z.MinSizeBytes, level = z.Level.ToString().ToLowerInvariant() }
             : null,
+        bodyRewrite = r.BodyRewrite is { } w
+            ? new { mimeTypes = w.MimeTypes, rules = w.Rules.Select(x => new { find = x.Find, regex = x.Regex?.ToString(), replace = x.Replace }), maxMatchLength = w.MaxMatchLength, requestIdentity = w.RequestIdentity }
+            : null,
         auth = r.Auth is { } a ? Auth(a) : null,
     };
 

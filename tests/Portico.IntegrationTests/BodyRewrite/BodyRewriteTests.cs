@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Net;
+using System.Text.Json;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
@@ -90,6 +91,22 @@ public sealed class BodyRewriteTests
         Assert.Equal(body.Length, counters.Value("portico.body_rewrite.input", ("route", "site")));
         Assert.Equal(Encoding.UTF8.GetByteCount(Rewritten), counters.Value("portico.body_rewrite.output", ("route", "site")));
         Assert.Equal(1, counters.Value("portico.body_rewrite.responses", ("route", "site"), ("outcome", "rewritten")));
+    }
+
+    [Fact]
+    public async Task The_admin_api_shows_the_rules_and_the_fast_path_hand_over()
+    {
+        await using var o = await CacheOrigin.StartAsync(Rules, top: "admin: { address: \"127.0.0.1:0\" }");
+        using var admin = new HttpClient { BaseAddress = o.Proxy.AdminAddress };
+        var route = JsonDocument.Parse(await admin.GetStringAsync("/api/config", TestContext.Current.CancellationToken)).RootElement.GetProperty("routes").GetProperty("site");
+
+        var rewrite = route.GetProperty("bodyRewrite");
+        Assert.Equal("""["text/html","text/css","application/javascript","application/json","text/plain","text/xml"]""", rewrite.GetProperty("mimeTypes").GetRawText());
+        var rules = rewrite.GetProperty("rules").EnumerateArray().Select(r => (r.GetProperty("find").GetString(), r.GetProperty("regex").GetString(), r.GetProperty("replace").GetString())).ToList();
+        Assert.Equal([("http://app.internal", null, "https://www.example.com"), (null, @"http://([a-z]+)\.internal(?<port>:\d+)?", "https://$1.example.com${port}")], rules);
+        Assert.Equal(1024, rewrite.GetProperty("maxMatchLength").GetInt32());
+        Assert.False(rewrite.GetProperty("requestIdentity").GetBoolean());
+        Assert.Contains("body_rewrite", route.GetProperty("fastPath").GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
