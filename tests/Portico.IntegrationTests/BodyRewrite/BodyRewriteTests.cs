@@ -109,6 +109,31 @@ public sealed class BodyRewriteTests
         Assert.Contains("body_rewrite", route.GetProperty("fastPath").GetRawText(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("iso-8859-1")]
+    [InlineData("us-ascii")]
+    [InlineData("utf-16")]
+    [InlineData("utf-16be")]
+    public async Task A_body_is_read_and_written_back_in_its_charset(string charset)
+    {
+        await using var o = await CacheOrigin.StartAsync(Rules);
+        var encoding = charset switch
+        {
+            "utf-16" => Encoding.Unicode,
+            "utf-16be" => Encoding.BigEndianUnicode,
+            _ => Encoding.Latin1,
+        };
+
+        // In the one-byte charsets a byte above 127 (é in ISO-8859-1, a stray one in US-ASCII)
+        // comes back as it went.
+        const string Before = "café http://app.internal/a ÿ";
+        o.Handler = Pieces(encoding.GetBytes(Before + Page), 3, $"text/html; charset={charset}");
+
+        var response = await o.GetAsync("/page");
+
+        Assert.Equal(encoding.GetBytes("café https://www.example.com/a ÿ" + Rewritten), await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+    }
+
     [Fact]
     public async Task A_known_length_body_is_sent_chunked_without_the_backends_length()
     {
