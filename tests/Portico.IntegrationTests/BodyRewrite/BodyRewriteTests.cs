@@ -107,6 +107,15 @@ public sealed class BodyRewriteTests
         Assert.Equal(1024, rewrite.GetProperty("maxMatchLength").GetInt32());
         Assert.False(rewrite.GetProperty("requestIdentity").GetBoolean());
         Assert.Contains("body_rewrite", route.GetProperty("fastPath").GetRawText(), StringComparison.Ordinal);
+
+        // The meter reaches /metrics.
+        o.Handler = Pieces(Encoding.UTF8.GetBytes(Page), 4096);
+        Assert.Equal(Rewritten, await BodyAsync(await o.GetAsync("/page")));
+        var metrics = new PrometheusText(await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken));
+        Assert.Equal(1, metrics.Value("portico_body_rewrite_responses_total", ("route", "site"), ("outcome", "rewritten")));
+        Assert.Equal(60, metrics.Value("portico_body_rewrite_substitutions_total", ("route", "site")));
+        Assert.Equal(Encoding.UTF8.GetByteCount(Rewritten), metrics.Value("portico_body_rewrite_output_bytes_total", ("route", "site")));
+        Assert.Equal(1, metrics.Value("portico_body_rewrite_held_count", ("route", "site")));
     }
 
     [Theory]
