@@ -37,7 +37,10 @@ internal sealed class CacheOrigin : IAsyncDisposable
     }
 
     /// <summary>The proxy's config: one route to this origin with <paramref name="route"/> added to it.</summary>
-    public string Config(string route, string top = "") => $$"""
+    public string Config(string route, string top = "") => ConfigFor(Backend.Url, route, top);
+
+    /// <summary>The same for another origin (a scripted <see cref="RawBackend"/>) at <paramref name="origin"/>.</summary>
+    public static string ConfigFor(string origin, string route, string top = "") => $$"""
         {{top}}
         routes:
           site:
@@ -45,7 +48,7 @@ internal sealed class CacheOrigin : IAsyncDisposable
             cluster: origin
             {{route}}
         clusters:
-          origin: { destinations: [{{Backend.Url}}] }
+          origin: { destinations: [{{origin}}] }
         """;
 
     /// <summary>200 with <paramref name="body"/> and the given fields (default: Cache-Control: max-age=60).</summary>

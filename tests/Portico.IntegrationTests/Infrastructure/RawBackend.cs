@@ -8,7 +8,8 @@ namespace Portico.IntegrationTests.Infrastructure;
 /// <summary>
 /// A backend on 127.0.0.1 that records each request exactly as the proxy wrote it (head and
 /// body as bytes, which a Kestrel backend would parse and normalise away) and answers every
-/// one 200 with a fixed body (and an X-Echo field as the request sent it), keeping the connection open.
+/// one 200 with a fixed body (and an X-Echo field as the request sent it), keeping the connection open;
+/// or with the bytes a test scripts (responses no Kestrel backend can send, such as 1xx ones).
 /// </summary>
 internal sealed class RawBackend : IAsyncDisposable
 {
@@ -23,8 +24,11 @@ internal sealed class RawBackend : IAsyncDisposable
     private readonly ConcurrentBag<TcpClient> _clients = [];
     private readonly Task _accepting;
 
-    private RawBackend()
+    private readonly Func<string, byte[]>? _script;
+
+    private RawBackend(Func<string, byte[]>? script)
     {
+        _script = script;
         _listener.Start();
         _accepting = AcceptAsync();
     }
@@ -34,7 +38,8 @@ internal sealed class RawBackend : IAsyncDisposable
 
     public ConcurrentQueue<RawRequest> Requests { get; } = new();
 
-    public static RawBackend Start() => new();
+    /// <param name="script">The bytes to answer a request with, from its head as text; null for the fixed answer.</param>
+    public static RawBackend Start(Func<string, byte[]>? script = null) => new(script);
 
     private async Task AcceptAsync()
     {
@@ -66,7 +71,7 @@ internal sealed class RawBackend : IAsyncDisposable
                 var text = Encoding.Latin1.GetString(head);
                 var body = await ReadBodyAsync(reader, text);
                 Requests.Enqueue(new RawRequest(head, body));
-                await stream.WriteAsync(AnswerTo(text, head), _stop.Token);
+                await stream.WriteAsync(_script?.Invoke(text) ?? AnswerTo(text, head), _stop.Token);
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
