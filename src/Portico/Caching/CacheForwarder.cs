@@ -34,7 +34,7 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
                 req.Headers.Remove(field);
             }
 
-            SetIfPresent(req.Headers, HeaderNames.IfNoneMatch, stale.Header("ETag"));
+            SetIfPresent(req.Headers, HeaderNames.IfNoneMatch, stale.Header("ETag") is { } etag ? EntityTags.ForValidation(etag) : null);
             SetIfPresent(req.Headers, HeaderNames.IfModifiedSince, stale.Header("Last-Modified"));
         }
 

@@ -82,9 +82,7 @@ internal static class CacheResponder
     {
         if (ifNoneMatch.Count > 0)
         {
-            var etag = entry.Header("ETag");
-            return ifNoneMatch.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries))
-                .Any(tag => tag == "*" || (etag is not null && Opaque(tag) == Opaque(etag)));
+            return EntityTags.AnyWeakMatch(ifNoneMatch, entry.Header("ETag"));
         }
 
         return ifModifiedSince.Count > 0
@@ -152,6 +150,4 @@ internal static class CacheResponder
         return !ifRange.StartsWith("W/", StringComparison.Ordinal)
             && HttpDates.TryParse(ifRange, entry.ResponseTime, out var date) && HttpDates.TryParse(entry.Header("Last-Modified"), entry.ResponseTime, out var modified) && date == modified;
     }
-
-    private static string Opaque(string tag) => tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag;
 }
