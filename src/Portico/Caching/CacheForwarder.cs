@@ -90,6 +90,11 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
             }
         }
 
+        if (mode == RecordMode.Pass && HttpMethods.IsHead(req.Method) && response.StatusCode == StatusCodes.Status200OK)
+        {
+            await FreshenAsync(context, request, requestTime, responseTime);
+        }
+
         if (mode == RecordMode.Record)
         {
             if (context.RequestAborted.IsCancellationRequested)
@@ -125,6 +130,37 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         Count(context, request, CacheOutcome.Stale, background);
         var age = Freshness.Age(stale!, time.GetUtcNow());
         await CacheResponder.WriteAsync(context, stale!, age, CacheStatus.Forward(reason, fwdStatus, detail: "stale-if-error"), validated: false);
+    }
+
+    /// <summary>
+    /// RFC 9111 §4.3.5: a 200 to HEAD updates each stored GET response this request could have
+    /// been answered from, when it describes the same response (<see cref="StoredResponses.DescribesSame"/>);
+    /// when one differs, the stored responses for the URL are removed, as out of date. An update
+    /// that turns the response into one a shared cache must not keep (`no-store`, `private`) removes
+    /// it too, and a HEAD with Authorization only ever removes (§3.5: its fields are not for sharing).
+    /// </summary>
+    private async Task FreshenAsync(HttpContext context, CacheRequest request, DateTimeOffset requestTime, DateTimeOffset responseTime)
+    {
+        var response = context.Response;
+        var chosen = (await store.GetAsync(request.Key, CancellationToken.None))
+            .Where(v => VaryKeys.Matches(v, context.Request.Headers, request.AcceptEncoding)).ToArray();
+        if (chosen.Length == 0)
+        {
+            return;
+        }
+
+        var updated = chosen.Select(v => StoredResponses.Updated(v, response, requestTime, responseTime, request.Store.TargetedField)).ToArray();
+        if (request.Authorized || !chosen.All(v => StoredResponses.DescribesSame(v, response.Headers))
+            || updated.Any(u => u.Directives.Private || (u.Directives.NoStore && !u.Directives.MustUnderstand)))
+        {
+            await store.RemoveAsync(request.Key, CancellationToken.None);
+            return;
+        }
+
+        foreach (var entry in updated)
+        {
+            await store.SetAsync(entry, CancellationToken.None);
+        }
     }
 
     // RFC 5861 §4: within stale-if-error of the response, or of the request, seconds past freshness.

@@ -23,7 +23,8 @@ internal static class StoredResponses
         500, 501, 502, 503, 504, 505,
     ];
 
-    // §3.2: never taken from a 304 (the stored body's own framing and coding stand).
+    // §3.2: never taken from a 304 or a HEAD response: Content-Length (§3.2 names it), and what the
+    // stored body depends on, its coding and its range (the body stays the stored one).
     private static readonly HashSet<string> NotUpdated = new(StringComparer.OrdinalIgnoreCase) { "Content-Length", "Content-Encoding", "Content-Range" };
 
     /// <summary>The response's head as an entry (empty body), or null when §3 forbids storing it or it is not worth keeping.</summary>
@@ -65,38 +66,80 @@ internal static class StoredResponses
         return useful ? entry : null;
     }
 
-    /// <summary>§4.3.4: the stored response with the 304's fields in place of its own.</summary>
+    /// <summary>
+    /// §4.3.4 (a 304) and §4.3.5 (a 200 to HEAD): the stored response with the new response's
+    /// fields in place of its own, except those §3.2 keeps out: what §3.1 does not store (hop-by-hop
+    /// fields, those the new response's Connection names, and those its `private="F"` names),
+    /// Content-Length, and the fields the stored body depends on (<see cref="NotUpdated"/>).
+    /// </summary>
     /// <param name="targetedField">`cache.targetedField` (see <see cref="TargetedField"/>).</param>
-    public static CacheEntry Updated(CacheEntry stored, HttpResponse notModified, DateTimeOffset requestTime, DateTimeOffset responseTime, string? targetedField)
+    public static CacheEntry Updated(CacheEntry stored, HttpResponse update, DateTimeOffset requestTime, DateTimeOffset responseTime, string? targetedField)
     {
         var headers = stored.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
         var storedEtag = stored.Header("ETag");
-        foreach (var (name, value) in notModified.Headers)
+        var connectionNamed = ConnectionNamed(update.Headers);
+        foreach (var (name, value) in update.Headers)
         {
             // Our compression weakened the stored ETag; the origin's strong one names the same response.
             var sameEtag = name.Equals("ETag", StringComparison.OrdinalIgnoreCase) && storedEtag == "W/" + value;
-            if (!NotStored.Contains(name) && !NotUpdated.Contains(name) && !sameEtag)
+            if (!NotStored.Contains(name) && !NotUpdated.Contains(name) && !connectionNamed.Contains(name) && !sameEtag)
             {
                 headers[name] = value;
             }
         }
 
+        var directives = TargetedField.Directives(name => headers.GetValueOrDefault(name), targetedField);
+        foreach (var field in directives.PrivateFields)
+        {
+            headers.Remove(field);
+        }
+
         return stored with
         {
             Headers = headers.ToArray(),
-            Directives = TargetedField.Directives(name => headers.GetValueOrDefault(name), targetedField),
+            Directives = directives,
             RequestTime = requestTime,
             ResponseTime = responseTime,
             Date = HttpDates.TryParse(headers.GetValueOrDefault("Date"), responseTime, out var date) ? date : responseTime,
-            AgeValue = DeltaSeconds.Age(notModified.Headers.Age),
+            AgeValue = DeltaSeconds.Age(update.Headers.Age),
         };
+    }
+
+    /// <summary>
+    /// §4.3.5: whether a 200 to HEAD describes the stored GET response: every validator it
+    /// carries (ETag, Last-Modified) equals the stored one, and so does its Content-Length when
+    /// it has one. Otherwise the stored response is out of date.
+    /// </summary>
+    public static bool DescribesSame(CacheEntry stored, IHeaderDictionary head)
+    {
+        if (head.ETag.Count > 0)
+        {
+            // As in Updated: the stored ETag may be the one our compression weakened.
+            var etag = head.ETag.ToString();
+            if (stored.Header("ETag") is not { } storedEtag || (storedEtag != etag && storedEtag != "W/" + etag))
+            {
+                return false;
+            }
+        }
+
+        if (head.LastModified.Count > 0 && stored.Header("Last-Modified") != head.LastModified.ToString())
+        {
+            return false;
+        }
+
+        return head.ContentLength is not { } length
+            || length == (long.TryParse(stored.Header("Content-Length"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var storedLength) ? storedLength : stored.Body.Length);
     }
 
     private static KeyValuePair<string, StringValues>[] Kept(IHeaderDictionary headers, CacheDirectives d)
     {
-        var connectionNamed = headers.Connection.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var connectionNamed = ConnectionNamed(headers);
         return headers
             .Where(h => !NotStored.Contains(h.Key) && !connectionNamed.Contains(h.Key) && !d.PrivateFields.Contains(h.Key, StringComparer.OrdinalIgnoreCase))
             .ToArray();
     }
+
+    // RFC 9110 §7.6.1: the fields a response's Connection names belong to that one hop.
+    private static HashSet<string> ConnectionNamed(IHeaderDictionary headers)
+        => headers.Connection.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 }
