@@ -8,7 +8,8 @@ namespace Portico.Caching;
 /// <summary>
 /// Matching a request to a stored variant (RFC 9111 §4.1). Field values are normalized
 /// (§4.1: combined lines, whitespace around commas removed); `Accept-Encoding` is replaced by
-/// the coding compression would pick, so clients that get the same bytes share one variant.
+/// the coding compression would pick, so clients that get the same bytes share one variant;
+/// `Accept-Language` is read as the language ranges and weights it states (<see cref="LanguageRanges"/>).
 /// `Vary: *` never matches. Written once for both paths: each reads the request's fields
 /// through an <see cref="IVaryRequest"/> (the full path's header dictionary, the fast path's head).
 /// </summary>
@@ -17,7 +18,12 @@ internal static class VaryKeys
     /// <summary>The request's value for <paramref name="field"/> (a lower-cased name), as a variant is keyed on it.</summary>
     public static string Value<T>(ref T request, string field)
         where T : struct, IVaryRequest
-        => field == "accept-encoding" ? request.AcceptEncoding() : Normalize(request.Values(field));
+        => field switch
+        {
+            "accept-encoding" => request.AcceptEncoding(),
+            "accept-language" => LanguageRanges.Key(request.Values(field)) ?? Normalize(request.Values(field)),
+            _ => Normalize(request.Values(field)),
+        };
 
     /// <summary>Whether the request selects the stored variant <paramref name="entry"/> (§4.1).</summary>
     public static bool Matches<T>(CacheEntry entry, ref T request)

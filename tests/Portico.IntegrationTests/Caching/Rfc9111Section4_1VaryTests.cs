@@ -88,4 +88,39 @@ public sealed class Rfc9111Section4_1VaryTests
         Assert.False(IsHit(different));
         Assert.Equal(2, o.Hits);
     }
+
+    public static TheoryData<bool, string, string, bool> LanguageCases()
+    {
+        var cases = new TheoryData<bool, string, string, bool>();
+        foreach (var fastPath in new[] { true, false })
+        {
+            // Case (RFC 4647 §2), whitespace, the spelling of a weight, and the order of unequal weights do not count.
+            cases.Add(fastPath, "en-US, fr;q=0.5", "EN-us,fr; q=0.50", true);
+            cases.Add(fastPath, "fr;q=0.5, en-US", "en-US, fr;q=0.5", true);
+            cases.Add(fastPath, "en;q=1.0, de;Q=0.300", "en, de;q=0.3", true);
+            // The order of equal weights, and the weights themselves, do.
+            cases.Add(fastPath, "en, fr", "fr, en", false);
+            cases.Add(fastPath, "en, fr;q=0.5", "en, fr;q=0.6", false);
+            cases.Add(fastPath, "en;q=0", "en", false);
+            // Not the field's grammar: compared as other fields are.
+            cases.Add(fastPath, "en_US", "en_us", false);
+        }
+
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(LanguageCases))]
+    public async Task S4_1_accept_language_values_that_state_the_same_preferences_share_a_variant(bool fastPath, string first, string second, bool shared)
+    {
+        await using var o = await CacheOrigin.StartAsync(fastPath: fastPath);
+        o.Handler = CacheOrigin.Fresh("x", ("Cache-Control", "max-age=60"), ("Vary", "Accept-Language"));
+        await o.GetAsync("/a", ("Accept-Language", first));
+        var again = await o.GetAsync("/a", ("Accept-Language", first));
+        var other = await o.GetAsync("/a", ("Accept-Language", second));
+
+        Assert.True(IsHit(again));
+        Assert.Equal(shared, IsHit(other));
+        Assert.Equal(shared ? 1 : 2, o.Hits);
+    }
 }
