@@ -15,6 +15,8 @@ internal sealed class CacheStage : IRouteStage
         SettingName.Of<RouteSettings>(nameof(RouteSettings.Cache)),
         SettingName.Of<RouteCacheSettings>(nameof(RouteCacheSettings.Heuristic)),
         SettingName.Of<RouteCacheSettings>(nameof(RouteCacheSettings.Collapse)),
+        // Hits never carry Set-Cookie: a response with it is not stored, or stored without it.
+        SettingName.Of<RouteCacheSettings>(nameof(RouteCacheSettings.StripSetCookie)),
     ];
 
     public StageVerdict Declare(RouteSettings route, PorticoSettings settings)

@@ -34,7 +34,7 @@ internal static class StoredResponses
         var status = response.StatusCode;
         var d = TargetedField.Directives(name => response.Headers[name], request.Store.TargetedField);
         if (!HttpMethods.IsGet(context.Request.Method) || request.Directives.NoStore || status is < 200 or 206 or 304
-            || (d.MustUnderstand ? !Understood.Contains(status) : d.NoStore) || d.Private || response.Headers.ContainsKey(HeaderNames.SetCookie)
+            || (d.MustUnderstand ? !Understood.Contains(status) : d.NoStore) || d.Private || (response.Headers.ContainsKey(HeaderNames.SetCookie) && !request.Settings.StripSetCookie)
             || (request.Authorized && !CacheRequest.AllowsAuthorized(d)))
         {
             return null;

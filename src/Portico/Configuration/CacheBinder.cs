@@ -48,9 +48,22 @@ internal static class CacheBinder
         {
             Heuristic = m.Bool("heuristic") ?? d.Heuristic,
             Collapse = m.Bool("collapse") ?? d.Collapse,
+            StripSetCookie = StripSetCookie(m),
         };
         m.Finish();
         return enabled ? settings : null;
+    }
+
+    // `setCookie`: uncached (the default) or strip.
+    private static bool StripSetCookie(MapReader m)
+    {
+        var value = m.String("setCookie");
+        if (value is not (null or "uncached" or "strip"))
+        {
+            m.Error("setCookie", $"'{value}' is not one of: uncached, strip");
+        }
+
+        return value == "strip";
     }
 
     // A field name (RFC 9110 §5.1: a token), and not one whose meaning is already fixed.

@@ -28,4 +28,10 @@ internal sealed record RouteCacheSettings
 
     /// <summary>`collapse`: concurrent misses for one key make one origin request. Default true.</summary>
     public bool Collapse { get; init; } = true;
+
+    /// <summary>
+    /// `setCookie: strip` (true): a response with Set-Cookie is stored without those fields (its own
+    /// client still gets them); `uncached` (false), the default, keeps such responses out of the store.
+    /// </summary>
+    public bool StripSetCookie { get; init; }
 }
