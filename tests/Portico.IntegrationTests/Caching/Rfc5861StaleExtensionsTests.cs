@@ -90,4 +90,46 @@ public sealed class Rfc5861StaleExtensionsTests
 
         Assert.Equal(HttpStatusCode.InternalServerError, (await o.GetAsync("/a")).StatusCode);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task S4_stale_if_error_covers_an_origin_that_closes_the_connection_without_answering(bool fastPath)
+    {
+        await using var o = await CacheOrigin.StartAsync(fastPath: fastPath);
+        o.Handler = CacheOrigin.Fresh("good", ("Cache-Control", "max-age=1, stale-if-error=600"), ("Age", "5"), ("ETag", "\"v1\""));
+        await o.GetAsync("/a");
+        o.Handler = ctx =>
+        {
+            ctx.Abort();
+            return Task.CompletedTask;
+        };
+
+        var served = await o.GetAsync("/a");
+
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal("good", await BodyAsync(served));
+        Assert.StartsWith("Portico; fwd=stale; fwd-status=502; detail=stale-if-error", Status(served), StringComparison.Ordinal);
+        Assert.Equal(2, o.Hits);
+    }
+
+    /// <summary>RFC 9111 §4.2.4: without stale-if-error (or the client's max-stale), Portico does not make up a stale response; the origin's error goes to the client.</summary>
+    [Fact]
+    public async Task S4_2_4_without_permission_the_error_is_passed_on()
+    {
+        await using var o = await CacheOrigin.StartAsync();
+        o.Handler = CacheOrigin.Fresh("good", ("Cache-Control", "max-age=1"), ("Age", "5"), ("ETag", "\"v1\""));
+        await o.GetAsync("/a");
+        o.Handler = ctx =>
+        {
+            ctx.Response.StatusCode = 503;
+            return ctx.Response.WriteAsync("down");
+        };
+
+        var failed = await o.GetAsync("/a");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        Assert.Equal("down", await BodyAsync(failed));
+        Assert.Equal("Portico; fwd=stale; fwd-status=503", Status(failed));
+    }
 }
