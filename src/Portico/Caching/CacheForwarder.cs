@@ -20,8 +20,12 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
     /// <param name="stale">The entry being revalidated, or null for a miss.</param>
     /// <param name="flight">Set for the leader of collapsed requests: its followers get the response head.</param>
     /// <param name="reason">Cache-Status `fwd` value.</param>
-    /// <param name="background">A stale-while-revalidate refresh: no client, not counted.</param>
-    public async Task ForwardAsync(HttpContext context, CacheRequest request, CacheEntry? stale, CacheFlight? flight, string reason, bool background)
+    /// <param name="counted">
+    /// Whether the outcome goes into the cache metric and the access log: not for a
+    /// stale-while-revalidate refresh (no client), nor a POST (the caller counts it as a bypass).
+    /// </param>
+    /// <param name="beforeStore">Run once the response is complete and before it is stored (a POST's invalidation, §4.4).</param>
+    public async Task ForwardAsync(HttpContext context, CacheRequest request, CacheEntry? stale, CacheFlight? flight, string reason, bool counted, Func<Task>? beforeStore = null)
     {
         var req = context.Request;
         var response = context.Response;
@@ -105,13 +109,18 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
             body!.Complete();
             if (body.Completed)
             {
+                if (beforeStore is not null)
+                {
+                    await beforeStore();
+                }
+
                 await store.SetAsync(head! with { Body = body.ToArray() }, CancellationToken.None);
             }
         }
 
         if (mode != RecordMode.Swallow)
         {
-            Count(context, request, CacheOutcome.Miss, background);
+            Count(context, request, CacheOutcome.Miss, counted);
             return;
         }
 
@@ -121,13 +130,13 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         if (updated is not null)
         {
             await store.SetAsync(updated, CancellationToken.None);
-            Count(context, request, CacheOutcome.Revalidated, background);
+            Count(context, request, CacheOutcome.Revalidated, counted);
             var ttl = Freshness.Lifetime(updated, request.Settings.Heuristic) - Freshness.Age(updated, time.GetUtcNow());
             await CacheResponder.WriteAsync(context, updated, Freshness.Age(updated, time.GetUtcNow()), CacheStatus.Forward(reason, 304, stored: true, ttl: ttl), validated: true);
             return;
         }
 
-        Count(context, request, CacheOutcome.Stale, background);
+        Count(context, request, CacheOutcome.Stale, counted);
         var age = Freshness.Age(stale!, time.GetUtcNow());
         await CacheResponder.WriteAsync(context, stale!, age, CacheStatus.Forward(reason, fwdStatus, detail: "stale-if-error"), validated: false);
     }
@@ -187,9 +196,9 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         }
     }
 
-    private void Count(HttpContext context, CacheRequest request, CacheOutcome outcome, bool background)
+    private void Count(HttpContext context, CacheRequest request, CacheOutcome outcome, bool counted)
     {
-        if (!background)
+        if (counted)
         {
             metrics.Request(request.RouteId, outcome);
             context.Features.Get<RequestExchange>()?.Cache = CacheOutcomes.Name(outcome);

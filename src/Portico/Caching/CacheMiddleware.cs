@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 using Portico.Configuration;
+using Portico.Configuration.Model;
 using Portico.Observability;
 using Portico.Pipeline;
 
@@ -42,7 +43,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
 
         return HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method) || HttpMethods.IsConnect(method)
             ? BypassAsync(context, route.Id, "method")
-            : InvalidateAsync(context, route.Id);
+            : UnsafeAsync(context, route);
     }
 
     private async Task LookupAsync(HttpContext context, CacheRequest request)
@@ -68,7 +69,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
             && !request.Authorized && !request.Directives.NoStore && !request.NoCache;
         if (!collapsible)
         {
-            await _forwarder.ForwardAsync(context, request, null, null, reason, background: false);
+            await _forwarder.ForwardAsync(context, request, null, null, reason, counted: true);
             return;
         }
 
@@ -77,7 +78,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         {
             try
             {
-                await _forwarder.ForwardAsync(context, request, null, flight, reason, background: false);
+                await _forwarder.ForwardAsync(context, request, null, flight, reason, counted: true);
             }
             finally
             {
@@ -97,7 +98,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
             return;
         }
 
-        await _forwarder.ForwardAsync(context, request, null, null, reason, background: false);
+        await _forwarder.ForwardAsync(context, request, null, null, reason, counted: true);
     }
 
     private async Task ReuseOrValidateAsync(HttpContext context, CacheRequest request, CacheEntry entry)
@@ -147,7 +148,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
             return;
         }
 
-        await _forwarder.ForwardAsync(context, request, entry, null, request.NoCache ? "request" : "stale", background: false);
+        await _forwarder.ForwardAsync(context, request, entry, null, request.NoCache ? "request" : "stale", counted: true);
     }
 
     // §5.2.1.7: nothing stored fits and the client will not let us forward.
@@ -172,11 +173,39 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         return next(context);
     }
 
+    // An unsafe method: forwarded, and its response invalidates (§4.4). A POST's response may
+    // also be stored for later GETs of its URI (RFC 9110 §9.3.3, see StoredResponses.Head): then
+    // the invalidation runs before it is stored, not after, which would remove it again.
+    private async Task UnsafeAsync(HttpContext context, RouteSettings route)
+    {
+        var invalidated = false;
+        async Task InvalidateOnceAsync()
+        {
+            if (!invalidated)
+            {
+                invalidated = true;
+                await InvalidateAsync(context);
+            }
+        }
+
+        if (HttpMethods.IsPost(context.Request.Method))
+        {
+            Record(context, route.Id, CacheOutcome.Bypass);
+            var request = CacheRequest.For(context, route, config.Current.Settings.Cache);
+            await _forwarder.ForwardAsync(context, request, null, null, "method", counted: false, InvalidateOnceAsync);
+        }
+        else
+        {
+            await BypassAsync(context, route.Id, "method");
+        }
+
+        await InvalidateOnceAsync();
+    }
+
     // §4.4: a non-error response to an unsafe method invalidates the target URI and the
     // Location / Content-Location URIs on the same origin.
-    private async Task InvalidateAsync(HttpContext context, string routeId)
+    private async Task InvalidateAsync(HttpContext context)
     {
-        await BypassAsync(context, routeId, "method");
         if (context.Response.StatusCode is < 200 or >= 400)
         {
             return;

@@ -31,7 +31,7 @@ internal sealed class CacheRefresher(CacheLog log, IServiceScopeFactory scopes)
                 using var limit = new CancellationTokenSource(Limit);
                 copy.RequestServices = scope.ServiceProvider;
                 copy.RequestAborted = limit.Token;
-                await forwarder.ForwardAsync(copy, request, stale, null, "stale", background: true);
+                await forwarder.ForwardAsync(copy, request, stale, null, "stale", counted: false);
             }
             catch (Exception ex)
             {

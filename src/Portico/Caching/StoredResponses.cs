@@ -33,7 +33,7 @@ internal static class StoredResponses
         var response = context.Response;
         var status = response.StatusCode;
         var d = TargetedField.Directives(name => response.Headers[name], request.Store.TargetedField);
-        if (!HttpMethods.IsGet(context.Request.Method) || request.Directives.NoStore || status is < 200 or 206 or 304
+        if (!(HttpMethods.IsGet(context.Request.Method) || ReusablePost(context, request.Key, d)) || request.Directives.NoStore || status is < 200 or 206 or 304
             || (d.MustUnderstand ? !Understood.Contains(status) : d.NoStore) || d.Private || (response.Headers.ContainsKey(HeaderNames.SetCookie) && !request.Settings.StripSetCookie)
             || (request.Authorized && !CacheRequest.AllowsAuthorized(d)))
         {
@@ -64,6 +64,19 @@ internal static class StoredResponses
         var useful = Freshness.Lifetime(entry, request.Settings.Heuristic) > TimeSpan.Zero
             || response.Headers.ContainsKey(HeaderNames.ETag) || response.Headers.ContainsKey(HeaderNames.LastModified);
         return useful ? entry : null;
+    }
+
+    /// <summary>
+    /// RFC 9110 §9.3.3: a response to POST may answer later GETs and HEADs of its target URI when
+    /// it has explicit freshness (§4.2.1) and a Content-Location naming that same URI. Only a 200:
+    /// it is the representation of that URI, as a GET would get it; a 201 or 204 to a GET would not be.
+    /// </summary>
+    private static bool ReusablePost(HttpContext context, string key, CacheDirectives d)
+    {
+        var response = context.Response;
+        return HttpMethods.IsPost(context.Request.Method) && response.StatusCode == StatusCodes.Status200OK
+            && (d.MaxAge is not null || d.SharedMaxAge is not null || (!d.Targeted && response.Headers.ContainsKey(HeaderNames.Expires)))
+            && CacheKey.OfReference(context.Request, response.Headers.ContentLocation) == key;
     }
 
     /// <summary>
