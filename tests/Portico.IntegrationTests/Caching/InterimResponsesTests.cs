@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.Http;
 using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.Caching;
@@ -59,5 +60,50 @@ public sealed class InterimResponsesTests
         await using var proxy = await TestProxy.StartAsync(CacheOrigin.ConfigFor(backend.Url, ""), fastPath);
 
         IsTheFinalResponseOnly(await GetAsync(proxy));
+    }
+
+    /// <summary>
+    /// The 1xx a client can get: a request with `Expect: 100-continue` on a cached route (an unsafe
+    /// method, forwarded) gets Kestrel's own 100 Continue once the proxy reads its body, and only then
+    /// sends the body; the final response follows. (Such a request is never the fast path's.)
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_client_expecting_100_continue_gets_it_before_sending_its_body(bool fastPath)
+    {
+        await using var o = await CacheOrigin.StartAsync(fastPath: fastPath);
+        o.Handler = async ctx =>
+        {
+            using var reader = new StreamReader(ctx.Request.Body);
+            var body = await reader.ReadToEndAsync(ctx.RequestAborted);
+            ctx.Response.StatusCode = 201;
+            await ctx.Response.WriteAsync("got " + body, ctx.RequestAborted);
+        };
+        var ct = TestContext.Current.CancellationToken;
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(o.Proxy.Address.Host, o.Proxy.Address.Port, ct);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"), ct);
+
+        var interim = new StringBuilder();
+        var buffer = new byte[1024];
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(TimeSpan.FromSeconds(15));
+        while (!interim.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var n = await stream.ReadAsync(buffer, wait.Token);
+            Assert.NotEqual(0, n);
+            interim.Append(Encoding.Latin1.GetString(buffer, 0, n));
+        }
+
+        // Nothing else can have come: the origin answers only once it has the body.
+        Assert.Equal("HTTP/1.1 100 Continue\r\n\r\n", interim.ToString());
+        await stream.WriteAsync("hello"u8.ToArray(), ct);
+        var final = await RawHttp.ReadToCloseAsync(stream, 15);
+
+        Assert.Equal(201, final.Status);
+        Assert.Contains("got hello", final.Text, StringComparison.Ordinal);
+        Assert.Equal(1, o.Hits);
     }
 }
