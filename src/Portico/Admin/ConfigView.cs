@@ -154,6 +154,21 @@ internal static class ConfigView
             cacheFor = Duration.Format(fa.CacheFor),
         } : null,
         clientCertificate = a.ClientCertificate,
+        oidc = a.Oidc is { } o ? new
+        {
+            authority = o.Authority.ToString(),
+            clientId = o.ClientId,
+            clientSecretFile = o.ClientSecretFile,
+            scopes = o.Scopes,
+            callbackPath = o.CallbackPath,
+            logoutPath = o.LogoutPath,
+            postLogoutRedirect = o.PostLogoutRedirect,
+            providerLogout = o.ProviderLogout,
+            cookie = o.Cookie,
+            sessionLifetime = Duration.Format(o.SessionLifetime),
+            refreshBefore = Duration.Format(o.RefreshBefore),
+            userClaim = o.UserClaim,
+        } : null,
         allow = a.Allow.Select(rule => new
         {
             rule.Schemes,

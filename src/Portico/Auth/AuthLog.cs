@@ -37,4 +37,28 @@ internal sealed partial class AuthLog(ILogger<AuthLog> logger)
 
     [LoggerMessage(3310, LogLevel.Error, "forward auth for route {Route} at {Url} unavailable, request refused: {Reason}")]
     public partial void ForwardAuthFailed(string route, string url, string reason);
+
+    [LoggerMessage(3350, LogLevel.Debug, "sent a browser to {Authority} to log in for route {Route}")]
+    public partial void OidcLoginStarted(string authority, string route);
+
+    [LoggerMessage(3351, LogLevel.Information, "{User} logged in at {Authority} for route {Route}")]
+    public partial void OidcLoggedIn(string user, string authority, string route);
+
+    [LoggerMessage(3352, LogLevel.Warning, "OIDC login for route {Route} refused: {Reason}")]
+    public partial void OidcLoginFailed(string route, string reason);
+
+    [LoggerMessage(3353, LogLevel.Information, "session cookie refused on route {Route}: {Reason}")]
+    public partial void OidcSessionRefused(string route, string reason);
+
+    [LoggerMessage(3354, LogLevel.Debug, "refreshed the tokens of {User}'s session on route {Route}")]
+    public partial void OidcRefreshed(string user, string route);
+
+    [LoggerMessage(3355, LogLevel.Information, "refreshing {User}'s session on route {Route} failed, the session ends: {Reason}")]
+    public partial void OidcRefreshFailed(string user, string route, string reason);
+
+    [LoggerMessage(3356, LogLevel.Information, "{User} logged out of route {Route} ({Kind})")]
+    public partial void OidcLoggedOut(string user, string route, string kind);
+
+    [LoggerMessage(3357, LogLevel.Error, "the OpenID provider {Authority} cannot be used for route {Route}: {Reason}")]
+    public partial void OidcProviderFailed(string authority, string route, string reason);
 }

@@ -26,12 +26,31 @@ internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, 
         }
 
         IdentityHeaders.Strip(context.Request.Headers, runtime.IdentityHeaders);
+        if (runtime.OidcEndpoint(context.Request.Path.Value) is { } oidc)
+        {
+            return OidcEndpointAsync(context, oidc);
+        }
+
         if (context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId is not { } routeId || runtime.Route(routeId) is not { } route)
         {
             return next(context);
         }
 
         return AuthenticateAsync(context, route);
+    }
+
+    /// <summary>An OIDC callback or logout: Portico's own answer, never forwarded; a failed login is recorded as a refusal on its route.</summary>
+    private async Task OidcEndpointAsync(HttpContext context, OidcEndpoints oidc)
+    {
+        if (await oidc.HandleAsync(context) is not var (reason, status))
+        {
+            return;
+        }
+
+        metrics.Refused(oidc.RouteId, AuthSchemeNames.Oidc, reason);
+        log.Refused(ClientAddress.Of(context).ToString(), oidc.RouteId, status, AuthReasonNames.Of(reason), AuthSchemeNames.Oidc);
+        SetReason(context, reason);
+        await ErrorPage.WriteAsync(context, status);
     }
 
     private async Task AuthenticateAsync(HttpContext context, RouteAuth route)
@@ -48,6 +67,7 @@ internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, 
         AuthIdentity? identity = null;
         string? failedScheme = null;
         AuthAttempt? answered = null;
+        var answeredBy = NoScheme;
         foreach (var scheme in route.Schemes)
         {
             var attempt = await scheme.AuthenticateAsync(context);
@@ -62,9 +82,10 @@ internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, 
                 failedScheme ??= scheme.Scheme;
             }
 
-            if (attempt.Answer is not null)
+            if (attempt.Answer is not null && answered is null)
             {
-                answered ??= attempt;
+                answered = attempt;
+                answeredBy = scheme.Scheme;
             }
         }
 
@@ -72,8 +93,9 @@ internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, 
         {
             // Forward auth: the auth service's own answer (a login redirect, its 401 or 403)
             // goes to the client as given, and its outage is our 503, never an open door.
+            // OIDC: a browser without a session is sent to the provider to log in.
             await answer(context);
-            Record(context, route, AuthSchemeNames.ForwardAuth, answerReason, context.Response.StatusCode);
+            Record(context, route, answeredBy, answerReason, context.Response.StatusCode);
             return;
         }
 
@@ -149,6 +171,12 @@ internal sealed class AuthMiddleware(RequestDelegate next, ActiveConfig config, 
     {
         metrics.Refused(route.RouteId, scheme, reason);
         log.Refused(ClientAddress.Of(context).ToString(), route.RouteId, status, AuthReasonNames.Of(reason), string.Join(",", route.Settings.Schemes()));
+        SetReason(context, reason);
+    }
+
+    /// <summary>The access log's reason for a refusal.</summary>
+    private static void SetReason(HttpContext context, AuthReason reason)
+    {
         if (context.Features.Get<RequestExchange>() is { } exchange)
         {
             exchange.Reason = reason switch

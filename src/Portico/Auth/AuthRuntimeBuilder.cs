@@ -10,7 +10,7 @@ namespace Portico.Auth;
 /// rest of the config, and builds each protected route's schemes. Nothing is built when no
 /// route has `auth`.
 /// </summary>
-internal sealed class AuthRuntimeBuilder(TimeProvider time) : IConfigRuntimeBuilder
+internal sealed class AuthRuntimeBuilder(TimeProvider time, SessionKeyRings keyRings) : IConfigRuntimeBuilder
 {
     public IDisposable? Build(PorticoSettings settings, ConfigErrors errors, ConfigLines lines)
     {
@@ -22,6 +22,8 @@ internal sealed class AuthRuntimeBuilder(TimeProvider time) : IConfigRuntimeBuil
 
         var files = new List<IWatchedFile>();
         var built = new Dictionary<string, RouteAuth>(StringComparer.Ordinal);
+        var oidcPaths = new Dictionary<string, OidcEndpoints>(StringComparer.Ordinal);
+        var oidcCookies = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var route in routes)
         {
             var auth = route.Auth!;
@@ -71,13 +73,33 @@ internal sealed class AuthRuntimeBuilder(TimeProvider time) : IConfigRuntimeBuil
                 schemes.Add(new ClientCertificateAuthenticator());
             }
 
+            if (auth.Oidc is { } oidc && Oidc(route.Id, oidc, settings.Auth, $"{prefix}.oidc", Add) is { } login)
+            {
+                var endpoints = new OidcEndpoints(login);
+                foreach (var (key, path) in ((string, string)[])[("callbackPath", oidc.CallbackPath), ("logoutPath", oidc.LogoutPath)])
+                {
+                    if (!oidcPaths.TryAdd(path, endpoints))
+                    {
+                        Add($"{prefix}.oidc.{key}", $"'{path}' is route {oidcPaths[path].RouteId}'s OIDC path already; give each OIDC route its own callbackPath and logoutPath");
+                    }
+                }
+
+                if (!oidcCookies.TryAdd(oidc.Cookie, route.Id))
+                {
+                    Add($"{prefix}.oidc.cookie", $"'{oidc.Cookie}' is route {oidcCookies[oidc.Cookie]}'s session cookie already; give each OIDC route its own");
+                }
+
+                schemes.Add(new OidcAuthenticator(login));
+            }
+
             built[route.Id] = new RouteAuth(route.Id, auth, schemes);
         }
 
         var runtime = new AuthRuntime(
             built.ToFrozenDictionary(StringComparer.Ordinal),
             routes.SelectMany(r => r.Auth!.WrittenHeaders()).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
-            files);
+            files,
+            oidcPaths.ToFrozenDictionary(StringComparer.Ordinal));
         if (errors.Any)
         {
             runtime.Dispose();
@@ -85,6 +107,39 @@ internal sealed class AuthRuntimeBuilder(TimeProvider time) : IConfigRuntimeBuil
         }
 
         return runtime;
+    }
+
+    /// <summary>A route's OIDC login: its secret read, its key ring opened (OIDC without a key ring would lose every session at a restart, so it is refused).</summary>
+    private OidcRoute? Oidc(string routeId, OidcAuthSettings oidc, AuthSettings auth, string key, Action<string, string> add)
+    {
+        if (auth.DataProtection is not { } store)
+        {
+            add(key, "OIDC without a secret store: set auth.dataProtection.keysDir, the directory that keeps the key ring encrypting session cookies");
+            return null;
+        }
+
+        var secret = oidc.ClientSecret;
+        if (oidc.ClientSecretFile is { } file)
+        {
+            try
+            {
+                secret = File.ReadAllText(file).Trim();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                add($"{key}.clientSecretFile", $"cannot read {file}: {ex.Message}");
+                return null;
+            }
+
+            if (secret.Length == 0)
+            {
+                add($"{key}.clientSecretFile", $"{file} is empty");
+                return null;
+            }
+        }
+
+        var keys = keyRings.For(store, reason => add("auth.dataProtection.keysDir", reason));
+        return keys is null ? null : new OidcRoute(routeId, oidc, new OidcProvider(oidc, secret!), keys, time);
     }
 
     private static WatchedFile<T>? Open<T>(string path, Func<string, ConfigErrors, T?> parse, string key, Action<string, string> add)

@@ -13,6 +13,7 @@ internal static class AuthServices
         services.AddSingleton<AuthLog>();
         services.AddSingleton<AuthMetrics>();
         services.AddSingleton<AuthLockout>();
+        services.AddSingleton<SessionKeyRings>();
         services.AddSingleton<IConfigRuntimeBuilder, AuthRuntimeBuilder>();
         services.AddHostedService<AuthFileWatcher>();
         services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(AuthMetrics.MeterName));

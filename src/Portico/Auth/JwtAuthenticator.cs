@@ -61,20 +61,8 @@ internal sealed class JwtAuthenticator(string routeId, JwtAuthSettings settings,
 
     public void RemoveCredentials(HttpRequest request) => request.Headers.Remove(HeaderNames.Authorization);
 
-    private TokenValidationParameters Parameters(IReadOnlyList<SecurityKey> signing) => new()
-    {
-        ValidIssuers = settings.Issuers,
-        ValidAudiences = settings.Audiences,
-        ValidAlgorithms = settings.Algorithms,
-        IssuerSigningKeys = signing,
-        ClockSkew = settings.ClockSkew,
-        RequireSignedTokens = true,
-        RequireExpirationTime = true,
-        ValidateLifetime = true,
-        ValidateIssuer = true,
-        ValidateAudience = true,
-        ValidateIssuerSigningKey = true,
-    };
+    private TokenValidationParameters Parameters(IReadOnlyList<SecurityKey> signing)
+        => TokenParameters.Strict(settings.Issuers, settings.Audiences, settings.Algorithms, signing, settings.ClockSkew);
 
     /// <summary>The `kid` of the token's header; null when there is none or the token cannot be read (validation then says why).</summary>
     private string? KeyId(string token)

@@ -20,6 +20,7 @@ internal static class AuthBinder
         var basic = BindBasic(m);
         var jwt = JwtBinder.Bind(m);
         var forwardAuth = ForwardAuthBinder.Bind(m);
+        var oidc = OidcBinder.Bind(m);
         var settings = new RouteAuthSettings
         {
             ApiKey = apiKey,
@@ -27,6 +28,7 @@ internal static class AuthBinder
             Jwt = jwt,
             ForwardAuth = forwardAuth,
             ClientCertificate = m.Bool("clientCertificate") ?? false,
+            Oidc = oidc,
             Allow = BindRules(m),
             IdentityHeaders = BindIdentityHeaders(m),
             ForwardCredentials = m.Bool("forwardCredentials") ?? false,

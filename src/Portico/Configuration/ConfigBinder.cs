@@ -32,6 +32,7 @@ internal static partial class ConfigBinder
         var acme = TlsBinder.BindAcme(map);
         var cache = CacheBinder.BindStore(map);
         var headers = HeaderRulesBinder.Bind(map, TemplateCaptures.None);
+        var auth = OidcBinder.BindGlobal(map);
 
         // Top-level "x-…" keys are the operator's own (YAML anchors to share, notes); we skip them.
         foreach (var (key, _) in map.Entries.Where(e => e.Key.Value.StartsWith("x-", StringComparison.Ordinal)).ToArray())
@@ -60,6 +61,7 @@ internal static partial class ConfigBinder
             Acme = acme,
             Cache = cache,
             Headers = headers,
+            Auth = auth,
         };
         GuardBinder.CheckRouteCeilings(settings, errors, lines);
         return settings;

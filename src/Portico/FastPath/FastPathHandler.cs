@@ -140,6 +140,10 @@ internal sealed class FastPathHandler : IDisposable
                     {
                         (entry, reason) = (null, HandOverReason.Rewrite);
                     }
+                    else if (entry is not null && routes.IsAuthEndpoint(head[head.Path]))
+                    {
+                        (entry, reason) = (null, HandOverReason.AuthEndpoint);
+                    }
                 }
                 else
                 {

@@ -17,6 +17,7 @@ internal sealed class FastRoutes
 {
     private readonly Entry[] _routes;
     private readonly byte[][] _identityHeaders;
+    private readonly byte[][] _authPaths;
 
     private FastRoutes(ConfigSnapshot snapshot, Entry[] routes, HandOverReason? disabledReason)
     {
@@ -25,6 +26,8 @@ internal sealed class FastRoutes
         DisabledReason = disabledReason;
         _identityHeaders = snapshot.Settings.Routes.SelectMany(r => r.Auth?.WrittenHeaders() ?? [])
             .Distinct(StringComparer.OrdinalIgnoreCase).Select(Encoding.ASCII.GetBytes).ToArray();
+        _authPaths = snapshot.Settings.Routes.Select(r => r.Auth?.Oidc).OfType<OidcAuthSettings>()
+            .SelectMany(o => (string[])[o.CallbackPath, o.LogoutPath]).Select(Encoding.UTF8.GetBytes).ToArray();
     }
 
     public ConfigSnapshot Snapshot { get; }
@@ -98,6 +101,24 @@ internal sealed class FastRoutes
                 {
                     return true;
                 }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether the path is an OIDC route's callback or logout path: the auth stage answers those
+    /// whichever route the path matches. The fast path sees only plain paths (RequestHead.PlainPath),
+    /// so comparing bytes agrees with the full path's decoded one.
+    /// </summary>
+    public bool IsAuthEndpoint(ReadOnlySpan<byte> path)
+    {
+        foreach (var authPath in _authPaths)
+        {
+            if (path.SequenceEqual(authPath))
+            {
+                return true;
             }
         }
 

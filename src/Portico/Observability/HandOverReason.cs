@@ -139,6 +139,9 @@ internal enum HandOverReason
     /// <summary>The request carries a header some route's `auth` writes for its backend; the full path removes it.</summary>
     IdentityHeaders,
 
+    /// <summary>The request is for an OIDC route's callback or logout path, which the auth stage answers on the full path.</summary>
+    AuthEndpoint,
+
     /// <summary>No destination is available, or none could be connected to.</summary>
     Backend,
 }

@@ -45,6 +45,7 @@ internal static class HandOverReasonNames
         HandOverReason.Destination => "destination",
         HandOverReason.Cache => "cache",
         HandOverReason.IdentityHeaders => "identity_headers",
+        HandOverReason.AuthEndpoint => "auth_endpoint",
         HandOverReason.Backend => "backend",
         _ => "other",
     };

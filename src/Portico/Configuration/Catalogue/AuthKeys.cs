@@ -11,6 +11,7 @@ internal static class AuthKeys
     // An `auth` section needs a scheme; these give one where the key itself is not a scheme's.
     private static readonly KeyValuePair<string, string>[] AnyScheme = [new($"{Auth}.clientCertificate", "true")];
     private static readonly KeyValuePair<string, string>[] Keys = [new($"{Auth}.apiKey.keyFile", "keys.yaml")];
+    private static readonly KeyValuePair<string, string>[] Secret = [new($"{Auth}.oidc.clientSecret", "s3cret")];
     private static readonly KeyValuePair<string, string>[] Jwks = [new($"{Auth}.jwt.jwksUrl", "https://issuer.example/jwks.json")];
 
     public static IEnumerable<ConfigKey> All =>
@@ -48,6 +49,20 @@ internal static class AuthKeys
         Int($"{Auth}.forwardAuth.unavailableStatus", 500, 599, "answer when the auth service is down, slow or broken.") with { Default = "503" },
         Duration($"{Auth}.forwardAuth.cacheFor", "reuse a 2xx answer for the same credential headers this long (`0s`: off).") with { Default = "0s" },
         Bool($"{Auth}.clientCertificate", false, "a client certificate verified by the listener's mutual TLS authenticates; the caller is its subject.") with { Needs = Keys },
+        Section($"{Auth}.oidc", "browser login at an OpenID Connect provider (authorization code with PKCE); the session is an encrypted cookie. Needs `auth.dataProtection.keysDir`.") with { DefaultNote = "off" },
+        Text($"{Auth}.oidc.authority", "the provider's issuer URL (`https`; `http` only on a loopback address); its discovery document is `/.well-known/openid-configuration` under it.") with { Required = true, Example = "https://login.example.com/realms/main", Needs = Secret },
+        Text($"{Auth}.oidc.clientId", "Portico's client id at the provider.") with { Required = true, Example = "portico", Needs = Secret },
+        Text($"{Auth}.oidc.clientSecret", "the client secret.") with { DefaultNote = "none (give this or `clientSecretFile`)" },
+        Text($"{Auth}.oidc.clientSecretFile", "a file holding the client secret, relative to the config file, read at load.") with { DefaultNote = "none" },
+        List($"{Auth}.oidc.scopes", "scopes asked for; must hold `openid`; add `offline_access` where the provider needs it to issue a refresh token.") with { Default = "[openid, profile, email]", Needs = Secret },
+        Text($"{Auth}.oidc.callbackPath", "the redirect URI's path (register `https://HOST` + this at the provider); answered on every route.") with { Default = "/_portico/oidc/callback", Needs = Secret },
+        Text($"{Auth}.oidc.logoutPath", "ends the session (GET or POST); answered on every route.") with { Default = "/_portico/oidc/logout", Needs = Secret },
+        Text($"{Auth}.oidc.postLogoutRedirect", "where the browser goes after logout: a path or an http(s) URL.") with { Default = "/", Needs = Secret },
+        Bool($"{Auth}.oidc.providerLogout", true, "logout also ends the session at the provider (RP-initiated logout) when it has an `end_session_endpoint`.") with { Needs = Secret },
+        Text($"{Auth}.oidc.cookie", "the session cookie's name (chunked as NAME, NAMEC1, NAMEC2 … above 4 KB).") with { Default = "portico_oidc", Needs = Secret },
+        Duration($"{Auth}.oidc.sessionLifetime", "the longest a session lasts from login, refreshes included.") with { Default = "8h", Needs = Secret },
+        Duration($"{Auth}.oidc.refreshBefore", "tokens are refreshed when the access token expires within this.") with { Default = "1m", Needs = Secret },
+        Text($"{Auth}.oidc.userClaim", "the ID token claim that names the caller.") with { Default = "sub", Needs = Secret },
         Items($"{Auth}.allow", "rules; any one whose every condition holds lets an authenticated caller in (403 otherwise).") with { DefaultNote = "every authenticated caller", Needs = AnyScheme },
         List($"{Auth}.allow[].schemes", "the scheme that authenticated is one of these.") with { Allowed = AuthSchemeNames.All, DefaultNote = "any", Needs = AnyScheme },
         List($"{Auth}.allow[].users", "the caller's name is one of these.") with { DefaultNote = "any", Needs = AnyScheme },

@@ -3,7 +3,7 @@ using static Portico.Configuration.Catalogue.Keys;
 
 namespace Portico.Configuration.Catalogue;
 
-/// <summary>The top-level sections that are not listeners, routes or clusters: proxy, admin, accessLog, tracing, waf, cache, limits, acme, headers.</summary>
+/// <summary>The top-level sections that are not listeners, routes or clusters: proxy, admin, accessLog, tracing, waf, cache, limits, acme, headers, auth.</summary>
 internal static class ServerKeys
 {
     public static IEnumerable<ConfigKey> All =>
@@ -75,5 +75,9 @@ internal static class ServerKeys
         OneOf("acme.challenge", ["http-01", "tls-alpn-01"], "`http-01` (RFC 8555 §8.3): answered at `/.well-known/acme-challenge/TOKEN` on every plain-text listener, before any redirect; one must exist and, for a public CA, be reachable on port 80. `tls-alpn-01` (RFC 8737): answered in the HTTPS listener's own handshake (port 443 for a public CA), so no plain listener is needed.") with { Default = "http-01" },
         Table("headers", "Header rules for every route, run before each route's own `headers` (and for the 404 when no route matches). See [Header rules](routing.md#header-rules).") with { DefaultNote = "none" },
         .. HeaderRules("headers"),
+
+        Table("auth", "What every route's `auth` shares ([Authentication](auth.md#oidc-login)).") with { DefaultNote = "none" },
+        Section("auth.dataProtection", "the key ring that encrypts OIDC session cookies and login state; kept on disk so a restart keeps sessions. A route with `auth.oidc` needs it.") with { DefaultNote = "none" },
+        Text("auth.dataProtection.keysDir", "the key ring's directory, relative to the config file; created (mode `0700`) when missing. Keys are written unencrypted: keep the directory readable by Portico only.") with { Required = true, Example = "keys" },
     ];
 }

@@ -8,7 +8,8 @@ internal static class AuthSchemeNames
     public const string ClientCertificate = "clientCertificate";
     public const string Jwt = "jwt";
     public const string ForwardAuth = "forwardAuth";
+    public const string Oidc = "oidc";
 
     /// <summary>Every scheme, in the order a route tries them.</summary>
-    public static readonly IReadOnlyList<string> All = [ApiKey, Basic, Jwt, ForwardAuth, ClientCertificate];
+    public static readonly IReadOnlyList<string> All = [ApiKey, Basic, Jwt, ForwardAuth, ClientCertificate, Oidc];
 }

@@ -37,6 +37,9 @@ internal sealed record PorticoSettings
     public AcmeSettings? Acme { get; init; }
     public CacheSettings Cache { get; init; } = new();
 
+    /// <summary>`auth`: what every route's auth shares (the session key ring). Default: none.</summary>
+    public AuthSettings Auth { get; init; } = new();
+
     /// <summary>`headers`: header rules for every route (and for answers no route matched), run before the route's own. Default: none.</summary>
     public HeaderRulesSettings? Headers { get; init; }
 }

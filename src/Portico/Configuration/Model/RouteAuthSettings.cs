@@ -21,6 +21,9 @@ internal sealed record RouteAuthSettings
     /// <summary>`clientCertificate`: a client certificate verified by the listener's mutual TLS authenticates. Default false.</summary>
     public bool ClientCertificate { get; init; }
 
+    /// <summary>`oidc`: browser login at an OpenID Connect provider, kept in a session cookie. Default: off.</summary>
+    public OidcAuthSettings? Oidc { get; init; }
+
     /// <summary>`allow`: rules, any one of which allows an authenticated request; none means every authenticated caller. Default: none.</summary>
     public IReadOnlyList<AuthRuleSettings> Allow { get; init; } = [];
 
@@ -62,6 +65,11 @@ internal sealed record RouteAuthSettings
         if (ClientCertificate)
         {
             yield return AuthSchemeNames.ClientCertificate;
+        }
+
+        if (Oidc is not null)
+        {
+            yield return AuthSchemeNames.Oidc;
         }
     }
 }
