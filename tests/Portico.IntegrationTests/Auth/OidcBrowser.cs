@@ -12,9 +12,16 @@ public sealed class OidcBrowser : IDisposable
 {
     private readonly HttpClient _http;
 
-    public OidcBrowser()
+    /// <param name="anyCertificate">Accept Portico's test certificate on a TLS listener.</param>
+    public OidcBrowser(bool anyCertificate = false)
     {
-        _http = new HttpClient(new SocketsHttpHandler { CookieContainer = Cookies, UseCookies = true, AllowAutoRedirect = false, UseProxy = false });
+        var handler = new SocketsHttpHandler { CookieContainer = Cookies, UseCookies = true, AllowAutoRedirect = false, UseProxy = false };
+        if (anyCertificate)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        }
+
+        _http = new HttpClient(handler);
     }
 
     public CookieContainer Cookies { get; } = new();

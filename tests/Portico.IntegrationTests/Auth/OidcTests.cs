@@ -13,9 +13,12 @@ public sealed class OidcTests : IDisposable
 {
     private readonly DirectoryInfo _keys = Directory.CreateTempSubdirectory("portico-oidc-keys-");
 
-    private string Config(OpenIdProvider provider, TestBackend backend, string extra = "") => $$"""
+    private string Config(OpenIdProvider provider, TestBackend backend, string extra = "") => Config(_keys, provider, backend, extra);
+
+    /// <summary>Route `app` (/app) behind the provider's login, `open` (everything else) without; <paramref name="extra"/> adds to the `oidc` section.</summary>
+    internal static string Config(DirectoryInfo keys, OpenIdProvider provider, TestBackend backend, string extra = "") => $$"""
         auth:
-          dataProtection: { keysDir: "{{_keys.FullName}}" }
+          dataProtection: { keysDir: "{{keys.FullName}}" }
         routes:
           app:
             match: { pathPrefix: /app }
@@ -305,6 +308,35 @@ public sealed class OidcTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("alice", backend.Requests.Last().Headers["X-Auth-User"]);
         Assert.DoesNotContain("portico_oidc", backend.Requests.Last().Headers.GetValueOrDefault("Cookie") ?? "", StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_a_TLS_listener_the_login_and_session_cookies_are_Secure()
+    {
+        using var pki = TestPki.Create();
+        var (cert, key) = pki.WritePem(pki.Issue("127.0.0.1", ["localhost"]), "proxy");
+        await using var provider = await OpenIdProvider.StartAsync(TimeSpan.FromHours(1));
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxy = await TestProxy.StartAsync($$"""
+            listeners:
+              secure: { address: "127.0.0.1:0", tls: { certificates: [{ cert: {{cert}}, key: {{key}} }] } }
+            {{Config(provider, backend)}}
+            """);
+        using var browser = new OidcBrowser(anyCertificate: true);
+        var url = new Uri(proxy.Address, "/app/x");
+        Assert.Equal("https", url.Scheme);
+
+        var toProvider = await browser.GetAsync(url);
+        Assert.EndsWith("; secure; samesite=lax; httponly", Assert.Single(OidcBrowser.SetCookies(toProvider)), StringComparison.Ordinal);
+        var parameters = QueryHelpers.ParseQuery(toProvider.Headers.Location!.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+        Assert.StartsWith("https://127.0.0.1:", parameters["redirect_uri"], StringComparison.Ordinal);
+        var back = await browser.GetAsync(await browser.PostLoginAsync(provider, parameters, "alice"));
+        var page = await browser.GetAsync(url);
+
+        Assert.All(OidcBrowser.SetCookies(back).Where(c => c.StartsWith("portico_oidc", StringComparison.Ordinal)),
+            c => Assert.Contains("; secure; samesite=lax; httponly", c, StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("alice", backend.Requests.Single().Headers["X-Auth-User"]);
     }
 
     public void Dispose() => _keys.Delete(recursive: true);

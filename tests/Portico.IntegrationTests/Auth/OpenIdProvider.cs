@@ -76,7 +76,7 @@ public sealed class OpenIdProvider : IAsyncDisposable
             // Degraded mode has no client store: these handlers are the client registration.
             o.AddEventHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>(b => b.UseInlineHandler(c =>
             {
-                if (c.ClientId != ClientId || c.RedirectUri?.StartsWith("http://127.0.0.1:", StringComparison.Ordinal) != true)
+                if (c.ClientId != ClientId || !Loopback(c.RedirectUri))
                 {
                     c.Reject(Errors.InvalidClient, "unknown client or redirect_uri");
                 }
@@ -94,7 +94,7 @@ public sealed class OpenIdProvider : IAsyncDisposable
             }));
             o.AddEventHandler<OpenIddictServerEvents.ValidateEndSessionRequestContext>(b => b.UseInlineHandler(c =>
             {
-                if (c.PostLogoutRedirectUri is { } uri && !uri.StartsWith("http://127.0.0.1:", StringComparison.Ordinal))
+                if (c.PostLogoutRedirectUri is { } uri && !Loopback(uri))
                 {
                     c.Reject(Errors.InvalidRequest, "unknown post_logout_redirect_uri");
                 }
@@ -118,6 +118,8 @@ public sealed class OpenIdProvider : IAsyncDisposable
         (await warmUp.GetAsync(new Uri(address, "/.well-known/openid-configuration"), TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
         return self;
     }
+
+    private static bool Loopback(string? uri) => uri is not null && (uri.StartsWith("http://127.0.0.1:", StringComparison.Ordinal) || uri.StartsWith("https://127.0.0.1:", StringComparison.Ordinal));
 
     /// <summary>GET shows the login form (the request's parameters as hidden fields); POST with a user name logs that user in.</summary>
     private async Task AuthorizeAsync(HttpContext context)
