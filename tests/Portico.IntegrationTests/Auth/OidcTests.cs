@@ -112,6 +112,18 @@ public sealed class OidcTests : IDisposable
         Assert.Equal(HttpStatusCode.Found, html.StatusCode);
         Assert.StartsWith(provider.Url + "/connect/authorize?", html.Headers.Location!.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, AppRequests(backend));
+
+        // The auth meter: the redirects are the oidc scheme's answer, the 401s the route's; the admin API shows the route's oidc without its secret.
+        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
+        var metrics = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        var routes = await admin.GetStringAsync("/api/routes", TestContext.Current.CancellationToken);
+        Assert.Contains("portico_auth_requests_total{otel_scope_name=\"Portico.Auth\",outcome=\"refused\",reason=\"missing\",route=\"app\",scheme=\"oidc\"} 2", metrics);
+        Assert.Contains("portico_auth_requests_total{otel_scope_name=\"Portico.Auth\",outcome=\"refused\",reason=\"missing\",route=\"app\",scheme=\"none\"} 3", metrics);
+        using var view = System.Text.Json.JsonDocument.Parse(routes);
+        var oidc = view.RootElement.GetProperty("app").GetProperty("auth").GetProperty("oidc");
+        Assert.Equal(OpenIdProvider.ClientId, oidc.GetProperty("clientId").GetString());
+        Assert.Equal("/_portico/oidc/callback", oidc.GetProperty("callbackPath").GetString());
+        Assert.DoesNotContain(OpenIdProvider.ClientSecret, routes, StringComparison.Ordinal);
     }
 
     [Fact]
