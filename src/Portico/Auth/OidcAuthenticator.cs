@@ -61,9 +61,10 @@ internal sealed class OidcAuthenticator(OidcRoute oidc) : IAuthenticator
 
         var session = oidc.ReadSession(context);
         var now = oidc.Time.GetUtcNow();
-        if (session is null || now >= session.Ends)
+        if (session is null || now >= session.Ends || oidc.User(new JsonWebToken(session.IdToken)) is null)
         {
-            log.OidcSessionRefused(oidc.RouteId, session is null ? "not made by this key ring for this route" : "session over");
+            log.OidcSessionRefused(oidc.RouteId, session is null ? "not made by this key ring for this route"
+                : now >= session.Ends ? "session over" : $"its ID token has no '{oidc.Settings.UserClaim}' claim");
             oidc.DeleteSession(context);
             return await NoSessionAsync(context, log, session is null ? AuthReason.Invalid : AuthReason.Missing);
         }
@@ -97,7 +98,7 @@ internal sealed class OidcAuthenticator(OidcRoute oidc) : IAuthenticator
     private AuthIdentity Identity(JsonWebToken idToken)
     {
         var claims = idToken.Claims.ToList();
-        var name = claims.First(c => c.Type == oidc.Settings.UserClaim).Value;
+        var name = oidc.User(idToken)!;
         claims.AddRange(claims.Where(c => c.Type is "roles" or "role").Select(c => new Claim(ClaimTypes.Role, c.Value)).ToArray());
         return new AuthIdentity(Scheme, name, claims);
     }
@@ -112,7 +113,7 @@ internal sealed class OidcAuthenticator(OidcRoute oidc) : IAuthenticator
     /// <summary>The refresh_token grant (RFC 6749 §6); a new ID token must name the same user (OpenID Connect Core §12.2).</summary>
     private async Task<OidcSession?> RefreshAsync(OidcSession session, AuthLog log, CancellationToken cancellationToken)
     {
-        var user = new JsonWebToken(session.IdToken).GetClaim(oidc.Settings.UserClaim).Value;
+        var user = oidc.User(new JsonWebToken(session.IdToken))!;
         try
         {
             var config = await oidc.Provider.DiscoveryAsync(cancellationToken);
@@ -122,7 +123,7 @@ internal sealed class OidcAuthenticator(OidcRoute oidc) : IAuthenticator
             {
                 var (token, why) = await oidc.Provider.ValidateIdTokenAsync(config, fresh, nonce: null, cancellationToken);
                 (idToken, reason) = token is null ? (null, why)
-                    : token.GetClaim(oidc.Settings.UserClaim).Value != user ? (null, "the new ID token names another user")
+                    : oidc.User(token) != user ? (null, "the new ID token names another user")
                     : (fresh, reason);
             }
 

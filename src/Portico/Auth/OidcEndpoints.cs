@@ -90,7 +90,7 @@ internal sealed class OidcEndpoints(OidcRoute oidc)
             var ends = now + oidc.Settings.SessionLifetime;
             var session = new OidcSession(OidcRoute.Random(16), idToken, tokens.RefreshToken, tokens.ExpiresIn is { } e ? now + e : ends, ends);
             oidc.WriteSession(context, session);
-            log.OidcLoggedIn(token.GetClaim(oidc.Settings.UserClaim).Value, oidc.Provider.Authority, oidc.RouteId);
+            log.OidcLoggedIn(oidc.User(token)!, oidc.Provider.Authority, oidc.RouteId);
         }
         catch (InvalidOperationException ex)
         {
@@ -112,7 +112,7 @@ internal sealed class OidcEndpoints(OidcRoute oidc)
         var back = oidc.Settings.PostLogoutRedirect.StartsWith('/')
             ? $"{context.Request.Scheme}://{context.Request.Host}{oidc.Settings.PostLogoutRedirect}"
             : oidc.Settings.PostLogoutRedirect;
-        var user = session is null ? "a visitor without a session" : new JsonWebToken(session.IdToken).GetClaim(oidc.Settings.UserClaim).Value;
+        var user = (session is null ? null : oidc.User(new JsonWebToken(session.IdToken))) ?? "a visitor without a session";
         if (oidc.Settings.ProviderLogout && session is not null)
         {
             try

@@ -59,5 +59,9 @@ internal sealed class OidcRoute(string routeId, OidcAuthSettings settings, OidcP
         IsEssential = true,
     };
 
+    /// <summary>The caller's name in an ID token (`userClaim`); null when it has none, as after a reload that chose another claim.</summary>
+    public string? User(Microsoft.IdentityModel.JsonWebTokens.JsonWebToken idToken)
+        => idToken.TryGetPayloadValue<string>(Settings.UserClaim, out var user) && user.Length > 0 ? user : null;
+
     public static string Random(int bytes) => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(bytes));
 }

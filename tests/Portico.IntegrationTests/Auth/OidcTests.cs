@@ -129,12 +129,8 @@ public sealed class OidcTests : IDisposable
     [Fact]
     public async Task A_tampered_session_cookie_is_refused_and_the_browser_sent_to_log_in_again()
     {
-        await using var provider = await OpenIdProvider.StartAsync(TimeSpan.FromHours(1));
-        await using var backend = await TestBackend.StartAsync("app");
-        await using var proxy = await TestProxy.StartAsync(Config(provider, backend));
-        using var browser = new OidcBrowser();
-        var url = new Uri(proxy.Address, "/app/x");
-        await browser.LoginAsync(url, provider);
+        await using var scene = await OidcScene.LoggedInAsync(_keys);
+        var (provider, backend, proxy, browser, url) = (scene.Provider, scene.Backend, scene.Proxy, scene.Browser, scene.Url);
         var session = browser.Session(proxy.Address);
         var tampered = session.Select(c => c.Name == "portico_oidcC1" ? new System.Net.Cookie(c.Name, c.Value[..40] + (c.Value[40] == 'A' ? 'B' : 'A') + c.Value[41..]) : c).ToArray();
         Assert.Contains(session, c => c.Name == "portico_oidcC1");
@@ -303,13 +299,8 @@ public sealed class OidcTests : IDisposable
     [Fact]
     public async Task A_session_larger_than_a_cookie_is_split_into_chunks_and_read_back_whole()
     {
-        await using var provider = await OpenIdProvider.StartAsync(TimeSpan.FromHours(1));
-        provider.PaddingClaimLength = 2500;
-        await using var backend = await TestBackend.StartAsync("app");
-        await using var proxy = await TestProxy.StartAsync(Config(provider, backend));
-        using var browser = new OidcBrowser();
-        var url = new Uri(proxy.Address, "/app/x");
-        await browser.LoginAsync(url, provider);
+        await using var scene = await OidcScene.LoggedInAsync(_keys, provider => provider.PaddingClaimLength = 2500);
+        var (backend, proxy, browser, url) = (scene.Backend, scene.Proxy, scene.Browser, scene.Url);
         var cookies = browser.Cookies.GetCookies(proxy.Address);
 
         var page = await browser.GetAsync(url);
@@ -320,6 +311,21 @@ public sealed class OidcTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("alice", backend.Requests.Last().Headers["X-Auth-User"]);
         Assert.DoesNotContain("portico_oidc", backend.Requests.Last().Headers.GetValueOrDefault("Cookie") ?? "", StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_reload_that_names_the_user_by_a_claim_the_session_lacks_ends_the_session_instead_of_failing()
+    {
+        await using var scene = await OidcScene.LoggedInAsync(_keys);
+        var (provider, backend, proxy, browser, url) = (scene.Provider, scene.Backend, scene.Proxy, scene.Browser, scene.Url);
+        var reached = AppRequests(backend);
+
+        Assert.True((await proxy.RewriteConfigAsync(Config(provider, backend, ", userClaim: preferred_username"))).Applied);
+        var after = await browser.GetAsync(url, accept: "application/json");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        Assert.Equal(reached, AppRequests(backend));
+        Assert.Contains(proxy.Logs.Messages(3353), m => m.EndsWith("its ID token has no 'preferred_username' claim", StringComparison.Ordinal));
     }
 
     [Fact]
