@@ -50,14 +50,15 @@ internal static class HeaderRulesBinder
             rules.Add(new HeaderRule(HeaderAction.Remove, name.Value, null));
         }
 
-        BindValues(m, "set", HeaderAction.Set, captures, rules);
-        BindValues(m, "append", HeaderAction.Append, captures, rules);
+        BindValues(m, "set", HeaderAction.Set, captures, Refusal, rules);
+        BindValues(m, "append", HeaderAction.Append, captures, Refusal, rules);
         m.Finish();
         return rules;
     }
 
-    /// <summary>`set` or `append`: header name → value template.</summary>
-    private static void BindValues(MapReader parent, string key, HeaderAction action, TemplateCaptures captures, List<HeaderRule> rules)
+    /// <summary>`set` or `append`: name → value template, each name judged by <paramref name="refusal"/>
+    /// (header rules: a header name; a rewrite's query rules: a parameter name).</summary>
+    internal static void BindValues(MapReader parent, string key, HeaderAction action, TemplateCaptures captures, Func<string, string?> refusal, List<HeaderRule> rules)
     {
         var m = parent.Section(key);
         if (m is null)
@@ -70,9 +71,9 @@ internal static class HeaderRulesBinder
             var name = nameNode.Value;
             var path = m.Child(name);
             m.Lines.Record(path, nameNode.Line);
-            if (Refusal(name) is { } refusal)
+            if (refusal(name) is { } reason)
             {
-                m.Errors.Add(nameNode.Line, path, refusal);
+                m.Errors.Add(nameNode.Line, path, reason);
                 continue;
             }
 

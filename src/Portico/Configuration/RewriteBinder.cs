@@ -103,34 +103,8 @@ internal static class RewriteBinder
             rules.Add(new HeaderRule(HeaderAction.Remove, name.Value, null));
         }
 
-        foreach (var (key, action) in new[] { ("set", HeaderAction.Set), ("append", HeaderAction.Append) })
-        {
-            var section = m.Section(key);
-            foreach (var (nameNode, value) in section?.Entries ?? [])
-            {
-                var path = section!.Child(nameNode.Value);
-                if (NameRefusal(nameNode.Value) is { } refusal)
-                {
-                    m.Errors.Add(nameNode.Line, path, refusal);
-                    continue;
-                }
-
-                if (value is not ScalarNode scalar)
-                {
-                    m.Errors.Add(nameNode.Line, path, $"expected a value, found {value.Kind}");
-                    continue;
-                }
-
-                var template = TemplateParser.Parse(scalar.IsNull ? "" : scalar.Value, captures, out var error);
-                if (template is null)
-                {
-                    m.Errors.Add(scalar.Line > 0 ? scalar.Line : nameNode.Line, path, error!);
-                    continue;
-                }
-
-                rules.Add(new HeaderRule(action, nameNode.Value, template));
-            }
-        }
+        HeaderRulesBinder.BindValues(m, "set", HeaderAction.Set, captures, NameRefusal, rules);
+        HeaderRulesBinder.BindValues(m, "append", HeaderAction.Append, captures, NameRefusal, rules);
 
         m.Finish();
         return rules;
