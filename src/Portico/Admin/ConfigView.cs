@@ -113,6 +113,9 @@ internal static class ConfigView
         split = r.Split is { } sp
             ? new { arms = sp.Arms.Select(a => new { cluster = a.Cluster, weight = a.Weight, share = Math.Round(a.Weight / (double)sp.Arms.Sum(x => x.Weight), 4) }), sticky = sp.Sticky is { } k ? (k.Source == LoadBalancing.HashKeySource.ClientIp ? "client-ip" : $"{k.Source.ToString().ToLowerInvariant()}:{k.Name}") : "cookie", cookie = sp.Cookie, force = new { header = sp.ForceHeader, cookie = sp.ForceCookie } }
             : null,
+        mirror = r.Mirror is { } mi
+            ? new { cluster = mi.Cluster, percent = mi.Percent, maxBodySizeBytes = mi.MaxBodySize, queue = mi.Queue, concurrency = mi.Concurrency, timeout = Duration.Format(mi.Timeout) }
+            : null,
         cache = r.Cache is { } c ? new { heuristic = c.Heuristic, collapse = c.Collapse } : null,
         compression = r.Compression is { } z
             ? new { encodings = z.Encodings, mimeTypes = z.MimeTypes, minSizeBytes = z.MinSizeBytes, level = z.Level.ToString().ToLowerInvariant() }

@@ -44,6 +44,12 @@ internal static class RouteBinder
             m.Error("rewrite", "a route without a cluster only redirects: it forwards nothing to rewrite");
         }
 
+        var mirror = MirrorBinder.Bind(m);
+        if (cluster is null && mirror is not null)
+        {
+            m.Error("mirror", "a route without a cluster only redirects: it forwards nothing to mirror");
+        }
+
         if (match is null || (cluster is null && redirects.Count == 0))
         {
             return null;
@@ -73,6 +79,7 @@ internal static class RouteBinder
             Redirects = redirects,
             Normalize = normalize,
             Rewrite = rewrite,
+            Mirror = mirror,
         };
     }
 

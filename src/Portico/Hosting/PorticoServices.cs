@@ -7,6 +7,7 @@ using Portico.Compression;
 using Portico.Configuration;
 using Portico.Cors;
 using Portico.Headers;
+using Portico.Mirroring;
 using Portico.Forwarding;
 using Portico.Health;
 using Portico.LoadBalancing;
@@ -40,6 +41,7 @@ internal static class PorticoServices
         services.AddPorticoLoadBalancing();
         services.AddPorticoHealth();
         services.AddPorticoRouting();
+        services.AddPorticoMirroring();
         services.AddPorticoTls();
         services.AddRequestTimeouts();
         services.AddPorticoWaf();

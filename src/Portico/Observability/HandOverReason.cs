@@ -89,6 +89,9 @@ internal enum HandOverReason
     /// <summary>The route's `split` (arms of other clusters).</summary>
     Split,
 
+    /// <summary>The route's `mirror` (copies to a shadow cluster).</summary>
+    Mirror,
+
     /// <summary>The route's `rateLimit`.</summary>
     RateLimit,
 

@@ -29,6 +29,7 @@ internal static class HandOverReasonNames
         HandOverReason.RouteGuard => "route_guard",
         HandOverReason.Device => "device",
         HandOverReason.Split => "split",
+        HandOverReason.Mirror => "mirror",
         HandOverReason.RateLimit => "rate_limit",
         HandOverReason.Waf => "waf",
         HandOverReason.Auth => "auth",

@@ -5,6 +5,7 @@ using Portico.Compression;
 using Portico.Cors;
 using Portico.Forwarding;
 using Portico.Headers;
+using Portico.Mirroring;
 using Portico.Observability;
 using Portico.RateLimiting;
 using Portico.Routing;
@@ -103,6 +104,11 @@ internal static class PorticoPipeline
             // 3 Route match, rewrite part: the backend's path, query and Host, worked out once
             //   before the retries below, so each attempt sends the same target.
             proxy.UsePorticoRewrite();
+
+            // Traffic mirroring: before the retries, so the body the copy is taken from is read
+            //   once, as the forwarder sends it; after the split and the rewrite, as a copy is of
+            //   the request the route forwards. Cache hits, refusals and preflights never reach it.
+            proxy.UsePorticoMirroring();
 
             // Then, outermost of the forwarding: times each attempt for the log and metrics,
             // retries a failed attempt so each one picks a fresh destination below, and speaks

@@ -7,6 +7,7 @@ using Portico.Configuration.Model;
 using Portico.Cors;
 using Portico.Forwarding;
 using Portico.Headers;
+using Portico.Mirroring;
 using Portico.Observability;
 using Portico.RateLimiting;
 using Portico.Routing;
@@ -63,6 +64,9 @@ internal static class RouteStages
         new ForwardingStage(),
         new HostHeaderStage(),
         new HeaderRulesStage(),
+
+        // 7 Forwarder, mirroring: copies of the forwarded requests to a shadow cluster.
+        new MirrorStage(),
     ];
 
     /// <summary>The settings records the stages below read for a route: each of their properties must be claimed by a stage.</summary>

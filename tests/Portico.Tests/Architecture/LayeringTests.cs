@@ -53,6 +53,7 @@ public sealed class LayeringTests
         // Why Forwarding: a variable's client address is the one Forwarding resolves.
         ["Headers"] = [Config, Model, Declares, "Forwarding", "Observability"],
         ["Cors"] = [Config, Model, Declares, "Observability"],
+        ["Mirroring"] = [Config, Model, Declares, "Observability"],
         ["Compression"] = [Config, Model, Declares, "Observability"],
         // Why Compression: a rewritten body is encoded again in the backend's coding with its encoders (ContentCodings, WriteOnlyStream).
         ["BodyRewrite"] = ["Compression", Config, Model, Declares, "Observability"],
@@ -81,11 +82,11 @@ public sealed class LayeringTests
 
         // Composition.
         // Why Transport: the connection stages' list puts HalfClosedConnection in front of Kestrel's HTTP/1.x processing.
-        ["Pipeline"] = ["Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Observability", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        ["Pipeline"] = ["Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Mirroring", "Observability", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // The fast path runs the stages it honours itself, on raw bytes, for the routes whose
         // stages all say so (Pipeline's RouteStages).
         ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "Observability", "Pipeline", "Routing", "Security/Desync", "Transport"],
-        ["Hosting"] = ["Admin", "Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        ["Hosting"] = ["Admin", "Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Mirroring", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // Why Configuration/Catalogue: `portico schema` prints the schema the catalogue makes.
         // Why the model: `run` tries the listeners' and admin addresses before it starts (BindCheck).
         ["Cli"] = [Config, "Configuration/Catalogue", Model, "Hosting"],

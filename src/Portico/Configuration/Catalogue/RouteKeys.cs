@@ -113,6 +113,13 @@ internal static class RouteKeys
         Names("routes.ID.rewrite.query.append", "parameter name → value added after the others.") with { DefaultNote = "none" },
         Text("routes.ID.rewrite.query.append.NAME", "the value, as for `set`.") with { DefaultNote = "—", Example = "web" },
         Text("routes.ID.rewrite.host", "the `Host` the backend gets, with variables; wins over `preserveHost`.") with { DefaultNote = "as `preserveHost` says", Example = "internal.example" },
+        Section("routes.ID.mirror", "copy a share of the route's forwarded requests (method, target, header fields, body) to a shadow cluster; its answers are read and discarded, and its slowness or failure never reaches the client. Copies that cannot be sent in time are dropped and counted. Cache hits are not copied.") with { DefaultNote = "none" },
+        Text("routes.ID.mirror.cluster", "the shadow cluster (its own destinations, load balancing and health); not the route's cluster nor a split arm.") with { Required = true, Example = "shadow" },
+        Number("routes.ID.mirror.percent", 0, 100, "the share of forwarded requests copied, drawn at random per request.") with { Default = "100", Example = "10" },
+        Size("routes.ID.mirror.maxBodySize", "the largest request body copied; a request with a longer body is not mirrored (dropped, reason `body_too_large`), and no more than this is ever held for it.") with { Default = "64KiB", Example = "1MiB" },
+        Int("routes.ID.mirror.queue", 0, 100_000, "copies that may wait for a free slot towards the shadow; a copy past it is dropped (`queue_full`).") with { Default = "100" },
+        Int("routes.ID.mirror.concurrency", 1, 10_000, "copies in flight to the shadow at once.") with { Default = "10" },
+        Duration("routes.ID.mirror.timeout", "the longest a copy may take, from being queued to the end of the shadow's answer; past it it is dropped (`timeout`).") with { Default = "5s" },
     ];
 
     /// <summary>`match.headers` and `match.query`: NAME → a value, a list of values, or a section with a mode.</summary>

@@ -64,4 +64,7 @@ internal sealed record RouteSettings
 
     /// <summary>`rewrite`: the path, query and Host sent to the backend, turned back in `Location` and `Set-Cookie`. Default: none.</summary>
     public RewriteSettings? Rewrite { get; init; }
+
+    /// <summary>`mirror`: copy a share of the forwarded requests to a shadow cluster, answers discarded. Default: none.</summary>
+    public MirrorSettings? Mirror { get; init; }
 }

@@ -16,8 +16,7 @@ internal static class CrossReferenceValidator
             // A route without a cluster only redirects (its binder asks for `redirects` then).
             if (route.Cluster is not null && !clusterIds.Contains(route.Cluster))
             {
-                var known = clusterIds.Count == 0 ? "none are defined" : "defined: " + string.Join(", ", clusterIds);
-                Add(errors, lines, $"routes.{route.Id}.cluster", $"cluster '{route.Cluster}' is not defined ({known})");
+                Add(errors, lines, $"routes.{route.Id}.cluster", $"cluster '{route.Cluster}' is not defined ({Known(clusterIds)})");
             }
 
             var arms = route.Split?.Arms ?? [];
@@ -25,8 +24,22 @@ internal static class CrossReferenceValidator
             {
                 if (!clusterIds.Contains(arms[i].Cluster))
                 {
-                    var known = clusterIds.Count == 0 ? "none are defined" : "defined: " + string.Join(", ", clusterIds);
-                    Add(errors, lines, $"routes.{route.Id}.split.arms[{i}].cluster", $"cluster '{arms[i].Cluster}' is not defined ({known})");
+                    Add(errors, lines, $"routes.{route.Id}.split.arms[{i}].cluster", $"cluster '{arms[i].Cluster}' is not defined ({Known(clusterIds)})");
+                }
+            }
+
+            if (route.Mirror is { } mirror)
+            {
+                var path = $"routes.{route.Id}.mirror.cluster";
+                if (!clusterIds.Contains(mirror.Cluster))
+                {
+                    Add(errors, lines, path, $"cluster '{mirror.Cluster}' is not defined ({Known(clusterIds)})");
+                }
+                else if (mirror.Cluster == route.Cluster || arms.Any(a => a.Cluster == mirror.Cluster))
+                {
+                    // The shadow's answers are thrown away and its failures ignored: the cluster that
+                    // serves the route would take every mirrored request twice, once unheard.
+                    Add(errors, lines, path, $"cluster '{mirror.Cluster}' serves this route; the shadow must be another cluster");
                 }
             }
         }
@@ -81,6 +94,9 @@ internal static class CrossReferenceValidator
         => endPoint.Equals(other)
             ? $"{endPoint} is already used by {owner}"
             : $"{endPoint} overlaps {owner} ({other}): a wildcard address takes the port on every address, so the second bind would fail";
+
+    private static string Known(IReadOnlySet<string> clusterIds)
+        => clusterIds.Count == 0 ? "none are defined" : "defined: " + string.Join(", ", clusterIds);
 
     private static void Add(ConfigErrors errors, ConfigLines lines, string path, string reason)
         => errors.Add(lines.Of(path) ?? 0, path, reason);
