@@ -1,32 +1,42 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Portico.Configuration;
+using Portico.Configuration.Model;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Portico.Forwarding;
 
-/// <summary>The full path's adapter of <see cref="ForwardedHeaders"/>: the fields as strings on YARP's request to the backend.</summary>
+/// <summary>The full path's adapter of <see cref="ForwardedHeaders"/>: the fields as strings on YARP's request to the backend (and on a mirror's copy).</summary>
 internal sealed class ForwardedHeadersTransform(ActiveConfig config) : RequestTransform
 {
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
-        var proxy = config.Current.Settings.Proxy;
-        var outgoing = context.ProxyRequest.Headers;
+        Apply(context.HttpContext, context.ProxyRequest.Headers, config.Current.Settings.Proxy);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Writes the forwarded fields of <paramref name="context"/>'s request onto
+    /// <paramref name="outgoing"/>, replacing any there: the request to the route's backend, or a
+    /// mirror's copy of it, which carries the same fields.
+    /// </summary>
+    public static void Apply(HttpContext context, HttpRequestHeaders outgoing, ProxySettings proxy)
+    {
         foreach (var name in ForwardedHeaders.Names)
         {
             outgoing.Remove(name);
         }
 
-        var peer = ClientAddress.Peer(context.HttpContext);
-        var request = new Request(context, peer, proxy.TrustedProxies.Count > 0 && ClientAddress.IsTrusted(peer, proxy.TrustedProxies));
+        var peer = ClientAddress.Peer(context);
+        var request = new Request(context.Request, outgoing, peer, proxy.TrustedProxies.Count > 0 && ClientAddress.IsTrusted(peer, proxy.TrustedProxies));
         ForwardedHeaders.Write(ref request, proxy.ForwardedHeaders);
-        return ValueTask.CompletedTask;
     }
 
-    private struct Request(RequestTransformContext context, IPAddress peer, bool trusted) : IForwardedRequest
+    private struct Request(HttpRequest incoming, HttpRequestHeaders outgoing, IPAddress peer, bool trusted) : IForwardedRequest
     {
-        private readonly HttpRequest _incoming = context.HttpContext.Request;
+        private readonly HttpRequest _incoming = incoming;
         private readonly StringBuilder _value = new();
         private ForwardedField _field;
 
@@ -40,7 +50,7 @@ internal sealed class ForwardedHeadersTransform(ActiveConfig config) : RequestTr
             _value.Clear();
         }
 
-        public readonly void End() => context.ProxyRequest.Headers.TryAddWithoutValidation(ForwardedHeaders.Names[(int)_field], _value.ToString());
+        public readonly void End() => outgoing.TryAddWithoutValidation(ForwardedHeaders.Names[(int)_field], _value.ToString());
 
         public readonly void Text(ReadOnlySpan<byte> ascii)
         {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Portico.Configuration.Model;
+using Portico.Forwarding;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -20,7 +21,7 @@ internal sealed class MirrorCopy(string route, MirrorSettings settings, ClusterS
 
     // RFC 9110 §7.6.1: hop-by-hop fields describe the client's connection, not the copy's; the
     // framing is the copy's own (its body is whole), and 100-continue is not the shadow's to ask
-    // for. Forwarded fields as a client sent them are never passed on (Forwarding/ForwardedHeaders).
+    // for. The forwarded fields are the ones the route's backend gets, by Forwarding's one rule.
     private static readonly HashSet<string> Dropped = new(StringComparer.OrdinalIgnoreCase)
     {
         "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Transfer-Encoding", "Upgrade", "Trailer",
@@ -42,9 +43,10 @@ internal sealed class MirrorCopy(string route, MirrorSettings settings, ClusterS
 
     /// <summary>
     /// Takes the request's method, target (the query verbatim, as Forwarding/RawQueryTransform
-    /// sends it to the route's backend) and fields, bound for <paramref name="destination"/>.
+    /// sends it to the route's backend) and fields, with the forwarded fields the backend gets,
+    /// bound for <paramref name="destination"/>.
     /// </summary>
-    public static MirrorCopy Capture(HttpContext context, RouteSettings route, MirrorSettings settings, ClusterState cluster, DestinationState destination)
+    public static MirrorCopy Capture(HttpContext context, RouteSettings route, MirrorSettings settings, ProxySettings proxy, ClusterState cluster, DestinationState destination)
     {
         var request = context.Request;
         var connectionOptions = request.Headers.Connection.SelectMany(l => (l ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray();
@@ -55,6 +57,12 @@ internal sealed class MirrorCopy(string route, MirrorSettings settings, ClusterS
             {
                 fields.Add(new(name, values.ToArray()));
             }
+        }
+
+        using (var forwarded = new HttpRequestMessage())
+        {
+            ForwardedHeadersTransform.Apply(context, forwarded.Headers, proxy);
+            fields.AddRange(forwarded.Headers.Select(h => new KeyValuePair<string, string?[]>(h.Key, h.Value.ToArray<string?>())));
         }
 
         var withoutQuery = RequestUtilities.MakeDestinationAddress(destination.Model.Config.Address, request.Path, QueryString.Empty);

@@ -38,7 +38,7 @@ internal sealed class MirrorMiddleware(RequestDelegate next, ActiveConfig config
         var length = context.Request.ContentLength;
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true || length == 0)
         {
-            dispatcher.Enqueue(MirrorCopy.Capture(context, route, mirror, cluster, destination));
+            dispatcher.Enqueue(MirrorCopy.Capture(context, route, mirror, config.Current.Settings.Proxy, cluster, destination));
             return next(context);
         }
 
@@ -48,7 +48,7 @@ internal sealed class MirrorMiddleware(RequestDelegate next, ActiveConfig config
             return next(context);
         }
 
-        return ForwardCopyingAsync(context, new MirrorBody(context.Request.Body, MirrorCopy.Capture(context, route, mirror, cluster, destination), length, dispatcher));
+        return ForwardCopyingAsync(context, new MirrorBody(context.Request.Body, MirrorCopy.Capture(context, route, mirror, config.Current.Settings.Proxy, cluster, destination), length, dispatcher));
     }
 
     private async Task ForwardCopyingAsync(HttpContext context, MirrorBody body)

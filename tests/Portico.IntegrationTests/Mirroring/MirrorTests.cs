@@ -43,8 +43,9 @@ public sealed class MirrorTests
         Assert.Equal(3, counters.Value(Mirrored, ("route", "api"), ("cluster", "shadow"), ("status_class", "2xx")));
         Assert.Equal(0, counters.Value(Dropped));
         Assert.Equal(
-            primarySaw.Select(s => (s.Method, s.Target, Convert.ToHexString(s.Body), s.Trace)).Order(),
-            shadowSaw.Select(s => (s.Method, s.Target, Convert.ToHexString(s.Body), s.Trace)).Order());
+            primarySaw.Select(s => (s.Method, s.Target, Convert.ToHexString(s.Body), s.Trace, s.ForwardedForAndHost)).Order(),
+            shadowSaw.Select(s => (s.Method, s.Target, Convert.ToHexString(s.Body), s.Trace, s.ForwardedForAndHost)).Order());
+        Assert.All(shadowSaw, s => Assert.Equal($"127.0.0.1 {proxy.Address.Authority}", s.ForwardedForAndHost));
         Assert.All(shadowSaw, s => Assert.Equal("1", s.Marker));
         Assert.All(primarySaw, s => Assert.Equal("", s.Marker));
         Assert.Contains(shadowSaw, s => s.Target == "/items?b=2&a=x%2Fy" && s.Method == "GET");
@@ -198,7 +199,7 @@ public sealed class MirrorTests
         using var body = new MemoryStream();
         await ctx.Request.Body.CopyToAsync(body);
         var target = ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
-        seen.Enqueue(new Seen(ctx.Request.Method, target, body.ToArray(), ctx.Request.Headers["X-Trace"].ToString(), ctx.Request.Headers["X-Portico-Mirror"].ToString()));
+        seen.Enqueue(new Seen(ctx.Request.Method, target, body.ToArray(), ctx.Request.Headers["X-Trace"].ToString(), ctx.Request.Headers["X-Portico-Mirror"].ToString(), ctx.Request.Headers["X-Forwarded-For"].ToString() + " " + ctx.Request.Headers.Host));
         await ctx.Response.WriteAsync(name);
     };
 
@@ -212,7 +213,7 @@ public sealed class MirrorTests
 
     private static double P99(List<double> seconds) => seconds.Order().ElementAt((int)Math.Ceiling(seconds.Count * 0.99) - 1);
 
-    private sealed record Seen(string Method, string Target, byte[] Body, string Trace, string Marker);
+    private sealed record Seen(string Method, string Target, byte[] Body, string Trace, string Marker, string ForwardedForAndHost);
 
     /// <summary>A primary and a shadow that record what they get, and a proxy whose one route mirrors to the shadow.</summary>
     private sealed class Rig : IAsyncDisposable

@@ -53,7 +53,8 @@ public sealed class LayeringTests
         // Why Forwarding: a variable's client address is the one Forwarding resolves.
         ["Headers"] = [Config, Model, Declares, "Forwarding", "Observability"],
         ["Cors"] = [Config, Model, Declares, "Observability"],
-        ["Mirroring"] = [Config, Model, Declares, "Observability"],
+        // Why Forwarding: a copy carries the forwarded fields the route's backend gets, by Forwarding's one rule.
+        ["Mirroring"] = [Config, Model, Declares, "Forwarding", "Observability"],
         ["Compression"] = [Config, Model, Declares, "Observability"],
         // Why Compression: a rewritten body is encoded again in the backend's coding with its encoders (ContentCodings, WriteOnlyStream).
         ["BodyRewrite"] = ["Compression", Config, Model, Declares, "Observability"],
