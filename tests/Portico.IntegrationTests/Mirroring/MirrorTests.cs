@@ -194,6 +194,32 @@ public sealed class MirrorTests
         Assert.All(primarySaw.Where(s => s.Target != "/small"), s => Assert.Equal(large, s.Body));
     }
 
+    [Fact]
+    public async Task A_drained_shadow_destination_gets_no_copies_until_it_is_enabled_again()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var rig = await Rig.StartAsync("{ cluster: shadow }");
+        var (proxy, counters) = (rig.Proxy, rig.Counters);
+        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
+        var destination = $"/api/clusters/shadow/destinations/{rig.Shadow.Address.Authority}";
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync(destination + "/drain", null, ct)).StatusCode);
+        await Poll.UntilAsync(async () => await proxy.Client.GetStringAsync("/wait", ct) == "primary" && counters.Value(Dropped, ("reason", "no_destination")) > 0, "the drain to reach the shadow's available destinations");
+        await Poll.UntilAsync(() => counters.Value(Pending) == 0, "the copies sent before the drain took effect");
+        var before = (Dropped: counters.Value(Dropped, ("reason", "no_destination")), Copies: rig.ShadowSaw.Count);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal("primary", await proxy.Client.GetStringAsync($"/drained/{i}", ct));
+        }
+
+        Assert.Equal(before.Dropped + 5, counters.Value(Dropped, ("reason", "no_destination")));
+        Assert.Equal(before.Dropped + 5, counters.Value(Dropped));
+        Assert.Equal(before.Copies, rig.ShadowSaw.Count);
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync(destination + "/enable", null, ct)).StatusCode);
+        await Poll.UntilAsync(async () => await proxy.Client.GetStringAsync("/enabled", ct) == "primary" && rig.ShadowSaw.Any(s => s.Target == "/enabled"), "copies to reach the enabled shadow");
+    }
+
     private static RequestDelegate Recorder(ConcurrentQueue<Seen> seen, string name) => async ctx =>
     {
         using var body = new MemoryStream();
@@ -226,6 +252,8 @@ public sealed class MirrorTests
         public ConcurrentQueue<Seen> ShadowSaw { get; } = new();
 
         public TestProxy Proxy { get; private set; } = null!;
+
+        public TestBackend Shadow => _shadow!;
 
         public ProxyCounters Counters { get; private set; } = null!;
 
