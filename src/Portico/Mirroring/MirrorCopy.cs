@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
+using Portico.Routing;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -43,7 +44,8 @@ internal sealed class MirrorCopy(string route, MirrorSettings settings, ClusterS
 
     /// <summary>
     /// Takes the request's method, target (the query verbatim, as Forwarding/RawQueryTransform
-    /// sends it to the route's backend) and fields, with the forwarded fields the backend gets,
+    /// sends it to the route's backend; the rewritten one on a route with a rewrite) and fields,
+    /// with the forwarded fields the backend gets,
     /// bound for <paramref name="destination"/>.
     /// </summary>
     public static MirrorCopy Capture(HttpContext context, RouteSettings route, MirrorSettings settings, ProxySettings proxy, ClusterState cluster, DestinationState destination)
@@ -65,9 +67,12 @@ internal sealed class MirrorCopy(string route, MirrorSettings settings, ClusterS
             fields.AddRange(forwarded.Headers.Select(h => new KeyValuePair<string, string?[]>(h.Key, h.Value.ToArray<string?>())));
         }
 
-        var withoutQuery = RequestUtilities.MakeDestinationAddress(destination.Model.Config.Address, request.Path, QueryString.Empty);
-        var target = new Uri(withoutQuery.AbsoluteUri + request.QueryString.Value, Verbatim);
-        var host = route.PreserveHost ? request.Headers.Host.ToString() : null;
+        // The route's rewrite, when it has one, gives the target and Host its backend gets (Routing/RewriteTransform).
+        var rewritten = context.Features.Get<RewrittenTarget>();
+        var target = rewritten?.PathAndQuery is { } pathAndQuery
+            ? new Uri(RequestUtilities.MakeDestinationAddress(destination.Model.Config.Address, PathString.Empty, QueryString.Empty).AbsoluteUri.TrimEnd('/') + pathAndQuery, Verbatim)
+            : new Uri(RequestUtilities.MakeDestinationAddress(destination.Model.Config.Address, request.Path, QueryString.Empty).AbsoluteUri + request.QueryString.Value, Verbatim);
+        var host = rewritten?.Host ?? (route.PreserveHost ? request.Headers.Host.ToString() : null);
         return new MirrorCopy(route.Id, settings, cluster, destination, request.Method, target, string.IsNullOrEmpty(host) ? null : host, fields);
     }
 

@@ -58,6 +58,22 @@ public sealed class MirrorTests
     }
 
     [Fact]
+    public async Task On_a_route_with_a_rewrite_the_shadow_gets_the_rewritten_target_and_host_as_the_backend_does()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var rig = await Rig.StartAsync("{ cluster: shadow }", route: "rewrite: { pathPrefix: /v2, host: internal.example }");
+
+        Assert.Equal("primary", await rig.Proxy.Client.GetStringAsync("/users/7?x=%7C", ct));
+
+        await Poll.UntilAsync(() => rig.Counters.Value(Mirrored) == 1 && rig.Counters.Value(Pending) == 0, "the copy answered");
+        var primary = Assert.Single(rig.PrimarySaw);
+        var shadow = Assert.Single(rig.ShadowSaw);
+        Assert.Equal("/v2/users/7?x=%7C", primary.Target);
+        Assert.Equal((primary.Method, primary.Target, primary.ForwardedForAndHost), (shadow.Method, shadow.Target, shadow.ForwardedForAndHost));
+        Assert.EndsWith(" internal.example", shadow.ForwardedForAndHost);
+    }
+
+    [Fact]
     public async Task A_percent_copies_that_share_of_the_requests()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -257,7 +273,7 @@ public sealed class MirrorTests
 
         public ProxyCounters Counters { get; private set; } = null!;
 
-        public static async Task<Rig> StartAsync(string mirror, bool? fastPath = null)
+        public static async Task<Rig> StartAsync(string mirror, bool? fastPath = null, string route = "")
         {
             var rig = new Rig();
             rig._primary = await TestBackend.StartAsync("primary", Recorder(rig.PrimarySaw, "primary"));
@@ -269,6 +285,7 @@ public sealed class MirrorTests
                     match: { pathPrefix: / }
                     cluster: app
                     mirror: {{mirror}}
+                    {{route}}
                 clusters:
                   app: { destinations: [{{rig._primary.Url}}] }
                   shadow: { destinations: [{{rig._shadow.Url}}] }

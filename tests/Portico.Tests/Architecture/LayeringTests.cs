@@ -53,8 +53,9 @@ public sealed class LayeringTests
         // Why Forwarding: a variable's client address is the one Forwarding resolves.
         ["Headers"] = [Config, Model, Declares, "Forwarding", "Observability"],
         ["Cors"] = [Config, Model, Declares, "Observability"],
-        // Why Forwarding: a copy carries the forwarded fields the route's backend gets, by Forwarding's one rule.
-        ["Mirroring"] = [Config, Model, Declares, "Forwarding", "Observability"],
+        // Why Forwarding: a copy carries the forwarded fields the route's backend gets, by Forwarding's one rule;
+        // why Routing: and the target and Host the route's rewrite gives its backend (RewrittenTarget).
+        ["Mirroring"] = [Config, Model, Declares, "Forwarding", "Observability", "Routing"],
         ["Compression"] = [Config, Model, Declares, "Observability"],
         // Why Compression: a rewritten body is encoded again in the backend's coding with its encoders (ContentCodings, WriteOnlyStream).
         ["BodyRewrite"] = ["Compression", Config, Model, Declares, "Observability"],
