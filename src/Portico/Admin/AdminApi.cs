@@ -6,6 +6,7 @@ using Portico.Cli;
 using Portico.Configuration;
 using Portico.Health;
 using Portico.Observability;
+using Portico.Pages;
 using Portico.Tls;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Health;
@@ -16,7 +17,7 @@ namespace Portico.Admin;
 /// <summary>
 /// The admin JSON API. Reads: status, the running config (redacted), routes, clusters with each
 /// destination's health and in-flight count, the certificates HTTPS listeners serve, traffic statistics (also as a once-a-second event
-/// stream). Actions: drain or re-enable a destination, reload the config file.
+/// stream). Actions: drain or re-enable a destination, switch a route's maintenance, reload the config file.
 /// </summary>
 internal static class AdminApi
 {
@@ -34,6 +35,8 @@ internal static class AdminApi
         var loader = proxy.GetRequiredService<ConfigLoader>();
         var accessLog = proxy.GetRequiredService<AccessLogWriter>();
         var tls = proxy.GetRequiredService<TlsListeners>();
+        var switches = proxy.GetRequiredService<MaintenanceSwitches>();
+        var pagesLog = proxy.GetRequiredService<PagesLog>();
 
         object Status() => new
         {
@@ -47,10 +50,10 @@ internal static class AdminApi
 
         app.MapGet("/api/status", () => Results.Json(Status(), Json));
         app.MapGet("/api/config", () => Results.Json(ConfigView.From(active.Current.Settings), Json));
-        app.MapGet("/api/routes", () => Results.Json(active.Current.Settings.Routes.ToDictionary(r => r.Id, r => ConfigView.Route(r, active.Current.Settings)), Json));
+        app.MapGet("/api/routes", () => Results.Json(active.Current.Settings.Routes.ToDictionary(r => r.Id, r => ConfigView.Route(r, active.Current.Settings, switches)), Json));
         app.MapGet("/api/clusters", () => Results.Json(Clusters(state, drains), Json));
         app.MapGet("/api/certificates", () => Results.Json(CertificateView.From(tls), Json));
-        app.MapGet("/api/stats", (int? seconds) => Results.Json(Stats(stats, state, drains, Status(), seconds ?? 120), Json));
+        app.MapGet("/api/stats", (int? seconds) => Results.Json(Stats(stats, state, drains, Status(), Maintenance(active, switches), seconds ?? 120), Json));
 
         IResult SetDrained(string cluster, string destination, bool drained)
         {
@@ -75,6 +78,36 @@ internal static class AdminApi
         app.MapPost("/api/clusters/{cluster}/destinations/{destination}/drain", (string cluster, string destination) => SetDrained(cluster, destination, true));
         app.MapPost("/api/clusters/{cluster}/destinations/{destination}/enable", (string cluster, string destination) => SetDrained(cluster, destination, false));
 
+        // A route's maintenance, switched at runtime: `enabled=true|false` holds across reloads until
+        // switched again or cleared (DELETE, back to the config's `maintenance.enabled`).
+        IResult SwitchMaintenance(string route, bool? enabled)
+        {
+            if (active.Current.Route(route) is not { } settings)
+            {
+                return Results.NotFound(new { error = $"no route '{route}'" });
+            }
+
+            if (settings.Maintenance is null)
+            {
+                return Results.Conflict(new { error = $"route '{route}' has no maintenance section; add routes.{route}.maintenance (its page, retryAfter, allowIps) to switch it" });
+            }
+
+            if (enabled is { } on)
+            {
+                switches.Switch(route, on);
+            }
+            else
+            {
+                switches.Clear(route);
+            }
+
+            pagesLog.MaintenanceSwitched(route, enabled switch { true => "on", false => "off", null => $"back to its config ({(settings.Maintenance.Enabled ? "on" : "off")})" });
+            return Results.Json(PagesView.Maintenance(settings, switches), Json);
+        }
+
+        app.MapPost("/api/routes/{route}/maintenance", (string route, bool enabled) => SwitchMaintenance(route, enabled));
+        app.MapDelete("/api/routes/{route}/maintenance", (string route) => SwitchMaintenance(route, null));
+
         app.MapPost("/api/reload", async () =>
         {
             if (file.Path is null)
@@ -95,7 +128,7 @@ internal static class AdminApi
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             do
             {
-                var payload = JsonSerializer.Serialize(Stats(stats, state, drains, Status(), seconds ?? 120), Json);
+                var payload = JsonSerializer.Serialize(Stats(stats, state, drains, Status(), Maintenance(active, switches), seconds ?? 120), Json);
                 await context.Response.WriteAsync($"data: {payload}\n\n", context.RequestAborted);
                 await context.Response.Body.FlushAsync(context.RequestAborted);
             }
@@ -123,9 +156,14 @@ internal static class AdminApi
         => drains.IsDrained(destination) ? "drained"
             : cluster.DestinationsState.AvailableDestinations.Contains(destination) ? "up" : "down";
 
-    private static object Stats(TrafficStats stats, IProxyStateLookup state, DrainRegistry drains, object status, int seconds) => new
+    /// <summary>Each route with a `maintenance` section: whether it is in maintenance now (the dashboard's route list).</summary>
+    private static Dictionary<string, bool> Maintenance(ActiveConfig active, MaintenanceSwitches switches)
+        => active.Current.Settings.Routes.Where(r => r.Maintenance is not null).ToDictionary(r => r.Id, switches.IsOn);
+
+    private static object Stats(TrafficStats stats, IProxyStateLookup state, DrainRegistry drains, object status, Dictionary<string, bool> maintenance, int seconds) => new
     {
         status,
+        maintenance,
         series = stats.Series(Math.Clamp(seconds, 1, TrafficStats.Seconds)),
         routes = stats.Routes,
         clusters = stats.Clusters,

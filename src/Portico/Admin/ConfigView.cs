@@ -1,6 +1,7 @@
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.FastPath;
+using Portico.Pages;
 
 namespace Portico.Admin;
 
@@ -61,6 +62,7 @@ internal static class ConfigView
             auditLog = s.Waf.AuditLog,
         },
         limits = Limits(s.Limits),
+        errorPages = PagesView.Pages(s.ErrorPages),
     };
 
     private static object Limits(LimitsSettings l) => new
@@ -84,7 +86,8 @@ internal static class ConfigView
     private static object? IpRules(IpRulesSettings? rules)
         => rules is null ? null : new { allow = rules.Allow.Select(n => n.ToString()), deny = rules.Deny.Select(n => n.ToString()) };
 
-    public static object Route(RouteSettings r, PorticoSettings s) => new
+    /// <summary>A route's settings; with <paramref name="switches"/>, whether it is in maintenance now.</summary>
+    public static object Route(RouteSettings r, PorticoSettings s, MaintenanceSwitches? switches = null) => new
     {
         cluster = r.Cluster,
         fastPath = FastRoutes.Explain(r, s),
@@ -124,6 +127,9 @@ internal static class ConfigView
             ? new { mimeTypes = w.MimeTypes, rules = w.Rules.Select(x => new { find = x.Find, regex = x.Regex?.ToString(), replace = x.Replace }), maxMatchLength = w.MaxMatchLength, requestIdentity = w.RequestIdentity }
             : null,
         auth = r.Auth is { } a ? Auth(a) : null,
+        errorPages = PagesView.Pages(r.ErrorPages),
+        interceptErrors = r.InterceptErrors,
+        maintenance = PagesView.Maintenance(r, switches),
     };
 
     /// <summary>A route's auth without its secrets: key names and scopes, never their hashes.</summary>

@@ -33,6 +33,7 @@ internal static partial class ConfigBinder
         var cache = CacheBinder.BindStore(map);
         var headers = HeaderRulesBinder.Bind(map, TemplateCaptures.None);
         var auth = OidcBinder.BindGlobal(map);
+        var errorPages = ErrorPagesBinder.BindPages(map);
 
         // Top-level "x-…" keys are the operator's own (YAML anchors to share, notes); we skip them.
         foreach (var (key, _) in map.Entries.Where(e => e.Key.Value.StartsWith("x-", StringComparison.Ordinal)).ToArray())
@@ -62,6 +63,7 @@ internal static partial class ConfigBinder
             Cache = cache,
             Headers = headers,
             Auth = auth,
+            ErrorPages = errorPages,
         };
         GuardBinder.CheckRouteCeilings(settings, errors, lines);
         return settings;

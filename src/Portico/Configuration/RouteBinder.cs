@@ -37,6 +37,9 @@ internal static class RouteBinder
         var auth = AuthBinder.Bind(m, id);
         var device = DeviceBinder.Bind(m);
         var split = SplitBinder.Bind(m, cache is not null);
+        var errorPages = ErrorPagesBinder.BindPages(m);
+        var interceptErrors = ErrorPagesBinder.BindIntercept(m);
+        var maintenance = ErrorPagesBinder.BindMaintenance(m);
         var normalize = RedirectBinder.BindNormalize(m);
         var rewrite = RewriteBinder.Bind(m, match);
         if (cluster is null && m.Node("redirects") is not null && rewrite is not null)
@@ -80,6 +83,9 @@ internal static class RouteBinder
             Normalize = normalize,
             Rewrite = rewrite,
             Mirror = mirror,
+            ErrorPages = errorPages,
+            InterceptErrors = interceptErrors,
+            Maintenance = maintenance,
         };
     }
 

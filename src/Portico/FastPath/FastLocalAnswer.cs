@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
 using System.Text;
+using Portico.Configuration;
 using Portico.Forwarding;
 using Portico.Health;
 using Portico.Observability;
@@ -9,9 +11,12 @@ using Yarp.ReverseProxy.Model;
 namespace Portico.FastPath;
 
 /// <summary>Portico's own answer when a backend failed after it had the request: the full path's 502 or 504 page, passive health, the log line.</summary>
-internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy? passive, ForwardingLog log)
+internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy? passive, ForwardingLog log, ActiveConfig config, TimeProvider time)
 {
-    /// <summary>Portico's own 502 or 504 page, as the full path writes it (ErrorPage), when the backend failed after it had the request.</summary>
+    /// <summary>
+    /// Portico's own 502 or 504 page, as the full path writes it (ErrorPage, the operator's custom page
+    /// included, from the same values), when the backend failed after it had the request.
+    /// </summary>
     public async ValueTask<FastOutcome> AnswerAsync(
         FastConnection state, FastRoutes.Entry entry, ClusterState cluster, DestinationState destination, string address,
         string requestId, long start, int status, PipeWriter output)
@@ -19,7 +24,9 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
         var route = entry.Route;
         var head = state.Head;
         var routeTimedOut = state.RouteDeadlinePassed;
-        var page = ErrorPage.Of(status, requestId, head.Values("accept").ToString());
+        var custom = ErrorPage.Custom(status, config.Current.Settings, route);
+        var values = new PageContext(status, requestId, route.Id, custom is null ? IPAddress.None : recorder.ClientOf(state), time.GetUtcNow());
+        var page = ErrorPage.Of(values, head.Values("accept").ToString(), custom, retryAfter: null, detail: null);
         var writer = new HeadWriter(output.GetSpan(Room(page)));
         writer.Write("HTTP/1.1 "u8);
         writer.WriteAscii(page.StatusLine);

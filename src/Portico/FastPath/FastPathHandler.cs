@@ -55,7 +55,7 @@ internal sealed class FastPathHandler : IDisposable
         var passive = services.GetServices<Yarp.ReverseProxy.Health.IPassiveHealthCheckPolicy>().OfType<PassiveHealthPolicy>().FirstOrDefault();
         var log = services.GetRequiredService<ForwardingLog>();
         var recorder = new FastRecorder(_config, _metrics, services.GetRequiredService<RequestRecorder>(), time);
-        var local = new FastLocalAnswer(recorder, passive, log);
+        var local = new FastLocalAnswer(recorder, passive, log, _config, time);
         _forwarder = new FastForwarder(
             _config,
             services.GetRequiredService<IProxyStateLookup>(),

@@ -68,6 +68,9 @@ internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, 
         }
     }
 
+    /// <summary>The client's address as the full path resolves it (ClientAddress), for a page's `{client_ip}`.</summary>
+    public IPAddress ClientOf(FastConnection state) => ClientOf(state, config.Current.Settings.Proxy.TrustedProxies);
+
     /// <summary>The client the access log names: the peer, or behind trusted proxies the hop X-Forwarded-For vouches for (ClientAddress).</summary>
     private static IPAddress ClientOf(FastConnection state, IReadOnlyList<IPNetwork> trusted)
     {

@@ -25,11 +25,33 @@ internal static class TemplateParser
         ["time_iso8601"] = TemplateVariable.TimeIso8601,
     };
 
+    // What an error or maintenance page may say of the request: what Portico knows when it answers
+    // for itself on either path, and nothing the client wrote but its request id.
+    private static readonly Dictionary<string, TemplateVariable> Page = new(StringComparer.Ordinal)
+    {
+        ["status"] = TemplateVariable.Status,
+        ["reason"] = TemplateVariable.Reason,
+        ["request_id"] = TemplateVariable.RequestId,
+        ["route"] = TemplateVariable.Route,
+        ["client_ip"] = TemplateVariable.ClientIp,
+        ["time_rfc1123"] = TemplateVariable.TimeRfc1123,
+        ["time_unix"] = TemplateVariable.TimeUnix,
+        ["time_iso8601"] = TemplateVariable.TimeIso8601,
+    };
+
     /// <summary>Every variable name, for error messages and the docs.</summary>
     public static readonly string Known = string.Join(", ", Plain.Keys.Append("path.NAME").Append("re.N").Append("re.NAME"));
 
+    /// <summary>Every variable a page may use, for error messages and the docs.</summary>
+    public static readonly string KnownInPages = string.Join(", ", Page.Keys);
+
     /// <summary>The template, or null with <paramref name="error"/> saying what is wrong.</summary>
-    public static ValueTemplate? Parse(string text, TemplateCaptures captures, out string? error)
+    public static ValueTemplate? Parse(string text, TemplateCaptures captures, out string? error) => Parse(text, captures, page: false, out error);
+
+    /// <summary>A page body's template: any text (it is a body, not a field value) with the page variables.</summary>
+    public static ValueTemplate? ParsePage(string text, out string? error) => Parse(text, TemplateCaptures.None, page: true, out error);
+
+    private static ValueTemplate? Parse(string text, TemplateCaptures captures, bool page, out string? error)
     {
         error = null;
         var parts = new List<TemplatePart>();
@@ -52,7 +74,7 @@ internal static class TemplateParser
 
             if (c != '{')
             {
-                if (c is < ' ' and not '\t' or >= (char)0x7F)
+                if (!page && c is < ' ' and not '\t' or >= (char)0x7F)
                 {
                     error = $"'{(c < ' ' ? $"\\u{(int)c:x4}" : c.ToString())}' is not allowed: a header value is visible ASCII text, spaces and tabs";
                     return null;
@@ -69,7 +91,8 @@ internal static class TemplateParser
                 return null;
             }
 
-            var part = Variable(text[(i + 1)..end], captures, out error);
+            var name = text[(i + 1)..end];
+            var part = page ? PageVariable(name, out error) : Variable(name, captures, out error);
             if (part is null)
             {
                 return null;
@@ -91,6 +114,12 @@ internal static class TemplateParser
         }
 
         return new ValueTemplate(parts);
+    }
+
+    private static TemplatePart? PageVariable(string name, out string? error)
+    {
+        error = Page.TryGetValue(name, out var variable) ? null : $"unknown variable '{{{name}}}' in a page; known: {KnownInPages}";
+        return error is null ? new TemplatePart(variable) : null;
     }
 
     private static TemplatePart? Variable(string name, TemplateCaptures captures, out string? error)

@@ -47,4 +47,10 @@ internal enum TemplateVariable
 
     /// <summary>`{re.N}` or `{re.NAME}`: a group of the route's `match.pathRegex` on the request path.</summary>
     RegexGroup,
+
+    /// <summary>`{status}`: an error page's status code (pages only).</summary>
+    Status,
+
+    /// <summary>`{reason}`: the status code's reason phrase, such as Service Unavailable (pages only).</summary>
+    Reason,
 }

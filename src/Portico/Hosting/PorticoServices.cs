@@ -8,6 +8,7 @@ using Portico.Configuration;
 using Portico.Cors;
 using Portico.Headers;
 using Portico.Mirroring;
+using Portico.Pages;
 using Portico.Forwarding;
 using Portico.Health;
 using Portico.LoadBalancing;
@@ -53,6 +54,7 @@ internal static class PorticoServices
         services.AddPorticoBodyRewrite();
         services.AddPorticoCors();
         services.AddPorticoHeaderRules();
+        services.AddPorticoPages();
         return services;
     }
 }

@@ -119,6 +119,12 @@ internal enum HandOverReason
     /// <summary>The route's `rewrite`, other than a `pathPrefix` alone.</summary>
     Rewrite,
 
+    /// <summary>The route's `maintenance`: it may answer 503 at any time, by the admin API's switch.</summary>
+    Maintenance,
+
+    /// <summary>The route's `interceptErrors`: backend error bodies are replaced.</summary>
+    InterceptErrors,
+
     /// <summary>`preserveHost: false`.</summary>
     HostRewrite,
 

@@ -95,6 +95,9 @@ internal enum LocalReason
 
     /// <summary>The route's forward-auth service could not be asked (503 by default).</summary>
     AuthUnavailable,
+
+    /// <summary>The route is in maintenance and the client is not one of its `allowIps` (503).</summary>
+    Maintenance,
 }
 
 internal static class LocalReasonNames
@@ -129,6 +132,7 @@ internal static class LocalReasonNames
         LocalReason.AuthInvalid => "auth_invalid",
         LocalReason.AuthForbidden => "auth_forbidden",
         LocalReason.AuthLockedOut => "auth_locked_out",
+        LocalReason.Maintenance => "maintenance",
         LocalReason.AuthDenied => "auth_denied",
         LocalReason.AuthUnavailable => "auth_unavailable",
         LocalReason.OnlyIfCached => "only_if_cached",

@@ -7,6 +7,7 @@ using Portico.Forwarding;
 using Portico.Headers;
 using Portico.Mirroring;
 using Portico.Observability;
+using Portico.Pages;
 using Portico.RateLimiting;
 using Portico.Routing;
 using Portico.Security;
@@ -52,6 +53,11 @@ internal static class PorticoPipeline
         //   IP rules and request limits first, so a refused request costs no rate-limit permit;
         //   then rate limiting, before anything is forwarded.
         app.UsePorticoRouteGuard();
+
+        // Maintenance: after the route guard (a refused client stays refused), before everything
+        //   else of the route: a route in maintenance costs no rate-limit permit, WAF pass, auth
+        //   or cache lookup, and its allowed clients go on through all of them as usual.
+        app.UsePorticoMaintenance();
         app.UsePorticoRateLimiting();
 
         // 2 Guard, last step: the web application firewall (ModSecurity + CRS) with the route's
@@ -114,6 +120,11 @@ internal static class PorticoPipeline
             // retries a failed attempt so each one picks a fresh destination below, and speaks
             // for the final failure with our own page (502/503/504) that names no backend.
             proxy.UsePorticoForwarding();
+
+            // Backend error pages (`interceptErrors`): inside the forwarding frame, so they judge
+            //   the answer of the attempt that reached a backend, while a failed attempt's own
+            //   502/503/504 stays Forwarding's; outside the exchange, whose body they may drop.
+            proxy.UsePorticoBackendErrorPages();
 
             // 7 Forwarder: destination choice, then passive health judges each attempt's
             // outcome on the destination that served it.

@@ -9,6 +9,7 @@ using Portico.Forwarding;
 using Portico.Headers;
 using Portico.Mirroring;
 using Portico.Observability;
+using Portico.Pages;
 using Portico.RateLimiting;
 using Portico.Routing;
 using Portico.Security;
@@ -37,6 +38,9 @@ internal static class RouteStages
 
         // 2 Guard, per route: IP rules and request limits, rate limiting, the WAF.
         new RouteGuardStage(),
+
+        // Maintenance (and the route's error pages, which every stage's own answers use).
+        new PagesStage(),
         new RateLimitStage(),
         new WafStage(),
 

@@ -32,7 +32,8 @@ public sealed class LayeringTests
         [Model] = ["Headers", "LoadBalancing"],
         ["Configuration/Validation"] = [Config, Model],
         // Why LoadBalancing: the catalogue's allowed policy names are LoadBalancing's own.
-        ["Configuration/Catalogue"] = [Config, Model, "LoadBalancing"],
+        // Why Headers: the page variables it documents are the template parser's own list.
+        ["Configuration/Catalogue"] = [Config, Model, "Headers", "LoadBalancing"],
         // Why the concerns: the binders that turn settings into runtime objects (clusters' health
         // and balancing policies, listeners' certificates, ACME) still live here, not with their
         // concern (IConfigRuntimeBuilder is the seam to move them through).
@@ -56,6 +57,9 @@ public sealed class LayeringTests
         // Why Forwarding: a copy carries the forwarded fields the route's backend gets, by Forwarding's one rule;
         // why Routing: and the target and Host the route's rewrite gives its backend (RewrittenTarget).
         ["Mirroring"] = [Config, Model, Declares, "Forwarding", "Observability", "Routing"],
+        // Why Forwarding: pages are written by its ErrorPage, for the client address it resolves.
+        // Why Compression: a backend error's body is dropped through its deferred response body.
+        ["Pages"] = ["Compression", Config, Model, Declares, "Forwarding", "Observability"],
         ["Compression"] = [Config, Model, Declares, "Observability"],
         // Why Compression: a rewritten body is encoded again in the backend's coding with its encoders (ContentCodings, WriteOnlyStream).
         ["BodyRewrite"] = ["Compression", Config, Model, Declares, "Observability"],
@@ -78,17 +82,18 @@ public sealed class LayeringTests
         ["Transport"] = [],
         // Why the concerns: the access log and /metrics name each concern's outcome and meter.
         ["Observability"] = ["Caching", "Compression", Config, "Cors", Model, "Forwarding", "Security", "Tls"],
-        // Why the concerns: the admin API shows and drives them (cache purge, drains, certificates);
-        // Cli for the version it reports; FastPath for each route's fast-path verdict.
-        ["Admin"] = ["Caching", "Cli", Config, Model, "FastPath", "Health", "LoadBalancing", "Observability", "Tls"],
+        // Why the concerns: the admin API shows and drives them (cache purge, drains, certificates,
+        // maintenance switches); Cli for the version it reports; FastPath for each route's
+        // fast-path verdict; Headers to tell a templated page from a literal one.
+        ["Admin"] = ["Caching", "Cli", Config, Model, "FastPath", "Headers", "Health", "LoadBalancing", "Observability", "Pages", "Tls"],
 
         // Composition.
         // Why Transport: the connection stages' list puts HalfClosedConnection in front of Kestrel's HTTP/1.x processing.
-        ["Pipeline"] = ["Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Mirroring", "Observability", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        ["Pipeline"] = ["Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Mirroring", "Observability", "Pages", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // The fast path runs the stages it honours itself, on raw bytes, for the routes whose
         // stages all say so (Pipeline's RouteStages).
         ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "Observability", "Pipeline", "Routing", "Security/Desync", "Transport"],
-        ["Hosting"] = ["Admin", "Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Mirroring", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        ["Hosting"] = ["Admin", "Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Mirroring", "Observability", "Pages", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // Why Configuration/Catalogue: `portico schema` prints the schema the catalogue makes.
         // Why the model: `run` tries the listeners' and admin addresses before it starts (BindCheck).
         ["Cli"] = [Config, "Configuration/Catalogue", Model, "Hosting"],

@@ -107,6 +107,9 @@ function render(stats) {
     const tr = document.createElement("tr"); tr.dataset.route = route;
     cell(tr, route); cell(tr, t.requests.toLocaleString()); cell(tr, t.errors5xx.toLocaleString()); cell(tr, `${t.meanMs.toFixed(1)} ms`);
     cell(tr, routeAuth[route] ?? "").className = "auth";
+    // Only routes with a maintenance section can be switched; the others show nothing.
+    const maintenance = stats.maintenance ? stats.maintenance[route] : undefined;
+    cell(tr, maintenance === undefined ? "" : maintenance ? "on" : "off").className = maintenance ? "maintenance on" : "maintenance";
     return tr;
   }));
 

@@ -1,3 +1,6 @@
+using Portico.Configuration.Model;
+using Portico.Headers;
+
 namespace Portico.Configuration.Catalogue;
 
 /// <summary>Short constructors for catalogue entries, so each key reads as one line of data.</summary>
@@ -30,6 +33,16 @@ internal static class Keys
         => new() { Path = path, Kind = ConfigKind.Enum, Description = description, Allowed = allowed, Default = null };
 
     public static ConfigKey List(string path, string description) => new() { Path = path, Kind = ConfigKind.List, Description = description };
+
+    /// <summary>A custom page's keys under <paramref name="path"/> (`errorPages.STATUS`, a route's, `maintenance.page`).</summary>
+    public static IEnumerable<ConfigKey> Page(string path) =>
+    [
+        Text($"{path}.file", "the page's file, read when the config loads and on every reload (at most 256 KiB; a missing file is a config error). Relative to the config file. Not with `body`.") with { DefaultNote = "—" },
+        Text($"{path}.body", "the page inline. Not with `file`.") with { DefaultNote = "—", Example = "\"<h1>Back soon</h1>\"" },
+        Bool($"{path}.template", false, $"fill the page's `{{variables}}` per answer: {TemplateParser.KnownInPages}; `{{{{` and `}}}}` are literal braces. Values are escaped for HTML, XML and JSON pages. An unknown variable is a config error.")
+            with { Needs = [new("body", "Down")] },
+        Text($"{path}.contentType", "the page's Content-Type; it is sent to every client, whatever its `Accept`.") with { Default = ErrorPageSettings.DefaultContentType, Needs = [new("body", "Down")] },
+    ];
 
     /// <summary>`allow` and `deny` under PREFIX.ipRules (listeners and routes share the shape).</summary>
     public static IEnumerable<ConfigKey> IpRules(string prefix, string scope) =>

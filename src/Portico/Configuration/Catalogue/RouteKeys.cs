@@ -120,6 +120,16 @@ internal static class RouteKeys
         Int("routes.ID.mirror.queue", 0, 100_000, "copies that may wait for a free slot towards the shadow; a copy past it is dropped (`queue_full`).") with { Default = "100" },
         Int("routes.ID.mirror.concurrency", 1, 10_000, "copies in flight to the shadow at once.") with { Default = "10" },
         Duration("routes.ID.mirror.timeout", "the longest a copy may take, from being queued to the end of the shadow's answer; past it it is dropped (`timeout`).") with { Default = "5s" },
+        Names("routes.ID.errorPages", "this route's own pages for Portico's answers (and, with `interceptErrors`, the backend's), by status; over the top-level `errorPages` for the same status. See [Error and maintenance pages](operations.md#error-and-maintenance-pages).") with { DefaultNote = "the top-level `errorPages`" },
+        Section("routes.ID.errorPages.STATUS", "the page for one status (400–599): `file` or `body`, with `template` and `contentType`.") with { DefaultNote = "—" },
+        .. Page("routes.ID.errorPages.STATUS"),
+        List("routes.ID.interceptErrors", "backend response statuses (400–599) whose answer is replaced by Portico's page for that status, as Portico's own answers are; the backend's body is dropped as it streams, and of its fields only `Retry-After` is kept.") with { DefaultNote = "none", Example = "[500, 502, 503]" },
+        Section("routes.ID.maintenance", "the route can be put in maintenance, here or by the admin API (`POST /api/routes/ID/maintenance?enabled=true`): it answers 503 with `Retry-After` and its page, except to `allowIps`.") with { DefaultNote = "none" },
+        Bool("routes.ID.maintenance.enabled", false, "the route is in maintenance from this config on; a switch made through the admin API wins until it is cleared."),
+        Section("routes.ID.maintenance.page", "the maintenance page: `file` or `body`, with `template` and `contentType`.") with { DefaultNote = "the route's `errorPages.503`, else the top-level one, else Portico's own" },
+        .. Page("routes.ID.maintenance.page"),
+        Duration("routes.ID.maintenance.retryAfter", "sent as `Retry-After`, in whole seconds.") with { Default = "5m" },
+        List("routes.ID.maintenance.allowIps", "addresses or CIDR blocks (the client address after `proxy.trustedProxies`) still forwarded to the backend.") with { DefaultNote = "none", Example = "[10.0.0.0/8]" },
     ];
 
     /// <summary>`match.headers` and `match.query`: NAME → a value, a list of values, or a section with a mode.</summary>

@@ -42,4 +42,7 @@ internal sealed record PorticoSettings
 
     /// <summary>`headers`: header rules for every route (and for answers no route matched), run before the route's own. Default: none.</summary>
     public HeaderRulesSettings? Headers { get; init; }
+
+    /// <summary>`errorPages`: custom pages by status for Portico's own answers on every route (and when no route matched). Default: none.</summary>
+    public IReadOnlyDictionary<int, ErrorPageSettings> ErrorPages { get; init; } = new Dictionary<int, ErrorPageSettings>();
 }

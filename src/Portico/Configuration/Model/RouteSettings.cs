@@ -67,4 +67,12 @@ internal sealed record RouteSettings
 
     /// <summary>`mirror`: copy a share of the forwarded requests to a shadow cluster, answers discarded. Default: none.</summary>
     public MirrorSettings? Mirror { get; init; }
+    /// <summary>`errorPages`: this route's own pages by status, over the top-level `errorPages`. Default: none.</summary>
+    public IReadOnlyDictionary<int, ErrorPageSettings> ErrorPages { get; init; } = new Dictionary<int, ErrorPageSettings>();
+
+    /// <summary>`interceptErrors`: backend response statuses whose body is replaced by Portico's page for that status. Default: none.</summary>
+    public IReadOnlyList<int> InterceptErrors { get; init; } = [];
+
+    /// <summary>`maintenance`: the route can be put in maintenance (503 and a page). Default: none.</summary>
+    public MaintenanceSettings? Maintenance { get; init; }
 }

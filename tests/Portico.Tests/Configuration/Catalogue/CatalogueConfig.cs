@@ -135,10 +135,11 @@ internal sealed class CatalogueConfig
         throw new ArgumentException("empty path", nameof(path));
     }
 
-    /// <summary>A name the operator picks is written in capitals in the catalogue (ID, NAME).</summary>
+    /// <summary>A name the operator picks is written in capitals in the catalogue (ID, NAME, STATUS).</summary>
     public static bool IsPlaceholder(string segment) => segment.Length > 0 && segment.All(char.IsAsciiLetterUpper);
 
-    private static string Concrete(string segment) => IsPlaceholder(segment) ? Name : segment;
+    // A page's status is a name the operator picks among the error statuses, not any name.
+    private static string Concrete(string segment) => segment == "STATUS" ? "503" : IsPlaceholder(segment) ? Name : segment;
 
     private static string Emit(object value) => value switch
     {

@@ -42,7 +42,8 @@ internal static class SettingsDiff
             case Regex ra:
                 Add(ra.ToString() == b.ToString() && ra.Options == ((Regex)b).Options, a, b, path, differences);
                 return;
-            case string or Uri or IPAddress or IPEndPoint or Enum or ValueType:
+            // A dictionary's entries compare by key and value, as a record's properties do (below).
+            case string or Uri or IPAddress or IPEndPoint or Enum or ValueType when !IsEntry(a):
                 Add(a.Equals(b), a, b, path, differences);
                 return;
             case IEnumerable ea:
@@ -67,6 +68,8 @@ internal static class SettingsDiff
             Compare(property.GetValue(a), property.GetValue(b), $"{path}.{property.Name}", differences);
         }
     }
+
+    private static bool IsEntry(object value) => value.GetType() is { IsGenericType: true } type && type.GetGenericTypeDefinition() == typeof(KeyValuePair<,>);
 
     private static void Add(bool same, object a, object b, string path, List<string> differences)
     {
