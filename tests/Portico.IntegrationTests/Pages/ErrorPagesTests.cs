@@ -75,11 +75,14 @@ public sealed class ErrorPagesTests : IAsyncLifetime
           404: { file: "{{{notFoundFile}}}" }
           403: { body: "<h1>Refused</h1>" }
           405: { body: "method {status} {reason}", template: true, contentType: text/plain }
+          413: { body: "too big", contentType: text/plain }
           414: { body: "too long", contentType: text/plain }
+          431: { body: "headers too big", contentType: text/plain }
+          503: { body: "<h1>{status} {reason}</h1>", template: true }
           429: { body: '{{"error":"slow","status":{status},"id":"{request_id}"}}', template: true, contentType: application/json }
           502: { body: "{status} {reason} route={route} client={client_ip} id={request_id}", template: true, contentType: text/plain; charset=utf-8 }
           504: { body: "<p>{status} {reason} for {request_id} on {route}</p>", template: true }
-        limits: { methods: [GET, HEAD] }
+        limits: { methods: [GET, HEAD, POST] }
         routes:
           denied: { match: { pathPrefix: /denied }, cluster: app, ipRules: { deny: [127.0.0.1] } }
           own:
@@ -90,11 +93,14 @@ public sealed class ErrorPagesTests : IAsyncLifetime
               403: { body: "route {route} refuses {client_ip}", template: true, contentType: text/plain }
           limited: { match: { pathPrefix: /limited }, cluster: app, rateLimit: { limit: 1, window: 1h } }
           short: { match: { pathPrefix: /short }, cluster: app, limits: { maxUrlLength: 20 } }
+          small: { match: { pathPrefix: /small }, cluster: app, limits: { maxBodySize: 10, maxHeadersSize: 400 } }
+          drained: { match: { pathPrefix: /drained }, cluster: spare }
           broken: { match: { pathPrefix: /broken }, cluster: broken }
           slow: { match: { pathPrefix: /slow }, cluster: app, timeout: 300ms }
         clusters:
           app: { destinations: [{{{_backend.Url}}}] }
           broken: { destinations: ["http://127.0.0.1:{{{((IPEndPoint)_broken.LocalEndpoint).Port}}}"] }
+          spare: { destinations: [{{{_backend.Url}}}] }
         """;
 
     [Theory]
@@ -117,6 +123,19 @@ public sealed class ErrorPagesTests : IAsyncLifetime
 
         var tooLong = await PageExchange.SendAsync(proxy, "/short/" + new string('a', 40));
         Assert.Equal((414, "too long"), (tooLong.Status, tooLong.Body));
+
+        var tooBig = await PageExchange.SendAsync(proxy, "/small", method: "POST", body: new string('b', 20));
+        Assert.Equal((413, "too big"), (tooBig.Status, tooBig.Body));
+
+        var bigHeaders = await PageExchange.SendAsync(proxy, "/small", fields: "X-Big: " + new string('h', 500));
+        Assert.Equal((431, "headers too big"), (bigHeaders.Status, bigHeaders.Body));
+
+        // Every destination of the cluster out of service: 503.
+        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
+        var ct = TestContext.Current.CancellationToken;
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/clusters/spare/destinations/{_backend.Address.Authority}/drain", null, ct)).StatusCode);
+        var unavailable = await PageExchange.SendAsync(proxy, "/drained");
+        Assert.Equal((503, "<h1>503 Service Unavailable</h1>"), (unavailable.Status, unavailable.Body));
 
         Assert.Equal(200, (await PageExchange.SendAsync(proxy, "/limited")).Status);
         var limited = await PageExchange.SendAsync(proxy, "/limited", requestId: "a<b>'c");

@@ -125,6 +125,30 @@ public sealed class MaintenanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_its_own_page_maintenance_serves_the_503_page_the_route_or_the_top_level_gives()
+    {
+        await using var proxy = await TestProxy.StartAsync($$"""
+            errorPages:
+              503: { body: "top-level 503", contentType: text/plain }
+            routes:
+              a: { match: { pathPrefix: /a }, cluster: app, maintenance: { enabled: true } }
+              b:
+                match: { pathPrefix: /b }
+                cluster: app
+                maintenance: { enabled: true, retryAfter: 90s }
+                errorPages: { 503: { body: "route 503", contentType: text/plain } }
+            clusters:
+              app: { destinations: [{{_backend.Url}}] }
+            """);
+
+        var a = await PageExchange.SendAsync(proxy, "/a");
+        var b = await PageExchange.SendAsync(proxy, "/b");
+
+        Assert.Equal((503, "top-level 503", "300"), (a.Status, a.Body, a.Field("Retry-After")));
+        Assert.Equal((503, "route 503", "90"), (b.Status, b.Body, b.Field("Retry-After")));
+    }
+
+    [Fact]
     public async Task Only_a_route_with_a_maintenance_section_can_be_switched()
     {
         await using var proxy = await TestProxy.StartAsync(Config());

@@ -6,7 +6,7 @@ namespace Portico.IntegrationTests.Pages;
 /// <summary>One raw HTTP/1.1 exchange with a proxy, split into status, fields (without Date, which each answer stamps anew) and body, so two paths' answers compare as values.</summary>
 internal sealed record PageExchange(int Status, IReadOnlyDictionary<string, string> Fields, string Body)
 {
-    public static async Task<PageExchange> SendAsync(TestProxy proxy, string target, string method = "GET", string requestId = "rid-1", params string[] fields)
+    public static async Task<PageExchange> SendAsync(TestProxy proxy, string target, string method = "GET", string requestId = "rid-1", string body = "", params string[] fields)
     {
         var head = new StringBuilder($"{method} {target} HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: {requestId}\r\n");
         foreach (var field in fields)
@@ -14,7 +14,12 @@ internal sealed record PageExchange(int Status, IReadOnlyDictionary<string, stri
             head.Append(field).Append("\r\n");
         }
 
-        var response = await RawHttp.SendAsync(proxy.Address, head.Append("Connection: close\r\n\r\n").ToString());
+        if (body.Length > 0)
+        {
+            head.Append("Content-Length: ").Append(body.Length).Append("\r\n");
+        }
+
+        var response = await RawHttp.SendAsync(proxy.Address, head.Append("Connection: close\r\n\r\n").Append(body).ToString());
         var text = Encoding.UTF8.GetString(response.Bytes);
         var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         Assert.True(end > 0, $"no response head in: {text}");
@@ -23,8 +28,8 @@ internal sealed record PageExchange(int Status, IReadOnlyDictionary<string, stri
             .Select(l => (Name: l[..l.IndexOf(':', StringComparison.Ordinal)].ToLowerInvariant(), Value: l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()))
             .Where(f => f.Name != "date")
             .ToDictionary(f => f.Name, f => f.Value);
-        var body = text[(end + 4)..];
-        return new PageExchange(int.Parse(lines[0].AsSpan(9, 3)), parsed, parsed.GetValueOrDefault("transfer-encoding") == "chunked" ? Unchunk(body) : body);
+        var received = text[(end + 4)..];
+        return new PageExchange(int.Parse(lines[0].AsSpan(9, 3)), parsed, parsed.GetValueOrDefault("transfer-encoding") == "chunked" ? Unchunk(received) : received);
     }
 
     private static string Unchunk(string body)
