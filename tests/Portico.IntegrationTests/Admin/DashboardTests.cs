@@ -24,7 +24,7 @@ public sealed class DashboardTests
             routes:
               shop: {"{"} match: {"{"} pathPrefix: /shop {"}"}, cluster: app {"}"}
               api: {"{"} match: {"{"} pathPrefix: /api {"}"}, cluster: app {"}"}
-              private: {"{"} match: {"{"} pathPrefix: /private {"}"}, cluster: app, auth: {"{"} apiKey: {"{"} keys: [{"{"} name: k, sha256: {new string('0', 64)} {"}"}] {"}"} {"}"} {"}"}
+              private: {"{"} match: {"{"} pathPrefix: /private {"}"}, cluster: app, auth: {"{"} apiKey: {"{"} keys: [{"{"} name: k, sha256: {new string('0', 64)} {"}"}] {"}"} {"}"}, maintenance: {"{"}{"}"} {"}"}
             clusters:
               app:
                 retries: 1
@@ -96,6 +96,17 @@ public sealed class DashboardTests
         await page.WaitForSelectorAsync("#routes tr[data-route='api']");
         await page.WaitForFunctionAsync("() => document.querySelector(\"#routes tr[data-route='private'] td.auth\")?.textContent === 'apiKey'");
         Assert.Equal("open", await page.TextContentAsync("#routes tr[data-route='shop'] td.auth"));
+
+        // The maintenance column: empty for a route that cannot be switched, then what the admin API switched.
+        await page.WaitForFunctionAsync("() => document.querySelector(\"#routes tr[data-route='private'] td.maintenance\")?.textContent === 'off'");
+        Assert.Equal("", await page.TextContentAsync("#routes tr[data-route='shop'] td.maintenance"));
+        using (var api = new HttpClient { BaseAddress = proxy.AdminAddress })
+        {
+            api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+            (await api.PostAsync("/api/routes/private/maintenance?enabled=true", null, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        }
+
+        await page.WaitForFunctionAsync("() => document.querySelector(\"#routes tr[data-route='private'] td.maintenance\")?.textContent === 'on'");
 
         var doomedRow = $"#backends tr[data-destination='app/{doomed.Address.Authority}'] .state";
         Assert.Equal("up", await page.TextContentAsync(doomedRow));
