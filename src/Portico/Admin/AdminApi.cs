@@ -37,6 +37,12 @@ internal static class AdminApi
         var tls = proxy.GetRequiredService<TlsListeners>();
         var switches = proxy.GetRequiredService<MaintenanceSwitches>();
         var pagesLog = proxy.GetRequiredService<PagesLog>();
+        var view = new DestinationView(
+            active,
+            drains,
+            proxy.GetRequiredService<DestinationStats>(),
+            proxy.GetServices<IActiveHealthCheckPolicy>().OfType<ThresholdActiveHealthPolicy>().FirstOrDefault(),
+            proxy.GetRequiredService<TimeProvider>());
 
         object Status() => new
         {
@@ -51,9 +57,9 @@ internal static class AdminApi
         app.MapGet("/api/status", () => Results.Json(Status(), Json));
         app.MapGet("/api/config", () => Results.Json(ConfigView.From(active.Current.Settings), Json));
         app.MapGet("/api/routes", () => Results.Json(active.Current.Settings.Routes.ToDictionary(r => r.Id, r => ConfigView.Route(r, active.Current.Settings, switches)), Json));
-        app.MapGet("/api/clusters", () => Results.Json(Clusters(state, drains), Json));
+        app.MapGet("/api/clusters", () => Results.Json(Clusters(state, view), Json));
         app.MapGet("/api/certificates", () => Results.Json(CertificateView.From(tls), Json));
-        app.MapGet("/api/stats", (int? seconds) => Results.Json(Stats(stats, state, drains, Status(), Maintenance(active, switches), seconds ?? 120), Json));
+        app.MapGet("/api/stats", (int? seconds) => Results.Json(Stats(stats, state, view, Status(), Maintenance(active, switches), seconds ?? 120), Json));
 
         IResult SetDrained(string cluster, string destination, bool drained)
         {
@@ -72,7 +78,7 @@ internal static class AdminApi
             }
 
             updater.UpdateAvailableDestinations(clusterState);
-            return Results.Json(Clusters(state, drains)[cluster], Json);
+            return Results.Json(Clusters(state, view)[cluster], Json);
         }
 
         app.MapPost("/api/clusters/{cluster}/destinations/{destination}/drain", (string cluster, string destination) => SetDrained(cluster, destination, true));
@@ -128,7 +134,7 @@ internal static class AdminApi
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             do
             {
-                var payload = JsonSerializer.Serialize(Stats(stats, state, drains, Status(), Maintenance(active, switches), seconds ?? 120), Json);
+                var payload = JsonSerializer.Serialize(Stats(stats, state, view, Status(), Maintenance(active, switches), seconds ?? 120), Json);
                 await context.Response.WriteAsync($"data: {payload}\n\n", context.RequestAborted);
                 await context.Response.Body.FlushAsync(context.RequestAborted);
             }
@@ -136,31 +142,18 @@ internal static class AdminApi
         });
     }
 
-    private static Dictionary<string, object> Clusters(IProxyStateLookup state, DrainRegistry drains)
+    private static Dictionary<string, object> Clusters(IProxyStateLookup state, DestinationView view)
         => state.GetClusters().OrderBy(c => c.ClusterId, StringComparer.Ordinal).ToDictionary(c => c.ClusterId, c => (object)new
         {
             available = c.DestinationsState.AvailableDestinations.Count,
-            destinations = c.Destinations.Values.OrderBy(d => d.DestinationId, StringComparer.Ordinal).Select(d => new
-            {
-                name = d.DestinationId,
-                address = d.Model.Config.Address,
-                state = StateOf(c, d, drains),
-                activeHealth = d.Health.Active.ToString().ToLowerInvariant(),
-                passiveHealth = d.Health.Passive.ToString().ToLowerInvariant(),
-                drained = drains.IsDrained(d),
-                inFlight = d.ConcurrentRequestCount,
-            }),
+            destinations = c.Destinations.Values.OrderBy(d => d.DestinationId, StringComparer.Ordinal).Select(d => view.Of(c, d)).ToList(),
         });
-
-    private static string StateOf(ClusterState cluster, DestinationState destination, DrainRegistry drains)
-        => drains.IsDrained(destination) ? "drained"
-            : cluster.DestinationsState.AvailableDestinations.Contains(destination) ? "up" : "down";
 
     /// <summary>Each route with a `maintenance` section: whether it is in maintenance now (the dashboard's route list).</summary>
     private static Dictionary<string, bool> Maintenance(ActiveConfig active, MaintenanceSwitches switches)
         => active.Current.Settings.Routes.Where(r => r.Maintenance is not null).ToDictionary(r => r.Id, switches.IsOn);
 
-    private static object Stats(TrafficStats stats, IProxyStateLookup state, DrainRegistry drains, object status, Dictionary<string, bool> maintenance, int seconds) => new
+    private static object Stats(TrafficStats stats, IProxyStateLookup state, DestinationView view, object status, Dictionary<string, bool> maintenance, int seconds) => new
     {
         status,
         maintenance,
@@ -168,6 +161,6 @@ internal static class AdminApi
         routes = stats.Routes,
         clusters = stats.Clusters,
         localReasons = stats.LocalReasons,
-        destinations = Clusters(state, drains),
+        destinations = Clusters(state, view),
     };
 }

@@ -11,7 +11,7 @@ using Yarp.ReverseProxy.Model;
 namespace Portico.FastPath;
 
 /// <summary>Portico's own answer when a backend failed after it had the request: the full path's 502 or 504 page, passive health, the log line.</summary>
-internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy? passive, ForwardingLog log, ActiveConfig config, TimeProvider time)
+internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy? passive, DestinationStats destinations, ForwardingLog log, ActiveConfig config, TimeProvider time)
 {
     /// <summary>
     /// Portico's own 502 or 504 page, as the full path writes it (ErrorPage, the operator's custom page
@@ -57,6 +57,7 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
         }
 
         passive?.Record(cluster, destination, destinationFault: !routeTimedOut, serverError: false);
+        destinations.Record(destination, status == 504 ? DestinationOutcome.Timeout : DestinationOutcome.Reset, recorder.Since(start), 0, 0, retried: false);
         var flushed = await FastOutput.FlushAsync(output);
         var reason = status == 504 ? (routeTimedOut ? LocalReason.RouteTimeout : LocalReason.UpstreamTimeout) : LocalReason.UpstreamUnreachable;
         log.ForwardFailed(route.Id, destination.DestinationId,

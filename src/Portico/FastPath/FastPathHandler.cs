@@ -55,13 +55,14 @@ internal sealed class FastPathHandler : IDisposable
         var passive = services.GetServices<Yarp.ReverseProxy.Health.IPassiveHealthCheckPolicy>().OfType<PassiveHealthPolicy>().FirstOrDefault();
         var log = services.GetRequiredService<ForwardingLog>();
         var recorder = new FastRecorder(_config, _metrics, services.GetRequiredService<RequestRecorder>(), time);
-        var local = new FastLocalAnswer(recorder, passive, log, _config, time);
+        var destinations = services.GetRequiredService<DestinationStats>();
+        var local = new FastLocalAnswer(recorder, passive, destinations, log, _config, time);
         _forwarder = new FastForwarder(
             _config,
             services.GetRequiredService<IProxyStateLookup>(),
             services.GetServices<ILoadBalancingPolicy>().ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase),
             _pool,
-            new FastRelay(recorder, local, passive, log),
+            new FastRelay(recorder, local, passive, destinations, log),
             local,
             recorder);
         _cache = new FastCacheResponder(new FastCache(services.GetRequiredService<ICacheStore>(), services.GetRequiredService<CacheMetrics>(), time), recorder);

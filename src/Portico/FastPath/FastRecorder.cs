@@ -17,6 +17,9 @@ internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, 
 
     public long Now() => time.GetTimestamp();
 
+    /// <summary>Seconds since <paramref name="start"/> (a <see cref="Now"/>).</summary>
+    public double Since(long start) => time.GetElapsedTime(start).TotalSeconds;
+
     /// <summary>The client's X-Request-Id when it sent exactly one and it is usable (RequestIds, as on the full path).</summary>
     public static string? ClientRequestId(RequestHead head)
         => RequestIds.Usable(head.RequestIdCount == 1 ? Encoding.Latin1.GetString(head[head.RequestId]) : null);

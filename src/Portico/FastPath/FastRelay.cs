@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
 using Portico.Health;
+using Portico.Observability;
 using Yarp.ReverseProxy.Model;
 
 namespace Portico.FastPath;
@@ -13,7 +14,7 @@ namespace Portico.FastPath;
 /// transforms would (see <see cref="ResponseFraming"/>), its body copied as it comes, framed as the
 /// backend framed it; then the backend connection back to the pool and the destination judged.
 /// </summary>
-internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, PassiveHealthPolicy? passive, ForwardingLog log)
+internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, PassiveHealthPolicy? passive, DestinationStats destinations, ForwardingLog log)
 {
     // A body is relayed in reads of up to this size (loopback and LAN sockets deliver 64 KiB at
     // once); 8 KiB reads cost twice the CPU of nginx per 100 KiB response in bench (b).
@@ -162,6 +163,13 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
             }
 
             passive?.Record(cluster, destination, destinationFault: !complete && !clientGone, serverError: read.Status >= 500);
+            if (!clientGone)
+            {
+                var outcome = !complete ? (state.TimedOut ? DestinationOutcome.Timeout : DestinationOutcome.Reset)
+                    : read.Status >= 500 ? DestinationOutcome.ServerError : DestinationOutcome.Answered;
+                destinations.Record(destination, outcome, recorder.Since(start), 0, bodyBytes, retried: false);
+            }
+
             if (!clientGone && !await FastOutput.FlushAsync(state, output, staged, stagedLength))
             {
                 clientGone = true;

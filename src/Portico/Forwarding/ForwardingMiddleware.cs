@@ -14,7 +14,7 @@ namespace Portico.Forwarding;
 /// than three middlewares: each awaited frame costs an allocation and a resumption on every
 /// request (bench/alloc.sh).
 /// </summary>
-internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig config, ForwardingLog log, TimeProvider time)
+internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig config, ForwardingLog log, DestinationStats destinations, TimeProvider time)
 {
     public async Task Invoke(HttpContext context)
     {
@@ -28,21 +28,31 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
         {
             var start = time.GetTimestamp();
             await next(context);
-            if (exchange is not null && proxy.ProxiedDestination is { } served)
+            error = context.Features.Get<IForwarderErrorFeature>();
+            var retry = error is not null && error.Error == ForwarderError.Request && attempt < retries && !context.Response.HasStarted
+                && FailureCauses.Of(error.Error, error.Exception) == FailureCause.Destination
+                && exchange?.RequestBody?.ReadStarted != true && !context.RequestAborted.IsCancellationRequested;
+            if (proxy.ProxiedDestination is { } served)
             {
-                exchange.Upstream = served.Model.Config.Address;
-                exchange.UpstreamSeconds = time.GetElapsedTime(start).TotalSeconds;
+                var seconds = time.GetElapsedTime(start).TotalSeconds;
+                if (exchange is not null)
+                {
+                    exchange.Upstream = served.Model.Config.Address;
+                    exchange.UpstreamSeconds = seconds;
+                }
+
+                if (DestinationOutcomes.Of(context, error) is { } outcome)
+                {
+                    destinations.Record(served, outcome, seconds, exchange?.BytesIn ?? 0, exchange?.BytesOut ?? 0, retry);
+                }
             }
 
-            error = context.Features.Get<IForwarderErrorFeature>();
             if (error is null)
             {
                 return;
             }
 
-            if (error.Error != ForwarderError.Request || attempt >= retries || context.Response.HasStarted
-                || FailureCauses.Of(error.Error, error.Exception) != FailureCause.Destination
-                || exchange?.RequestBody?.ReadStarted == true || context.RequestAborted.IsCancellationRequested)
+            if (!retry)
             {
                 break;
             }

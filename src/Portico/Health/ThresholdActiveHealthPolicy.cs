@@ -13,11 +13,14 @@ namespace Portico.Health;
 /// lift it. A failed probe proves nothing good about a destination, and one that already
 /// failed real requests must not get traffic back on the strength of passes counted before.
 /// </summary>
-internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinationHealthUpdater updater, HealthLog log) : IActiveHealthCheckPolicy
+internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinationHealthUpdater updater, HealthLog log, TimeProvider time) : IActiveHealthCheckPolicy
 {
     private readonly ConditionalWeakTable<DestinationState, ProbeCounters> _counters = new();
 
     public string Name => HealthPolicyNames.Active;
+
+    /// <summary>The destination's last probe (the admin API shows it); null before its first.</summary>
+    public ProbeResult? LastProbe(DestinationState destination) => _counters.TryGetValue(destination, out var counters) ? counters.Last : null;
 
     public void ProbingCompleted(ClusterState cluster, IReadOnlyList<DestinationProbingResult> probingResults)
     {
@@ -34,6 +37,7 @@ internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinat
             var previous = destination.Health.Active;
             var passed = response is not null && settings.ExpectedStatus.Any(r => r.Contains((int)response.StatusCode));
             var counters = _counters.GetOrCreateValue(destination);
+            counters.Last = new ProbeResult(passed, ProbeOutcome.Describe(response, probingResults[i].Exception, settings.Timeout), time.GetUtcNow());
             var next = previous;
             if (passed)
             {
@@ -56,7 +60,7 @@ internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinat
 
             if (next != previous)
             {
-                var probe = ProbeOutcome.Describe(response, probingResults[i].Exception, settings.Timeout);
+                var probe = counters.Last.Outcome;
                 if (next == DestinationHealth.Unhealthy)
                 {
                     log.ActiveUnhealthy(cluster.ClusterId, destination.DestinationId, probe);
@@ -89,5 +93,8 @@ internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinat
 
         /// <summary>Passing probes in a row since the destination's current passive ejection began.</summary>
         public int PassesWhileEjected;
+
+        /// <summary>Written by the monitor, read by the admin API: a reference swap, so a reader sees one whole result.</summary>
+        public volatile ProbeResult? Last;
     }
 }

@@ -17,6 +17,7 @@ internal static class ObservabilityServices
     {
         services.AddSingleton<PorticoMetrics>();
         services.AddSingleton<TrafficStats>();
+        services.AddSingleton<DestinationStats>();
         services.AddSingleton<AccessLogWriter>();
         services.AddSingleton<RequestRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<AccessLogWriter>());

@@ -5,7 +5,7 @@ namespace Portico.Observability;
 /// <summary>
 /// In-memory statistics for the dashboard: the last five minutes in one-second buckets
 /// (requests, status classes, a latency histogram for percentiles, local answers by reason),
-/// and totals per route and per cluster since start. Bounded memory whatever the traffic.
+/// and totals per route and per cluster since start (status classes, latency histogram). Bounded memory whatever the traffic.
 /// </summary>
 internal sealed class TrafficStats(TimeProvider time)
 {
@@ -98,6 +98,38 @@ internal sealed class TrafficStats(TimeProvider time)
 
     public IReadOnlyDictionary<string, long> LocalReasons => new Dictionary<string, long>(_reasons);
 
+    /// <summary>
+    /// Percentile <paramref name="p"/> of a histogram on <see cref="Bounds"/>, in seconds: the upper
+    /// bound of the bucket it falls in (at most 25% above the true value); null when it is empty.
+    /// Reads each bucket once without a lock: a request counted meanwhile moves it by one at most.
+    /// </summary>
+    internal static double? Percentile(long[] histogram, double p)
+    {
+        long total = 0;
+        for (var i = 0; i < histogram.Length; i++)
+        {
+            total += Volatile.Read(ref histogram[i]);
+        }
+
+        if (total == 0)
+        {
+            return null;
+        }
+
+        var target = (long)Math.Ceiling(p * total);
+        long seen = 0;
+        for (var i = 0; i < histogram.Length; i++)
+        {
+            seen += Volatile.Read(ref histogram[i]);
+            if (seen >= target)
+            {
+                return Bounds[i];
+            }
+        }
+
+        return Bounds[^1];
+    }
+
     internal static int LatencyIndex(double seconds)
     {
         var index = Array.BinarySearch(Bounds, seconds);
@@ -124,26 +156,8 @@ internal sealed class TrafficStats(TimeProvider time)
 
         public SecondPoint ToPoint() => new(Second, Requests, [.. Status], Local, Percentile(0.5), Percentile(0.95), Percentile(0.99));
 
-        private double? Percentile(double p)
-        {
-            if (Requests == 0)
-            {
-                return null;
-            }
 
-            var target = (long)Math.Ceiling(p * Requests);
-            long seen = 0;
-            for (var i = 0; i < Latency.Length; i++)
-            {
-                seen += Latency[i];
-                if (seen >= target)
-                {
-                    return Bounds[i];
-                }
-            }
-
-            return Bounds[^1];
-        }
+        private double? Percentile(double p) => TrafficStats.Percentile(Latency, p);
     }
 
     /// <summary>A route's totals and its cluster's.</summary>
@@ -154,6 +168,8 @@ internal sealed class TrafficStats(TimeProvider time)
         private long _requests;
         private long _errors;
         private long _microseconds;
+        private readonly long[] _status = new long[5];
+        private readonly long[] _latency = new long[Bounds.Length];
 
         public void Add(int status, double seconds)
         {
@@ -164,13 +180,24 @@ internal sealed class TrafficStats(TimeProvider time)
             }
 
             Interlocked.Add(ref _microseconds, (long)(seconds * 1_000_000));
+            Interlocked.Increment(ref _status[PorticoMetrics.StatusClassIndex(status)]);
+            Interlocked.Increment(ref _latency[LatencyIndex(seconds)]);
         }
 
         public TotalsView View()
         {
             var requests = Interlocked.Read(ref _requests);
-            return new TotalsView(requests, Interlocked.Read(ref _errors), requests == 0 ? 0 : Interlocked.Read(ref _microseconds) / 1000.0 / requests);
+            return new TotalsView(
+                requests,
+                Interlocked.Read(ref _errors),
+                requests == 0 ? 0 : Interlocked.Read(ref _microseconds) / 1000.0 / requests,
+                [.. _status.Select(n => Volatile.Read(ref n))],
+                Ms(Percentile(_latency, 0.5)),
+                Ms(Percentile(_latency, 0.95)),
+                Ms(Percentile(_latency, 0.99)));
         }
+
+        private static double? Ms(double? seconds) => seconds * 1000;
     }
 }
 
@@ -180,5 +207,9 @@ internal sealed record SecondPoint(long Second, long Requests, long[] Status, lo
     public static SecondPoint Empty(long second) => new(second, 0, new long[5], 0, null, null, null);
 }
 
-/// <summary>Totals since start for a route or cluster; mean latency in milliseconds.</summary>
-internal sealed record TotalsView(long Requests, long Errors5xx, double MeanMs);
+/// <summary>
+/// Totals since start for a route or cluster: requests, 5xx, status classes (1xx to 5xx), and
+/// latency in milliseconds: the mean and the p50/p95/p99 (upper bounds of histogram buckets, null
+/// with no requests).
+/// </summary>
+internal sealed record TotalsView(long Requests, long Errors5xx, double MeanMs, long[] Status, double? P50Ms, double? P95Ms, double? P99Ms);
