@@ -14,6 +14,14 @@ public sealed class DashboardTests
     public static string ArtifactsDirectory([System.Runtime.CompilerServices.CallerFilePath] string source = "")
         => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", "..", "..", "artifacts"));
 
+    /// <summary>Debian's headless Chromium, with nothing of its own on the network.</summary>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = "/usr/bin/chromium",
+        Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+
     [Fact]
     public async Task The_page_loads_charts_move_with_traffic_and_a_dead_backend_turns_down()
     {
@@ -34,12 +42,7 @@ public sealed class DashboardTests
             """);
         var admin = proxy.AdminAddress!.ToString().TrimEnd('/');
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
         var problems = new ConcurrentQueue<string>();
         page.Console += (_, message) =>

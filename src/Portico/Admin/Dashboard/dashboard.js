@@ -39,6 +39,8 @@ function drawChart(canvas, series, colors) {
       const x = left + (width - left - right) * (i / Math.max(1, points.length - 1));
       const y = top + (height - top - bottom) * (1 - v / max);
       if (drawing) g.lineTo(x, y); else g.moveTo(x, y);
+      // A second with traffic between two without is a point, not a line: mark it.
+      if (!drawing && (i + 1 >= points.length || points[i + 1] === null)) { g.fillStyle = colors[s]; g.fillRect(x - 1.5, y - 1.5, 3, 3); }
       drawing = true;
     });
     g.stroke();
@@ -57,8 +59,9 @@ async function act(cluster, destination, action) {
   await fetch(url, { method: "POST", headers: token ? { Authorization: `Bearer ${token}` } : {} });
 }
 
-// Each route's auth schemes ("open" without auth), read from /api/routes once per config revision.
+// Each route's auth schemes ("open" without auth), rule and fast-path verdict, read from /api/routes once per config revision.
 let routeAuth = {};
+let routeInfo = {};
 let routeAuthRevision = null;
 async function loadRouteAuth(revision) {
   if (revision === routeAuthRevision) return;
@@ -67,6 +70,35 @@ async function loadRouteAuth(revision) {
   if (!response.ok) { routeAuthRevision = null; return; }
   const routes = await response.json();
   routeAuth = Object.fromEntries(Object.entries(routes).map(([id, r]) => [id, r.auth ? r.auth.schemes.join(", ") : "open"]));
+  routeInfo = routes;
+}
+
+// A route's rule in one line: hosts, path, methods.
+function ruleOf(r) {
+  if (!r) return "";
+  const m = r.match;
+  const path = m.path ?? (m.pathPrefix ? `${m.pathPrefix}*` : m.pathRegex ? `~${m.pathRegex}` : "*");
+  return [m.hosts && m.hosts.length ? m.hosts.join(",") : "", path, m.methods && m.methods.length ? m.methods.join(",") : ""].filter((x) => x).join(" ");
+}
+
+// The stages a route goes through, from its config: what an operator asks first of a route.
+function stagesOf(r) {
+  if (!r) return "";
+  const stages = [];
+  if (r.cache) stages.push("cache");
+  if (r.compression) stages.push("compression");
+  if (r.waf && r.waf.mode !== "off") stages.push(`waf:${r.waf.mode}`);
+  if (r.auth) stages.push("auth");
+  if (r.rateLimit) stages.push("rate limit");
+  if (r.bodyRewrite) stages.push("body rewrite");
+  return stages.join(", ");
+}
+
+const percentiles = (t) => [t.p50Ms, t.p95Ms, t.p99Ms].map((v) => v === null || v === undefined ? "–" : formatMs(v / 1000)).join(" / ");
+
+function ago(iso) {
+  const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
 }
 
 function render(stats) {
@@ -80,7 +112,9 @@ function render(stats) {
   $("local-now").textContent = lastMinute.reduce((n, p) => n + p.local, 0).toLocaleString();
   $("source").textContent = `${stats.status.source} · revision ${stats.status.servingRevision} · v${stats.status.version}`;
 
-  drawChart($("rps-chart"), [series.map((p) => p.requests), series.map((p) => p.status[4])], ["#2563eb", "#c0392b"]);
+  // 5xx on a chart of its own: on the request-rate axis a few errors a second lie flat at zero.
+  drawChart($("rps-chart"), [series.map((p) => p.requests)], ["#2563eb"]);
+  drawChart($("errors-chart"), [series.map((p) => p.status[4])], ["#c0392b"]);
   const ms = (v) => v === null ? null : v * 1000;
   drawChart($("latency-chart"), [series.map((p) => ms(p.p50)), series.map((p) => ms(p.p95)), series.map((p) => ms(p.p99))], ["#0e9f6e", "#d97706", "#9333ea"]);
 
@@ -103,9 +137,15 @@ function render(stats) {
   loadRouteAuth(stats.status.servingRevision);
   const routeIds = [...new Set([...Object.keys(stats.routes), ...Object.keys(routeAuth)])].sort();
   fillTable("routes", routeIds.map((route) => {
-    const t = stats.routes[route] || { requests: 0, errors5xx: 0, meanMs: 0 };
+    const t = stats.routes[route] || { requests: 0, errors5xx: 0, meanMs: 0, status: [0, 0, 0, 0, 0], p50Ms: null, p95Ms: null, p99Ms: null };
+    const r = routeInfo[route];
     const tr = document.createElement("tr"); tr.dataset.route = route;
-    cell(tr, route); cell(tr, t.requests.toLocaleString()); cell(tr, t.errors5xx.toLocaleString()); cell(tr, `${t.meanMs.toFixed(1)} ms`);
+    cell(tr, route); cell(tr, ruleOf(r)).className = "rule";
+    cell(tr, t.requests.toLocaleString());
+    cell(tr, t.status.slice(1).map((n) => n.toLocaleString()).join(" / ")).className = "classes";
+    cell(tr, percentiles(t)).className = "latency";
+    cell(tr, stagesOf(r)).className = "stages";
+    cell(tr, r ? (r.fastPath === "yes" ? "fast" : r.fastPath === "fresh_cache_hits" ? "fast (fresh hits)" : `full: ${r.fastPath}`) : "").className = "path";
     cell(tr, routeAuth[route] ?? "").className = "auth";
     // Only routes with a maintenance section can be switched; the others show nothing.
     const maintenance = stats.maintenance ? stats.maintenance[route] : undefined;
@@ -128,6 +168,15 @@ function render(stats) {
       cell(tr, cluster); cell(tr, d.name);
       const state = cell(tr, ""); const badge = document.createElement("span");
       badge.className = `badge state ${d.state}`; badge.textContent = d.state; state.appendChild(badge);
+      cell(tr, ago(d.since)).className = "since";
+      cell(tr, d.requests.toLocaleString()).className = "requests";
+      const e = d.errors;
+      const errors = cell(tr, `${e.connect} / ${e.reset} / ${e.timeout} / ${e.status5xx}`); errors.className = "errors";
+      errors.title = `recent: ${d.recent.failed} of the last ${d.recent.of} failed`;
+      cell(tr, d.retries.toLocaleString()).className = "retries";
+      cell(tr, percentiles({ p50Ms: d.latencyMs.p50, p95Ms: d.latencyMs.p95, p99Ms: d.latencyMs.p99 })).className = "latency";
+      cell(tr, d.lastCheck ? `${d.lastCheck.passed ? "ok" : "failed"} ${d.lastCheck.result}, ${ago(d.lastCheck.at)} ago` : "no checks").className = "check";
+      cell(tr, d.weight.toString()).className = "weight";
       cell(tr, d.inFlight.toString());
       const buttons = cell(tr, ""); const button = document.createElement("button");
       const action = d.drained ? "enable" : "drain"; button.textContent = action;
@@ -149,7 +198,15 @@ function render(stats) {
   }
 }
 
-function connect() {
+// The first paint draws a snapshot fetched before the stream opens, so the page never shows
+// empty panels while the event stream connects.
+async function connect() {
+  try {
+    const first = await fetch(withToken("/api/stats?seconds=120"), { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    if (first.ok) render(await first.json());
+  } catch {
+    // The stream below reconnects and shows the state; the snapshot was only a head start.
+  }
   const events = new EventSource(withToken("/api/stats/stream?seconds=120"));
   events.onopen = () => { const c = $("connection"); c.textContent = "live"; c.className = "badge up"; };
   events.onmessage = (e) => render(JSON.parse(e.data));
