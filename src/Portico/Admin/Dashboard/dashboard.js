@@ -203,7 +203,11 @@ function render(stats) {
 async function connect() {
   try {
     const first = await fetch(withToken("/api/stats?seconds=120"), { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-    if (first.ok) render(await first.json());
+    if (first.ok) {
+      const snapshot = await first.json();
+      await loadRouteAuth(snapshot.status.servingRevision);
+      render(snapshot);
+    }
   } catch {
     // The stream below reconnects and shows the state; the snapshot was only a head start.
   }
