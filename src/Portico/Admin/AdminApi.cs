@@ -37,12 +37,14 @@ internal static class AdminApi
         var tls = proxy.GetRequiredService<TlsListeners>();
         var switches = proxy.GetRequiredService<MaintenanceSwitches>();
         var pagesLog = proxy.GetRequiredService<PagesLog>();
+        var metrics = proxy.GetRequiredService<PorticoMetrics>();
+        var clock = proxy.GetRequiredService<TimeProvider>();
         var view = new DestinationView(
             active,
             drains,
             proxy.GetRequiredService<DestinationStats>(),
             proxy.GetServices<IActiveHealthCheckPolicy>().OfType<ThresholdActiveHealthPolicy>().FirstOrDefault(),
-            proxy.GetRequiredService<TimeProvider>());
+            clock);
 
         object Status() => new
         {
@@ -52,6 +54,7 @@ internal static class AdminApi
             servingRevision = applier.ServingRevision,
             lastReload = applier.LastOutcome,
             accessLogDropped = accessLog.Dropped,
+            process = ProcessView.Now(metrics, clock),
         };
 
         app.MapGet("/api/status", () => Results.Json(Status(), Json));

@@ -28,6 +28,7 @@ internal sealed class PorticoMetrics
     private readonly Histogram<double> _duration;
     private readonly Histogram<double> _upstream;
     private readonly UpDownCounter<long> _activeConnections;
+    private long _openConnections;
     private readonly Counter<long> _bytesIn;
     private long _activeRequests;
     private readonly Counter<long> _retries;
@@ -65,9 +66,20 @@ internal sealed class PorticoMetrics
 
     public void FastPathHandedOver(HandOverReason reason) => _handedOver.Add(1, new KeyValuePair<string, object?>("reason", HandOverReasonNames.Of(reason)));
 
-    public void ConnectionOpened() => _activeConnections.Add(1);
+    /// <summary>Client connections open now (the admin API's process panel; the metric is for scrapers).</summary>
+    public long OpenConnections => Volatile.Read(ref _openConnections);
 
-    public void ConnectionClosed() => _activeConnections.Add(-1);
+    public void ConnectionOpened()
+    {
+        _activeConnections.Add(1);
+        Interlocked.Increment(ref _openConnections);
+    }
+
+    public void ConnectionClosed()
+    {
+        _activeConnections.Add(-1);
+        Interlocked.Decrement(ref _openConnections);
+    }
 
     /// <summary>The series of one route and cluster, for callers that keep it (the fast path keeps one per route).</summary>
     public Series SeriesOf(string route, string cluster) => _series.GetOrAdd((route, cluster), static k => new Series(k.Route, k.Cluster));

@@ -66,6 +66,12 @@ public sealed class ConsoleTests
         Assert.True(shop.GetProperty("p95Ms").GetDouble() > 0);
         Assert.Equal(Requests, stats.GetProperty("routes").GetProperty("legacy").GetProperty("status")[4].GetInt64());
 
+        var process = stats.GetProperty("status").GetProperty("process");
+        Assert.True(process.GetProperty("uptimeSeconds").GetInt64() >= 0);
+        Assert.True(process.GetProperty("workingSetBytes").GetInt64() > 0);
+        Assert.True(process.GetProperty("threads").GetInt32() > 0);
+        Assert.True(process.GetProperty("openConnections").GetInt64() >= 1, "the test client's kept-alive connection is open");
+
         await ShowInChromiumAsync(proxy, $"gone/127.0.0.1:{deadPort}", $"app/{good.Address.Authority}");
     }
 
@@ -90,6 +96,9 @@ public sealed class ConsoleTests
         await page.WaitForFunctionAsync("() => document.querySelector(\"#routes tr[data-route='shop'] td.rule\")?.textContent === '/shop* GET'", null, new() { Timeout = 30_000 });
         Assert.Equal($"{Requests} / 0 / 0 / 0", await page.TextContentAsync("#routes tr[data-route='shop'] td.classes"));
         Assert.Equal("fast", await page.TextContentAsync("#routes tr[data-route='shop'] td.path"));
+
+        Assert.EndsWith("MiB", await page.TextContentAsync("#process tr[data-field='memory (working set)'] td:last-child"));
+        Assert.NotEqual("0", await page.TextContentAsync("#process tr[data-field='open connections'] td:last-child"));
 
         Directory.CreateDirectory(DashboardTests.ArtifactsDirectory());
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardTests.ArtifactsDirectory(), "console-backends.png"), FullPage = true });

@@ -186,6 +186,14 @@ function render(stats) {
   }
   fillTable("backends", rows);
 
+  const p = stats.status.process;
+  const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`;
+  fillTable("process", [
+    ["uptime", ago(p.startedAt)], ["memory (working set)", mib(p.workingSetBytes)], ["GC heap", mib(p.gcHeapBytes)],
+    ["GC collections (gen 0/1/2)", p.gcCollections.join(" / ")], ["threads (pool)", `${p.threads} (${p.threadPoolThreads})`],
+    ["open connections", p.openConnections.toLocaleString()], ["requests in flight", p.inFlightRequests.toLocaleString()],
+  ].map(([name, value]) => { const tr = document.createElement("tr"); tr.dataset.field = name; cell(tr, name); cell(tr, value); return tr; }));
+
   const reload = stats.status.lastReload;
   const box = $("reload");
   box.replaceChildren();
