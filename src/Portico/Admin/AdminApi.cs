@@ -61,7 +61,7 @@ internal static class AdminApi
         app.MapGet("/api/config", () => Results.Json(ConfigView.From(active.Current.Settings), Json));
         app.MapGet("/api/routes", () => Results.Json(active.Current.Settings.Routes.ToDictionary(r => r.Id, r => ConfigView.Route(r, active.Current.Settings, switches)), Json));
         app.MapGet("/api/clusters", () => Results.Json(Clusters(state, view), Json));
-        app.MapGet("/api/certificates", () => Results.Json(CertificateView.From(tls), Json));
+        app.MapGet("/api/certificates", () => Results.Json(CertificateView.From(tls, clock), Json));
         app.MapGet("/api/stats", (int? seconds) => Results.Json(Stats(stats, state, view, Status(), Maintenance(active, switches), seconds ?? 120), Json));
 
         IResult SetDrained(string cluster, string destination, bool drained)

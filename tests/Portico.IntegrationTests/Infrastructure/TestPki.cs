@@ -34,8 +34,8 @@ internal sealed class TestPki : IDisposable
         return new TestPki(root, Directory.CreateTempSubdirectory("portico-pki-").FullName);
     }
 
-    /// <summary>A leaf signed by the root: for servers, the DNS names (and 127.0.0.1) in its SAN; with <paramref name="client"/>, for client authentication.</summary>
-    public X509Certificate2 Issue(string commonName, IEnumerable<string> dnsNames, bool client = false, bool rsa = false)
+    /// <summary>A leaf signed by the root: for servers, the DNS names (and 127.0.0.1) in its SAN; with <paramref name="client"/>, for client authentication. Valid 30 days unless <paramref name="validFor"/> says otherwise.</summary>
+    public X509Certificate2 Issue(string commonName, IEnumerable<string> dnsNames, bool client = false, bool rsa = false, TimeSpan? validFor = null)
     {
         using AsymmetricAlgorithm key = rsa ? RSA.Create(2048) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = key is RSA r
@@ -55,7 +55,7 @@ internal sealed class TestPki : IDisposable
         var serial = RandomNumberGenerator.GetBytes(12);
         serial[0] &= 0x7f;
         using var rootKey = Root.GetECDsaPrivateKey()!;
-        using var signed = request.Create(Root.SubjectName, X509SignatureGenerator.CreateForECDsa(rootKey), DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30), serial);
+        using var signed = request.Create(Root.SubjectName, X509SignatureGenerator.CreateForECDsa(rootKey), DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow + (validFor ?? TimeSpan.FromDays(30)), serial);
         return key is RSA rsaKey ? signed.CopyWithPrivateKey(rsaKey) : signed.CopyWithPrivateKey((ECDsa)key);
     }
 

@@ -71,6 +71,27 @@ async function loadRouteAuth(revision) {
   const routes = await response.json();
   routeAuth = Object.fromEntries(Object.entries(routes).map(([id, r]) => [id, r.auth ? r.auth.schemes.join(", ") : "open"]));
   routeInfo = routes;
+  const [config, certificates] = await Promise.all(["/api/config", "/api/certificates"].map(async (url) => {
+    const r = await fetch(withToken(url), { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    return r.ok ? r.json() : null;
+  }));
+  if (config && certificates) renderListeners(config.listeners, certificates);
+}
+
+// Listeners: address, protocols, and each certificate's names, issuer and days left (a warning under 14).
+function renderListeners(listeners, certificates) {
+  fillTable("listeners", Object.entries(listeners).sort().map(([name, l]) => {
+    const tr = document.createElement("tr"); tr.dataset.listener = name;
+    cell(tr, name); cell(tr, l.address); cell(tr, l.protocols.join(", "));
+    const certs = cell(tr, l.tls ? "" : "plain HTTP"); certs.className = "certificates";
+    for (const c of certificates.filter((x) => x.listener === name)) {
+      const line = document.createElement("div"); line.className = c.expiresSoon ? "certificate expiring" : "certificate";
+      const issuer = /CN=([^,]+)/.exec(c.issuer)?.[1] ?? c.issuer;
+      line.textContent = `${c.names.join(", ")} · ${issuer} · ${c.daysToExpiry} days left${c.expiresSoon ? " (renew!)" : ""}`;
+      certs.appendChild(line);
+    }
+    return tr;
+  }));
 }
 
 // A route's rule in one line: hosts, path, methods.
