@@ -47,7 +47,13 @@ internal static class ConfigView
             maxRetryBackoff = Duration.Format(acme.MaxRetryBackoff),
             ca = acme.CaPath,
         } : null,
-        cache = new { maxSizeBytes = s.Cache.MaxSizeBytes, maxObjectSizeBytes = s.Cache.MaxObjectSizeBytes, collapseTimeout = Duration.Format(s.Cache.CollapseTimeout) },
+        cache = new
+        {
+            maxSizeBytes = s.Cache.MaxSizeBytes,
+            maxObjectSizeBytes = s.Cache.MaxObjectSizeBytes,
+            collapseTimeout = Duration.Format(s.Cache.CollapseTimeout),
+            disk = s.Cache.Disk is { } disk ? new { dir = disk.Directory, maxSizeBytes = disk.MaxSizeBytes, maxObjectSizeBytes = disk.MaxObjectSizeBytes } : null,
+        },
         tracing = new { otlpEndpoint = s.Tracing.OtlpEndpoint?.ToString(), serviceName = s.Tracing.ServiceName, sampleRatio = s.Tracing.SampleRatio },
         waf = new
         {

@@ -28,6 +28,7 @@ internal static class CacheBinder
             MaxObjectSizeBytes = maxObject,
             CollapseTimeout = m.Duration("collapseTimeout") ?? d.CollapseTimeout,
             TargetedField = TargetedField(m),
+            Disk = Disk(m),
         };
         m.Finish();
         return settings;
@@ -64,6 +65,71 @@ internal static class CacheBinder
         }
 
         return value == "strip";
+    }
+
+    // The directory must be one Portico can write, found now rather than at the first store.
+    private static DiskCacheSettings? Disk(MapReader cache)
+    {
+        var m = cache.Section("disk");
+        if (m is null)
+        {
+            return null;
+        }
+
+        var d = new DiskCacheSettings { Directory = "" };
+        if (m.String("dir") is null)
+        {
+            m.Error("dir", "give the disk tier's directory (example: /var/cache/portico)");
+        }
+
+        var dir = ConfigPaths.Resolve(m, "dir");
+
+        var maxSize = Size(m, "maxSize", 1L << 20) ?? d.MaxSizeBytes;
+        var maxObject = Size(m, "maxObjectSize", 1) ?? Math.Min(d.MaxObjectSizeBytes, maxSize);
+        if (maxObject > maxSize)
+        {
+            m.Error("maxObjectSize", $"{maxObject} bytes is larger than maxSize ({maxSize} bytes)");
+        }
+
+        if (dir is not null && Unwritable(dir) is { } why)
+        {
+            m.Error("dir", $"'{dir}' cannot be written: {why}");
+        }
+
+        m.Finish();
+        return dir is null ? null : new DiskCacheSettings { Directory = dir, MaxSizeBytes = maxSize, MaxObjectSizeBytes = maxObject };
+    }
+
+    // Creating and deleting a file in the directory, or in its nearest existing parent when it is
+    // still to be made, is the one test that answers for permissions, read-only mounts and ACLs alike.
+    private static string? Unwritable(string dir)
+    {
+        var probeIn = dir;
+        while (!System.IO.Directory.Exists(probeIn))
+        {
+            if (File.Exists(probeIn))
+            {
+                return "it is a file";
+            }
+
+            probeIn = Path.GetDirectoryName(probeIn);
+            if (probeIn is null)
+            {
+                return "no parent folder exists";
+            }
+        }
+
+        var probe = Path.Combine(probeIn, $".portico-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"no file can be created in {probeIn} ({(e is UnauthorizedAccessException ? "permission denied" : "I/O error")})";
+        }
     }
 
     // A field name (RFC 9110 §5.1: a token), and not one whose meaning is already fixed.

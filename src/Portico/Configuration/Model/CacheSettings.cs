@@ -18,6 +18,9 @@ internal sealed record CacheSettings
     /// aside Cache-Control and Expires for this cache. Default none.
     /// </summary>
     public string? TargetedField { get; init; }
+
+    /// <summary>`disk`: a disk tier behind the memory tier; none by default.</summary>
+    public DiskCacheSettings? Disk { get; init; }
 }
 
 /// <summary>A route's `cache` section: the route is served through the RFC 9111 shared cache.</summary>
