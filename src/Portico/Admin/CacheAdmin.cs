@@ -6,7 +6,7 @@ using Portico.Caching;
 namespace Portico.Admin;
 
 /// <summary>
-/// The cache's admin endpoints: what the store holds, and purging one URL (all its variants)
+/// The cache's admin endpoints: what the store holds (the memory tier, and each tier apart), and purging one URL (all its variants)
 /// or every URL under a prefix. URLs are written as clients request them, e.g.
 /// `http://example.com/a?b=1`; scheme and host are matched without regard to case.
 /// </summary>
@@ -20,7 +20,8 @@ internal static class CacheAdmin
         app.MapGet("/api/cache", () =>
         {
             var (entries, bytes) = store.Usage;
-            return Results.Json(new { entries, bytes });
+            var tiers = store.Tiers.ToDictionary(t => t.Tier, t => new { entries = t.Entries, bytes = t.Bytes });
+            return Results.Json(new { entries, bytes, tiers });
         });
 
         app.MapPost("/api/cache/purge", async (string? url, string? prefix, CancellationToken ct) =>

@@ -19,7 +19,17 @@ internal sealed record CacheEntry
 
     public required IReadOnlyList<KeyValuePair<string, StringValues>> Headers { get; init; }
 
+    /// <summary>The body when held in memory; empty when only <see cref="File"/> holds it.</summary>
     public ReadOnlyMemory<byte> Body { get; init; }
+
+    /// <summary>Where the disk tier holds the body (see <see cref="DiskBody"/>), or null when only <see cref="Body"/> does.</summary>
+    public DiskBody? File { get; init; }
+
+    /// <summary>The body's length, wherever it is held.</summary>
+    public long BodyLength => File?.Length ?? Body.Length;
+
+    /// <summary>Whether <see cref="Body"/> holds the whole body, so it can be served without reading a file.</summary>
+    public bool InMemory => File is null || Body.Length == File.Length;
 
     /// <summary>When the request that produced it was sent (request_time).</summary>
     public required DateTimeOffset RequestTime { get; init; }
@@ -36,7 +46,7 @@ internal sealed record CacheEntry
     public required CacheDirectives Directives { get; init; }
 
     /// <summary>Bytes it takes in the store.</summary>
-    public long Size => Body.Length + 256 + Headers.Sum(h => h.Key.Length + h.Value.Sum(v => v?.Length ?? 0));
+    public long Size => BodyLength + 256 + Headers.Sum(h => h.Key.Length + h.Value.Sum(v => v?.Length ?? 0));
 
     public string? Header(string name)
     {

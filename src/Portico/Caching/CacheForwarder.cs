@@ -47,6 +47,7 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         var mode = RecordMode.Pass;
         CacheEntry? head = null;
         FlightBody? body = null;
+        DiskBodyWriter? disk = null;
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
         var recording = new RecordingResponseBody(original, () =>
         {
@@ -55,23 +56,30 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
             if (stale is not null && (status == StatusCodes.Status304NotModified || (status >= 500 && MayServeOnError(stale, request, responseTime))))
             {
                 mode = RecordMode.Swallow;
-                return (mode, null);
+                return (mode, null, null);
             }
 
             head = StoredResponses.Head(context, request, requestTime, responseTime);
             var fwdStatus = stale is null ? (int?)null : status;
-            if (head is not null && !(response.ContentLength > request.Store.MaxObjectSizeBytes))
+            if (head is not null && !(response.ContentLength > store.MaxObjectSizeBytes))
             {
-                body = new FlightBody(request.Store.MaxObjectSizeBytes);
-                flight?.Share((head, body));
-                response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason, fwdStatus, stored: true);
-                mode = RecordMode.Record;
-                return (mode, body);
+                // A body too large for memory may still go to a tier on disk; collapsed requests
+                // then go to the origin themselves, as they cannot be fed from memory.
+                var fitsMemory = !(response.ContentLength > request.Store.MaxObjectSizeBytes);
+                disk = store.BeginBody();
+                if (fitsMemory || disk is not null)
+                {
+                    body = new FlightBody(request.Store.MaxObjectSizeBytes);
+                    flight?.Share(fitsMemory ? (head, body) : null);
+                    response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason, fwdStatus, stored: true);
+                    mode = RecordMode.Record;
+                    return (mode, body, disk);
+                }
             }
 
             flight?.Share(null);
             response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason, fwdStatus);
-            return (mode, null);
+            return (mode, null, null);
         });
 
         context.Features.Set<IHttpResponseBodyFeature>(recording);
@@ -83,6 +91,7 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         catch
         {
             body?.Fail();
+            disk?.Dispose();
             throw;
         }
         finally
@@ -107,15 +116,18 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
             }
 
             body!.Complete();
-            if (body.Completed)
+            var file = disk is null || context.RequestAborted.IsCancellationRequested ? null : await disk.FinishAsync();
+            if (body.Completed || file is not null)
             {
                 if (beforeStore is not null)
                 {
                     await beforeStore();
                 }
 
-                await store.SetAsync(head! with { Body = body.ToArray() }, CancellationToken.None);
+                await store.SetAsync(head! with { Body = body.Completed ? body.ToArray() : default, File = file }, CancellationToken.None);
             }
+
+            disk?.Dispose();
         }
 
         if (mode != RecordMode.Swallow)

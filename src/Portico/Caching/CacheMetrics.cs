@@ -3,27 +3,38 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Portico.Caching;
 
-/// <summary>Meter "Portico.Caching": lookups by outcome and route, evictions, and what the store holds.</summary>
+/// <summary>Meter "Portico.Caching": lookups by outcome and route, what each tier of the store holds, finds and evicts, and disk tier errors.</summary>
 internal sealed class CacheMetrics
 {
     public const string MeterName = "Portico.Caching";
 
     private readonly Counter<long> _requests;
     private readonly Counter<long> _evictions;
+    private readonly Counter<long> _tierHits;
+    private readonly Counter<long> _diskErrors;
 
     public CacheMetrics(IMeterFactory factory, IServiceProvider services)
     {
         var meter = factory.Create(MeterName);
         _requests = meter.CreateCounter<long>("portico.cache.requests", "{request}", "Requests on cached routes, by route and outcome (hit, stale, miss, revalidated, collapsed, bypass)");
-        _evictions = meter.CreateCounter<long>("portico.cache.evictions", "{entry}", "Stored responses evicted to stay within cache.maxSize");
-        meter.CreateObservableGauge("portico.cache.size", () => services.GetRequiredService<ICacheStore>().Usage.Bytes, "By", "Bytes held by the cache store");
-        meter.CreateObservableGauge("portico.cache.entries", () => services.GetRequiredService<ICacheStore>().Usage.Entries, "{entry}", "Stored responses (variants) held by the cache store");
+        _evictions = meter.CreateCounter<long>("portico.cache.evictions", "{entry}", "Stored responses evicted from a tier (tier) to stay within its maxSize");
+        _tierHits = meter.CreateCounter<long>("portico.cache.tier_hits", "{lookup}", "Lookups that found stored responses for the URL, by the tier (tier) that had them: memory, or disk when it had variants memory did not");
+        _diskErrors = meter.CreateCounter<long>("portico.cache.disk_errors", "{error}", "Disk tier failures by operation: write (a file not written), read (a file not readable), damaged (a file found cut short or not matching its checksums, deleted)");
+        meter.CreateObservableGauge("portico.cache.size", () => Tiers(services, t => t.Bytes), "By", "Bytes held by each tier (tier) of the cache store");
+        meter.CreateObservableGauge("portico.cache.entries", () => Tiers(services, t => t.Entries), "{entry}", "Stored responses (variants) held by each tier (tier) of the cache store");
     }
 
     public void Request(string route, CacheOutcome outcome)
         => _requests.Add(1, new KeyValuePair<string, object?>("route", route), new KeyValuePair<string, object?>("outcome", CacheOutcomes.Name(outcome)));
 
-    public void Evicted(int entries) => _evictions.Add(entries);
+    public void Evicted(int entries, string tier) => _evictions.Add(entries, new KeyValuePair<string, object?>("tier", tier));
+
+    public void TierHit(string tier) => _tierHits.Add(1, new KeyValuePair<string, object?>("tier", tier));
+
+    public void DiskError(string operation) => _diskErrors.Add(1, new KeyValuePair<string, object?>("operation", operation));
+
+    private static IEnumerable<Measurement<long>> Tiers(IServiceProvider services, Func<(string Tier, long Entries, long Bytes), long> value)
+        => services.GetRequiredService<ICacheStore>().Tiers.Select(t => new Measurement<long>(value(t), new KeyValuePair<string, object?>("tier", t.Tier)));
 }
 
 /// <summary>What the cache did for a request; feeds the metric and the access log's `cache` field.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 
 namespace Portico.Caching;
@@ -7,7 +8,8 @@ namespace Portico.Caching;
 /// <summary>
 /// Answers a request from a stored response: `Age` (RFC 9111 §4.2.3) and `Cache-Status` added,
 /// the client's own conditional request answered with 304 (§4.3.2), a single byte range with
-/// 206 or 416 (RFC 9110 §14), HEAD with the headers only.
+/// 206 or 416 (RFC 9110 §14), HEAD with the headers only. A body the disk tier holds is
+/// streamed from its file in bounded pieces (<see cref="DiskBodyReader"/>).
 /// </summary>
 internal static class CacheResponder
 {
@@ -46,30 +48,43 @@ internal static class CacheResponder
             return;
         }
 
-        var body = entry.Body;
+        var length = entry.BodyLength;
+        var (from, count) = (0L, length);
         if (entry.Status == 200 && !head && RangeOf(request, entry) is { } range)
         {
             if (range.From < 0)
             {
                 response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
-                response.Headers.ContentRange = $"bytes */{body.Length}";
+                response.Headers.ContentRange = $"bytes */{length}";
                 response.ContentLength = 0;
                 return;
             }
 
             response.StatusCode = StatusCodes.Status206PartialContent;
-            response.Headers.ContentRange = $"bytes {range.From}-{range.To}/{body.Length}";
-            body = body.Slice((int)range.From, (int)(range.To - range.From + 1));
+            response.Headers.ContentRange = $"bytes {range.From}-{range.To}/{length}";
+            (from, count) = (range.From, range.To - range.From + 1);
         }
 
         if (entry.Status is not (204 or 304))
         {
-            response.ContentLength = body.Length;
+            response.ContentLength = count;
         }
 
-        if (!head && body.Length > 0)
+        if (head || count == 0)
         {
-            await response.Body.WriteAsync(body, context.RequestAborted);
+            return;
+        }
+
+        if (entry.InMemory)
+        {
+            await response.Body.WriteAsync(entry.Body.Slice((int)from, (int)count), context.RequestAborted);
+        }
+        else if (!await DiskBodyReader.CopyAsync(entry.File!, from, count, response.Body, context.RequestAborted))
+        {
+            // The file went or was found damaged after the head was sent: cut the exchange, so the
+            // client cannot take a short or wrong body for the whole one, and drop the entry.
+            context.RequestServices.GetService<ICacheStore>()?.Discard(entry);
+            context.Abort();
         }
     }
 
@@ -112,7 +127,7 @@ internal static class CacheResponder
             return null;
         }
 
-        long length = entry.Body.Length;
+        var length = entry.BodyLength;
         var first = spec[..dash].Trim();
         var last = spec[(dash + 1)..].Trim();
         if (first.Length == 0)

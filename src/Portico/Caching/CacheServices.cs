@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Portico.Caching;
 
-/// <summary>The public face of the cache: services (the store, collapsing, metrics) and the pipeline stage.</summary>
+/// <summary>The public face of the cache: services (the store's tiers, collapsing, metrics) and the pipeline stage.</summary>
 internal static class CacheServices
 {
     public static IServiceCollection AddPorticoCaching(this IServiceCollection services)
@@ -11,7 +11,9 @@ internal static class CacheServices
         services.AddSingleton<CacheMetrics>();
         services.AddSingleton<CacheLog>();
         services.AddSingleton<CacheFlights>();
-        services.AddSingleton<ICacheStore, MemoryCacheStore>();
+        services.AddSingleton<DiskCacheLog>();
+        services.AddSingleton<MemoryCacheStore>();
+        services.AddSingleton<ICacheStore, TieredCacheStore>();
         return services;
     }
 

@@ -12,18 +12,26 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
     private readonly Lock _gate = new();
     private readonly Dictionary<string, LinkedListNode<Slot>> _slots = new(StringComparer.Ordinal);
     private readonly LinkedList<Slot> _recency = new();
-    private long _bytes;
-    private long _entries;
+    private readonly StoreUsage _usage = new();
 
-    public (long Entries, long Bytes) Usage
+    public (long Entries, long Bytes) Usage => _usage.Now;
+
+    public long MaxObjectSizeBytes => config.Current.Settings.Cache.MaxObjectSizeBytes;
+
+    public IReadOnlyList<(string Tier, long Entries, long Bytes)> Tiers
     {
         get
         {
-            lock (_gate)
-            {
-                return (_entries, _bytes);
-            }
+            var (entries, bytes) = Usage;
+            return [(CacheTiers.Memory, entries, bytes)];
         }
+    }
+
+    public DiskBodyWriter? BeginBody() => null;
+
+    // A body held in memory is never found damaged.
+    public void Discard(CacheEntry entry)
+    {
     }
 
     public ValueTask<IReadOnlyList<CacheEntry>> GetAsync(string key, CancellationToken cancellationToken)
@@ -45,11 +53,13 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
     {
         var limits = config.Current.Settings.Cache;
         var size = entry.Size;
-        if (entry.Body.Length > limits.MaxObjectSizeBytes || size > limits.MaxSizeBytes)
+        if (!entry.InMemory || entry.Body.Length > limits.MaxObjectSizeBytes || size > limits.MaxSizeBytes)
         {
             return ValueTask.CompletedTask;
         }
 
+        // Its own copy: a file the entry also names belongs to another tier.
+        entry = entry.File is null ? entry : entry with { File = null };
         lock (_gate)
         {
             if (!_slots.TryGetValue(entry.Key, out var node))
@@ -73,9 +83,9 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
 
             variants.Insert(0, entry);
             Account(size, 1);
-            while (_bytes > limits.MaxSizeBytes && _recency.Last is { } last && last != node)
+            while (_usage.Bytes > limits.MaxSizeBytes && _recency.Last is { } last && last != node)
             {
-                metrics.Evicted(last.Value.Variants.Count);
+                metrics.Evicted(last.Value.Variants.Count, CacheTiers.Memory);
                 Drop(last.Value.Key);
             }
         }
@@ -118,11 +128,7 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
         return variants.Count;
     }
 
-    private void Account(long bytes, long entries)
-    {
-        _bytes += bytes;
-        _entries += entries;
-    }
+    private void Account(long bytes, long entries) => _usage.Add(bytes, entries);
 
     private sealed record Slot(string Key)
     {

@@ -9,7 +9,7 @@ internal enum RecordMode
     /// <summary>To the client only.</summary>
     Pass,
 
-    /// <summary>To the client and into a <see cref="FlightBody"/> for the store and collapsed requests.</summary>
+    /// <summary>To the client and into a <see cref="FlightBody"/> for the store and collapsed requests (and a <see cref="DiskBodyWriter"/> for the disk tier).</summary>
     Record,
 
     /// <summary>Not to the client: a 304 to our revalidation, or an error a stale entry will answer.</summary>
@@ -17,31 +17,42 @@ internal enum RecordMode
 }
 
 /// <summary>The response body while the cache forwards: the decision callback runs once, at start.</summary>
-internal sealed class RecordingResponseBody(IHttpResponseBodyFeature inner, Func<(RecordMode Mode, FlightBody? Body)> decide) : DeferredResponseBody(inner)
+/// <remarks>
+/// The memory copy stops at the memory tier's object size (<see cref="FlightBody"/>); the disk copy
+/// goes on to the disk tier's, a write at a time, so a large body never sits in memory whole.
+/// </remarks>
+internal sealed class RecordingResponseBody(IHttpResponseBodyFeature inner, Func<(RecordMode Mode, FlightBody? Body, DiskBodyWriter? Disk)> decide) : DeferredResponseBody(inner)
 {
     protected override Stream OnStart()
     {
-        var (mode, body) = decide();
+        var (mode, body, disk) = decide();
         return mode switch
         {
             RecordMode.Swallow => Null,
-            RecordMode.Record => new Tee(Inner.Stream, body!),
+            RecordMode.Record => new Tee(Inner.Stream, body!, disk),
             _ => Inner.Stream,
         };
     }
 
-    private sealed class Tee(Stream client, FlightBody body) : WriteOnlyStream
+    private sealed class Tee(Stream client, FlightBody body, DiskBodyWriter? disk) : WriteOnlyStream
     {
         public override void Write(ReadOnlySpan<byte> buffer)
         {
             client.Write(buffer);
             body.Append(buffer);
+
+            // Only where synchronous I/O is allowed: the disk copy is given up rather than wait on the device here.
+            disk?.Abandon();
         }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             await client.WriteAsync(buffer, cancellationToken);
             body.Append(buffer.Span);
+            if (disk is not null)
+            {
+                await disk.WriteAsync(buffer, cancellationToken);
+            }
         }
 
         public override void Flush() => client.Flush();

@@ -1,0 +1,143 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Text;
+using Microsoft.Extensions.Primitives;
+
+namespace Portico.Caching;
+
+/// <summary>
+/// The layout of one disk tier file: the body, then the head block (key, Vary values, status,
+/// fields, the RFC 9111 §4.2.3 times), then a fixed trailer (magic, version, lengths, the body's
+/// and the head's XXH3). The body comes first because it is streamed to the file as it arrives,
+/// before its length is known; the head and trailer are appended when it is complete. A reader
+/// trusts a file only when the trailer's magic is right, its lengths add up to the file's
+/// length and the head's hash matches, so a file cut short or overwritten is refused.
+/// </summary>
+internal static class DiskEntryFormat
+{
+    public const int TrailerLength = 40;
+
+    private const ulong Magic = 0x3145_4843_4143_5050; // "PPCACHE1", little-endian
+    private const int Version = 1;
+
+    /// <summary>The head block and trailer that close a file whose body (<paramref name="bodyLength"/> bytes, XXH3 <paramref name="bodyHash"/>) is already written.</summary>
+    public static byte[] Close(CacheEntry entry, long bodyLength, ulong bodyHash)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(entry.Key);
+            w.Write(entry.Vary.Count);
+            foreach (var (name, value) in entry.Vary)
+            {
+                w.Write(name);
+                w.Write(value);
+            }
+
+            w.Write(entry.Status);
+            w.Write(entry.Headers.Count);
+            foreach (var (name, values) in entry.Headers)
+            {
+                w.Write(name);
+                w.Write(values.Count);
+                foreach (var value in values)
+                {
+                    w.Write(value ?? "");
+                }
+            }
+
+            w.Write(entry.RequestTime.UtcTicks);
+            w.Write(entry.ResponseTime.UtcTicks);
+            w.Write(entry.Date.UtcTicks);
+            w.Write(entry.AgeValue);
+        }
+
+        var headLength = (int)buffer.Length;
+        var trailer = new byte[TrailerLength];
+        BinaryPrimitives.WriteUInt64LittleEndian(trailer, Magic);
+        BinaryPrimitives.WriteInt32LittleEndian(trailer.AsSpan(8), Version);
+        BinaryPrimitives.WriteInt32LittleEndian(trailer.AsSpan(12), headLength);
+        BinaryPrimitives.WriteInt64LittleEndian(trailer.AsSpan(16), bodyLength);
+        BinaryPrimitives.WriteUInt64LittleEndian(trailer.AsSpan(24), bodyHash);
+        BinaryPrimitives.WriteUInt64LittleEndian(trailer.AsSpan(32), XxHash3.HashToUInt64(buffer.GetBuffer().AsSpan(0, headLength)));
+        buffer.Write(trailer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// The entry stored in <paramref name="path"/>, its body left in the file; null with a reason
+    /// when the file is not a whole, undamaged one.
+    /// </summary>
+    /// <param name="directives">Re-reads the directives from the stored fields (they follow `cache.targetedField`).</param>
+    public static CacheEntry? Read(string path, Func<IReadOnlyList<KeyValuePair<string, StringValues>>, CacheDirectives> directives, out string? damage)
+    {
+        using var handle = System.IO.File.OpenHandle(path);
+        var fileLength = RandomAccess.GetLength(handle);
+        damage = null;
+        if (fileLength < TrailerLength)
+        {
+            damage = $"{fileLength} bytes is shorter than a trailer";
+            return null;
+        }
+
+        Span<byte> trailer = stackalloc byte[TrailerLength];
+        RandomAccess.Read(handle, trailer, fileLength - TrailerLength);
+        var headLength = BinaryPrimitives.ReadInt32LittleEndian(trailer[12..]);
+        var bodyLength = BinaryPrimitives.ReadInt64LittleEndian(trailer[16..]);
+        if (BinaryPrimitives.ReadUInt64LittleEndian(trailer) != Magic || BinaryPrimitives.ReadInt32LittleEndian(trailer[8..]) != Version)
+        {
+            damage = "no trailer";
+            return null;
+        }
+
+        if (headLength < 0 || bodyLength < 0 || bodyLength + headLength + TrailerLength != fileLength)
+        {
+            damage = $"lengths {bodyLength} + {headLength} + {TrailerLength} are not the file's {fileLength}";
+            return null;
+        }
+
+        var head = new byte[headLength];
+        RandomAccess.Read(handle, head, bodyLength);
+        if (XxHash3.HashToUInt64(head) != BinaryPrimitives.ReadUInt64LittleEndian(trailer[32..]))
+        {
+            damage = "head checksum mismatch";
+            return null;
+        }
+
+        using var r = new BinaryReader(new MemoryStream(head), Encoding.UTF8);
+        var key = r.ReadString();
+        var vary = new KeyValuePair<string, string>[r.ReadInt32()];
+        for (var i = 0; i < vary.Length; i++)
+        {
+            vary[i] = new(r.ReadString(), r.ReadString());
+        }
+
+        var status = r.ReadInt32();
+        var headers = new KeyValuePair<string, StringValues>[r.ReadInt32()];
+        for (var i = 0; i < headers.Length; i++)
+        {
+            var name = r.ReadString();
+            var values = new string[r.ReadInt32()];
+            for (var v = 0; v < values.Length; v++)
+            {
+                values[v] = r.ReadString();
+            }
+
+            headers[i] = new(name, new StringValues(values));
+        }
+
+        return new CacheEntry
+        {
+            Key = key,
+            Vary = vary,
+            Status = status,
+            Headers = headers,
+            RequestTime = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero),
+            ResponseTime = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero),
+            Date = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero),
+            AgeValue = r.ReadInt64(),
+            Directives = directives(headers),
+            File = new DiskBody(path, bodyLength, BinaryPrimitives.ReadUInt64LittleEndian(trailer[24..])),
+        };
+    }
+}
