@@ -82,6 +82,7 @@ public sealed class DiskTierTests : IDisposable
     [Fact]
     public async Task A_body_larger_than_the_memory_tier_is_stored_on_disk_and_streamed_from_it()
     {
+        // The memory it takes is measured in a process of its own: DiskTierProcessTests.
         const int Size = 24 << 20;
         await using var o = await CacheOrigin.StartAsync(top: Top(memoryObject: "64KiB"));
         o.Client.DefaultRequestHeaders.Host = Site;
@@ -92,18 +93,13 @@ public sealed class DiskTierTests : IDisposable
         Assert.Equal("Portico; fwd=uri-miss; stored", Status(first));
         await WaitForFilesAsync(o.Proxy, 1);
 
-        var before = GC.GetTotalAllocatedBytes(precise: true);
         var (hit, hitHash) = await StreamAsync(o.Client, "/big", ct);
-        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
         Assert.True(IsHit(hit), Status(hit));
         Assert.Equal(Size, hit.Content.Headers.ContentLength);
         Assert.Equal(firstHash, hitHash);
         Assert.Equal(1, o.Hits);
         Assert.Equal(0, MemoryEntries(o.Proxy));
-
-        // Proxy and client share this process: streaming 24 MiB from the file allocates a small fraction of it.
-        Assert.True(allocated < Size / 4, $"{allocated} bytes allocated to serve {Size} from disk");
 
         // A range of it, from the file.
         using var range = new HttpRequestMessage(HttpMethod.Get, "/big");
@@ -211,10 +207,10 @@ public sealed class DiskTierTests : IDisposable
         return response;
     }
 
-    private static byte Pattern(int i) => (byte)(i * 7 % 251);
+    internal static byte Pattern(int i) => (byte)(i * 7 % 251);
 
     // A body of `size` bytes in a known pattern, written 64 KiB at a time, fresh for a minute.
-    private static Func<HttpContext, Task> Bytes(int size) => async ctx =>
+    internal static Func<HttpContext, Task> Bytes(int size) => async ctx =>
     {
         ctx.Response.Headers.CacheControl = "max-age=60";
         ctx.Response.ContentType = "application/octet-stream";
@@ -233,7 +229,7 @@ public sealed class DiskTierTests : IDisposable
     };
 
     // Reads the body through a fixed buffer into a hash, so the client holds none of it.
-    private static async Task<(HttpResponseMessage Response, ulong Hash)> StreamAsync(HttpClient client, string path, CancellationToken ct)
+    internal static async Task<(HttpResponseMessage Response, ulong Hash)> StreamAsync(HttpClient client, string path, CancellationToken ct)
     {
         var response = await client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, ct);
         var hash = new XxHash3();

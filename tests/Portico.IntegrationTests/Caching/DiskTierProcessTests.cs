@@ -1,10 +1,14 @@
+using Microsoft.AspNetCore.Http;
 using Portico.IntegrationTests.Infrastructure;
 using static Portico.IntegrationTests.Caching.CacheAssert;
 
 namespace Portico.IntegrationTests.Caching;
 
-/// <summary>The disk tier when the process dies mid-write: what the next start finds is a miss, never a torn entry.</summary>
-public sealed class DiskTierCrashTests : IDisposable
+/// <summary>
+/// The disk tier in a `portico run` process of its own: killed mid-write (what the next start
+/// finds is a miss, never a torn entry), and the memory a body far larger than the memory tier takes.
+/// </summary>
+public sealed class DiskTierProcessTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("portico-disk-crash-").FullName;
 
@@ -81,5 +85,42 @@ public sealed class DiskTierCrashTests : IDisposable
         Assert.All(leftovers, f => Assert.False(File.Exists(f), $"{f} was not swept at start"));
 
         IEnumerable<string> Spooled() => Directory.Exists(Path.Combine(dir, "tmp")) ? Directory.GetFiles(Path.Combine(dir, "tmp")) : [];
+    }
+
+    [Fact]
+    public async Task A_body_far_larger_than_the_memory_tier_is_stored_and_served_without_being_held_in_memory()
+    {
+        const int Size = 96 << 20;
+        var ct = TestContext.Current.CancellationToken;
+        await using var origin = await TestBackend.StartAsync("origin", new RequestDelegate(DiskTierTests.Bytes(Size)));
+        var config = Path.Combine(_folder, "portico.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            listeners:
+              local: { address: "127.0.0.1:0" }
+            admin: { enabled: false }
+            accessLog: { enabled: false }
+            cache: { maxObjectSize: 64KiB, disk: { dir: cache } }
+            routes:
+              all: { match: { pathPrefix: / }, cluster: app, cache: {} }
+            clusters:
+              app: { destinations: [{{origin.Url}}] }
+            """, ct);
+        await using var portico = PorticoProcess.Start("run", "-c", config);
+        using var client = new HttpClient { BaseAddress = (await portico.WaitForListeningAsync())[0] };
+        var warm = await DiskTierTests.StreamAsync(client, "/warm", ct);
+        var before = portico.PeakRssBytes();
+
+        var (stored, storedHash) = await DiskTierTests.StreamAsync(client, "/big", ct);
+        await Poll.UntilAsync(() => Directory.GetFiles(Path.Combine(_folder, "cache"), "*.entry", SearchOption.AllDirectories).Length == 2, "both bodies in the disk tier");
+        var (hit, hitHash) = await DiskTierTests.StreamAsync(client, "/big", ct);
+        var grown = portico.PeakRssBytes() - before;
+
+        Assert.Equal("Portico; fwd=uri-miss; stored", Status(stored));
+        Assert.True(IsHit(hit), Status(hit));
+        Assert.Equal(storedHash, hitHash);
+        Assert.Equal(2, origin.Count);
+
+        // Held whole, the body alone would add 96 MiB at its store and again at its hit.
+        Assert.True(grown < Size / 3, $"peak resident memory grew {grown >> 20} MiB storing and serving a {Size >> 20} MiB body");
     }
 }
