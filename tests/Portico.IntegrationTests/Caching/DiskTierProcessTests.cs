@@ -40,18 +40,7 @@ public sealed class DiskTierProcessTests : IDisposable
             }
         });
         var dir = Path.Combine(_folder, "cache");
-        var config = Path.Combine(_folder, "portico.yaml");
-        await File.WriteAllTextAsync(config, $$"""
-            listeners:
-              local: { address: "127.0.0.1:0" }
-            admin: { enabled: false }
-            accessLog: { enabled: false }
-            cache: { disk: { dir: cache } }
-            routes:
-              all: { match: { pathPrefix: / }, cluster: app, cache: {} }
-            clusters:
-              app: { destinations: [{{origin.Url}}] }
-            """, ct);
+        var config = await ConfigAsync("{ disk: { dir: cache } }", origin, ct);
 
         await using (var first = PorticoProcess.Start("run", "-c", config))
         {
@@ -93,18 +82,7 @@ public sealed class DiskTierProcessTests : IDisposable
         const int Size = 96 << 20;
         var ct = TestContext.Current.CancellationToken;
         await using var origin = await TestBackend.StartAsync("origin", new RequestDelegate(DiskTierTests.Bytes(Size)));
-        var config = Path.Combine(_folder, "portico.yaml");
-        await File.WriteAllTextAsync(config, $$"""
-            listeners:
-              local: { address: "127.0.0.1:0" }
-            admin: { enabled: false }
-            accessLog: { enabled: false }
-            cache: { maxObjectSize: 64KiB, disk: { dir: cache } }
-            routes:
-              all: { match: { pathPrefix: / }, cluster: app, cache: {} }
-            clusters:
-              app: { destinations: [{{origin.Url}}] }
-            """, ct);
+        var config = await ConfigAsync("{ maxObjectSize: 64KiB, disk: { dir: cache } }", origin, ct);
         await using var portico = PorticoProcess.Start("run", "-c", config);
         using var client = new HttpClient { BaseAddress = (await portico.WaitForListeningAsync())[0] };
         var warm = await DiskTierTests.StreamAsync(client, "/warm", ct);
@@ -122,5 +100,23 @@ public sealed class DiskTierProcessTests : IDisposable
 
         // Held whole, the body alone would add 96 MiB at its store and again at its hit.
         Assert.True(grown < Size / 3, $"peak resident memory grew {grown >> 20} MiB storing and serving a {Size >> 20} MiB body");
+    }
+
+    // A portico.yaml in the test's folder (so `dir: cache` is beside it): one cached route to the origin.
+    private async Task<string> ConfigAsync(string cache, TestBackend origin, CancellationToken ct)
+    {
+        var config = Path.Combine(_folder, "portico.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            listeners:
+              local: { address: "127.0.0.1:0" }
+            admin: { enabled: false }
+            accessLog: { enabled: false }
+            cache: {{cache}}
+            routes:
+              all: { match: { pathPrefix: / }, cluster: app, cache: {} }
+            clusters:
+              app: { destinations: [{{origin.Url}}] }
+            """, ct);
+        return config;
     }
 }
