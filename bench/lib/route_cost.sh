@@ -7,14 +7,18 @@
 # The caller sets NAME (for messages and the temp folder), ROUNDS, DURATION, CONNECTIONS, BASE
 # (port base: Portico on BASE+1, the origin on BASE+80), ROUTES (route names, in the order
 # measured) and WRK_HEADERS (an array of -H arguments), defines portico_routes (prints the YAML
-# of `routes:` and `clusters:`; the origin is http://127.0.0.1:$((BASE + 80))), then calls
-# cost_start, cost_measure and per_request ROUTE.
+# of `routes:` and `clusters:`, and any other top-level section; the origin is
+# http://127.0.0.1:$((BASE + 80)), the temp folder $DIR), then calls cost_start, cost_measure and
+# per_request ROUTE. Optionally BODY_BYTES (an associative array) sizes a route's /R/1k body
+# (1024 bytes by default). The bodies' modification time is 2000-01-01, so a caching route finds
+# them heuristically fresh for a day (RFC 9111 §4.2.2) and measures hits, not revalidations.
 # shellcheck shell=bash
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 PIDS=()
 declare -A TOTAL_TICKS=() TOTAL_REQUESTS=()
+[[ -v BODY_BYTES ]] || declare -A BODY_BYTES=()
 
 cost_cleanup() {
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -32,7 +36,8 @@ cost_start() {
 
   for route in "${ROUTES[@]}"; do
     mkdir -p "$DIR/www/$route"
-    head -c 1024 /dev/zero | tr '\0' 'a' > "$DIR/www/$route/1k"
+    head -c "${BODY_BYTES[$route]:-1024}" /dev/zero | tr '\0' 'a' > "$DIR/www/$route/1k"
+    touch -d '2000-01-01 00:00:00 UTC' "$DIR/www/$route/1k"
   done
   python3 -m http.server "$((BASE + 80))" --bind 127.0.0.1 --directory "$DIR/www" >"$DIR/origin.log" 2>&1 &
   PIDS+=($!)
