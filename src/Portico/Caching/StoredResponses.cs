@@ -141,7 +141,7 @@ internal static class StoredResponses
         }
 
         return head.ContentLength is not { } length
-            || length == (long.TryParse(stored.Header("Content-Length"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var storedLength) ? storedLength : stored.Body.Length);
+            || length == (long.TryParse(stored.Header("Content-Length"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var storedLength) ? storedLength : stored.BodyLength);
     }
 
     private static KeyValuePair<string, StringValues>[] Kept(IHeaderDictionary headers, CacheDirectives d)
