@@ -178,6 +178,40 @@ public sealed class DiskTierTests : IDisposable
         Assert.True(IsHit(await GetAsync(second, "/cut")));
     }
 
+    [Fact]
+    public async Task A_head_response_freshens_a_stored_get_that_only_the_disk_holds()
+    {
+        // RFC 9111 §4.3.5 compares the HEAD's Content-Length with the stored body's, here in a file only.
+        await using var o = await CacheOrigin.StartAsync(top: Top(memoryObject: "1"));
+        o.Client.DefaultRequestHeaders.Host = Site;
+        o.Handler = ctx =>
+        {
+            if (HttpMethods.IsHead(ctx.Request.Method))
+            {
+                ctx.Response.Headers.CacheControl = "max-age=600";
+                ctx.Response.Headers.ETag = "\"v1\"";
+                ctx.Response.Headers["X-Version"] = "2";
+                ctx.Response.ContentLength = 5;
+                return Task.CompletedTask;
+            }
+
+            return CacheOrigin.Fresh("hello", ("Cache-Control", "max-age=60"), ("Age", "100"), ("ETag", "\"v1\""), ("X-Version", "1"))(ctx);
+        };
+        await o.GetAsync("/a");
+        await WaitForFilesAsync(o.Proxy, 1);
+        var file = Files().Single();
+
+        await o.SendAsync(HttpMethod.Head, "/a");
+        await Poll.UntilAsync(() => File.ReadAllText(file).Contains("max-age=600", StringComparison.Ordinal), "the freshened head in the file");
+        var get = await o.GetAsync("/a");
+
+        Assert.True(IsHit(get), Status(get));
+        Assert.Equal("hello", await BodyAsync(get));
+        Assert.Equal("2", Header(get, "X-Version"));
+        Assert.Equal(2, o.Hits);
+        Assert.Equal(0, MemoryEntries(o.Proxy));
+    }
+
     private string Top(string memoryObject = "8MiB", string diskSize = "64MiB")
         => $"cache: {{ maxObjectSize: {memoryObject}, disk: {{ dir: \"{_dir}\", maxSize: {diskSize} }} }}";
 
