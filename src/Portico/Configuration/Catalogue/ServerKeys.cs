@@ -83,7 +83,7 @@ internal static class ServerKeys
         Table("auth", "What every route's `auth` shares ([Authentication](auth.md#oidc-login)).") with { DefaultNote = "none" },
         Section("auth.dataProtection", "the key ring that encrypts OIDC session cookies and login state; kept on disk so a restart keeps sessions. A route with `auth.oidc` needs it.") with { DefaultNote = "none" },
         Text("auth.dataProtection.keysDir", "the key ring's directory, relative to the config file; created (mode `0700`) when missing. Keys are written unencrypted: keep the directory readable by Portico only.") with { Required = true, Example = "keys" },
-        Names("errorPages", "custom pages for the answers Portico gives itself (400, 401, 403, 404, 405, 413, 414, 421, 429, 431, 502, 503, 504 ...), by status, on every route and when no route matches; a route's own `errorPages` win. See [Error and maintenance pages](operations.md#error-and-maintenance-pages).") with { DefaultNote = "Portico's own pages (HTML, or JSON when `Accept` names json)" },
+        Names("errorPages", "Custom pages for the answers Portico gives itself (400, 401, 403, 404, 405, 413, 414, 421, 429, 431, 502, 503, 504 ...), by status, on every route and when no route matches; a route's own `errorPages` win. See [Error and maintenance pages](operations.md#error-and-maintenance-pages).") with { Table = true, DefaultNote = "Portico's own pages (HTML, or JSON when `Accept` names json)" },
         Section("errorPages.STATUS", "the page for one status (400–599): `file` or `body`, with `template` and `contentType`.") with { DefaultNote = "—" },
         .. Page("errorPages.STATUS"),
     ];
