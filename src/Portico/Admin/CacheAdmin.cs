@@ -1,14 +1,17 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Portico.Caching;
+using Portico.Configuration;
 
 namespace Portico.Admin;
 
 /// <summary>
-/// The cache's admin endpoints: what the store holds (the memory tier, and each tier apart), and purging one URL (all its variants)
-/// or every URL under a prefix. URLs are written as clients request them, e.g.
-/// `http://example.com/a?b=1`; scheme and host are matched without regard to case.
+/// The cache's admin endpoints: what the store holds (the memory tier, and each tier apart), and purging one URL (all its variants and,
+/// on routes with `cache.key`, all its keys), every URL under a prefix, or every response with
+/// a tag (removed, or with `soft=true` marked stale). URLs are written as clients request them,
+/// e.g. `http://example.com/a?b=1`; scheme and host are matched without regard to case.
 /// </summary>
 internal static class CacheAdmin
 {
@@ -16,6 +19,9 @@ internal static class CacheAdmin
     {
         var store = proxy.GetRequiredService<ICacheStore>();
         var log = proxy.GetRequiredService<CacheLog>();
+        var metrics = proxy.GetRequiredService<CacheMetrics>();
+        var config = proxy.GetRequiredService<ActiveConfig>();
+        var time = proxy.GetRequiredService<TimeProvider>();
 
         app.MapGet("/api/cache", () =>
         {
@@ -24,11 +30,34 @@ internal static class CacheAdmin
             return Results.Json(new { entries, bytes, tiers });
         });
 
-        app.MapPost("/api/cache/purge", async (string? url, string? prefix, CancellationToken ct) =>
+        app.MapPost("/api/cache/purge", async (string? url, string? prefix, [FromQuery] string[]? tag, bool? soft, CancellationToken ct) =>
         {
-            if ((url is null) == (prefix is null))
+            // An absent ?tag binds as an empty array.
+            var byTag = tag is { Length: > 0 };
+            var tags = CacheTags.Split(tag ?? []);
+            if ((url is null ? 0 : 1) + (prefix is null ? 0 : 1) + (byTag ? 1 : 0) != 1)
             {
-                return Results.BadRequest(new { error = "give exactly one of ?url=URL or ?prefix=URL" });
+                return Results.BadRequest(new { error = "give exactly one of ?url=URL, ?prefix=URL or ?tag=TAG (tag may repeat)" });
+            }
+
+            if (byTag)
+            {
+                if (tags.Length == 0)
+                {
+                    return Results.BadRequest(new { error = "?tag= names no tag" });
+                }
+
+                var staleFrom = soft == true ? time.GetUtcNow() : (DateTimeOffset?)null;
+                var count = await store.PurgeTagsAsync(tags, staleFrom, ct);
+                var kind = soft == true ? "soft_tag" : "tag";
+                metrics.Purged(kind, count);
+                log.TagsPurged(soft == true ? "soft" : "hard", string.Join(' ', tags), count);
+                return Results.Json(new { purged = count });
+            }
+
+            if (soft is not null)
+            {
+                return Results.BadRequest(new { error = "soft applies to ?tag= purges; a url or prefix purge removes" });
             }
 
             var what = url is null ? "prefix" : "url";
@@ -37,9 +66,23 @@ internal static class CacheAdmin
                 return Results.BadRequest(new { error = $"'{url ?? prefix}' is not an absolute http:// or https:// URL" });
             }
 
-            var purged = url is null ? await store.RemovePrefixAsync(key, ct) : await store.RemoveAsync(key, ct);
+            var purged = url is null ? await store.RemovePrefixAsync(key, ct) : await RemoveUrlAsync(store, config, key, ct);
+            metrics.Purged(what, purged);
             log.Purged(purged, what, key);
             return Results.Json(new { purged });
         });
+    }
+
+    // The URL as it is, and as each route's `cache.key` rules see it: whichever route stored it,
+    // its key is among these (a route's rules are not known from a URL alone).
+    private static async Task<int> RemoveUrlAsync(ICacheStore store, ActiveConfig config, string url, CancellationToken ct)
+    {
+        var purged = await store.RemoveAsync(url, ct);
+        foreach (var rules in config.Current.Settings.Routes.Select(r => r.Cache?.Key).OfType<Configuration.Model.CacheKeySettings>().Distinct())
+        {
+            purged += await CacheKeyRules.RemoveAsync(store, url, rules, ct);
+        }
+
+        return purged;
     }
 }

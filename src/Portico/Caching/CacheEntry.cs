@@ -45,6 +45,16 @@ internal sealed record CacheEntry
 
     public required CacheDirectives Directives { get; init; }
 
+    /// <summary>The tags its backend gave it in `cache.tagField` (see <see cref="CacheTags"/>), for purging by tag.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>
+    /// Set by a soft purge: from this instant on it counts as stale (see <see cref="Freshness.Lifetime"/>),
+    /// so the next request revalidates it, or is served it stale while it is revalidated where
+    /// the response allows that (RFC 5861 §3).
+    /// </summary>
+    public DateTimeOffset? StaleFrom { get; init; }
+
     /// <summary>Bytes it takes in the store.</summary>
     public long Size => BodyLength + 256 + Headers.Sum(h => h.Key.Length + h.Value.Sum(v => v?.Length ?? 0));
 

@@ -46,12 +46,14 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         var responseTime = requestTime;
         var mode = RecordMode.Pass;
         CacheEntry? head = null;
+        IReadOnlyList<string> tags = [];
         FlightBody? body = null;
         DiskBodyWriter? disk = null;
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
         var recording = new RecordingResponseBody(original, () =>
         {
             responseTime = time.GetUtcNow();
+            tags = CacheTags.Take(response.Headers, request.Store.TagField);
             var status = response.StatusCode;
             if (stale is not null && (status == StatusCodes.Status304NotModified || (status >= 500 && MayServeOnError(stale, request, responseTime))))
             {
@@ -59,7 +61,7 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
                 return (mode, null, null);
             }
 
-            head = StoredResponses.Head(context, request, requestTime, responseTime);
+            head = StoredResponses.Head(context, request, requestTime, responseTime) is { } stored ? stored with { Tags = tags } : null;
             var fwdStatus = stale is null ? (int?)null : status;
             if (head is not null && !(response.ContentLength > store.MaxObjectSizeBytes))
             {
@@ -137,7 +139,10 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         }
 
         var fwdStatus = response.StatusCode;
-        var updated = fwdStatus == StatusCodes.Status304NotModified ? StoredResponses.Updated(stale!, response, requestTime, responseTime, request.Store.TargetedField) : null;
+        // A validated entry is fresh again (a soft purge is over); a 304 that carries tags replaces the stored ones.
+        var updated = fwdStatus == StatusCodes.Status304NotModified
+            ? StoredResponses.Updated(stale!, response, requestTime, responseTime, request.Store.TargetedField) with { StaleFrom = null, Tags = tags.Count > 0 ? tags : stale!.Tags }
+            : null;
         ResetResponse(context);
         if (updated is not null)
         {

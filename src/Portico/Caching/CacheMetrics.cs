@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Portico.Caching;
 
-/// <summary>Meter "Portico.Caching": lookups by outcome and route, what each tier of the store holds, finds and evicts, and disk tier errors.</summary>
+/// <summary>Meter "Portico.Caching": lookups by outcome and route, what each tier of the store holds, finds and evicts, disk tier errors, and purges by kind.</summary>
 internal sealed class CacheMetrics
 {
     public const string MeterName = "Portico.Caching";
@@ -12,6 +12,8 @@ internal sealed class CacheMetrics
     private readonly Counter<long> _evictions;
     private readonly Counter<long> _tierHits;
     private readonly Counter<long> _diskErrors;
+    private readonly Counter<long> _purges;
+    private readonly Counter<long> _purged;
 
     public CacheMetrics(IMeterFactory factory, IServiceProvider services)
     {
@@ -20,6 +22,8 @@ internal sealed class CacheMetrics
         _evictions = meter.CreateCounter<long>("portico.cache.evictions", "{entry}", "Stored responses evicted from a tier (tier) to stay within its maxSize");
         _tierHits = meter.CreateCounter<long>("portico.cache.tier_hits", "{lookup}", "Lookups that found stored responses for the URL, by the tier (tier) that had them: memory, or disk when it had variants memory did not");
         _diskErrors = meter.CreateCounter<long>("portico.cache.disk_errors", "{error}", "Disk tier failures by operation: write (a file not written), read (a file not readable), damaged (a file found cut short or not matching its checksums, deleted)");
+        _purges = meter.CreateCounter<long>("portico.cache.purges", "{request}", "Purge requests on the admin API, by kind (url, prefix, tag, soft_tag)");
+        _purged = meter.CreateCounter<long>("portico.cache.purged", "{entry}", "Stored responses removed (or, by soft_tag, marked stale) by purges, by kind");
         meter.CreateObservableGauge("portico.cache.size", () => Tiers(services, t => t.Bytes), "By", "Bytes held by each tier (tier) of the cache store");
         meter.CreateObservableGauge("portico.cache.entries", () => Tiers(services, t => t.Entries), "{entry}", "Stored responses (variants) held by each tier (tier) of the cache store");
     }
@@ -32,6 +36,14 @@ internal sealed class CacheMetrics
     public void TierHit(string tier) => _tierHits.Add(1, new KeyValuePair<string, object?>("tier", tier));
 
     public void DiskError(string operation) => _diskErrors.Add(1, new KeyValuePair<string, object?>("operation", operation));
+
+    /// <param name="kind">url, prefix, tag or soft_tag.</param>
+    public void Purged(string kind, int entries)
+    {
+        var tag = new KeyValuePair<string, object?>("kind", kind);
+        _purges.Add(1, tag);
+        _purged.Add(entries, tag);
+    }
 
     private static IEnumerable<Measurement<long>> Tiers(IServiceProvider services, Func<(string Tier, long Entries, long Bytes), long> value)
         => services.GetRequiredService<ICacheStore>().Tiers.Select(t => new Measurement<long>(value(t), new KeyValuePair<string, object?>("tier", t.Tier)));

@@ -170,6 +170,13 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
     {
         Record(context, routeId, CacheOutcome.Bypass);
         context.Response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason);
+        var tagField = config.Current.Settings.Cache.TagField;
+        context.Response.OnStarting(() =>
+        {
+            // Tags are for this cache's purges; they never reach a client, stored or not.
+            context.Response.Headers.Remove(tagField);
+            return Task.CompletedTask;
+        });
         return next(context);
     }
 
@@ -184,7 +191,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
             if (!invalidated)
             {
                 invalidated = true;
-                await InvalidateAsync(context);
+                await InvalidateAsync(context, route.Cache?.Key);
             }
         }
 
@@ -204,7 +211,8 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
 
     // §4.4: a non-error response to an unsafe method invalidates the target URI and the
     // Location / Content-Location URIs on the same origin.
-    private async Task InvalidateAsync(HttpContext context)
+    // With `cache.key`, every key of each URL under the route's rules.
+    private async Task InvalidateAsync(HttpContext context, CacheKeySettings? rules)
     {
         if (context.Response.StatusCode is < 200 or >= 400)
         {
@@ -212,12 +220,12 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         }
 
         var request = context.Request;
-        await store.RemoveAsync(CacheKey.Of(request), CancellationToken.None);
+        await CacheKeyRules.RemoveAsync(store, CacheKey.Of(request), rules, CancellationToken.None);
         foreach (var field in new[] { HeaderNames.Location, HeaderNames.ContentLocation })
         {
             if (CacheKey.OfReference(request, context.Response.Headers[field]) is { } key)
             {
-                await store.RemoveAsync(key, CancellationToken.None);
+                await CacheKeyRules.RemoveAsync(store, key, rules, CancellationToken.None);
             }
         }
     }

@@ -36,13 +36,14 @@ internal sealed class CacheRequest
     {
         var headers = context.Request.Headers;
         var directives = CacheDirectives.Parse(headers.CacheControl);
+        var acceptEncoding = VaryKeys.AcceptEncodingKey(route.Compression, headers.AcceptEncoding);
         return new CacheRequest
         {
             RouteId = route.Id,
             Settings = route.Cache!,
             Store = store,
-            Key = CacheKey.Of(context.Request),
-            AcceptEncoding = VaryKeys.AcceptEncodingKey(route.Compression, headers.AcceptEncoding),
+            Key = route.Cache!.Key is { } rules ? CacheKeyRules.Of(context, rules, acceptEncoding) : CacheKey.Of(context.Request),
+            AcceptEncoding = acceptEncoding,
             Directives = directives,
             NoCache = directives.NoCache || (headers.CacheControl.Count == 0 && headers.Pragma.Any(p => p != null && p.Contains("no-cache", StringComparison.OrdinalIgnoreCase))),
             // A request the auth stage let in counts as authorized (§3.5) even when its

@@ -128,7 +128,7 @@ internal sealed class DiskCacheStore
 
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
             File.Move(body.Path, final, overwrite: true);
-            _index.Add(entry.Key, final, entry.Vary, body.Length + closing.Length, front: true);
+            _index.Add(entry.Key, final, entry.Vary, entry.Tags, body.Length + closing.Length, front: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -147,6 +147,43 @@ internal sealed class DiskCacheStore
     {
         await Indexing;
         return _index.RemovePrefix(prefix);
+    }
+
+    /// <summary>
+    /// Every file tagged with one of <paramref name="tags"/>: deleted, or with
+    /// <paramref name="staleFrom"/> written again with that instant in its head (its body copied),
+    /// so a soft purge outlives a restart; returns how many.
+    /// </summary>
+    public async ValueTask<int> PurgeTagsAsync(IReadOnlyCollection<string> tags, DateTimeOffset? staleFrom)
+    {
+        await Indexing;
+        var paths = _index.Tagged(tags);
+        if (staleFrom is not { } at)
+        {
+            foreach (var path in paths)
+            {
+                _index.RemoveFile(path);
+            }
+
+            return paths.Count;
+        }
+
+        var marked = 0;
+        foreach (var path in paths)
+        {
+            if (Load(path) is { } entry)
+            {
+                marked++;
+
+                // A second soft purge does not move the first one's instant: staleness counts from the first.
+                if (entry.StaleFrom is null)
+                {
+                    await SetAsync(entry with { StaleFrom = at });
+                }
+            }
+        }
+
+        return marked;
     }
 
     /// <summary>Drops a file found damaged while serving it.</summary>
@@ -231,7 +268,7 @@ internal sealed class DiskCacheStore
         {
             if (Load(path) is { } entry)
             {
-                _index.Add(entry.Key, path, entry.Vary, new FileInfo(path).Length, front: true);
+                _index.Add(entry.Key, path, entry.Vary, entry.Tags, new FileInfo(path).Length, front: true);
             }
         }
 
@@ -249,7 +286,7 @@ internal sealed class DiskCacheStore
             if (!_index.Contains(file.FullName) && Load(file.FullName) is { } entry)
             {
                 // Behind whatever was stored or looked up since start: those are more recent.
-                _index.Add(entry.Key, file.FullName, entry.Vary, file.Length, front: false);
+                _index.Add(entry.Key, file.FullName, entry.Vary, entry.Tags, file.Length, front: false);
             }
         }
 

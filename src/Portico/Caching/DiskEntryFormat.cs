@@ -7,7 +7,8 @@ namespace Portico.Caching;
 
 /// <summary>
 /// The layout of one disk tier file: the body, then the head block (key, Vary values, status,
-/// fields, the RFC 9111 §4.2.3 times), then a fixed trailer (magic, version, lengths, the body's
+/// fields, the RFC 9111 §4.2.3 times, and since version 2 the tags and a soft purge's instant,
+/// so both outlive a restart), then a fixed trailer (magic, version, lengths, the body's
 /// and the head's XXH3). The body comes first because it is streamed to the file as it arrives,
 /// before its length is known; the head and trailer are appended when it is complete. A reader
 /// trusts a file only when the trailer's magic is right, its lengths add up to the file's
@@ -18,7 +19,8 @@ internal static class DiskEntryFormat
     public const int TrailerLength = 40;
 
     private const ulong Magic = 0x3145_4843_4143_5050; // "PPCACHE1", little-endian
-    private const int Version = 1;
+    // Version 1 files (no tags, no soft purge) are still read.
+    private const int Version = 2;
 
     /// <summary>The head block and trailer that close a file whose body (<paramref name="bodyLength"/> bytes, XXH3 <paramref name="bodyHash"/>) is already written.</summary>
     public static byte[] Close(CacheEntry entry, long bodyLength, ulong bodyHash)
@@ -50,6 +52,13 @@ internal static class DiskEntryFormat
             w.Write(entry.ResponseTime.UtcTicks);
             w.Write(entry.Date.UtcTicks);
             w.Write(entry.AgeValue);
+            w.Write(entry.Tags.Count);
+            foreach (var tag in entry.Tags)
+            {
+                w.Write(tag);
+            }
+
+            w.Write(entry.StaleFrom?.UtcTicks ?? -1);
         }
 
         var headLength = (int)buffer.Length;
@@ -84,7 +93,8 @@ internal static class DiskEntryFormat
         RandomAccess.Read(handle, trailer, fileLength - TrailerLength);
         var headLength = BinaryPrimitives.ReadInt32LittleEndian(trailer[12..]);
         var bodyLength = BinaryPrimitives.ReadInt64LittleEndian(trailer[16..]);
-        if (BinaryPrimitives.ReadUInt64LittleEndian(trailer) != Magic || BinaryPrimitives.ReadInt32LittleEndian(trailer[8..]) != Version)
+        var version = BinaryPrimitives.ReadInt32LittleEndian(trailer[8..]);
+        if (BinaryPrimitives.ReadUInt64LittleEndian(trailer) != Magic || version is < 1 or > Version)
         {
             damage = "no trailer";
             return null;
@@ -126,7 +136,7 @@ internal static class DiskEntryFormat
             headers[i] = new(name, new StringValues(values));
         }
 
-        return new CacheEntry
+        var entry = new CacheEntry
         {
             Key = key,
             Vary = vary,
@@ -139,5 +149,18 @@ internal static class DiskEntryFormat
             Directives = directives(headers),
             File = new DiskBody(path, bodyLength, BinaryPrimitives.ReadUInt64LittleEndian(trailer[24..])),
         };
+        return version < 2 ? entry : WithPurgeFields(entry, r);
+    }
+
+    private static CacheEntry WithPurgeFields(CacheEntry entry, BinaryReader r)
+    {
+        var tags = new string[r.ReadInt32()];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            tags[i] = r.ReadString();
+        }
+
+        var staleFrom = r.ReadInt64();
+        return entry with { Tags = tags, StaleFrom = staleFrom < 0 ? null : new DateTimeOffset(staleFrom, TimeSpan.Zero) };
     }
 }

@@ -1,9 +1,11 @@
 namespace Portico.Caching;
 
 /// <summary>
-/// What the disk tier holds, in memory: each URL's files (one per variant, with its Vary values
-/// and size) in least-recently-used order, within the tier's byte budget. Only names and sizes
-/// are kept here; heads are read from the files, so the index stays small for a large tier.
+/// What the disk tier holds, in memory: each URL's files (one per variant, with its Vary values,
+/// size and tags) in least-recently-used order, within the tier's byte budget, and from each tag
+/// the files so tagged, changed with them so it never names a file that is gone. Only names,
+/// sizes and tags are kept here; heads are read from the files, so the index stays small for a
+/// large tier.
 /// </summary>
 /// <param name="evicted">Called with an evicted URL and its files, to delete them.</param>
 internal sealed class DiskIndex(long budget, Action<string, IReadOnlyList<string>> evicted)
@@ -11,6 +13,7 @@ internal sealed class DiskIndex(long budget, Action<string, IReadOnlyList<string
     private readonly Lock _gate = new();
     private readonly Dictionary<string, LinkedListNode<Slot>> _slots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _keyOfPath = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _pathsOfTag = new(StringComparer.Ordinal);
     private readonly LinkedList<Slot> _recency = new();
     private readonly StoreUsage _usage = new();
 
@@ -55,7 +58,7 @@ internal sealed class DiskIndex(long budget, Action<string, IReadOnlyList<string
 
     /// <summary>Adds or replaces the variant's file, then evicts to the budget (never <paramref name="key"/> itself).</summary>
     /// <param name="front">As most recently used (a store, a lookup); false for files indexed at start, oldest last.</param>
-    public void Add(string key, string path, IReadOnlyList<KeyValuePair<string, string>> vary, long bytes, bool front)
+    public void Add(string key, string path, IReadOnlyList<KeyValuePair<string, string>> vary, IReadOnlyList<string> tags, long bytes, bool front)
     {
         var dropped = new List<(string, IReadOnlyList<string>)>();
         lock (_gate)
@@ -74,8 +77,7 @@ internal sealed class DiskIndex(long budget, Action<string, IReadOnlyList<string
             var same = files.FindIndex(f => f.Path == path || f.Vary.SequenceEqual(vary));
             if (same >= 0)
             {
-                Account(-files[same].Bytes, -1);
-                _keyOfPath.Remove(files[same].Path);
+                Forget(files[same]);
                 if (files[same].Path != path)
                 {
                     dropped.Add((key, [files[same].Path]));
@@ -84,9 +86,19 @@ internal sealed class DiskIndex(long budget, Action<string, IReadOnlyList<string
                 files.RemoveAt(same);
             }
 
-            files.Insert(front ? 0 : files.Count, new Variant(path, vary, bytes));
+            files.Insert(front ? 0 : files.Count, new Variant(path, vary, bytes, tags));
             _keyOfPath[path] = key;
             Account(bytes, 1);
+            foreach (var tag in tags)
+            {
+                if (!_pathsOfTag.TryGetValue(tag, out var paths))
+                {
+                    paths = new HashSet<string>(StringComparer.Ordinal);
+                    _pathsOfTag[tag] = paths;
+                }
+
+                paths.Add(path);
+            }
             if (front)
             {
                 TrimLocked(node, dropped);
@@ -135,16 +147,25 @@ internal sealed class DiskIndex(long budget, Action<string, IReadOnlyList<string
         return dropped.Sum(d => d.Item2.Count);
     }
 
-    /// <summary>Forgets one file (found damaged or gone) and deletes it.</summary>
+    /// <summary>The files tagged with one of <paramref name="tags"/>.</summary>
+    public IReadOnlyList<string> Tagged(IReadOnlyCollection<string> tags)
+    {
+        lock (_gate)
+        {
+            return tags.SelectMany(t => _pathsOfTag.GetValueOrDefault(t) ?? []).Distinct(StringComparer.Ordinal).ToArray();
+        }
+    }
+
+    /// <summary>Forgets one file (found damaged or gone, or purged) and deletes it.</summary>
     public void RemoveFile(string path)
     {
         lock (_gate)
         {
-            if (_keyOfPath.Remove(path, out var key) && _slots.TryGetValue(key, out var node))
+            if (_keyOfPath.TryGetValue(path, out var key) && _slots.TryGetValue(key, out var node))
             {
                 var files = node.Value.Files;
                 var at = files.FindIndex(f => f.Path == path);
-                Account(-files[at].Bytes, -1);
+                Forget(files[at]);
                 files.RemoveAt(at);
                 if (files.Count == 0)
                 {
@@ -175,8 +196,7 @@ internal sealed class DiskIndex(long budget, Action<string, IReadOnlyList<string
         _recency.Remove(node);
         foreach (var file in node.Value.Files)
         {
-            Account(-file.Bytes, -1);
-            _keyOfPath.Remove(file.Path);
+            Forget(file);
         }
 
         return node.Value.Files.Select(f => f.Path).ToArray();
@@ -209,7 +229,21 @@ internal sealed class DiskIndex(long budget, Action<string, IReadOnlyList<string
 
     private void Account(long bytes, long entries) => _usage.Add(bytes, entries);
 
-    private sealed record Variant(string Path, IReadOnlyList<KeyValuePair<string, string>> Vary, long Bytes);
+    // Whatever takes a file out of a slot takes it out of the counts and the tag index too.
+    private void Forget(Variant file)
+    {
+        Account(-file.Bytes, -1);
+        _keyOfPath.Remove(file.Path);
+        foreach (var tag in file.Tags)
+        {
+            if (_pathsOfTag.TryGetValue(tag, out var paths) && paths.Remove(file.Path) && paths.Count == 0)
+            {
+                _pathsOfTag.Remove(tag);
+            }
+        }
+    }
+
+    private sealed record Variant(string Path, IReadOnlyList<KeyValuePair<string, string>> Vary, long Bytes, IReadOnlyList<string> Tags);
 
     private sealed record Slot(string Key)
     {

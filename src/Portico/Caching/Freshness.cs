@@ -10,8 +10,18 @@ internal static class Freshness
 
     public static bool IsHeuristicallyCacheable(int status) => HeuristicStatuses.Contains(status);
 
-    /// <summary>How long the response is fresh for, from its own directives and fields, as a shared cache reads them.</summary>
+    /// <summary>
+    /// How long the response is fresh for, from its own directives and fields, as a shared cache
+    /// reads them; a soft-purged one only until the purge (its age then), so its staleness counts
+    /// from the purge.
+    /// </summary>
     public static TimeSpan Lifetime(CacheEntry entry, bool heuristic)
+    {
+        var own = OwnLifetime(entry, heuristic);
+        return entry.StaleFrom is { } purged && Age(entry, purged) is var then && then < own ? then : own;
+    }
+
+    private static TimeSpan OwnLifetime(CacheEntry entry, bool heuristic)
     {
         var d = entry.Directives;
         if (d.InvalidFreshness)

@@ -33,6 +33,13 @@ internal interface ICacheStore
     /// <summary>Drops a stored response found damaged while it was being served.</summary>
     void Discard(CacheEntry entry);
 
+    /// <summary>
+    /// Every variant tagged with one of <paramref name="tags"/> (<see cref="CacheEntry.Tags"/>):
+    /// removed, or with <paramref name="staleFrom"/> marked stale from then (a soft purge, see
+    /// <see cref="CacheEntry.StaleFrom"/>); returns how many.
+    /// </summary>
+    ValueTask<int> PurgeTagsAsync(IReadOnlyCollection<string> tags, DateTimeOffset? staleFrom, CancellationToken cancellationToken);
+
     /// <summary>Variants and bytes held by the front tier (memory).</summary>
     (long Entries, long Bytes) Usage { get; }
 

@@ -5,7 +5,10 @@ namespace Portico.Caching;
 /// <summary>
 /// The in-memory store: bounded by `cache.maxSize` bytes, evicting the least recently used key
 /// (with all its variants) first. Limits are read from the serving config at each store, so a
-/// reload that lowers them takes effect at the next store.
+/// reload that lowers them takes effect at the next store. An index from tag to the keys with a
+/// variant so tagged is kept beside the keys, changed under the same lock whenever a variant is
+/// stored, replaced, purged or evicted, so it never names a key that is gone and is no larger
+/// than the tags of what is held.
 /// </summary>
 internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics) : ICacheStore
 {
@@ -13,6 +16,7 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
     private readonly Dictionary<string, LinkedListNode<Slot>> _slots = new(StringComparer.Ordinal);
     private readonly LinkedList<Slot> _recency = new();
     private readonly StoreUsage _usage = new();
+    private readonly Dictionary<string, HashSet<string>> _tagged = new(StringComparer.Ordinal);
 
     public (long Entries, long Bytes) Usage => _usage.Now;
 
@@ -83,6 +87,7 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
 
             variants.Insert(0, entry);
             Account(size, 1);
+            Retag(node.Value);
             while (_usage.Bytes > limits.MaxSizeBytes && _recency.Last is { } last && last != node)
             {
                 metrics.Evicted(last.Value.Variants.Count, CacheTiers.Memory);
@@ -115,6 +120,83 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
         }
     }
 
+    public ValueTask<int> PurgeTagsAsync(IReadOnlyCollection<string> tags, DateTimeOffset? staleFrom, CancellationToken cancellationToken)
+    {
+        var wanted = tags.ToHashSet(StringComparer.Ordinal);
+        lock (_gate)
+        {
+            var keys = wanted.SelectMany(t => _tagged.GetValueOrDefault(t) ?? []).Distinct(StringComparer.Ordinal).ToArray();
+            var purged = 0;
+            foreach (var key in keys)
+            {
+                var slot = _slots[key].Value;
+                var variants = slot.Variants;
+                for (var i = variants.Count - 1; i >= 0; i--)
+                {
+                    var variant = variants[i];
+                    if (!variant.Tags.Any(wanted.Contains))
+                    {
+                        continue;
+                    }
+
+                    purged++;
+                    if (staleFrom is { } at)
+                    {
+                        // A second soft purge does not move the first one's instant: staleness counts from the first.
+                        variants[i] = variant.StaleFrom is null ? variant with { StaleFrom = at } : variant;
+                    }
+                    else
+                    {
+                        Account(-variant.Size, -1);
+                        variants.RemoveAt(i);
+                    }
+                }
+
+                if (variants.Count == 0)
+                {
+                    Drop(key);
+                }
+                else
+                {
+                    Retag(slot);
+                }
+            }
+
+            return ValueTask.FromResult(purged);
+        }
+    }
+
+    // The slot's tags are the union of its variants'; the index follows every change of them.
+    private void Retag(Slot slot)
+    {
+        var now = slot.Variants.SelectMany(v => v.Tags).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in slot.Tags.Where(t => !now.Contains(t)))
+        {
+            Unindex(gone, slot.Key);
+        }
+
+        foreach (var added in now.Where(t => !slot.Tags.Contains(t)))
+        {
+            if (!_tagged.TryGetValue(added, out var keys))
+            {
+                keys = new HashSet<string>(StringComparer.Ordinal);
+                _tagged[added] = keys;
+            }
+
+            keys.Add(slot.Key);
+        }
+
+        slot.Tags = now;
+    }
+
+    private void Unindex(string tag, string key)
+    {
+        if (_tagged.TryGetValue(tag, out var keys) && keys.Remove(key) && keys.Count == 0)
+        {
+            _tagged.Remove(tag);
+        }
+    }
+
     private int Drop(string key)
     {
         if (!_slots.Remove(key, out var node))
@@ -123,6 +205,11 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
         }
 
         _recency.Remove(node);
+        foreach (var tag in node.Value.Tags)
+        {
+            Unindex(tag, key);
+        }
+
         var variants = node.Value.Variants;
         Account(-variants.Sum(v => v.Size), -variants.Count);
         return variants.Count;
@@ -133,5 +220,8 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
     private sealed record Slot(string Key)
     {
         public List<CacheEntry> Variants { get; } = [];
+
+        /// <summary>The tags of its variants, as the tag index has them.</summary>
+        public HashSet<string> Tags { get; set; } = [];
     }
 }

@@ -10,7 +10,8 @@ namespace Portico.Caching;
 /// disk's other variants are read, and each one that fits the memory tier's limits is promoted
 /// into it (read whole and checked), the rest served from their files. Every store goes to both
 /// tiers, so eviction from memory loses nothing the disk holds; the disk write (with its flush)
-/// runs in the background, not in the response's way, and purges wait for the writes in flight.
+/// runs in the background, not in the response's way, and purges (by URL, prefix or tag, hard or
+/// soft) wait for the writes in flight, then reach both tiers.
 /// </summary>
 internal sealed class TieredCacheStore : ICacheStore
 {
@@ -168,10 +169,14 @@ internal sealed class TieredCacheStore : ICacheStore
     public ValueTask<int> RemovePrefixAsync(string prefix, CancellationToken cancellationToken)
         => RemoveAsync(memory => memory.RemovePrefixAsync(prefix, cancellationToken), disk => disk.RemovePrefixAsync(prefix));
 
+    public ValueTask<int> PurgeTagsAsync(IReadOnlyCollection<string> tags, DateTimeOffset? staleFrom, CancellationToken cancellationToken)
+        => RemoveAsync(memory => memory.PurgeTagsAsync(tags, staleFrom, cancellationToken), disk => disk.PurgeTagsAsync(tags, staleFrom));
+
     /// <summary>Completes when the disk writes begun so far are done (a purge must not be undone by one landing after it).</summary>
     internal Task WrittenAsync() => Task.WhenAll(_writing.Keys);
 
-    // From both tiers, counted as the larger of the two: every variant in memory is on disk too, unless its disk write failed.
+    // From both tiers (removed, or for a soft purge marked), counted as the larger of the two:
+    // every variant in memory is on disk too, unless its disk write failed.
     private async ValueTask<int> RemoveAsync(Func<MemoryCacheStore, ValueTask<int>> fromMemory, Func<DiskCacheStore, ValueTask<int>> fromDisk)
     {
         var removed = await fromMemory(_memory);

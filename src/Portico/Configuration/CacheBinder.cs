@@ -29,6 +29,7 @@ internal static class CacheBinder
             CollapseTimeout = m.Duration("collapseTimeout") ?? d.CollapseTimeout,
             TargetedField = TargetedField(m),
             Disk = Disk(m),
+            TagField = FieldName(m, "tagField", "examples: Cache-Tag, Surrogate-Key") ?? d.TagField,
         };
         m.Finish();
         return settings;
@@ -50,6 +51,7 @@ internal static class CacheBinder
             Heuristic = m.Bool("heuristic") ?? d.Heuristic,
             Collapse = m.Bool("collapse") ?? d.Collapse,
             StripSetCookie = StripSetCookie(m),
+            Key = Key(m),
         };
         m.Finish();
         return enabled ? settings : null;
@@ -132,17 +134,77 @@ internal static class CacheBinder
         }
     }
 
-    // A field name (RFC 9110 §5.1: a token), and not one whose meaning is already fixed.
-    private static string? TargetedField(MapReader m)
+    // `cache.key`: every name a token (RFC 9110 §5.1; cookie names are tokens too, RFC 6265 §4.1.1).
+    private static CacheKeySettings? Key(MapReader route)
     {
-        if (m.String("targetedField") is not { } name)
+        var m = route.Section("key");
+        if (m is null)
+        {
+            return null;
+        }
+
+        IReadOnlyList<string>? include = null;
+        IReadOnlyList<string> ignore = [];
+        var sort = false;
+        if (m.Section("query") is { } q)
+        {
+            include = q.StringList("include");
+            ignore = q.StringList("ignore") ?? [];
+            sort = q.Bool("sort") ?? false;
+            if (include is not null && ignore.Count > 0)
+            {
+                q.Error("ignore", "give include or ignore, not both: include keeps only the parameters it names");
+            }
+
+            q.Finish();
+        }
+
+        var settings = new CacheKeySettings
+        {
+            QueryInclude = include,
+            QueryIgnore = ignore,
+            SortQuery = sort,
+            Headers = Tokens(m, "headers", "a field name (example: X-Country)"),
+            Cookies = Tokens(m, "cookies", "a cookie name (example: lang)"),
+            Device = m.Bool("device") ?? false,
+        };
+        m.Finish();
+        return settings;
+    }
+
+    private static string[] Tokens(MapReader m, string key, string what)
+    {
+        var names = m.StringList(key) ?? [];
+        foreach (var name in names.Where(n => !RouteBinder.IsToken(n)))
+        {
+            m.Error(key, $"'{name}' is not {what}");
+        }
+
+        return names.Where(RouteBinder.IsToken).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+    }
+
+    // A field name: a token (RFC 9110 §5.1).
+    private static string? FieldName(MapReader m, string key, string examples)
+    {
+        if (m.String(key) is not { } name)
         {
             return null;
         }
 
         if (!RouteBinder.IsToken(name))
         {
-            m.Error("targetedField", $"'{name}' is not a field name (example: Portico-Cache-Control)");
+            m.Error(key, $"'{name}' is not a field name ({examples})");
+            return null;
+        }
+
+        return name;
+    }
+
+    // A field name, and not one whose meaning is already fixed.
+    private static string? TargetedField(MapReader m)
+    {
+        if (FieldName(m, "targetedField", "example: Portico-Cache-Control") is not { } name)
+        {
             return null;
         }
 

@@ -92,6 +92,9 @@ internal enum HandOverReason
     /// <summary>The route's `mirror` (copies to a shadow cluster).</summary>
     Mirror,
 
+    /// <summary>The route's `cache.key` (a key beyond the target as sent).</summary>
+    CacheKey,
+
     /// <summary>The route's `rateLimit`.</summary>
     RateLimit,
 

@@ -30,6 +30,7 @@ internal static class HandOverReasonNames
         HandOverReason.Device => "device",
         HandOverReason.Split => "split",
         HandOverReason.Mirror => "mirror",
+        HandOverReason.CacheKey => "cache_key",
         HandOverReason.RateLimit => "rate_limit",
         HandOverReason.Waf => "waf",
         HandOverReason.Auth => "auth",

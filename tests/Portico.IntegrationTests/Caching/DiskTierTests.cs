@@ -212,13 +212,76 @@ public sealed class DiskTierTests : IDisposable
         Assert.Equal(0, MemoryEntries(o.Proxy));
     }
 
+    [Fact]
+    public async Task Tag_purges_reach_responses_only_the_disk_holds_and_tags_and_soft_purges_outlive_a_restart()
+    {
+        // Nothing fits the memory tier (maxObjectSize 1 byte): every response is in a file only.
+        var top = Top(memoryObject: "1") + $"\nadmin: {{ address: \"127.0.0.1:0\", token: {Token} }}";
+        await using var o = await CacheOrigin.StartAsync(top: top);
+        o.Client.DefaultRequestHeaders.Host = Site;
+        o.Handler = ctx =>
+        {
+            ctx.Response.Headers.CacheControl = "max-age=600";
+            ctx.Response.Headers.ETag = "\"v1\"";
+            ctx.Response.Headers["Cache-Tag"] = ctx.Request.Path.Value switch
+            {
+                "/soft" => "s1 both",
+                "/hard" => "h1,both",
+                _ => "other",
+            };
+            if (ctx.Request.Headers.IfNoneMatch == "\"v1\"")
+            {
+                ctx.Response.StatusCode = StatusCodes.Status304NotModified;
+                return Task.CompletedTask;
+            }
+
+            return ctx.Response.WriteAsync("body of " + ctx.Request.Path);
+        };
+        foreach (var path in new[] { "/soft", "/hard", "/kept" })
+        {
+            await o.GetAsync(path);
+        }
+
+        await WaitForFilesAsync(o.Proxy, 3);
+        Assert.Equal(0, MemoryEntries(o.Proxy));
+
+        // A proxy that knows the tags from the files alone.
+        await using var second = await RestartAsync(o, top);
+        var ct = TestContext.Current.CancellationToken;
+        using var admin = new HttpClient { BaseAddress = second.AdminAddress };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        var hard = await admin.PostAsync("/api/cache/purge?tag=h1", null, ct);
+        Assert.Equal("{\"purged\":1}", await hard.Content.ReadAsStringAsync(ct));
+        Assert.Equal(2, Files().Length);
+        var soft = await admin.PostAsync("/api/cache/purge?tag=s1&soft=true", null, ct);
+        Assert.Equal("{\"purged\":1}", await soft.Content.ReadAsStringAsync(ct));
+        Assert.Equal(2, Files().Length);
+        var softened = await GetAsync(second, "/soft");
+        Assert.StartsWith("Portico; fwd=stale; fwd-status=304", Status(softened), StringComparison.Ordinal);
+        Assert.Equal("body of /soft", await BodyAsync(softened));
+        Assert.Equal(4, o.Hits);
+        Assert.False(IsHit(await GetAsync(second, "/hard")));
+        Assert.True(IsHit(await GetAsync(second, "/kept")));
+        Assert.Equal(5, o.Hits);
+        await WaitForFilesAsync(second, 3);
+
+        // A soft purge is in the file: a third proxy revalidates what the second marked.
+        Assert.Equal("{\"purged\":2}", await (await admin.PostAsync("/api/cache/purge?tag=both&soft=true", null, ct)).Content.ReadAsStringAsync(ct));
+        await using var third = await RestartAsync(o, top);
+        var revalidated = await GetAsync(third, "/hard");
+        Assert.StartsWith("Portico; fwd=stale; fwd-status=304", Status(revalidated), StringComparison.Ordinal);
+        Assert.Equal("\"v1\"", o.Last.Headers["If-None-Match"]);
+        Assert.True(IsHit(await GetAsync(third, "/kept")));
+        Assert.Equal(6, o.Hits);
+    }
+
     private string Top(string memoryObject = "8MiB", string diskSize = "64MiB")
         => $"cache: {{ maxObjectSize: {memoryObject}, disk: {{ dir: \"{_dir}\", maxSize: {diskSize} }} }}";
 
     // A second proxy on the same directory, as after a restart.
-    private async Task<TestProxy> RestartAsync(CacheOrigin o)
+    private async Task<TestProxy> RestartAsync(CacheOrigin o, string? top = null)
     {
-        var proxy = await TestProxy.StartAsync(o.Config("cache: {}", Top()));
+        var proxy = await TestProxy.StartAsync(o.Config("cache: {}", top ?? Top()));
         proxy.Client.DefaultRequestHeaders.Host = Site;
         return proxy;
     }

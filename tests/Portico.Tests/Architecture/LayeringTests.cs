@@ -65,7 +65,8 @@ public sealed class LayeringTests
         ["BodyRewrite"] = ["Compression", Config, Model, Declares, "Observability"],
         // Why Compression: the cache stores compressed variants (and uses its response-body wrappers).
         // Why Auth: a request the auth stage let in counts as authorized (RFC 9111 §3.5), through its request feature.
-        ["Caching"] = ["Auth", "Compression", Config, Model, Declares, "Observability"],
+        // Why Routing: a key with the device class (`cache.key.device`) takes the class routing classified (ClientDevice).
+        ["Caching"] = ["Auth", "Compression", Config, Model, Declares, "Observability", "Routing"],
         ["Security"] = [Config, Model, Declares, "Forwarding", "Observability", "Security/Desync", "Security/Limits"],
         // Why Security: a framing violation is logged and counted as the guard's refusals are (GuardLog, GuardMetrics).
         ["Security/Desync"] = [Config, Model, "Security"],

@@ -21,6 +21,12 @@ internal sealed record CacheSettings
 
     /// <summary>`disk`: a disk tier behind the memory tier; none by default.</summary>
     public DiskCacheSettings? Disk { get; init; }
+
+    /// <summary>
+    /// `tagField`: the response field by which a backend tags what it sends, for purging by tag;
+    /// Portico reads it and never sends it on. Default `Cache-Tag`.
+    /// </summary>
+    public string TagField { get; init; } = "Cache-Tag";
 }
 
 /// <summary>A route's `cache` section: the route is served through the RFC 9111 shared cache.</summary>
@@ -37,4 +43,6 @@ internal sealed record RouteCacheSettings
     /// client still gets them); `uncached` (false), the default, keeps such responses out of the store.
     /// </summary>
     public bool StripSetCookie { get; init; }
+    /// <summary>`key`: query parameters, request fields, cookies and the device class that make the key. Default: the target URI as sent.</summary>
+    public CacheKeySettings? Key { get; init; }
 }
