@@ -7,6 +7,7 @@ using Portico.Configuration;
 using Portico.Health;
 using Portico.Observability;
 using Portico.Pages;
+using Portico.Redis;
 using Portico.Tls;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Health;
@@ -45,6 +46,7 @@ internal static class AdminApi
             proxy.GetRequiredService<DestinationStats>(),
             proxy.GetServices<IActiveHealthCheckPolicy>().OfType<ThresholdActiveHealthPolicy>().FirstOrDefault(),
             clock);
+        var redis = proxy.GetRequiredService<RedisConnection>();
 
         object Status() => new
         {
@@ -55,6 +57,7 @@ internal static class AdminApi
             lastReload = applier.LastOutcome,
             accessLogDropped = accessLog.Dropped,
             process = ProcessView.Now(metrics, clock),
+            redis = RedisAdmin.View(redis),
         };
 
         app.MapGet("/api/status", () => Results.Json(Status(), Json));
@@ -129,6 +132,7 @@ internal static class AdminApi
         });
 
         CacheAdmin.Map(app, proxy);
+        RedisAdmin.Map(app, proxy, Json);
 
         app.MapGet("/api/stats/stream", async (HttpContext context, int? seconds) =>
         {

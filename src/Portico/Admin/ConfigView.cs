@@ -69,6 +69,21 @@ internal static class ConfigView
         },
         limits = Limits(s.Limits),
         errorPages = PagesView.Pages(s.ErrorPages),
+        redis = s.Redis is { } redis ? new
+        {
+            redis.Endpoints,
+            redis.User,
+            password = redis.Password is null ? null : Redacted,
+            redis.PasswordFile,
+            tls = redis.Tls is { } tls ? new { ca = tls.CaFile, tls.ServerName } : null,
+            redis.Database,
+            redis.KeyPrefix,
+            connectTimeout = Duration.Format(redis.ConnectTimeout),
+            operationTimeout = Duration.Format(redis.OperationTimeout),
+            redis.BreakAfter,
+            breakFor = Duration.Format(redis.BreakFor),
+            heartbeat = Duration.Format(redis.Heartbeat),
+        } : null,
     };
 
     private static object Limits(LimitsSettings l) => new

@@ -34,6 +34,7 @@ internal static partial class ConfigBinder
         var headers = HeaderRulesBinder.Bind(map, TemplateCaptures.None);
         var auth = OidcBinder.BindGlobal(map);
         var errorPages = ErrorPagesBinder.BindPages(map);
+        var redis = RedisBinder.Bind(map);
 
         // Top-level "x-…" keys are the operator's own (YAML anchors to share, notes); we skip them.
         foreach (var (key, _) in map.Entries.Where(e => e.Key.Value.StartsWith("x-", StringComparison.Ordinal)).ToArray())
@@ -64,6 +65,7 @@ internal static partial class ConfigBinder
             Headers = headers,
             Auth = auth,
             ErrorPages = errorPages,
+            Redis = redis,
         };
         GuardBinder.CheckRouteCeilings(settings, errors, lines);
         return settings;

@@ -13,6 +13,7 @@ using Portico.Forwarding;
 using Portico.Health;
 using Portico.LoadBalancing;
 using Portico.RateLimiting;
+using Portico.Redis;
 using Portico.Routing;
 using Portico.Security.Waf;
 using Portico.Security;
@@ -47,6 +48,7 @@ internal static class PorticoServices
         services.AddRequestTimeouts();
         services.AddPorticoWaf();
         services.AddPorticoGuard();
+        services.AddPorticoRedis();
         services.AddPorticoRateLimiting();
         services.AddPorticoAuth();
         services.AddPorticoCaching();

@@ -145,7 +145,7 @@ public sealed class CliTests
         var (code, _, stderr) = await PorticoProcess.RunAsync("run", "-c", path);
 
         Assert.Equal(1, code);
-        Assert.Contains($"{path}:4: extra: unknown key (allowed here: accessLog, acme, admin, auth, cache, clusters, errorPages, headers, limits, listeners, proxy, routes, tracing, waf)", stderr);
+        Assert.Contains($"{path}:4: extra: unknown key (allowed here: accessLog, acme, admin, auth, cache, clusters, errorPages, headers, limits, listeners, proxy, redis, routes, tracing, waf)", stderr);
         Assert.Contains($"portico: {path}: 1 error(s); not started", stderr);
     }
 

@@ -81,12 +81,16 @@ public sealed class LayeringTests
         // Why Tls: an issued certificate is a ServerCertificate, stored and read as Tls's certificate files.
         ["Tls/Acme"] = [Config, Model, "Tls"],
         ["Transport"] = [],
+        // The one shared Redis connection (several instances as one); concerns keep their
+        // per-instance state and use Redis through its small API when a `redis` section exists.
+        ["Redis"] = [Config, Model],
         // Why the concerns: the access log and /metrics name each concern's outcome and meter.
         ["Observability"] = ["Caching", "Compression", Config, "Cors", Model, "Forwarding", "Security", "Tls"],
         // Why the concerns: the admin API shows and drives them (cache purge, drains, certificates,
         // maintenance switches); Cli for the version it reports; FastPath for each route's
-        // fast-path verdict; Headers to tell a templated page from a literal one.
-        ["Admin"] = ["Caching", "Cli", Config, Model, "FastPath", "Headers", "Health", "LoadBalancing", "Observability", "Pages", "Tls"],
+        // fast-path verdict; Headers to tell a templated page from a literal one; Redis for the
+        // shared connection's state.
+        ["Admin"] = ["Caching", "Cli", Config, Model, "FastPath", "Headers", "Health", "LoadBalancing", "Observability", "Pages", "Redis", "Tls"],
 
         // Composition.
         // Why Transport: the connection stages' list puts HalfClosedConnection in front of Kestrel's HTTP/1.x processing.
@@ -94,7 +98,7 @@ public sealed class LayeringTests
         // The fast path runs the stages it honours itself, on raw bytes, for the routes whose
         // stages all say so (Pipeline's RouteStages).
         ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "Observability", "Pipeline", "Routing", "Security/Desync", "Transport"],
-        ["Hosting"] = ["Admin", "Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Mirroring", "Observability", "Pages", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        ["Hosting"] = ["Admin", "Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Mirroring", "Observability", "Pages", "Pipeline", "RateLimiting", "Redis", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // Why Configuration/Catalogue: `portico schema` prints the schema the catalogue makes.
         // Why the model: `run` tries the listeners' and admin addresses before it starts (BindCheck).
         ["Cli"] = [Config, "Configuration/Catalogue", Model, "Hosting"],

@@ -3,7 +3,7 @@ using static Portico.Configuration.Catalogue.Keys;
 
 namespace Portico.Configuration.Catalogue;
 
-/// <summary>The top-level sections that are not listeners, routes or clusters: proxy, admin, accessLog, tracing, waf, cache, limits, acme, headers, auth.</summary>
+/// <summary>The top-level sections that are not listeners, routes or clusters: proxy, admin, accessLog, tracing, waf, cache, limits, acme, headers, auth, redis.</summary>
 internal static class ServerKeys
 {
     public static IEnumerable<ConfigKey> All =>
@@ -87,5 +87,21 @@ internal static class ServerKeys
         Names("errorPages", "Custom pages for the answers Portico gives itself (400, 401, 403, 404, 405, 413, 414, 421, 429, 431, 502, 503, 504 ...), by status, on every route and when no route matches; a route's own `errorPages` win. See [Error and maintenance pages](operations.md#error-and-maintenance-pages).") with { Table = true, DefaultNote = "Portico's own pages (HTML, or JSON when `Accept` names json)" },
         Section("errorPages.STATUS", "the page for one status (400–599): `file` or `body`, with `template` and `contentType`.") with { DefaultNote = "—" },
         .. Page("errorPages.STATUS"),
+
+        Table("redis", "The Redis server several Portico instances share state through: rate-limit counters across instances ([Redis](redis.md)). Without it each instance keeps its state to itself and nothing Redis-related runs. When Redis is down or slow, requests are still served (from per-instance state) and shared mode resumes by itself. A change reconnects.") with { DefaultNote = "none" },
+        List("redis.endpoints", "`host:port` of the server; more than one for a primary and its replicas.") with { Required = true, Example = "[\"127.0.0.1:6379\"]" },
+        Text("redis.user", "ACL user name (Redis 6 `AUTH user password`).") with { DefaultNote = "none (the `default` user)" },
+        Text("redis.password", "the password.") with { DefaultNote = "none" },
+        Text("redis.passwordFile", "a file holding the password (a final newline is dropped), relative to the config file, read at load; instead of `password`.") with { DefaultNote = "none" },
+        Section("redis.tls", "connect over TLS, verifying the server's certificate; `tls: {}` trusts the system store.") with { DefaultNote = "none (plain TCP)" },
+        Text("redis.tls.ca", "PEM file of the CA(s) the server's certificate must chain to, relative to the config file.") with { DefaultNote = "the system store" },
+        Text("redis.tls.serverName", "the name sent in SNI and matched against the certificate.") with { DefaultNote = "the endpoint's host" },
+        Int("redis.database", 0, 10_000, "the logical database (`SELECT`).") with { Default = "0" },
+        Text("redis.keyPrefix", "put before every key and pub/sub channel Portico uses; give each deployment sharing a server its own.") with { Default = "portico:" },
+        Duration("redis.connectTimeout", "one connection attempt.") with { Default = "5s" },
+        Duration("redis.operationTimeout", "one command; past it the command counts as failed and the request goes on with per-instance state.") with { Default = "1s" },
+        Int("redis.breakAfter", 1, 1000, "failed commands in a row that open the circuit breaker; while open, no command is sent.") with { Default = "5" },
+        Duration("redis.breakFor", "how long the breaker stays open before one probe command may try; it closes when a probe succeeds.") with { Default = "5s" },
+        Duration("redis.heartbeat", "how often an instance announces itself in Redis; one is counted live for three of these.") with { Default = "5s" },
     ];
 }

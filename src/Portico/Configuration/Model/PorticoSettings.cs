@@ -45,4 +45,6 @@ internal sealed record PorticoSettings
 
     /// <summary>`errorPages`: custom pages by status for Portico's own answers on every route (and when no route matched). Default: none.</summary>
     public IReadOnlyDictionary<int, ErrorPageSettings> ErrorPages { get; init; } = new Dictionary<int, ErrorPageSettings>();
+    /// <summary>`redis`: the server several instances share state through. Default none: every instance on its own.</summary>
+    public RedisSettings? Redis { get; init; }
 }
