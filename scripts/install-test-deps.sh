@@ -11,11 +11,12 @@
 #             (crawler-user-agents: bots; user-agents: real browsers labelled desktop, mobile,
 #             tablet) into $PORTICO_UA_CORPORA (default /opt/portico-test-deps/ua-corpora),
 #             which tests/Portico.Tests/Routing/DeviceClassifierTests reads
-# Later suites add their needs here (Redis, ModSecurity, pebble), so `scripts/test.sh` stays
+#   redis-server  a private Redis per test class (RedisServer) for the shared-state tests
+# Later suites add their needs here, so `scripts/test.sh` stays
 # the one command.
 set -euo pipefail
 needed=()
-for tool in kill:procps chromium:chromium pebble:pebble npm:npm; do
+for tool in kill:procps chromium:chromium pebble:pebble npm:npm redis-server:redis-server; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || needed+=("${tool##*:}")
 done
 for file in /usr/lib/x86_64-linux-gnu/libmodsecurity.so.3:libmodsecurity3 /usr/share/modsecurity-crs/rules/REQUEST-901-INITIALIZATION.conf:modsecurity-crs; do
