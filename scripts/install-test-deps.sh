@@ -7,6 +7,8 @@
 #             Debian's OWASP Core Rule Set (checked by file, as neither has a command)
 #   pebble    Let's Encrypt's small RFC 8555 test CA (with pebble-challtestsrv as its DNS),
 #             run on loopback by the ACME tests
+#   openssl   its s_client is the TLS client that reports session resumption (Reused/New) and
+#             saves and offers sessions, for the TLS session resumption tests
 #   npm       installs the User-Agent corpora the device classifier is measured against
 #             (crawler-user-agents: bots; user-agents: real browsers labelled desktop, mobile,
 #             tablet) into $PORTICO_UA_CORPORA (default /opt/portico-test-deps/ua-corpora),
@@ -16,7 +18,7 @@
 # the one command.
 set -euo pipefail
 needed=()
-for tool in kill:procps chromium:chromium pebble:pebble npm:npm redis-server:redis-server; do
+for tool in kill:procps chromium:chromium pebble:pebble npm:npm redis-server:redis-server openssl:openssl; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || needed+=("${tool##*:}")
 done
 for file in /usr/lib/x86_64-linux-gnu/libmodsecurity.so.3:libmodsecurity3 /usr/share/modsecurity-crs/rules/REQUEST-901-INITIALIZATION.conf:modsecurity-crs; do

@@ -52,11 +52,22 @@ internal static class TlsBinder
             }
         }
 
+        var clientCertificate = BindClientCertificate(m);
+        var resumption = m.Bool("sessionResumption");
+        if (resumption == true && m.Node("clientCertificate") is not null)
+        {
+            // A resumed session skips the certificate exchange and carries what was checked at its
+            // first handshake; how .NET re-runs the client certificate check from a resumed
+            // session is not established here, so mutual TLS keeps full handshakes.
+            m.Error("sessionResumption", "not offered with clientCertificate: every handshake checks the client certificate in full");
+        }
+
         var settings = new ListenerTlsSettings
         {
             Certificates = certificates,
             AcmeHosts = acme,
-            ClientCertificate = BindClientCertificate(m),
+            ClientCertificate = clientCertificate,
+            SessionResumption = resumption ?? m.Node("clientCertificate") is null,
             Hsts = BindHsts(m),
         };
         m.Finish();

@@ -15,7 +15,7 @@ namespace Portico.Tls;
 /// <summary>
 /// Sets up one Kestrel listener: tags its connections with the listener's name (so request
 /// stages can read its settings) and, for a `tls` listener, the handshake: SNI certificate
-/// choice per connection, TLS 1.2/1.3 only, ALPN h2/http/1.1 and client certificates.
+/// choice per connection, TLS 1.2/1.3 only, ALPN h2/http/1.1, client certificates and session resumption.
 /// </summary>
 internal static class TlsEndpoint
 {
@@ -61,13 +61,22 @@ internal static class TlsEndpoint
                 {
                     ServerCertificateContext = certificates.Select(context.ClientHelloInfo.ServerName).Context,
                     EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                    CipherSuitesPolicy = ModernCiphers.Policy,
+
+                    // .NET resumes sessions (RFC 8446 §2.2, RFC 5077, RFC 5246 §7.3) only from an
+                    // OpenSSL context it keeps per certificate, and keeps one only without a
+                    // CipherSuitesPolicy; NegotiatedCipherCheck then holds such a listener to the policy.
+                    CipherSuitesPolicy = tls.SessionResumption ? null : ModernCiphers.Policy,
+                    AllowTlsResume = tls.SessionResumption,
                     ApplicationProtocols = alpn,
                     ClientCertificateRequired = clientCas is not null,
                     CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
                     RemoteCertificateValidationCallback = clientCas is null ? null : (_, cert, chain, _) => ClientCertificateValid(cert, chain, clientCas, required),
                 }),
         });
+        if (tls.SessionResumption)
+        {
+            NegotiatedCipherCheck.Use(options, listener.Name, listeners);
+        }
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ namespace Portico.Tls;
 /// one that fails to load is logged and the old one stays. Watching the folder rather than the
 /// file also catches symbolic-link swaps (Kubernetes secret volumes replace a "..data" link).
 /// </summary>
-internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpnChallenges, TimeProvider time, TlsLog log, IServiceProvider services) : IDisposable
+internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpnChallenges, TimeProvider time, TlsLog log, TlsSessionLog sessionLog, IServiceProvider services) : IDisposable
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
     private readonly ConcurrentDictionary<string, ListenerCertificates> _listeners = new(StringComparer.Ordinal);
@@ -38,6 +38,13 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
             Watch(certificates.Files);
             return certificates;
         });
+
+    /// <summary>A resumable listener's connection that negotiated a suite outside <see cref="ModernCiphers"/> (see <see cref="NegotiatedCipherCheck"/>).</summary>
+    public void CipherRefused(string peer, string listener, System.Net.Security.TlsCipherSuite suite)
+    {
+        sessionLog.CipherRefused(peer, listener, suite);
+        Metrics.CipherRefused(listener);
+    }
 
     private void Watch(IReadOnlyList<CertificateSlot> slots)
     {

@@ -10,6 +10,7 @@ internal static class TlsServices
     public static IServiceCollection AddPorticoTls(this IServiceCollection services)
     {
         services.AddSingleton<TlsLog>();
+        services.AddSingleton<TlsSessionLog>();
         services.AddSingleton<TlsListeners>();
         services.AddSingleton<TlsMetrics>();
         services.AddSingleton<AcmeLog>();

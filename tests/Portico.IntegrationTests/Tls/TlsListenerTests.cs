@@ -14,7 +14,8 @@ public sealed class TlsListenerTests : IDisposable
 
     public void Dispose() => _pki.Dispose();
 
-    private static string Config(string backendUrl, string tls, string protocols = "") => $$"""
+    /// <summary>One HTTPS listener `secure` with <paramref name="tls"/> as its tls section, and a route to <paramref name="backendUrl"/>.</summary>
+    internal static string Config(string backendUrl, string tls, string protocols = "") => $$"""
         listeners:
           secure:
             address: 127.0.0.1:0
@@ -27,7 +28,7 @@ public sealed class TlsListenerTests : IDisposable
           app: { destinations: [{{backendUrl}}] }
         """;
 
-    private static int HttpsPort(TestProxy proxy) => proxy.Addresses.Single(a => a.Scheme == "https").Port;
+    internal static int HttpsPort(TestProxy proxy) => proxy.Addresses.Single(a => a.Scheme == "https").Port;
 
     [Fact]
     public async Task Sni_chooses_the_exact_name_then_the_wildcard_then_the_default()

@@ -15,8 +15,11 @@ internal sealed record ListenerTlsSettings
     /// <summary>`hsts`: Strict-Transport-Security per host; the first entry whose hosts match applies. Default none.</summary>
     public IReadOnlyList<HstsSettings> Hsts { get; init; } = [];
 
+    /// <summary>`sessionResumption`: a returning client may resume its TLS session (tickets, session ids) instead of a full handshake. Default true, false with `clientCertificate`.</summary>
+    public bool SessionResumption { get; init; } = true;
+
     /// <summary>What shapes the handshake, to tell whether a reload changed it (that needs a restart; `hsts` applies live).</summary>
-    public string Describe() => $"{string.Join(',', Certificates)}|{string.Join(',', AcmeHosts)}|{ClientCertificate}";
+    public string Describe() => $"{string.Join(',', Certificates)}|{string.Join(',', AcmeHosts)}|{ClientCertificate}|{SessionResumption}";
 
     /// <summary>True when neither files nor ACME hosts are given: a self-signed development certificate is served.</summary>
     public bool UsesDevelopmentCertificate => Certificates.Count == 0 && AcmeHosts.Count == 0;

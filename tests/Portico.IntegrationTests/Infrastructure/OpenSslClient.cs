@@ -1,0 +1,49 @@
+using System.Diagnostics;
+
+namespace Portico.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// `openssl s_client` toward 127.0.0.1: the one client at hand that says whether a session was
+/// resumed ("Reused" against "New") and that saves and offers sessions (-sess_out, -sess_in).
+/// Neither SslStream nor HttpClient reports resumption.
+/// </summary>
+internal static class OpenSslClient
+{
+    /// <summary>One connection that sends a GET and reads until the server closes; <paramref name="options"/> are s_client's (-tls1_2, -no_ticket, -sess_in F ...).</summary>
+    public static async Task<OpenSslSession> GetAsync(int port, string serverName, params string[] options)
+    {
+        var start = new ProcessStartInfo("openssl")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[] { "s_client", "-connect", $"127.0.0.1:{port}", "-servername", serverName, "-ign_eof" }.Concat(options))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync($"GET / HTTP/1.1\r\nHost: {serverName}\r\nConnection: close\r\n\r\n");
+        await process.StandardInput.FlushAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            throw new TimeoutException($"openssl s_client to port {port} did not finish in 30 s");
+        }
+
+        var text = await output + await errors;
+        var summary = text.Split('\n').FirstOrDefault(l => l.StartsWith("New, ", StringComparison.Ordinal) || l.StartsWith("Reused, ", StringComparison.Ordinal)) ?? "";
+        return new OpenSslSession(summary.StartsWith("Reused", StringComparison.Ordinal), summary.Trim(), text.Contains("\nHTTP/1.1 ", StringComparison.Ordinal), text);
+    }
+}
+
+/// <summary>What s_client reported: whether the session was resumed, its "New, TLSv1.3, Cipher is …" line, whether an HTTP response came back, and all it wrote.</summary>
+internal sealed record OpenSslSession(bool Resumed, string Summary, bool Answered, string Output);
