@@ -73,6 +73,7 @@ internal static class TlsEndpoint
                     RemoteCertificateValidationCallback = clientCas is null ? null : (_, cert, chain, _) => ClientCertificateValid(cert, chain, clientCas, required),
                 }),
         });
+        CloseNotify.Use(options);
         if (tls.SessionResumption)
         {
             NegotiatedCipherCheck.Use(options, listener.Name, listeners);

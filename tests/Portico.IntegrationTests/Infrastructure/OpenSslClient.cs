@@ -9,6 +9,37 @@ namespace Portico.IntegrationTests.Infrastructure;
 /// </summary>
 internal static class OpenSslClient
 {
+    /// <summary>
+    /// `openssl s_time -reuse`: for about a second, sequential connections that each send
+    /// "GET / HTTP/1.0" and read to the end; the first is a full handshake, the rest offer the
+    /// session that s_time kept from the one before. Its output has a '*' per full handshake and
+    /// an 'r' per resumed one.
+    /// </summary>
+    public static async Task<string> TimeReuseAsync(int port)
+    {
+        var start = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "s_time", "-connect", $"127.0.0.1:{port}", "-reuse", "-time", "1", "-www", "/" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            throw new TimeoutException($"openssl s_time to port {port} did not finish in 60 s");
+        }
+
+        return await output + await errors;
+    }
+
     /// <summary>One connection that sends a GET and reads until the server closes; <paramref name="options"/> are s_client's (-tls1_2, -no_ticket, -sess_in F ...).</summary>
     public static async Task<OpenSslSession> GetAsync(int port, string serverName, params string[] options)
     {

@@ -44,6 +44,22 @@ public sealed class TlsSessionResumptionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_client_that_keeps_the_session_of_a_connection_the_server_closed_resumes_with_it()
+    {
+        var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app");
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await TestProxy.StartAsync(TlsListenerTests.Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]"));
+
+        // HTTP/1.0: the server closes each connection. Without a close_notify first, OpenSSL 3
+        // takes the close for a truncation and drops the session: every connection was a '*'.
+        // s_time makes its full handshake before "starting"; every timed one should resume.
+        var output = await OpenSslClient.TimeReuseAsync(TlsListenerTests.HttpsPort(proxy));
+        var marks = output[output.IndexOf("starting", StringComparison.Ordinal)..].Where(c => c is '*' or 'r').ToArray();
+        Assert.True(marks.Length >= 3, output);
+        Assert.All(marks, c => Assert.Equal('r', c));
+    }
+
+    [Fact]
     public async Task With_session_resumption_off_every_connection_is_a_full_handshake()
     {
         var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app");
