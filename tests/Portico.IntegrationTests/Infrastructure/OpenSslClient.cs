@@ -15,10 +15,24 @@ internal static class OpenSslClient
     /// session that s_time kept from the one before. Its output has a '*' per full handshake and
     /// an 'r' per resumed one.
     /// </summary>
-    public static async Task<string> TimeReuseAsync(int port)
+    public static Task<string> TimeReuseAsync(int port)
+        => RunAsync(["s_time", "-connect", $"127.0.0.1:{port}", "-reuse", "-time", "1", "-www", "/"], input: null);
+
+    /// <summary>One connection that sends a GET and reads until the server closes; <paramref name="options"/> are s_client's (-tls1_2, -no_ticket, -sess_in F ...).</summary>
+    public static async Task<OpenSslSession> GetAsync(int port, string serverName, params string[] options)
     {
-        var start = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "s_time", "-connect", $"127.0.0.1:{port}", "-reuse", "-time", "1", "-www", "/" })
+        var text = await RunAsync(
+            ["s_client", "-connect", $"127.0.0.1:{port}", "-servername", serverName, "-ign_eof", .. options],
+            $"GET / HTTP/1.1\r\nHost: {serverName}\r\nConnection: close\r\n\r\n");
+        var summary = text.Split('\n').FirstOrDefault(l => l.StartsWith("New, ", StringComparison.Ordinal) || l.StartsWith("Reused, ", StringComparison.Ordinal)) ?? "";
+        return new OpenSslSession(summary.StartsWith("Reused", StringComparison.Ordinal), summary.Trim(), text.Contains("\nHTTP/1.1 ", StringComparison.Ordinal), text);
+    }
+
+    /// <summary>Runs openssl with <paramref name="arguments"/>, writes <paramref name="input"/> (stdin stays open, as -ign_eof wants), returns stdout and stderr; at most 60 s.</summary>
+    private static async Task<string> RunAsync(IEnumerable<string> arguments, string? input)
+    {
+        var start = new ProcessStartInfo("openssl") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -26,6 +40,12 @@ internal static class OpenSslClient
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            await process.StandardInput.FlushAsync();
+        }
+
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {
@@ -34,45 +54,10 @@ internal static class OpenSslClient
         catch (OperationCanceledException)
         {
             process.Kill();
-            throw new TimeoutException($"openssl s_time to port {port} did not finish in 60 s");
+            throw new TimeoutException($"openssl {string.Join(' ', arguments)} did not finish in 60 s");
         }
 
         return await output + await errors;
-    }
-
-    /// <summary>One connection that sends a GET and reads until the server closes; <paramref name="options"/> are s_client's (-tls1_2, -no_ticket, -sess_in F ...).</summary>
-    public static async Task<OpenSslSession> GetAsync(int port, string serverName, params string[] options)
-    {
-        var start = new ProcessStartInfo("openssl")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in new[] { "s_client", "-connect", $"127.0.0.1:{port}", "-servername", serverName, "-ign_eof" }.Concat(options))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync($"GET / HTTP/1.1\r\nHost: {serverName}\r\nConnection: close\r\n\r\n");
-        await process.StandardInput.FlushAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-            throw new TimeoutException($"openssl s_client to port {port} did not finish in 30 s");
-        }
-
-        var text = await output + await errors;
-        var summary = text.Split('\n').FirstOrDefault(l => l.StartsWith("New, ", StringComparison.Ordinal) || l.StartsWith("Reused, ", StringComparison.Ordinal)) ?? "";
-        return new OpenSslSession(summary.StartsWith("Reused", StringComparison.Ordinal), summary.Trim(), text.Contains("\nHTTP/1.1 ", StringComparison.Ordinal), text);
     }
 }
 
