@@ -15,16 +15,8 @@ global
     maxconn $maxconn
 $([ "$fd_limit" -lt $((2 * maxconn + 100)) ] && echo "    no strict-limits")
     # no "log" line: nothing is logged
-defaults
-    mode http
+$(haproxy_defaults)
     maxconn $maxconn
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    timeout http-request 10s
-    timeout http-keep-alive 120s
-    option forwardfor
-    http-reuse always
 frontend fe_http
     bind 127.0.0.1:$h1_port
     default_backend origin
@@ -37,5 +29,21 @@ backend origin
     compression algo gzip
     compression type text/plain
     server origin 127.0.0.1:$origin_port
+CFG
+}
+
+# The defaults section of every benchmark's HAProxy (bench/tls_cost.sh too): timeouts,
+# X-Forwarded-For, pooled server connections.
+haproxy_defaults() {
+  cat <<CFG
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-request 10s
+    timeout http-keep-alive 120s
+    option forwardfor
+    http-reuse always
 CFG
 }
