@@ -28,9 +28,9 @@ internal static class ObservabilityServices
                 // The runtime's own meter: GC, allocation, thread pool and exception counts, so
                 // an operator (and bench/alloc.sh) can see what the proxy costs in memory work.
                 .AddMeter(PorticoMetrics.MeterName, "Portico.Configuration", Security.GuardMetrics.MeterName, Tls.TlsMetrics.MeterName)
-                .AddMeter(CacheMetrics.MeterName, CompressionMetrics.MeterName, Cors.CorsMetrics.MeterName, "System.Runtime")
+                .AddMeter(CacheMetrics.MeterName, CompressionMetrics.MeterName, Cors.CorsMetrics.MeterName, MetricStreams.RuntimeMeter)
                 .AddPrometheusExporter());
-        services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddView(OwnInstrumentsOnly(sp.GetRequiredService<IMeterFactory>())));
+        services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddView(MetricStreams.For(sp.GetRequiredService<IMeterFactory>())));
         if (tracing.OtlpEndpoint is { } endpoint)
         {
             // Spans for each proxied request and for its exchange with the backend; the
@@ -50,14 +50,4 @@ internal static class ObservabilityServices
     }
 
     public static IApplicationBuilder UsePorticoObservability(this IApplicationBuilder app) => app.UseMiddleware<ObservabilityMiddleware>();
-
-    /// <summary>
-    /// A view that leaves out instruments of another proxy in the same process. OpenTelemetry
-    /// listens by meter name, so without it one host's /metrics would also list the series of
-    /// every other Portico host alive in the process (an embedding application, the test suite),
-    /// under the same names and labels. Our meters come from the host's <see cref="IMeterFactory"/>
-    /// (their scope); meters with no scope, such as the runtime's, are process-wide and kept.
-    /// </summary>
-    private static Func<Instrument, MetricStreamConfiguration?> OwnInstrumentsOnly(IMeterFactory own) =>
-        instrument => instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own) ? MetricStreamConfiguration.Drop : null;
 }
