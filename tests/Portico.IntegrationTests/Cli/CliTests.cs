@@ -277,6 +277,35 @@ public sealed class CliTests
         Assert.Equal("examples/quickstart.yaml", Path.GetRelativePath(root, System.Text.Json.JsonDocument.Parse(status).RootElement.GetProperty("source").GetString()!));
     }
 
+    [Fact]
+    public async Task The_process_serves_the_embedded_dashboard_and_blocks_an_attack_through_modsecurity()
+    {
+        // What a trimmed or single-file build could lose and an in-process test cannot see: the
+        // dashboard's files embedded as resources, and libmodsecurity reached through P/Invoke.
+        // Run with PORTICO_EXECUTABLE set, this checks the published binary (scripts/publish.sh).
+        await using var backend = await TestBackend.StartAsync("b");
+        var audit = Path.Combine(Directory.CreateTempSubdirectory("portico-waf-").FullName, "audit.log");
+        var path = await WriteConfigAsync(Config(0, backend.Url, proxyExtra: $"waf: {{ auditLog: {audit} }}").Replace(
+            "cluster: app }", "cluster: app, waf: block }", StringComparison.Ordinal));
+        await using var portico = PorticoProcess.Start("run", "-c", path);
+        var bound = await portico.WaitForListeningAsync(2);
+        using var client = new HttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        using var page = await client.GetAsync(new Uri(bound[1], "/"), ct);
+        using var script = await client.GetAsync(new Uri(bound[1], "/dashboard.js"), ct);
+        using var attack = await client.GetAsync(new Uri(bound[0], "/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E"), ct);
+        var plain = await client.GetStringAsync(new Uri(bound[0], "/"), ct);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("<title>Portico dashboard</title>", await page.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.Forbidden, attack.StatusCode);
+        Assert.Equal("b", plain);
+        Assert.Equal(["/"], backend.Requests.Select(r => r.PathAndQuery));
+    }
+
     private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string source = "")
         => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", "..", ".."));
 }

@@ -54,13 +54,25 @@ internal sealed class PorticoProcess : IAsyncDisposable
     /// <summary>Starts the process with extra environment variables.</summary>
     public static PorticoProcess StartWith(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // PORTICO_EXECUTABLE names a published binary (scripts/publish.sh): the same tests then
+        // check the self-contained, ReadyToRun, single-file build operators install.
+        var published = Environment.GetEnvironmentVariable("PORTICO_EXECUTABLE");
+        var info = new ProcessStartInfo(string.IsNullOrEmpty(published) ? "dotnet" : published)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
         }
 
-        info.ArgumentList.Add(ExecutablePath());
+        if (string.IsNullOrEmpty(published))
+        {
+            info.ArgumentList.Add(ExecutablePath());
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
