@@ -27,6 +27,12 @@ internal sealed record ConfigKey
     /// <summary>The binder refuses its section without this key.</summary>
     public bool Required { get; init; }
 
+    /// <summary>
+    /// The binder refuses its section without this key unless the section has the sibling named
+    /// here (a route's `cluster` unless it has `redirects`): the schema says "one of the two".
+    /// </summary>
+    public string? RequiredUnless { get; init; }
+
     /// <summary>A value the binder accepts; required keys need one (tests build configs from them).</summary>
     public string? Example { get; init; }
 

@@ -75,6 +75,7 @@ internal static class ConfigSchema
     private static string DefaultText(ConfigKey key) => (key.Default, key.DefaultNote, key.Required) switch
     {
         (_, _, true) => " Required.",
+        _ when key.RequiredUnless is { } other => $" Required unless `{other}` is given.",
         (null, null, _) => "",
         (null, { } note, _) => $" Default: {note}.",
         ({ } value, var note, _) => $" Default: {value}{note}.",
@@ -84,12 +85,18 @@ internal static class ConfigSchema
     {
         var properties = new JsonObject();
         var required = new JsonArray();
+        var eitherOr = new JsonArray();
         foreach (var child in ConfigCatalogue.ChildrenOf(path))
         {
             properties[child.Name] = For(child);
             if (child.Required)
             {
                 required.Add(child.Name);
+            }
+
+            if (child.RequiredUnless is { } other)
+            {
+                eitherOr.Add(new JsonObject { ["anyOf"] = new JsonArray(new JsonObject { ["required"] = new JsonArray(child.Name) }, new JsonObject { ["required"] = new JsonArray(other) }) });
             }
         }
 
@@ -103,6 +110,12 @@ internal static class ConfigSchema
         if (required.Count > 0)
         {
             section["required"] = required;
+        }
+
+        if (eitherOr.Count > 0)
+        {
+            // `required` holds for objects only, so a null section (every default) still passes.
+            section["allOf"] = eitherOr;
         }
 
         return section;

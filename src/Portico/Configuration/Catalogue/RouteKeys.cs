@@ -12,7 +12,7 @@ internal static class RouteKeys
     [
         Names("routes", "which requests go where, by a route id of your choice."),
         Table("routes.ID", "A request goes to the most specific matching route (host, then path specificity, as ASP.NET routing ranks them); `order` breaks ties, lower first. No match: 404."),
-        Text("routes.ID.cluster", "the cluster that serves the route. A route with `redirects` may leave it out to only redirect (what no rule takes then gets 404).") with { Required = true, Example = "app" },
+        Text("routes.ID.cluster", "the cluster that serves the route. A route with `redirects` may leave it out to only redirect (what no rule takes then gets 404).") with { RequiredUnless = "redirects", Example = "app" },
         Section("routes.ID.match", "which requests the route takes; every condition given must hold.") with { DefaultNote = "every request" },
         List("routes.ID.match.hosts", "host names; `*.example.com` matches any subdomain; `example.com:8080` matches that port only.") with { DefaultNote = "any", Example = "[example.com]" },
         Text("routes.ID.match.pathPrefix", "`/api` matches `/api` and everything under `/api/` (not `/apix`).") with { DefaultNote = "`/`", Example = "/api" },

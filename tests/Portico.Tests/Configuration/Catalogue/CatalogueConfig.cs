@@ -70,7 +70,7 @@ internal sealed class CatalogueConfig
     /// <summary>Writes the required keys of a section from their examples (a required list of names gets one).</summary>
     public void FillRequired(string path)
     {
-        foreach (var child in ConfigCatalogue.ChildrenOf(path).Where(c => c.Required))
+        foreach (var child in ConfigCatalogue.ChildrenOf(path).Where(c => c.Required || c.RequiredUnless is not null))
         {
             if (child.Example is { } example)
             {

@@ -39,6 +39,7 @@ internal static class ConfigReference
     public static string Default(ConfigKey key) => (key.Required, key.Default, key.DefaultNote) switch
     {
         (true, _, _) => "required",
+        _ when key.RequiredUnless is { } other => $"required unless `{other}` is given",
         (_, { } value, var note) => $"`{value}`{note}",
         (_, null, { } note) => note,
         _ => "",

@@ -1,7 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Json.Schema;
+using Portico.Configuration;
 using Portico.Configuration.Catalogue;
+using Portico.Configuration.Yaml;
 using YamlDotNet.Serialization;
 
 namespace Portico.Tests.Configuration.Catalogue;
@@ -107,9 +109,30 @@ public sealed class ConfigReferenceTests
     [InlineData("listeners: { main: { address: \"127.0.0.1:8080\" } }\nclusters: { app: { destinations: [http://127.0.0.1:9001], loadBalancing: fastest } }")]
     [InlineData("listeners: { main: { address: \"127.0.0.1:8080\" } }\nproxy: { shutdownGracePeriod: 30 }")]
     [InlineData("routes: {}")]
+    [InlineData("listeners: { main: { address: \"127.0.0.1:8080\" } }\nroutes: { old: { match: { pathPrefix: /old } } }")]
     public void A_config_with_an_unknown_key_or_a_wrong_value_does_not_satisfy_it(string yaml)
     {
         Assert.False(Validate(yaml).IsValid);
+    }
+
+    /// <summary>The binder takes a route without `cluster` when it has `redirects` (issue 22): so does the schema.</summary>
+    [Fact]
+    public void A_route_that_only_redirects_satisfies_it()
+    {
+        const string yaml = "listeners: { main: { address: \"127.0.0.1:8080\" } }\nroutes: { old: { match: { pathPrefix: /old }, redirects: [{ path: /old, to: /new, status: 301 }] } }";
+        var results = Validate(yaml);
+
+        Assert.True(results.IsValid, Describe(results));
+        Assert.Empty(BindErrors(yaml));
+    }
+
+    private static IReadOnlyList<ConfigError> BindErrors(string yaml)
+    {
+        var errors = new ConfigErrors("portico.yaml");
+        var root = YamlTreeReader.Read(yaml, errors);
+        Assert.NotNull(root);
+        ConfigBinder.Bind(root, errors, new ConfigLines());
+        return errors.All;
     }
 
     private static EvaluationResults Validate(string yaml)
