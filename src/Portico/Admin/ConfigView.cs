@@ -1,6 +1,7 @@
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.FastPath;
+using Portico.Headers;
 using Portico.Pages;
 
 namespace Portico.Admin;
@@ -137,6 +138,23 @@ internal static class ConfigView
         split = r.Split is { } sp
             ? new { arms = sp.Arms.Select(a => new { cluster = a.Cluster, weight = a.Weight, share = Math.Round(a.Weight / (double)sp.Arms.Sum(x => x.Weight), 4) }), sticky = sp.Sticky is { } k ? (k.Source == LoadBalancing.HashKeySource.ClientIp ? "client-ip" : $"{k.Source.ToString().ToLowerInvariant()}:{k.Name}") : "cookie", cookie = sp.Cookie, force = new { header = sp.ForceHeader, cookie = sp.ForceCookie } }
             : null,
+        redirects = r.Redirects.Select(x => new { path = x.Path, pathRegex = x.PathRegex?.ToString(), to = TemplateParser.Format(x.To), status = x.Status, query = x.KeepQuery ? "keep" : "drop" }),
+        normalize = r.Normalize is { } n ? new { trailingSlash = n.TrailingSlash.ToString().ToLowerInvariant(), lowercase = n.Lowercase, status = n.Status } : null,
+        rewrite = r.Rewrite is { } rw
+            ? new
+            {
+                pathPrefix = rw.PathPrefix,
+                pathRegex = rw.PathRegex?.ToString(),
+                path = rw.Path is { } p ? TemplateParser.Format(p) : null,
+                query = new
+                {
+                    remove = rw.Query.Where(q => q.Action == HeaderAction.Remove).Select(q => q.Name),
+                    set = QueryValues(rw.Query, HeaderAction.Set),
+                    append = QueryValues(rw.Query, HeaderAction.Append),
+                },
+                host = rw.Host is { } h ? TemplateParser.Format(h) : null,
+            }
+            : null,
         mirror = r.Mirror is { } mi
             ? new { cluster = mi.Cluster, percent = mi.Percent, maxBodySizeBytes = mi.MaxBodySize, queue = mi.Queue, concurrency = mi.Concurrency, timeout = Duration.Format(mi.Timeout) }
             : null,
@@ -152,6 +170,9 @@ internal static class ConfigView
         interceptErrors = r.InterceptErrors,
         maintenance = PagesView.Maintenance(r, switches),
     };
+
+    private static Dictionary<string, string> QueryValues(IReadOnlyList<HeaderRule> rules, HeaderAction action)
+        => rules.Where(q => q.Action == action && q.Value is not null).ToDictionary(q => q.Name, q => TemplateParser.Format(q.Value!), StringComparer.Ordinal);
 
     /// <summary>A route's auth without its secrets: key names and scopes, never their hashes.</summary>
     private static object Auth(RouteAuthSettings a) => new

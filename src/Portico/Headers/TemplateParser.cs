@@ -45,6 +45,24 @@ internal static class TemplateParser
     /// <summary>Every variable a page may use, for error messages and the docs.</summary>
     public static readonly string KnownInPages = string.Join(", ", Page.Keys);
 
+    /// <summary>The template as it was written in the config (`/articles/{re.slug}`), for the admin API's view of the running config.</summary>
+    public static string Format(ValueTemplate template)
+    {
+        var text = new StringBuilder();
+        foreach (var part in template.Parts)
+        {
+            text.Append(part.Variable switch
+            {
+                TemplateVariable.Literal => part.Text.Replace("{", "{{", StringComparison.Ordinal).Replace("}", "}}", StringComparison.Ordinal),
+                TemplateVariable.PathValue => $"{{path.{part.Text}}}",
+                TemplateVariable.RegexGroup => part.Group >= 0 ? $"{{re.{part.Group}}}" : $"{{re.{part.Text}}}",
+                var variable => $"{{{Plain.Concat(Page).First(p => p.Value == variable).Key}}}",
+            });
+        }
+
+        return text.ToString();
+    }
+
     /// <summary>The template, or null with <paramref name="error"/> saying what is wrong.</summary>
     public static ValueTemplate? Parse(string text, TemplateCaptures captures, out string? error) => Parse(text, captures, page: false, out error);
 

@@ -196,4 +196,51 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.NotFound, status.StatusCode);
         Assert.Contains("No route matches", await status.Content.ReadAsStringAsync(ct));
     }
+
+    /// <summary>Issue 22's routing settings in the admin API's route view: a redirect-only route (no cluster), a rewrite and normalize, as the config wrote them.</summary>
+    [Fact]
+    public async Task The_route_view_shows_redirects_normalize_and_rewrite_as_written()
+    {
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await TestProxy.StartAsync($$$"""
+            admin: { address: "127.0.0.1:0", token: {{{Token}}} }
+            routes:
+              gone:
+                match: { hosts: [old.example], pathPrefix: / }
+                redirects:
+                  - { pathRegex: '^/(page/.*)$', to: "https://new.example/{re.1}?via={{route}}", status: 301 }
+                  - { path: /about, to: /who, query: drop }
+              shop:
+                match: { pathPrefix: /shop }
+                cluster: app
+                normalize: { trailingSlash: add, lowercase: true }
+                rewrite: { pathRegex: '^/shop/(\d+)/(?<name>[^/]+)$', path: "/items/{re.name}?id={re.1}", host: internal.example, query: { remove: [utm_source], set: { lang: en }, append: { via: "{route}" } } }
+            clusters:
+              app: { destinations: [{{{backend.Url}}}] }
+            """);
+        using var admin = AdminClient(proxy);
+        var routes = await GetJsonAsync(admin, "/api/routes");
+
+        var gone = routes.GetProperty("gone");
+        Assert.Equal(JsonValueKind.Null, gone.GetProperty("cluster").ValueKind);
+        var first = gone.GetProperty("redirects")[0];
+        Assert.Equal("^/(page/.*)$", first.GetProperty("pathRegex").GetString());
+        Assert.Equal("https://new.example/{re.1}?via={{route}}", first.GetProperty("to").GetString());
+        Assert.Equal(301, first.GetProperty("status").GetInt32());
+        Assert.Equal("keep", first.GetProperty("query").GetString());
+        var second = gone.GetProperty("redirects")[1];
+        Assert.Equal("/about", second.GetProperty("path").GetString());
+        Assert.Equal(302, second.GetProperty("status").GetInt32());
+        Assert.Equal("drop", second.GetProperty("query").GetString());
+        Assert.Equal(JsonValueKind.Null, gone.GetProperty("rewrite").ValueKind);
+
+        var shop = routes.GetProperty("shop");
+        Assert.Empty(shop.GetProperty("redirects").EnumerateArray());
+        Assert.Equal("""{"trailingSlash":"add","lowercase":true,"status":308}""", shop.GetProperty("normalize").GetRawText());
+        var rewrite = shop.GetProperty("rewrite");
+        Assert.Equal("/items/{re.name}?id={re.1}", rewrite.GetProperty("path").GetString());
+        Assert.Equal(@"^/shop/(\d+)/(?<name>[^/]+)$", rewrite.GetProperty("pathRegex").GetString());
+        Assert.Equal("internal.example", rewrite.GetProperty("host").GetString());
+        Assert.Equal("""{"remove":["utm_source"],"set":{"lang":"en"},"append":{"via":"{route}"}}""", rewrite.GetProperty("query").GetRawText());
+    }
 }
