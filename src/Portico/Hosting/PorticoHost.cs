@@ -29,14 +29,17 @@ internal static class PorticoHost
         Func<ConnectionDelegate, ConnectionDelegate> Accept(ListenerSettings listener) => next => async connection =>
         {
             connection.Features.Set(new ListenerFeature(listener.Name));
-            metrics?.ConnectionOpened();
+            var open = metrics?.ConnectionOpened(listener.Name);
             try
             {
                 await next(connection);
             }
             finally
             {
-                metrics?.ConnectionClosed();
+                if (open is not null)
+                {
+                    metrics!.ConnectionClosed(open);
+                }
             }
         };
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -29,6 +30,9 @@ internal sealed class PorticoMetrics
     private readonly Histogram<double> _upstream;
     private readonly UpDownCounter<long> _activeConnections;
     private long _openConnections;
+
+    // One count per listener, found once per connection (never per request).
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _byListener = new(StringComparer.Ordinal);
     private readonly Counter<long> _bytesIn;
     private long _activeRequests;
     private readonly Counter<long> _retries;
@@ -69,16 +73,24 @@ internal sealed class PorticoMetrics
     /// <summary>Client connections open now (the admin API's process panel; the metric is for scrapers).</summary>
     public long OpenConnections => Volatile.Read(ref _openConnections);
 
-    public void ConnectionOpened()
+    /// <summary>Client connections open now on each listener (the admin API's listener panel), by listener name.</summary>
+    public IReadOnlyDictionary<string, long> OpenConnectionsByListener => _byListener.ToDictionary(p => p.Key, p => Volatile.Read(ref p.Value.Value), StringComparer.Ordinal);
+
+    /// <summary>A client connection opened on <paramref name="listener"/>; give what it returns to <see cref="ConnectionClosed"/>.</summary>
+    public StrongBox<long> ConnectionOpened(string listener)
     {
         _activeConnections.Add(1);
         Interlocked.Increment(ref _openConnections);
+        var open = _byListener.GetOrAdd(listener, static _ => new StrongBox<long>());
+        Interlocked.Increment(ref open.Value);
+        return open;
     }
 
-    public void ConnectionClosed()
+    public void ConnectionClosed(StrongBox<long> listener)
     {
         _activeConnections.Add(-1);
         Interlocked.Decrement(ref _openConnections);
+        Interlocked.Decrement(ref listener.Value);
     }
 
     /// <summary>The series of one route and cluster, for callers that keep it (the fast path keeps one per route).</summary>

@@ -1,20 +1,30 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Serialization;
 
 namespace Portico.Observability;
 
 /// <summary>
 /// In-memory statistics for the dashboard: the last five minutes in one-second buckets
-/// (requests, status classes, a latency histogram for percentiles, local answers by reason),
-/// and totals per route and per cluster since start (status classes, latency histogram). Bounded memory whatever the traffic.
+/// (requests, status classes, a latency histogram for percentiles, local answers by reason), the
+/// last hour in one-minute buckets, and totals per route and per cluster since start (status
+/// classes, latency histogram; per route also cache outcomes and WAF and rate-limit refusals).
+/// Bounded memory whatever the traffic.
 /// </summary>
 internal sealed class TrafficStats(TimeProvider time)
 {
     public const int Seconds = 300;
 
+    /// <summary>How many minutes the history keeps.</summary>
+    public const int Minutes = 60;
+
     // Log-spaced upper bounds from 0.1 ms growing 25% a step, past 60 s.
     internal static readonly double[] Bounds = Enumerable.Range(0, 62).Select(i => 0.0001 * Math.Pow(1.25, i)).ToArray();
 
-    private readonly Bucket[] _buckets = Enumerable.Range(0, Seconds).Select(_ => new Bucket()).ToArray();
+    private readonly StatsBucket[] _buckets = Enumerable.Range(0, Seconds).Select(_ => new StatsBucket()).ToArray();
+
+    // A second's bucket is folded into its minute here when the bucket is taken for a new second
+    // (so once a second at most, never per request); a second not yet folded is read from its bucket.
+    private readonly StatsBucket[] _minutes = Enumerable.Range(0, Minutes).Select(_ => new StatsBucket()).ToArray();
     private readonly ConcurrentDictionary<string, Totals> _routes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Totals> _clusters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _reasons = new(StringComparer.Ordinal);
@@ -27,7 +37,9 @@ internal sealed class TrafficStats(TimeProvider time)
         RecordSecondAndReason(exchange, status, seconds);
         if (exchange.Route is { } route)
         {
-            RouteTotal(route).Add(status, seconds);
+            var totals = RouteTotal(route);
+            totals.Add(status, seconds);
+            totals.Count(exchange);
         }
 
         if (exchange.Cluster is { } cluster)
@@ -41,12 +53,13 @@ internal sealed class TrafficStats(TimeProvider time)
     {
         RecordSecondAndReason(exchange, status, seconds);
         totals.Route.Add(status, seconds);
+        totals.Route.Count(exchange);
         totals.Cluster.Add(status, seconds);
     }
 
-    private Totals RouteTotal(string route) => _routes.GetOrAdd(route, _ => new Totals());
+    private Totals RouteTotal(string route) => _routes.GetOrAdd(route, _ => new Totals(route: true));
 
-    private Totals ClusterTotal(string cluster) => _clusters.GetOrAdd(cluster, _ => new Totals());
+    private Totals ClusterTotal(string cluster) => _clusters.GetOrAdd(cluster, _ => new Totals(route: false));
 
     /// <summary>What every request adds whatever its route: this second's counts, and the local answer's reason.</summary>
     private void RecordSecondAndReason(RequestExchange exchange, int status, double seconds)
@@ -57,6 +70,7 @@ internal sealed class TrafficStats(TimeProvider time)
         {
             if (bucket.Second != second)
             {
+                Fold(bucket);
                 bucket.Reset(second);
             }
 
@@ -73,6 +87,73 @@ internal sealed class TrafficStats(TimeProvider time)
         {
             _reasons.AddOrUpdate(LocalReasonNames.Of(reason), 1, (_, n) => n + 1);
         }
+    }
+
+    /// <summary>Adds a second about to be reused to its minute; under the second's lock, so it is counted there or here, not both.</summary>
+    private void Fold(StatsBucket second)
+    {
+        if (second.Second < 0 || second.Requests == 0)
+        {
+            return;
+        }
+
+        var start = second.Second - (second.Second % 60);
+        var minute = _minutes[start / 60 % Minutes];
+        lock (minute.Gate)
+        {
+            if (minute.Second < start)
+            {
+                minute.Reset(start);
+            }
+
+            // A minute already reused for a later one is over an hour old: dropped.
+            if (minute.Second == start)
+            {
+                second.AddTo(minute);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One point per minute for the last <paramref name="count"/> minutes, oldest first, the last
+    /// one the minute under way. Each minute is its folded seconds and those still in their buckets,
+    /// each read under its own lock: a second folded between the two reads is missed by that one
+    /// read, never counted twice.
+    /// </summary>
+    public IReadOnlyList<MinutePoint> History(int count)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var current = now - (now % 60);
+        var points = new List<MinutePoint>(count);
+        for (var start = current - ((count - 1) * 60L); start <= current; start += 60)
+        {
+            var sum = new StatsBucket();
+            sum.Reset(start);
+            var minute = _minutes[start / 60 % Minutes];
+            lock (minute.Gate)
+            {
+                if (minute.Second == start)
+                {
+                    minute.AddTo(sum);
+                }
+            }
+
+            for (var second = start; second < start + 60 && second <= now; second++)
+            {
+                var bucket = _buckets[second % Seconds];
+                lock (bucket.Gate)
+                {
+                    if (bucket.Second == second)
+                    {
+                        bucket.AddTo(sum);
+                    }
+                }
+            }
+
+            points.Add(sum.ToMinute((int)Math.Min(60, now - start + 1)));
+        }
+
+        return points;
     }
 
     /// <summary>One point per second for the last <paramref name="count"/> complete seconds, oldest first.</summary>
@@ -136,35 +217,16 @@ internal sealed class TrafficStats(TimeProvider time)
         return Math.Min(index < 0 ? ~index : index, Bounds.Length - 1);
     }
 
-    private sealed class Bucket
-    {
-        public readonly Lock Gate = new();
-        public long Second = -1;
-        public long Requests;
-        public long Local;
-        public readonly long[] Status = new long[5];
-        public readonly long[] Latency = new long[Bounds.Length];
-
-        public void Reset(long second)
-        {
-            Second = second;
-            Requests = 0;
-            Local = 0;
-            Array.Clear(Status);
-            Array.Clear(Latency);
-        }
-
-        public SecondPoint ToPoint() => new(Second, Requests, [.. Status], Local, Percentile(0.5), Percentile(0.95), Percentile(0.99));
-
-
-        private double? Percentile(double p) => TrafficStats.Percentile(Latency, p);
-    }
-
     /// <summary>A route's totals and its cluster's.</summary>
     internal readonly record struct RouteTotals(Totals Route, Totals Cluster);
 
-    internal sealed class Totals
+    /// <param name="route">A route's totals (which count refusals), not a cluster's.</param>
+    internal sealed class Totals(bool route)
     {
+        private readonly long[] _cache = new long[CacheCounts.Outcomes];
+        private long _cacheBytes;
+        private long _waf;
+        private long _rateLimited;
         private long _requests;
         private long _errors;
         private long _microseconds;
@@ -184,9 +246,37 @@ internal sealed class TrafficStats(TimeProvider time)
             Interlocked.Increment(ref _latency[LatencyIndex(seconds)]);
         }
 
+        /// <summary>
+        /// A route's request by what its stages did: the cache's outcome (with the body bytes a hit
+        /// or stale answer sent), a WAF or rate-limit refusal. Two null checks on a request that
+        /// met neither.
+        /// </summary>
+        public void Count(RequestExchange exchange)
+        {
+            if (exchange.Cache is { } cache)
+            {
+                var outcome = CacheCounts.IndexOf(cache);
+                Interlocked.Increment(ref _cache[outcome]);
+                if (outcome <= CacheCounts.LastServed)
+                {
+                    Interlocked.Add(ref _cacheBytes, exchange.BytesOut);
+                }
+            }
+
+            if (exchange.Reason is LocalReason.WafBlocked)
+            {
+                Interlocked.Increment(ref _waf);
+            }
+            else if (exchange.Reason is LocalReason.RateLimited)
+            {
+                Interlocked.Increment(ref _rateLimited);
+            }
+        }
+
         public TotalsView View()
         {
             var requests = Interlocked.Read(ref _requests);
+            var cache = CacheCounts.From(_cache, Interlocked.Read(ref _cacheBytes));
             return new TotalsView(
                 requests,
                 Interlocked.Read(ref _errors),
@@ -194,7 +284,9 @@ internal sealed class TrafficStats(TimeProvider time)
                 [.. _status.Select(n => Volatile.Read(ref n))],
                 Ms(Percentile(_latency, 0.5)),
                 Ms(Percentile(_latency, 0.95)),
-                Ms(Percentile(_latency, 0.99)));
+                Ms(Percentile(_latency, 0.99)),
+                cache,
+                route ? new Refusals(Interlocked.Read(ref _waf), Interlocked.Read(ref _rateLimited)) : null);
         }
 
         private static double? Ms(double? seconds) => seconds * 1000;
@@ -210,6 +302,19 @@ internal sealed record SecondPoint(long Second, long Requests, long[] Status, lo
 /// <summary>
 /// Totals since start for a route or cluster: requests, 5xx, status classes (1xx to 5xx), and
 /// latency in milliseconds: the mean and the p50/p95/p99 (upper bounds of histogram buckets, null
-/// with no requests).
+/// with no requests). A route's also say what its cache did (null before its first lookup) and
+/// how many requests its WAF and rate limit refused (null for a cluster).
 /// </summary>
-internal sealed record TotalsView(long Requests, long Errors5xx, double MeanMs, long[] Status, double? P50Ms, double? P95Ms, double? P99Ms);
+internal sealed record TotalsView(
+    long Requests,
+    long Errors5xx,
+    double MeanMs,
+    long[] Status,
+    double? P50Ms,
+    double? P95Ms,
+    double? P99Ms,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CacheCounts? Cache,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Refusals? Refusals);
+
+/// <summary>Requests a route's WAF (in block mode) and its rate limit refused, since start.</summary>
+internal sealed record Refusals(long Waf, long RateLimit);
