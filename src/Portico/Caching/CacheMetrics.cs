@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Portico.Caching;
 
-/// <summary>Meter "Portico.Caching": lookups by outcome and route, what each tier of the store holds, finds and evicts, disk tier errors, and purges by kind.</summary>
+/// <summary>Meter "Portico.Caching": lookups by outcome and route, what each tier of the store holds, finds and evicts, disk tier errors, and purges by kind; beside it the URLs served most from the store.</summary>
 internal sealed class CacheMetrics
 {
     public const string MeterName = "Portico.Caching";
@@ -28,8 +28,18 @@ internal sealed class CacheMetrics
         meter.CreateObservableGauge("portico.cache.entries", () => Tiers(services, t => t.Entries), "{entry}", "Stored responses (variants) held by each tier (tier) of the cache store");
     }
 
+    /// <summary>The URLs answered most often from the store (the admin API's cache panel).</summary>
+    public CacheTopUrls TopUrls { get; } = new();
+
     public void Request(string route, CacheOutcome outcome)
         => _requests.Add(1, new KeyValuePair<string, object?>("route", route), new KeyValuePair<string, object?>("outcome", CacheOutcomes.Name(outcome)));
+
+    /// <summary>A request answered from the store (a hit, or stale) for <paramref name="url"/>, its primary key.</summary>
+    public void Served(string route, CacheOutcome outcome, string url)
+    {
+        Request(route, outcome);
+        TopUrls.Hit(url);
+    }
 
     public void Evicted(int entries, string tier) => _evictions.Add(entries, new KeyValuePair<string, object?>("tier", tier));
 

@@ -116,7 +116,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         {
             if (fresh && !(asked.MinFresh is { } minFresh && ttl.TotalSeconds < minFresh))
             {
-                Record(context, request.RouteId, CacheOutcome.Hit);
+                Record(context, request.RouteId, CacheOutcome.Hit, entry.Key);
                 await CacheResponder.WriteAsync(context, entry, age, CacheStatus.Hit(ttl), validated: false);
                 return;
             }
@@ -135,7 +135,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
                         _refresher.Start(context, request, entry, _forwarder);
                     }
 
-                    Record(context, request.RouteId, CacheOutcome.Stale);
+                    Record(context, request.RouteId, CacheOutcome.Stale, entry.Key);
                     await CacheResponder.WriteAsync(context, entry, age, CacheStatus.Hit(ttl), validated: false);
                     return;
                 }
@@ -230,9 +230,18 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         }
     }
 
-    private void Record(HttpContext context, string routeId, CacheOutcome outcome)
+    /// <param name="served">The primary key of the stored response the request was answered from; null when it was not.</param>
+    private void Record(HttpContext context, string routeId, CacheOutcome outcome, string? served = null)
     {
-        metrics.Request(routeId, outcome);
+        if (served is null)
+        {
+            metrics.Request(routeId, outcome);
+        }
+        else
+        {
+            metrics.Served(routeId, outcome, served);
+        }
+
         context.Features.Get<RequestExchange>()?.Cache = CacheOutcomes.Name(outcome);
     }
 }

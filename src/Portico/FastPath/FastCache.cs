@@ -102,7 +102,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         return (entry.Status, writer.Position, head.IsHead ? default : entry.Body);
     }
 
-    public void Record(string route) => metrics.Request(route, CacheOutcome.Hit);
+    public void Record(string route, CacheEntry entry) => metrics.Served(route, CacheOutcome.Hit, entry.Key);
 
     /// <summary>The primary key (<see cref="CacheKey"/>) of a head: "http", its host and its target, which a plain path leaves as routing sees it.</summary>
     internal static string? KeyOf(RequestHead head)

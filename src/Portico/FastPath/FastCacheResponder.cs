@@ -22,7 +22,7 @@ internal sealed class FastCacheResponder(FastCache cache, FastRecorder recorder)
 
         var requestId = FastRecorder.ClientRequestId(head) ?? state.NextRequestId();
         recorder.Metrics.RequestStarted();
-        cache.Record(route.Id);
+        cache.Record(route.Id, hit.Entry);
         var stored = cache.Head(hit.Entry);
         var room = stored.Room(requestId);
         int status;
