@@ -9,7 +9,7 @@
 #             run on loopback by the ACME tests
 #   openssl   its s_client is the TLS client that reports session resumption (Reused/New) and
 #             saves and offers sessions, for the TLS session resumption tests
-#   npm       installs the User-Agent corpora the device classifier is measured against
+#   npm       installs axe-core (below) and the User-Agent corpora the device classifier is measured against
 #             (crawler-user-agents: bots; user-agents: real browsers labelled desktop, mobile,
 #             tablet) into $PORTICO_UA_CORPORA (default /opt/portico-test-deps/ua-corpora),
 #             which tests/Portico.Tests/Routing/DeviceClassifierTests reads
@@ -34,4 +34,13 @@ corpora="${PORTICO_UA_CORPORA:-/opt/portico-test-deps/ua-corpora}"
 if [ ! -f "$corpora/node_modules/crawler-user-agents/crawler-user-agents.json" ] || [ ! -f "$corpora/node_modules/user-agents/dist/user-agents.json" ]; then
   mkdir -p "$corpora"
   npm install --silent --no-audit --no-fund --prefix "$corpora" crawler-user-agents@1.60.0 user-agents@2.1.198 >/dev/null
+fi
+
+# axe-core, the accessibility engine the dashboard tests inject into the page (with Playwright)
+# to find serious or critical violations in both themes, into $PORTICO_AXE (default
+# /opt/portico-test-deps/axe-core); tests/Portico.IntegrationTests/Admin/ConsoleTests reads axe.min.js there.
+axe="${PORTICO_AXE:-/opt/portico-test-deps/axe-core}"
+if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ]; then
+  mkdir -p "$axe"
+  npm install --silent --no-audit --no-fund --prefix "$axe" axe-core@4.14.1 >/dev/null
 fi

@@ -3,12 +3,14 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Portico.Cli;
+using Portico.Caching;
 using Portico.Configuration;
 using Portico.Health;
 using Portico.Observability;
 using Portico.Pages;
 using Portico.Redis;
 using Portico.Tls;
+using Portico.Tls.Acme;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
@@ -17,8 +19,8 @@ namespace Portico.Admin;
 
 /// <summary>
 /// The admin JSON API. Reads: status, the running config (redacted), routes, clusters with each
-/// destination's health and in-flight count, the certificates HTTPS listeners serve, traffic statistics (also as a once-a-second event
-/// stream). Actions: drain or re-enable a destination, switch a route's maintenance, reload the config file.
+/// destination's health and in-flight count, the certificates HTTPS listeners serve, the cache panel, traffic statistics (the last five
+/// minutes by second, the last hour by minute; also as a once-a-second event stream). Actions: drain or re-enable a destination, switch a route's maintenance, reload the config file.
 /// </summary>
 internal static class AdminApi
 {
@@ -64,8 +66,12 @@ internal static class AdminApi
         app.MapGet("/api/config", () => Results.Json(ConfigView.From(active.Current.Settings), Json));
         app.MapGet("/api/routes", () => Results.Json(active.Current.Settings.Routes.ToDictionary(r => r.Id, r => ConfigView.Route(r, active.Current.Settings, switches)), Json));
         app.MapGet("/api/clusters", () => Results.Json(Clusters(state, view), Json));
-        app.MapGet("/api/certificates", () => Results.Json(CertificateView.From(tls, clock), Json));
-        app.MapGet("/api/stats", (int? seconds) => Results.Json(Stats(stats, state, view, Status(), Maintenance(active, switches), seconds ?? 120), Json));
+        app.MapGet("/api/certificates", () => Results.Json(CertificateView.From(tls, proxy.GetRequiredService<AcmeCertificates>(), clock), Json));
+        var cacheStore = proxy.GetRequiredService<ICacheStore>();
+        var cacheMetrics = proxy.GetRequiredService<CacheMetrics>();
+        object Snapshot(int? seconds, int? minutes) => Stats(stats, state, view, Status(), Maintenance(active, switches), seconds ?? 120, minutes, CacheAdmin.Panel(cacheStore, cacheMetrics, stats, 10), metrics.OpenConnectionsByListener);
+
+        app.MapGet("/api/stats", (int? seconds, int? minutes) => Results.Json(Snapshot(seconds, minutes), Json));
 
         IResult SetDrained(string cluster, string destination, bool drained)
         {
@@ -134,14 +140,14 @@ internal static class AdminApi
         CacheAdmin.Map(app, proxy);
         RedisAdmin.Map(app, proxy, Json);
 
-        app.MapGet("/api/stats/stream", async (HttpContext context, int? seconds) =>
+        app.MapGet("/api/stats/stream", async (HttpContext context, int? seconds, int? minutes) =>
         {
             context.Response.ContentType = "text/event-stream";
             context.Response.Headers.CacheControl = "no-store";
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             do
             {
-                var payload = JsonSerializer.Serialize(Stats(stats, state, view, Status(), Maintenance(active, switches), seconds ?? 120), Json);
+                var payload = JsonSerializer.Serialize(Snapshot(seconds, minutes), Json);
                 await context.Response.WriteAsync($"data: {payload}\n\n", context.RequestAborted);
                 await context.Response.Body.FlushAsync(context.RequestAborted);
             }
@@ -160,11 +166,15 @@ internal static class AdminApi
     private static Dictionary<string, bool> Maintenance(ActiveConfig active, MaintenanceSwitches switches)
         => active.Current.Settings.Routes.Where(r => r.Maintenance is not null).ToDictionary(r => r.Id, switches.IsOn);
 
-    private static object Stats(TrafficStats stats, IProxyStateLookup state, DestinationView view, object status, Dictionary<string, bool> maintenance, int seconds) => new
+    /// <summary>The dashboard's data; with <paramref name="minutes"/>, also that many minutes of history (one point a minute, at most an hour).</summary>
+    private static object Stats(TrafficStats stats, IProxyStateLookup state, DestinationView view, object status, Dictionary<string, bool> maintenance, int seconds, int? minutes, object cache, IReadOnlyDictionary<string, long> listeners) => new
     {
         status,
         maintenance,
         series = stats.Series(Math.Clamp(seconds, 1, TrafficStats.Seconds)),
+        history = minutes is { } m ? stats.History(Math.Clamp(m, 1, TrafficStats.Minutes)) : null,
+        cache,
+        listeners = listeners.ToDictionary(l => l.Key, l => new { openConnections = l.Value }),
         routes = stats.Routes,
         clusters = stats.Clusters,
         localReasons = stats.LocalReasons,

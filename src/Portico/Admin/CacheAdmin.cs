@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Portico.Caching;
 using Portico.Configuration;
+using Portico.Observability;
 
 namespace Portico.Admin;
 
@@ -22,13 +23,9 @@ internal static class CacheAdmin
         var metrics = proxy.GetRequiredService<CacheMetrics>();
         var config = proxy.GetRequiredService<ActiveConfig>();
         var time = proxy.GetRequiredService<TimeProvider>();
+        var stats = proxy.GetRequiredService<TrafficStats>();
 
-        app.MapGet("/api/cache", () =>
-        {
-            var (entries, bytes) = store.Usage;
-            var tiers = store.Tiers.ToDictionary(t => t.Tier, t => new { entries = t.Entries, bytes = t.Bytes });
-            return Results.Json(new { entries, bytes, tiers });
-        });
+        app.MapGet("/api/cache", (int? top) => Results.Json(Panel(store, metrics, stats, Math.Clamp(top ?? 10, 0, CacheTopUrls.Capacity))));
 
         app.MapPost("/api/cache/purge", async (string? url, string? prefix, [FromQuery] string[]? tag, bool? soft, CancellationToken ct) =>
         {
@@ -84,5 +81,23 @@ internal static class CacheAdmin
         }
 
         return purged;
+    }
+
+    /// <summary>
+    /// The cache panel: what the store holds (memory tier, then each tier), the outcomes of every
+    /// cached route together (hit ratio, bytes served from the store) and the <paramref name="top"/>
+    /// URLs served most from it.
+    /// </summary>
+    public static object Panel(ICacheStore store, CacheMetrics metrics, TrafficStats stats, int top)
+    {
+        var (entries, bytes) = store.Usage;
+        return new
+        {
+            entries,
+            bytes,
+            tiers = store.Tiers.ToDictionary(t => t.Tier, t => new { entries = t.Entries, bytes = t.Bytes }),
+            outcomes = CacheCounts.Sum(stats.Routes.Values.Select(r => r.Cache)),
+            topUrls = metrics.TopUrls.Top(top).Select(u => new { url = u.Url, hits = u.Hits }),
+        };
     }
 }

@@ -40,8 +40,7 @@ public sealed class ConsoleTests
             Assert.Equal(502, (int)failed.StatusCode);
         }
 
-        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        using var admin = AdminClient(proxy);
         var stats = JsonDocument.Parse(await admin.GetStringAsync("/api/stats", ct)).RootElement;
 
         var dead = stats.GetProperty("destinations").GetProperty("gone").GetProperty("destinations")[0];
@@ -105,20 +104,8 @@ public sealed class ConsoleTests
         using var pki = TestPki.Create();
         var pem = pki.WritePem(pki.Issue("soon.test", ["soon.test"], validFor: TimeSpan.FromDays(5.5)), "soon");
         await using var backend = await TestBackend.StartAsync("b");
-        await using var proxy = await TestProxy.StartAsync($$"""
-            admin: { address: "127.0.0.1:0", token: {{Token}} }
-            listeners:
-              secure:
-                address: 127.0.0.1:0
-                tls:
-                  certificates: [{ cert: {{pem.Cert}}, key: {{pem.Key}} }]
-            routes:
-              all: { match: { pathPrefix: / }, cluster: app }
-            clusters:
-              app: { destinations: [{{backend.Url}}] }
-            """);
-        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        await using var proxy = await SecureProxyAsync($"{{ certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}] }}", backend.Url);
+        using var admin = AdminClient(proxy);
         var certificate = JsonDocument.Parse(await admin.GetStringAsync("/api/certificates", ct)).RootElement[0];
         Assert.Equal(5, certificate.GetProperty("daysToExpiry").GetInt32());
         Assert.True(certificate.GetProperty("expiresSoon").GetBoolean());
@@ -128,7 +115,7 @@ public sealed class ConsoleTests
         var problems = new ConcurrentQueue<string>();
         var page = await OpenDashboardAsync(browser, proxy, problems);
         await page.WaitForSelectorAsync("#listeners tr[data-listener='secure'] .certificate.expiring", new() { Timeout = 30_000 });
-        Assert.Equal("soon.test · Portico Test Root · 5 days left (renew!)", await page.TextContentAsync("#listeners tr[data-listener='secure'] .certificate"));
+        Assert.Equal("soon.test · Portico Test Root · 5 days left (renew!) · file", await page.TextContentAsync("#listeners tr[data-listener='secure'] .certificate"));
         Assert.Equal("http1, h2", await page.TextContentAsync("#listeners tr[data-listener='secure'] td:nth-child(3)"));
 
         Directory.CreateDirectory(DashboardTests.ArtifactsDirectory());
@@ -137,13 +124,224 @@ public sealed class ConsoleTests
     }
 
     /// <summary>
+    /// Per route what its stages did (issue 26), the cache panel (issue 23), the hour's history,
+    /// the search box, the links from a route to its backends, the maintenance switch and the
+    /// theme toggle from the keyboard, and axe-core finding no serious or critical violation in
+    /// either theme, on a known mix: cache hits and misses, a WAF refusal, a rate-limit refusal.
+    /// </summary>
+    [Fact]
+    public async Task Route_refusals_cache_panel_history_search_maintenance_and_both_themes_pass_axe()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const string body = "cached-body";
+        await using var app = await TestBackend.StartAsync("app", ctx =>
+        {
+            ctx.Response.Headers.CacheControl = "public, max-age=600";
+            return ctx.Response.WriteAsync(body);
+        });
+        await using var other = await TestBackend.StartAsync("other", ctx => ctx.Response.WriteAsync("other"));
+        await using var proxy = await TestProxy.StartAsync($$"""
+            admin: { address: "127.0.0.1:0", token: {{Token}} }
+            routes:
+              cached: { match: { pathPrefix: /cached }, cluster: app, cache: {} }
+              guarded: { match: { pathPrefix: /guarded }, cluster: app, waf: block }
+              limited: { match: { pathPrefix: /limited }, cluster: app, rateLimit: { limit: 1, window: 1h } }
+              closing: { match: { pathPrefix: /closing }, cluster: other, maintenance: {} }
+            clusters:
+              app: { destinations: [{{app.Url}}] }
+              other: { destinations: [{{other.Url}}] }
+            """);
+
+        // Counted from what each answer's Cache-Status says, so a store that lands a moment after
+        // the first answer (a second miss) changes the counts, not the outcome of the test.
+        var (hits, misses, sent) = (0, 0, 0);
+        while (hits < 4 && sent < 50)
+        {
+            using var response = await proxy.Client.GetAsync("/cached/a", ct);
+            Assert.Equal(body, await response.Content.ReadAsStringAsync(ct));
+            sent++;
+            _ = response.Headers.GetValues("Cache-Status").Single().Contains("; hit", StringComparison.Ordinal) ? hits++ : misses++;
+        }
+
+        using (var response = await proxy.Client.GetAsync("/cached/b", ct))
+        {
+            Assert.Contains("fwd=uri-miss", response.Headers.GetValues("Cache-Status").Single());
+            misses++;
+        }
+
+        Assert.Equal(403, (int)(await proxy.Client.GetAsync("/guarded/search?q=%3Cscript%3Ealert(document.cookie)%3C%2Fscript%3E", ct)).StatusCode);
+        Assert.Equal(200, (int)(await proxy.Client.GetAsync("/guarded/products?page=2", ct)).StatusCode);
+        Assert.Equal(200, (int)(await proxy.Client.GetAsync("/limited/x", ct)).StatusCode);
+        Assert.Equal(429, (int)(await proxy.Client.GetAsync("/limited/x", ct)).StatusCode);
+
+        using var admin = AdminClient(proxy);
+        var stats = JsonDocument.Parse(await admin.GetStringAsync("/api/stats?minutes=60", ct)).RootElement;
+        var routes = stats.GetProperty("routes");
+        var cache = routes.GetProperty("cached").GetProperty("cache");
+        Assert.Equal(hits, cache.GetProperty("hits").GetInt64());
+        Assert.Equal(misses, cache.GetProperty("misses").GetInt64());
+        Assert.Equal(0, cache.GetProperty("stale").GetInt64());
+        Assert.Equal(Math.Round(hits / (double)(hits + misses), 4), cache.GetProperty("hitRatio").GetDouble());
+        Assert.Equal(hits * body.Length, cache.GetProperty("bytesServed").GetInt64());
+        Assert.Equal("""{"waf":1,"rateLimit":0}""", routes.GetProperty("guarded").GetProperty("refusals").GetRawText());
+        Assert.Equal("""{"waf":0,"rateLimit":1}""", routes.GetProperty("limited").GetProperty("refusals").GetRawText());
+        Assert.False(routes.GetProperty("guarded").TryGetProperty("cache", out _), "a route without a cache has no cache counts");
+        Assert.False(stats.GetProperty("clusters").GetProperty("app").TryGetProperty("refusals", out _), "a cluster refuses nothing itself");
+        Assert.True(stats.GetProperty("listeners").GetProperty("main").GetProperty("openConnections").GetInt64() >= 1);
+
+        var history = stats.GetProperty("history");
+        Assert.Equal(60, history.GetArrayLength());
+        Assert.InRange(history[59].GetProperty("seconds").GetInt32(), 1, 60);
+        Assert.True(history.EnumerateArray().Sum(m => m.GetProperty("requests").GetInt64()) >= sent + 5, "every request is in the hour's history");
+        Assert.Equal(JsonValueKind.Null, JsonDocument.Parse(await admin.GetStringAsync("/api/stats", ct)).RootElement.GetProperty("history").ValueKind);
+
+        var panel = JsonDocument.Parse(await admin.GetStringAsync("/api/cache", ct)).RootElement;
+        Assert.Equal(hits, panel.GetProperty("outcomes").GetProperty("hits").GetInt64());
+        Assert.Equal(2, panel.GetProperty("tiers").GetProperty("memory").GetProperty("entries").GetInt64());
+        var top = Assert.Single(panel.GetProperty("topUrls").EnumerateArray());
+        Assert.EndsWith("/cached/a", top.GetProperty("url").GetString());
+        Assert.Equal(hits, top.GetProperty("hits").GetInt64());
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await DashboardTests.LaunchChromiumAsync(playwright);
+        var problems = new ConcurrentQueue<string>();
+        var page = await OpenDashboardAsync(browser, proxy, problems, bypassCsp: true);
+        var ratio = $"{100.0 * hits / (hits + misses):0.0}%";
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"#routes tr[data-route='cached'] td.cache\")?.textContent === '{ratio} ({hits} / 0 / {misses})'", null, new() { Timeout = 30_000 });
+        Assert.Equal("1 / 0", await page.TextContentAsync("#routes tr[data-route='guarded'] td.refusals"));
+        Assert.Equal("0 / 1", await page.TextContentAsync("#routes tr[data-route='limited'] td.refusals"));
+        Assert.Equal(ratio, await page.TextContentAsync("#cache tr[data-field='hit ratio'] td"));
+        Assert.EndsWith("/cached/a", await page.TextContentAsync("#top-urls td.url"));
+        Assert.Equal("2", await page.TextContentAsync("#cache-tiers tr[data-tier='memory'] td:nth-child(2)"));
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 1280"), "the page fits 1280 px");
+
+        // The search box: a route by name, then a cluster, which shows its routes and backends.
+        await page.FillAsync("#search", "limited");
+        Assert.True(await page.IsVisibleAsync("#routes tr[data-route='limited']"));
+        Assert.True(await page.IsHiddenAsync("#routes tr[data-route='cached']"));
+        Assert.True(await page.IsHiddenAsync($"#backends tr[data-destination='app/{app.Address.Authority}']"));
+        await page.FillAsync("#search", "other");
+        Assert.True(await page.IsVisibleAsync("#routes tr[data-route='closing']"));
+        Assert.True(await page.IsHiddenAsync("#routes tr[data-route='limited']"));
+        Assert.True(await page.IsVisibleAsync($"#backends tr[data-destination='other/{other.Address.Authority}']"));
+        await page.FillAsync("#search", "");
+        Assert.True(await page.IsVisibleAsync("#routes tr[data-route='cached']"));
+
+        // From a route to its cluster's backends, by keyboard.
+        await page.FocusAsync("#routes tr[data-route='cached'] a.to-cluster");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForFunctionAsync("() => location.hash === '#backends-app'");
+
+        // Maintenance on and off from the page, by keyboard: the button keeps the focus across the redraw.
+        await page.FocusAsync("#routes tr[data-route='closing'] td.maintenance button");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForFunctionAsync("() => document.querySelector(\"#routes tr[data-route='closing'] td.maintenance .state\")?.textContent === 'on'");
+        Assert.Equal(503, (int)(await proxy.Client.GetAsync("/closing/x", ct)).StatusCode);
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForFunctionAsync("() => document.querySelector(\"#routes tr[data-route='closing'] td.maintenance .state\")?.textContent === 'off'");
+        Assert.Equal(200, (int)(await proxy.Client.GetAsync("/closing/x", ct)).StatusCode);
+
+        // The range: five minutes by second, then the hour by minute.
+        Assert.Equal("300", await page.GetAttributeAsync("#rps-chart", "data-points"));
+        await page.SelectOptionAsync("#range", "1h");
+        await page.WaitForFunctionAsync("() => document.getElementById('rps-chart').dataset.points === '60'");
+
+        Directory.CreateDirectory(DashboardTests.ArtifactsDirectory());
+        await page.AddScriptTagAsync(new PageAddScriptTagOptions { Path = AxeScript() });
+        Assert.Empty(await SeriousViolationsAsync(page));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardTests.ArtifactsDirectory(), "console-light.png"), FullPage = true });
+
+        await page.FocusAsync("#theme");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForFunctionAsync("() => document.documentElement.dataset.theme === 'dark'");
+        Assert.Equal("rgb(18, 22, 28)", await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor"));
+        Assert.Empty(await SeriousViolationsAsync(page));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardTests.ArtifactsDirectory(), "console-dark.png"), FullPage = true });
+        Assert.Empty(problems);
+    }
+
+    /// <summary>An ACME host whose CA cannot be reached: its stand-in certificate shows the failure, when it is tried next and why it failed, in the JSON and on the page.</summary>
+    [Fact]
+    public async Task An_acme_certificate_shows_its_failures_last_error_and_next_attempt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var storage = Directory.CreateTempSubdirectory("portico-acme-").FullName;
+        using var cleanup = new Cleanup(() => Directory.Delete(storage, recursive: true));
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await SecureProxyAsync(
+            "{ acme: [acme.portico.test] }",
+            backend.Url,
+            $"acme: {{ directory: \"https://127.0.0.1:{FreePorts.Take()}/directory\", email: ops@portico.test, storage: {storage}, challenge: tls-alpn-01, retryBackoff: 1h }}");
+        using var admin = AdminClient(proxy);
+        JsonElement acme = default;
+        await Poll.UntilAsync(async () =>
+        {
+            var certificate = JsonDocument.Parse(await admin.GetStringAsync("/api/certificates", ct)).RootElement[0];
+            acme = certificate.GetProperty("acme");
+            return acme.GetProperty("state").GetString() == "failing";
+        }, "the ACME attempt's failure in /api/certificates", seconds: 60);
+        Assert.Equal(1, acme.GetProperty("failures").GetInt32());
+        Assert.False(string.IsNullOrEmpty(acme.GetProperty("lastError").GetString()));
+        Assert.InRange(acme.GetProperty("nextAttempt").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddMinutes(50), DateTimeOffset.UtcNow.AddMinutes(61));
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await DashboardTests.LaunchChromiumAsync(playwright);
+        var problems = new ConcurrentQueue<string>();
+        var page = await OpenDashboardAsync(browser, proxy, problems);
+        await page.WaitForSelectorAsync("#listeners tr[data-listener='secure'] .certificate", new() { Timeout = 30_000 });
+        Assert.Contains("ACME failing, next try", await page.TextContentAsync("#listeners tr[data-listener='secure'] .certificate"));
+        Assert.Contains("last error: ", await page.TextContentAsync("#listeners tr[data-listener='secure'] .certificate"));
+        Assert.Empty(problems);
+    }
+
+    /// <summary>A proxy with an HTTPS listener `secure` (its `tls` section given) and one route to <paramref name="backend"/>.</summary>
+    private static Task<TestProxy> SecureProxyAsync(string tls, string backend, string extra = "") => TestProxy.StartAsync($$"""
+        admin: { address: "127.0.0.1:0", token: {{Token}} }
+        listeners:
+          secure: { address: "127.0.0.1:0", tls: {{tls}} }
+        {{extra}}
+        routes:
+          all: { match: { pathPrefix: / }, cluster: app }
+        clusters:
+          app: { destinations: [{{backend}}] }
+        """);
+
+    private static HttpClient AdminClient(TestProxy proxy)
+    {
+        var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        return admin;
+    }
+
+    private sealed class Cleanup(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+
+    /// <summary>axe-core's script, installed by scripts/install-test-deps.sh.</summary>
+    private static string AxeScript()
+    {
+        var path = Path.Combine(Environment.GetEnvironmentVariable("PORTICO_AXE") ?? "/opt/portico-test-deps/axe-core", "node_modules", "axe-core", "axe.min.js");
+        Assert.True(File.Exists(path), $"{path} is missing: run scripts/install-test-deps.sh");
+        return path;
+    }
+
+    /// <summary>What axe-core finds serious or critical on the page as it is: rule, help and the first elements.</summary>
+    private static Task<string[]> SeriousViolationsAsync(IPage page) => page.EvaluateAsync<string[]>("""
+        async () => (await axe.run(document, { resultTypes: ['violations'] })).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => `${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)
+        """);
+
+    /// <summary>
     /// The dashboard at 1280 px with its event stream refused: all the page shows comes from the
     /// snapshot it fetches before opening the stream, so what a test finds there proves the first
     /// paint has data (issue 26: one screenshot in four showed "connecting…" and empty panels).
     /// </summary>
-    private static async Task<IPage> OpenDashboardAsync(IBrowser browser, TestProxy proxy, ConcurrentQueue<string> problems)
+    /// <param name="bypassCsp">Lets the test inject axe-core, which the page's Content-Security-Policy (script-src 'self') would refuse.</param>
+    private static async Task<IPage> OpenDashboardAsync(IBrowser browser, TestProxy proxy, ConcurrentQueue<string> problems, bool bypassCsp = false)
     {
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 }, BypassCSP = bypassCsp });
         page.PageError += (_, error) => problems.Enqueue("page error: " + error);
         await page.RouteAsync("**/api/stats/stream**", route => route.AbortAsync());
         await page.GotoAsync($"{proxy.AdminAddress!.ToString().TrimEnd('/')}/?token={Token}");

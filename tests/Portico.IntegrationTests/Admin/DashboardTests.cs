@@ -101,7 +101,7 @@ public sealed class DashboardTests
         Assert.Equal("open", await page.TextContentAsync("#routes tr[data-route='shop'] td.auth"));
 
         // The maintenance column: empty for a route that cannot be switched, then what the admin API switched.
-        await page.WaitForFunctionAsync("() => document.querySelector(\"#routes tr[data-route='private'] td.maintenance\")?.textContent === 'off'");
+        await page.WaitForFunctionAsync("() => document.querySelector(\"#routes tr[data-route='private'] td.maintenance .state\")?.textContent === 'off'");
         Assert.Equal("", await page.TextContentAsync("#routes tr[data-route='shop'] td.maintenance"));
         using (var api = new HttpClient { BaseAddress = proxy.AdminAddress })
         {
@@ -109,7 +109,7 @@ public sealed class DashboardTests
             (await api.PostAsync("/api/routes/private/maintenance?enabled=true", null, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
         }
 
-        await page.WaitForFunctionAsync("() => document.querySelector(\"#routes tr[data-route='private'] td.maintenance\")?.textContent === 'on'");
+        await page.WaitForFunctionAsync("() => document.querySelector(\"#routes tr[data-route='private'] td.maintenance .state\")?.textContent === 'on'");
 
         var doomedRow = $"#backends tr[data-destination='app/{doomed.Address.Authority}'] .state";
         Assert.Equal("up", await page.TextContentAsync(doomedRow));

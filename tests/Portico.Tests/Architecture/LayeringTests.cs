@@ -88,9 +88,10 @@ public sealed class LayeringTests
         ["Observability"] = ["Caching", "Compression", Config, "Cors", Model, "Forwarding", "Security", "Tls"],
         // Why the concerns: the admin API shows and drives them (cache purge, drains, certificates,
         // maintenance switches); Cli for the version it reports; FastPath for each route's
-        // fast-path verdict; Headers to tell a templated page from a literal one; Redis for the
-        // shared connection's state.
-        ["Admin"] = ["Caching", "Cli", Config, Model, "FastPath", "Headers", "Health", "LoadBalancing", "Observability", "Pages", "Redis", "Tls"],
+        // fast-path verdict; Headers to tell a templated page from a literal one and to show a
+        // route's redirect and rewrite templates as written; Redis for the shared connection's
+        // state; Tls/Acme for where each ACME host's renewal stands.
+        ["Admin"] = ["Caching", "Cli", Config, Model, "FastPath", "Headers", "Health", "LoadBalancing", "Observability", "Pages", "Redis", "Tls", "Tls/Acme"],
 
         // Composition.
         // Why Transport: the connection stages' list puts HalfClosedConnection in front of Kestrel's HTTP/1.x processing.

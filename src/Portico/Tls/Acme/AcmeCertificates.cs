@@ -11,6 +11,7 @@ internal sealed class AcmeCertificates(TimeProvider time)
     private static readonly TimeSpan StandInLifetime = TimeSpan.FromDays(7);
     private readonly ConcurrentDictionary<string, ServerCertificate> _issued = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Lazy<ServerCertificate>> _standIns = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, AcmeHostStatus> _status = new(StringComparer.OrdinalIgnoreCase);
 
     public ServerCertificate Get(string host)
         => _issued.TryGetValue(host, out var issued) ? issued : StandIn(host);
@@ -19,6 +20,16 @@ internal sealed class AcmeCertificates(TimeProvider time)
     public ServerCertificate? Issued(string host) => _issued.GetValueOrDefault(host);
 
     public void Set(string host, ServerCertificate certificate) => _issued[host] = certificate;
+
+    /// <summary>What <see cref="AcmeService"/> last reported for the host; null before it looked at it.</summary>
+    public AcmeHostStatus? Status(string host) => _status.GetValueOrDefault(host);
+
+    /// <summary>The host was looked at: next attempt at <paramref name="next"/>, after <paramref name="failures"/> failures in a row (the last with <paramref name="error"/>, null after a success).</summary>
+    public void Report(string host, DateTimeOffset next, int failures, string? error)
+        => _status.AddOrUpdate(
+            host,
+            _ => new AcmeHostStatus(next, failures, error, error is null ? null : time.GetUtcNow()),
+            (_, old) => error is null ? old with { NextAttempt = next, Failures = failures } : new AcmeHostStatus(next, failures, error, time.GetUtcNow()));
 
     private ServerCertificate StandIn(string host)
         => _standIns.GetOrAdd(host, h => new Lazy<ServerCertificate>(() =>

@@ -68,6 +68,7 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
         if (current is not null && current.NotAfter - now > acme.RenewBefore)
         {
             state.Due = Min(current.NotAfter - acme.RenewBefore, now + CheckInterval);
+            certificates.Report(host, state.Due, state.Failures, null);
             return true;
         }
 
@@ -97,6 +98,7 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
                 log.RenewBeforeTooLong(host, acme.RenewBefore, CheckInterval);
             }
 
+            certificates.Report(host, state.Due, 0, null);
             return true;
         }
         catch (Exception ex) when (!cancel.IsCancellationRequested)
@@ -108,6 +110,7 @@ internal sealed class AcmeService(ActiveConfig config, AcmeCertificates certific
             var delay = acme.RetryBackoff * Math.Pow(2, Math.Min(state.Failures - 1, 30));
             delay = delay > acme.MaxRetryBackoff ? acme.MaxRetryBackoff : delay;
             state.Due = time.GetUtcNow() + delay;
+            certificates.Report(host, state.Due, state.Failures, ex.Message);
             log.Failed(host, state.Failures, ex.Message, delay, certificates.Get(host).Origin);
             return false;
         }
