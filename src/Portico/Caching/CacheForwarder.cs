@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
+using Portico.Forwarding;
 using Portico.Observability;
 
 namespace Portico.Caching;
@@ -10,7 +11,8 @@ namespace Portico.Caching;
 /// Sends a request on to the stages below (compression, the forwarder) and deals with what
 /// comes back: stores it when RFC 9111 §3 allows (sharing it with collapsed requests as it
 /// streams), or, when revalidating a stale entry (§4.3), turns a 304 into an updated entry
-/// and an error into the stale entry where `stale-if-error` (RFC 5861 §4) allows.
+/// and an error into the stale entry where `stale-if-error` (RFC 5861 §4) allows. A stale entry
+/// that must be revalidated (§5.2.2.2) whose origin cannot be reached gets 504, never itself.
 /// </summary>
 internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, CacheMetrics metrics, TimeProvider time)
 {
@@ -49,6 +51,7 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         IReadOnlyList<string> tags = [];
         FlightBody? body = null;
         DiskBodyWriter? disk = null;
+        var disconnected = false;
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
         var recording = new RecordingResponseBody(original, () =>
         {
@@ -57,6 +60,16 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
             var status = response.StatusCode;
             if (stale is not null && (status == StatusCodes.Status304NotModified || (status >= 500 && MayServeOnError(stale, request, responseTime))))
             {
+                mode = RecordMode.Swallow;
+                return (mode, null, null);
+            }
+
+            if (stale is not null && status == StatusCodes.Status502BadGateway && Freshness.MustRevalidate(stale.Directives)
+                && context.Features.Get<RequestExchange>()?.Reason == LocalReason.UpstreamUnreachable)
+            {
+                // Our own 502 for an origin we could not reach: §5.2.2.2 wants 504 (Gateway Timeout) from a
+                // disconnected cache, so that a client can tell "no validation possible" from a bad origin.
+                disconnected = true;
                 mode = RecordMode.Swallow;
                 return (mode, null, null);
             }
@@ -135,6 +148,18 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         if (mode != RecordMode.Swallow)
         {
             Count(context, request, CacheOutcome.Miss, counted);
+            return;
+        }
+
+        if (disconnected)
+        {
+            Count(context, request, CacheOutcome.Miss, counted);
+            response.OnStarting(() =>
+            {
+                response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason, detail: "must-revalidate");
+                return Task.CompletedTask;
+            });
+            await ErrorPage.WriteAsync(context, StatusCodes.Status504GatewayTimeout);
             return;
         }
 

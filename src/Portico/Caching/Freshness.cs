@@ -67,6 +67,12 @@ internal static class Freshness
         return correctedInitialAge + resident;
     }
 
+    /// <summary>
+    /// §5.2.2.2, §5.2.2.8, §5.2.2.10: must-revalidate, proxy-revalidate or s-maxage, which oblige
+    /// a shared cache that cannot reach the origin to answer with an error, 504 by preference.
+    /// </summary>
+    public static bool MustRevalidate(CacheDirectives d) => d.MustRevalidate || d.ProxyRevalidate || d.SharedMaxAge is not null;
+
     /// <summary>§4.2.4 and §5.2.2.2/§5.2.2.8/§5.2.2.10: a shared cache may never serve this one stale.</summary>
     public static bool ForbidsStale(CacheDirectives d) => d.MustRevalidate || d.ProxyRevalidate || d.SharedMaxAge is not null || d.NoCache;
 

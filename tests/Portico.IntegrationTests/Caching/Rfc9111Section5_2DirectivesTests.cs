@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
 using static Portico.IntegrationTests.Caching.CacheAssert;
 
 namespace Portico.IntegrationTests.Caching;
@@ -122,6 +123,47 @@ public sealed class Rfc9111Section5_2DirectivesTests
 
         Assert.False(IsHit(second));
         Assert.Equal(2, o.Hits);
+    }
+
+    /// <summary>
+    /// §5.2.2.2 (and §5.2.2.8, §5.2.2.10 for a shared cache): a disconnected cache answers with an
+    /// error, 504 by preference, rather than the stale response, whatever the client's max-stale or
+    /// either side's stale-if-error says (§4.2.4). An origin's own 502 is passed on as it is.
+    /// </summary>
+    [Theory]
+    [InlineData("max-age=1, must-revalidate")]
+    [InlineData("max-age=1, proxy-revalidate")]
+    [InlineData("s-maxage=1")]
+    [InlineData("max-age=1, must-revalidate, stale-if-error=600")]
+    public async Task S5_2_2_2_a_stale_response_that_must_be_revalidated_gets_504_when_the_origin_cannot_be_reached(string cacheControl)
+    {
+        await using var o = await CacheOrigin.StartAsync();
+        o.Handler = CacheOrigin.Fresh("stored body", ("Cache-Control", cacheControl), ("Age", "5"), ("ETag", "\"v1\""));
+        await o.GetAsync("/a");
+        await o.GetAsync("/b");
+        o.Handler = ctx =>
+        {
+            ctx.Response.StatusCode = 502;
+            return ctx.Response.WriteAsync("the origin's own 502");
+        };
+        var fromOrigin = await o.GetAsync("/b");
+        await o.Backend.KillAsync();
+
+        var plain = await o.GetAsync("/a");
+        var lenient = await o.GetAsync("/a", ("Cache-Control", "max-stale=600, stale-if-error=600"));
+        var head = await o.SendAsync(HttpMethod.Head, "/a");
+
+        Assert.Equal(HttpStatusCode.BadGateway, fromOrigin.StatusCode);
+        Assert.Equal("the origin's own 502", await BodyAsync(fromOrigin));
+        foreach (var answer in new[] { plain, lenient, head })
+        {
+            Assert.Equal(HttpStatusCode.GatewayTimeout, answer.StatusCode);
+            Assert.Equal("Portico; fwd=stale; detail=must-revalidate", Status(answer));
+            Assert.DoesNotContain("stored body", await BodyAsync(answer), StringComparison.Ordinal);
+            Assert.Null(answer.Headers.ETag);
+        }
+
+        Assert.Equal(3, o.Hits);
     }
 
     [Fact]

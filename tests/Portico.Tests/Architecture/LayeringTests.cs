@@ -66,7 +66,8 @@ public sealed class LayeringTests
         // Why Compression: the cache stores compressed variants (and uses its response-body wrappers).
         // Why Auth: a request the auth stage let in counts as authorized (RFC 9111 §3.5), through its request feature.
         // Why Routing: a key with the device class (`cache.key.device`) takes the class routing classified (ClientDevice).
-        ["Caching"] = ["Auth", "Compression", Config, Model, Declares, "Observability", "Routing"],
+        // Why Forwarding: a stale response that must be revalidated, its origin unreachable, gets Portico's own 504 page (ErrorPage).
+        ["Caching"] = ["Auth", "Compression", Config, Model, Declares, "Forwarding", "Observability", "Routing"],
         ["Security"] = [Config, Model, Declares, "Forwarding", "Observability", "Security/Desync", "Security/Limits"],
         // Why Security: a framing violation is logged and counted as the guard's refusals are (GuardLog, GuardMetrics).
         ["Security/Desync"] = [Config, Model, "Security"],
