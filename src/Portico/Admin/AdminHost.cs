@@ -28,6 +28,7 @@ internal static class AdminHost
         app.UseMiddleware<AdminTokenMiddleware>(settings.Token ?? "");
         app.MapPrometheusScrapingEndpoint("/metrics", proxy.GetRequiredService<MeterProvider>(), configureBranchedPipeline: null, optionsName: null);
         AdminApi.Map(app, proxy);
+        Probes.Map(app, proxy.GetRequiredService<Readiness>());
         Dashboard.Map(app);
         return app;
     }

@@ -8,7 +8,8 @@ namespace Portico.Admin;
 /// With `admin.token` set, every request for data or actions (/api/…, /metrics) must carry it
 /// as `Authorization: Bearer TOKEN` or, for the dashboard's event stream (a browser cannot set
 /// headers on it), `?token=TOKEN`. Compared in constant time. The dashboard's own static files
-/// hold no data and are served to anyone who can reach the admin listener.
+/// hold no data and are served to anyone who can reach the admin listener, as are the
+/// liveness and readiness probes (<see cref="Probes"/>).
 /// </summary>
 internal sealed class AdminTokenMiddleware(RequestDelegate next, string token)
 {
@@ -16,7 +17,7 @@ internal sealed class AdminTokenMiddleware(RequestDelegate next, string token)
 
     public Task Invoke(HttpContext context)
     {
-        if (_expected.Length == 0 || Dashboard.IsAsset(context.Request.Path))
+        if (_expected.Length == 0 || Dashboard.IsAsset(context.Request.Path) || Probes.IsProbe(context.Request.Path))
         {
             return next(context);
         }

@@ -33,6 +33,7 @@ internal static class ConfigView
             hideResponseHeaders = s.Proxy.HideResponseHeaders,
             forwardedHeaders = s.Proxy.ForwardedHeaders.ToString(),
             shutdownGracePeriod = Duration.Format(s.Proxy.ShutdownGracePeriod),
+            shutdownDelay = Duration.Format(s.Proxy.ShutdownDelay),
         },
         routes = s.Routes.ToDictionary(r => r.Id, r => Route(r, s)),
         clusters = s.Clusters.ToDictionary(c => c.Id, Cluster),

@@ -265,6 +265,7 @@ internal static partial class ConfigBinder
             HideResponseHeaders = m.StringList("hideResponseHeaders") ?? defaults.HideResponseHeaders,
             ForwardedHeaders = forwarded is null ? defaults.ForwardedHeaders : kinds,
             ShutdownGracePeriod = m.Duration("shutdownGracePeriod", allowZero: true) ?? defaults.ShutdownGracePeriod,
+            ShutdownDelay = m.Duration("shutdownDelay", allowZero: true) ?? defaults.ShutdownDelay,
         };
         m.Finish();
         return settings;

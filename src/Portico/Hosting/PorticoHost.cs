@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using Portico.Admin;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.FastPath;
@@ -88,7 +89,13 @@ internal static class PorticoHost
             }
         });
 
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Proxy.ShutdownGracePeriod);
+        // The shutdown delay comes first (listeners still accept), then the grace period.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Proxy.ShutdownDelay + settings.Proxy.ShutdownGracePeriod);
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddSingleton<LifecycleLog>();
+        builder.Services.AddHostedService(sp => new Lifecycle(
+            sp.GetRequiredService<Readiness>(), sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ActiveConfig>(),
+            sp.GetRequiredService<LifecycleLog>(), sp.GetRequiredService<TimeProvider>(), settings.Proxy.ShutdownDelay));
         builder.Services.AddPortico();
         builder.Services.AddPorticoObservability(settings.Tracing);
         builder.Services.AddSingleton(new ConfigFileOptions(configPath, initial.ContentHash));

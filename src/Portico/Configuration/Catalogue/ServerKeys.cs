@@ -12,7 +12,8 @@ internal static class ServerKeys
         List("proxy.trustedProxies", "IP addresses or CIDR blocks (`10.0.0.0/8`, `::1`). From these peers, the client's `X-Forwarded-*`/`Forwarded` values are kept and appended to, and the client address is the right-most untrusted `X-Forwarded-For` entry. From anyone else they are replaced.") with { DefaultNote = "none", Example = "[10.0.0.0/8]" },
         List("proxy.hideResponseHeaders", "backend response headers removed before the client sees them. `[]` keeps them all. Portico itself never sends `Server`.") with { Default = "[Server, X-Powered-By, X-AspNet-Version, X-AspNetMvc-Version, X-Runtime, X-Generator, Via]" },
         List("proxy.forwardedHeaders", "which headers tell the backend about the client: `x-forwarded` (`X-Forwarded-For/-Proto/-Host`) and/or `forwarded` (RFC 7239). `[]` sends neither.") with { Allowed = ["x-forwarded", "forwarded"], Default = "[x-forwarded, forwarded]" },
-        Duration("proxy.shutdownGracePeriod", "how long in-flight requests may finish after SIGTERM.") with { Default = "30s" },
+        Duration("proxy.shutdownGracePeriod", "how long in-flight requests may finish after SIGTERM (after `shutdownDelay`).") with { Default = "30s" },
+        Duration("proxy.shutdownDelay", "on SIGTERM, how long the listeners keep accepting new connections while the admin listener's `/readyz` answers 503, so a load balancer that checks it stops sending first; then they close and `shutdownGracePeriod` starts. Set it to the balancer's check interval times its fall count. Read at start.") with { Default = "0s", Example = "6s" },
 
         Table("admin", "The admin listener: the API, `/metrics` and the dashboard ([observability](observability.md))."),
         Text("admin.address", "where the admin listener binds: API, `/metrics` and the dashboard. It never serves proxied routes, and the proxy's listeners never serve admin paths.") with { Default = "127.0.0.1:9090" },

@@ -19,6 +19,13 @@ internal sealed record ProxySettings
 
     /// <summary>`shutdownGracePeriod`: how long in-flight requests may finish on SIGTERM. Default 30s.</summary>
     public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// `shutdownDelay`: on SIGTERM, how long the listeners keep accepting while the admin
+    /// listener's /readyz answers 503, before they close and the grace period starts. Read at
+    /// start. Default 0s.
+    /// </summary>
+    public TimeSpan ShutdownDelay { get; init; }
 }
 
 [Flags]
