@@ -247,6 +247,7 @@ internal static class ConfigView
         http = new { version = c.HttpVersion, maxConnectionsPerServer = c.MaxConnectionsPerServer },
         tls = c.Tls is { } tls ? new { ca = tls.CaPath, tls.InsecureSkipVerify, clientCertificate = tls.ClientCertificate is { } cc ? Source(cc) : null } : null,
         destinations = c.Destinations.Select(d => new { name = d.Name, address = d.Address.ToString(), weight = d.Weight }),
+        discovery = c.Discovery is { } dns ? new { dns = dns.Name, dns.Port, resolver = dns.Resolver?.ToString(), minRefresh = Duration.Format(dns.MinRefresh), maxRefresh = Duration.Format(dns.MaxRefresh) } : null,
         healthCheck = new
         {
             active = c.ActiveHealth is { } a ? new { path = a.Path, interval = Duration.Format(a.Interval), timeout = Duration.Format(a.Timeout), a.HealthyThreshold, a.UnhealthyThreshold, expectedStatus = a.ExpectedStatus.Select(r => r.ToString()) } : null,

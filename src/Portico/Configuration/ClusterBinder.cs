@@ -12,7 +12,8 @@ internal static class ClusterBinder
     {
         // A cluster with any error is left out whole: its half-read settings are never translated.
         var errorsBefore = m.Errors.All.Count;
-        var destinations = BindDestinations(m);
+        var discovery = DiscoveryBinder.Bind(m);
+        var destinations = BindDestinations(m, emptyAllowed: m.Node("discovery") is not null);
         var policy = m.String("loadBalancing") ?? PolicyNames.RoundRobin;
         if (!PolicyNames.All.Contains(policy))
         {
@@ -30,6 +31,12 @@ internal static class ClusterBinder
             m.Error("hashKey", $"only used with loadBalancing: {PolicyNames.ConsistentHash}");
         }
 
+        if (discovery is not null && policy == PolicyNames.ConsistentHash)
+        {
+            // The ring is built from the listed destinations when the config loads; records found later have no place on it.
+            m.Error("discovery", $"not used with loadBalancing: {PolicyNames.ConsistentHash}");
+        }
+
         var timeout = m.Duration("timeout");
         var connectTimeout = m.Duration("connectTimeout");
         var retries = m.Int("retries", 0, 10) ?? 0;
@@ -45,6 +52,7 @@ internal static class ClusterBinder
         {
             Id = id,
             Destinations = destinations,
+            Discovery = discovery,
             LoadBalancing = policy,
             HashKey = hashKey ?? "client-ip",
             Timeout = timeout,
@@ -58,13 +66,14 @@ internal static class ClusterBinder
         };
     }
 
-    private static List<DestinationSettings>? BindDestinations(MapReader m)
+    /// <param name="emptyAllowed">With `discovery`, `[]`: every destination comes from DNS.</param>
+    private static List<DestinationSettings>? BindDestinations(MapReader m, bool emptyAllowed)
     {
         var node = m.Node("destinations");
-        if (node is not SequenceNode seq || seq.Items.Count == 0)
+        if (node is not SequenceNode seq || (seq.Items.Count == 0 && !emptyAllowed))
         {
             m.Error("destinations", node is null or SequenceNode
-                ? "required: a list of backend URLs, e.g. [http://127.0.0.1:9001]"
+                ? "required: a list of backend URLs, e.g. [http://127.0.0.1:9001] ([] when discovery finds them all)"
                 : $"expected a list, found {node.Kind}");
             return null;
         }

@@ -121,11 +121,22 @@ internal static class YarpTranslator
                     ReactivationPeriod = p.ReactivateAfter,
                 } : null,
             },
-            Metadata = new Dictionary<string, string>
-            {
-                [PorticoHttpClientFactory.ConnectTimeoutKey] = c.ConnectTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
-                [PorticoHttpClientFactory.TlsKey] = BackendTls.Describe(c.Tls),
-            },
+            Metadata = Metadata(c),
         };
+    }
+
+    private static Dictionary<string, string> Metadata(ClusterSettings c)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            [PorticoHttpClientFactory.ConnectTimeoutKey] = c.ConnectTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+            [PorticoHttpClientFactory.TlsKey] = BackendTls.Describe(c.Tls),
+        };
+        if (c.Discovery is { } discovery)
+        {
+            metadata[DiscoveredDestinations.SourceKey] = discovery.Describe();
+        }
+
+        return metadata;
     }
 }

@@ -10,7 +10,7 @@ namespace Portico.Forwarding;
 /// The forwarder's declaration (stage 7, <see cref="ForwardingMiddleware"/> and YARP): the fast
 /// path forwards to a cluster it reaches as the full path would, plain HTTP/1.1 to IP-literal
 /// destinations, chosen by the cluster's own policy among those health checks leave available,
-/// within the cluster's timeouts, with passive health judging each exchange. Retries (with their
+/// within the cluster's timeouts, (destinations DNS discovery finds are such: http://IP:port/), with passive health judging each exchange. Retries (with their
 /// counting and exclusions), consistent hashing, TLS, HTTP/2 and a connection cap are the full
 /// pipeline's. `retryNonIdempotent` concerns POST and PATCH, which the fast path never takes.
 /// </summary>
@@ -22,6 +22,7 @@ internal sealed class ForwardingStage : IRouteStage
         SettingName.Of<RouteSettings>(nameof(RouteSettings.RetryNonIdempotent)),
         SettingName.Of<ClusterSettings>(nameof(ClusterSettings.Id)),
         SettingName.Of<ClusterSettings>(nameof(ClusterSettings.Destinations)),
+        SettingName.Of<ClusterSettings>(nameof(ClusterSettings.Discovery)),
         SettingName.Of<ClusterSettings>(nameof(ClusterSettings.LoadBalancing)),
         SettingName.Of<ClusterSettings>(nameof(ClusterSettings.HashKey)),
         SettingName.Of<ClusterSettings>(nameof(ClusterSettings.Timeout)),

@@ -1,3 +1,4 @@
+using Portico.Configuration;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
@@ -6,7 +7,9 @@ namespace Portico.Health;
 
 /// <summary>
 /// Which destinations take traffic: those no enabled health check calls unhealthy and that are
-/// not drained. When none is left the cluster answers 503 at once (no "panic" spreading).
+/// not drained. When none is left the cluster answers 503 at once (no "panic" spreading). A
+/// destination DNS discovery found after its first answer also waits, while active checks are
+/// on, for its first passing probe: a record can name an address that is not serving yet.
 /// </summary>
 internal sealed class AvailableDestinationsPolicy(DrainRegistry drains) : IAvailableDestinationsPolicy
 {
@@ -24,7 +27,8 @@ internal sealed class AvailableDestinationsPolicy(DrainRegistry drains) : IAvail
             var health = destination.Health;
             if ((active && health.Active == DestinationHealth.Unhealthy)
                 || (passive && health.Passive == DestinationHealth.Unhealthy)
-                || drains.IsDrained(destination))
+                || drains.IsDrained(destination)
+                || (active && health.Active == DestinationHealth.Unknown && destination.Model.Config.Metadata?.ContainsKey(DiscoveredDestinations.JoinAfterCheckKey) == true))
             {
                 continue;
             }

@@ -8,6 +8,7 @@ using OpenTelemetry.Metrics;
 using Portico.Admin;
 using Portico.Configuration;
 using Portico.Configuration.Model;
+using Portico.Discovery;
 using Portico.FastPath;
 using Portico.Forwarding;
 using Portico.Observability;
@@ -100,6 +101,7 @@ internal static class PorticoHost
         builder.Services.AddPorticoObservability(settings.Tracing);
         builder.Services.AddSingleton(new ConfigFileOptions(configPath, initial.ContentHash));
         builder.Services.AddHostedService<ConfigFileWatcher>();
+        builder.Services.AddPorticoDiscovery();
         builder.Services.AddPorticoAcme();
 
         var app = builder.Build();

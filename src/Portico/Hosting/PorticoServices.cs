@@ -30,6 +30,7 @@ internal static class PorticoServices
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<HostLog>();
         services.AddSingleton<ActiveConfig>();
+        services.AddSingleton<DiscoveredDestinations>();
         services.AddSingleton<PorticoConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<PorticoConfigProvider>());
         services.AddSingleton<ConfigLoader>();

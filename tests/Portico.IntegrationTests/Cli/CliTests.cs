@@ -95,7 +95,7 @@ public sealed class CliTests
             [
                 $"{path}:4: routes.api.match.pathRegex: '([' is not a valid regular expression: Invalid pattern '([' at offset 2. Unterminated [] set.",
                 $"{path}:4: routes.api.cluster: cluster 'missing' is not defined (defined: app)",
-                $"{path}:6: clusters.app.destinations: required: a list of backend URLs, e.g. [http://127.0.0.1:9001]",
+                $"{path}:6: clusters.app.destinations: required: a list of backend URLs, e.g. [http://127.0.0.1:9001] ([] when discovery finds them all)",
                 $"{path}:7: clusters.app.destinatons: unknown key; did you mean 'destinations'?",
                 $"{path}: 4 error(s)",
             ],

@@ -39,18 +39,21 @@ internal sealed class TestBackend : IAsyncDisposable
 
     public int Count => Requests.Count;
 
-    public static Task<TestBackend> StartAsync(string name, RequestDelegate? handler = null, HttpProtocols protocols = HttpProtocols.Http1, int port = 0, Action<ListenOptions>? listen = null)
-        => StartAppAsync(name, app => app.Run(handler ?? (ctx => ctx.Response.WriteAsync(name))), protocols, port, listen);
+    public static Task<TestBackend> StartAsync(string name, RequestDelegate? handler = null, HttpProtocols protocols = HttpProtocols.Http1, int port = 0, Action<ListenOptions>? listen = null, IPAddress? address = null)
+        => StartAppAsync(name, app => app.Run(handler ?? (ctx => ctx.Response.WriteAsync(name))), protocols, port, listen, address);
 
-    /// <summary><paramref name="listen"/> adds to the listener's setup, e.g. HTTPS for backend TLS tests.</summary>
-    public static async Task<TestBackend> StartAppAsync(string name, Action<WebApplication> configure, HttpProtocols protocols = HttpProtocols.Http1, int port = 0, Action<ListenOptions>? listen = null)
+    /// <summary>
+    /// <paramref name="listen"/> adds to the listener's setup, e.g. HTTPS for backend TLS tests;
+    /// <paramref name="address"/> is 127.0.0.1 unless given (::1 for a second backend on the same port).
+    /// </summary>
+    public static async Task<TestBackend> StartAppAsync(string name, Action<WebApplication> configure, HttpProtocols protocols = HttpProtocols.Http1, int port = 0, Action<ListenOptions>? listen = null, IPAddress? address = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null;
-            k.Listen(IPAddress.Loopback, port, o =>
+            k.Listen(address ?? IPAddress.Loopback, port, o =>
             {
                 o.Protocols = protocols;
                 listen?.Invoke(o);
@@ -69,8 +72,8 @@ internal sealed class TestBackend : IAsyncDisposable
         });
         configure(app);
         await app.StartAsync();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        self = new TestBackend(app, name, address);
+        var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        self = new TestBackend(app, name, bound);
         return self;
     }
 

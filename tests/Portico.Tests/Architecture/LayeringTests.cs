@@ -85,6 +85,8 @@ public sealed class LayeringTests
         // The one shared Redis connection (several instances as one); concerns keep their
         // per-instance state and use Redis through its small API when a `redis` section exists.
         ["Redis"] = [Config, Model],
+        // Destinations found by DNS go to Configuration's DiscoveredDestinations, which hands them to YARP with the clusters.
+        ["Discovery"] = [Config, Model],
         // Why the concerns: the access log and /metrics name each concern's outcome and meter.
         ["Observability"] = ["Caching", "Compression", Config, "Cors", Model, "Forwarding", "Security", "Tls"],
         // Why the concerns: the admin API shows and drives them (cache purge, drains, certificates,
@@ -100,7 +102,7 @@ public sealed class LayeringTests
         // The fast path runs the stages it honours itself, on raw bytes, for the routes whose
         // stages all say so (Pipeline's RouteStages).
         ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "Observability", "Pipeline", "Routing", "Security/Desync", "Transport"],
-        ["Hosting"] = ["Admin", "Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Mirroring", "Observability", "Pages", "Pipeline", "RateLimiting", "Redis", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
+        ["Hosting"] = ["Admin", "Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Discovery", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Mirroring", "Observability", "Pages", "Pipeline", "RateLimiting", "Redis", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // Why Configuration/Catalogue: `portico schema` prints the schema the catalogue makes.
         // Why the model: `run` tries the listeners' and admin addresses before it starts (BindCheck).
         ["Cli"] = [Config, "Configuration/Catalogue", Model, "Hosting"],

@@ -10,11 +10,17 @@ internal static class ClusterKeys
     [
         Names("clusters", "sets of backends, by a cluster id of your choice."),
         Table("clusters.ID", "A set of backend destinations and how to use them."),
-        Items("clusters.ID.destinations", "a list of backend URLs (`http://10.0.0.1:8080`, `https://api.internal/base`), or entries `{ address, weight, name }`.")
+        Items("clusters.ID.destinations", "a list of backend URLs (`http://10.0.0.1:8080`, `https://api.internal/base`), or entries `{ address, weight, name }`. With `discovery`, these are used beside the records found, and `[]` is allowed.")
             with { ItemOrKind = ConfigKind.String, Required = true, Example = "[\"http://127.0.0.1:9001\"]" },
         Text("clusters.ID.destinations[].address", "the backend's `http://` or `https://` URL; a base path is allowed, a query or fragment is not.") with { Required = true, Example = "http://127.0.0.1:9001" },
         Int("clusters.ID.destinations[].weight", 1, 1000, "share of traffic, used by `weighted` and `consistent-hash`.") with { Default = "1" },
         Text("clusters.ID.destinations[].name", "the name in logs and the admin API.") with { DefaultNote = "`host:port`" },
+        Section("clusters.ID.discovery", "more destinations from DNS: one per A and AAAA record of a name, named `IP:port` and reached over plain HTTP, asked again when the shortest TTL runs out (within `minRefresh`..`maxRefresh`). A record that appears later joins after its first passing active health check (at once when the cluster has none); one that vanishes gets no new requests, and those in flight finish. A failed lookup keeps the last answer; an empty answer or NXDOMAIN removes them all. Not with `consistent-hash`.") with { DefaultNote = "none" },
+        Text("clusters.ID.discovery.dns", "the DNS name to resolve (not an IP address).") with { Required = true, Example = "app.internal" },
+        Int("clusters.ID.discovery.port", 1, 65535, "the port every record's address is reached on.") with { Required = true, Example = "8080" },
+        Text("clusters.ID.discovery.resolver", "the DNS server asked: an IP address, or IP:port (port 53 by default), as nginx's `resolver`.") with { DefaultNote = "the system's (`/etc/resolv.conf`)", Example = "10.0.0.2:53" },
+        Duration("clusters.ID.discovery.minRefresh", "shortest wait before asking again, whatever the TTL; also the wait after a failed or empty answer.") with { Default = "5s" },
+        Duration("clusters.ID.discovery.maxRefresh", "longest wait before asking again, whatever the TTL.") with { Default = "5m" },
         OneOf("clusters.ID.loadBalancing", PolicyNames.All, "`round-robin`, `least-requests` (fewest in flight), `power-of-two` (the less busy of two random picks), `random`, `weighted` (smooth weighted round robin: exact shares, interleaved), `consistent-hash`.") with { Default = PolicyNames.RoundRobin },
         Text("clusters.ID.hashKey", "for `consistent-hash`: `client-ip`, `header:NAME` or `cookie:NAME`. A request without the header or cookie falls back to its client IP. A key keeps its destination while that destination is available; adding or removing one moves only its share of keys. The hash (XXH3) is the same in every Portico process.")
             with { Default = "client-ip", Needs = [new("loadBalancing", PolicyNames.ConsistentHash)] },

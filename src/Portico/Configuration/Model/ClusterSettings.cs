@@ -7,6 +7,9 @@ internal sealed record ClusterSettings
 
     public required IReadOnlyList<DestinationSettings> Destinations { get; init; }
 
+    /// <summary>`discovery`: more destinations, one per A/AAAA record of a DNS name. Default: none.</summary>
+    public DnsDiscoverySettings? Discovery { get; init; }
+
     /// <summary>`loadBalancing`: a name from <see cref="LoadBalancing.PolicyNames"/>. Default round-robin.</summary>
     public string LoadBalancing { get; init; } = Portico.LoadBalancing.PolicyNames.RoundRobin;
 

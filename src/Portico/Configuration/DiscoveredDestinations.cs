@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Portico.Configuration;
+
+/// <summary>
+/// Destinations found while running (Discovery/ resolves a cluster's `discovery` name), by
+/// cluster. <see cref="PorticoConfigProvider"/> adds them to the listed destinations of the
+/// clusters it hands YARP, so a change of records reaches YARP as a change of destinations:
+/// one kept keeps its state (health, drain, in-flight count), one gone gets no new requests
+/// while its requests in flight finish. A found set is used only while the cluster's
+/// discovery is the one that found it, so a reload that changes it never serves stale records.
+/// </summary>
+internal sealed class DiscoveredDestinations
+{
+    /// <summary>ClusterConfig metadata: the cluster's discovery (<c>DnsDiscoverySettings.Describe</c>).</summary>
+    public const string SourceKey = "portico.discovery";
+
+    /// <summary>DestinationConfig metadata: found after the first answer, so it waits for a passing active check.</summary>
+    public const string JoinAfterCheckKey = "portico.joinAfterCheck";
+
+    private readonly ConcurrentDictionary<string, Found> _found = new(StringComparer.Ordinal);
+
+    /// <summary>Raised after a cluster's found set changed.</summary>
+    public event Action? Changed;
+
+    public void Set(string cluster, string source, IReadOnlyDictionary<string, DestinationConfig> destinations)
+    {
+        _found[cluster] = new Found(source, destinations);
+        Changed?.Invoke();
+    }
+
+    public void Remove(string cluster) => _found.TryRemove(cluster, out _);
+
+    /// <summary>Whether the cluster has had an answer for its current discovery.</summary>
+    public bool HasAnswer(string cluster, string source) => _found.TryGetValue(cluster, out var found) && found.Source == source;
+
+    /// <summary><paramref name="cluster"/> with the destinations its current discovery found added.</summary>
+    public ClusterConfig Merge(ClusterConfig cluster)
+    {
+        if (cluster.Metadata?.GetValueOrDefault(SourceKey) is not { } source
+            || !_found.TryGetValue(cluster.ClusterId, out var found) || found.Source != source || found.Destinations.Count == 0)
+        {
+            return cluster;
+        }
+
+        var merged = new Dictionary<string, DestinationConfig>(cluster.Destinations ?? new Dictionary<string, DestinationConfig>(), StringComparer.OrdinalIgnoreCase);
+        foreach (var (id, destination) in found.Destinations)
+        {
+            // A listed destination of the same name wins: the operator wrote it.
+            merged.TryAdd(id, destination);
+        }
+
+        return cluster with { Destinations = merged };
+    }
+
+    private sealed record Found(string Source, IReadOnlyDictionary<string, DestinationConfig> Destinations);
+}

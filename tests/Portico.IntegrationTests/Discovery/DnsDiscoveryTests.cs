@@ -1,0 +1,114 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Portico.IntegrationTests.Infrastructure;
+
+namespace Portico.IntegrationTests.Discovery;
+
+/// <summary>
+/// A cluster whose destinations are a DNS name's A and AAAA records, against a DNS server the
+/// test runs on 127.0.0.1: two backends on one port, at 127.0.0.1 and ::1, come and go as the
+/// records do. The first answer serves from the first request; an address that appears later
+/// gets traffic only after its first passing active check; one that vanishes gets no new
+/// requests while its requests in flight finish, and a bounded load across the change has no
+/// failed request.
+/// </summary>
+public sealed class DnsDiscoveryTests
+{
+    private const string Name = "app.portico.test";
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Records_that_appear_join_after_a_passing_check_and_records_that_vanish_drain_without_a_failed_request(bool fastPath)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        RequestDelegate Handler(string name) => async ctx =>
+        {
+            if (ctx.Request.Path.StartsWithSegments("/slow"))
+            {
+                await release.Task.WaitAsync(ctx.RequestAborted);
+            }
+
+            await ctx.Response.WriteAsync(name);
+        };
+        var port = FreePorts.Take();
+        await using var v4 = await TestBackend.StartAsync("v4", Handler("v4"), port: port);
+        await using var v6 = await TestBackend.StartAsync("v6", Handler("v6"), port: port, address: IPAddress.IPv6Loopback);
+        await using var dns = new TestDnsServer();
+        dns.Set(Name, 1, IPAddress.Loopback);
+        dns.Delay = TimeSpan.FromSeconds(1);
+        await using var proxy = await TestProxy.StartAsync($$"""
+            routes:
+              all: { match: { pathPrefix: / }, cluster: app }
+            clusters:
+              app:
+                destinations: []
+                discovery: { dns: {{Name}}, port: {{port}}, resolver: "{{dns.Address}}", minRefresh: 100ms, maxRefresh: 1s }
+                healthCheck:
+                  active: { path: /health, interval: 1s }
+            """, fastPath);
+        var (ipv4, ipv6) = ($"127.0.0.1:{port}", $"[::1]:{port}");
+
+        // The listeners opened after the first answer, slow as it was: the first request already has a destination.
+        Assert.Equal("v4", await proxy.Client.GetStringAsync("/first", ct));
+        dns.Delay = TimeSpan.Zero;
+
+        dns.Set(Name, 1, IPAddress.Loopback, IPAddress.IPv6Loopback);
+        await Poll.UntilAsync(() => proxy.State.TryGetCluster("app", out var c) && c.Destinations.ContainsKey(ipv6), "the AAAA record to become a destination");
+        await Poll.UntilAsync(async () => await proxy.Client.GetStringAsync("/spread", ct) == "v6", "the new destination to take traffic");
+        var firstAtV6 = v6.Requests.First().PathAndQuery;
+        Assert.Equal("/health", firstAtV6);
+        Assert.Contains($"cluster app: {Name} resolves to 2 address(es); added [{ipv6}], removed []", proxy.Logs.Messages(8101));
+
+        // Shown as destinations of their own, in the admin API and the metrics.
+        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
+        using (var clusters = JsonDocument.Parse(await admin.GetStringAsync("/api/clusters", ct)))
+        {
+            var names = clusters.RootElement.GetProperty("app").GetProperty("destinations").EnumerateArray()
+                .Select(d => d.GetProperty("name").GetString()).Order(StringComparer.Ordinal);
+            Assert.Equal([ipv4, ipv6], names);
+        }
+
+        Assert.Contains("portico_dns_destinations{otel_scope_name=\"Portico.Discovery\",cluster=\"app\"} 2\n", await admin.GetStringAsync("/metrics", ct), StringComparison.Ordinal);
+
+        // Requests in flight on both, then the A record goes while a load runs.
+        var slow = Enumerable.Range(0, 4).Select(i => proxy.Client.GetAsync($"/slow/{i}", ct)).ToArray();
+        await Poll.UntilAsync(() => v4.Requests.Any(r => r.PathAndQuery.StartsWith("/slow/", StringComparison.Ordinal)), "a slow request at the 127.0.0.1 backend");
+        var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var load = Load.RunAsync(5000, 2, TimeSpan.FromSeconds(60), async i =>
+        {
+            if (stop.IsCancellationRequested)
+            {
+                return true;
+            }
+
+            using var response = await proxy.Client.GetAsync($"/load/{i}", ct);
+            return response.StatusCode == HttpStatusCode.OK;
+        });
+        await Poll.UntilAsync(() => v4.Requests.Any(r => r.PathAndQuery.StartsWith("/load/", StringComparison.Ordinal)), "the load to reach the 127.0.0.1 backend");
+
+        dns.Set(Name, 1, IPAddress.IPv6Loopback);
+        await Poll.UntilAsync(() => proxy.State.TryGetCluster("app", out var c) && !c.Destinations.ContainsKey(ipv4), "the vanished A record's destination to go");
+        var after = v6.Requests.Count(r => r.PathAndQuery.StartsWith("/load/", StringComparison.Ordinal));
+        await Poll.UntilAsync(() => v6.Requests.Count(r => r.PathAndQuery.StartsWith("/load/", StringComparison.Ordinal)) >= after + 50, "50 more load requests after the change");
+        await stop.CancelAsync();
+        var result = await load;
+        Assert.True(result.Failed == 0, $"{result.Failed} of {result.Total} failed: {string.Join("; ", result.SampleFailures)}");
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal("v6", await proxy.Client.GetStringAsync($"/after/{i}", ct));
+        }
+
+        release.SetResult();
+        foreach (var request in slow)
+        {
+            using var response = await request;
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Contains($"cluster app: {Name} resolves to 1 address(es); added [], removed [{ipv4}]", proxy.Logs.Messages(8101));
+    }
+}
