@@ -111,4 +111,39 @@ public sealed class DnsDiscoveryTests
 
         Assert.Contains($"cluster app: {Name} resolves to 1 address(es); added [], removed [{ipv4}]", proxy.Logs.Messages(8101));
     }
+
+    [Fact]
+    public async Task A_resolver_that_stops_answering_and_a_reload_keep_the_destinations_found()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var dns = new TestDnsServer();
+        dns.Set(Name, 1, IPAddress.Loopback);
+        string Config(string prefix) => $$"""
+            routes:
+              all: { match: { pathPrefix: {{prefix}} }, cluster: app }
+            clusters:
+              app:
+                destinations: []
+                discovery: { dns: {{Name}}, port: {{backend.Port}}, resolver: "{{dns.Address}}", minRefresh: 100ms, maxRefresh: 1s }
+            """;
+        await using var proxy = await TestProxy.StartAsync(Config("/"));
+        Assert.Equal("b", await proxy.Client.GetStringAsync("/", ct));
+
+        dns.Silent = true;
+        await Poll.UntilAsync(() => proxy.Logs.Messages(8102).Any(), "a failed lookup to be logged", seconds: 30);
+        Assert.Equal("b", await proxy.Client.GetStringAsync("/", ct));
+
+        // The reload keeps the cluster's discovery as it was: its watch and what it found stay
+        // (a new watch would have nothing while the server is silent).
+        var outcome = await proxy.RewriteConfigAsync(Config("/app"));
+        Assert.True(outcome.Applied, string.Join("\n", outcome.Errors));
+        Assert.Equal("b", await proxy.Client.GetStringAsync("/app", ct));
+
+        dns.Silent = false;
+        await Poll.UntilAsync(() => proxy.Logs.Messages(8103).Any(), "the lookup to work again", seconds: 30);
+        var failed = Assert.Single(proxy.Logs.Messages(8102));
+        Assert.StartsWith($"cluster app: looking up {Name} failed, keeping the 1 destination(s) found before; next try in 100ms: ", failed, StringComparison.Ordinal);
+        Assert.Contains("timed out", failed, StringComparison.Ordinal);
+    }
 }

@@ -29,6 +29,9 @@ internal sealed class TestDnsServer : IAsyncDisposable
     /// <summary>How long each answer waits before it is sent (a slow or distant server).</summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>While true, questions are counted and never answered (a server that is down).</summary>
+    public bool Silent { get; set; }
+
     /// <summary>The records of <paramref name="name"/> from now on (none: an empty answer, not NXDOMAIN).</summary>
     public void Set(string name, int ttlSeconds, params IPAddress[] addresses) => _names[name.TrimEnd('.')] = (addresses, ttlSeconds);
 
@@ -47,7 +50,7 @@ internal sealed class TestDnsServer : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _questions);
-            if (Answer(query.Buffer) is { } answer)
+            if (!Silent && Answer(query.Buffer) is { } answer)
             {
                 _ = SendAsync(answer, query.RemoteEndPoint, Delay);
             }
