@@ -21,6 +21,7 @@ public sealed class ProbeTests
     [InlineData("5s")]
     public async Task Sigterm_turns_readyz_503_at_once_while_in_flight_requests_complete(string delay)
     {
+        var adminPort = FreePorts.Take();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var backend = await TestBackend.StartAsync("b", async ctx =>
         {
@@ -34,7 +35,7 @@ public sealed class ProbeTests
         var config = await CliTests.WriteConfigAsync($$"""
             listeners:
               main: { address: "127.0.0.1:0" }
-            admin: { address: "127.0.0.1:0", token: {{Token}} }
+            admin: { address: "127.0.0.1:{{adminPort}}", token: {{Token}} }
             proxy: { shutdownGracePeriod: 30s, shutdownDelay: {{delay}} }
             routes:
               all: { match: { pathPrefix: / }, cluster: app }
@@ -42,8 +43,9 @@ public sealed class ProbeTests
               app: { destinations: [{{backend.Url}}] }
             """);
         await using var portico = PorticoProcess.Start("run", "-c", config);
+        // Named by port: the two "Now listening" lines may come in either order.
         var bound = await portico.WaitForListeningAsync(2);
-        var (proxy, admin) = (bound[0], bound[1]);
+        var (proxy, admin) = (bound.Single(u => u.Port != adminPort), bound.Single(u => u.Port == adminPort));
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var ct = TestContext.Current.CancellationToken;
 
@@ -98,18 +100,19 @@ public sealed class ProbeTests
     [Fact]
     public async Task Probes_answer_without_the_token_and_head_works()
     {
+        var adminPort = FreePorts.Take();
         await using var backend = await TestBackend.StartAsync("b");
         var config = await CliTests.WriteConfigAsync($$"""
             listeners:
               main: { address: "127.0.0.1:0" }
-            admin: { address: "127.0.0.1:0", token: {{Token}} }
+            admin: { address: "127.0.0.1:{{adminPort}}", token: {{Token}} }
             routes:
               all: { match: { pathPrefix: / }, cluster: app }
             clusters:
               app: { destinations: [{{backend.Url}}] }
             """);
         await using var portico = PorticoProcess.Start("run", "-c", config);
-        var admin = (await portico.WaitForListeningAsync(2))[1];
+        var admin = (await portico.WaitForListeningAsync(2)).Single(u => u.Port == adminPort);
         using var client = new HttpClient();
         var ct = TestContext.Current.CancellationToken;
 
