@@ -104,7 +104,7 @@ public class RequestBenchmarks
     public string CacheKeyFullPath() => CacheKey.Of(_context.Request);
 
     [Benchmark]
-    public string? CacheKeyFastPath() => FastCache.KeyOf(_head);
+    public string? CacheKeyFastPath() => FastCache.KeyOf(_head, "http");
 
     /// <summary>Vary: Accept-Encoding against the stored variant, the request's codings normalized first.</summary>
     [Benchmark]

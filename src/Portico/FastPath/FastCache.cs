@@ -23,9 +23,9 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
     private readonly ConditionalWeakTable<CacheEntry, StoredHead> _heads = [];
 
     /// <summary>The stored response that answers this request, with its age and freshness left; null when the full path must decide.</summary>
-    public async ValueTask<(CacheEntry Entry, TimeSpan Age, TimeSpan Ttl)?> LookupAsync(RequestHead head, RouteSettings route)
+    public async ValueTask<(CacheEntry Entry, TimeSpan Age, TimeSpan Ttl)?> LookupAsync(RequestHead head, string scheme, RouteSettings route)
     {
-        if (head.CacheSensitive || KeyOf(head) is not { } key)
+        if (head.CacheSensitive || KeyOf(head, scheme) is not { } key)
         {
             return null;
         }
@@ -104,8 +104,8 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
 
     public void Record(string route, CacheEntry entry) => metrics.Served(route, CacheOutcome.Hit, entry.Key);
 
-    /// <summary>The primary key (<see cref="CacheKey"/>) of a head: "http", its host and its target, which a plain path leaves as routing sees it.</summary>
-    internal static string? KeyOf(RequestHead head)
+    /// <summary>The primary key (<see cref="CacheKey"/>) of a head: the connection's scheme, its host and its target, which a plain path leaves as routing sees it.</summary>
+    internal static string? KeyOf(RequestHead head, string scheme)
     {
         var host = head[head.Host];
         var target = head[head.Target];
@@ -119,7 +119,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
         var chars = length <= 512 ? stackalloc char[512] : (rented = ArrayPool<char>.Shared.Rent(length));
         Ascii.ToUtf16(host, chars, out _);
         Ascii.ToUtf16(target, chars[host.Length..], out _);
-        var key = CacheKey.Of("http", chars[..host.Length], default, chars[host.Length..length]);
+        var key = CacheKey.Of(scheme, chars[..host.Length], default, chars[host.Length..length]);
         if (rented is not null)
         {
             ArrayPool<char>.Shared.Return(rented);

@@ -15,7 +15,7 @@ internal sealed class FastCacheResponder(FastCache cache, FastRecorder recorder)
         var route = entry.Route;
         var start = recorder.Now();
         var head = state.Head;
-        if (await cache.LookupAsync(head, route) is not { } hit)
+        if (await cache.LookupAsync(head, state.Scheme, route) is not { } hit)
         {
             return FastOutcome.HandOver;
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
 using Portico.Forwarding;
 using Portico.Transport;
 
@@ -31,12 +32,23 @@ internal sealed class FastConnection
         Peer = ClientAddress.Normalize((connection.RemoteEndPoint as IPEndPoint)?.Address) ?? IPAddress.None;
         PeerText = Peer.ToString();
         ForwardedNode = ForwardedHeaders.Node(Peer);
-        Direct = connection.Features.Get<LoopConnection>();
-        Loop = Direct?.Loop;
+        var transport = connection.Features.Get<LoopConnection>();
+        Https = connection.Features.Get<ITlsConnectionFeature>() is not null;
+
+        // Behind TLS the socket carries records, not the response: what is sent must go through
+        // the encrypting output pipe, never straight to the socket.
+        Direct = Https ? null : transport;
+        Loop = transport?.Loop;
     }
 
-    /// <summary>The client connection when it is on Portico's transport, which can send around its output pipe.</summary>
+    /// <summary>The client connection when it is on Portico's transport, which can send around its output pipe; null behind TLS.</summary>
     public LoopConnection? Direct { get; }
+
+    /// <summary>The client speaks TLS to this listener: the scheme its requests are forwarded, cached and mapped back with is https.</summary>
+    public bool Https { get; }
+
+    /// <summary>The client's scheme, as the full path's HttpRequest.Scheme.</summary>
+    public string Scheme => Https ? "https" : "http";
 
     /// <summary>The event loop the client connection is on, if any; backend connections are kept on it too.</summary>
     public EventLoop? Loop { get; }

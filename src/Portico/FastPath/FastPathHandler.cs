@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Portico.Caching;
 using Portico.Configuration;
 using Portico.Configuration.Model;
@@ -73,13 +74,30 @@ internal sealed class FastPathHandler : IDisposable
     public static bool DisabledByEnvironment
         => Environment.GetEnvironmentVariable(Variable) is { } value && value.Trim().ToLowerInvariant() is "off" or "0" or "false" or "no";
 
-    /// <summary>Runs a connection on the fast path, handing it to <paramref name="fullPath"/> when a request needs it.</summary>
-    public ConnectionDelegate Wrap(ConnectionDelegate fullPath) => connection => RunAsync(connection, fullPath);
+    /// <summary>
+    /// Runs a connection of listener <paramref name="listener"/> on the fast path, handing it to
+    /// <paramref name="fullPath"/> when a request needs it, or at once when the listener's
+    /// current settings or the connection's TLS session ask for what only the full path does.
+    /// </summary>
+    public ConnectionDelegate Wrap(ConnectionDelegate fullPath, string listener)
+        => connection => Takes(connection, listener) ? RunAsync(connection, fullPath) : fullPath(connection);
 
     public void Dispose()
     {
         _clock.Dispose();
         _pool.Dispose();
+    }
+
+    private bool Takes(ConnectionContext connection, string name)
+    {
+        if (_config.Current.Settings.Listener(name) is not { } listener || FastRoutes.ListenerRefusal(listener) is not null)
+        {
+            return false;
+        }
+
+        // A verified client certificate the TLS stage passes on in X-Client-Cert-* fields.
+        return connection.Features.Get<ITlsConnectionFeature>() is not { ClientCertificate: not null }
+               || listener.Tls?.ClientCertificate is not { ForwardHeaders: true };
     }
 
     private async Task RunAsync(ConnectionContext connection, ConnectionDelegate fullPath)

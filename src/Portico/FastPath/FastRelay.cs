@@ -28,7 +28,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         var head = state.Head;
         var buffer = backend.Buffer;
         // A prefix rewrite's Location and Set-Cookie turned back, as the full path's response transform does.
-        var mapped = FastRewrite.Applies(entry.Route) ? FastRewrite.MapBack(buffer.AsSpan(0, read.HeadLength), FastRewrite.Mapping(head, entry.Route, destination.Model.Config.Address)) : null;
+        var mapped = FastRewrite.Applies(entry.Route) ? FastRewrite.MapBack(buffer.AsSpan(0, read.HeadLength), FastRewrite.Mapping(head, state.Scheme, entry.Route, destination.Model.Config.Address)) : null;
         var room = ResponseFraming.Room(mapped?.Length ?? read.HeadLength, requestId);
 
         // On Portico's transport the response's first write (its head and the body bytes that

@@ -35,13 +35,13 @@ internal static class FastRewrite
 
     /// <summary>
     /// The names to turn back in a response of <paramref name="route"/>: the fast path sends the
-    /// client's Host (a route with `preserveHost: false` is not taken) to <paramref name="destination"/>
-    /// over plain HTTP, the client's scheme.
+    /// client's Host (a route with `preserveHost: false` is not taken) to <paramref name="destination"/>;
+    /// the client's own URL has its scheme (<paramref name="scheme"/>), as the full path's request has.
     /// </summary>
-    public static BackMapping Mapping(RequestHead head, RouteSettings route, string destination)
+    public static BackMapping Mapping(RequestHead head, string scheme, RouteSettings route, string destination)
     {
         var host = Encoding.Latin1.GetString(head[head.Host]);
-        return new BackMapping(host, new Uri(destination).Authority, "http://" + host, new HostString(host).Host, (route.Rewrite!.PathPrefix!, route.Match.PathPrefix ?? "/"));
+        return new BackMapping(host, new Uri(destination).Authority, scheme + "://" + host, new HostString(host).Host, (route.Rewrite!.PathPrefix!, route.Match.PathPrefix ?? "/"));
     }
 
     /// <summary>

@@ -71,12 +71,20 @@ internal sealed class FastRoutes
         return (Disabled(settings) ?? stages) is { } reason ? HandOverReasonNames.Of(reason) : hitsOnly ? "fresh_cache_hits" : "yes";
     }
 
-    /// <summary>Why a listener's connections never take the fast path; null when they may.</summary>
+    /// <summary>
+    /// Why a listener's connections do not take the fast path; null when they may. Read for each
+    /// connection from the current config, as the full path's stages read the listener's settings
+    /// for each request, so a reload that gives a listener `ipRules` or HSTS takes it off the fast
+    /// path at once. On a TLS listener the fast path reads the decrypted bytes behind Kestrel's
+    /// TLS, as the full path does; HSTS (added to every response by the TLS stage) keeps a TLS
+    /// listener on the full path, and h2 connections never reach the fast path (the framing check
+    /// steps aside for them).
+    /// </summary>
     public static HandOverReason? ListenerRefusal(ListenerSettings listener)
-        => listener.Tls is not null ? HandOverReason.TlsListener
-            : listener.RedirectToHttpsPort is not null ? HandOverReason.HttpsRedirect
+        => listener.RedirectToHttpsPort is not null ? HandOverReason.HttpsRedirect
             : listener.IpRules is not null ? HandOverReason.ListenerIpRules
-            : listener.Protocols != ListenerProtocols.Http1 ? HandOverReason.ListenerProtocols
+            : !listener.Protocols.HasFlag(ListenerProtocols.Http1) ? HandOverReason.ListenerProtocols
+            : listener.Tls is { Hsts.Count: > 0 } ? HandOverReason.TlsListener
             : null;
 
     /// <summary>
@@ -124,11 +132,6 @@ internal sealed class FastRoutes
 
         return false;
     }
-
-    /// <summary>Whether a listener's connections may use the fast path at all.</summary>
-    public static bool ListenerEligible(ListenerSettings listener)
-        => listener.Tls is null && listener.RedirectToHttpsPort is null && listener.IpRules is null
-           && listener.Protocols == ListenerProtocols.Http1;
 
     /// <summary>
     /// The one route that takes this request on the fast path, or null with the reason the full

@@ -120,7 +120,7 @@ internal static class RequestWriter
 
         public void Node() => _writer.WriteAscii(state.ForwardedNode);
 
-        public void Scheme() => _writer.Write("http"u8);
+        public void Scheme() => _writer.Write(state.Https ? "https"u8 : "http"u8);
 
         public void Host() => _writer.Write(state.Head[state.Head.Host]);
     }

@@ -18,9 +18,9 @@ internal enum HandOverReason
     /// <summary>A route setting no stage declared (Pipeline/RouteStages): unknown, so not on the fast path.</summary>
     UndeclaredSetting,
 
-    // The listener: its connections never reach the fast path.
+    // The listener: its connections do not reach the fast path.
 
-    /// <summary>A TLS listener.</summary>
+    /// <summary>A TLS listener with HSTS (its TLS stage adds a field to every response).</summary>
     TlsListener,
 
     /// <summary>A listener that redirects to HTTPS.</summary>
@@ -29,7 +29,7 @@ internal enum HandOverReason
     /// <summary>A listener with its own `ipRules`.</summary>
     ListenerIpRules,
 
-    /// <summary>A listener that offers more than HTTP/1.x.</summary>
+    /// <summary>A listener that does not offer HTTP/1.x (h2c, or h2 alone over TLS).</summary>
     ListenerProtocols,
 
     // The request head.

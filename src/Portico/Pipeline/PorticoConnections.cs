@@ -47,15 +47,16 @@ internal sealed class PorticoConnections(LimitsSettings serverLimits)
         TlsEndpoint.Configure(options, listener, tls);
 
         // 2 Guard, HTTP/1.x framing check: after TLS (it reads the request bytes), before Kestrel's
-        // parser. In front of it, on the listeners it can serve, the fast path: it forwards what
-        // it can and hands the rest of a connection to the framing check and the full pipeline
-        // (PorticoPipeline), which read it from the request it could not take.
-        // (Decided when the server builds the listener's pipeline, after Start.)
+        // parser. In front of it, the fast path: on TLS listeners too, it reads the decrypted
+        // bytes; it forwards what it can and hands the rest of a connection to the framing check
+        // and the full pipeline (PorticoPipeline), which read it from the request it could not
+        // take. Whether a listener's connection is its to take is read per connection from the
+        // current config (FastRoutes.ListenerRefusal). (Decided when the server builds the
+        // listener's pipeline, after Start.)
         // Behind the check, Kestrel's HTTP/1.x processing sees a client's half-close as the end of
         // its sending, not of the connection, so such a client still gets its answer.
-        var eligible = FastRoutes.ListenerRefusal(listener) is null;
         _gate.AttachFraming(options, listener,
-            next => eligible && _fastPath is { } fastPath ? fastPath.Wrap(next) : next,
+            next => _fastPath is { } fastPath ? fastPath.Wrap(next, listener.Name) : next,
             next => HalfClosedConnection.Wrap(next, _time!));
     }
 }

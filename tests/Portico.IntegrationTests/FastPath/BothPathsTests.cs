@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using Portico.IntegrationTests.Infrastructure;
@@ -33,6 +34,22 @@ public sealed class BothPathsTests(BothPathsFixture paths) : IClassFixture<BothP
         }
     }
 
+    /// <summary>The same corpus over TLS (ALPN http/1.1), where the fast path reads the bytes Kestrel's TLS decrypted.</summary>
+    [Theory]
+    [MemberData(nameof(Corpus))]
+    public async Task Both_paths_give_the_client_and_the_backend_the_same_answer_over_tls(string name)
+    {
+        var (request, status) = Cases[name];
+        var fast = await ExchangeAsync(paths.Fast, request, tls: true);
+        var full = await ExchangeAsync(paths.Full, request, tls: true);
+
+        Assert.Equal(full.Transcript, fast.Transcript);
+        if (status is not null)
+        {
+            Assert.Equal(status, full.Status);
+        }
+    }
+
     [Fact]
     public async Task The_fast_proxy_serves_a_plain_get_on_the_fast_path_and_the_full_proxy_does_not()
     {
@@ -42,22 +59,37 @@ public sealed class BothPathsTests(BothPathsFixture paths) : IClassFixture<BothP
 
         Assert.Equal(200, (await ExchangeAsync(paths.Fast, request)).Status);
         Assert.Equal(200, (await ExchangeAsync(paths.Full, request)).Status);
+        Assert.Equal(200, (await ExchangeAsync(paths.Fast, request, tls: true)).Status);
+        Assert.Equal(200, (await ExchangeAsync(paths.Full, request, tls: true)).Status);
 
         // The fast path counts a request once its response is flushed, so just after the client has it.
-        await Poll.UntilAsync(() => paths.Fast.Counters.Value("portico.fastpath.requests") == fastBefore + 1, "the fast path to count the request");
+        await Poll.UntilAsync(() => paths.Fast.Counters.Value("portico.fastpath.requests") == fastBefore + 2, "the fast path to count both requests");
         Assert.Equal(fullBefore, paths.Full.Counters.Value("portico.fastpath.requests"));
     }
 
     /// <summary>What the client and the backend saw of one request, as comparable text.</summary>
     private sealed record Exchange(int Status, string Transcript);
 
-    private static async Task<Exchange> ExchangeAsync(BothPathsFixture.Side side, byte[] request)
+    private async Task<Exchange> ExchangeAsync(BothPathsFixture.Side side, byte[] request, bool tls = false)
     {
         var seen = side.Backend.Requests.Count;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         using var client = new TcpClient();
-        await client.ConnectAsync(side.Proxy.Address.Host, side.Proxy.Address.Port, timeout.Token);
-        var stream = client.GetStream();
+        var address = tls ? side.Tls : side.Plain;
+        await client.ConnectAsync(address.Host, address.Port, timeout.Token);
+        Stream stream = client.GetStream();
+        await using var secure = tls ? new SslStream(stream) : null;
+        if (secure is not null)
+        {
+            await secure.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                ApplicationProtocols = [SslApplicationProtocol.Http11],
+                RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && cert.Issuer == paths.Pki.Root.Subject,
+            }, timeout.Token);
+            stream = secure;
+        }
+
         try
         {
             await stream.WriteAsync(request, timeout.Token);

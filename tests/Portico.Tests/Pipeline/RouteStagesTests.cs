@@ -114,9 +114,15 @@ public sealed class RouteStagesTests
     public void Listeners_that_never_take_the_fast_path_have_a_reason()
     {
         var plain = new ListenerSettings { Name = "l", EndPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 80), Protocols = ListenerProtocols.Http1 };
+        var tls = plain with { Tls = new ListenerTlsSettings(), Protocols = ListenerProtocols.Http1 | ListenerProtocols.H2 };
 
         Assert.Null(FastRoutes.ListenerRefusal(plain));
         Assert.Equal(HandOverReason.HttpsRedirect, FastRoutes.ListenerRefusal(plain with { RedirectToHttpsPort = 443 }));
-        Assert.Equal(HandOverReason.ListenerProtocols, FastRoutes.ListenerRefusal(plain with { Protocols = ListenerProtocols.Http1 | ListenerProtocols.H2 }));
+        Assert.Equal(HandOverReason.ListenerProtocols, FastRoutes.ListenerRefusal(plain with { Protocols = ListenerProtocols.H2c }));
+
+        // TLS: its HTTP/1.1 connections (h2 ones never reach the fast path), unless HSTS is added to every response.
+        Assert.Null(FastRoutes.ListenerRefusal(tls));
+        Assert.Equal(HandOverReason.ListenerProtocols, FastRoutes.ListenerRefusal(tls with { Protocols = ListenerProtocols.H2 }));
+        Assert.Equal(HandOverReason.TlsListener, FastRoutes.ListenerRefusal(tls with { Tls = new ListenerTlsSettings { Hsts = [new HstsSettings()] } }));
     }
 }
