@@ -14,6 +14,9 @@
 #   PAIR_ROUNDS=6 PAIR_DURATION=8 PAIR_WARMUP=30 PAIR_CONNECTIONS=25 PAIR_PATH=/1k
 #   PAIR_ENV_A="VAR=value ..." PAIR_ENV_B="..."   extra environment for one build, e.g.
 #                                   bench/pair.sh HEAD HEAD with PAIR_ENV_B=PORTICO_TRANSPORT=sockets
+#   PAIR_TLS=1                      both builds listen with TLS (an ECDSA P-256 certificate made
+#                                   here with openssl; h2 and http/1.1 offered, wrk speaks
+#                                   HTTP/1.1 over TLS 1.3 on kept-alive connections)
 #
 # Needs what bench/run.sh installs (nginx, wrk); run that once first on a fresh machine. Only
 # 127.0.0.1 is loaded; every wrk stops after its duration (and `timeout` backs it up); every
@@ -29,12 +32,15 @@ DURATION=${PAIR_DURATION:-8}
 WARMUP=${PAIR_WARMUP:-30}
 CONNECTIONS=${PAIR_CONNECTIONS:-25}
 URL_PATH=${PAIR_PATH:-/1k}
+TLS=${PAIR_TLS:-0}
+SCHEME=$([ "$TLS" = 1 ] && echo https || echo http)
 LOAD_CPU=${BENCH_LOAD_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 B=${BENCH_PORT_BASE:-24000}
 ORIGIN_PORT=$((B + 580)); PORT_A=$((B + 600)); PORT_B=$((B + 700))
 
-for tool in nginx wrk curl dotnet git taskset $([ "$REV_A" = haproxy ] && echo haproxy); do
+[ "$TLS" = 1 ] && [ "$REV_A" = haproxy ] && { echo "bench/pair.sh: PAIR_TLS=1 compares two Portico builds only" >&2; exit 1; }
+for tool in nginx wrk curl dotnet git taskset $([ "$REV_A" = haproxy ] && echo haproxy) $([ "$TLS" = 1 ] && echo openssl); do
   command -v "$tool" >/dev/null || { echo "bench/pair.sh: '$tool' is missing (bench/run.sh installs nginx and wrk)" >&2; exit 1; }
 done
 
@@ -73,13 +79,20 @@ origin_setup "$WORK" "$(ulimit -n)" "$ORIGIN_PORT" "$((ORIGIN_PORT + 1))" 102400
 taskset -c "$SERVER_CPU" nginx -p "$WORK/origin/" -e "$WORK/origin/error.log" -c "$WORK/origin/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
 
+TLS_YAML=""
+if [ "$TLS" = 1 ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+  TLS_YAML=", tls: { certificates: [{ cert: $WORK/cert.pem, key: $WORK/key.pem }] }"
+fi
+
 # Each build with bench/run.sh's Portico settings: the plain route and (g)'s cached one
 # (PAIR_PATH=/cached/1k measures cache hits), access log off, its own admin port.
 start() {
   local name=$1 port=$2 env=$3
   cat > "$WORK/$name/portico.yaml" <<EOF
 listeners:
-  http: { address: "127.0.0.1:$port" }
+  http: { address: "127.0.0.1:$port"$TLS_YAML }
 routes:
   all: { match: { pathPrefix: / }, cluster: origin }
   cached: { match: { pathPrefix: /cached }, cluster: origin, cache: {} }
@@ -110,7 +123,8 @@ start b "$PORT_B" "${PAIR_ENV_B:-}"
 # Each must answer 200 before anything is measured (an error page would be measured instead).
 for port in $ORIGIN_PORT $PORT_A $PORT_B; do
   for try in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$port$URL_PATH" 2>/dev/null && break
+    scheme=$([ "$port" = "$ORIGIN_PORT" ] && echo http || echo "$SCHEME")
+    curl -kfsS -o /dev/null "$scheme://127.0.0.1:$port$URL_PATH" 2>/dev/null && break
     [ "$try" -lt 100 ] || { log "127.0.0.1:$port$URL_PATH does not answer 200"; exit 1; }
     sleep 0.1
   done
@@ -120,9 +134,9 @@ cpu() { cut -d')' -f2 "/proc/$1/stat" | awk '{print $12 + $13}'; }
 # Both loads at once; prints "requests_a requests_b".
 both() {
   local seconds=$1
-  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "http://127.0.0.1:$PORT_A$URL_PATH" >"$WORK/wrk-a.txt" 2>&1 &
+  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "$SCHEME://127.0.0.1:$PORT_A$URL_PATH" >"$WORK/wrk-a.txt" 2>&1 &
   local wa=$!
-  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "http://127.0.0.1:$PORT_B$URL_PATH" >"$WORK/wrk-b.txt" 2>&1 &
+  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "$SCHEME://127.0.0.1:$PORT_B$URL_PATH" >"$WORK/wrk-b.txt" 2>&1 &
   local wb=$!
   wait "$wa" "$wb"
   echo "$(awk '/requests in/ {print $1}' "$WORK/wrk-a.txt") $(awk '/requests in/ {print $1}' "$WORK/wrk-b.txt")"
