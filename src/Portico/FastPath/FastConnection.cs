@@ -62,6 +62,9 @@ internal sealed class FastConnection
 
     public RequestHead Head { get; } = new();
 
+    /// <summary>The current request's retries on other destinations, for its record; reset once recorded.</summary>
+    public int Retries { get; set; }
+
     public IPAddress Peer { get; }
 
     public string PeerText { get; }

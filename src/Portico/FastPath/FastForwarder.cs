@@ -4,8 +4,13 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Portico.Configuration;
 using Portico.Configuration.Model;
+using Portico.Forwarding;
+using Portico.Health;
+using Portico.Observability;
 using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.Model;
 
 namespace Portico.FastPath;
 
@@ -13,12 +18,14 @@ namespace Portico.FastPath;
 /// A request forwarded by the fast path: the destination chosen by the cluster's own policy among
 /// YARP's available destinations, a pooled connection to it, the request head written (see
 /// <see cref="RequestWriter"/>) and sent, the response head read; then <see cref="FastRelay"/>
-/// relays the response. What it cannot do without writing to the client (no destination, no
-/// connection) it hands to the full path, which retries, ejects and answers as configured.
+/// relays the response. A failure before the first response byte is retried as the full path's
+/// forwarding stage retries it (see <see cref="Failure"/>); what the fast path cannot do without
+/// writing to the client or recording anything (no destination, a first attempt it cannot
+/// judge) it hands to the full path, which retries, ejects and answers as configured.
 /// </summary>
 internal sealed class FastForwarder(
     ActiveConfig config, IProxyStateLookup proxyState, IReadOnlyDictionary<string, ILoadBalancingPolicy> policies,
-    BackendPool pool, FastRelay relay, FastLocalAnswer local, FastRecorder recorder)
+    BackendPool pool, FastRelay relay, FastLocalAnswer local, FastRecorder recorder, PassiveHealthPolicy? passive, DestinationStats destinations, ForwardingLog log)
 {
     // The requests being written to backends. A buffer is held while its backend answers, so
     // a loop has as many out as requests in flight: more than the shared pool keeps per core
@@ -27,6 +34,22 @@ internal sealed class FastForwarder(
 
     private readonly HttpContext _policyContext = new DefaultHttpContext();
 
+    /// <summary>How an attempt failed before any response byte reached the client.</summary>
+    private enum Failure
+    {
+        /// <summary>The connection was refused or failed: YARP's ForwarderError.Request, retried.</summary>
+        Connect,
+
+        /// <summary>No connection within `connectTimeout`: YARP's RequestTimedOut, answered 504, never retried.</summary>
+        ConnectTimeout,
+
+        /// <summary>A new connection ended before any response byte: ForwarderError.Request, retried.</summary>
+        NoResponse,
+
+        /// <summary>The connection ended inside the response head: ForwarderError.Request, retried.</summary>
+        BrokenHead,
+    }
+
     public async ValueTask<FastOutcome> ForwardAsync(FastConnection state, FastRoutes.Entry entry, UnderscoreHeaderPolicy underscores, PipeWriter output)
     {
         var route = entry.Route;
@@ -34,7 +57,7 @@ internal sealed class FastForwarder(
         if (!proxyState.TryGetCluster(route.Cluster!, out var cluster)
             || cluster.DestinationsState.AvailableDestinations is not { Count: > 0 } available
             || !policies.TryGetValue(cluster.Model.Config.LoadBalancingPolicy ?? "PowerOfTwoChoices", out var policy)
-            || policy.PickDestination(_policyContext, cluster, available) is not { } destination)
+            || Pick(policy, cluster, available) is not { } destination)
         {
             return FastOutcome.HandOver;
         }
@@ -44,8 +67,8 @@ internal sealed class FastForwarder(
         var clientId = FastRecorder.ClientRequestId(head);
         var requestId = clientId ?? state.NextRequestId();
         var settings = config.Current.Settings;
-        var address = destination.Model.Config.Address;
-        var endpoint = pool.For(address);
+        var retries = fast.Settings.Retries;
+        List<DestinationState>? tried = null;
 
         // Worst case: the head, plus the forwarded headers repeating the client's lists and host.
         var rewritten = FastRewrite.Applies(route) ? FastRewrite.Target(head, route) : null;
@@ -60,76 +83,118 @@ internal sealed class FastForwarder(
         try
         {
             var length = RequestWriter.Write(state, request, clientId is null ? requestId : null, rewritten, settings.Proxy, underscores);
-            var reused = true;
-            backend = endpoint.TakeIdle(state.Loop);
-            while (true)
+            for (var attempt = 0; ; attempt++)
             {
-                if (backend is null)
+                var attemptStart = recorder.Now();
+                var address = destination.Model.Config.Address;
+                var endpoint = pool.For(address);
+                var reused = true;
+                Failure failure;
+                backend = endpoint.TakeIdle(state.Loop);
+                while (true)
                 {
-                    reused = false;
-                    try
+                    if (backend is null)
                     {
-                        backend = await endpoint.ConnectAsync(fast.Settings.ConnectTimeout, state.Loop);
-                    }
-                    catch (Exception e) when (e is SocketException or OperationCanceledException)
-                    {
-                        // The full path retries, ejects and answers 502/504 as configured.
-                        return FastOutcome.HandOver;
-                    }
-                }
-
-                state.Exchange(backend, fast);
-                var sent = await FastOutput.SendAsync(backend, request.AsMemory(0, length));
-
-                // The response head (see ResponseHead.Scan), read here rather than in a method of its own:
-                // one suspended frame per request instead of two.
-                var read = default(ResponseHead);
-                var filled = 0;
-                var searched = 0;
-                while (sent && !ResponseHead.Scan(backend.Buffer, ref filled, ref searched, out read))
-                {
-                    int n;
-                    try
-                    {
-                        n = await backend.ReceiveAsync(backend.Buffer.AsMemory(filled));
-                    }
-                    catch (Exception e) when (e is SocketException or ObjectDisposedException)
-                    {
-                        n = 0;
+                        reused = false;
+                        try
+                        {
+                            backend = await endpoint.ConnectAsync(fast.Settings.ConnectTimeout, state.Loop);
+                        }
+                        catch (Exception e) when (e is SocketException or OperationCanceledException)
+                        {
+                            failure = e is SocketException ? Failure.Connect : Failure.ConnectTimeout;
+                            break;
+                        }
                     }
 
-                    if (n == 0)
+                    state.Exchange(backend, fast);
+                    var sent = await FastOutput.SendAsync(backend, request.AsMemory(0, length));
+
+                    // The response head (see ResponseHead.Scan), read here rather than in a method of its own:
+                    // one suspended frame per request instead of two.
+                    var read = default(ResponseHead);
+                    var filled = 0;
+                    var searched = 0;
+                    while (sent && !ResponseHead.Scan(backend.Buffer, ref filled, ref searched, out read))
                     {
-                        read = new ResponseHead(filled == 0 ? 0 : -1, 0, filled, filled > 0);
+                        int n;
+                        try
+                        {
+                            n = await backend.ReceiveAsync(backend.Buffer.AsMemory(filled));
+                        }
+                        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                        {
+                            n = 0;
+                        }
+
+                        if (n == 0)
+                        {
+                            read = new ResponseHead(filled == 0 ? 0 : -1, 0, filled, filled > 0);
+                            break;
+                        }
+
+                        filled += n;
+                    }
+
+                    var connection = backend;
+                    backend = null;
+                    if (read.Status > 0)
+                    {
+                        // RelayAsync returns the connection to the pool or closes it.
+                        handedOn = true;
+                        return await relay.RelayAsync(state, entry, cluster, destination, address, connection, read, requestId, start, settings, output);
+                    }
+
+                    connection.Dispose();
+                    if (state.TimedOut)
+                    {
+                        handedOn = true;
+                        return await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, 504, output);
+                    }
+
+                    if (read.Status < 0 && read.Received)
+                    {
+                        failure = Failure.BrokenHead;
                         break;
                     }
 
-                    filled += n;
+                    if (!reused)
+                    {
+                        failure = Failure.NoResponse;
+                        break;
+                    }
+
+                    // A kept-alive connection the backend had closed: try once more on a new one,
+                    // as the full path's client does before it counts an attempt.
+                    reused = false;
                 }
 
-                var attempt = backend;
-                backend = null;
-                if (read.Status > 0)
+                if (attempt == 0 && (failure == Failure.ConnectTimeout || (retries == 0 && failure == Failure.Connect)))
                 {
-                    // RelayAsync returns the connection to the pool or closes it.
-                    handedOn = true;
-                    return await relay.RelayAsync(state, entry, cluster, destination, address, attempt, read, requestId, start, settings, output);
-                }
-
-                attempt.Dispose();
-                if (state.TimedOut || (read.Status < 0 && read.Received))
-                {
-                    handedOn = true;
-                    return await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, state.TimedOut ? 504 : 502, output);
-                }
-
-                if (!reused)
-                {
+                    // Nothing was sent or recorded yet: the full path does the whole exchange as
+                    // it would have (a cluster without retries, or a connect timeout).
                     return FastOutcome.HandOver;
                 }
 
-                // A kept-alive connection the backend had closed: try once more on a new one.
-                reused = false;
+                var next = failure == Failure.ConnectTimeout || attempt >= retries ? null : Next(cluster, available, policy, destination, tried ??= []);
+                if (next is null)
+                {
+                    handedOn = true;
+                    return failure == Failure.ConnectTimeout
+                        ? await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, 504, output)
+                        : await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, 502, output, Detail(failure));
+                }
+
+                // Retried as ForwardingMiddleware retries: passive health and the destination's
+                // statistics count the failure, the next destination is the policy's pick among
+                // those not tried and not ejected.
+                passive?.Record(cluster, destination, destinationFault: true, serverError: false);
+                destinations.Record(destination, Detail(failure).Outcome, recorder.Since(attemptStart), 0, 0, retried: true);
+                log.Retrying(route.Id, destination.DestinationId, attempt + 1, ForwarderError.Request);
+                state.Retries++;
+                DestinationCounters.Decrement(destination);
+                destination = next;
+                DestinationCounters.Increment(destination);
             }
         }
         finally
@@ -145,4 +210,27 @@ internal sealed class FastForwarder(
             RequestBuffers.Return(request);
         }
     }
+
+    /// <summary>The destination a retry goes to, as the full path picks it; null when none is left.</summary>
+    private DestinationState? Next(ClusterState cluster, IReadOnlyList<DestinationState> candidates, ILoadBalancingPolicy policy, DestinationState failed, List<DestinationState> tried)
+    {
+        tried.Add(failed);
+        var remaining = candidates.Where(d => !tried.Contains(d) && d.Health.Passive != DestinationHealth.Unhealthy).ToArray();
+        return remaining.Length == 0 ? null : Pick(policy, cluster, remaining);
+    }
+
+    /// <summary>
+    /// As YARP's load-balancing stage picks: a lone destination without asking the policy, so a
+    /// policy with state (round-robin's counter) moves exactly as it does on the full path.
+    /// </summary>
+    private DestinationState? Pick(ILoadBalancingPolicy policy, ClusterState cluster, IReadOnlyList<DestinationState> destinations)
+        => destinations.Count == 1 ? destinations[0] : policy.PickDestination(_policyContext, cluster, destinations);
+
+    /// <summary>How the full path reads the failure: its error, its log line's detail, the destination's statistics.</summary>
+    private static (ForwarderError Error, string Detail, DestinationOutcome Outcome) Detail(Failure failure) => failure switch
+    {
+        Failure.Connect => (ForwarderError.Request, "the connection to the backend failed", DestinationOutcome.Connect),
+        Failure.NoResponse => (ForwarderError.Request, "the backend closed the connection without answering", DestinationOutcome.Reset),
+        _ => (ForwarderError.Request, "the backend closed the connection inside its response head", DestinationOutcome.Reset),
+    };
 }

@@ -6,6 +6,7 @@ using Portico.Configuration;
 using Portico.Forwarding;
 using Portico.Health;
 using Portico.Observability;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
 namespace Portico.FastPath;
@@ -17,9 +18,10 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
     /// Portico's own 502 or 504 page, as the full path writes it (ErrorPage, the operator's custom page
     /// included, from the same values), when the backend failed after it had the request.
     /// </summary>
+    /// <param name="failure">What the log line and the destination's statistics name for a 502; by default a malformed response head.</param>
     public async ValueTask<FastOutcome> AnswerAsync(
         FastConnection state, FastRoutes.Entry entry, ClusterState cluster, DestinationState destination, string address,
-        string requestId, long start, int status, PipeWriter output)
+        string requestId, long start, int status, PipeWriter output, (ForwarderError Error, string Detail, DestinationOutcome Outcome)? failure = null)
     {
         var route = entry.Route;
         var head = state.Head;
@@ -57,12 +59,12 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
         }
 
         passive?.Record(cluster, destination, destinationFault: !routeTimedOut, serverError: false);
-        destinations.Record(destination, status == 504 ? DestinationOutcome.Timeout : DestinationOutcome.Reset, recorder.Since(start), 0, 0, retried: false);
+        destinations.Record(destination, status == 504 ? DestinationOutcome.Timeout : failure?.Outcome ?? DestinationOutcome.Reset, recorder.Since(start), 0, 0, retried: false);
         var flushed = await FastOutput.FlushAsync(output);
         var reason = status == 504 ? (routeTimedOut ? LocalReason.RouteTimeout : LocalReason.UpstreamTimeout) : LocalReason.UpstreamUnreachable;
-        log.ForwardFailed(route.Id, destination.DestinationId,
-            status == 504 ? Yarp.ReverseProxy.Forwarder.ForwarderError.RequestTimedOut : Yarp.ReverseProxy.Forwarder.ForwarderError.ResponseHeaders,
-            status == 504 ? "the backend did not answer in time" : "the backend's response head was malformed");
+        var (error, detail) = status == 504 ? (ForwarderError.RequestTimedOut, "the backend did not answer in time")
+            : failure is { } f ? (f.Error, f.Detail) : (ForwarderError.ResponseHeaders, "the backend's response head was malformed");
+        log.ForwardFailed(route.Id, destination.DestinationId, error, detail);
         recorder.Finish(state, entry, address, requestId, start, status, head.IsHead ? 0 : page.Body.Length, reason);
         return flushed ? FastOutcome.Done : FastOutcome.Close;
     }

@@ -65,7 +65,10 @@ internal sealed class FastPathHandler : IDisposable
             _pool,
             new FastRelay(recorder, local, passive, destinations, log),
             local,
-            recorder);
+            recorder,
+            passive,
+            destinations,
+            log);
         _cache = new FastCacheResponder(new FastCache(services.GetRequiredService<ICacheStore>(), services.GetRequiredService<CacheMetrics>(), time), recorder);
         _clock = new Timer(static s => ((FastPathHandler)s!).Tick(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }

@@ -39,10 +39,13 @@ internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, 
             Upstream = address,
             UpstreamSeconds = address is null ? null : seconds,
             Reason = reason,
+            Retries = state.Retries,
             Cache = cache,
             ResponseBytes = bodyBytes,
             Rewritten = cache is null && FastRewrite.Applies(route) ? FastRewrite.Target(state.Head, route) : null,
         };
+        state.Retries = 0;
+
         // The route's series and totals, looked up once per route rather than per request.
         var tallies = entry.Tallies ??= recorder.TalliesOf(route.Id, route.Cluster ?? "");
         // Counted before the request stops being in progress (Record), so whoever sees no request

@@ -32,6 +32,22 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
             var retry = error is not null && error.Error == ForwarderError.Request && attempt < retries && !context.Response.HasStarted
                 && FailureCauses.Of(error.Error, error.Exception) == FailureCause.Destination
                 && exchange?.RequestBody?.ReadStarted != true && !context.RequestAborted.IsCancellationRequested;
+
+            // Retry: on a destination not yet tried and not ejected by passive health; with none
+            // left, this attempt was the last and its statistics say so.
+            DestinationState[] remaining = [];
+            if (retry)
+            {
+                tried ??= [];
+                if (proxy.ProxiedDestination is { } failed)
+                {
+                    tried.Add(failed);
+                }
+
+                remaining = candidates.Where(d => !tried.Contains(d) && d.Health.Passive != DestinationHealth.Unhealthy).ToArray();
+                retry = remaining.Length > 0;
+            }
+
             if (proxy.ProxiedDestination is { } served)
             {
                 var seconds = time.GetElapsedTime(start).TotalSeconds;
@@ -53,19 +69,6 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
             }
 
             if (!retry)
-            {
-                break;
-            }
-
-            // Retry: on a destination not yet tried and not ejected by passive health.
-            tried ??= [];
-            if (proxy.ProxiedDestination is { } failed)
-            {
-                tried.Add(failed);
-            }
-
-            var remaining = candidates.Where(d => !tried.Contains(d) && d.Health.Passive != DestinationHealth.Unhealthy).ToArray();
-            if (remaining.Length == 0)
             {
                 break;
             }

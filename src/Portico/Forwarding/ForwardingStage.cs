@@ -10,9 +10,11 @@ namespace Portico.Forwarding;
 /// The forwarder's declaration (stage 7, <see cref="ForwardingMiddleware"/> and YARP): the fast
 /// path forwards to a cluster it reaches as the full path would, plain HTTP/1.1 to IP-literal
 /// destinations, chosen by the cluster's own policy among those health checks leave available,
-/// within the cluster's timeouts, (destinations DNS discovery finds are such: http://IP:port/), with passive health judging each exchange. Retries (with their
-/// counting and exclusions), consistent hashing, TLS, HTTP/2 and a connection cap are the full
-/// pipeline's. `retryNonIdempotent` concerns POST and PATCH, which the fast path never takes.
+/// within the cluster's timeouts (destinations DNS discovery finds are such: http://IP:port/),
+/// with passive health judging each exchange and `retries` done as the full path does them
+/// (FastForwarder: the same failures, exclusions, counting and log). Consistent hashing, TLS,
+/// HTTP/2 and a connection cap are the full pipeline's. `retryNonIdempotent` concerns POST and
+/// PATCH, which the fast path never takes.
 /// </summary>
 internal sealed class ForwardingStage : IRouteStage
 {
@@ -53,11 +55,6 @@ internal sealed class ForwardingStage : IRouteStage
         if (cluster.LoadBalancing == PolicyNames.ConsistentHash)
         {
             return HandOverReason.LoadBalancing;
-        }
-
-        if (cluster.Retries > 0)
-        {
-            return HandOverReason.Retries;
         }
 
         foreach (var destination in cluster.Destinations)

@@ -137,9 +137,6 @@ internal enum HandOverReason
     /// <summary>The cluster balances by consistent hash.</summary>
     LoadBalancing,
 
-    /// <summary>The cluster retries.</summary>
-    Retries,
-
     /// <summary>A destination that is not plain http:// to an IP literal without a path.</summary>
     Destination,
 

@@ -43,7 +43,6 @@ internal static class HandOverReasonNames
         HandOverReason.HostRewrite => "host_rewrite",
         HandOverReason.Cluster => "cluster",
         HandOverReason.LoadBalancing => "load_balancing",
-        HandOverReason.Retries => "retries",
         HandOverReason.Destination => "destination",
         HandOverReason.Cache => "cache",
         HandOverReason.IdentityHeaders => "identity_headers",

@@ -70,6 +70,7 @@ public sealed class RouteStagesTests
     {
         Assert.Equal((null, false), Fit(Route()));
         Assert.Equal((null, false), Fit(Route(r => r with { Timeout = TimeSpan.FromSeconds(5), RetryNonIdempotent = true })));
+        Assert.Equal((null, false), Fit(Route(), Plain with { Retries = 2 }));
     }
 
     [Fact]
@@ -81,7 +82,6 @@ public sealed class RouteStagesTests
         Assert.Equal((HandOverReason.BodyRewrite, false), Fit(Route(r => r with { BodyRewrite = new BodyRewriteSettings { Rules = [new BodyRewriteRule { Find = "a", Replace = "b" }] } })));
         Assert.Equal((HandOverReason.HostRewrite, false), Fit(Route(r => r with { PreserveHost = false })));
         Assert.Equal((HandOverReason.Match, false), Fit(Route(r => r with { Match = new RouteMatchSettings { Path = "/u/{id}" } })));
-        Assert.Equal((HandOverReason.Retries, false), Fit(Route(), Plain with { Retries = 1 }));
         Assert.Equal((HandOverReason.Destination, false), Fit(Route(), Plain with { Destinations = [new DestinationSettings { Name = "a", Address = new Uri("http://backend.local:8080") }] }));
     }
 
