@@ -51,10 +51,24 @@ internal sealed class BackendPool : IDisposable
         public Endpoint(string address)
         {
             var uri = new Uri(address);
-            EndPoint = new IPEndPoint(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port);
+            Port = uri.Port;
+            if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip))
+            {
+                EndPoint = new IPEndPoint(ip, uri.Port);
+            }
+            else
+            {
+                Host = uri.IdnHost;
+            }
         }
 
-        public IPEndPoint EndPoint { get; }
+        /// <summary>The destination's address when it is an IP literal; null when it is named (<see cref="Host"/>).</summary>
+        public IPEndPoint? EndPoint { get; }
+
+        /// <summary>The destination's host name, resolved for each new connection; null for an IP literal.</summary>
+        public string? Host { get; }
+
+        public int Port { get; }
 
         /// <summary>The most recently returned idle connection on this loop that is still fit for a request.</summary>
         public BackendConnection? TakeIdle(EventLoop? loop)
@@ -80,18 +94,62 @@ internal sealed class BackendPool : IDisposable
             }
         }
 
+        /// <summary>
+        /// A new connection, as the full path's SocketsHttpHandler opens one: a named destination
+        /// is resolved again for every connection (the runtime keeps no DNS cache; the system
+        /// resolver's applies to both paths alike) and its addresses are tried in the resolver's
+        /// order until one accepts; <paramref name="timeout"/> bounds the resolution and every
+        /// attempt together. Fails with a <see cref="SocketException"/> (the last address's, or
+        /// the resolver's), or <see cref="OperationCanceledException"/> past the timeout.
+        /// </summary>
         public async ValueTask<BackendConnection> ConnectAsync(TimeSpan timeout, EventLoop? loop)
+        {
+            if (EndPoint is { } endPoint)
+            {
+                return await ConnectAsync(endPoint, timeout, loop);
+            }
+
+            var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+            IPAddress[] addresses;
+            using (var cancel = new CancellationTokenSource(timeout))
+            {
+                addresses = await Dns.GetHostAddressesAsync(Host!, cancel.Token);
+            }
+
+            var failure = new SocketException((int)SocketError.HostNotFound);
+            foreach (var address in addresses)
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0)
+                {
+                    throw new OperationCanceledException("the connect timeout passed");
+                }
+
+                try
+                {
+                    return await ConnectAsync(new IPEndPoint(address, Port), TimeSpan.FromMilliseconds(left), loop);
+                }
+                catch (SocketException e)
+                {
+                    failure = e;
+                }
+            }
+
+            throw failure;
+        }
+
+        private async ValueTask<BackendConnection> ConnectAsync(IPEndPoint endPoint, TimeSpan timeout, EventLoop? loop)
         {
             if (loop is not null)
             {
-                return new BackendConnection(await LoopSocket.ConnectAsync(EndPoint, loop, timeout), this);
+                return new BackendConnection(await LoopSocket.ConnectAsync(endPoint, loop, timeout), this);
             }
 
-            var socket = new Socket(EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
                 using var cancel = new CancellationTokenSource(timeout);
-                await socket.ConnectAsync(EndPoint, cancel.Token);
+                await socket.ConnectAsync(endPoint, cancel.Token);
                 return new BackendConnection(socket, this);
             }
             catch

@@ -2,7 +2,7 @@ using Portico.Configuration.Model;
 
 namespace Portico.FastPath;
 
-/// <summary>A cluster as the fast path forwards to it (the forwarding stage's declaration says which it may): plain HTTP/1.1 to IP-literal destinations.</summary>
+/// <summary>A cluster as the fast path forwards to it (the forwarding stage's declaration says which it may): plain HTTP/1.1 to destinations without a path.</summary>
 internal sealed class FastCluster(ClusterSettings settings, TimeSpan? routeTimeout)
 {
     // YARP's default activity timeout when the cluster sets none.

@@ -1,4 +1,3 @@
-using System.Net;
 using Portico.Configuration.Model;
 using Portico.LoadBalancing;
 using Portico.Observability;
@@ -8,13 +7,14 @@ namespace Portico.Forwarding;
 
 /// <summary>
 /// The forwarder's declaration (stage 7, <see cref="ForwardingMiddleware"/> and YARP): the fast
-/// path forwards to a cluster it reaches as the full path would, plain HTTP/1.1 to IP-literal
-/// destinations, chosen by the cluster's own policy among those health checks leave available,
-/// within the cluster's timeouts (destinations DNS discovery finds are such: http://IP:port/),
-/// with passive health judging each exchange and `retries` done as the full path does them
-/// (FastForwarder: the same failures, exclusions, counting and log). Consistent hashing, TLS,
-/// HTTP/2 and a connection cap are the full pipeline's. `retryNonIdempotent` concerns POST and
-/// PATCH, which the fast path never takes.
+/// path forwards to a cluster it reaches as the full path would, plain HTTP/1.1 to destinations
+/// without a path, named by IP or by host name (resolved per new connection, as the full path's
+/// client resolves them: BackendPool; destinations DNS discovery finds are http://IP:port/),
+/// chosen by the cluster's own policy among those health checks leave available, within the
+/// cluster's timeouts, with passive health judging each exchange and `retries` done as the full
+/// path does them (FastForwarder: the same failures, exclusions, counting and log).
+/// Consistent hashing, TLS, HTTP/2 and a connection cap are the full pipeline's.
+/// `retryNonIdempotent` concerns POST and PATCH, which the fast path never takes.
 /// </summary>
 internal sealed class ForwardingStage : IRouteStage
 {
@@ -60,7 +60,7 @@ internal sealed class ForwardingStage : IRouteStage
         foreach (var destination in cluster.Destinations)
         {
             var address = destination.Address;
-            if (address.Scheme != "http" || !IPAddress.TryParse(address.Host.Trim('[', ']'), out _) || address.AbsolutePath != "/" || address.Query.Length > 0)
+            if (address.Scheme != "http" || address.AbsolutePath != "/" || address.Query.Length > 0)
             {
                 return HandOverReason.Destination;
             }

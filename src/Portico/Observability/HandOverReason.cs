@@ -137,7 +137,7 @@ internal enum HandOverReason
     /// <summary>The cluster balances by consistent hash.</summary>
     LoadBalancing,
 
-    /// <summary>A destination that is not plain http:// to an IP literal without a path.</summary>
+    /// <summary>A destination that is not plain http:// without a path.</summary>
     Destination,
 
     // At the request.

@@ -25,7 +25,8 @@ public sealed class FastRetryTests
         CutHead,
     }
 
-    private static string Config(string destinations, int retries, string health = "") => $$"""
+    /// <summary>One route to cluster app: round-robin over <paramref name="destinations"/> with <paramref name="retries"/>.</summary>
+    internal static string Config(string destinations, int retries, string health = "") => $$"""
         routes:
           all: { match: { pathPrefix: / }, cluster: app }
         clusters:

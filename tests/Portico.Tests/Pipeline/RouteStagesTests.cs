@@ -71,6 +71,7 @@ public sealed class RouteStagesTests
         Assert.Equal((null, false), Fit(Route()));
         Assert.Equal((null, false), Fit(Route(r => r with { Timeout = TimeSpan.FromSeconds(5), RetryNonIdempotent = true })));
         Assert.Equal((null, false), Fit(Route(), Plain with { Retries = 2 }));
+        Assert.Equal((null, false), Fit(Route(), Plain with { Destinations = [new DestinationSettings { Name = "a", Address = new Uri("http://backend.local:8080") }] }));
     }
 
     [Fact]
@@ -82,7 +83,7 @@ public sealed class RouteStagesTests
         Assert.Equal((HandOverReason.BodyRewrite, false), Fit(Route(r => r with { BodyRewrite = new BodyRewriteSettings { Rules = [new BodyRewriteRule { Find = "a", Replace = "b" }] } })));
         Assert.Equal((HandOverReason.HostRewrite, false), Fit(Route(r => r with { PreserveHost = false })));
         Assert.Equal((HandOverReason.Match, false), Fit(Route(r => r with { Match = new RouteMatchSettings { Path = "/u/{id}" } })));
-        Assert.Equal((HandOverReason.Destination, false), Fit(Route(), Plain with { Destinations = [new DestinationSettings { Name = "a", Address = new Uri("http://backend.local:8080") }] }));
+        Assert.Equal((HandOverReason.Destination, false), Fit(Route(), Plain with { Destinations = [new DestinationSettings { Name = "a", Address = new Uri("http://backend.local:8080/base/") }] }));
     }
 
     [Fact]
