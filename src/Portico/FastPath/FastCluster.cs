@@ -13,4 +13,7 @@ internal sealed class FastCluster(ClusterSettings settings, TimeSpan? routeTimeo
     public TimeSpan? RouteTimeout { get; } = routeTimeout;
 
     public TimeSpan ActivityTimeout { get; } = settings.Timeout ?? DefaultActivityTimeout;
+
+    /// <summary>The cluster balances by consistent hash, whose policy reads the request.</summary>
+    public bool Hashes { get; } = settings.LoadBalancing == LoadBalancing.PolicyNames.ConsistentHash;
 }

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
@@ -32,6 +34,7 @@ internal sealed class FastForwarder(
     // (32 per size), which then allocates anew for most requests under load.
     private static readonly ArrayPool<byte> RequestBuffers = ArrayPool<byte>.Create(64 * 1024, 1024);
 
+    // What the policies that ignore the request are given (all but consistent hashing).
     private readonly HttpContext _policyContext = new DefaultHttpContext();
 
     /// <summary>How an attempt failed before any response byte reached the client.</summary>
@@ -54,10 +57,11 @@ internal sealed class FastForwarder(
     {
         var route = entry.Route;
         var fast = entry.Cluster!;
+        var policyContext = fast.Hashes ? HashedRequest(state) : _policyContext;
         if (!proxyState.TryGetCluster(route.Cluster!, out var cluster)
             || cluster.DestinationsState.AvailableDestinations is not { Count: > 0 } available
             || !policies.TryGetValue(cluster.Model.Config.LoadBalancingPolicy ?? "PowerOfTwoChoices", out var policy)
-            || Pick(policy, cluster, available) is not { } destination)
+            || Pick(policy, policyContext, cluster, available) is not { } destination)
         {
             return FastOutcome.HandOver;
         }
@@ -176,7 +180,7 @@ internal sealed class FastForwarder(
                     return FastOutcome.HandOver;
                 }
 
-                var next = failure == Failure.ConnectTimeout || attempt >= retries ? null : Next(cluster, available, policy, destination, tried ??= []);
+                var next = failure == Failure.ConnectTimeout || attempt >= retries ? null : Next(cluster, available, policy, policyContext, destination, tried ??= []);
                 if (next is null)
                 {
                     handedOn = true;
@@ -212,19 +216,43 @@ internal sealed class FastForwarder(
     }
 
     /// <summary>The destination a retry goes to, as the full path picks it; null when none is left.</summary>
-    private DestinationState? Next(ClusterState cluster, IReadOnlyList<DestinationState> candidates, ILoadBalancingPolicy policy, DestinationState failed, List<DestinationState> tried)
+    private static DestinationState? Next(
+        ClusterState cluster, IReadOnlyList<DestinationState> candidates, ILoadBalancingPolicy policy, HttpContext policyContext, DestinationState failed, List<DestinationState> tried)
     {
         tried.Add(failed);
         var remaining = candidates.Where(d => !tried.Contains(d) && d.Health.Passive != DestinationHealth.Unhealthy).ToArray();
-        return remaining.Length == 0 ? null : Pick(policy, cluster, remaining);
+        return remaining.Length == 0 ? null : Pick(policy, policyContext, cluster, remaining);
     }
 
     /// <summary>
     /// As YARP's load-balancing stage picks: a lone destination without asking the policy, so a
     /// policy with state (round-robin's counter) moves exactly as it does on the full path.
     /// </summary>
-    private DestinationState? Pick(ILoadBalancingPolicy policy, ClusterState cluster, IReadOnlyList<DestinationState> destinations)
-        => destinations.Count == 1 ? destinations[0] : policy.PickDestination(_policyContext, cluster, destinations);
+    private static DestinationState? Pick(ILoadBalancingPolicy policy, HttpContext policyContext, ClusterState cluster, IReadOnlyList<DestinationState> destinations)
+        => destinations.Count == 1 ? destinations[0] : policy.PickDestination(policyContext, cluster, destinations);
+
+    /// <summary>
+    /// The request as consistent hashing reads it (LoadBalancing's HashKeySpec, unchanged): the
+    /// client address the full path resolves (trusted proxies included) and the head's fields as
+    /// Kestrel gives them, one value per line, Latin-1, without surrounding whitespace, so a
+    /// header or cookie key is the same string on both paths. A new context per request, so
+    /// the cookie parser cannot see an earlier request's fields.
+    /// </summary>
+    private HttpContext HashedRequest(FastConnection state)
+    {
+        var context = new DefaultHttpContext();
+        var head = state.Head;
+        context.Features.Set<IClientAddressFeature>(new ClientAddressFeature(recorder.ClientOf(state)));
+        var headers = context.Request.Headers;
+        foreach (var line in head.Lines)
+        {
+            var field = head.Bytes.Span[line.Start..line.End];
+            var name = Encoding.ASCII.GetString(field[..field.IndexOf((byte)':')]);
+            headers[name] = StringValues.Concat(headers[name], Encoding.Latin1.GetString(head[line.ValueStart..line.ValueEnd]));
+        }
+
+        return context;
+    }
 
     /// <summary>How the full path reads the failure: its error, its log line's detail, the destination's statistics.</summary>
     private static (ForwarderError Error, string Detail, DestinationOutcome Outcome) Detail(Failure failure) => failure switch

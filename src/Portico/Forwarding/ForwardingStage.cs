@@ -1,5 +1,4 @@
 using Portico.Configuration.Model;
-using Portico.LoadBalancing;
 using Portico.Observability;
 using Portico.Pipeline;
 
@@ -13,7 +12,8 @@ namespace Portico.Forwarding;
 /// chosen by the cluster's own policy among those health checks leave available, within the
 /// cluster's timeouts, with passive health judging each exchange and `retries` done as the full
 /// path does them (FastForwarder: the same failures, exclusions, counting and log).
-/// Consistent hashing, TLS, HTTP/2 and a connection cap are the full pipeline's.
+/// Every load-balancing policy, consistent hashing included (its key read from the head as the
+/// full path reads it). TLS, HTTP/2 and a connection cap are the full pipeline's.
 /// `retryNonIdempotent` concerns POST and PATCH, which the fast path never takes.
 /// </summary>
 internal sealed class ForwardingStage : IRouteStage
@@ -50,11 +50,6 @@ internal sealed class ForwardingStage : IRouteStage
         if (cluster.Tls is not null || cluster.HttpVersion != "1.1" || cluster.MaxConnectionsPerServer is not null)
         {
             return HandOverReason.Cluster;
-        }
-
-        if (cluster.LoadBalancing == PolicyNames.ConsistentHash)
-        {
-            return HandOverReason.LoadBalancing;
         }
 
         foreach (var destination in cluster.Destinations)

@@ -134,9 +134,6 @@ internal enum HandOverReason
     /// <summary>The cluster speaks TLS or HTTP/2 to its destinations, or caps their connections.</summary>
     Cluster,
 
-    /// <summary>The cluster balances by consistent hash.</summary>
-    LoadBalancing,
-
     /// <summary>A destination that is not plain http:// without a path.</summary>
     Destination,
 

@@ -42,7 +42,6 @@ internal static class HandOverReasonNames
         HandOverReason.Rewrite => "rewrite",
         HandOverReason.HostRewrite => "host_rewrite",
         HandOverReason.Cluster => "cluster",
-        HandOverReason.LoadBalancing => "load_balancing",
         HandOverReason.Destination => "destination",
         HandOverReason.Cache => "cache",
         HandOverReason.IdentityHeaders => "identity_headers",

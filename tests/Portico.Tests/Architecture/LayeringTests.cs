@@ -40,10 +40,9 @@ public sealed class LayeringTests
         [Config] = [Model, "Configuration/Validation", "Configuration/Yaml", "Forwarding", "Headers", "Health", "LoadBalancing", "Tls", "Tls/Acme"],
 
         // Concerns.
-        // Why Tls: backend connections are TLS clients (BackendTls); why LoadBalancing: its stage
-        // tells which balancing policies the fast path honours.
+        // Why Tls: backend connections are TLS clients (BackendTls).
         // Why Headers: the route's request header rules are one of the YARP transforms Forwarding runs.
-        ["Forwarding"] = [Config, Model, Declares, "Headers", "LoadBalancing", "Observability", "Tls"],
+        ["Forwarding"] = [Config, Model, Declares, "Headers", "Observability", "Tls"],
         // Why Forwarding: whose fault a failed forward was is decided once, by Forwarding's FailureCauses.
         ["Health"] = [Config, Model, "Forwarding"],
         // Why Forwarding: the consistent-hash key reads the client address as Forwarding resolves it.
@@ -100,8 +99,9 @@ public sealed class LayeringTests
         // Why Transport: the connection stages' list puts HalfClosedConnection in front of Kestrel's HTTP/1.x processing.
         ["Pipeline"] = ["Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Mirroring", "Observability", "Pages", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // The fast path runs the stages it honours itself, on raw bytes, for the routes whose
-        // stages all say so (Pipeline's RouteStages).
-        ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "Observability", "Pipeline", "Routing", "Security/Desync", "Transport"],
+        // stages all say so (Pipeline's RouteStages). Why LoadBalancing: the consistent-hash
+        // policy's name, for the clusters whose policy reads the request.
+        ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "Routing", "Security/Desync", "Transport"],
         ["Hosting"] = ["Admin", "Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Discovery", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Mirroring", "Observability", "Pages", "Pipeline", "RateLimiting", "Redis", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // Why Configuration/Catalogue: `portico schema` prints the schema the catalogue makes.
         // Why the model: `run` tries the listeners' and admin addresses before it starts (BindCheck).
