@@ -115,6 +115,26 @@ public sealed class RedisConnectionTests
     }
 
     [Fact]
+    public async Task A_message_published_by_one_instance_reaches_the_others_also_after_redis_restarts()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var proxies = await SharedProxies.StartAsync(redis, "");
+        var a = proxies.A.Services.GetRequiredService<RedisConnection>();
+        var b = proxies.B.Services.GetRequiredService<RedisConnection>();
+        var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var subscription = b.Subscribe("test", received.Enqueue);
+        await Poll.UntilAsync(async () => await a.PublishAsync("test", "ping") > 0, "B's subscription to be in place");
+        await Poll.UntilAsync(() => received.Contains("ping"), "B to receive ping");
+
+        await redis.KillAsync();
+        Assert.Null(await a.PublishAsync("test", "lost"));
+        await redis.RestartAsync();
+        await Poll.UntilAsync(async () => await a.PublishAsync("test", "again") > 0, "B to subscribe again after the restart");
+        await Poll.UntilAsync(() => received.Contains("again"), "B to receive again");
+        Assert.DoesNotContain("lost", received);
+    }
+
+    [Fact]
     public async Task Without_a_redis_section_nothing_connects_and_no_redis_metric_is_shown()
     {
         await using var proxy = await TestProxy.StartAsync("");
