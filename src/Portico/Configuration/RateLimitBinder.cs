@@ -44,6 +44,7 @@ internal static class RateLimitBinder
             m.Error("segments", "only used with algorithm: sliding-window");
         }
 
+        var shared = m.Bool("shared") ?? true;
         var keyText = m.String("key");
         var key = keyText is null ? new RateLimitKeySpec(RateLimitKeyKind.ClientIp, "") : ParseKey(keyText);
         if (key is null)
@@ -66,6 +67,7 @@ internal static class RateLimitBinder
             TokensPerPeriod = tokens ?? limit.Value,
             Segments = segments ?? 6,
             Key = key,
+            Shared = shared,
         };
     }
 

@@ -39,14 +39,17 @@ internal sealed class PolicyLimiters : IDisposable
         using var lease = _limiter.AttemptAcquire(key);
         var remaining = _limiter.GetStatistics(key)?.CurrentAvailablePermits ?? 0;
 
-        // Until the quota is whole again: the bucket's missing tokens at its refill rate; for a
-        // sliding window, at the latest when the whole window has moved on.
-        var reset = Policy.Algorithm == RateLimitAlgorithm.TokenBucket
-            ? Policy.ReplenishEvery * Math.Ceiling((Policy.Limit - remaining) / (double)Policy.RefillTokens)
-            : remaining == Policy.Limit ? TimeSpan.Zero : Policy.Window;
         var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : Policy.ReplenishEvery;
-        return new RateLimitDecision(lease.IsAcquired, remaining, reset, retryAfter);
+        return new RateLimitDecision(lease.IsAcquired, remaining, Reset(Policy, remaining), retryAfter);
     }
+
+    /// <summary>
+    /// Until the quota is whole again: the bucket's missing tokens at its refill rate; for a
+    /// sliding window, at the latest when the whole window has moved on.
+    /// </summary>
+    public static TimeSpan Reset(RateLimitSettings policy, long remaining) => policy.Algorithm == RateLimitAlgorithm.TokenBucket
+        ? policy.ReplenishEvery * Math.Ceiling((policy.Limit - remaining) / (double)policy.RefillTokens)
+        : remaining >= policy.Limit ? TimeSpan.Zero : policy.Window;
 
     public void Dispose() => _limiter.Dispose();
 }

@@ -86,8 +86,11 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable
 
             return new RedisAnswer<T>(true, value);
         }
-        catch (Exception e) when (Kind(e) is { } kind)
+        catch (Exception e)
         {
+            // Whatever the client threw, the request goes on without Redis and the breaker hears
+            // of it (a half-open breaker left waiting on an unexpected exception would stay so).
+            var kind = Kind(e);
             _metrics.Command(operation, _time.GetElapsedTime(started));
             _metrics.Error(kind);
             if (_breaker.Failed(link.Settings.BreakAfter, out var failures))
@@ -188,11 +191,10 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable
         }
     }
 
-    private static RedisErrorKind? Kind(Exception e) => e switch
+    private static RedisErrorKind Kind(Exception e) => e switch
     {
         TimeoutException or RedisTimeoutException => RedisErrorKind.Timeout,
         RedisConnectionException or ObjectDisposedException => RedisErrorKind.Connection,
-        RedisServerException or RedisException => RedisErrorKind.Server,
-        _ => null,
+        _ => RedisErrorKind.Server,
     };
 }

@@ -73,7 +73,8 @@ public sealed class LayeringTests
         ["Security/Limits"] = [],
         ["Security/Waf"] = [Config, Model, Declares, "Forwarding", "Observability"],
         // Why Security: a refusal is written as the guard writes its own (Refusal).
-        ["RateLimiting"] = [Config, Model, Declares, "Forwarding", "Observability", "Security"],
+        // Why Redis: with a `redis` section, permits are counted across instances through the shared connection.
+        ["RateLimiting"] = [Config, Model, Declares, "Forwarding", "Observability", "Redis", "Security"],
         // Why Configuration/Yaml: a key file is YAML read with line numbers as the config is.
         // Why RateLimiting: failed attempts are counted in the rate limiter's store.
         ["Auth"] = [Config, "Configuration/Yaml", Model, Declares, "Forwarding", "Observability", "RateLimiting"],

@@ -24,6 +24,9 @@ internal sealed record RateLimitSettings
     /// <summary>`key`: what identifies a client: client-ip (default), header:NAME, api-key or claim:TYPE.</summary>
     public RateLimitKeySpec Key { get; init; } = new(RateLimitKeyKind.ClientIp, "");
 
+    /// <summary>`shared`: with a top-level `redis` section, count across every instance sharing it. Default true.</summary>
+    public bool Shared { get; init; } = true;
+
     /// <summary>Tokens added per refill (token-bucket).</summary>
     public int RefillTokens => TokensPerPeriod > 0 ? TokensPerPeriod : Limit;
 

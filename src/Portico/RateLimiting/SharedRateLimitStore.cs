@@ -1,0 +1,192 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Portico.Configuration.Model;
+using Portico.Redis;
+using StackExchange.Redis;
+
+namespace Portico.RateLimiting;
+
+/// <summary>
+/// The rate-limit store every route uses. Without a `redis` section (or with `shared: false`)
+/// it is the in-process store. With one, a policy's permits are counted in Redis for all
+/// instances together, taken in batches (<see cref="BatchSize"/>) by an atomic script, so Redis
+/// is asked once per batch rather than once per request. Permits are taken before they are used,
+/// so instances together never allow more than the limit; a batch one instance holds unused can
+/// refuse another's client early, at most (instances − 1) × batch per refill period (see
+/// docs/incoming/redis.md). While Redis is unavailable (down, slow, breaker open), each instance
+/// counts alone with every limit divided by the last known instance count; shared counting
+/// resumes by itself once a batch succeeds again.
+/// </summary>
+internal sealed class SharedRateLimitStore(MemoryRateLimitStore local, RedisConnection redis, RateLimitLog log, RateLimitMetrics metrics, TimeProvider time) : IRateLimitStore
+{
+    private const int MaxTries = 8;
+    private readonly ConcurrentDictionary<(RateLimitSettings Policy, string Key), RateLimitAllowance> _allowances = new();
+    private int _fallback;
+    private long _swept;
+
+    public ValueTask<RateLimitDecision> AcquireAsync(RateLimitSettings policy, string key, CancellationToken cancellationToken)
+    {
+        if (!policy.Shared || !redis.Configured)
+        {
+            return Counted("local", local.AcquireAsync(policy, key, cancellationToken));
+        }
+
+        return redis.Available ? SharedAsync(policy, key, cancellationToken) : FallbackAsync(policy, key, cancellationToken);
+    }
+
+    /// <summary>
+    /// Permits per batch: a tenth of the limit shared out among the instances, at least 1 (below
+    /// 10 × instances every request asks Redis, and the count is exact), at most 1000.
+    /// </summary>
+    public static long BatchSize(RateLimitSettings policy, long instances) => Math.Clamp(policy.Limit / (10 * Math.Max(1, instances)), 1, 1000);
+
+    private async ValueTask<RateLimitDecision> SharedAsync(RateLimitSettings policy, string key, CancellationToken cancellationToken)
+    {
+        var allowance = _allowances.GetOrAdd((policy, key), _ => new RateLimitAllowance());
+        for (var tries = 0; tries < MaxTries; tries++)
+        {
+            Task<bool> pending;
+            TaskCompletionSource<bool>? mine = null;
+            lock (allowance.Gate)
+            {
+                var now = time.GetTimestamp();
+                allowance.LastUsed = now;
+                if (allowance.Tokens > 0 && now < allowance.ValidUntil)
+                {
+                    allowance.Tokens--;
+                    return Shared(policy, true, allowance.Left + allowance.Tokens, allowance.Next);
+                }
+
+                if (now < allowance.DeniedUntil)
+                {
+                    return Shared(policy, false, 0, time.GetElapsedTime(now, allowance.DeniedUntil));
+                }
+
+                if (allowance.Pending is null)
+                {
+                    mine = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    allowance.Pending = mine.Task;
+                }
+
+                pending = allowance.Pending;
+            }
+
+            if (mine is not null)
+            {
+                var fetched = false;
+                try
+                {
+                    fetched = await FetchAsync(policy, key, allowance);
+                }
+                finally
+                {
+                    lock (allowance.Gate)
+                    {
+                        allowance.Pending = null;
+                    }
+
+                    mine.SetResult(fetched);
+                }
+            }
+
+            if (!await pending)
+            {
+                return await FallbackAsync(policy, key, cancellationToken);
+            }
+        }
+
+        // Other requests for the key took every batch this one waited for: more were asked for
+        // than Redis gave, and the count is kept here meanwhile.
+        return await FallbackAsync(policy, key, cancellationToken);
+    }
+
+    private async Task<bool> FetchAsync(RateLimitSettings policy, string key, RateLimitAllowance allowance)
+    {
+        var tokenBucket = policy.Algorithm == RateLimitAlgorithm.TokenBucket;
+        var period = (long)Math.Max(1, policy.ReplenishEvery.TotalMilliseconds);
+        RedisKey[] keys = [redis.Key($"rl:{(tokenBucket ? "tb" : "sw")}:{policy.Name}:{key}")];
+        RedisValue[] args = [policy.Limit, tokenBucket ? policy.RefillTokens : policy.Segments, period, BatchSize(policy, redis.Instances)];
+        var answer = await redis.RunAsync("ratelimit", db => db.ScriptEvaluateAsync(tokenBucket ? RateLimitScripts.TokenBucket : RateLimitScripts.SlidingWindow, keys, args));
+        metrics.Batch();
+        lock (allowance.Gate)
+        {
+            if (!answer.Ok || answer.Value is null || (RedisResult[]?)answer.Value is not [var granted, var left, var next])
+            {
+                return false;
+            }
+
+            var now = time.GetTimestamp();
+            if (now >= allowance.ValidUntil)
+            {
+                allowance.Tokens = 0;
+            }
+
+            allowance.Tokens += (long)granted;
+            allowance.ValidUntil = now + (long)(policy.ReplenishEvery.TotalSeconds * time.TimestampFrequency);
+            allowance.Left = Math.Max(0, (long)left);
+            allowance.Next = TimeSpan.FromMilliseconds(Math.Max(1, (long)next));
+            allowance.DeniedUntil = (long)granted == 0 ? now + (long)(allowance.Next.TotalSeconds * time.TimestampFrequency) : 0;
+        }
+
+        Sweep();
+        return true;
+    }
+
+    private ValueTask<RateLimitDecision> FallbackAsync(RateLimitSettings policy, string key, CancellationToken cancellationToken)
+    {
+        var instances = redis.Instances;
+        if (Interlocked.Exchange(ref _fallback, 1) == 0)
+        {
+            log.SharedLost(instances);
+        }
+
+        // Each instance sees about 1/N of the clients behind an L4 balancer, so 1/N of the limit
+        // keeps the total near it (the instance count is the last one Redis gave).
+        var divided = instances <= 1 ? policy : policy with
+        {
+            Limit = (int)Math.Max(1, policy.Limit / instances),
+            TokensPerPeriod = (int)Math.Max(1, policy.RefillTokens / instances),
+        };
+        return Counted("fallback", local.AcquireAsync(divided, key, cancellationToken));
+    }
+
+    private ValueTask<RateLimitDecision> Counted(string mode, ValueTask<RateLimitDecision> decision)
+    {
+        // Both stores answer synchronously (the in-process one never waits).
+        var result = decision.Result;
+        metrics.Decided(mode, result.Allowed);
+        return ValueTask.FromResult(result);
+    }
+
+    private RateLimitDecision Shared(RateLimitSettings policy, bool allowed, long remaining, TimeSpan retryAfter)
+    {
+        if (Volatile.Read(ref _fallback) == 1 && Interlocked.Exchange(ref _fallback, 0) == 1)
+        {
+            log.SharedBack();
+        }
+
+        metrics.Decided("shared", allowed);
+        return new RateLimitDecision(allowed, remaining, PolicyLimiters.Reset(policy, remaining), retryAfter);
+    }
+
+    // Keys idle for two refill periods go, at most once a second, so one-off client keys do not
+    // grow memory without bound.
+    private void Sweep()
+    {
+        var now = time.GetTimestamp();
+        var last = Interlocked.Read(ref _swept);
+        if (time.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1) || Interlocked.CompareExchange(ref _swept, now, last) != last)
+        {
+            return;
+        }
+
+        foreach (var (id, allowance) in _allowances)
+        {
+            var idle = time.GetElapsedTime(allowance.LastUsed, now);
+            if (allowance.Pending is null && idle > id.Policy.ReplenishEvery * 2 && idle > TimeSpan.FromSeconds(1))
+            {
+                _allowances.TryRemove(new KeyValuePair<(RateLimitSettings, string), RateLimitAllowance>(id, allowance));
+            }
+        }
+    }
+}
