@@ -1,0 +1,151 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Portico.IntegrationTests.Infrastructure;
+using Portico.Redis;
+
+namespace Portico.IntegrationTests.Redis;
+
+/// <summary>
+/// Rate limits counted in Redis for two instances together: the limit holds across them within
+/// the documented batch error, Redis is asked per batch rather than per request, a Redis killed
+/// under load fails no client request (each instance counts alone meanwhile, with the limit
+/// divided by the instance count), and shared counting resumes by itself.
+/// </summary>
+public sealed class SharedRateLimitTests
+{
+    [Theory]
+    [InlineData("token-bucket")]
+    [InlineData("sliding-window")]
+    public async Task A_limit_holds_for_two_instances_together_and_redis_is_asked_per_batch(string algorithm)
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend, $"algorithm: {algorithm}, limit: 100, window: 1h"));
+        await InstancesAsync(proxies, 2);
+        var ct = TestContext.Current.CancellationToken;
+
+        var allowed = 0;
+        for (var i = 0; i < 300; i++)
+        {
+            var response = await (i % 2 == 0 ? proxies.A : proxies.B).Client.GetAsync("/api", ct);
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, response.StatusCode.ToString());
+            allowed += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+        }
+
+        // Both instances used every permit they took, so the count is exact here.
+        Assert.Equal(100, allowed);
+        Assert.Equal(100, backend.Count);
+        var batches = await CounterAsync(proxies.A, "portico_ratelimit_redis_batches_total") + await CounterAsync(proxies.B, "portico_ratelimit_redis_batches_total");
+        // A batch is 100 / (10 × 2) = 5 permits: about 20 batches, and the refusals' few, not 300 calls.
+        Assert.InRange(batches, 20, 60);
+        Assert.Equal(100, await CounterAsync(proxies.A, "portico_ratelimit_decisions_total", ("mode", "shared"), ("outcome", "allowed"))
+            + await CounterAsync(proxies.B, "portico_ratelimit_decisions_total", ("mode", "shared"), ("outcome", "allowed")));
+    }
+
+    [Fact]
+    public async Task A_batch_one_instance_holds_unused_refuses_at_most_instances_times_batch_early()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend, "limit: 100, window: 1h"));
+        await InstancesAsync(proxies, 2);
+        var ct = TestContext.Current.CancellationToken;
+
+        // A takes a batch of 5 and uses one; then only B's clients come.
+        Assert.Equal(HttpStatusCode.OK, (await proxies.A.Client.GetAsync("/api", ct)).StatusCode);
+        var allowed = 1;
+        for (var i = 0; i < 200; i++)
+        {
+            allowed += (await proxies.B.Client.GetAsync("/api", ct)).StatusCode == HttpStatusCode.OK ? 1 : 0;
+        }
+
+        Assert.Equal(96, allowed);
+        Assert.InRange(allowed, 100 - (2 * 5), 100);
+    }
+
+    [Fact]
+    public async Task While_redis_is_away_each_instance_allows_the_limit_divided_by_the_instance_count_and_sharing_resumes()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend, "limit: 20, window: 1h"));
+        await InstancesAsync(proxies, 2);
+        var ct = TestContext.Current.CancellationToken;
+        var a = proxies.A.Services.GetRequiredService<RedisConnection>();
+
+        await redis.KillAsync();
+        await Poll.UntilAsync(() => !a.Available, "A to see Redis gone");
+        var allowed = 0;
+        for (var i = 0; i < 30; i++)
+        {
+            allowed += (await proxies.A.Client.GetAsync("/api", ct)).StatusCode == HttpStatusCode.OK ? 1 : 0;
+        }
+
+        Assert.Equal(10, allowed);
+        Assert.Equal("rate limits: Redis is not available, counting per instance with each limit divided by 2 instance(s) until it is", proxies.A.Logs.Messages(8050).Single());
+
+        await redis.RestartAsync();
+        await Poll.UntilAsync(() => a.Available, "A to see Redis back");
+        Assert.Equal(HttpStatusCode.OK, (await proxies.A.Client.GetAsync("/api", ct)).StatusCode);
+        Assert.Single(proxies.A.Logs.Messages(8051));
+        Assert.Equal(":1", await redis.CommandAsync("EXISTS", "portico:rl:tb:api:ip:127.0.0.1"));
+    }
+
+    [Fact]
+    public async Task Redis_killed_and_restarted_under_load_on_two_instances_fails_no_request()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend, "limit: 2000, window: 1s"));
+        await InstancesAsync(proxies, 2);
+        // 2000 a second is more than this load sends: no refusal, batches of 100 that last a second.
+
+        var sent = 0;
+        var faults = Task.Run(async () =>
+        {
+            await Poll.UntilAsync(() => Volatile.Read(ref sent) >= 400, "400 requests before the kill", seconds: 60);
+            await redis.KillAsync();
+            await Poll.UntilAsync(() => Volatile.Read(ref sent) >= 1200, "1200 requests before the restart", seconds: 60);
+            await redis.RestartAsync();
+        }, TestContext.Current.CancellationToken);
+        var result = await Load.RunAsync(3000, 4, TimeSpan.FromSeconds(90), async i =>
+        {
+            using var response = await (i % 2 == 0 ? proxies.A : proxies.B).Client.GetAsync("/api");
+            Interlocked.Increment(ref sent);
+            return response.StatusCode == HttpStatusCode.OK;
+        });
+        await faults;
+
+        Assert.True(result.Failed == 0, $"{result.Failed} failed: {string.Join("; ", result.SampleFailures)}");
+        Assert.Equal(3000, result.Ok);
+        foreach (var proxy in proxies.Both)
+        {
+            var connection = proxy.Services.GetRequiredService<RedisConnection>();
+            await Poll.UntilAsync(() => connection.Available, "Redis available again");
+            await Poll.UntilAsync(async () => (await proxy.Client.GetAsync("/api")).StatusCode == HttpStatusCode.OK && proxy.Logs.Messages(8051).Any(),
+                $"shared counting to resume ({connection.Breaker}, {connection.Connected}): " + string.Join("\n", proxy.Logs.Lines.Where(l => l.EventId >= 8000).Select(l => $"{l.EventId} {l.Message}")));
+            Assert.Single(proxy.Logs.Messages(8050));
+            Assert.Single(proxy.Logs.Messages(8051));
+            Assert.True(await CounterAsync(proxy, "portico_ratelimit_decisions_total", ("mode", "fallback"), ("outcome", "allowed")) > 0);
+        }
+
+        await Poll.UntilAsync(async () => (await proxies.A.Client.GetAsync("/api")).IsSuccessStatusCode
+            && await redis.CommandAsync("EXISTS", "portico:rl:tb:api:ip:127.0.0.1") == ":1", "the restarted Redis to count again");
+    }
+
+    private static string Config(TestBackend backend, string rateLimit) => $$"""
+        routes:
+          api: { match: { pathPrefix: / }, cluster: app, rateLimit: { {{rateLimit}} } }
+        clusters:
+          app: { destinations: [{{backend.Url}}] }
+        """;
+
+    private static Task InstancesAsync(SharedProxies proxies, long count)
+        => Poll.UntilAsync(() => proxies.Both.All(p => p.Services.GetRequiredService<RedisConnection>() is { Available: true } c && c.Instances == count), $"{count} instances counted");
+
+    private static async Task<double> CounterAsync(TestProxy proxy, string name, params (string Key, string Value)[] labels)
+    {
+        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
+        return new PrometheusText(await admin.GetStringAsync("/metrics")).Value(name, labels) ?? 0;
+    }
+}
