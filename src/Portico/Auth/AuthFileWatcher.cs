@@ -1,14 +1,16 @@
 using Microsoft.Extensions.Hosting;
 using Portico.Configuration;
+using Portico.Redis;
 
 namespace Portico.Auth;
 
 /// <summary>
 /// Starts watching each serving config's credential files with this host's log. A config is
 /// built (and may be checked) before the serving host exists, so its files cannot watch from
-/// the start; they do from the moment the config serves.
+/// the start; they do from the moment the config serves, as do key rings kept in Redis (through
+/// this host's connection).
 /// </summary>
-internal sealed class AuthFileWatcher(ActiveConfig config, AuthLog log, TimeProvider time) : IHostedService
+internal sealed class AuthFileWatcher(ActiveConfig config, AuthLog log, TimeProvider time, RedisConnection redis) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -23,5 +25,5 @@ internal sealed class AuthFileWatcher(ActiveConfig config, AuthLog log, TimeProv
         return Task.CompletedTask;
     }
 
-    private void Watch(ConfigSnapshot snapshot) => snapshot.Runtime<AuthRuntime>()?.Watch(log, time);
+    private void Watch(ConfigSnapshot snapshot) => snapshot.Runtime<AuthRuntime>()?.Watch(log, time, redis);
 }

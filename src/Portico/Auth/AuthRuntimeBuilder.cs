@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Microsoft.AspNetCore.DataProtection;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 
@@ -24,6 +25,7 @@ internal sealed class AuthRuntimeBuilder(TimeProvider time, SessionKeyRings keyR
         var built = new Dictionary<string, RouteAuth>(StringComparer.Ordinal);
         var oidcPaths = new Dictionary<string, OidcEndpoints>(StringComparer.Ordinal);
         var oidcCookies = new Dictionary<string, string>(StringComparer.Ordinal);
+        var sharedRings = new List<RedisXmlRepository>();
         foreach (var route in routes)
         {
             var auth = route.Auth!;
@@ -73,7 +75,7 @@ internal sealed class AuthRuntimeBuilder(TimeProvider time, SessionKeyRings keyR
                 schemes.Add(new ClientCertificateAuthenticator());
             }
 
-            if (auth.Oidc is { } oidc && Oidc(route.Id, oidc, settings.Auth, $"{prefix}.oidc", Add) is { } login)
+            if (auth.Oidc is { } oidc && Oidc(route.Id, oidc, settings.Auth, settings.Redis, sharedRings, $"{prefix}.oidc", Add) is { } login)
             {
                 var endpoints = new OidcEndpoints(login);
                 foreach (var (key, path) in ((string, string)[])[("callbackPath", oidc.CallbackPath), ("logoutPath", oidc.LogoutPath)])
@@ -99,7 +101,8 @@ internal sealed class AuthRuntimeBuilder(TimeProvider time, SessionKeyRings keyR
             built.ToFrozenDictionary(StringComparer.Ordinal),
             routes.SelectMany(r => r.Auth!.WrittenHeaders()).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
             files,
-            oidcPaths.ToFrozenDictionary(StringComparer.Ordinal));
+            oidcPaths.ToFrozenDictionary(StringComparer.Ordinal),
+            sharedRings);
         if (errors.Any)
         {
             runtime.Dispose();
@@ -109,12 +112,16 @@ internal sealed class AuthRuntimeBuilder(TimeProvider time, SessionKeyRings keyR
         return runtime;
     }
 
-    /// <summary>A route's OIDC login: its secret read, its key ring opened (OIDC without a key ring would lose every session at a restart, so it is refused).</summary>
-    private OidcRoute? Oidc(string routeId, OidcAuthSettings oidc, AuthSettings auth, string key, Action<string, string> add)
+    /// <summary>
+    /// A route's OIDC login: its secret read, its key ring opened (OIDC without a key ring would
+    /// lose every session at a restart, so it is refused). `auth.dataProtection.keysDir` keeps the
+    /// ring on disk; without it, a `redis` section keeps it in Redis for every instance.
+    /// </summary>
+    private OidcRoute? Oidc(string routeId, OidcAuthSettings oidc, AuthSettings auth, RedisSettings? redis, List<RedisXmlRepository> sharedRings, string key, Action<string, string> add)
     {
-        if (auth.DataProtection is not { } store)
+        if (auth.DataProtection is null && redis is null)
         {
-            add(key, "OIDC without a secret store: set auth.dataProtection.keysDir, the directory that keeps the key ring encrypting session cookies");
+            add(key, "OIDC without a secret store: set auth.dataProtection.keysDir (the directory that keeps the key ring encrypting session cookies) or a top-level redis section (the ring is then kept in Redis for every instance)");
             return null;
         }
 
@@ -138,7 +145,18 @@ internal sealed class AuthRuntimeBuilder(TimeProvider time, SessionKeyRings keyR
             }
         }
 
-        var keys = keyRings.For(store, reason => add("auth.dataProtection.keysDir", reason));
+        IDataProtectionProvider? keys;
+        if (auth.DataProtection is { } store)
+        {
+            keys = keyRings.For(store, reason => add("auth.dataProtection.keysDir", reason));
+        }
+        else
+        {
+            var (provider, repository) = keyRings.ForRedis(redis!);
+            sharedRings.Add(repository);
+            keys = provider;
+        }
+
         return keys is null ? null : new OidcRoute(routeId, oidc, new OidcProvider(oidc, secret!), keys, time);
     }
 

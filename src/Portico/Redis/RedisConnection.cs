@@ -69,7 +69,7 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable
     /// </summary>
     public async ValueTask<RedisAnswer<T>> RunAsync<T>(string operation, Func<IDatabase, Task<T>> command)
     {
-        if (_link is not { } link || link.Multiplexer is not { IsConnected: true } multiplexer || !_breaker.TryEnter(link.Settings.BreakFor))
+        if (Enter() is not var (link, database))
         {
             return default;
         }
@@ -77,29 +77,65 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable
         var started = _time.GetTimestamp();
         try
         {
-            var value = await command(multiplexer.GetDatabase(link.Settings.Database)).WaitAsync(link.Settings.OperationTimeout, _time);
-            _metrics.Command(operation, _time.GetElapsedTime(started));
-            if (_breaker.Succeeded())
-            {
-                _log.BreakerClosed();
-            }
-
-            return new RedisAnswer<T>(true, value);
+            return Succeeded(operation, started, await command(database).WaitAsync(link.Settings.OperationTimeout, _time));
         }
         catch (Exception e)
         {
-            // Whatever the client threw, the request goes on without Redis and the breaker hears
-            // of it (a half-open breaker left waiting on an unexpected exception would stay so).
-            var kind = Kind(e);
-            _metrics.Command(operation, _time.GetElapsedTime(started));
-            _metrics.Error(kind);
-            if (_breaker.Failed(link.Settings.BreakAfter, out var failures))
-            {
-                _log.BreakerOpened(failures, link.Settings.BreakFor.TotalSeconds, RedisErrorKinds.Name(kind), e.Message);
-            }
+            return Failed<T>(operation, started, link, e);
+        }
+    }
 
+    /// <summary>
+    /// <see cref="RunAsync{T}"/> for a caller that cannot await (a data-protection key
+    /// repository): StackExchange.Redis's synchronous call, bounded by the same timeout.
+    /// </summary>
+    public RedisAnswer<T> Run<T>(string operation, Func<IDatabase, T> command)
+    {
+        if (Enter() is not var (link, database))
+        {
             return default;
         }
+
+        var started = _time.GetTimestamp();
+        try
+        {
+            return Succeeded(operation, started, command(database));
+        }
+        catch (Exception e)
+        {
+            return Failed<T>(operation, started, link, e);
+        }
+    }
+
+    private (RedisLink Link, IDatabase Database)? Enter()
+        => _link is { } link && link.Multiplexer is { IsConnected: true } multiplexer && _breaker.TryEnter(link.Settings.BreakFor)
+            ? (link, multiplexer.GetDatabase(link.Settings.Database))
+            : null;
+
+    private RedisAnswer<T> Succeeded<T>(string operation, long started, T value)
+    {
+        _metrics.Command(operation, _time.GetElapsedTime(started));
+        if (_breaker.Succeeded())
+        {
+            _log.BreakerClosed();
+        }
+
+        return new RedisAnswer<T>(true, value);
+    }
+
+    // Whatever the client threw, the caller goes on without Redis and the breaker hears of it (a
+    // half-open breaker left waiting on an unexpected exception would stay so).
+    private RedisAnswer<T> Failed<T>(string operation, long started, RedisLink link, Exception e)
+    {
+        var kind = Kind(e);
+        _metrics.Command(operation, _time.GetElapsedTime(started));
+        _metrics.Error(kind);
+        if (_breaker.Failed(link.Settings.BreakAfter, out var failures))
+        {
+            _log.BreakerOpened(failures, link.Settings.BreakFor.TotalSeconds, RedisErrorKinds.Name(kind), e.Message);
+        }
+
+        return default;
     }
 
     /// <summary>Publishes <paramref name="message"/> on the prefixed <paramref name="channel"/>; the number of receivers, or null when not sent.</summary>

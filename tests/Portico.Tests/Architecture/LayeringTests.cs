@@ -77,7 +77,8 @@ public sealed class LayeringTests
         ["RateLimiting"] = [Config, Model, Declares, "Forwarding", "Observability", "Redis", "Security"],
         // Why Configuration/Yaml: a key file is YAML read with line numbers as the config is.
         // Why RateLimiting: failed attempts are counted in the rate limiter's store.
-        ["Auth"] = [Config, "Configuration/Yaml", Model, Declares, "Forwarding", "Observability", "RateLimiting"],
+        // Why Redis: with a `redis` section the session key ring is kept there, for every instance.
+        ["Auth"] = [Config, "Configuration/Yaml", Model, Declares, "Forwarding", "Observability", "RateLimiting", "Redis"],
         ["Tls"] = [Config, Model, "Observability", "Tls/Acme"],
         // Why Tls: an issued certificate is a ServerCertificate, stored and read as Tls's certificate files.
         ["Tls/Acme"] = [Config, Model, "Tls"],

@@ -49,7 +49,7 @@ internal static class AuthKeys
         Int($"{Auth}.forwardAuth.unavailableStatus", 500, 599, "answer when the auth service is down, slow or broken.") with { Default = "503" },
         Duration($"{Auth}.forwardAuth.cacheFor", "reuse a 2xx answer for the same credential headers this long (`0s`: off).") with { Default = "0s" },
         Bool($"{Auth}.clientCertificate", false, "a client certificate verified by the listener's mutual TLS authenticates; the caller is its subject.") with { Needs = Keys },
-        Section($"{Auth}.oidc", "browser login at an OpenID Connect provider (authorization code with PKCE); the session is an encrypted cookie. Needs `auth.dataProtection.keysDir`.") with { DefaultNote = "off" },
+        Section($"{Auth}.oidc", "browser login at an OpenID Connect provider (authorization code with PKCE); the session is an encrypted cookie. Needs `auth.dataProtection.keysDir` or a top-level `redis` section (the key ring is then kept in Redis).") with { DefaultNote = "off" },
         Text($"{Auth}.oidc.authority", "the provider's issuer URL (`https`; `http` only on a loopback address); its discovery document is `/.well-known/openid-configuration` under it.") with { Required = true, Example = "https://login.example.com/realms/main", Needs = Secret },
         Text($"{Auth}.oidc.clientId", "Portico's client id at the provider.") with { Required = true, Example = "portico", Needs = Secret },
         Text($"{Auth}.oidc.clientSecret", "the client secret.") with { DefaultNote = "none (give this or `clientSecretFile`)" },

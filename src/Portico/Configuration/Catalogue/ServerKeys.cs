@@ -83,13 +83,13 @@ internal static class ServerKeys
         .. HeaderRules("headers"),
 
         Table("auth", "What every route's `auth` shares ([Authentication](auth.md#oidc-login)).") with { DefaultNote = "none" },
-        Section("auth.dataProtection", "the key ring that encrypts OIDC session cookies and login state; kept on disk so a restart keeps sessions. A route with `auth.oidc` needs it.") with { DefaultNote = "none" },
+        Section("auth.dataProtection", "the key ring that encrypts OIDC session cookies and login state; kept on disk so a restart keeps sessions. A route with `auth.oidc` needs it, unless a top-level `redis` section keeps the ring in Redis for every instance sharing it.") with { DefaultNote = "none" },
         Text("auth.dataProtection.keysDir", "the key ring's directory, relative to the config file; created (mode `0700`) when missing. Keys are written unencrypted: keep the directory readable by Portico only.") with { Required = true, Example = "keys" },
         Names("errorPages", "Custom pages for the answers Portico gives itself (400, 401, 403, 404, 405, 413, 414, 421, 429, 431, 502, 503, 504 ...), by status, on every route and when no route matches; a route's own `errorPages` win. See [Error and maintenance pages](operations.md#error-and-maintenance-pages).") with { Table = true, DefaultNote = "Portico's own pages (HTML, or JSON when `Accept` names json)" },
         Section("errorPages.STATUS", "the page for one status (400–599): `file` or `body`, with `template` and `contentType`.") with { DefaultNote = "—" },
         .. Page("errorPages.STATUS"),
 
-        Table("redis", "The Redis server several Portico instances share state through: rate-limit counters across instances ([Redis](redis.md)). Without it each instance keeps its state to itself and nothing Redis-related runs. When Redis is down or slow, requests are still served (from per-instance state) and shared mode resumes by itself. A change reconnects.") with { DefaultNote = "none" },
+        Table("redis", "The Redis server several Portico instances share state through: rate-limit counters and, without `auth.dataProtection`, the OIDC session key ring ([Redis](redis.md)). Without it each instance keeps its state to itself and nothing Redis-related runs. When Redis is down or slow, requests are still served (from per-instance state) and shared mode resumes by itself. A change reconnects.") with { DefaultNote = "none" },
         List("redis.endpoints", "`host:port` of the server; more than one for a primary and its replicas.") with { Required = true, Example = "[\"127.0.0.1:6379\"]" },
         Text("redis.user", "ACL user name (Redis 6 `AUTH user password`).") with { DefaultNote = "none (the `default` user)" },
         Text("redis.password", "the password.") with { DefaultNote = "none" },
