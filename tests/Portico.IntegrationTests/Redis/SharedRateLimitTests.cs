@@ -112,7 +112,8 @@ public sealed class SharedRateLimitTests
         {
             using var response = await (i % 2 == 0 ? proxies.A : proxies.B).Client.GetAsync("/api");
             Interlocked.Increment(ref sent);
-            return response.StatusCode == HttpStatusCode.OK;
+            return response.StatusCode == HttpStatusCode.OK ? true
+                : throw new HttpRequestException($"{(int)response.StatusCode} {response.Headers} {await response.Content.ReadAsStringAsync()}");
         });
         await faults;
 
