@@ -9,9 +9,10 @@ namespace Portico.Forwarding;
 /// <summary>
 /// YARP's backend client, plus the per-cluster connect timeout and backend TLS YARP does not expose. With
 /// tracing off, trace headers (traceparent, tracestate) pass through untouched: rewriting the
-/// parent to a span nobody exports would break the caller's trace.
+/// parent to a span nobody exports would break the caller's trace. Active health probes are timed
+/// here (<see cref="ProbeTimer"/>): YARP sends them through this client.
 /// </summary>
-internal sealed class PorticoHttpClientFactory(ActiveConfig config, TlsLog tlsLog) : ForwarderHttpClientFactory
+internal sealed class PorticoHttpClientFactory(ActiveConfig config, TlsLog tlsLog, TimeProvider time) : ForwarderHttpClientFactory
 {
     public const string ConnectTimeoutKey = "portico.connectTimeoutMs";
     public const string TlsKey = "portico.tls";
@@ -37,6 +38,9 @@ internal sealed class PorticoHttpClientFactory(ActiveConfig config, TlsLog tlsLo
             BackendTls.Configure(handler, context.ClusterId, tls, tlsLog);
         }
     }
+
+    protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler)
+        => new ProbeTimer(base.WrapHandler(context, handler), time);
 
     protected override bool CanReuseOldClient(ForwarderHttpClientContext context)
         => base.CanReuseOldClient(context)

@@ -9,6 +9,14 @@ internal static class HealthServices
     public static IServiceCollection AddPorticoHealth(this IServiceCollection services)
     {
         services.AddSingleton<HealthLog>();
+        // Decorates the probe factory YARP registered (AddPorticoForwarding runs first): probes are
+        // still YARP's own requests, only timed (TimedProbingRequestFactory).
+        var yarpProbes = services.Last(d => d.ServiceType == typeof(IProbingRequestFactory));
+        services.Remove(yarpProbes);
+        services.AddSingleton(sp => new TimedProbingRequestFactory((IProbingRequestFactory)(yarpProbes.ImplementationInstance
+            ?? yarpProbes.ImplementationFactory?.Invoke(sp)
+            ?? ActivatorUtilities.CreateInstance(sp, yarpProbes.ImplementationType!))));
+        services.AddSingleton<IProbingRequestFactory>(sp => sp.GetRequiredService<TimedProbingRequestFactory>());
         services.AddSingleton<IActiveHealthCheckPolicy, ThresholdActiveHealthPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, PassiveHealthPolicy>();
         services.AddSingleton<DrainRegistry>();

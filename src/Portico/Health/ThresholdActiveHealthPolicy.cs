@@ -13,7 +13,7 @@ namespace Portico.Health;
 /// lift it. A failed probe proves nothing good about a destination, and one that already
 /// failed real requests must not get traffic back on the strength of passes counted before.
 /// </summary>
-internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinationHealthUpdater updater, HealthLog log, TimeProvider time) : IActiveHealthCheckPolicy
+internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinationHealthUpdater updater, TimedProbingRequestFactory probes, HealthLog log, TimeProvider time) : IActiveHealthCheckPolicy
 {
     private readonly ConditionalWeakTable<DestinationState, ProbeCounters> _counters = new();
 
@@ -37,7 +37,7 @@ internal sealed class ThresholdActiveHealthPolicy(ActiveConfig config, IDestinat
             var previous = destination.Health.Active;
             var passed = response is not null && settings.ExpectedStatus.Any(r => r.Contains((int)response.StatusCode));
             var counters = _counters.GetOrCreateValue(destination);
-            counters.Last = new ProbeResult(passed, ProbeOutcome.Describe(response, probingResults[i].Exception, settings.Timeout), time.GetUtcNow());
+            counters.Last = new ProbeResult(passed, ProbeOutcome.Describe(response, probingResults[i].Exception, settings.Timeout), time.GetUtcNow(), probes.LastTook(destination.Model));
             var next = previous;
             if (passed)
             {
