@@ -8,7 +8,8 @@ namespace Portico.Admin;
 
 /// <summary>
 /// One destination as the admin API and the dashboard show it: its state, derived from drains,
-/// probes, passive ejection and the outcomes of its recent exchanges, and what it did since start
+/// probes, passive ejection and the outcomes of its recent exchanges, how long it has been down or
+/// failing in all (a drain is the operator's doing, not downtime), and what it did since start
 /// (<see cref="DestinationTally"/>).
 /// </summary>
 internal sealed class DestinationView(ActiveConfig active, DrainRegistry drains, DestinationStats stats, ThresholdActiveHealthPolicy? probes, TimeProvider time)
@@ -29,12 +30,14 @@ internal sealed class DestinationView(ActiveConfig active, DrainRegistry drains,
         var state = State(cluster, d, tally, failed, of);
         var now = time.GetUtcNow();
         var probe = probes?.LastProbe(d);
+        var (since, downtime) = tally.StateSince(state, state is "down" or "failing", now);
         return new
         {
             name = d.DestinationId,
             address = d.Model.Config.Address,
             state,
-            since = tally.StateSince(state, now),
+            since,
+            downtimeSeconds = downtime.TotalSeconds,
             activeHealth = d.Health.Active.ToString().ToLowerInvariant(),
             passiveHealth = d.Health.Passive.ToString().ToLowerInvariant(),
             drained = drains.IsDrained(d),
@@ -53,7 +56,7 @@ internal sealed class DestinationView(ActiveConfig active, DrainRegistry drains,
             bytesIn = tally.BytesIn,
             bytesOut = tally.BytesOut,
             latencyMs = new { p50 = Ms(tally.Percentile(0.5)), p95 = Ms(tally.Percentile(0.95)), p99 = Ms(tally.Percentile(0.99)) },
-            lastCheck = probe is null ? null : new { passed = probe.Passed, result = probe.Outcome, at = probe.At },
+            lastCheck = probe is null ? null : new { passed = probe.Passed, result = probe.Outcome, at = probe.At, latencyMs = probe.Took?.TotalMilliseconds },
         };
     }
 

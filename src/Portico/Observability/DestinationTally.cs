@@ -20,6 +20,8 @@ internal sealed class DestinationTally
     private readonly Lock _stateGate = new();
     private string? _state;
     private DateTimeOffset _stateSince;
+    private bool _stateDown;
+    private TimeSpan _downtime;
 
     public void Add(DestinationOutcome outcome, double seconds, long bytesIn, long bytesOut, bool retried, long timestamp)
     {
@@ -85,21 +87,29 @@ internal sealed class DestinationTally
     public double? Percentile(double p) => TrafficStats.Percentile(_latency, p);
 
     /// <summary>
-    /// Notes the state a reader derived now and returns when it last changed: the state mixes
-    /// probes, passive ejection, drains and outcomes, so it is derived where it is read (the admin
-    /// API, once a second while a dashboard is open) and its change is seen there.
+    /// Notes the state a reader derived now and returns when it last changed, and the destination's
+    /// downtime: the time spent in a state <paramref name="isDown"/> says is not up, up to now. The
+    /// state mixes probes, passive ejection, drains and outcomes, so it is derived where it is read
+    /// (the admin API, once a second while a dashboard is open) and its change is seen there: both
+    /// figures are as exact as the reads are frequent.
     /// </summary>
-    public DateTimeOffset StateSince(string state, DateTimeOffset now)
+    public (DateTimeOffset Since, TimeSpan Downtime) StateSince(string state, bool isDown, DateTimeOffset now)
     {
         lock (_stateGate)
         {
             if (!string.Equals(_state, state, StringComparison.Ordinal))
             {
+                if (_stateDown)
+                {
+                    _downtime += now - _stateSince;
+                }
+
                 _state = state;
+                _stateDown = isDown;
                 _stateSince = now;
             }
 
-            return _stateSince;
+            return (_stateSince, _stateDown ? _downtime + (now - _stateSince) : _downtime);
         }
     }
 }

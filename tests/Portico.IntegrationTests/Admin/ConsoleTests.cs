@@ -16,6 +16,7 @@ public sealed class ConsoleTests
 {
     private const string Token = "console-token-0123456789";
     private const int Requests = 20;
+    private static readonly TimeSpan HealthDelay = TimeSpan.FromMilliseconds(200);
 
     [Fact]
     public async Task A_backend_that_fails_every_request_without_health_checks_reads_failing_and_latency_percentiles_show()
@@ -72,6 +73,103 @@ public sealed class ConsoleTests
         Assert.True(process.GetProperty("openConnections").GetInt64() >= 1, "the test client's kept-alive connection is open");
 
         await ShowInChromiumAsync(proxy, $"gone/127.0.0.1:{deadPort}", $"app/{good.Address.Authority}");
+    }
+
+    [Fact]
+    public async Task A_slow_health_endpoint_shows_how_long_its_probe_took_in_the_json_and_on_the_dashboard()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var slow = await TestBackend.StartAsync("slow", async ctx =>
+        {
+            if (ctx.Request.Path == "/health")
+            {
+                await Task.Delay(HealthDelay, ctx.RequestAborted);
+            }
+
+            await ctx.Response.WriteAsync("ok", ctx.RequestAborted);
+        });
+        await using var proxy = await TestProxy.StartAsync($"""
+            admin: {"{"} address: "127.0.0.1:0", token: {Token} {"}"}
+            routes:
+              slow: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
+            clusters:
+              app:
+                destinations: [{slow.Url}]
+                healthCheck:
+                  active: {"{"} path: /health, interval: 500ms, timeout: 5s {"}"}
+            """);
+        using var admin = AdminClient(proxy);
+        JsonElement check = default;
+        await Poll.UntilAsync(async () =>
+        {
+            var clusters = JsonDocument.Parse(await admin.GetStringAsync("/api/clusters", ct)).RootElement;
+            check = clusters.GetProperty("app").GetProperty("destinations")[0].GetProperty("lastCheck");
+            return check.ValueKind == JsonValueKind.Object;
+        }, "the first probe of the slow backend");
+        Assert.True(check.GetProperty("passed").GetBoolean());
+        Assert.Equal("200", check.GetProperty("result").GetString());
+        Assert.InRange(check.GetProperty("latencyMs").GetDouble(), HealthDelay.TotalMilliseconds, 5000);
+
+        var stats = JsonDocument.Parse(await admin.GetStringAsync("/api/stats", ct)).RootElement;
+        var latency = stats.GetProperty("destinations").GetProperty("app").GetProperty("destinations")[0].GetProperty("lastCheck").GetProperty("latencyMs").GetDouble();
+        Assert.InRange(latency, HealthDelay.TotalMilliseconds, 5000);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await DashboardTests.LaunchChromiumAsync(playwright);
+        var problems = new ConcurrentQueue<string>();
+        var page = await OpenDashboardAsync(browser, proxy, problems);
+        var cell = $"#backends tr[data-destination='app/{slow.Address.Authority}'] td.check";
+        await page.WaitForSelectorAsync(cell, new() { Timeout = 30_000 });
+        Assert.Matches(@"^ok 200 in \d+ ms, \d+ s ago$", await page.TextContentAsync(cell));
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task A_backend_stopped_for_a_while_accrues_downtime_that_stops_growing_once_it_is_back()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        static Task Healthy(HttpContext ctx) => ctx.Response.WriteAsync("ok");
+        var backend = await TestBackend.StartAsync("flaky", Healthy);
+        var port = backend.Port;
+        await using var proxy = await TestProxy.StartAsync($"""
+            admin: {"{"} address: "127.0.0.1:0", token: {Token} {"}"}
+            routes:
+              app: {"{"} match: {"{"} pathPrefix: / {"}"}, cluster: app {"}"}
+            clusters:
+              app:
+                destinations: [{backend.Url}]
+                healthCheck:
+                  active: {"{"} path: /, interval: 200ms, unhealthyThreshold: 1, healthyThreshold: 1 {"}"}
+            """);
+        using var admin = AdminClient(proxy);
+        async Task<(string State, double Downtime, DateTimeOffset? CheckedAt)> ReadAsync()
+        {
+            var d = JsonDocument.Parse(await admin.GetStringAsync("/api/clusters", ct)).RootElement.GetProperty("app").GetProperty("destinations")[0];
+            var check = d.GetProperty("lastCheck");
+            return (d.GetProperty("state").GetString()!, d.GetProperty("downtimeSeconds").GetDouble(),
+                    check.ValueKind == JsonValueKind.Object ? check.GetProperty("at").GetDateTimeOffset() : null);
+        }
+
+        var now = default((string State, double Downtime, DateTimeOffset? CheckedAt));
+        await Poll.UntilAsync(async () => (now = await ReadAsync()).State == "up" && now.CheckedAt is not null, "the backend probed up");
+        Assert.Equal(0, now.Downtime);
+
+        await backend.DisposeAsync();
+        await Poll.UntilAsync(async () => (now = await ReadAsync()).State == "down", "the stopped backend marked down");
+        var firstDown = now.Downtime;
+        await Poll.UntilAsync(async () => (now = await ReadAsync()).Downtime >= firstDown + 1, "downtime to grow by a second while the backend is down");
+        Assert.Equal("down", now.State);
+
+        await using var revived = await TestBackend.StartAsync("flaky-again", Healthy, port: port);
+        await Poll.UntilAsync(async () => (now = await ReadAsync()).State == "up", "the revived backend probed up");
+        var total = now.Downtime;
+        Assert.True(total >= firstDown + 1, $"downtime {total} s covers the second it was seen growing");
+        var upAt = now.CheckedAt!.Value;
+
+        // A second of passing probes after it came back: the downtime must not have moved.
+        await Poll.UntilAsync(async () => (now = await ReadAsync()).CheckedAt >= upAt.AddSeconds(1), "a second of probes after the backend came back");
+        Assert.Equal("up", now.State);
+        Assert.Equal(total, now.Downtime);
     }
 
     private static async Task ShowInChromiumAsync(TestProxy proxy, string dead, string alive)

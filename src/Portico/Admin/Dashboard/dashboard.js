@@ -164,9 +164,18 @@ function bytes(n) {
   return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : n < 1073741824 ? `${(n / 1048576).toFixed(1)} MiB` : `${(n / 1073741824).toFixed(2)} GiB`;
 }
 
-function ago(iso) {
-  const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+function duration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
   return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+}
+
+const ago = (iso) => duration((Date.now() - new Date(iso).getTime()) / 1000);
+
+// A backend's last probe: "ok 200 in 1 ms, 3 s ago" (the time is absent when the probe was never sent).
+function lastCheck(c) {
+  if (!c) return "no checks";
+  const took = c.latencyMs === null || c.latencyMs === undefined ? "" : ` in ${formatMs(c.latencyMs / 1000)}`;
+  return `${c.passed ? "ok" : "failed"} ${c.result}${took}, ${ago(c.at)} ago`;
 }
 
 // The search box: rows of routes, clusters and backends whose text does not contain it are hidden.
@@ -250,13 +259,14 @@ function renderBackends(stats) {
       const state = cell(tr, ""); const badge = document.createElement("span");
       badge.className = `badge state ${d.state}`; badge.textContent = d.state; state.appendChild(badge);
       cell(tr, ago(d.since)).className = "since";
+      cell(tr, duration(d.downtimeSeconds)).className = "downtime";
       cell(tr, d.requests.toLocaleString()).className = "requests";
       const e = d.errors;
       const errors = cell(tr, `${e.connect} / ${e.reset} / ${e.timeout} / ${e.status5xx}`); errors.className = "errors";
       errors.title = `recent: ${d.recent.failed} of the last ${d.recent.of} failed`;
       cell(tr, d.retries.toLocaleString()).className = "retries";
       cell(tr, percentiles({ p50Ms: d.latencyMs.p50, p95Ms: d.latencyMs.p95, p99Ms: d.latencyMs.p99 })).className = "latency";
-      cell(tr, d.lastCheck ? `${d.lastCheck.passed ? "ok" : "failed"} ${d.lastCheck.result}, ${ago(d.lastCheck.at)} ago` : "no checks").className = "check";
+      cell(tr, lastCheck(d.lastCheck)).className = "check";
       cell(tr, d.weight.toString()).className = "weight";
       cell(tr, d.inFlight.toString());
       const action = d.drained ? "enable" : "drain";
