@@ -18,8 +18,20 @@ internal sealed class MemoryRateLimitStore(ActiveConfig config) : IRateLimitStor
             Prune(snapshot);
         }
 
-        var limiters = _policies.GetOrAdd(policy, p => new PolicyLimiters(p));
-        return ValueTask.FromResult(limiters.Acquire(key));
+        // A prune may dispose the limiters between the lookup and the acquire: a request that
+        // read its policy before a reload, or a shared store's fallback policy, which no route
+        // names (the first local request after Redis went away prunes while others fall back).
+        // That request takes the policy's fresh limiters rather than fail.
+        while (true)
+        {
+            var limiters = _policies.GetOrAdd(policy, p => new PolicyLimiters(p));
+            if (limiters.Acquire(key) is { } decision)
+            {
+                return ValueTask.FromResult(decision);
+            }
+
+            _policies.TryRemove(new KeyValuePair<RateLimitSettings, PolicyLimiters>(policy, limiters));
+        }
     }
 
     public void Dispose()

@@ -34,13 +34,20 @@ internal sealed class PolicyLimiters : IDisposable
 
     public RateLimitSettings Policy { get; }
 
-    public RateLimitDecision Acquire(string key)
+    /// <summary>One permit for <paramref name="key"/>; null when these limiters were disposed (a reload pruned the policy) meanwhile.</summary>
+    public RateLimitDecision? Acquire(string key)
     {
-        using var lease = _limiter.AttemptAcquire(key);
-        var remaining = _limiter.GetStatistics(key)?.CurrentAvailablePermits ?? 0;
-
-        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : Policy.ReplenishEvery;
-        return new RateLimitDecision(lease.IsAcquired, remaining, Reset(Policy, remaining), retryAfter);
+        try
+        {
+            using var lease = _limiter.AttemptAcquire(key);
+            var remaining = _limiter.GetStatistics(key)?.CurrentAvailablePermits ?? 0;
+            var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : Policy.ReplenishEvery;
+            return new RateLimitDecision(lease.IsAcquired, remaining, Reset(Policy, remaining), retryAfter);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

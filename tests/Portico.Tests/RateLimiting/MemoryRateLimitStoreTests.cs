@@ -64,6 +64,40 @@ public sealed class MemoryRateLimitStoreTests
     }
 
     [Fact]
+    public async Task A_policy_pruned_while_requests_use_it_fails_none_of_them()
+    {
+        // A shared store's fallback policy (the route's limit divided by the instance count) is
+        // in no route, so every prune disposes its limiters, also under a request using them.
+        var policy = new RateLimitSettings { Name = "p", Limit = 1_000_000, Window = Hour };
+        var fallback = policy with { Limit = 500_000 };
+        var config = Config(policy);
+        using var store = new MemoryRateLimitStore(config);
+        var done = 0;
+        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            try
+            {
+                for (var i = 0; i < 20_000; i++)
+                {
+                    Assert.True((await store.AcquireAsync(fallback, $"k{w}", CancellationToken.None)).Allowed);
+                }
+            }
+            finally
+            {
+                Interlocked.Increment(ref done);
+            }
+        }, TestContext.Current.CancellationToken)).ToArray();
+
+        for (var revision = 2; Volatile.Read(ref done) < workers.Length && revision < 1_000_000; revision++)
+        {
+            config.Set(Snapshot(policy, revision));
+            await store.AcquireAsync(policy, "reloader", CancellationToken.None);
+        }
+
+        await Task.WhenAll(workers);
+    }
+
+    [Fact]
     public void A_claim_key_reads_whatever_the_authenticated_user_holds_and_falls_back_to_the_address()
     {
         var spec = new RateLimitKeySpec(RateLimitKeyKind.Claim, "sub");
