@@ -32,12 +32,14 @@ internal sealed class RedisXmlRepository(TimeProvider time) : IXmlRepository
     {
         Flush();
         var redis = Volatile.Read(ref _redis);
-        var answer = redis?.Run("dataprotection", db => db.ListRange(redis.Key(ListKey))) ?? default;
+        // Parsed inside the command: a list element that is not XML fails the read (the keys last
+        // read serve) rather than the request that needed the ring.
+        var answer = redis?.Run<IReadOnlyCollection<XElement>>("dataprotection", db => [.. db.ListRange(redis.Key(ListKey)).Select(v => XElement.Parse(v.ToString()))]) ?? default;
         lock (_lock)
         {
-            if (answer is { Ok: true, Value: { } values })
+            if (answer is { Ok: true, Value: { } read })
             {
-                _lastRead = [.. values.Select(v => XElement.Parse(v.ToString()))];
+                _lastRead = read;
             }
 
             return [.. _lastRead, .. _unsaved.Select(XElement.Parse)];

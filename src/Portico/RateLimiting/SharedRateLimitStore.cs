@@ -106,31 +106,41 @@ internal sealed class SharedRateLimitStore(MemoryRateLimitStore local, RedisConn
         var period = (long)Math.Max(1, policy.ReplenishEvery.TotalMilliseconds);
         RedisKey[] keys = [redis.Key($"rl:{(tokenBucket ? "tb" : "sw")}:{policy.Name}:{key}")];
         RedisValue[] args = [policy.Limit, tokenBucket ? policy.RefillTokens : policy.Segments, period, BatchSize(policy, redis.Instances)];
-        var answer = await redis.RunAsync("ratelimit", db => db.ScriptEvaluateAsync(tokenBucket ? RateLimitScripts.TokenBucket : RateLimitScripts.SlidingWindow, keys, args));
+        // The reply is read inside the command: a reply other than the script's three numbers (a
+        // null where the array belongs) is then a failed command like any other, counted by the
+        // breaker, and the request falls back rather than fail on a cast.
+        var answer = await redis.RunAsync("ratelimit", async db => Batch(await db.ScriptEvaluateAsync(tokenBucket ? RateLimitScripts.TokenBucket : RateLimitScripts.SlidingWindow, keys, args)));
         metrics.Batch();
+        if (!answer.Ok)
+        {
+            return false;
+        }
+
+        var (granted, left, next) = answer.Value;
         lock (allowance.Gate)
         {
-            if (!answer.Ok || answer.Value is null || (RedisResult[]?)answer.Value is not [var granted, var left, var next])
-            {
-                return false;
-            }
-
             var now = time.GetTimestamp();
             if (now >= allowance.ValidUntil)
             {
                 allowance.Tokens = 0;
             }
 
-            allowance.Tokens += (long)granted;
+            allowance.Tokens += granted;
             allowance.ValidUntil = now + (long)(policy.ReplenishEvery.TotalSeconds * time.TimestampFrequency);
-            allowance.Left = Math.Max(0, (long)left);
-            allowance.Next = TimeSpan.FromMilliseconds(Math.Max(1, (long)next));
-            allowance.DeniedUntil = (long)granted == 0 ? now + (long)(allowance.Next.TotalSeconds * time.TimestampFrequency) : 0;
+            allowance.Left = Math.Max(0, left);
+            allowance.Next = TimeSpan.FromMilliseconds(Math.Max(1, next));
+            allowance.DeniedUntil = granted == 0 ? now + (long)(allowance.Next.TotalSeconds * time.TimestampFrequency) : 0;
         }
 
         Sweep();
         return true;
     }
+
+    // {granted, left, ms until more}, as both scripts return it; anything else throws, inside the command.
+    private static (long Granted, long Left, long Next) Batch(RedisResult reply)
+        => reply.Resp2Type == ResultType.Array && (RedisResult[]?)reply is [var granted, var left, var next]
+            ? ((long)granted, (long)left, (long)next)
+            : throw new InvalidDataException($"a rate-limit script answered {reply.Resp2Type}, not its three numbers");
 
     private ValueTask<RateLimitDecision> FallbackAsync(RateLimitSettings policy, string key, CancellationToken cancellationToken)
     {

@@ -69,7 +69,7 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable
     /// </summary>
     public async ValueTask<RedisAnswer<T>> RunAsync<T>(string operation, Func<IDatabase, Task<T>> command)
     {
-        if (Enter() is not var (link, database))
+        if (Enter() is not var (link, multiplexer))
         {
             return default;
         }
@@ -77,7 +77,7 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable
         var started = _time.GetTimestamp();
         try
         {
-            return Succeeded(operation, started, await command(database).WaitAsync(link.Settings.OperationTimeout, _time));
+            return Succeeded(operation, started, await command(Database(link, multiplexer)).WaitAsync(link.Settings.OperationTimeout, _time));
         }
         catch (Exception e)
         {
@@ -91,7 +91,7 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable
     /// </summary>
     public RedisAnswer<T> Run<T>(string operation, Func<IDatabase, T> command)
     {
-        if (Enter() is not var (link, database))
+        if (Enter() is not var (link, multiplexer))
         {
             return default;
         }
@@ -99,7 +99,7 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable
         var started = _time.GetTimestamp();
         try
         {
-            return Succeeded(operation, started, command(database));
+            return Succeeded(operation, started, command(Database(link, multiplexer)));
         }
         catch (Exception e)
         {
@@ -107,10 +107,13 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable
         }
     }
 
-    private (RedisLink Link, IDatabase Database)? Enter()
+    private (RedisLink Link, ConnectionMultiplexer Multiplexer)? Enter()
         => _link is { } link && link.Multiplexer is { IsConnected: true } multiplexer && _breaker.TryEnter(link.Settings.BreakFor)
-            ? (link, multiplexer.GetDatabase(link.Settings.Database))
+            ? (link, multiplexer)
             : null;
+
+    // Inside the command's try: a reload may dispose this multiplexer between Enter and here.
+    private static IDatabase Database(RedisLink link, ConnectionMultiplexer multiplexer) => multiplexer.GetDatabase(link.Settings.Database);
 
     private RedisAnswer<T> Succeeded<T>(string operation, long started, T value)
     {

@@ -71,14 +71,15 @@ internal sealed class RedisHeartbeat(RedisConnection connection, RedisLog log, T
         {
             var ttl = (long)(settings.Heartbeat.TotalMilliseconds * 3);
             var started = time.GetTimestamp();
-            var answer = await connection.RunAsync("heartbeat", db => db.ScriptEvaluateAsync(Script, [connection.Key("instances")], [InstanceId, ttl]));
-            if (!answer.Ok || answer.Value is null)
+            // The count is read inside the command, so a reply that is not one is a failed beat.
+            var answer = await connection.RunAsync("heartbeat", async db => (long)await db.ScriptEvaluateAsync(Script, [connection.Key("instances")], [InstanceId, ttl]));
+            if (!answer.Ok)
             {
                 return;
             }
 
             Interlocked.Exchange(ref _latencyTicks, time.GetElapsedTime(started).Ticks);
-            var count = Math.Max(1, (long)answer.Value);
+            var count = Math.Max(1, answer.Value);
             if (Interlocked.Exchange(ref _instances, count) != count)
             {
                 log.InstancesChanged(count);
