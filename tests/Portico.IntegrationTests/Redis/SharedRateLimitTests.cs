@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Portico.IntegrationTests.Infrastructure;
 using Portico.Redis;
 
@@ -117,7 +118,9 @@ public sealed class SharedRateLimitTests
         });
         await faults;
 
-        Assert.True(result.Failed == 0, $"{result.Failed} failed: {string.Join("; ", result.SampleFailures)}");
+        // A 500 says only that something threw: the proxies' error logs say what.
+        Assert.True(result.Failed == 0, $"{result.Failed} failed: {string.Join("; ", result.SampleFailures)}\n"
+            + string.Join("\n", proxies.Both.SelectMany(p => p.Logs.Lines).Where(l => l.Level >= LogLevel.Error).Select(l => $"{l.Category} {l.EventId} {l.Message} {l.Exception}")));
         Assert.Equal(3000, result.Ok);
         foreach (var proxy in proxies.Both)
         {
@@ -132,6 +135,29 @@ public sealed class SharedRateLimitTests
 
         await Poll.UntilAsync(async () => (await proxies.A.Client.GetAsync("/api")).IsSuccessStatusCode
             && await redis.CommandAsync("EXISTS", "portico:rl:tb:api:ip:127.0.0.1") == ":1", "the restarted Redis to count again");
+    }
+
+    [Fact]
+    public async Task A_server_that_lost_its_scripts_on_a_kept_connection_fails_no_request()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend, "limit: 20, window: 100ms"));
+        await InstancesAsync(proxies, 2);
+        var ct = TestContext.Current.CancellationToken;
+
+        for (var round = 0; round < 20; round++)
+        {
+            Assert.Equal("+OK", await redis.CommandAsync("SCRIPT", "FLUSH"));
+            for (var i = 0; i < 10; i++)
+            {
+                var response = await (i % 2 == 0 ? proxies.A : proxies.B).Client.GetAsync("/api", ct);
+                Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests,
+                    $"{(int)response.StatusCode}\n" + string.Join("\n", proxies.Both.SelectMany(p => p.Logs.Lines).Where(l => l.Level >= LogLevel.Warning).Select(l => $"{l.Category} {l.EventId} {l.Message} {l.Exception}")));
+            }
+        }
+
+        Assert.Empty(proxies.Both.SelectMany(p => p.Logs.Messages(8050)));
     }
 
     private static string Config(TestBackend backend, string rateLimit) => $$"""
