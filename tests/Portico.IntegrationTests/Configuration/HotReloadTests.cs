@@ -27,8 +27,16 @@ public sealed class HotReloadTests
         var seen = new System.Collections.Concurrent.ConcurrentBag<string>();
         var done = 0;
 
-        var load = Load.RunAsync(2_000, workers: 8, TimeSpan.FromSeconds(60), async i =>
+        // The load runs until the test has seen requests after the last reload (a fixed count
+        // could be all sent before the first reload lands on a fast machine); 60 s bound it.
+        using var stop = new CancellationTokenSource();
+        var load = Load.RunAsync(1_000_000, workers: 8, TimeSpan.FromSeconds(60), async i =>
         {
+            if (stop.IsCancellationRequested)
+            {
+                return true;
+            }
+
             using var response = await proxy.Client.GetAsync($"/r{i}");
             seen.Add(await response.Content.ReadAsStringAsync());
             Interlocked.Increment(ref done);
@@ -38,6 +46,9 @@ public sealed class HotReloadTests
         Assert.True((await proxy.RewriteConfigAsync(RouteTo(newBackend))).Applied);
         Assert.True((await proxy.RewriteConfigAsync(RouteTo(oldBackend))).Applied);
         Assert.True((await proxy.RewriteConfigAsync(RouteTo(newBackend))).Applied);
+        var reloaded = Volatile.Read(ref done);
+        await Poll.UntilAsync(() => Volatile.Read(ref done) > reloaded + 200, "200 requests after the last reload");
+        await stop.CancelAsync();
         var result = await load;
 
         Assert.True(result.Failed == 0, $"{result.Failed} failed: {string.Join("; ", result.SampleFailures)}");

@@ -31,8 +31,15 @@ public sealed class WafReloadTests
 
         // Clean requests always pass and SQL injection is always refused, whichever set serves.
         var done = 0;
-        var load = Load.RunAsync(600, workers: 6, TimeSpan.FromSeconds(120), async i =>
+        // Runs until requests have been seen after the last reload, bounded by the 120 s.
+        using var stop = new CancellationTokenSource();
+        var load = Load.RunAsync(1_000_000, workers: 6, TimeSpan.FromSeconds(120), async i =>
         {
+            if (stop.IsCancellationRequested)
+            {
+                return true;
+            }
+
             var attack = i % 2 == 0;
             using var request = attack ? WafTests.Get($"/r{i}?id=1%27%20or%201%3D1--") : WafTests.Post($"/r{i}", $$"""{"n":{{i}}}""", "application/json");
             var status = await StatusAsync(proxy, request);
@@ -43,6 +50,9 @@ public sealed class WafReloadTests
         Assert.True((await proxy.RewriteConfigAsync(Config(backend, "block"))).Applied);
         Assert.True((await proxy.RewriteConfigAsync(Config(backend, excluding))).Applied);
         Assert.True((await proxy.RewriteConfigAsync(Config(backend, "{ mode: block, paranoia: 2 }"))).Applied);
+        var reloaded = Volatile.Read(ref done);
+        await Poll.UntilAsync(() => Volatile.Read(ref done) > reloaded + 50, "50 requests after the last reload", seconds: 60);
+        await stop.CancelAsync();
         var result = await load;
 
         Assert.True(result.Failed == 0, $"{result.Failed} failed: {string.Join("; ", result.SampleFailures)}");
