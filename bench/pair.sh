@@ -17,6 +17,9 @@
 #   PAIR_TLS=1                      both builds listen with TLS (an ECDSA P-256 certificate made
 #                                   here with openssl; h2 and http/1.1 offered, wrk speaks
 #                                   HTTP/1.1 over TLS 1.3 on kept-alive connections)
+#   PAIR_CLOSE=1                    a new connection per request: wrk sends "Connection: close",
+#                                   so each request pays accept, connection setup and teardown
+#                                   (with PAIR_TLS=1, a TLS handshake each)
 #
 # Needs what bench/run.sh installs (nginx, wrk); run that once first on a fresh machine. Only
 # 127.0.0.1 is loaded; every wrk stops after its duration (and `timeout` backs it up); every
@@ -33,6 +36,8 @@ WARMUP=${PAIR_WARMUP:-30}
 CONNECTIONS=${PAIR_CONNECTIONS:-25}
 URL_PATH=${PAIR_PATH:-/1k}
 TLS=${PAIR_TLS:-0}
+CLOSE_HEADER=()
+[ "${PAIR_CLOSE:-0}" = 1 ] && CLOSE_HEADER=(-H "Connection: close")
 SCHEME=$([ "$TLS" = 1 ] && echo https || echo http)
 LOAD_CPU=${BENCH_LOAD_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
@@ -134,9 +139,9 @@ cpu() { cut -d')' -f2 "/proc/$1/stat" | awk '{print $12 + $13}'; }
 # Both loads at once; prints "requests_a requests_b".
 both() {
   local seconds=$1
-  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "$SCHEME://127.0.0.1:$PORT_A$URL_PATH" >"$WORK/wrk-a.txt" 2>&1 &
+  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "${CLOSE_HEADER[@]}" "$SCHEME://127.0.0.1:$PORT_A$URL_PATH" >"$WORK/wrk-a.txt" 2>&1 &
   local wa=$!
-  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "$SCHEME://127.0.0.1:$PORT_B$URL_PATH" >"$WORK/wrk-b.txt" 2>&1 &
+  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "${CLOSE_HEADER[@]}" "$SCHEME://127.0.0.1:$PORT_B$URL_PATH" >"$WORK/wrk-b.txt" 2>&1 &
   local wb=$!
   wait "$wa" "$wb"
   echo "$(awk '/requests in/ {print $1}' "$WORK/wrk-a.txt") $(awk '/requests in/ {print $1}' "$WORK/wrk-b.txt")"
