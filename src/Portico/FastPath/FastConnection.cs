@@ -23,6 +23,7 @@ internal sealed class FastConnection
     private FastCluster? _cluster;
     private long _requests;
     private string? _requestIdPrefix;
+    private RequestHead? _head;
     private volatile bool _timedOut;
     private volatile bool _closeRequested;
 
@@ -60,7 +61,8 @@ internal sealed class FastConnection
         Backend,
     }
 
-    public RequestHead Head { get; } = new();
+    /// <summary>The head of the request in hand, borrowed on first use and given back by <see cref="ReleaseHead"/>.</summary>
+    public RequestHead Head => _head ??= RequestHeadPool.Rent();
 
     /// <summary>The current request's retries on other destinations, for its record; reset once recorded.</summary>
     public int Retries { get; set; }
@@ -78,6 +80,19 @@ internal sealed class FastConnection
     public bool TimedOut => _timedOut;
 
     public bool RouteDeadlinePassed => Environment.TickCount64 >= Volatile.Read(ref _routeDeadline);
+
+    /// <summary>
+    /// The request in hand is done with its head: it goes back to the pool, so a connection
+    /// waiting for its next request holds none (issue 25: memory per idle connection).
+    /// </summary>
+    public void ReleaseHead()
+    {
+        if (_head is { } head)
+        {
+            _head = null;
+            RequestHeadPool.Return(head);
+        }
+    }
 
     /// <summary>Server shutdown: finish the request in hand, then close.</summary>
     public void RequestClose()

@@ -46,6 +46,7 @@ internal sealed class FastPathHandler : IDisposable
     private readonly HashSet<FastConnection> _open = [];
     private readonly Timer _clock;
     private FastRoutes? _routes;
+    private Http1Limits? _limits;
 
     public FastPathHandler(IServiceProvider services, LimitsSettings serverLimits)
     {
@@ -106,7 +107,7 @@ internal sealed class FastPathHandler : IDisposable
     private async Task RunAsync(ConnectionContext connection, ConnectionDelegate fullPath)
     {
         var underscores = _config.Current.Settings.Limits.UnderscoreHeaders;
-        var limits = new Http1Limits(_serverLimits.MaxRequestLine, _serverLimits.MaxHeaderCount, _serverLimits.MaxHeadersSize, underscores == UnderscoreHeaderPolicy.Reject);
+        var limits = Limits(underscores == UnderscoreHeaderPolicy.Reject);
         var state = new FastConnection(connection);
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
@@ -189,7 +190,9 @@ internal sealed class FastPathHandler : IDisposable
                 }
 
                 input.AdvanceTo(buffer.GetPosition(state.Head.Length));
-                if (outcome == FastOutcome.Close || state.Head.Close)
+                var close = state.Head.Close;
+                state.ReleaseHead();
+                if (outcome == FastOutcome.Close || close)
                 {
                     break;
                 }
@@ -197,6 +200,7 @@ internal sealed class FastPathHandler : IDisposable
         }
         finally
         {
+            state.ReleaseHead();
             lock (_open)
             {
                 _open.Remove(state);
@@ -210,6 +214,18 @@ internal sealed class FastPathHandler : IDisposable
         }
 
         await output.CompleteAsync();
+    }
+
+    /// <summary>The framing limits, one object for every connection while the setting holds (not one each).</summary>
+    private Http1Limits Limits(bool rejectUnderscores)
+    {
+        var limits = _limits;
+        if (limits is null || limits.RejectUnderscoreNames != rejectUnderscores)
+        {
+            _limits = limits = new Http1Limits(_serverLimits.MaxRequestLine, _serverLimits.MaxHeaderCount, _serverLimits.MaxHeadersSize, rejectUnderscores);
+        }
+
+        return limits;
     }
 
     private FastRoutes Routes()

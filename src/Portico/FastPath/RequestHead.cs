@@ -57,7 +57,8 @@ internal enum FieldKind : byte
 /// One HTTP/1.1 request head, parsed in place from the connection's bytes: the request line's
 /// parts and, per header line, its bounds and kind. Syntax and framing are checked by the same
 /// <see cref="Http1Head"/> the full path's framing check uses, so both paths refuse alike (the
-/// fast path hands a refused head to the full path, which answers it). Reused per connection.
+/// fast path hands a refused head to the full path, which answers it). Lent to a connection
+/// for one request at a time (<see cref="RequestHeadPool"/>).
 /// </summary>
 internal sealed class RequestHead
 {
@@ -130,6 +131,12 @@ internal sealed class RequestHead
 
         return values;
     }
+
+    /// <summary>
+    /// Drops the reference to the connection's bytes, so a head waiting in the pool keeps no
+    /// buffer of a connection that may have gone (its line table and copy buffer stay, for reuse).
+    /// </summary>
+    public void Forget() => Bytes = default;
 
     /// <summary>Finds and checks the first head in <paramref name="buffer"/>.</summary>
     public HeadKind Parse(in ReadOnlySequence<byte> buffer, Http1Limits limits)
