@@ -37,7 +37,7 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     private readonly CancellationTokenSource _closedSource = new();
     private readonly TaskCompletionSource _closedOnLoop = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
-    private readonly Action _resumeRead;
+    private Action? _resumeRead;
     private readonly Task _sending;
     private readonly int _slot;
     private IDictionary<object, object?>? _items;
@@ -62,7 +62,7 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     // True while the send loop waits for the output pipe with nothing of its own left to send.
     private volatile bool _sendIdle;
 
-    public LoopConnection(Socket socket, EventLoop loop, MemoryPool<byte> pool, long maxReadBuffer, long maxWriteBuffer)
+    public LoopConnection(Socket socket, EventLoop loop, PipeOptions inputOptions, PipeOptions outputOptions)
     {
         _loop = loop;
         _socket = socket;
@@ -71,12 +71,11 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
         ConnectionId = ConnectionIds.Next();
-        MemoryPool = pool;
-        _input = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, maxReadBuffer, maxReadBuffer / 2, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, maxWriteBuffer, maxWriteBuffer / 2, useSynchronizationContext: false));
+        MemoryPool = inputOptions.Pool;
+        _input = new Pipe(inputOptions);
+        _output = new Pipe(outputOptions);
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
         ConnectionClosed = _closedSource.Token;
-        _resumeRead = () => _loop.Post(this, ResumeRead);
 
         var features = new FeatureCollection();
         features.Set<IConnectionIdFeature>(this);
@@ -221,7 +220,8 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
                     // Kestrel has not consumed enough: read on when it has.
                     _readPaused = true;
                     _pendingFlush = flush;
-                    flush.GetAwaiter().UnsafeOnCompleted(_resumeRead);
+                    // Made on the first pause only: most connections never fill their input pipe.
+                    flush.GetAwaiter().UnsafeOnCompleted(_resumeRead ??= () => _loop.Post(this, ResumeRead));
                     return;
                 }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -23,12 +24,18 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
     private const long MaxWriteBuffer = 64 * 1024;
 
     private readonly EventLoop[] _loops;
-    private readonly MemoryPool<byte> _pool;
+    private readonly PipeOptions _inputOptions;
+    private readonly PipeOptions _outputOptions;
     private int _next;
 
     public LoopTransport(IServiceProvider services, ILogger<LoopTransport> log)
     {
-        _pool = services.GetService<IMemoryPoolFactory<byte>>()?.Create(new MemoryPoolOptions { Owner = "portico" }) ?? MemoryPool<byte>.Shared;
+        var pool = services.GetService<IMemoryPoolFactory<byte>>()?.Create(new MemoryPoolOptions { Owner = "portico" }) ?? MemoryPool<byte>.Shared;
+
+        // One set of options for every connection's pipes (they are immutable): two objects per
+        // connection fewer. The pipes run their callbacks inline, on the loop or the sender.
+        _inputOptions = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, MaxReadBuffer, MaxReadBuffer / 2, useSynchronizationContext: false);
+        _outputOptions = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, MaxWriteBuffer, MaxWriteBuffer / 2, useSynchronizationContext: false);
         _loops = new EventLoop[Math.Max(1, Environment.ProcessorCount)];
         for (var i = 0; i < _loops.Length; i++)
         {
@@ -112,7 +119,7 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
                 try
                 {
                     accepted.NoDelay = true;
-                    return new LoopConnection(accepted, transport.NextLoop(), transport._pool, MaxReadBuffer, MaxWriteBuffer);
+                    return new LoopConnection(accepted, transport.NextLoop(), transport._inputOptions, transport._outputOptions);
                 }
                 catch (SocketException)
                 {

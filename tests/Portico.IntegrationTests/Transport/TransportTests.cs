@@ -172,7 +172,7 @@ public sealed class TransportTests
         await client.ConnectAsync(listener.LocalEndPoint!, ct);
         var accepted = await listener.AcceptAsync(ct);
         accepted.SendBufferSize = 8 * 1024;
-        var connection = new Portico.Transport.LoopConnection(accepted, loop, System.Buffers.MemoryPool<byte>.Shared, 64 * 1024, 64 * 1024);
+        var connection = new Portico.Transport.LoopConnection(accepted, loop, Pipe(), Pipe());
         try
         {
             var first = new byte[1 << 20];
@@ -216,6 +216,10 @@ public sealed class TransportTests
     }
 
     /// <summary>Runs <paramref name="work"/> on the loop's thread and returns what it returned.</summary>
+    /// <summary>Pipe options as LoopTransport gives its connections, with 64 KiB each way.</summary>
+    private static System.IO.Pipelines.PipeOptions Pipe()
+        => new(System.Buffers.MemoryPool<byte>.Shared, System.IO.Pipelines.PipeScheduler.Inline, System.IO.Pipelines.PipeScheduler.Inline, 64 * 1024, 32 * 1024, useSynchronizationContext: false);
+
     private static Task<(int, int)> OnLoopAsync(Portico.Transport.EventLoop loop, Func<(int, int)> work)
     {
         var probe = new LoopProbe(work);
