@@ -127,10 +127,10 @@ fi
 start b "$PORT_B" "${PAIR_ENV_B:-}"
 # Each must answer 200 before anything is measured (an error page would be measured instead).
 for port in $ORIGIN_PORT $PORT_A $PORT_B; do
-  for try in $(seq 1 100); do
+  for try in $(seq 1 600); do
     scheme=$([ "$port" = "$ORIGIN_PORT" ] && echo http || echo "$SCHEME")
     curl -kfsS -o /dev/null "$scheme://127.0.0.1:$port$URL_PATH" 2>/dev/null && break
-    [ "$try" -lt 100 ] || { log "127.0.0.1:$port$URL_PATH does not answer 200"; exit 1; }
+    [ "$try" -lt 600 ] || { log "127.0.0.1:$port$URL_PATH does not answer 200"; exit 1; }
     sleep 0.1
   done
 done
