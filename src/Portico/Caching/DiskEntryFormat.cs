@@ -28,37 +28,7 @@ internal static class DiskEntryFormat
         using var buffer = new MemoryStream();
         using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
         {
-            w.Write(entry.Key);
-            w.Write(entry.Vary.Count);
-            foreach (var (name, value) in entry.Vary)
-            {
-                w.Write(name);
-                w.Write(value);
-            }
-
-            w.Write(entry.Status);
-            w.Write(entry.Headers.Count);
-            foreach (var (name, values) in entry.Headers)
-            {
-                w.Write(name);
-                w.Write(values.Count);
-                foreach (var value in values)
-                {
-                    w.Write(value ?? "");
-                }
-            }
-
-            w.Write(entry.RequestTime.UtcTicks);
-            w.Write(entry.ResponseTime.UtcTicks);
-            w.Write(entry.Date.UtcTicks);
-            w.Write(entry.AgeValue);
-            w.Write(entry.Tags.Count);
-            foreach (var tag in entry.Tags)
-            {
-                w.Write(tag);
-            }
-
-            w.Write(entry.StaleFrom?.UtcTicks ?? -1);
+            WriteHead(w, entry);
         }
 
         var headLength = (int)buffer.Length;
@@ -115,6 +85,48 @@ internal static class DiskEntryFormat
         }
 
         using var r = new BinaryReader(new MemoryStream(head), Encoding.UTF8);
+        return ReadHead(r, directives, version) with { File = new DiskBody(path, bodyLength, BinaryPrimitives.ReadUInt64LittleEndian(trailer[24..])) };
+    }
+
+    /// <summary>An entry's head (everything but its body), as this format and the shared tier's (<see cref="SharedEntryFormat"/>) write it.</summary>
+    public static void WriteHead(BinaryWriter w, CacheEntry entry)
+    {
+        w.Write(entry.Key);
+        w.Write(entry.Vary.Count);
+        foreach (var (name, value) in entry.Vary)
+        {
+            w.Write(name);
+            w.Write(value);
+        }
+
+        w.Write(entry.Status);
+        w.Write(entry.Headers.Count);
+        foreach (var (name, values) in entry.Headers)
+        {
+            w.Write(name);
+            w.Write(values.Count);
+            foreach (var value in values)
+            {
+                w.Write(value ?? "");
+            }
+        }
+
+        w.Write(entry.RequestTime.UtcTicks);
+        w.Write(entry.ResponseTime.UtcTicks);
+        w.Write(entry.Date.UtcTicks);
+        w.Write(entry.AgeValue);
+        w.Write(entry.Tags.Count);
+        foreach (var tag in entry.Tags)
+        {
+            w.Write(tag);
+        }
+
+        w.Write(entry.StaleFrom?.UtcTicks ?? -1);
+    }
+
+    /// <summary>The head <see cref="WriteHead"/> wrote (of a file of <paramref name="version"/>), as an entry without a body.</summary>
+    public static CacheEntry ReadHead(BinaryReader r, Func<IReadOnlyList<KeyValuePair<string, StringValues>>, CacheDirectives> directives, int version = Version)
+    {
         var key = r.ReadString();
         var vary = new KeyValuePair<string, string>[r.ReadInt32()];
         for (var i = 0; i < vary.Length; i++)
@@ -147,7 +159,6 @@ internal static class DiskEntryFormat
             Date = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero),
             AgeValue = r.ReadInt64(),
             Directives = directives(headers),
-            File = new DiskBody(path, bodyLength, BinaryPrimitives.ReadUInt64LittleEndian(trailer[24..])),
         };
         return version < 2 ? entry : WithPurgeFields(entry, r);
     }
