@@ -14,6 +14,9 @@ internal sealed class CacheMetrics
     private readonly Counter<long> _diskErrors;
     private readonly Counter<long> _purges;
     private readonly Counter<long> _purged;
+    private readonly Counter<long> _sharedLookups;
+    private readonly Counter<long> _sharedStores;
+    private readonly Counter<long> _sharedBytes;
 
     public CacheMetrics(IMeterFactory factory, IServiceProvider services)
     {
@@ -24,6 +27,9 @@ internal sealed class CacheMetrics
         _diskErrors = meter.CreateCounter<long>("portico.cache.disk_errors", "{error}", "Disk tier failures by operation: write (a file not written), read (a file not readable), damaged (a file found cut short or not matching its checksums, deleted)");
         _purges = meter.CreateCounter<long>("portico.cache.purges", "{request}", "Purge requests on the admin API, by kind (url, prefix, tag, soft_tag)");
         _purged = meter.CreateCounter<long>("portico.cache.purged", "{entry}", "Stored responses removed (or, by soft_tag, marked stale) by purges, by kind");
+        _sharedLookups = meter.CreateCounter<long>("portico.cache.shared.lookups", "{lookup}", "Lookups in the shared (Redis) tier, by outcome: hit (it had variants this instance did not), miss, error (Redis unavailable or failing: the lookup is a miss)");
+        _sharedStores = meter.CreateCounter<long>("portico.cache.shared.stores", "{entry}", "Stored responses offered to the shared tier, by outcome: stored, local (kept in this instance only: body above cache.shared.maxObjectSize, not in memory, or no time left to keep), error");
+        _sharedBytes = meter.CreateCounter<long>("portico.cache.shared.bytes", "By", "Bytes of stored responses moved to and from the shared tier, by direction (read, written)");
         meter.CreateObservableGauge("portico.cache.size", () => Tiers(services, t => t.Bytes), "By", "Bytes held by each tier (tier) of the cache store");
         meter.CreateObservableGauge("portico.cache.entries", () => Tiers(services, t => t.Entries), "{entry}", "Stored responses (variants) held by each tier (tier) of the cache store");
     }
@@ -46,6 +52,26 @@ internal sealed class CacheMetrics
     public void TierHit(string tier) => _tierHits.Add(1, new KeyValuePair<string, object?>("tier", tier));
 
     public void DiskError(string operation) => _diskErrors.Add(1, new KeyValuePair<string, object?>("operation", operation));
+
+    /// <param name="outcome">hit, miss or error.</param>
+    public void SharedLookup(string outcome, long bytes)
+    {
+        _sharedLookups.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        if (bytes > 0)
+        {
+            _sharedBytes.Add(bytes, new KeyValuePair<string, object?>("direction", "read"));
+        }
+    }
+
+    /// <param name="outcome">stored, local or error.</param>
+    public void SharedStore(string outcome, long bytes)
+    {
+        _sharedStores.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        if (outcome == "stored")
+        {
+            _sharedBytes.Add(bytes, new KeyValuePair<string, object?>("direction", "written"));
+        }
+    }
 
     /// <param name="kind">url, prefix, tag or soft_tag.</param>
     public void Purged(string kind, int entries)

@@ -50,8 +50,14 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
     {
         var ct = context.RequestAborted;
         var variants = await store.GetAsync(request.Key, ct);
-        var entry = variants.FirstOrDefault(v => VaryKeys.Matches(v, context.Request.Headers, request.AcceptEncoding)
-            && (!request.Authorized || CacheRequest.AllowsAuthorized(v.Directives)));
+        var entry = Choose(context, request, variants);
+        if (entry is null || Freshness.Lifetime(entry, request.Settings.Heuristic) <= Freshness.Age(entry, time.GetUtcNow()))
+        {
+            // Nothing here answers fresh: another instance may have stored (or revalidated) it.
+            variants = await store.GetSharedAsync(request.Key, variants, ct);
+            entry = Choose(context, request, variants);
+        }
+
         if (entry is not null)
         {
             await ReuseOrValidateAsync(context, request, entry);
@@ -100,6 +106,11 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
 
         await _forwarder.ForwardAsync(context, request, null, null, reason, counted: true);
     }
+
+    // §4.1: the first stored variant (most recent first) whose Vary fields the request matches.
+    private static CacheEntry? Choose(HttpContext context, CacheRequest request, IReadOnlyList<CacheEntry> variants)
+        => variants.FirstOrDefault(v => VaryKeys.Matches(v, context.Request.Headers, request.AcceptEncoding)
+            && (!request.Authorized || CacheRequest.AllowsAuthorized(v.Directives)));
 
     private async Task ReuseOrValidateAsync(HttpContext context, CacheRequest request, CacheEntry entry)
     {

@@ -12,6 +12,8 @@ internal static class CacheServices
         services.AddSingleton<CacheLog>();
         services.AddSingleton<CacheFlights>();
         services.AddSingleton<DiskCacheLog>();
+        services.AddSingleton<SharedCacheLog>();
+        services.AddSingleton<SharedCacheTier>();
         services.AddSingleton<MemoryCacheStore>();
         services.AddSingleton<ICacheStore, TieredCacheStore>();
         return services;

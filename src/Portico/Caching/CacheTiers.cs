@@ -5,4 +5,5 @@ internal static class CacheTiers
 {
     public const string Memory = "memory";
     public const string Disk = "disk";
+    public const string Shared = "shared";
 }

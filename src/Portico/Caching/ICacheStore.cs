@@ -9,8 +9,16 @@ namespace Portico.Caching;
 /// </summary>
 internal interface ICacheStore
 {
-    /// <summary>Every stored variant of <paramref name="key"/>, most recently stored first; empty when none.</summary>
+    /// <summary>Every variant of <paramref name="key"/> this instance holds (memory, disk), most recently stored first; empty when none.</summary>
     ValueTask<IReadOnlyList<CacheEntry>> GetAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <paramref name="local"/> (what <see cref="GetAsync"/> found) together with the variants a
+    /// shared tier holds that are not among them or were stored after them; just
+    /// <paramref name="local"/> without a shared tier. Asked when nothing local answers a request
+    /// fresh, so a response another instance stored is a hit here.
+    /// </summary>
+    ValueTask<IReadOnlyList<CacheEntry>> GetSharedAsync(string key, IReadOnlyList<CacheEntry> local, CancellationToken cancellationToken);
 
     /// <summary>Stores <paramref name="entry"/>, replacing the variant with the same Vary values. A spooled <see cref="CacheEntry.File"/> becomes the store's.</summary>
     ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken);

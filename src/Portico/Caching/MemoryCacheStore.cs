@@ -53,6 +53,10 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
         }
     }
 
+    // The memory tier has nothing behind it.
+    public ValueTask<IReadOnlyList<CacheEntry>> GetSharedAsync(string key, IReadOnlyList<CacheEntry> local, CancellationToken cancellationToken)
+        => ValueTask.FromResult(local);
+
     public ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken)
     {
         var limits = config.Current.Settings.Cache;

@@ -19,14 +19,17 @@ internal sealed class TieredCacheStore : ICacheStore
     private readonly ActiveConfig _config;
     private readonly CacheMetrics _metrics;
     private readonly DiskCacheLog _log;
+    private readonly SharedCacheTier _shared;
     private readonly ConcurrentDictionary<Task, bool> _writing = new();
     private readonly Lock _opening = new();
     private DiskCacheStore? _disk;
     private volatile bool _opened;
 
-    public TieredCacheStore(MemoryCacheStore memory, ActiveConfig config, CacheMetrics metrics, DiskCacheLog log)
+    public TieredCacheStore(MemoryCacheStore memory, ActiveConfig config, CacheMetrics metrics, DiskCacheLog log, SharedCacheTier shared)
     {
         _memory = memory;
+        _shared = shared;
+        Local = new LocalTiers(this);
         _config = config;
         _metrics = metrics;
         _log = log;
@@ -36,6 +39,12 @@ internal sealed class TieredCacheStore : ICacheStore
         config.Changed += _ => Open();
         Open();
     }
+
+    /// <summary>
+    /// The same store without its shared tier: what a purge another instance sent runs on (that
+    /// instance already purged Redis), so each instance purges only what it holds itself.
+    /// </summary>
+    internal ICacheStore Local { get; }
 
     /// <summary>The disk tier, when there is one.</summary>
     internal DiskCacheStore? Disk => Open();
@@ -130,11 +139,55 @@ internal sealed class TieredCacheStore : ICacheStore
         return Found(all, all.Count > inMemory.Count ? CacheTiers.Disk : CacheTiers.Memory);
     }
 
-    public async ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken)
+    public ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken) => SetAsync(entry, shared: true, cancellationToken);
+
+    /// <summary>
+    /// The local tiers' variants of <paramref name="key"/> (<paramref name="local"/>, from
+    /// <see cref="GetAsync"/>) with the shared tier's that are not among them or were stored
+    /// after them (another instance stored or revalidated the URL since), each of those promoted
+    /// into the memory tier. Redis is asked only here, never by <see cref="GetAsync"/>, so the
+    /// fast path's lookups stay local.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<CacheEntry>> GetSharedAsync(string key, IReadOnlyList<CacheEntry> local, CancellationToken cancellationToken)
+    {
+        if (!_shared.On)
+        {
+            return local;
+        }
+
+        var newer = (await _shared.GetAsync(key, Directives))
+            .Where(s => !local.Any(l => l.Vary.SequenceEqual(s.Vary) && l.ResponseTime >= s.ResponseTime))
+            .ToArray();
+        if (newer.Length == 0)
+        {
+            return local;
+        }
+
+        _metrics.TierHit(CacheTiers.Shared);
+        var all = local.Where(l => !newer.Any(n => n.Vary.SequenceEqual(l.Vary))).ToList();
+        foreach (var entry in newer)
+        {
+            await _memory.SetAsync(entry, cancellationToken);
+            all.Add(entry);
+        }
+
+        // Most recently stored first, as from a single tier.
+        all.Sort((a, b) => b.ResponseTime.CompareTo(a.ResponseTime));
+        return all;
+    }
+
+    private async ValueTask SetAsync(CacheEntry entry, bool shared, CancellationToken cancellationToken)
     {
         if (entry.InMemory)
         {
             await _memory.SetAsync(entry, cancellationToken);
+        }
+
+        if (shared && _shared.On)
+        {
+            // In the background as the disk write is; a purge waits for it (WrittenAsync), so a
+            // purge is never undone by a store landing in Redis after it.
+            Track(Task.Run(() => _shared.SetAsync(entry)));
         }
 
         if (Disk is not { } disk)
@@ -159,34 +212,46 @@ internal sealed class TieredCacheStore : ICacheStore
                 _log.WriteFailed(entry.Key, e.Message);
             }
         });
+        Track(write);
+    }
+
+    private void Track(Task write)
+    {
         _writing[write] = true;
         _ = write.ContinueWith(t => _writing.TryRemove(t, out _), TaskScheduler.Default);
     }
 
     public ValueTask<int> RemoveAsync(string key, CancellationToken cancellationToken)
-        => RemoveAsync(memory => memory.RemoveAsync(key, cancellationToken), disk => disk.RemoveAsync(key));
+        => RemoveAsync(memory => memory.RemoveAsync(key, cancellationToken), disk => disk.RemoveAsync(key), shared => shared.RemoveAsync(key));
 
     public ValueTask<int> RemovePrefixAsync(string prefix, CancellationToken cancellationToken)
-        => RemoveAsync(memory => memory.RemovePrefixAsync(prefix, cancellationToken), disk => disk.RemovePrefixAsync(prefix));
+        => RemoveAsync(memory => memory.RemovePrefixAsync(prefix, cancellationToken), disk => disk.RemovePrefixAsync(prefix), shared => shared.RemovePrefixAsync(prefix));
 
     public ValueTask<int> PurgeTagsAsync(IReadOnlyCollection<string> tags, DateTimeOffset? staleFrom, CancellationToken cancellationToken)
-        => RemoveAsync(memory => memory.PurgeTagsAsync(tags, staleFrom, cancellationToken), disk => disk.PurgeTagsAsync(tags, staleFrom));
+        => RemoveAsync(memory => memory.PurgeTagsAsync(tags, staleFrom, cancellationToken), disk => disk.PurgeTagsAsync(tags, staleFrom), shared => shared.PurgeTagsAsync(tags, staleFrom, Directives));
 
-    /// <summary>Completes when the disk writes begun so far are done (a purge must not be undone by one landing after it).</summary>
+    /// <summary>Completes when the disk and shared-tier writes begun so far are done (a purge must not be undone by one landing after it).</summary>
     internal Task WrittenAsync() => Task.WhenAll(_writing.Keys);
 
-    // From both tiers (removed, or for a soft purge marked), counted as the larger of the two:
-    // every variant in memory is on disk too, unless its disk write failed.
-    private async ValueTask<int> RemoveAsync(Func<MemoryCacheStore, ValueTask<int>> fromMemory, Func<DiskCacheStore, ValueTask<int>> fromDisk)
+    // From every tier (removed, or for a soft purge marked), counted as the largest count: every
+    // variant in memory is on disk too, unless its disk write failed; the shared tier holds what
+    // every instance stored. Without fromShared, the local tiers only (LocalTiers).
+    private async ValueTask<int> RemoveAsync(Func<MemoryCacheStore, ValueTask<int>> fromMemory, Func<DiskCacheStore, ValueTask<int>> fromDisk, Func<SharedCacheTier, ValueTask<int>>? fromShared)
     {
         var removed = await fromMemory(_memory);
-        if (Disk is not { } disk)
+        var shared = fromShared is not null && _shared.On;
+        if (Disk is null && !shared)
         {
             return removed;
         }
 
         await WrittenAsync();
-        return Math.Max(removed, await fromDisk(disk));
+        if (Disk is { } disk)
+        {
+            removed = Math.Max(removed, await fromDisk(disk));
+        }
+
+        return shared ? Math.Max(removed, await fromShared!(_shared)) : removed;
     }
 
     // A body within the memory tier's limits is read whole (and checked) into it; a larger one stays in its file.
@@ -224,4 +289,33 @@ internal sealed class TieredCacheStore : ICacheStore
         => TargetedField.Directives(
             name => headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value,
             _config.Current.Settings.Cache.TargetedField);
+
+    // The store less its shared tier: lookups and stores as the store's own, purges of memory and disk alone.
+    private sealed class LocalTiers(TieredCacheStore store) : ICacheStore
+    {
+        public long MaxObjectSizeBytes => store.MaxObjectSizeBytes;
+
+        public (long Entries, long Bytes) Usage => store.Usage;
+
+        public IReadOnlyList<(string Tier, long Entries, long Bytes)> Tiers => store.Tiers;
+
+        public DiskBodyWriter? BeginBody() => store.BeginBody();
+
+        public void Discard(CacheEntry entry) => store.Discard(entry);
+
+        public ValueTask<IReadOnlyList<CacheEntry>> GetAsync(string key, CancellationToken cancellationToken) => store.GetAsync(key, cancellationToken);
+
+        public ValueTask<IReadOnlyList<CacheEntry>> GetSharedAsync(string key, IReadOnlyList<CacheEntry> local, CancellationToken cancellationToken) => ValueTask.FromResult(local);
+
+        public ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken) => store.SetAsync(entry, shared: false, cancellationToken);
+
+        public ValueTask<int> RemoveAsync(string key, CancellationToken cancellationToken)
+            => store.RemoveAsync(memory => memory.RemoveAsync(key, cancellationToken), disk => disk.RemoveAsync(key), null);
+
+        public ValueTask<int> RemovePrefixAsync(string prefix, CancellationToken cancellationToken)
+            => store.RemoveAsync(memory => memory.RemovePrefixAsync(prefix, cancellationToken), disk => disk.RemovePrefixAsync(prefix), null);
+
+        public ValueTask<int> PurgeTagsAsync(IReadOnlyCollection<string> tags, DateTimeOffset? staleFrom, CancellationToken cancellationToken)
+            => store.RemoveAsync(memory => memory.PurgeTagsAsync(tags, staleFrom, cancellationToken), disk => disk.PurgeTagsAsync(tags, staleFrom), null);
+    }
 }

@@ -29,6 +29,7 @@ internal static class CacheBinder
             CollapseTimeout = m.Duration("collapseTimeout") ?? d.CollapseTimeout,
             TargetedField = TargetedField(m),
             Disk = Disk(m),
+            Shared = Shared(m, maxObject),
             TagField = FieldName(m, "tagField", "examples: Cache-Tag, Surrogate-Key") ?? d.TagField,
         };
         m.Finish();
@@ -67,6 +68,34 @@ internal static class CacheBinder
         }
 
         return value == "strip";
+    }
+
+    // Its presence without a `redis` section is checked with the whole file (CrossReferenceValidator).
+    private static SharedCacheSettings Shared(MapReader cache, long memoryMaxObject)
+    {
+        var d = new SharedCacheSettings();
+        var m = cache.Section("shared");
+        if (m is null)
+        {
+            return d;
+        }
+
+        var maxObject = Size(m, "maxObjectSize", 1) ?? Math.Min(d.MaxObjectSizeBytes, memoryMaxObject);
+        if (maxObject > memoryMaxObject)
+        {
+            // A shared hit is promoted into the memory tier; a body it cannot take would be fetched from Redis on every hit.
+            m.Error("maxObjectSize", $"{maxObject} bytes is larger than cache.maxObjectSize ({memoryMaxObject} bytes)");
+        }
+
+        var settings = new SharedCacheSettings
+        {
+            Enabled = m.Bool("enabled") ?? d.Enabled,
+            MaxObjectSizeBytes = maxObject,
+            KeepStale = m.Duration("keepStale", allowZero: true) ?? d.KeepStale,
+            PurgeWait = m.Duration("purgeWait") ?? d.PurgeWait,
+        };
+        m.Finish();
+        return settings;
     }
 
     // The directory must be one Portico can write, found now rather than at the first store.

@@ -66,7 +66,8 @@ public sealed class LayeringTests
         // Why Auth: a request the auth stage let in counts as authorized (RFC 9111 §3.5), through its request feature.
         // Why Routing: a key with the device class (`cache.key.device`) takes the class routing classified (ClientDevice).
         // Why Forwarding: a stale response that must be revalidated, its origin unreachable, gets Portico's own 504 page (ErrorPage).
-        ["Caching"] = ["Auth", "Compression", Config, Model, Declares, "Forwarding", "Observability", "Routing"],
+        // Why Redis: with a `redis` section the store has a shared tier there, and purges reach every instance over its pub/sub.
+        ["Caching"] = ["Auth", "Compression", Config, Model, Declares, "Forwarding", "Observability", "Redis", "Routing"],
         ["Security"] = [Config, Model, Declares, "Forwarding", "Observability", "Security/Desync", "Security/Limits"],
         // Why Security: a framing violation is logged and counted as the guard's refusals are (GuardLog, GuardMetrics).
         ["Security/Desync"] = [Config, Model, "Security"],

@@ -54,6 +54,12 @@ internal static class ServerKeys
         Size("cache.disk.maxSize", "bytes of files the tier may hold (at least `1MiB`); past it, the least recently used URLs (with all their variants) are deleted. *Restart.*") with { Default = "10GiB" },
         Size("cache.disk.maxObjectSize", "largest body the tier stores; may exceed the memory tier's `cache.maxObjectSize` (such bodies are streamed from disk). Not more than `disk.maxSize`. *Restart.*") with { Default = "1GiB", DefaultNote = " (or `disk.maxSize` if smaller)" },
 
+        Table("cache.shared", "The shared tier in Redis behind the local tiers ([Redis](redis.md#shared-cache-tier)): a response one instance stored is a hit on every other, and purges reach every instance. On whenever a top-level `redis` section exists; this section needs one (or `enabled: false`)."),
+        Bool("cache.shared.enabled", true, "use the shared tier when a `redis` section exists; `false` keeps every instance's cache to itself, as without Redis."),
+        Size("cache.shared.maxObjectSize", "largest body put in Redis; larger responses stay in this instance's tiers only. Not more than `cache.maxObjectSize` (a shared hit is promoted into the memory tier).") with { Default = "1MiB", DefaultNote = " (or `cache.maxObjectSize` if smaller)" },
+        Duration("cache.shared.keepStale", "how long past its freshness and its `stale-while-revalidate` / `stale-if-error` a response with a validator (`ETag`, `Last-Modified`) stays in Redis, so another instance revalidates it (304) rather than fetching it whole; `0s` keeps nothing past those allowances.") with { Default = "10m" },
+        Duration("cache.shared.purgeWait", "how long a purge on the admin API waits for every live instance to confirm it; the answer says which did.") with { Default = "2s" },
+
         Table("limits", "What every request and connection must stay within ([traffic filtering](traffic-filtering.md)). Keys marked *route* can be set again under `routes.ID.limits`, where they replace the global value for that route (header limits there can only be lower); keys marked *restart* take effect on restart."),
         Size("limits.maxRequestLine", "longest request line (method, target, version), 256 bytes to 1MiB. Past it: 414 and the connection closes. *Restart.*") with { Default = "8KiB" },
         Int("limits.maxHeaderCount", 1, 10_000, "most header fields in a request: 431, connection closed. *Restart; route (lower only).*") with { Default = "100" },

@@ -22,6 +22,9 @@ internal sealed record CacheSettings
     /// <summary>`disk`: a disk tier behind the memory tier; none by default.</summary>
     public DiskCacheSettings? Disk { get; init; }
 
+    /// <summary>`shared`: the shared tier in Redis (with a top-level `redis` section); on by default there.</summary>
+    public SharedCacheSettings Shared { get; init; } = new();
+
     /// <summary>
     /// `tagField`: the response field by which a backend tags what it sends, for purging by tag;
     /// Portico reads it and never sends it on. Default `Cache-Tag`.

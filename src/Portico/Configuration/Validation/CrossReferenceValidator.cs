@@ -44,6 +44,11 @@ internal static class CrossReferenceValidator
             }
         }
 
+        if (settings.Redis is null && settings.Cache.Shared.Enabled && lines.Of("cache.shared") is not null)
+        {
+            Add(errors, lines, "cache.shared", "the shared tier lives in Redis: add a top-level redis section, or set enabled: false");
+        }
+
         var bound = new List<ListenerSettings>();
         foreach (var listener in settings.Listeners)
         {

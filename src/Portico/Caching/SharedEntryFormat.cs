@@ -1,0 +1,54 @@
+using System.Buffers.Binary;
+using System.Text;
+using Microsoft.Extensions.Primitives;
+
+namespace Portico.Caching;
+
+/// <summary>
+/// One stored variant as the shared tier keeps it in Redis: a magic number, the head as the disk
+/// tier writes it (<see cref="DiskEntryFormat.WriteHead"/>: Vary values, fields, the RFC 9111
+/// §4.2.3 times, tags and a soft purge's instant, so Age and freshness computed on any instance
+/// are the ones the storing instance computes), the body's length and the body. A value that is
+/// not whole (cut, or written by another version) reads as nothing: a miss, never an error.
+/// </summary>
+internal static class SharedEntryFormat
+{
+    private const uint Magic = 0x3143_5350; // "PSC1", little-endian
+
+    public static byte[] Write(CacheEntry entry)
+    {
+        using var buffer = new MemoryStream(entry.Body.Length + 512);
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            DiskEntryFormat.WriteHead(w, entry);
+            w.Write((long)entry.Body.Length);
+        }
+
+        buffer.Write(entry.Body.Span);
+        return buffer.ToArray();
+    }
+
+    /// <summary>The entry in <paramref name="value"/>, its body in memory; null when the value is not one this version wrote whole.</summary>
+    public static CacheEntry? Read(byte[] value, Func<IReadOnlyList<KeyValuePair<string, StringValues>>, CacheDirectives> directives)
+    {
+        if (value.Length < 4 || BinaryPrimitives.ReadUInt32LittleEndian(value) != Magic)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var stream = new MemoryStream(value, 4, value.Length - 4, writable: false);
+            using var r = new BinaryReader(stream, Encoding.UTF8);
+            var entry = DiskEntryFormat.ReadHead(r, directives);
+            var length = r.ReadInt64();
+            var offset = 4 + stream.Position;
+            return length < 0 || offset + length != value.Length ? null : entry with { Body = value.AsMemory((int)offset, (int)length) };
+        }
+        catch (Exception e) when (e is EndOfStreamException or DecoderFallbackException or FormatException or IOException)
+        {
+            return null;
+        }
+    }
+}
