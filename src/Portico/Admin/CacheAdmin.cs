@@ -11,7 +11,8 @@ namespace Portico.Admin;
 /// <summary>
 /// The cache's admin endpoints: what the store holds (the memory tier, and each tier apart), and purging one URL (all its variants and,
 /// on routes with `cache.key`, all its keys), every URL under a prefix, or every response with
-/// a tag (removed, or with `soft=true` marked stale). URLs are written as clients request them,
+/// a tag (removed, or with `soft=true` marked stale); with a shared tier a purge reaches every
+/// instance and the answer says which confirmed it (<see cref="CachePurger"/>). URLs are written as clients request them,
 /// e.g. `http://example.com/a?b=1`; scheme and host are matched without regard to case.
 /// </summary>
 internal static class CacheAdmin
@@ -19,9 +20,9 @@ internal static class CacheAdmin
     public static void Map(WebApplication app, IServiceProvider proxy)
     {
         var store = proxy.GetRequiredService<ICacheStore>();
+        var purger = proxy.GetRequiredService<CachePurger>();
         var log = proxy.GetRequiredService<CacheLog>();
         var metrics = proxy.GetRequiredService<CacheMetrics>();
-        var config = proxy.GetRequiredService<ActiveConfig>();
         var time = proxy.GetRequiredService<TimeProvider>();
         var stats = proxy.GetRequiredService<TrafficStats>();
 
@@ -45,11 +46,11 @@ internal static class CacheAdmin
                 }
 
                 var staleFrom = soft == true ? time.GetUtcNow() : (DateTimeOffset?)null;
-                var count = await store.PurgeTagsAsync(tags, staleFrom, ct);
-                var kind = soft == true ? "soft_tag" : "tag";
-                metrics.Purged(kind, count);
-                log.TagsPurged(soft == true ? "soft" : "hard", string.Join(' ', tags), count);
-                return Results.Json(new { purged = count });
+                var purge = new CachePurge("tag", string.Join(' ', tags), tags, staleFrom);
+                var (count, instances) = await purger.PurgeAsync(purge, ct);
+                metrics.Purged(purge.Kind, count);
+                log.TagsPurged(soft == true ? "soft" : "hard", purge.Target, count);
+                return Answer(count, instances);
             }
 
             if (soft is not null)
@@ -63,25 +64,18 @@ internal static class CacheAdmin
                 return Results.BadRequest(new { error = $"'{url ?? prefix}' is not an absolute http:// or https:// URL" });
             }
 
-            var purged = url is null ? await store.RemovePrefixAsync(key, ct) : await RemoveUrlAsync(store, config, key, ct);
+            var (purged, everywhere) = await purger.PurgeAsync(new CachePurge(what, key, [], null), ct);
             metrics.Purged(what, purged);
             log.Purged(purged, what, key);
-            return Results.Json(new { purged });
+            return Answer(purged, everywhere);
         });
     }
 
-    // The URL as it is, and as each route's `cache.key` rules see it: whichever route stored it,
-    // its key is among these (a route's rules are not known from a URL alone).
-    private static async Task<int> RemoveUrlAsync(ICacheStore store, ActiveConfig config, string url, CancellationToken ct)
-    {
-        var purged = await store.RemoveAsync(url, ct);
-        foreach (var rules in config.Current.Settings.Routes.Select(r => r.Cache?.Key).OfType<Configuration.Model.CacheKeySettings>().Distinct())
-        {
-            purged += await CacheKeyRules.RemoveAsync(store, url, rules, ct);
-        }
-
-        return purged;
-    }
+    // As before without a shared tier; with one, each live instance's part too.
+    private static IResult Answer(int purged, IReadOnlyList<InstancePurge>? instances)
+        => instances is null
+            ? Results.Json(new { purged })
+            : Results.Json(new { purged, instances = instances.Select(i => new { id = i.Id, self = i.Self, confirmed = i.Confirmed, purged = i.Purged }) });
 
     /// <summary>
     /// The cache panel: what the store holds (memory tier, then each tier), the outcomes of every

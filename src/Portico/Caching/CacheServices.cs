@@ -16,6 +16,8 @@ internal static class CacheServices
         services.AddSingleton<SharedCacheTier>();
         services.AddSingleton<MemoryCacheStore>();
         services.AddSingleton<ICacheStore, TieredCacheStore>();
+        services.AddSingleton<CachePurger>();
+        services.AddHostedService(sp => sp.GetRequiredService<CachePurger>());
         return services;
     }
 

@@ -53,6 +53,9 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable
     /// <summary>The last heartbeat's round trip; null before one succeeded.</summary>
     public TimeSpan? Latency => _heartbeat.Latency;
 
+    /// <summary>The names of the live instances sharing the server (heartbeat); null when Redis could not be asked.</summary>
+    public ValueTask<IReadOnlyList<string>?> LiveInstancesAsync() => _heartbeat.LiveAsync();
+
     /// <summary>This instance's name in the heartbeat set.</summary>
     public string InstanceId => _heartbeat.InstanceId;
 

@@ -21,6 +21,13 @@ internal sealed class RedisHeartbeat(RedisConnection connection, RedisLog log, T
         return redis.call('ZCARD', KEYS[1])
         """;
 
+    // The members whose announcement has not expired by the server's clock.
+    private const string LiveScript = """
+        local now = redis.call('TIME')
+        local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+        return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ms, '+inf')
+        """;
+
     private readonly Lock _lock = new();
     private ITimer? _timer;
     private long _instances = 1;
@@ -50,6 +57,13 @@ internal sealed class RedisHeartbeat(RedisConnection connection, RedisLog log, T
             _timer?.Dispose();
             _timer = null;
         }
+    }
+
+    /// <summary>The names of the live instances (this one among them once it has announced itself); null when Redis could not be asked.</summary>
+    public async ValueTask<IReadOnlyList<string>?> LiveAsync()
+    {
+        var answer = await connection.RunAsync("heartbeat", async db => ((RedisResult[])(await db.ScriptEvaluateAsync(LiveScript, [connection.Key("instances")]))!).Select(r => (string)r!).ToArray());
+        return answer.Ok ? answer.Value : null;
     }
 
     /// <summary>A graceful stop takes this instance out of the count at once rather than after its announcement expires.</summary>
