@@ -94,6 +94,18 @@ internal sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// An outage in the middle of a load: kills the server once <paramref name="progress"/> has
+    /// reached <paramref name="killAt"/> and starts it again once it has reached <paramref name="restartAt"/>.
+    /// </summary>
+    public Task OutageAsync(Func<int> progress, int killAt, int restartAt) => Task.Run(async () =>
+    {
+        await Poll.UntilAsync(() => progress() >= killAt, $"{killAt} requests before the kill", seconds: 60);
+        await KillAsync();
+        await Poll.UntilAsync(() => progress() >= restartAt, $"{restartAt} requests before the restart", seconds: 60);
+        await RestartAsync();
+    });
+
     /// <summary>SIGSTOP: the server keeps its connections but answers nothing, as a stalled or overloaded one does.</summary>
     public Task PauseAsync() => SignalAsync("-STOP");
 

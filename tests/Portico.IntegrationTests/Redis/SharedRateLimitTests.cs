@@ -104,13 +104,7 @@ public sealed class SharedRateLimitTests
         // would be the limit's, not a failure. Batches of 1,000, the most one call takes.
 
         var sent = 0;
-        var faults = Task.Run(async () =>
-        {
-            await Poll.UntilAsync(() => Volatile.Read(ref sent) >= 400, "400 requests before the kill", seconds: 60);
-            await redis.KillAsync();
-            await Poll.UntilAsync(() => Volatile.Read(ref sent) >= 1200, "1200 requests before the restart", seconds: 60);
-            await redis.RestartAsync();
-        }, TestContext.Current.CancellationToken);
+        var faults = redis.OutageAsync(() => Volatile.Read(ref sent), killAt: 400, restartAt: 1200);
         var result = await Load.RunAsync(3000, 4, TimeSpan.FromSeconds(90), async i =>
         {
             using var response = await (i % 2 == 0 ? proxies.A : proxies.B).Client.GetAsync("/api");

@@ -1,0 +1,304 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Portico.IntegrationTests.Infrastructure;
+using Portico.Redis;
+
+namespace Portico.IntegrationTests.Redis;
+
+/// <summary>
+/// The cache's shared tier in a real Redis, with two instances: a response one stored is a hit on
+/// the other with the same Age (RFC 9111 §4.2.3), is revalidated across instances, keeps its Vary
+/// variants apart; a body above the threshold stays local; purges (URL, prefix, tag, soft) reach
+/// both and are confirmed per instance; a Redis killed under load fails no request.
+/// </summary>
+public sealed class SharedCacheTests
+{
+    private const string Host = "shop.test";
+
+    [Fact]
+    public async Task A_response_one_instance_stored_is_a_hit_on_the_other_with_the_age_it_has_there()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await Origin();
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend));
+
+        var first = await GetAsync(proxies.A, "/page");
+        Assert.StartsWith("Portico; fwd=uri-miss", Header(first, "Cache-Status"));
+        await StoredAsync(redis, "/page");
+
+        // Time stored on A counts on B: the entry carries A's request and response times.
+        await Task.Delay(TimeSpan.FromSeconds(2.2), TestContext.Current.CancellationToken);
+        var onB = await GetAsync(proxies.B, "/page");
+        var onA = await GetAsync(proxies.A, "/page");
+        Assert.Equal("page", await onB.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.StartsWith("Portico; hit", Header(onB, "Cache-Status"));
+        Assert.Equal(1, backend.Requests.Count(r => r.PathAndQuery == "/page"));
+        var ageB = int.Parse(Header(onB, "Age"), System.Globalization.CultureInfo.InvariantCulture);
+        var ageA = int.Parse(Header(onA, "Age"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(ageB, 102, 110);
+        Assert.InRange(ageA - ageB, 0, 1);
+        Assert.Equal(Header(onA, "Date"), Header(onB, "Date"));
+
+        // Promoted into B's memory tier: Redis is not asked again.
+        Assert.Equal(1, await CounterAsync(proxies.B, "portico_cache_shared_lookups_total", ("outcome", "hit")));
+        Assert.StartsWith("Portico; hit", Header(await GetAsync(proxies.B, "/page"), "Cache-Status"));
+        Assert.Equal(1, await CounterAsync(proxies.B, "portico_cache_shared_lookups_total", ("outcome", "hit")));
+    }
+
+    [Fact]
+    public async Task A_stale_response_one_instance_stored_is_revalidated_by_the_other()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await Origin();
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend));
+
+        await GetAsync(proxies.A, "/etag");
+        await StoredAsync(redis, "/etag");
+        await Task.Delay(TimeSpan.FromSeconds(1.2), TestContext.Current.CancellationToken);
+
+        var onB = await GetAsync(proxies.B, "/etag");
+        Assert.Equal(HttpStatusCode.OK, onB.StatusCode);
+        Assert.Equal("etag", await onB.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.StartsWith("Portico; fwd=stale; fwd-status=304; stored", Header(onB, "Cache-Status"));
+        var revalidation = backend.Requests.Where(r => r.PathAndQuery == "/etag").ToArray();
+        Assert.Equal(2, revalidation.Length);
+        Assert.Equal("\"v1\"", revalidation[1].Headers["If-None-Match"]);
+    }
+
+    [Fact]
+    public async Task Vary_variants_stay_apart_across_instances()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await Origin();
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend));
+
+        Assert.Equal("lang:en", await BodyAsync(proxies.A, "/lang", "en"));
+        await StoredAsync(redis, "/lang");
+        // B has the URL in Redis but not in this language: a miss it stores (beside en).
+        Assert.Equal("lang:de", await BodyAsync(proxies.B, "/lang", "de"));
+        Assert.Equal("lang:fr", await BodyAsync(proxies.A, "/lang", "fr"));
+        await Poll.UntilAsync(async () => await redis.CommandAsync("HLEN", "portico:cache:http://shop.test/lang") == ":3", "three variants in Redis");
+
+        // B holds en and de itself; fr only Redis has.
+        var fr = await GetAsync(proxies.B, "/lang", "fr");
+        Assert.StartsWith("Portico; hit", Header(fr, "Cache-Status"));
+        Assert.Equal("lang:fr", await fr.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("lang:de", await BodyAsync(proxies.A, "/lang", "de"));
+        Assert.Equal("lang:en", await BodyAsync(proxies.B, "/lang", "en"));
+        Assert.Equal(3, backend.Requests.Count(r => r.PathAndQuery == "/lang"));
+    }
+
+    [Fact]
+    public async Task A_body_above_the_threshold_stays_local()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await Origin();
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend, "cache:\n  shared: { maxObjectSize: 2KiB }\n"));
+
+        await GetAsync(proxies.A, "/big");
+        await GetAsync(proxies.A, "/page");
+        await StoredAsync(redis, "/page");
+        await Poll.UntilAsync(async () => await CounterAsync(proxies.A, "portico_cache_shared_stores_total", ("outcome", "local")) == 1, "the large body kept local");
+        Assert.Equal(":0", await redis.CommandAsync("EXISTS", "portico:cache:http://shop.test/big"));
+
+        Assert.StartsWith("Portico; hit", Header(await GetAsync(proxies.A, "/big"), "Cache-Status"));
+        Assert.StartsWith("Portico; fwd=uri-miss", Header(await GetAsync(proxies.B, "/big"), "Cache-Status"));
+        Assert.Equal(2, backend.Requests.Count(r => r.PathAndQuery == "/big"));
+    }
+
+    [Fact]
+    public async Task Url_prefix_tag_and_soft_purges_reach_both_instances_and_each_confirms()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await Origin();
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend));
+        await Poll.UntilAsync(() => proxies.Both.All(p => p.Services.GetRequiredService<RedisConnection>() is { Available: true, Instances: 2 }), "2 instances counted");
+        string[] paths = ["/q", "/p/1", "/p/2", "/t/1", "/t/2"];
+        foreach (var path in paths)
+        {
+            await GetAsync(proxies.A, path);
+            await StoredAsync(redis, path);
+            Assert.StartsWith("Portico; hit", Header(await GetAsync(proxies.B, path), "Cache-Status"));
+        }
+
+        // URL, from A: gone from Redis and from B's memory (B goes to the origin again).
+        var url = await PurgeAsync(proxies.A, "url=" + Uri.EscapeDataString("http://shop.test/q"));
+        Confirmed(proxies, url, purgedOnB: 1);
+        Assert.Equal(":0", await redis.CommandAsync("EXISTS", "portico:cache:http://shop.test/q"));
+        Assert.StartsWith("Portico; fwd=uri-miss", Header(await GetAsync(proxies.B, "/q"), "Cache-Status"));
+
+        // Prefix, from B: A's memory too.
+        var prefix = await PurgeAsync(proxies.B, "prefix=" + Uri.EscapeDataString("http://shop.test/p/"));
+        Confirmed(proxies, prefix, purgedOnB: 2, self: proxies.B);
+        Assert.Equal(2, prefix.GetProperty("purged").GetInt32());
+        Assert.Equal(":0", await redis.CommandAsync("EXISTS", "portico:cache:http://shop.test/p/1"));
+        Assert.StartsWith("Portico; fwd=uri-miss", Header(await GetAsync(proxies.A, "/p/2"), "Cache-Status"));
+
+        // Soft, by tag, from A: B revalidates its own copy (If-None-Match), it is not fetched whole.
+        var soft = await PurgeAsync(proxies.A, "tag=t1&soft=true");
+        Confirmed(proxies, soft, purgedOnB: 1);
+        Assert.StartsWith("Portico; fwd=stale; fwd-status=304; stored", Header(await GetAsync(proxies.B, "/t/1"), "Cache-Status"));
+        Assert.Equal("\"t1\"", backend.Requests.Last(r => r.PathAndQuery == "/t/1").Headers["If-None-Match"]);
+
+        // Hard, by tag, from A.
+        var hard = await PurgeAsync(proxies.A, "tag=t2");
+        Confirmed(proxies, hard, purgedOnB: 1);
+        Assert.Equal(":0", await redis.CommandAsync("EXISTS", "portico:cache-tag:t2"));
+        Assert.StartsWith("Portico; fwd=uri-miss", Header(await GetAsync(proxies.B, "/t/2"), "Cache-Status"));
+        Assert.Equal(4, proxies.B.Logs.Messages(8301).Count() + proxies.A.Logs.Messages(8301).Count());
+
+        // Every purge command went through (the soft purge's mark of Redis's copy too).
+        foreach (var proxy in proxies.Both)
+        {
+            Assert.Equal(0, await CounterAsync(proxy, "portico_redis_errors_total", ("kind", "server")));
+        }
+    }
+
+    [Fact]
+    public async Task Redis_killed_and_restarted_under_load_fails_no_request_and_sharing_resumes()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await Origin();
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend));
+
+        var sent = 0;
+        var faults = redis.OutageAsync(() => Volatile.Read(ref sent), killAt: 300, restartAt: 900);
+        var result = await Load.RunAsync(2000, 4, TimeSpan.FromSeconds(90), async i =>
+        {
+            // A third are hits of a few URLs (local once stored), the rest new URLs: each a lookup and a store in Redis.
+            using var response = await GetAsync(i % 2 == 0 ? proxies.A : proxies.B, i % 3 == 0 ? $"/n/{i % 40}" : $"/u/{i}");
+            Interlocked.Increment(ref sent);
+            return response.StatusCode == HttpStatusCode.OK ? true : throw new HttpRequestException($"{(int)response.StatusCode} {response.Headers}");
+        });
+        await faults;
+
+        Assert.True(result.Failed == 0, $"{result.Failed} failed: {string.Join("; ", result.SampleFailures)}\n"
+            + string.Join("\n", proxies.Both.SelectMany(p => p.Logs.Lines).Where(l => l.Level >= LogLevel.Error).Select(l => $"{l.Category} {l.EventId} {l.Message} {l.Exception}")));
+        Assert.Equal(2000, result.Ok);
+        Assert.True(await CounterAsync(proxies.A, "portico_cache_shared_lookups_total", ("outcome", "error"))
+            + await CounterAsync(proxies.B, "portico_cache_shared_lookups_total", ("outcome", "error"))
+            + await CounterAsync(proxies.A, "portico_cache_shared_stores_total", ("outcome", "error"))
+            + await CounterAsync(proxies.B, "portico_cache_shared_stores_total", ("outcome", "error")) > 0);
+
+        // Shared again: what A stores now is a hit on B.
+        await Poll.UntilAsync(() => proxies.Both.All(p => p.Services.GetRequiredService<RedisConnection>().Available), "Redis available again");
+        await Poll.UntilAsync(async () =>
+        {
+            await GetAsync(proxies.A, "/after");
+            return await redis.CommandAsync("EXISTS", "portico:cache:http://shop.test/after") == ":1";
+        }, "A to store in the restarted Redis");
+        Assert.StartsWith("Portico; hit", Header(await GetAsync(proxies.B, "/after"), "Cache-Status"));
+        Assert.Equal(1, backend.Requests.Count(r => r.PathAndQuery == "/after"));
+    }
+
+    private static void Confirmed(SharedProxies proxies, JsonElement answer, int purgedOnB, TestProxy? self = null)
+    {
+        self ??= proxies.A;
+        var other = self == proxies.A ? proxies.B : proxies.A;
+        var instances = answer.GetProperty("instances").EnumerateArray().ToArray();
+        Assert.Equal(2, instances.Length);
+        Assert.Equal(self.Services.GetRequiredService<RedisConnection>().InstanceId, instances[0].GetProperty("id").GetString());
+        Assert.True(instances[0].GetProperty("self").GetBoolean());
+        Assert.Equal(other.Services.GetRequiredService<RedisConnection>().InstanceId, instances[1].GetProperty("id").GetString());
+        Assert.True(instances[1].GetProperty("confirmed").GetBoolean(), answer.ToString());
+        Assert.Equal(purgedOnB, instances[1].GetProperty("purged").GetInt32());
+    }
+
+    private static async Task<JsonElement> PurgeAsync(TestProxy proxy, string query)
+    {
+        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
+        var response = await admin.PostAsync("/api/cache/purge?" + query, null, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private static Task StoredAsync(RedisServer redis, string path)
+        => Poll.UntilAsync(async () => await redis.CommandAsync("EXISTS", "portico:cache:http://" + Host + path) == ":1", $"{path} in Redis");
+
+    private static async Task<HttpResponseMessage> GetAsync(TestProxy proxy, string path, string? language = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Host = Host;
+        if (language is not null)
+        {
+            request.Headers.Add("Accept-Language", language);
+        }
+
+        var response = await proxy.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        await response.Content.LoadIntoBufferAsync(TestContext.Current.CancellationToken);
+        return response;
+    }
+
+    private static async Task<string> BodyAsync(TestProxy proxy, string path, string language)
+        => await (await GetAsync(proxy, path, language)).Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+    private static string Header(HttpResponseMessage response, string name)
+        => response.Headers.TryGetValues(name, out var values) ? string.Join(", ", values)
+            : response.Content.Headers.TryGetValues(name, out var content) ? string.Join(", ", content) : "";
+
+    private static async Task<double> CounterAsync(TestProxy proxy, string name, params (string Key, string Value)[] labels)
+    {
+        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
+        return new PrometheusText(await admin.GetStringAsync("/metrics")).Value(name, labels) ?? 0;
+    }
+
+    private static string Config(TestBackend backend, string extra = "") => $$"""
+        routes:
+          shop: { match: { pathPrefix: / }, cluster: app, cache: {} }
+        clusters:
+          app: { destinations: [{{backend.Url}}] }
+        {{extra}}
+        """;
+
+    // /page fresh for 10 minutes (Age 100 from upstream), /etag fresh for 1 s with a validator,
+    // /lang varying on Accept-Language, /big 4 KiB, /t/N tagged tN with validators, anything else fresh.
+    private static Task<TestBackend> Origin() => TestBackend.StartAsync("app", async context =>
+    {
+        var path = context.Request.Path.Value!;
+        var headers = context.Response.Headers;
+        headers.CacheControl = "max-age=600";
+        switch (path)
+        {
+            case "/page":
+                headers.Age = "100";
+                await context.Response.WriteAsync("page");
+                return;
+            case "/etag":
+                headers.CacheControl = "max-age=1";
+                headers.ETag = "\"v1\"";
+                if (context.Request.Headers.IfNoneMatch == "\"v1\"")
+                {
+                    context.Response.StatusCode = StatusCodes.Status304NotModified;
+                    return;
+                }
+
+                await context.Response.WriteAsync("etag");
+                return;
+            case "/lang":
+                headers.Vary = "Accept-Language";
+                await context.Response.WriteAsync("lang:" + context.Request.Headers.AcceptLanguage);
+                return;
+            case "/big":
+                await context.Response.WriteAsync(new string('b', 4096));
+                return;
+        }
+
+        if (path.StartsWith("/t/", StringComparison.Ordinal))
+        {
+            var tag = "t" + path[3..];
+            headers["Cache-Tag"] = tag;
+            headers.ETag = $"\"{tag}\"";
+            if (context.Request.Headers.IfNoneMatch == headers.ETag)
+            {
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+                return;
+            }
+        }
+
+        await context.Response.WriteAsync(path);
+    });
+}
