@@ -16,7 +16,7 @@ namespace Portico.Caching;
 /// §3 allows; unsafe methods invalidate (§4.4). Every response of a cached route carries
 /// `Cache-Status` (RFC 9211).
 /// </summary>
-internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config, ICacheStore store, CacheFlights flights, CacheMetrics metrics, CacheLog log, TimeProvider time, IServiceScopeFactory scopes)
+internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config, ICacheStore store, CachePurger purger, CacheFlights flights, CacheMetrics metrics, CacheLog log, TimeProvider time, IServiceScopeFactory scopes)
 {
     private readonly CacheForwarder _forwarder = new(next, store, metrics, time);
     private readonly CacheRefresher _refresher = new(log, scopes);
@@ -202,7 +202,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
             if (!invalidated)
             {
                 invalidated = true;
-                await InvalidateAsync(context, route.Cache?.Key);
+                await InvalidateAsync(context, route);
             }
         }
 
@@ -223,7 +223,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
     // §4.4: a non-error response to an unsafe method invalidates the target URI and the
     // Location / Content-Location URIs on the same origin.
     // With `cache.key`, every key of each URL under the route's rules.
-    private async Task InvalidateAsync(HttpContext context, CacheKeySettings? rules)
+    private async Task InvalidateAsync(HttpContext context, RouteSettings route)
     {
         if (context.Response.StatusCode is < 200 or >= 400)
         {
@@ -231,12 +231,13 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         }
 
         var request = context.Request;
-        await CacheKeyRules.RemoveAsync(store, CacheKey.Of(request), rules, CancellationToken.None);
-        foreach (var field in new[] { HeaderNames.Location, HeaderNames.ContentLocation })
+        var rules = route.Cache?.Key;
+        foreach (var key in new[] { CacheKey.Of(request), CacheKey.OfReference(request, context.Response.Headers.Location), CacheKey.OfReference(request, context.Response.Headers.ContentLocation) })
         {
-            if (CacheKey.OfReference(request, context.Response.Headers[field]) is { } key)
+            if (key is not null)
             {
                 await CacheKeyRules.RemoveAsync(store, key, rules, CancellationToken.None);
+                purger.Invalidated(key, route.Id);
             }
         }
     }

@@ -6,11 +6,14 @@ namespace Portico.Caching;
 /// <summary>
 /// One purge as the admin API takes it and as it travels to the other instances: a URL (every
 /// variant, and on routes with `cache.key` every key of it), every key under a prefix, or every
-/// response with one of some tags (removed, or with <see cref="StaleFrom"/> marked stale).
+/// response with one of some tags (removed, or with <see cref="StaleFrom"/> marked stale); or
+/// the invalidation of a URL by an unsafe request on a route (RFC 9111 §4.4), every key of it
+/// under that route's `cache.key` rules.
 /// </summary>
-/// <param name="What">url, prefix or tag.</param>
+/// <param name="What">url, prefix, tag or invalidate.</param>
 /// <param name="Target">The normalized URL or prefix; the tags joined by spaces for a tag purge.</param>
-internal sealed record CachePurge(string What, string Target, IReadOnlyList<string> Tags, DateTimeOffset? StaleFrom)
+/// <param name="Route">The route whose unsafe request invalidated <paramref name="Target"/> (invalidate only).</param>
+internal sealed record CachePurge(string What, string Target, IReadOnlyList<string> Tags, DateTimeOffset? StaleFrom, string? Route = null)
 {
     /// <summary>The kind the purge metrics count it under: url, prefix, tag or soft_tag.</summary>
     public string Kind => What == "tag" && StaleFrom is not null ? "soft_tag" : What;
@@ -20,6 +23,7 @@ internal sealed record CachePurge(string What, string Target, IReadOnlyList<stri
     {
         "tag" => await store.PurgeTagsAsync(Tags, StaleFrom, ct),
         "prefix" => await store.RemovePrefixAsync(Target, ct),
+        "invalidate" => await CacheKeyRules.RemoveAsync(store, Target, config.Current.Settings.Routes.FirstOrDefault(r => r.Id == Route)?.Cache?.Key, ct),
         _ => await RemoveUrlAsync(store, config, ct),
     };
 

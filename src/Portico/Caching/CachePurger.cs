@@ -13,7 +13,9 @@ namespace Portico.Caching;
 /// `PREFIX cache:purge-ack` with its name and count. The answer lists each live instance (the
 /// heartbeat set) and whether it confirmed within `cache.shared.purgeWait`. Pub/sub delivers to
 /// those subscribed at that moment: an instance cut off from Redis then misses the purge, which
-/// is why the answer names it unconfirmed rather than assuming it.
+/// is why the answer names it unconfirmed rather than assuming it. An unsafe request's
+/// invalidation (RFC 9111 §4.4) goes out the same way, unconfirmed, so no instance keeps serving
+/// what a POST, PUT or DELETE on another made out of date.
 /// </summary>
 internal sealed class CachePurger(ICacheStore store, SharedCacheTier shared, RedisConnection redis, ActiveConfig config, SharedCacheLog log, TimeProvider time) : IHostedService
 {
@@ -71,6 +73,20 @@ internal sealed class CachePurger(ICacheStore store, SharedCacheTier shared, Red
         }
     }
 
+    /// <summary>
+    /// Tells the other instances that an unsafe request on <paramref name="route"/> invalidated
+    /// <paramref name="key"/> (already removed here and from Redis). Not awaited by the request:
+    /// the message goes after it, and nobody waits for acknowledgements.
+    /// </summary>
+    public void Invalidated(string key, string route)
+    {
+        if (shared.On)
+        {
+            var message = new PurgeMessage(Guid.NewGuid().ToString("N"), redis.InstanceId, "invalidate", key, [], null, route);
+            _ = Task.Run(async () => await redis.PublishAsync(Channel, JsonSerializer.Serialize(message, Json)));
+        }
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _subscriptions.Add(redis.Subscribe(Channel, message => _ = ReceivedAsync(message)));
@@ -100,10 +116,15 @@ internal sealed class CachePurger(ICacheStore store, SharedCacheTier shared, Red
             }
 
             var staleFrom = message.StaleFrom is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : (DateTimeOffset?)null;
-            var purge = new CachePurge(message.What, message.Target, message.Tags, staleFrom);
+            var purge = new CachePurge(message.What, message.Target, message.Tags, staleFrom, message.Route);
             var local = store is TieredCacheStore tiered ? tiered.Local : store;
             var purged = await purge.RunAsync(local, config, CancellationToken.None);
             log.PurgeReceived(message.Id, message.What, message.Target, message.From, purged);
+            if (purge.What == "invalidate")
+            {
+                return;
+            }
+
             await redis.PublishAsync(AckChannel, JsonSerializer.Serialize(new PurgeAck(message.Id, redis.InstanceId, purged), Json));
         }
         catch (JsonException e)

@@ -115,13 +115,11 @@ public sealed class SharedCacheTests
         await using var redis = await RedisServer.StartAsync();
         await using var backend = await Origin();
         await using var proxies = await SharedProxies.StartAsync(redis, Config(backend));
-        await Poll.UntilAsync(() => proxies.Both.All(p => p.Services.GetRequiredService<RedisConnection>() is { Available: true, Instances: 2 }), "2 instances counted");
+        await InstancesAsync(proxies);
         string[] paths = ["/q", "/p/1", "/p/2", "/t/1", "/t/2"];
         foreach (var path in paths)
         {
-            await GetAsync(proxies.A, path);
-            await StoredAsync(redis, path);
-            Assert.StartsWith("Portico; hit", Header(await GetAsync(proxies.B, path), "Cache-Status"));
+            await StoredByAHitOnBAsync(proxies, redis, path);
         }
 
         // URL, from A: gone from Redis and from B's memory (B goes to the origin again).
@@ -155,6 +153,25 @@ public sealed class SharedCacheTests
         {
             Assert.Equal(0, await CounterAsync(proxy, "portico_redis_errors_total", ("kind", "server")));
         }
+    }
+
+    [Fact]
+    public async Task An_unsafe_request_on_one_instance_invalidates_the_url_on_both()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await Origin();
+        await using var proxies = await SharedProxies.StartAsync(redis, Config(backend));
+        await InstancesAsync(proxies);
+        await StoredByAHitOnBAsync(proxies, redis, "/w");
+
+        // RFC 9111 §4.4 on A: gone from A and Redis at once, and from B's memory once B hears of it.
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/w") { Content = new StringContent("changed") };
+        post.Headers.Host = Host;
+        Assert.Equal(HttpStatusCode.OK, (await proxies.A.Client.SendAsync(post, TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(":0", await redis.CommandAsync("EXISTS", "portico:cache:http://shop.test/w"));
+        await Poll.UntilAsync(() => proxies.B.Logs.Messages(8301).Any(), "B to hear of the invalidation");
+        Assert.StartsWith("Portico; fwd=uri-miss", Header(await GetAsync(proxies.B, "/w"), "Cache-Status"));
+        Assert.Equal(2, backend.Requests.Count(r => r.Method == "GET" && r.PathAndQuery == "/w"));
     }
 
     [Fact]
@@ -214,6 +231,17 @@ public sealed class SharedCacheTests
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.IsSuccessStatusCode, text);
         return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private static Task InstancesAsync(SharedProxies proxies)
+        => Poll.UntilAsync(() => proxies.Both.All(p => p.Services.GetRequiredService<RedisConnection>() is { Available: true, Instances: 2 }), "2 instances counted");
+
+    // Fetched through A, in Redis, then a hit on B (so in B's memory too).
+    private static async Task StoredByAHitOnBAsync(SharedProxies proxies, RedisServer redis, string path)
+    {
+        await GetAsync(proxies.A, path);
+        await StoredAsync(redis, path);
+        Assert.StartsWith("Portico; hit", Header(await GetAsync(proxies.B, path), "Cache-Status"));
     }
 
     private static Task StoredAsync(RedisServer redis, string path)
