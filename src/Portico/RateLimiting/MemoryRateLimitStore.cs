@@ -11,6 +11,18 @@ internal sealed class MemoryRateLimitStore(ActiveConfig config) : IRateLimitStor
     private ConfigSnapshot? _pruned;
 
     public ValueTask<RateLimitDecision> AcquireAsync(RateLimitSettings policy, string key, CancellationToken cancellationToken)
+        => AcquireAsync(policy, policy, key);
+
+    /// <summary>
+    /// A permit of <paramref name="fallback"/>, a shared store's stand-in for the route's
+    /// <paramref name="source"/> while Redis is away (its limit divided by the instance count):
+    /// its counts live as long as <paramref name="source"/> is in a route, so a reload during
+    /// the outage does not hand every client a fresh quota.
+    /// </summary>
+    public ValueTask<RateLimitDecision> AcquireFallbackAsync(RateLimitSettings source, RateLimitSettings fallback, string key)
+        => AcquireAsync(source, fallback, key);
+
+    private ValueTask<RateLimitDecision> AcquireAsync(RateLimitSettings source, RateLimitSettings policy, string key)
     {
         var snapshot = config.Current;
         if (!ReferenceEquals(Volatile.Read(ref _pruned), snapshot))
@@ -24,7 +36,7 @@ internal sealed class MemoryRateLimitStore(ActiveConfig config) : IRateLimitStor
         // That request takes the policy's fresh limiters rather than fail.
         while (true)
         {
-            var limiters = _policies.GetOrAdd(policy, p => new PolicyLimiters(p));
+            var limiters = _policies.GetOrAdd(policy, p => new PolicyLimiters(p, source));
             if (limiters.Acquire(key) is { } decision)
             {
                 return ValueTask.FromResult(decision);
@@ -42,7 +54,8 @@ internal sealed class MemoryRateLimitStore(ActiveConfig config) : IRateLimitStor
         }
     }
 
-    // After a reload, a policy no route uses any more is dropped; an unchanged one keeps counting.
+    // After a reload, a policy no route uses any more is dropped; an unchanged one keeps counting,
+    // and so does the fallback of one (it is in no route itself).
     private void Prune(ConfigSnapshot snapshot)
     {
         Volatile.Write(ref _pruned, snapshot);
@@ -50,7 +63,7 @@ internal sealed class MemoryRateLimitStore(ActiveConfig config) : IRateLimitStor
             .OfType<RateLimitSettings>().ToHashSet();
         foreach (var (policy, limiters) in _policies)
         {
-            if (!inUse.Contains(policy) && _policies.TryRemove(new KeyValuePair<RateLimitSettings, PolicyLimiters>(policy, limiters)))
+            if (!inUse.Contains(limiters.Source) && _policies.TryRemove(new KeyValuePair<RateLimitSettings, PolicyLimiters>(policy, limiters)))
             {
                 limiters.Dispose();
             }

@@ -12,9 +12,10 @@ internal sealed class PolicyLimiters : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _limiter;
 
-    public PolicyLimiters(RateLimitSettings policy)
+    public PolicyLimiters(RateLimitSettings policy, RateLimitSettings source)
     {
         Policy = policy;
+        Source = source;
         _limiter = PartitionedRateLimiter.Create<string, string>(key => policy.Algorithm == RateLimitAlgorithm.TokenBucket
             ? RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
             {
@@ -33,6 +34,9 @@ internal sealed class PolicyLimiters : IDisposable
     }
 
     public RateLimitSettings Policy { get; }
+
+    /// <summary>The route's policy these count for: <see cref="Policy"/> itself, or the one it is the fallback of.</summary>
+    public RateLimitSettings Source { get; }
 
     /// <summary>One permit for <paramref name="key"/>; null when these limiters were disposed (a reload pruned the policy) meanwhile.</summary>
     public RateLimitDecision? Acquire(string key)

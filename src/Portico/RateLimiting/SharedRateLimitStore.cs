@@ -157,7 +157,7 @@ internal sealed class SharedRateLimitStore(MemoryRateLimitStore local, RedisConn
             Limit = (int)Math.Max(1, policy.Limit / instances),
             TokensPerPeriod = (int)Math.Max(1, policy.RefillTokens / instances),
         };
-        return Counted("fallback", local.AcquireAsync(divided, key, cancellationToken));
+        return Counted("fallback", local.AcquireFallbackAsync(policy, divided, key));
     }
 
     private ValueTask<RateLimitDecision> Counted(string mode, ValueTask<RateLimitDecision> decision)

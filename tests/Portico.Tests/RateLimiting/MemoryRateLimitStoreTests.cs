@@ -64,6 +64,29 @@ public sealed class MemoryRateLimitStoreTests
     }
 
     [Fact]
+    public async Task A_reload_during_a_Redis_outage_keeps_the_fallback_counts_of_a_policy_still_in_use()
+    {
+        // The fallback (the limit divided by two instances) is in no route; a reload pruned it
+        // and every client got a fresh quota in the middle of the outage.
+        var policy = new RateLimitSettings { Name = "p", Limit = 4, Window = Hour };
+        var fallback = policy with { Limit = 2 };
+        var config = Config(policy);
+        using var store = new MemoryRateLimitStore(config);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.True((await store.AcquireFallbackAsync(policy, fallback, "k")).Allowed);
+        }
+
+        config.Set(Snapshot(policy with { }, revision: 2));
+        Assert.False((await store.AcquireFallbackAsync(policy, fallback, "k")).Allowed);
+
+        // A route whose policy is gone takes its fallback counts with it.
+        config.Set(Snapshot(null, revision: 3));
+        await store.AcquireAsync(policy with { Name = "other" }, "x", CancellationToken.None);
+        Assert.True((await store.AcquireFallbackAsync(policy, fallback, "k")).Allowed);
+    }
+
+    [Fact]
     public async Task A_policy_pruned_while_requests_use_it_fails_none_of_them()
     {
         // A shared store's fallback policy (the route's limit divided by the instance count) is
