@@ -28,6 +28,6 @@ internal static class CertificateView
     /// <summary>An ACME host's certificate: its next renewal (or retry), failures in a row and the last error; `pending` until the service has looked at it.</summary>
     private static object Acme(ServerCertificate certificate, AcmeCertificates acme)
         => certificate.Names.Select(acme.Status).OfType<AcmeHostStatus>().FirstOrDefault() is { } s
-            ? new { state = s.Failures > 0 ? "failing" : certificate.Kind == "acme" ? "issued" : "pending", nextAttempt = (DateTimeOffset?)s.NextAttempt, failures = s.Failures, lastError = s.LastError, lastErrorAt = s.LastErrorAt }
+            ? new { state = s.Failures > 0 ? "failing" : certificate.Kind == "acme" ? "issued" : "pending", nextAttempt = (DateTimeOffset?)s.NextAttempt, failures = s.Failures, lastError = s.LastError, lastErrorAt = s.LastErrorAt, lockHolder = s.LockHolder }
             : new { state = "pending", nextAttempt = (DateTimeOffset?)null, failures = 0, lastError = (string?)null, lastErrorAt = (DateTimeOffset?)null };
 }

@@ -139,10 +139,16 @@ internal static class TlsBinder
             MaxRetryBackoff = m.Duration("maxRetryBackoff") ?? d.MaxRetryBackoff,
             CaPath = ca,
             Challenge = challenge,
+            LockTtl = m.Duration("lockTtl") ?? d.LockTtl,
         };
         if (settings.MaxRetryBackoff < settings.RetryBackoff)
         {
             m.Error("maxRetryBackoff", "must not be shorter than retryBackoff");
+        }
+
+        if (settings.LockTtl < TimeSpan.FromSeconds(1))
+        {
+            m.Error("lockTtl", "must be at least 1s");
         }
 
         m.Finish();

@@ -62,6 +62,26 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable
     /// <summary>The serving section; null without one.</summary>
     public RedisSettings? Settings => _link?.Settings;
 
+    /// <summary>
+    /// Completes once the connection's first attempt is over (connected or not), or at once
+    /// without a `redis` section: a caller deciding whether Redis is away at start-up waits for
+    /// this rather than reading "not connected yet" as an outage.
+    /// </summary>
+    public async Task ReadyAsync(CancellationToken cancel)
+    {
+        if (_link is { } link)
+        {
+            try
+            {
+                await link.Ready.WaitAsync(cancel);
+            }
+            catch (Exception e) when (e is RedisException or ObjectDisposedException)
+            {
+                // The attempt ended without a connection: that is the answer the caller waited for.
+            }
+        }
+    }
+
     /// <summary>The key (or channel) <paramref name="name"/> under the configured `keyPrefix`.</summary>
     public RedisKey Key(string name) => (_link?.Settings.KeyPrefix ?? "") + name;
 

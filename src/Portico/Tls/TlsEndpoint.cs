@@ -56,28 +56,31 @@ internal static class TlsEndpoint
         options.UseHttps(new TlsHandshakeCallbackOptions
         {
             HandshakeTimeout = TimeSpan.FromSeconds(10),
-            OnConnection = context => ValueTask.FromResult(
-                AcmeChallenge(context.Connection, context.ClientHelloInfo.ServerName, alpnChallenges) ?? new SslServerAuthenticationOptions
-                {
-                    ServerCertificateContext = certificates.Select(context.ClientHelloInfo.ServerName).Context,
-                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-
-                    // .NET resumes sessions (RFC 8446 §2.2, RFC 5077, RFC 5246 §7.3) only from an
-                    // OpenSSL context it keeps per certificate, and keeps one only without a
-                    // CipherSuitesPolicy; NegotiatedCipherCheck then holds such a listener to the policy.
-                    CipherSuitesPolicy = tls.SessionResumption ? null : ModernCiphers.Policy,
-                    AllowTlsResume = tls.SessionResumption,
-                    ApplicationProtocols = alpn,
-                    ClientCertificateRequired = clientCas is not null,
-                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                    RemoteCertificateValidationCallback = clientCas is null ? null : (_, cert, chain, _) => ClientCertificateValid(cert, chain, clientCas, required),
-                }),
+            OnConnection = context => OfferedAcmeTls(context.Connection, alpnChallenges)
+                ? AcmeChallengeAsync(context.ClientHelloInfo.ServerName, alpnChallenges!, () => Serving(context))
+                : ValueTask.FromResult(Serving(context)),
         });
         CloseNotify.Use(options);
         if (tls.SessionResumption)
         {
             NegotiatedCipherCheck.Use(options, listener.Name, listeners);
         }
+
+        SslServerAuthenticationOptions Serving(TlsHandshakeCallbackContext context) => new()
+        {
+            ServerCertificateContext = certificates.Select(context.ClientHelloInfo.ServerName).Context,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+
+            // .NET resumes sessions (RFC 8446 §2.2, RFC 5077, RFC 5246 §7.3) only from an
+            // OpenSSL context it keeps per certificate, and keeps one only without a
+            // CipherSuitesPolicy; NegotiatedCipherCheck then holds such a listener to the policy.
+            CipherSuitesPolicy = tls.SessionResumption ? null : ModernCiphers.Policy,
+            AllowTlsResume = tls.SessionResumption,
+            ApplicationProtocols = alpn,
+            ClientCertificateRequired = clientCas is not null,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = clientCas is null ? null : (_, cert, chain, _) => ClientCertificateValid(cert, chain, clientCas, required),
+        };
     }
 
     /// <summary>
@@ -115,13 +118,15 @@ internal static class TlsEndpoint
         await next(connection);
     }
 
+    private static bool OfferedAcmeTls(ConnectionContext connection, TlsAlpnChallenges? challenges)
+        => challenges is { Any: true } && connection.Items.TryGetValue(AcmeTlsKey, out var offered) && offered is true;
+
     /// <summary>RFC 8737 §3: on "acme-tls/1" the challenge certificate is served and that protocol negotiated, and nothing else.</summary>
-    private static SslServerAuthenticationOptions? AcmeChallenge(ConnectionContext connection, string? serverName, TlsAlpnChallenges? challenges)
+    private static async ValueTask<SslServerAuthenticationOptions> AcmeChallengeAsync(string? serverName, TlsAlpnChallenges challenges, Func<SslServerAuthenticationOptions> serving)
     {
-        if (challenges is null || !challenges.Any || connection.Items.TryGetValue(AcmeTlsKey, out var offered) != true || offered is not true
-            || challenges.For(serverName) is not { } certificate)
+        if (await challenges.ForAsync(serverName) is not { } certificate)
         {
-            return null;
+            return serving();
         }
 
         return new SslServerAuthenticationOptions

@@ -34,15 +34,12 @@ internal sealed class TlsMiddleware(RequestDelegate next, ActiveConfig config, H
         {
             // RFC 8555 §8.3: the CA fetches the key authorization over plain HTTP on port 80, and
             // follows no redirect to HTTPS for a host that has no certificate yet; so this comes first.
-            if (context.Request.Path.StartsWithSegments(ChallengePrefix.TrimEnd('/'), out var rest)
-                && challenges.KeyAuthorization(rest.Value?.TrimStart('/') ?? "") is { } keyAuthorization)
+            if (context.Request.Path.StartsWithSegments(ChallengePrefix.TrimEnd('/'), out var rest))
             {
-                SetReason(context, LocalReason.AcmeChallenge);
-                context.Response.ContentType = "application/octet-stream";
-                return context.Response.WriteAsync(keyAuthorization, Encoding.ASCII);
+                return ChallengeAsync(context, rest.Value?.TrimStart('/') ?? "", listener);
             }
 
-            return listener.RedirectToHttpsPort is { } port ? Redirect(context, port) : next(context);
+            return Plain(context, listener);
         }
 
         if (tls.ClientCertificate is { ForwardHeaders: true } && context.Connection.ClientCertificate is { } client)
@@ -61,6 +58,23 @@ internal sealed class TlsMiddleware(RequestDelegate next, ActiveConfig config, H
         }
 
         return next(context);
+    }
+
+    private Task Plain(HttpContext context, ListenerSettings listener)
+        => listener.RedirectToHttpsPort is { } port ? Redirect(context, port) : next(context);
+
+    /// <summary>A token being validated (here, or on another instance sharing Redis) gets its key authorization; any other path goes on as plain traffic.</summary>
+    private async Task ChallengeAsync(HttpContext context, string token, ListenerSettings listener)
+    {
+        if (await challenges.KeyAuthorizationAsync(token) is not { } keyAuthorization)
+        {
+            await Plain(context, listener);
+            return;
+        }
+
+        SetReason(context, LocalReason.AcmeChallenge);
+        context.Response.ContentType = "application/octet-stream";
+        await context.Response.WriteAsync(keyAuthorization, Encoding.ASCII);
     }
 
     /// <summary>301 for GET and HEAD; 308 otherwise, so the method and body are kept (RFC 9110 §15.4.9).</summary>

@@ -15,6 +15,7 @@ internal static class TlsServices
         services.AddSingleton<TlsMetrics>();
         services.AddSingleton<AcmeLog>();
         services.AddSingleton<AcmeCertificates>();
+        services.AddSingleton<AcmeShare>();
         services.AddSingleton<Http01Challenges>();
         services.AddSingleton<TlsAlpnChallenges>();
         services.AddSingleton<AcmeChallenges>();

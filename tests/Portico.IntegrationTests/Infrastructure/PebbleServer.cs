@@ -16,8 +16,9 @@ internal sealed class PebbleServer : IAsyncDisposable
     private readonly Process _dns;
     private readonly TestPki _pki;
 
-    private PebbleServer(Process pebble, Process dns, TestPki pki, int port, int managementPort)
+    private PebbleServer(Process pebble, Process dns, TestPki pki, int port, int managementPort, System.Collections.Concurrent.ConcurrentQueue<string> lines)
     {
+        Lines = lines;
         _pebble = pebble;
         _dns = dns;
         _pki = pki;
@@ -31,6 +32,12 @@ internal sealed class PebbleServer : IAsyncDisposable
     public static System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
 
     public int ManagementPort { get; }
+
+    /// <summary>What this server (pebble and its DNS server) printed, apart from any other test's.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; }
+
+    /// <summary>Orders pebble took ("Added order ... to the db"), counted from its own log.</summary>
+    public int Orders => Lines.Count(line => line.Contains("Added order", StringComparison.Ordinal));
 
     /// <summary>The CA file that verifies pebble's own HTTPS listener (not the certificates it issues).</summary>
     public string ListenerCaPath => Path.Combine(_pki.Folder, "ca.pem");
@@ -68,13 +75,14 @@ internal sealed class PebbleServer : IAsyncDisposable
         }));
 
         var printed = Output.Count;
-        var dns = Start("/usr/bin/pebble-challtestsrv", ["-dns01", $"127.0.0.1:{dnsPort}", "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", $"127.0.0.1:{FreePorts.Take()}", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""], []);
-        var pebble = Start("/usr/bin/pebble", ["-config", configPath, "-dnsserver", $"127.0.0.1:{dnsPort}"], new()
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var dns = Start(lines, "/usr/bin/pebble-challtestsrv", ["-dns01", $"127.0.0.1:{dnsPort}", "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", $"127.0.0.1:{FreePorts.Take()}", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""], []);
+        var pebble = Start(lines, "/usr/bin/pebble", ["-config", configPath, "-dnsserver", $"127.0.0.1:{dnsPort}"], new()
         {
             ["PEBBLE_VA_NOSLEEP"] = "1",
             ["PEBBLE_WFE_NONCEREJECT"] = nonceRejectPercent.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
-        var server = new PebbleServer(pebble, dns, pki, port, managementPort);
+        var server = new PebbleServer(pebble, dns, pki, port, managementPort, lines);
         using var client = TlsClient.Http(port, pki.Root);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
@@ -114,7 +122,7 @@ internal sealed class PebbleServer : IAsyncDisposable
         return X509Certificate2.CreateFromPem(pem);
     }
 
-    private static Process Start(string file, string[] args, Dictionary<string, string> environment)
+    private static Process Start(System.Collections.Concurrent.ConcurrentQueue<string> lines, string file, string[] args, Dictionary<string, string> environment)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -128,11 +136,17 @@ internal sealed class PebbleServer : IAsyncDisposable
         }
 
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => Output.Enqueue(e.Data ?? "");
-        process.ErrorDataReceived += (_, e) => Output.Enqueue(e.Data ?? "");
+        process.OutputDataReceived += (_, e) => Print(lines, e.Data);
+        process.ErrorDataReceived += (_, e) => Print(lines, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+    }
+
+    private static void Print(System.Collections.Concurrent.ConcurrentQueue<string> lines, string? line)
+    {
+        Output.Enqueue(line ?? "");
+        lines.Enqueue(line ?? "");
     }
 
     public async ValueTask DisposeAsync()

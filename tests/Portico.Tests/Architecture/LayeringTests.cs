@@ -82,7 +82,8 @@ public sealed class LayeringTests
         ["Auth"] = [Config, "Configuration/Yaml", Model, Declares, "Forwarding", "Observability", "RateLimiting", "Redis"],
         ["Tls"] = [Config, Model, "Observability", "Tls/Acme"],
         // Why Tls: an issued certificate is a ServerCertificate, stored and read as Tls's certificate files.
-        ["Tls/Acme"] = [Config, Model, "Tls"],
+        // Why Redis: with a `redis` section the instances share the account, certificates, order lock and challenges there.
+        ["Tls/Acme"] = [Config, Model, "Redis", "Tls"],
         ["Transport"] = [],
         // The one shared Redis connection (several instances as one); concerns keep their
         // per-instance state and use Redis through its small API when a `redis` section exists.

@@ -83,6 +83,7 @@ internal static class ServerKeys
         Duration("acme.renewBefore", "renew when a certificate has less than this left.") with { Default = "30d" },
         Duration("acme.retryBackoff", "wait after a failed attempt; doubles with each failure in a row …") with { Default = "1m" },
         Duration("acme.maxRetryBackoff", "… up to this.") with { Default = "6h" },
+        Duration("acme.lockTtl", "with a top-level `redis` section, one instance orders a host's certificate while holding a lock in Redis, and the others load it; the lock is extended every third of this while the order runs, so it outlives a crashed holder by at most this.") with { Default = "1m" },
         Text("acme.ca", "PEM bundle trusted for the ACME server's own HTTPS (a private CA).") with { DefaultNote = "system store" },
         OneOf("acme.challenge", ["http-01", "tls-alpn-01"], "`http-01` (RFC 8555 §8.3): answered at `/.well-known/acme-challenge/TOKEN` on every plain-text listener, before any redirect; one must exist and, for a public CA, be reachable on port 80. `tls-alpn-01` (RFC 8737): answered in the HTTPS listener's own handshake (port 443 for a public CA), so no plain listener is needed.") with { Default = "http-01" },
         Table("headers", "Header rules for every route, run before each route's own `headers` (and for the 404 when no route matches). See [Header rules](routing.md#header-rules).") with { DefaultNote = "none" },

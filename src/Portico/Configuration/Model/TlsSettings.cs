@@ -118,4 +118,7 @@ internal sealed record AcmeSettings
 
     /// <summary>`ca`: PEM bundle trusted for the ACME server's own HTTPS (a private CA). Default: the system store.</summary>
     public string? CaPath { get; init; }
+
+    /// <summary>`lockTtl`: with a `redis` section, how long an order's lock outlives a holder that stopped extending it (a crash); extended every third of it. Default 1m.</summary>
+    public TimeSpan LockTtl { get; init; } = TimeSpan.FromMinutes(1);
 }

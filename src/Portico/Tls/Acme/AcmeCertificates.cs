@@ -24,12 +24,14 @@ internal sealed class AcmeCertificates(TimeProvider time)
     /// <summary>What <see cref="AcmeService"/> last reported for the host; null before it looked at it.</summary>
     public AcmeHostStatus? Status(string host) => _status.GetValueOrDefault(host);
 
-    /// <summary>The host was looked at: next attempt at <paramref name="next"/>, after <paramref name="failures"/> failures in a row (the last with <paramref name="error"/>, null after a success).</summary>
-    public void Report(string host, DateTimeOffset next, int failures, string? error)
+    /// <summary>The host was looked at: next attempt at <paramref name="next"/>, after <paramref name="failures"/> failures in a row (the last with <paramref name="error"/>, null after a success); <paramref name="lockHolder"/> holds its order lock.</summary>
+    public void Report(string host, DateTimeOffset next, int failures, string? error, string? lockHolder = null)
         => _status.AddOrUpdate(
             host,
-            _ => new AcmeHostStatus(next, failures, error, error is null ? null : time.GetUtcNow()),
-            (_, old) => error is null ? old with { NextAttempt = next, Failures = failures } : new AcmeHostStatus(next, failures, error, time.GetUtcNow()));
+            _ => new AcmeHostStatus(next, failures, error, error is null ? null : time.GetUtcNow(), lockHolder),
+            (_, old) => error is null
+                ? old with { NextAttempt = next, Failures = failures, LockHolder = lockHolder }
+                : new AcmeHostStatus(next, failures, error, time.GetUtcNow(), lockHolder));
 
     private ServerCertificate StandIn(string host)
         => _standIns.GetOrAdd(host, h => new Lazy<ServerCertificate>(() =>

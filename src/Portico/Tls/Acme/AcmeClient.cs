@@ -81,7 +81,7 @@ internal sealed class AcmeClient(HttpClient http, Uri directoryUrl, AcmeJws acco
 
         var token = challenge.GetProperty("token").GetString()!;
         var host = authorization.GetProperty("identifier").GetProperty("value").GetString()!;
-        challenges.Add(challengeType, host, token, account.KeyAuthorization(token));
+        await challenges.AddAsync(challengeType, host, token, account.KeyAuthorization(token));
         try
         {
             // An empty object tells the server to validate now (§7.5.1).
@@ -90,7 +90,7 @@ internal sealed class AcmeClient(HttpClient http, Uri directoryUrl, AcmeJws acco
         }
         finally
         {
-            challenges.Remove(challengeType, host, token);
+            await challenges.RemoveAsync(challengeType, host, token);
         }
     }
 

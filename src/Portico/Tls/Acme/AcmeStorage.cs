@@ -22,15 +22,26 @@ internal sealed class AcmeStorage(string folder)
     public ECDsa AccountKey()
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        if (File.Exists(AccountKeyPath))
-        {
-            key.ImportFromPem(File.ReadAllText(AccountKeyPath));
-            return key;
-        }
-
-        Write(AccountKeyPath, key.ExportPkcs8PrivateKeyPem(), OwnerOnly);
+        key.ImportFromPem(AccountKeyPem());
         return key;
     }
+
+    /// <summary>The stored account key's PEM, or a new key's, saved first.</summary>
+    public string AccountKeyPem()
+    {
+        if (File.Exists(AccountKeyPath))
+        {
+            return File.ReadAllText(AccountKeyPath);
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var pem = key.ExportPkcs8PrivateKeyPem();
+        SaveAccountKey(pem);
+        return pem;
+    }
+
+    /// <summary>Replaces the account key (with the one every instance shares).</summary>
+    public void SaveAccountKey(string pem) => Write(AccountKeyPath, pem, OwnerOnly);
 
     /// <summary>The stored certificate for <paramref name="host"/>, or null when none is stored or it cannot be read.</summary>
     public LoadedCertificate? Load(string host)
@@ -43,12 +54,16 @@ internal sealed class AcmeStorage(string folder)
         return CertificateFiles.Load(new Configuration.Model.CertificateSource { CertPath = CertificatePath(host), KeyPath = KeyPath(host) });
     }
 
-    public void Save(string host, string chainPem, ECDsa key)
+    public void Save(string host, string chainPem, string keyPem)
     {
         // The key first: a certificate file never exists without its key.
-        Write(KeyPath(host), key.ExportPkcs8PrivateKeyPem(), OwnerOnly);
+        Write(KeyPath(host), keyPem, OwnerOnly);
         Write(CertificatePath(host), chainPem, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
+
+    /// <summary>The stored certificate's chain and key as written, to share them.</summary>
+    public SharedCertificate? Read(string host)
+        => File.Exists(CertificatePath(host)) && File.Exists(KeyPath(host)) ? new SharedCertificate(File.ReadAllText(CertificatePath(host)), File.ReadAllText(KeyPath(host))) : null;
 
     private static void Write(string path, string text, UnixFileMode mode)
     {
