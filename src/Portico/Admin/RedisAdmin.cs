@@ -6,9 +6,11 @@ using Portico.Redis;
 namespace Portico.Admin;
 
 /// <summary>
-/// The shared Redis connection as the admin sees it (`GET /api/redis`, and `redis` in
-/// `/api/status`): configured or not, the state (connected, disconnected, breaker open or
-/// half-open), the endpoint, the last heartbeat's round trip and the live instance count.
+/// The shared Redis connection as the admin sees it (`GET /api/redis`, `redis` in
+/// `/api/status` and the dashboard's Redis panel): configured or not, the state (connected,
+/// disconnected, breaker open or half-open), the breaker alone, the endpoint, the last
+/// heartbeat's round trip, the live instance count, and the mode the shared concerns are in:
+/// `shared`, or `fallback` (each instance on its own: rate limits divided by the instance count).
 /// </summary>
 internal static class RedisAdmin
 {
@@ -29,10 +31,19 @@ internal static class RedisAdmin
             database = settings.Database,
             keyPrefix = settings.KeyPrefix,
             tls = settings.Tls is not null,
+            breaker = Breaker(connection.Breaker),
+            mode = connection.Available ? "shared" : "fallback",
             latencyMs = connection.Latency?.TotalMilliseconds,
             instances = connection.Instances,
             instance = connection.InstanceId,
         };
+
+    private static string Breaker(BreakerState state) => state switch
+    {
+        BreakerState.Open => "open",
+        BreakerState.HalfOpen => "half-open",
+        _ => "closed",
+    };
 
     private static string State(RedisConnection connection) => connection.Breaker switch
     {

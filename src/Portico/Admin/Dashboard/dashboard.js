@@ -111,7 +111,7 @@ async function loadRouteAuth(revision) {
 function acmeText(a) {
   if (!a) return "";
   const next = a.nextAttempt ? `next ${a.failures > 0 ? "try" : "renewal check"} ${new Date(a.nextAttempt).toISOString().replace(".000", "")}` : "not looked at yet";
-  return ` · ACME ${a.state}, ${next}${a.lastError ? ` · last error: ${a.lastError}` : ""}`;
+  return ` · ACME ${a.state}, ${next}${a.lockHolder ? ` · order lock: ${a.lockHolder}` : ""}${a.lastError ? ` · last error: ${a.lastError}` : ""}`;
 }
 
 // Listeners: address, protocols, open connections, and each certificate's names, issuer, days left (a warning under 14) and ACME state.
@@ -197,13 +197,13 @@ function chartPoints(stats) {
 function renderCache(cache) {
   const o = cache.outcomes;
   $("cache-ratio-now").textContent = o ? percent(o.hitRatio) : "–";
-  fillTable("cache", [
+  fillTable("cache", fieldRows([
     ["hit ratio", o ? percent(o.hitRatio) : "–"],
     ["hits / stale / misses", o ? `${o.hits.toLocaleString()} / ${o.stale.toLocaleString()} / ${o.misses.toLocaleString()}` : "–"],
     ["revalidated / collapsed / bypass", o ? `${o.revalidated.toLocaleString()} / ${o.collapsed.toLocaleString()} / ${o.bypass.toLocaleString()}` : "–"],
     ["served from cache", o ? bytes(o.bytesServed) : "–"],
     ["stored", `${cache.entries.toLocaleString()} entries, ${bytes(cache.bytes)} in memory`],
-  ].map(([name, value]) => { const tr = document.createElement("tr"); tr.dataset.field = name; const th = document.createElement("th"); th.scope = "row"; th.textContent = name; tr.appendChild(th); cell(tr, value); return tr; }));
+  ]));
   fillTable("cache-tiers", Object.entries(cache.tiers).map(([tier, t]) => {
     const tr = document.createElement("tr"); tr.dataset.tier = tier; cell(tr, tier); cell(tr, t.entries.toLocaleString()); cell(tr, bytes(t.bytes)); return tr;
   }));
@@ -333,12 +333,14 @@ function render(stats) {
 
   const p = stats.status.process;
   const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`;
-  fillTable("process", [
+  fillTable("process", fieldRows([
     ["uptime", ago(p.startedAt)], ["memory (working set)", mib(p.workingSetBytes)], ["GC heap", mib(p.gcHeapBytes)],
     ["GC collections (gen 0/1/2)", p.gcCollections.join(" / ")], ["threads (pool)", `${p.threads} (${p.threadPoolThreads})`],
     ["open connections", p.openConnections.toLocaleString()], ["requests in flight", p.inFlightRequests.toLocaleString()],
     ["config revision", `${stats.status.servingRevision}`],
-  ].map(([name, value]) => { const tr = document.createElement("tr"); tr.dataset.field = name; const th = document.createElement("th"); th.scope = "row"; th.textContent = name; tr.appendChild(th); cell(tr, value); return tr; }));
+  ]));
+
+  renderRedis(stats.status.redis);
 
   const reload = stats.status.lastReload;
   const box = $("reload");
@@ -350,6 +352,23 @@ function render(stats) {
     box.appendChild(line);
     if (reload.errors.length) { const pre = document.createElement("pre"); pre.textContent = reload.errors.join("\n"); box.appendChild(pre); }
   }
+}
+
+function fieldRows(fields) {
+  return fields.map(([name, value]) => { const tr = document.createElement("tr"); tr.dataset.field = name; const th = document.createElement("th"); th.scope = "row"; th.textContent = name; tr.appendChild(th); cell(tr, value); return tr; });
+}
+
+// The shared Redis connection (/api/redis, carried in the snapshot's status); no panel without a redis section.
+function renderRedis(r) {
+  $("redis-panel").hidden = !r || !r.configured;
+  if (!r || !r.configured) return;
+  fillTable("redis", fieldRows([
+    ["state", r.state], ["endpoint", r.endpoints.join(", ")],
+    ["latency", r.latencyMs == null ? "–" : `${r.latencyMs.toFixed(1)} ms`], ["breaker", r.breaker],
+    ["live instances", r.instances.toLocaleString()],
+    ["mode", r.mode === "shared" ? "shared" : `fallback: each instance alone, rate limits ÷ ${r.instances}`],
+    ["this instance", r.instance],
+  ]));
 }
 
 // A snapshot now (the first paint, a changed range, the answer to an action).
