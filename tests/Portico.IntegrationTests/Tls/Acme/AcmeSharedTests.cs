@@ -49,24 +49,46 @@ public sealed class AcmeSharedTests : IDisposable
     [InlineData("tls-alpn-01")]
     public async Task One_instance_orders_under_the_lock_the_other_answers_the_validation_from_Redis_and_loads_the_certificate(string challenge)
     {
-        // A listens where pebble validates; B orders. A looks for the lock only every 20 s
-        // (a third of its lockTtl), B every second: once the lock a crashed holder left runs out,
-        // B takes it.
-        var (httpA, httpsA) = (FreePorts.Take(), FreePorts.Take());
+        // A listens where pebble validates; B orders. A crashed holder's lock is there first;
+        // once both wait on it, it is made to run out in a second. A looks for the lock only
+        // every 20 s (a third of its lockTtl), B every second: B takes it.
         await using var redis = await RedisServer.StartAsync();
-        await using var pebble = await PebbleServer.StartAsync(httpA, httpsA);
         await using var backend = await TestBackend.StartAsync("b");
-        var root = await pebble.IssuingRootAsync();
-        Assert.Equal("+OK", await redis.CommandAsync("SET", LockKey, "crashed-instance 0", "PX", "3000"));
+        Assert.Equal("+OK", await redis.CommandAsync("SET", LockKey, "crashed-instance 0", "PX", "120000"));
         var (storageA, storageB) = (Folder(), Folder());
-        var httpsB = FreePorts.Take();
-        await using var a = await TestProxy.StartAsync(Config(redis, pebble.Directory, pebble.ListenerCaPath, storageA, httpA, httpsA, challenge, "60s", backend.Url));
-        await using var b = await TestProxy.StartAsync(Config(redis, pebble.Directory, pebble.ListenerCaPath, storageB, FreePorts.Take(), httpsB, challenge, "3s", backend.Url));
+        var (pebble, a, b, httpsA, httpsB) = await FreePorts.RetryAsync(async () =>
+        {
+            var (httpA, tlsA, tlsB) = (FreePorts.Take(), FreePorts.Take(), FreePorts.Take());
+            var started = await PebbleServer.StartAsync(httpA, tlsA);
+            TestProxy? first = null;
+            try
+            {
+                first = await TestProxy.StartAsync(Config(redis, started.Directory, started.ListenerCaPath, storageA, httpA, tlsA, challenge, "60s", backend.Url));
+                var second = await TestProxy.StartAsync(Config(redis, started.Directory, started.ListenerCaPath, storageB, FreePorts.Take(), tlsB, challenge, "3s", backend.Url));
+                return (started, first, second, tlsA, tlsB);
+            }
+            catch
+            {
+                if (first is not null)
+                {
+                    await first.DisposeAsync();
+                }
+
+                await started.DisposeAsync();
+                throw;
+            }
+        });
+        await using var pebbleScope = pebble;
+        await using var aScope = a;
+        await using var bScope = b;
+        var root = await pebble.IssuingRootAsync();
 
         await Poll.UntilAsync(() => a.Logs.Messages(4109).Any(), "A to wait on the crashed holder's lock", seconds: 30);
         Assert.Equal($"ACME: instance crashed-instance holds the order lock for {Host}; waiting for its certificate through Redis", a.Logs.Messages(4109).First());
         using var admin = new HttpClient();
         Assert.Contains("\"lockHolder\":\"crashed-instance\"", await admin.GetStringAsync(new Uri(a.AdminAddress!, "/api/certificates"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        await Poll.UntilAsync(() => b.Logs.Messages(4109).Any(), "B to wait on the crashed holder's lock", seconds: 30);
+        Assert.Equal("+OK", await redis.CommandAsync("SET", LockKey, "crashed-instance 0", "PX", "1000", "XX"));
 
         await Poll.UntilAsync(() => a.Logs.Messages(4110).Any() || b.Logs.Messages(4102).Count() > 3, "B's certificate to reach A", seconds: 120);
         Assert.True(a.Logs.Messages(4110).Any(), string.Join("\n", b.Logs.Messages(4102).Concat(pebble.Lines.TakeLast(30))));
