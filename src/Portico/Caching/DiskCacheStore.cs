@@ -212,7 +212,7 @@ internal sealed class DiskCacheStore
         }
         else
         {
-            var copy = new WriterStream(writer);
+            var copy = new DiskWriterStream(writer);
             if (!await DiskBodyReader.CopyAsync(entry.File!, 0, entry.BodyLength, copy, CancellationToken.None))
             {
                 return null;
@@ -319,16 +319,4 @@ internal sealed class DiskCacheStore
     }
 
     private static string KeyHash(string key) => Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(key)));
-
-    // Lets a body copied from one file be written through a DiskBodyWriter.
-    private sealed class WriterStream(DiskBodyWriter writer) : Compression.WriteOnlyStream
-    {
-        public override void Write(ReadOnlySpan<byte> buffer) => throw new NotSupportedException();
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => writer.WriteAsync(buffer, cancellationToken);
-
-        public override void Flush()
-        {
-        }
-    }
 }
