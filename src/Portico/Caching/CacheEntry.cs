@@ -28,6 +28,15 @@ internal sealed record CacheEntry
     /// <summary>The body's length, wherever it is held.</summary>
     public long BodyLength => File?.Length ?? Body.Length;
 
+    /// <summary>
+    /// For a partial entry (a stored 206, RFC 9111 §3.3), the ranges its body holds and the
+    /// complete length; null for a complete response.
+    /// </summary>
+    public HeldRanges? Ranges { get; init; }
+
+    /// <summary>The length of the whole representation: the body's, or for a partial entry the complete length.</summary>
+    public long RepresentationLength => Ranges?.Length ?? BodyLength;
+
     /// <summary>Whether <see cref="Body"/> holds the whole body, so it can be served without reading a file.</summary>
     public bool InMemory => File is null || Body.Length == File.Length;
 

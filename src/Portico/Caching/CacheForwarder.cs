@@ -14,7 +14,7 @@ namespace Portico.Caching;
 /// and an error into the stale entry where `stale-if-error` (RFC 5861 §4) allows. A stale entry
 /// that must be revalidated (§5.2.2.2) whose origin cannot be reached gets 504, never itself.
 /// </summary>
-internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, CacheMetrics metrics, TimeProvider time)
+internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, PartialStore partials, CacheMetrics metrics, TimeProvider time)
 {
     private static readonly string[] ClientConditionals =
         [HeaderNames.IfNoneMatch, HeaderNames.IfModifiedSince, HeaderNames.IfMatch, HeaderNames.IfUnmodifiedSince, HeaderNames.IfRange, HeaderNames.Range];
@@ -27,21 +27,38 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
     /// stale-while-revalidate refresh (no client), nor a POST (the caller counts it as a bypass).
     /// </param>
     /// <param name="beforeStore">Run once the response is complete and before it is stored (a POST's invalidation, §4.4).</param>
-    public async Task ForwardAsync(HttpContext context, CacheRequest request, CacheEntry? stale, CacheFlight? flight, string reason, bool counted, Func<Task>? beforeStore = null)
+    /// <param name="missing">
+    /// Set to fill a stored partial entry (RFC 9111 §3.4): the origin is asked for these bytes
+    /// only, under If-Range with the entry's entity-tag, and a 206 of them is combined with the
+    /// entry, which then answers the client's own range. Anything else the origin sends (a 200 for
+    /// a changed representation) goes to the client and the store as for a miss.
+    /// </param>
+    public async Task ForwardAsync(HttpContext context, CacheRequest request, CacheEntry? stale, CacheFlight? flight, string reason, bool counted, Func<Task>? beforeStore = null,
+        (CacheEntry Partial, long From, long To)? missing = null)
     {
         var req = context.Request;
         var response = context.Response;
-        var saved = stale is null ? null : ClientConditionals.ToDictionary(h => h, h => req.Headers[h]);
-        if (stale is not null)
+        var saved = stale is null && missing is null ? null : ClientConditionals.ToDictionary(h => h, h => req.Headers[h]);
+        foreach (var field in saved is null ? [] : ClientConditionals)
         {
             // Our validators replace the client's; its own conditions are applied afterwards to the result.
-            foreach (var field in ClientConditionals)
-            {
-                req.Headers.Remove(field);
-            }
+            req.Headers.Remove(field);
+        }
 
+        if (stale is not null)
+        {
+            // A part is revalidated for the range asked: a changed representation then comes back
+            // as that range, not whole.
+            SetIfPresent(req.Headers, HeaderNames.Range, stale.Ranges is null ? null : saved![HeaderNames.Range].ToString());
             SetIfPresent(req.Headers, HeaderNames.IfNoneMatch, stale.Header("ETag") is { } etag ? EntityTags.ForValidation(etag) : null);
             SetIfPresent(req.Headers, HeaderNames.IfModifiedSince, stale.Header("Last-Modified"));
+        }
+
+        if (missing is { } m)
+        {
+            // RFC 9110 §13.1.5: the part, if the representation is still the stored one; else all of it.
+            req.Headers.Range = $"bytes={m.From}-{m.To}";
+            req.Headers.IfRange = m.Partial.Header(HeaderNames.ETag);
         }
 
         var requestTime = time.GetUtcNow();
@@ -79,15 +96,15 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
             if (head is not null && !(response.ContentLength > store.MaxObjectSizeBytes))
             {
                 // A body too large for memory may still go to a tier on disk; collapsed requests
-                // then go to the origin themselves, as they cannot be fed from memory.
+                // then go to the origin themselves, as they cannot be fed from memory (nor from a part).
                 var fitsMemory = !(response.ContentLength > request.Store.MaxObjectSizeBytes);
                 disk = store.BeginBody();
                 if (fitsMemory || disk is not null)
                 {
                     body = new FlightBody(request.Store.MaxObjectSizeBytes);
-                    flight?.Share(fitsMemory ? (head, body) : null);
+                    flight?.Share(fitsMemory && head.Ranges is null ? (head, body) : null);
                     response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason, fwdStatus, stored: true);
-                    mode = RecordMode.Record;
+                    mode = Fills(missing, head) ? RecordMode.Collect : RecordMode.Record;
                     return (mode, body, disk);
                 }
             }
@@ -123,7 +140,8 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
             await FreshenAsync(context, request, requestTime, responseTime);
         }
 
-        if (mode == RecordMode.Record)
+        CacheEntry? kept = null;
+        if (mode is RecordMode.Record or RecordMode.Collect)
         {
             if (context.RequestAborted.IsCancellationRequested)
             {
@@ -139,10 +157,47 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
                     await beforeStore();
                 }
 
-                await store.SetAsync(head! with { Body = body.Completed ? body.ToArray() : default, File = file }, CancellationToken.None);
+                var entry = head! with { Body = body.Completed ? body.ToArray() : default, File = file };
+                kept = entry.Ranges is null ? entry : await partials.PrepareAsync(entry, request.Store);
+                if (kept is not null && mode == RecordMode.Record)
+                {
+                    await store.SetAsync(kept, CancellationToken.None);
+                }
             }
 
             disk?.Dispose();
+        }
+
+        if (mode == RecordMode.Collect)
+        {
+            // §3.4: the part filled the stored entry; the client's own range is answered from the
+            // result. A part that did not arrive whole or could not be kept leaves nothing to
+            // answer it from: 502, as for an origin that broke off.
+            var partStatus = response.StatusCode;
+            ResetResponse(context);
+            Count(context, request, CacheOutcome.Miss, counted);
+            try
+            {
+                if (kept is not null && CacheResponder.Holds(context.Request, kept))
+                {
+                    var ttl = Freshness.Lifetime(kept, request.Settings.Heuristic) - Freshness.Age(kept, time.GetUtcNow());
+                    await CacheResponder.WriteAsync(context, kept, Freshness.Age(kept, time.GetUtcNow()), CacheStatus.Forward(reason, partStatus, stored: true, ttl: ttl), validated: true);
+                }
+                else
+                {
+                    await ErrorPage.WriteAsync(context, StatusCodes.Status502BadGateway);
+                }
+            }
+            finally
+            {
+                // Stored after it answered: a body assembled in a spool file is moved into the tier once stored.
+                if (kept is not null)
+                {
+                    await store.SetAsync(kept, CancellationToken.None);
+                }
+            }
+
+            return;
         }
 
         if (mode != RecordMode.Swallow)
@@ -182,6 +237,10 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Ca
         var age = Freshness.Age(stale!, time.GetUtcNow());
         await CacheResponder.WriteAsync(context, stale!, age, CacheStatus.Forward(reason, fwdStatus, detail: "stale-if-error"), validated: false);
     }
+
+    // Whether the response is the part asked for to fill a stored partial entry, of its representation.
+    private static bool Fills((CacheEntry Partial, long From, long To)? missing, CacheEntry head)
+        => missing is { } m && head.Ranges is { Spans: [var span] } && span == (m.From, m.To) && PartialResponses.SameRepresentation(m.Partial, head);
 
     /// <summary>
     /// RFC 9111 §4.3.5: a 200 to HEAD updates each stored GET response this request could have

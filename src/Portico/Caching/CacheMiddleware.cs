@@ -16,9 +16,9 @@ namespace Portico.Caching;
 /// §3 allows; unsafe methods invalidate (§4.4). Every response of a cached route carries
 /// `Cache-Status` (RFC 9211).
 /// </summary>
-internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config, ICacheStore store, CachePurger purger, CacheFlights flights, CacheMetrics metrics, CacheLog log, TimeProvider time, IServiceScopeFactory scopes)
+internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config, ICacheStore store, CachePurger purger, PartialStore partials, CacheFlights flights, CacheMetrics metrics, CacheLog log, TimeProvider time, IServiceScopeFactory scopes)
 {
-    private readonly CacheForwarder _forwarder = new(next, store, metrics, time);
+    private readonly CacheForwarder _forwarder = new(next, store, partials, metrics, time);
     private readonly CacheRefresher _refresher = new(log, scopes);
 
     public Task Invoke(HttpContext context)
@@ -60,7 +60,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
 
         if (entry is not null)
         {
-            await ReuseOrValidateAsync(context, request, entry);
+            await (CacheResponder.Holds(context.Request, entry) ? ReuseOrValidateAsync(context, request, entry) : FillAsync(context, request, entry));
             return;
         }
 
@@ -160,6 +160,31 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         }
 
         await _forwarder.ForwardAsync(context, request, entry, null, request.NoCache ? "request" : "stale", counted: true);
+    }
+
+    /// <summary>
+    /// A stored partial entry that does not hold what is asked (RFC 9111 §3.4). For a range it
+    /// holds part of, the origin is asked for the rest only and the client's range is answered
+    /// from the combination; a request for more than one range, for the whole representation, or
+    /// whose If-Range the entry does not satisfy goes to the origin as it is (its 200 replaces the
+    /// part, its 206 joins it or replaces it). So does a range whose combination no tier could
+    /// hold: it is forwarded rather than assembled.
+    /// </summary>
+    private Task FillAsync(HttpContext context, CacheRequest request, CacheEntry partial)
+    {
+        if (request.Directives.OnlyIfCached)
+        {
+            return OnlyIfCachedAsync(context);
+        }
+
+        var held = partial.Ranges!;
+        if (HttpMethods.IsGet(context.Request.Method) && CacheResponder.RangeOf(context.Request, partial) is { } range
+            && held.Missing(range.From, range.To) is var gap && held.Held + (gap.To - gap.From + 1) <= store.MaxObjectSizeBytes)
+        {
+            return _forwarder.ForwardAsync(context, request, null, null, "partial", counted: true, missing: (partial, gap.From, gap.To));
+        }
+
+        return _forwarder.ForwardAsync(context, request, null, null, "partial", counted: true);
     }
 
     // §5.2.1.7: nothing stored fits and the client will not let us forward.

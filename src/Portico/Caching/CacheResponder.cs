@@ -29,7 +29,7 @@ internal static class CacheResponder
         response.Headers.Age = ((long)Math.Max(0, Math.Floor(age.TotalSeconds))).ToString(CultureInfo.InvariantCulture);
         response.Headers[CacheStatus.Header] = cacheStatus;
         var request = context.Request;
-        if (entry.Status == 200 && NotModified(request, entry))
+        if (entry.Status is 200 or 206 && NotModified(request, entry))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             response.ContentLength = null;
@@ -48,9 +48,15 @@ internal static class CacheResponder
             return;
         }
 
-        var length = entry.BodyLength;
+        var length = entry.RepresentationLength;
         var (from, count) = (0L, length);
-        if (entry.Status == 200 && !head && RangeOf(request, entry) is { } range)
+        if (entry.Ranges is not null && !Holds(request, entry))
+        {
+            // Callers send only what a partial entry holds (see Holds); its body is not the representation.
+            throw new InvalidOperationException($"{entry.Key}: the stored part ({entry.Ranges}) does not hold the range asked for");
+        }
+
+        if (entry.Status is 200 or 206 && !head && RangeOf(request, entry) is { } range)
         {
             if (range.From < 0)
             {
@@ -62,7 +68,8 @@ internal static class CacheResponder
 
             response.StatusCode = StatusCodes.Status206PartialContent;
             response.Headers.ContentRange = $"bytes {range.From}-{range.To}/{length}";
-            (from, count) = (range.From, range.To - range.From + 1);
+            // A partial entry's body is its held ranges one after the other (HeldRanges).
+            (from, count) = (entry.Ranges?.OffsetOf(range.From) ?? range.From, range.To - range.From + 1);
         }
 
         if (entry.Status is not (204 or 304))
@@ -106,6 +113,15 @@ internal static class CacheResponder
             && modified <= since;
     }
 
+    /// <summary>
+    /// Whether <paramref name="entry"/> can answer the request: a complete response always; a
+    /// partial one (RFC 9111 §3.3) only a GET for one range that lies within what it holds (or
+    /// lies past its complete length: 416), If-Range permitting.
+    /// </summary>
+    internal static bool Holds(HttpRequest request, CacheEntry entry)
+        => entry.Ranges is not { } held
+            || (!HttpMethods.IsHead(request.Method) && RangeOf(request, entry) is { } range && (range.From < 0 || held.Covers(range.From, range.To)));
+
     /// <summary>The one range asked for, (-1, -1) when unsatisfiable, or null to send the whole body.</summary>
     internal static (long From, long To)? RangeOf(HttpRequest request, CacheEntry entry)
     {
@@ -127,7 +143,7 @@ internal static class CacheResponder
             return null;
         }
 
-        var length = entry.BodyLength;
+        var length = entry.RepresentationLength;
         var first = spec[..dash].Trim();
         var last = spec[(dash + 1)..].Trim();
         if (first.Length == 0)

@@ -18,6 +18,8 @@ internal static class CacheServices
         services.AddSingleton<ICacheStore, TieredCacheStore>();
         services.AddSingleton<CachePurger>();
         services.AddHostedService(sp => sp.GetRequiredService<CachePurger>());
+        services.AddSingleton<PartialCacheLog>();
+        services.AddSingleton<PartialStore>();
         return services;
     }
 

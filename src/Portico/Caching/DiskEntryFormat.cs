@@ -7,8 +7,8 @@ namespace Portico.Caching;
 
 /// <summary>
 /// The layout of one disk tier file: the body, then the head block (key, Vary values, status,
-/// fields, the RFC 9111 §4.2.3 times, and since version 2 the tags and a soft purge's instant,
-/// so both outlive a restart), then a fixed trailer (magic, version, lengths, the body's
+/// fields, the RFC 9111 §4.2.3 times, since version 2 the tags and a soft purge's instant, so
+/// both outlive a restart, and since version 3 the ranges a stored part holds, §3.3), then a fixed trailer (magic, version, lengths, the body's
 /// and the head's XXH3). The body comes first because it is streamed to the file as it arrives,
 /// before its length is known; the head and trailer are appended when it is complete. A reader
 /// trusts a file only when the trailer's magic is right, its lengths add up to the file's
@@ -19,8 +19,9 @@ internal static class DiskEntryFormat
     public const int TrailerLength = 40;
 
     private const ulong Magic = 0x3145_4843_4143_5050; // "PPCACHE1", little-endian
-    // Version 1 files (no tags, no soft purge) are still read.
-    private const int Version = 2;
+    // Version 1 files (no tags, no soft purge) and version 2 files (no parts: each a complete
+    // response) are still read.
+    private const int Version = 3;
 
     /// <summary>The head block and trailer that close a file whose body (<paramref name="bodyLength"/> bytes, XXH3 <paramref name="bodyHash"/>) is already written.</summary>
     public static byte[] Close(CacheEntry entry, long bodyLength, ulong bodyHash)
@@ -85,8 +86,19 @@ internal static class DiskEntryFormat
         }
 
         using var r = new BinaryReader(new MemoryStream(head), Encoding.UTF8);
-        return ReadHead(r, directives, version) with { File = new DiskBody(path, bodyLength, BinaryPrimitives.ReadUInt64LittleEndian(trailer[24..])) };
+        var entry = ReadHead(r, directives, version) with { File = new DiskBody(path, bodyLength, BinaryPrimitives.ReadUInt64LittleEndian(trailer[24..])) };
+        if (!RangesHold(entry))
+        {
+            damage = $"ranges {entry.Ranges} do not hold its {bodyLength} bytes";
+            return null;
+        }
+
+        return entry;
     }
+
+    /// <summary>Whether a part's ranges add up to its body (a complete response: always); otherwise its bytes would be served at the wrong offsets.</summary>
+    public static bool RangesHold(CacheEntry entry)
+        => entry.Ranges is not { } held || (held.Spans.Count > 0 && held.Held == entry.BodyLength && held.Spans[^1].To < held.Length);
 
     /// <summary>An entry's head (everything but its body), as this format and the shared tier's (<see cref="SharedEntryFormat"/>) write it.</summary>
     public static void WriteHead(BinaryWriter w, CacheEntry entry)
@@ -122,6 +134,15 @@ internal static class DiskEntryFormat
         }
 
         w.Write(entry.StaleFrom?.UtcTicks ?? -1);
+
+        // A complete response: -1. A part: its complete length and the ranges its body holds, in order.
+        w.Write(entry.Ranges?.Length ?? -1);
+        w.Write(entry.Ranges?.Spans.Count ?? 0);
+        foreach (var (from, to) in entry.Ranges?.Spans ?? [])
+        {
+            w.Write(from);
+            w.Write(to);
+        }
     }
 
     /// <summary>The head <see cref="WriteHead"/> wrote (of a file of <paramref name="version"/>), as an entry without a body.</summary>
@@ -160,7 +181,26 @@ internal static class DiskEntryFormat
             AgeValue = r.ReadInt64(),
             Directives = directives(headers),
         };
-        return version < 2 ? entry : WithPurgeFields(entry, r);
+        entry = version < 2 ? entry : WithPurgeFields(entry, r);
+        return version < 3 ? entry : WithRanges(entry, r);
+    }
+
+    private static CacheEntry WithRanges(CacheEntry entry, BinaryReader r)
+    {
+        var length = r.ReadInt64();
+        var count = r.ReadInt32();
+        if (count < 0 || count > (r.BaseStream.Length - r.BaseStream.Position) / 16)
+        {
+            throw new FormatException($"{count} ranges");
+        }
+
+        var spans = new (long From, long To)[count];
+        for (var i = 0; i < spans.Length; i++)
+        {
+            spans[i] = (r.ReadInt64(), r.ReadInt64());
+        }
+
+        return length < 0 ? entry : entry with { Ranges = new HeldRanges(length, spans) };
     }
 
     private static CacheEntry WithPurgeFields(CacheEntry entry, BinaryReader r)

@@ -14,6 +14,9 @@ internal enum RecordMode
 
     /// <summary>Not to the client: a 304 to our revalidation, or an error a stale entry will answer.</summary>
     Swallow,
+
+    /// <summary>Not to the client but recorded: a part fetched to fill a stored partial entry, whose combination answers the client (RFC 9111 §3.4).</summary>
+    Collect,
 }
 
 /// <summary>The response body while the cache forwards: the decision callback runs once, at start.</summary>
@@ -30,6 +33,7 @@ internal sealed class RecordingResponseBody(IHttpResponseBodyFeature inner, Func
         {
             RecordMode.Swallow => Null,
             RecordMode.Record => new Tee(Inner.Stream, body!, disk),
+            RecordMode.Collect => new Tee(Null, body!, disk),
             _ => Inner.Stream,
         };
     }

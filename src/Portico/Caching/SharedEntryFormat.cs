@@ -13,7 +13,9 @@ namespace Portico.Caching;
 /// </summary>
 internal static class SharedEntryFormat
 {
-    private const uint Magic = 0x3143_5350; // "PSC1", little-endian
+    // "PSC2", little-endian: since the head carries a part's ranges (DiskEntryFormat version 3),
+    // so a value an older version wrote is not read as one.
+    private const uint Magic = 0x3243_5350;
 
     public static byte[] Write(CacheEntry entry)
     {
@@ -44,7 +46,13 @@ internal static class SharedEntryFormat
             var entry = DiskEntryFormat.ReadHead(r, directives);
             var length = r.ReadInt64();
             var offset = 4 + stream.Position;
-            return length < 0 || offset + length != value.Length ? null : entry with { Body = value.AsMemory((int)offset, (int)length) };
+            if (length < 0 || offset + length != value.Length)
+            {
+                return null;
+            }
+
+            entry = entry with { Body = value.AsMemory((int)offset, (int)length) };
+            return DiskEntryFormat.RangesHold(entry) ? entry : null;
         }
         catch (Exception e) when (e is EndOfStreamException or DecoderFallbackException or FormatException or IOException)
         {

@@ -14,11 +14,11 @@ internal static class StoredResponses
         "Proxy-Authenticate", "Proxy-Authentication-Info", "Age", "Set-Cookie", CacheStatus.Header, "X-Request-Id",
     };
 
-    // §5.2.2.3: the final status codes whose caching rules Portico knows, RFC 9110 §15's (not 206,
-    // whose ranges it does not store). With must-understand, these are stored despite no-store and others not at all.
+    // §5.2.2.3: the final status codes whose caching rules Portico knows, RFC 9110 §15's (206 as
+    // §3.3 has it). With must-understand, these are stored despite no-store and others not at all.
     private static readonly HashSet<int> Understood =
     [
-        200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 305, 307, 308,
+        200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 305, 307, 308,
         400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426,
         500, 501, 502, 503, 504, 505,
     ];
@@ -33,7 +33,8 @@ internal static class StoredResponses
         var response = context.Response;
         var status = response.StatusCode;
         var d = TargetedField.Directives(name => response.Headers[name], request.Store.TargetedField);
-        if (!(HttpMethods.IsGet(context.Request.Method) || ReusablePost(context, request.Key, d)) || request.Directives.NoStore || status is < 200 or 206 or 304
+        if (!(HttpMethods.IsGet(context.Request.Method) || ReusablePost(context, request.Key, d)) || request.Directives.NoStore || status is < 200 or 304
+            || (status == StatusCodes.Status206PartialContent && PartialResponses.Part(context) is null)
             || (d.MustUnderstand ? !Understood.Contains(status) : d.NoStore) || d.Private || (response.Headers.ContainsKey(HeaderNames.SetCookie) && !request.Settings.StripSetCookie)
             || (request.Authorized && !CacheRequest.AllowsAuthorized(d)))
         {
@@ -47,12 +48,17 @@ internal static class StoredResponses
             return null;
         }
 
+        // §3.3: a 206 is kept as the part it holds; its Content-Range and Content-Length describe
+        // this one response, and the responder writes them for each answer from the entry.
+        var part = status == StatusCodes.Status206PartialContent ? PartialResponses.Part(context) : null;
+        var kept = Kept(response.Headers, d);
         var entry = new CacheEntry
         {
             Key = request.Key,
             Vary = vary.Select(f => new KeyValuePair<string, string>(f, VaryKeys.Value(context.Request.Headers, f, request.AcceptEncoding))).ToArray(),
             Status = status,
-            Headers = Kept(response.Headers, d),
+            Headers = part is null ? kept : kept.Where(h => !PartialResponses.PerPart(h.Key)).ToArray(),
+            Ranges = part is { } p ? new HeldRanges(p.Length, [(p.From, p.To)]) : null,
             RequestTime = requestTime,
             ResponseTime = responseTime,
             Date = HttpDates.TryParse(response.Headers.Date, responseTime, out var date) ? date : responseTime,
@@ -141,7 +147,7 @@ internal static class StoredResponses
         }
 
         return head.ContentLength is not { } length
-            || length == (long.TryParse(stored.Header("Content-Length"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var storedLength) ? storedLength : stored.BodyLength);
+            || length == (long.TryParse(stored.Header("Content-Length"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var storedLength) ? storedLength : stored.RepresentationLength);
     }
 
     private static KeyValuePair<string, StringValues>[] Kept(IHeaderDictionary headers, CacheDirectives d)

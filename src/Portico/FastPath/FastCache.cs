@@ -15,7 +15,7 @@ namespace Portico.FastPath;
 /// output, or 304 when the client's If-None-Match / If-Modified-Since says it has it (§4.3.2).
 /// Anything else a cache must weigh (Cache-Control, Pragma, Authorization, If-Match,
 /// If-Unmodified-Since, Range), a miss, a stale or `no-cache` entry, is the full path's: it looks
-/// the request up again, as is a hit whose body only the disk tier holds.
+/// the request up again, as is a hit whose body only the disk tier holds and a stored part (a 206).
 /// </summary>
 internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimeProvider time)
 {
@@ -42,8 +42,9 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
             // The first variant that matches is the one the full path would take (CacheMiddleware).
             var age = Freshness.Age(variant, time.GetUtcNow());
             var ttl = Freshness.Lifetime(variant, route.Cache!.Heuristic) - age;
-            // A body only the disk tier holds is streamed from its file by the full path's CacheResponder.
-            return ttl > TimeSpan.Zero && !variant.Directives.NoCache && variant.InMemory ? (variant, age, ttl) : null;
+            // A body only the disk tier holds is streamed from its file by the full path's CacheResponder;
+            // a stored part (RFC 9111 §3.3) answers only ranges, which the full path weighs.
+            return ttl > TimeSpan.Zero && !variant.Directives.NoCache && variant.InMemory && variant.Ranges is null ? (variant, age, ttl) : null;
         }
 
         return null;
