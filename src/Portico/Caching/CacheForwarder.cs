@@ -93,18 +93,21 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Pa
 
             head = StoredResponses.Head(context, request, requestTime, responseTime) is { } stored ? stored with { Tags = tags } : null;
             var fwdStatus = stale is null ? (int?)null : status;
-            if (head is not null && !(response.ContentLength > store.MaxObjectSizeBytes))
+            // The part asked for to fill a stored one is never passed on as it is (it is not the
+            // client's range): collected, and should it not fit, the client gets 502 below.
+            var fills = head is not null && Fills(missing, head);
+            if (head is not null && (fills || !(response.ContentLength > store.MaxObjectSizeBytes)))
             {
                 // A body too large for memory may still go to a tier on disk; collapsed requests
                 // then go to the origin themselves, as they cannot be fed from memory (nor from a part).
                 var fitsMemory = !(response.ContentLength > request.Store.MaxObjectSizeBytes);
                 disk = store.BeginBody();
-                if (fitsMemory || disk is not null)
+                if (fitsMemory || disk is not null || fills)
                 {
                     body = new FlightBody(request.Store.MaxObjectSizeBytes);
                     flight?.Share(fitsMemory && head.Ranges is null ? (head, body) : null);
                     response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason, fwdStatus, stored: true);
-                    mode = Fills(missing, head) ? RecordMode.Collect : RecordMode.Record;
+                    mode = fills ? RecordMode.Collect : RecordMode.Record;
                     return (mode, body, disk);
                 }
             }
