@@ -1,3 +1,4 @@
+using System.Buffers;
 using Portico.Security.Desync;
 
 namespace Portico.FastPath;
@@ -38,7 +39,8 @@ internal struct ChunkedScanner
     /// Scans <paramref name="bytes"/>: returns how many of them belong to this message (all of
     /// them while it goes on, fewer when it ends inside them), or -1 when the framing is broken.
     /// </summary>
-    public int Scan(ReadOnlySpan<byte> bytes)
+    /// <param name="data">Given the chunks' data without their framing, when the body is decoded rather than passed on (an HTTP/2 client's DATA frames).</param>
+    public int Scan(ReadOnlySpan<byte> bytes, IBufferWriter<byte>? data = null)
     {
         var i = 0;
         while (i < bytes.Length)
@@ -46,6 +48,7 @@ internal struct ChunkedScanner
             if (_state == State.Data)
             {
                 var take = (int)Math.Min(_remaining, bytes.Length - i);
+                data?.Write(bytes.Slice(i, take));
                 i += take;
                 _remaining -= take;
                 DataBytes += take;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Portico.Forwarding;
 using Portico.Transport;
@@ -10,11 +11,13 @@ namespace Portico.FastPath;
 /// <summary>
 /// One client connection on the fast path: its reused request head, who the peer is, and the
 /// deadline the handler's clock enforces (the keep-alive idle timeout between requests; the
-/// route and activity timeouts while a backend has the request).
+/// route and activity timeouts while a backend has the request). An HTTP/2 request has one of
+/// its own (<see cref="FastConnection(HttpContext)"/>): its stream is the client's connection.
 /// </summary>
 internal sealed class FastConnection
 {
-    private readonly ConnectionContext _connection;
+    private readonly ConnectionContext? _connection;
+    private readonly HttpContext? _stream;
     private readonly Lock _gate = new();
     private long _deadline = long.MaxValue;
     private long _routeDeadline = long.MaxValue;
@@ -40,7 +43,23 @@ internal sealed class FastConnection
         // the encrypting output pipe, never straight to the socket.
         Direct = Https ? null : transport;
         Loop = transport?.Loop;
+        Protocol = "HTTP/1.1";
     }
+
+    /// <summary>An HTTP/2 request: its stream stands for the connection, and its response goes out through the request's features (<see cref="StreamOutput"/>).</summary>
+    public FastConnection(HttpContext stream)
+    {
+        _stream = stream;
+        Peer = ClientAddress.Normalize(stream.Connection.RemoteIpAddress) ?? IPAddress.None;
+        PeerText = Peer.ToString();
+        ForwardedNode = ForwardedHeaders.Node(Peer);
+        Https = stream.Features.Get<ITlsConnectionFeature>() is not null;
+        Loop = stream.Features.Get<LoopConnection>()?.Loop;
+        Protocol = "HTTP/2";
+    }
+
+    /// <summary>The protocol the client spoke, as the full path's HttpRequest.Protocol.</summary>
+    public string Protocol { get; }
 
     /// <summary>The client connection when it is on Portico's transport, which can send around its output pipe; null behind TLS.</summary>
     public LoopConnection? Direct { get; }
@@ -100,21 +119,27 @@ internal sealed class FastConnection
         _closeRequested = true;
         if (_phase == Phase.Idle)
         {
-            _connection.Transport.Input.CancelPendingRead();
+            _connection?.Transport.Input.CancelPendingRead();
         }
     }
 
     /// <summary>Kestrel's own format, connection id and request number, so ids look alike on both paths.</summary>
     public string NextRequestId()
     {
+        if (_stream is not null)
+        {
+            // Kestrel's id for the stream, which the full path would use.
+            return _stream.TraceIdentifier;
+        }
+
         var number = ++_requests;
         if (number > uint.MaxValue)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"{_connection.ConnectionId}:{number:X8}");
+            return string.Create(CultureInfo.InvariantCulture, $"{_connection!.ConnectionId}:{number:X8}");
         }
 
         // The "id:" part once per connection; each request adds its 8 hex digits.
-        var prefix = _requestIdPrefix ??= _connection.ConnectionId + ":";
+        var prefix = _requestIdPrefix ??= _connection!.ConnectionId + ":";
         return string.Create(prefix.Length + 8, (prefix, (uint)number), static (span, s) =>
         {
             s.prefix.CopyTo(span);
@@ -135,7 +160,7 @@ internal sealed class FastConnection
         _phase = phase;
         if (phase == Phase.Idle && _closeRequested)
         {
-            _connection.Transport.Input.CancelPendingRead();
+            _connection?.Transport.Input.CancelPendingRead();
         }
     }
 
@@ -187,7 +212,7 @@ internal sealed class FastConnection
         switch (_phase)
         {
             case Phase.Idle:
-                _connection.Abort(new ConnectionAbortedException("keep-alive timeout"));
+                _connection?.Abort(new ConnectionAbortedException("keep-alive timeout"));
                 break;
             case Phase.Backend:
                 BackendConnection? backend;
@@ -204,8 +229,10 @@ internal sealed class FastConnection
                 else
                 {
                     // Waiting on the client, not the backend: it stopped reading the response
-                    // (or the backend's abort did not end the exchange). As nginx's send_timeout.
-                    _connection.Abort(new ConnectionAbortedException("the client stopped reading the response"));
+                    // (or the backend's abort did not end the exchange). As nginx's send_timeout; on
+                    // HTTP/2 the stream is reset, not the connection its neighbours share.
+                    _connection?.Abort(new ConnectionAbortedException("the client stopped reading the response"));
+                    _stream?.Abort();
                 }
 
                 break;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Portico.Caching;
 using Portico.Configuration;
@@ -74,6 +75,16 @@ internal sealed class FastPathHandler : IDisposable
         _clock = new Timer(static s => ((FastPathHandler)s!).Tick(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
+    /// <summary>
+    /// The fast path for HTTP/2 requests, the first thing each one meets (see <see cref="StreamRequests"/>);
+    /// other requests go straight to <paramref name="fullPath"/>.
+    /// </summary>
+    public RequestDelegate WrapStreams(RequestDelegate fullPath)
+    {
+        var streams = new StreamRequests(this, _config, _metrics, _forwarder, _cache);
+        return context => HttpProtocol.IsHttp2(context.Request.Protocol) ? streams.RunAsync(context, fullPath) : fullPath(context);
+    }
+
     /// <summary>Whether the environment turned the fast path off.</summary>
     public static bool DisabledByEnvironment
         => Environment.GetEnvironmentVariable(Variable) is { } value && value.Trim().ToLowerInvariant() is "off" or "0" or "false" or "no";
@@ -84,7 +95,7 @@ internal sealed class FastPathHandler : IDisposable
     /// current settings or the connection's TLS session ask for what only the full path does.
     /// </summary>
     public ConnectionDelegate Wrap(ConnectionDelegate fullPath, string listener)
-        => connection => Takes(connection, listener) ? RunAsync(connection, fullPath) : fullPath(connection);
+        => connection => Takes(listener, connection.Features.Get<ITlsConnectionFeature>()) ? RunAsync(connection, fullPath) : fullPath(connection);
 
     public void Dispose()
     {
@@ -92,15 +103,16 @@ internal sealed class FastPathHandler : IDisposable
         _pool.Dispose();
     }
 
-    private bool Takes(ConnectionContext connection, string name)
+    /// <summary>Whether a connection of listener <paramref name="name"/>, under its current settings, is one the fast path may serve.</summary>
+    internal bool Takes(string? name, ITlsConnectionFeature? tls, bool http2 = false)
     {
-        if (_config.Current.Settings.Listener(name) is not { } listener || FastRoutes.ListenerRefusal(listener) is not null)
+        if (_config.Current.Settings.Listener(name) is not { } listener || FastRoutes.ListenerRefusal(listener, http2) is not null)
         {
             return false;
         }
 
         // A verified client certificate the TLS stage passes on in X-Client-Cert-* fields.
-        return connection.Features.Get<ITlsConnectionFeature>() is not { ClientCertificate: not null }
+        return tls is not { ClientCertificate: not null }
                || listener.Tls?.ClientCertificate is not { ForwardHeaders: true };
     }
 
@@ -112,11 +124,7 @@ internal sealed class FastPathHandler : IDisposable
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var handOver = false;
-        lock (_open)
-        {
-            _open.Add(state);
-        }
-
+        Track(state);
         using var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
             .Register(static s => ((FastConnection)s!).RequestClose(), state);
         try
@@ -148,36 +156,7 @@ internal sealed class FastPathHandler : IDisposable
                 }
 
                 var kind = state.Head.Parse(buffer, limits);
-                var routes = Routes();
-                FastRoutes.Entry? entry = null;
-                HandOverReason? reason;
-                if (kind == HeadKind.Whole)
-                {
-                    var head = state.Head;
-                    entry = routes.Match(head[head.Method], head[head.Host], head[head.Path], head.Target.End.Value - head.Target.Start.Value, out reason);
-                    if (entry is not null && routes.CarriesIdentityHeader(head))
-                    {
-                        (entry, reason) = (null, HandOverReason.IdentityHeaders);
-                    }
-                    else if (entry is { CacheHitsOnly: false } && FastRewrite.Applies(entry.Route) && !FastRewrite.Verbatim(head[head.Path]))
-                    {
-                        (entry, reason) = (null, HandOverReason.Rewrite);
-                    }
-                    else if (entry is not null && routes.IsAuthEndpoint(head[head.Path]))
-                    {
-                        (entry, reason) = (null, HandOverReason.AuthEndpoint);
-                    }
-                }
-                else
-                {
-                    reason = kind switch
-                    {
-                        HeadKind.Partial => HandOverReason.PartialHead,
-                        HeadKind.Invalid => HandOverReason.Invalid,
-                        _ => state.Head.NotHandledReason ?? HandOverReason.Other,
-                    };
-                }
-
+                var entry = Decide(state, kind, out var reason);
                 var outcome = entry is null ? FastOutcome.HandOver
                     : entry.CacheHitsOnly ? await _cache.AnswerAsync(state, entry, output)
                     : await _forwarder.ForwardAsync(state, entry, underscores, output);
@@ -201,10 +180,7 @@ internal sealed class FastPathHandler : IDisposable
         finally
         {
             state.ReleaseHead();
-            lock (_open)
-            {
-                _open.Remove(state);
-            }
+            Untrack(state);
         }
 
         if (handOver)
@@ -217,7 +193,7 @@ internal sealed class FastPathHandler : IDisposable
     }
 
     /// <summary>The framing limits, one object for every connection while the setting holds (not one each).</summary>
-    private Http1Limits Limits(bool rejectUnderscores)
+    internal Http1Limits Limits(bool rejectUnderscores)
     {
         var limits = _limits;
         if (limits is null || limits.RejectUnderscoreNames != rejectUnderscores)
@@ -226,6 +202,56 @@ internal sealed class FastPathHandler : IDisposable
         }
 
         return limits;
+    }
+
+    /// <summary>The route a parsed head takes on the fast path, or null and why it is handed over.</summary>
+    internal FastRoutes.Entry? Decide(FastConnection state, HeadKind kind, out HandOverReason? reason)
+    {
+        if (kind != HeadKind.Whole)
+        {
+            reason = kind switch
+            {
+                HeadKind.Partial => HandOverReason.PartialHead,
+                HeadKind.Invalid => HandOverReason.Invalid,
+                _ => state.Head.NotHandledReason ?? HandOverReason.Other,
+            };
+            return null;
+        }
+
+        var routes = Routes();
+        var head = state.Head;
+        var entry = routes.Match(head[head.Method], head[head.Host], head[head.Path], head.Target.End.Value - head.Target.Start.Value, out reason);
+        if (entry is not null && routes.CarriesIdentityHeader(head))
+        {
+            (entry, reason) = (null, HandOverReason.IdentityHeaders);
+        }
+        else if (entry is { CacheHitsOnly: false } && FastRewrite.Applies(entry.Route) && !FastRewrite.Verbatim(head[head.Path]))
+        {
+            (entry, reason) = (null, HandOverReason.Rewrite);
+        }
+        else if (entry is not null && routes.IsAuthEndpoint(head[head.Path]))
+        {
+            (entry, reason) = (null, HandOverReason.AuthEndpoint);
+        }
+
+        return entry;
+    }
+
+    /// <summary>A connection (or HTTP/2 request) whose deadlines the clock enforces from now until <see cref="Untrack"/>.</summary>
+    internal void Track(FastConnection state)
+    {
+        lock (_open)
+        {
+            _open.Add(state);
+        }
+    }
+
+    internal void Untrack(FastConnection state)
+    {
+        lock (_open)
+        {
+            _open.Remove(state);
+        }
     }
 
     private FastRoutes Routes()

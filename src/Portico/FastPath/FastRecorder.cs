@@ -68,7 +68,7 @@ internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, 
                 Encoding.Latin1.GetString(head[head.Host]),
                 Encoding.ASCII.GetString(head[head.Path]),
                 query < 0 ? "" : Encoding.ASCII.GetString(target[query..]),
-                "HTTP/1.1",
+                state.Protocol,
                 Encoding.Latin1.GetString(head[head.UserAgent]),
                 Encoding.Latin1.GetString(head[head.Referer]));
         }

@@ -77,13 +77,14 @@ internal sealed class FastRoutes
     /// for each request, so a reload that gives a listener `ipRules` or HSTS takes it off the fast
     /// path at once. On a TLS listener the fast path reads the decrypted bytes behind Kestrel's
     /// TLS, as the full path does; HSTS (added to every response by the TLS stage) keeps a TLS
-    /// listener on the full path, and h2 connections never reach the fast path (the framing check
-    /// steps aside for them).
+    /// listener on the full path, and h2 connections never reach the connection-level fast path
+    /// (the framing check steps aside for them); their requests meet the fast path one by one
+    /// (<paramref name="http2"/>: StreamRequests), on any listener that offers HTTP/2.
     /// </summary>
-    public static HandOverReason? ListenerRefusal(ListenerSettings listener)
+    public static HandOverReason? ListenerRefusal(ListenerSettings listener, bool http2 = false)
         => listener.RedirectToHttpsPort is not null ? HandOverReason.HttpsRedirect
             : listener.IpRules is not null ? HandOverReason.ListenerIpRules
-            : !listener.Protocols.HasFlag(ListenerProtocols.Http1) ? HandOverReason.ListenerProtocols
+            : !http2 && !listener.Protocols.HasFlag(ListenerProtocols.Http1) ? HandOverReason.ListenerProtocols
             : listener.Tls is { Hsts.Count: > 0 } ? HandOverReason.TlsListener
             : null;
 

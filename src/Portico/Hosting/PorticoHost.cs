@@ -115,7 +115,7 @@ internal static class PorticoHost
         // The meter listener must exist before the first config is applied, or that load goes uncounted.
         app.Services.GetRequiredService<MeterProvider>();
         app.Services.GetRequiredService<ConfigApplier>().Apply(initial);
-        PorticoPipeline.Use(app);
+        PorticoPipeline.Use(app, connections);
         ShutdownReport.Watch(app.Services);
         return app;
     }

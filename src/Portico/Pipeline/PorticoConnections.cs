@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Portico.Configuration.Model;
 using Portico.FastPath;
@@ -30,6 +31,9 @@ internal sealed class PorticoConnections(LimitsSettings serverLimits)
             _fastPath = fastPath;
         }
     }
+
+    /// <summary>The fast path for HTTP/2 requests, as a request middleware; null when the fast path is off. Read after <see cref="Start"/>.</summary>
+    public Func<RequestDelegate, RequestDelegate>? StreamFastPath => _fastPath is { } fastPath ? fastPath.WrapStreams : null;
 
     /// <summary>Kestrel's own limits from `limits`; read when the server starts.</summary>
     public static void ApplyServerLimits(KestrelServerLimits kestrel, LimitsSettings limits) => ConnectionGate.ApplyServerLimits(kestrel, limits);

@@ -22,8 +22,17 @@ namespace Portico.Pipeline;
 /// </summary>
 internal static class PorticoPipeline
 {
-    public static void Use(WebApplication app)
+    public static void Use(WebApplication app, PorticoConnections connections)
     {
+        // 0 Fast path, HTTP/2 part: before everything, as the connection-level fast path is
+        //   before Kestrel's HTTP/1.1 parser. An HTTP/2 request it takes never reaches the stages
+        //   below; it records itself as they would (access log, metrics), and a request any
+        //   stage that applies would act on is handed to them whole (FastPath/StreamRequests).
+        if (connections.StreamFastPath is { } streams)
+        {
+            app.Use(streams);
+        }
+
         // 1 Observability: outermost, so the access log, metrics and dashboard see every
         //   outcome below, including Portico's own answers.
         app.UsePorticoObservability();

@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Portico.FastPath;
+
+/// <summary>
+/// The client's output for an HTTP/2 request on the fast path. The fast path's writers
+/// (<see cref="FastRelay"/>, <see cref="FastLocalAnswer"/>, <see cref="FastCacheResponder"/>)
+/// write an HTTP/1.1 response; this writer turns it into the stream's response through the
+/// request's features: the status and fields once the head is whole, then the body, its chunked
+/// framing removed (RFC 9113 §8.1: HTTP/2 frames the body itself). Connection-specific fields
+/// are dropped (RFC 9113 §8.2.2: an HTTP/2 message must not carry them). A length-delimited body
+/// is read straight into the stream's own buffers, as on HTTP/1.1 into the connection's.
+/// Nothing reaches the client before the head is whole, so a request the fast path gives up on
+/// before that is handed to the full pipeline untouched.
+/// </summary>
+internal sealed class StreamOutput : PipeWriter
+{
+    private readonly HttpResponse _response;
+    private readonly PipeWriter _body;
+    private byte[] _staging = ArrayPool<byte>.Shared.Rent(4096);
+    private int _staged;
+    private Phase _phase;
+    private ChunkedScanner _chunked;
+
+    public StreamOutput(HttpContext context)
+    {
+        _response = context.Response;
+        _body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>().Writer;
+    }
+
+    private enum Phase
+    {
+        Head,
+        Identity,
+        Chunked,
+    }
+
+    /// <summary>Whether the response's head reached the stream (after which the request cannot be handed over).</summary>
+    public bool Started => _phase != Phase.Head;
+
+    public override void Advance(int bytes)
+    {
+        switch (_phase)
+        {
+            case Phase.Identity:
+                _body.Advance(bytes);
+                break;
+            case Phase.Chunked:
+                _chunked.Scan(_staging.AsSpan(0, bytes), _body);
+                break;
+            default:
+                _staged += bytes;
+                TakeHead();
+                break;
+        }
+    }
+
+    public override Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        if (_phase == Phase.Identity)
+        {
+            return _body.GetMemory(sizeHint);
+        }
+
+        // The head is gathered at the end of what is staged; a chunked body is decoded from the
+        // start of the array, one write at a time.
+        var offset = _phase == Phase.Head ? _staged : 0;
+        var needed = offset + Math.Max(sizeHint, 4096);
+        if (_staging.Length < needed)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(needed);
+            _staging.AsSpan(0, offset).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_staging);
+            _staging = larger;
+        }
+
+        return _staging.AsMemory(offset);
+    }
+
+    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        => _phase == Phase.Head ? new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false)) : _body.FlushAsync(cancellationToken);
+
+    public override void CancelPendingFlush() => _body.CancelPendingFlush();
+
+    // The stream ends when the request delegate returns, as for any response.
+    public override void Complete(Exception? exception = null)
+    {
+    }
+
+    /// <summary>Returns the staging array; called once the request is over.</summary>
+    public void Release()
+    {
+        ArrayPool<byte>.Shared.Return(_staging);
+        _staging = [];
+    }
+
+    private void TakeHead()
+    {
+        var staged = _staging.AsSpan(0, _staged);
+        var end = staged.IndexOf("\r\n\r\n"u8);
+        if (end < 0)
+        {
+            return;
+        }
+
+        // "HTTP/1.1 NNN reason": the writers above wrote it, so its shape is known.
+        var head = staged[..(end + 2)];
+        var lineEnd = head.IndexOf("\r\n"u8);
+        _response.StatusCode = ((head[9] - '0') * 100) + ((head[10] - '0') * 10) + (head[11] - '0');
+        var chunked = false;
+        var headers = _response.Headers;
+        var fields = head[(lineEnd + 2)..];
+        while (!fields.IsEmpty)
+        {
+            var next = fields.IndexOf("\r\n"u8);
+            var line = fields[..next];
+            fields = fields[(next + 2)..];
+            var colon = line.IndexOf((byte)':');
+            var name = line[..colon];
+            if (Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
+            {
+                // The writers pass on only chunked as the last coding (ResponseFraming).
+                chunked = true;
+                continue;
+            }
+
+            if (ConnectionSpecific(name))
+            {
+                continue;
+            }
+
+            headers.Append(Encoding.ASCII.GetString(name), Encoding.Latin1.GetString(line[(colon + 1)..].Trim(" \t"u8)));
+        }
+
+        var rest = staged[(end + 4)..];
+        _phase = chunked ? Phase.Chunked : Phase.Identity;
+        if (chunked)
+        {
+            _chunked.Scan(rest, _body);
+        }
+        else if (!rest.IsEmpty)
+        {
+            _body.Write(rest);
+        }
+
+        _staged = 0;
+    }
+
+    /// <summary>RFC 9113 §8.2.2's connection-specific fields (Transfer-Encoding is read above).</summary>
+    private static bool ConnectionSpecific(ReadOnlySpan<byte> name)
+        => Ascii.EqualsIgnoreCase(name, "connection"u8)
+           || Ascii.EqualsIgnoreCase(name, "keep-alive"u8)
+           || Ascii.EqualsIgnoreCase(name, "proxy-connection"u8)
+           || Ascii.EqualsIgnoreCase(name, "upgrade"u8);
+}

@@ -1,0 +1,76 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Portico.Configuration;
+using Portico.Configuration.Model;
+using Portico.Observability;
+using Portico.Security.Desync;
+
+namespace Portico.FastPath;
+
+/// <summary>
+/// The fast path for HTTP/2 requests (h2c and h2 over TLS), at the request layer: Kestrel's
+/// HTTP/2 framing, HPACK and flow control stay, and each request is the first thing the request
+/// delegate meets, before the ASP.NET middleware and YARP. Its head is written as the HTTP/1.1
+/// head it would be forwarded as (<see cref="StreamHead"/>) and decided on exactly as an HTTP/1.1
+/// client's (<see cref="FastPathHandler.Decide"/>: the same route stages, fail closed); it is
+/// forwarded over the same backend pool by the same <see cref="FastForwarder"/> (or answered from
+/// the cache), and the response goes out through the request's features (<see cref="StreamOutput"/>).
+/// A request it does not take goes to the full pipeline whole, counted under its reason;
+/// unlike on HTTP/1.1, only that request, not the rest of its connection.
+/// </summary>
+internal sealed class StreamRequests(
+    FastPathHandler handler, ActiveConfig config, PorticoMetrics metrics, FastForwarder forwarder, FastCacheResponder cache)
+{
+    public async Task RunAsync(HttpContext context, RequestDelegate fullPath)
+    {
+        var settings = config.Current.Settings;
+        if (!handler.Takes(context.Features.Get<ListenerFeature>()?.Name, context.Features.Get<ITlsConnectionFeature>(), http2: true))
+        {
+            // As a listener's connections on HTTP/1.1: not counted per request.
+            await fullPath(context);
+            return;
+        }
+
+        var underscores = settings.Limits.UnderscoreHeaders;
+        var limits = handler.Limits(underscores == UnderscoreHeaderPolicy.Reject);
+        var reason = context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: true } ? HandOverReason.BodyOrUpgrade
+            : Http2HeaderCheck.Find(context.Request.Headers, limits.RejectUnderscoreNames) is not null ? HandOverReason.Invalid
+            : (HandOverReason?)null;
+        if (reason is { } early)
+        {
+            metrics.FastPathHandedOver(early);
+            await fullPath(context);
+            return;
+        }
+
+        var state = new FastConnection(context);
+        var bytes = StreamHead.Write(context, out var length);
+        var output = new StreamOutput(context);
+        var outcome = FastOutcome.HandOver;
+        FastRoutes.Entry? entry = null;
+        handler.Track(state);
+        try
+        {
+            entry = handler.Decide(state, state.Head.Parse(new ReadOnlySequence<byte>(bytes, 0, length), limits), out reason);
+            if (entry is not null)
+            {
+                outcome = entry.CacheHitsOnly ? await cache.AnswerAsync(state, entry, output)
+                    : await forwarder.ForwardAsync(state, entry, underscores, output);
+            }
+        }
+        finally
+        {
+            state.ReleaseHead();
+            handler.Untrack(state);
+            output.Release();
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+
+        if (outcome == FastOutcome.HandOver)
+        {
+            metrics.FastPathHandedOver(reason ?? (entry is { CacheHitsOnly: true } ? HandOverReason.Cache : HandOverReason.Backend));
+            await fullPath(context);
+        }
+    }
+}
