@@ -20,6 +20,10 @@
 #   PAIR_CLOSE=1                    a new connection per request: wrk sends "Connection: close",
 #                                   so each request pays accept, connection setup and teardown
 #                                   (with PAIR_TLS=1, a TLS handshake each)
+#   PAIR_H2=1                       HTTP/2 instead: h2load -c PAIR_CONNECTIONS (default 50 here)
+#                                   -m PAIR_STREAMS (default 4) in place of wrk; h2c with prior
+#                                   knowledge (a listener with `protocols: [h2c]`; HAProxy's h2c
+#                                   port as A), or with PAIR_TLS=1 h2 chosen by ALPN
 #
 # Needs what bench/run.sh installs (nginx, wrk); run that once first on a fresh machine. Only
 # 127.0.0.1 is loaded; every wrk stops after its duration (and `timeout` backs it up); every
@@ -33,7 +37,9 @@ REV_B=${2:-worktree}
 ROUNDS=${PAIR_ROUNDS:-6}
 DURATION=${PAIR_DURATION:-8}
 WARMUP=${PAIR_WARMUP:-30}
-CONNECTIONS=${PAIR_CONNECTIONS:-25}
+H2=${PAIR_H2:-0}
+CONNECTIONS=${PAIR_CONNECTIONS:-$([ "$H2" = 1 ] && echo 50 || echo 25)}
+STREAMS=${PAIR_STREAMS:-4}
 URL_PATH=${PAIR_PATH:-/1k}
 TLS=${PAIR_TLS:-0}
 CLOSE_HEADER=()
@@ -45,8 +51,8 @@ B=${BENCH_PORT_BASE:-24000}
 ORIGIN_PORT=$((B + 580)); PORT_A=$((B + 600)); PORT_B=$((B + 700))
 
 [ "$TLS" = 1 ] && [ "$REV_A" = haproxy ] && { echo "bench/pair.sh: PAIR_TLS=1 compares two Portico builds only" >&2; exit 1; }
-for tool in nginx wrk curl dotnet git taskset $([ "$REV_A" = haproxy ] && echo haproxy) $([ "$TLS" = 1 ] && echo openssl); do
-  command -v "$tool" >/dev/null || { echo "bench/pair.sh: '$tool' is missing (bench/run.sh installs nginx and wrk)" >&2; exit 1; }
+for tool in nginx curl dotnet git taskset $([ "$H2" = 1 ] && echo h2load || echo wrk) $([ "$REV_A" = haproxy ] && echo haproxy) $([ "$TLS" = 1 ] && echo openssl); do
+  command -v "$tool" >/dev/null || { echo "bench/pair.sh: '$tool' is missing (bench/run.sh installs nginx, wrk and h2load)" >&2; exit 1; }
 done
 
 WORK=$(mktemp -d /tmp/portico-pair.XXXXXX)
@@ -89,6 +95,8 @@ if [ "$TLS" = 1 ]; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
     -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
   TLS_YAML=", tls: { certificates: [{ cert: $WORK/cert.pem, key: $WORK/key.pem }] }"
+elif [ "$H2" = 1 ]; then
+  TLS_YAML=", protocols: [h2c]"
 fi
 
 # Each build with bench/run.sh's Portico settings: the plain route and (g)'s cached one
@@ -121,6 +129,8 @@ if [ "$REV_A" = haproxy ]; then
   taskset -c "$SERVER_CPU" haproxy -db -f "$WORK/a/haproxy.cfg" >"$WORK/a/stdout.log" 2>&1 &
   PIDS+=($!)
   PID_A=$!
+  # HAProxy's h2c listener is the port after its HTTP/1.1 one.
+  [ "$H2" = 1 ] && PORT_A=$((PORT_A + 1))
 else
   start a "$PORT_A" "${PAIR_ENV_A:-}"
 fi
@@ -129,22 +139,33 @@ start b "$PORT_B" "${PAIR_ENV_B:-}"
 for port in $ORIGIN_PORT $PORT_A $PORT_B; do
   for try in $(seq 1 600); do
     scheme=$([ "$port" = "$ORIGIN_PORT" ] && echo http || echo "$SCHEME")
-    curl -kfsS -o /dev/null "$scheme://127.0.0.1:$port$URL_PATH" 2>/dev/null && break
+    h2=$([ "$H2" = 1 ] && [ "$port" != "$ORIGIN_PORT" ] && { [ "$TLS" = 1 ] && echo --http2 || echo --http2-prior-knowledge; } || true)
+    # shellcheck disable=SC2086 # h2 is one option or none
+    curl -kfsS $h2 -o /dev/null "$scheme://127.0.0.1:$port$URL_PATH" 2>/dev/null && break
     [ "$try" -lt 600 ] || { log "127.0.0.1:$port$URL_PATH does not answer 200"; exit 1; }
     sleep 0.1
   done
 done
 
 cpu() { cut -d')' -f2 "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# One load of $1 seconds on port $2, its report in $3: wrk, or h2load with PAIR_H2=1.
+load() {
+  if [ "$H2" = 1 ]; then
+    timeout -k 5 $(($1 + 30)) taskset -c "$LOAD_CPU" h2load -c "$CONNECTIONS" -m "$STREAMS" -D "$1" "$SCHEME://127.0.0.1:$2$URL_PATH" >"$3" 2>&1
+  else
+    timeout -k 5 $(($1 + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${1}s" "${CLOSE_HEADER[@]}" "$SCHEME://127.0.0.1:$2$URL_PATH" >"$3" 2>&1
+  fi
+}
+# The requests a report says completed (h2load: those that succeeded).
+completed() { awk '/requests in/ {print $1} /^requests:/ {print $8}' "$1"; }
 # Both loads at once; prints "requests_a requests_b".
 both() {
-  local seconds=$1
-  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "${CLOSE_HEADER[@]}" "$SCHEME://127.0.0.1:$PORT_A$URL_PATH" >"$WORK/wrk-a.txt" 2>&1 &
+  load "$1" "$PORT_A" "$WORK/load-a.txt" &
   local wa=$!
-  timeout -k 5 $((seconds + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${seconds}s" "${CLOSE_HEADER[@]}" "$SCHEME://127.0.0.1:$PORT_B$URL_PATH" >"$WORK/wrk-b.txt" 2>&1 &
+  load "$1" "$PORT_B" "$WORK/load-b.txt" &
   local wb=$!
   wait "$wa" "$wb"
-  echo "$(awk '/requests in/ {print $1}' "$WORK/wrk-a.txt") $(awk '/requests in/ {print $1}' "$WORK/wrk-b.txt")"
+  echo "$(completed "$WORK/load-a.txt") $(completed "$WORK/load-b.txt")"
 }
 
 log "warming both up for ${WARMUP}s (.NET's tiered JIT), not recorded"
