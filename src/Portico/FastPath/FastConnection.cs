@@ -12,12 +12,13 @@ namespace Portico.FastPath;
 /// One client connection on the fast path: its reused request head, who the peer is, and the
 /// deadline the handler's clock enforces (the keep-alive idle timeout between requests; the
 /// route and activity timeouts while a backend has the request). An HTTP/2 request has one of
-/// its own (<see cref="FastConnection(HttpContext)"/>): its stream is the client's connection.
+/// its own (<see cref="FastConnection(HttpContext)"/>): its stream is the client's connection;
+/// the next request of the same HTTP/2 connection may reuse it (<see cref="Begin"/>).
 /// </summary>
 internal sealed class FastConnection
 {
     private readonly ConnectionContext? _connection;
-    private readonly HttpContext? _stream;
+    private HttpContext? _stream;
     private readonly Lock _gate = new();
     private long _deadline = long.MaxValue;
     private long _routeDeadline = long.MaxValue;
@@ -57,6 +58,9 @@ internal sealed class FastConnection
         Loop = stream.Features.Get<LoopConnection>()?.Loop;
         Protocol = "HTTP/2";
     }
+
+    /// <summary>An HTTP/2 request of the connection this state was made for begins (and the previous one is over).</summary>
+    public void Begin(HttpContext? stream) => _stream = stream;
 
     /// <summary>The protocol the client spoke, as the full path's HttpRequest.Protocol.</summary>
     public string Protocol { get; }

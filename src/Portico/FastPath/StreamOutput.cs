@@ -15,22 +15,20 @@ namespace Portico.FastPath;
 /// are dropped (RFC 9113 §8.2.2: an HTTP/2 message must not carry them). A length-delimited body
 /// is read straight into the stream's own buffers, as on HTTP/1.1 into the connection's.
 /// Nothing reaches the client before the head is whole, so a request the fast path gives up on
-/// before that is handed to the full pipeline untouched.
+/// before that is handed to the full pipeline untouched. Reused by the requests of one
+/// connection, one at a time (<see cref="Begin"/>).
 /// </summary>
 internal sealed class StreamOutput : PipeWriter
 {
-    private readonly HttpResponse _response;
-    private readonly PipeWriter _body;
-    private byte[] _staging = ArrayPool<byte>.Shared.Rent(4096);
+    private HttpResponse? _response;
+    private PipeWriter _body = Null;
+    private byte[] _staging = [];
     private int _staged;
     private Phase _phase;
     private ChunkedScanner _chunked;
 
-    public StreamOutput(HttpContext context)
-    {
-        _response = context.Response;
-        _body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>().Writer;
-    }
+    // Where nothing may go: the writer between requests.
+    private static PipeWriter Null { get; } = PipeWriter.Create(Stream.Null);
 
     private enum Phase
     {
@@ -39,8 +37,24 @@ internal sealed class StreamOutput : PipeWriter
         Chunked,
     }
 
-    /// <summary>Whether the response's head reached the stream (after which the request cannot be handed over).</summary>
-    public bool Started => _phase != Phase.Head;
+    /// <summary>A request's response begins: <paramref name="context"/>'s, or none (null) once it is over.</summary>
+    public void Begin(HttpContext? context)
+    {
+        _response = context?.Response;
+        _body = context?.Features.GetRequiredFeature<IHttpResponseBodyFeature>().Writer ?? Null;
+
+        // The staging array is the request's only (a chunked body's reads take 64 KiB), not
+        // kept by an idle connection.
+        if (_staging.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_staging);
+        }
+
+        _staging = context is null ? [] : ArrayPool<byte>.Shared.Rent(4096);
+        _phase = Phase.Head;
+        _staged = 0;
+        _chunked = default;
+    }
 
     public override void Advance(int bytes)
     {
@@ -93,13 +107,6 @@ internal sealed class StreamOutput : PipeWriter
     {
     }
 
-    /// <summary>Returns the staging array; called once the request is over.</summary>
-    public void Release()
-    {
-        ArrayPool<byte>.Shared.Return(_staging);
-        _staging = [];
-    }
-
     private void TakeHead()
     {
         var staged = _staging.AsSpan(0, _staged);
@@ -112,9 +119,10 @@ internal sealed class StreamOutput : PipeWriter
         // "HTTP/1.1 NNN reason": the writers above wrote it, so its shape is known.
         var head = staged[..(end + 2)];
         var lineEnd = head.IndexOf("\r\n"u8);
-        _response.StatusCode = ((head[9] - '0') * 100) + ((head[10] - '0') * 10) + (head[11] - '0');
+        var response = _response!;
+        response.StatusCode = ((head[9] - '0') * 100) + ((head[10] - '0') * 10) + (head[11] - '0');
         var chunked = false;
-        var headers = _response.Headers;
+        var headers = response.Headers;
         var fields = head[(lineEnd + 2)..];
         while (!fields.IsEmpty)
         {

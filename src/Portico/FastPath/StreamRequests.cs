@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Portico.Configuration;
@@ -22,6 +23,9 @@ namespace Portico.FastPath;
 internal sealed class StreamRequests(
     FastPathHandler handler, ActiveConfig config, PorticoMetrics metrics, FastForwarder forwarder, FastCacheResponder cache)
 {
+    // The key of a connection's idle request states in its items.
+    private static readonly object IdleKey = new();
+
     public async Task RunAsync(HttpContext context, RequestDelegate fullPath)
     {
         var settings = config.Current.Settings;
@@ -44,9 +48,8 @@ internal sealed class StreamRequests(
             return;
         }
 
-        var state = new FastConnection(context);
+        var (state, output, idle) = Rent(context);
         var bytes = StreamHead.Write(context, out var length);
-        var output = new StreamOutput(context);
         var outcome = FastOutcome.HandOver;
         FastRoutes.Entry? entry = null;
         handler.Track(state);
@@ -63,14 +66,67 @@ internal sealed class StreamRequests(
         {
             state.ReleaseHead();
             handler.Untrack(state);
-            output.Release();
             ArrayPool<byte>.Shared.Return(bytes);
+            Return(state, output, idle);
         }
 
         if (outcome == FastOutcome.HandOver)
         {
             metrics.FastPathHandedOver(reason ?? (entry is { CacheHitsOnly: true } ? HandOverReason.Cache : HandOverReason.Backend));
             await fullPath(context);
+        }
+    }
+
+    /// <summary>
+    /// The state of a request of this HTTP/2 connection: one an earlier request left (its head's
+    /// arrays, the peer's address and its texts), or a new one. Kept in the connection's items,
+    /// so it goes with the connection; the streams of one connection run at once, so there are as
+    /// many as its most requests in flight.
+    /// </summary>
+    private static (FastConnection State, StreamOutput Output, Stack<(FastConnection, StreamOutput)>? Idle) Rent(HttpContext context)
+    {
+        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
+        Stack<(FastConnection, StreamOutput)>? idle = null;
+        FastConnection? state = null;
+        StreamOutput? output = null;
+        if (items is not null)
+        {
+            lock (items)
+            {
+                if (items.TryGetValue(IdleKey, out var kept))
+                {
+                    idle = (Stack<(FastConnection, StreamOutput)>)kept!;
+                }
+                else
+                {
+                    items[IdleKey] = idle = new Stack<(FastConnection, StreamOutput)>();
+                }
+            }
+
+            lock (idle)
+            {
+                idle.TryPop(out var reused);
+                (state, output) = reused;
+            }
+        }
+
+        state ??= new FastConnection(context);
+        output ??= new StreamOutput();
+        state.Begin(context);
+        output.Begin(context);
+        return (state, output, idle);
+    }
+
+    private static void Return(FastConnection state, StreamOutput output, Stack<(FastConnection, StreamOutput)>? idle)
+    {
+        state.Begin(null);
+        output.Begin(null);
+        if (idle is not null)
+        {
+            lock (idle)
+            {
+                idle.Push((state, output));
+            }
         }
     }
 }
