@@ -125,5 +125,11 @@ public sealed class RouteStagesTests
         Assert.Null(FastRoutes.ListenerRefusal(tls));
         Assert.Equal(HandOverReason.ListenerProtocols, FastRoutes.ListenerRefusal(tls with { Protocols = ListenerProtocols.H2 }));
         Assert.Equal(HandOverReason.TlsListener, FastRoutes.ListenerRefusal(tls with { Tls = new ListenerTlsSettings { Hsts = [new HstsSettings()] } }));
+
+        // HTTP/2 requests meet the fast path one by one, on any listener that offers HTTP/2; the rest holds for them too.
+        Assert.Null(FastRoutes.ListenerRefusal(plain with { Protocols = ListenerProtocols.H2c }, http2: true));
+        Assert.Null(FastRoutes.ListenerRefusal(tls with { Protocols = ListenerProtocols.H2 }, http2: true));
+        Assert.Equal(HandOverReason.ListenerIpRules, FastRoutes.ListenerRefusal(plain with { Protocols = ListenerProtocols.H2c, IpRules = new IpRulesSettings() }, http2: true));
+        Assert.Equal(HandOverReason.TlsListener, FastRoutes.ListenerRefusal(tls with { Protocols = ListenerProtocols.H2, Tls = new ListenerTlsSettings { Hsts = [new HstsSettings()] } }, http2: true));
     }
 }
