@@ -14,6 +14,9 @@
 #             tablet) into $PORTICO_UA_CORPORA (default /opt/portico-test-deps/ua-corpora),
 #             which tests/Portico.Tests/Routing/DeviceClassifierTests reads
 #   redis-server  a private Redis per test class (RedisServer) for the shared-state tests
+#   haproxy   the L4 (TCP mode) front of the several-instance fault tests (HaproxyFront,
+#             Hosting/ClusterFaultTests) and of bench/soak.sh (checked by file: /usr/sbin is
+#             not on every user's PATH)
 # Later suites add their needs here, so `scripts/test.sh` stays
 # the one command.
 set -euo pipefail
@@ -21,7 +24,7 @@ needed=()
 for tool in kill:procps chromium:chromium pebble:pebble npm:npm redis-server:redis-server openssl:openssl; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || needed+=("${tool##*:}")
 done
-for file in /usr/lib/x86_64-linux-gnu/libmodsecurity.so.3:libmodsecurity3 /usr/share/modsecurity-crs/rules/REQUEST-901-INITIALIZATION.conf:modsecurity-crs; do
+for file in /usr/lib/x86_64-linux-gnu/libmodsecurity.so.3:libmodsecurity3 /usr/share/modsecurity-crs/rules/REQUEST-901-INITIALIZATION.conf:modsecurity-crs /usr/sbin/haproxy:haproxy; do
   dpkg -S "${file%%:*}" >/dev/null 2>&1 || needed+=("${file##*:}")
 done
 if ((${#needed[@]})); then
