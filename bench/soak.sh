@@ -11,6 +11,7 @@
 #   bench/soak.sh                      10 minutes
 #   SOAK_SECONDS=120 bench/soak.sh     a short look
 #   SOAK_BIN=DIR                       a build already made (DIR/portico.dll) instead of building
+#   SOAK_CACHE_SIZE=16MiB              cache.maxSize (default 2MiB)
 #
 # The mix, all through the front unless said otherwise:
 #   keep-alive   wrk, 8 connections, each pausing SOAK_PACE_MS (20) ms after a response:
@@ -29,6 +30,9 @@ REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 DURATION=${SOAK_SECONDS:-600}
 INTERVAL=${SOAK_INTERVAL:-10}
 PACE_MS=${SOAK_PACE_MS:-20}
+# Small, so that the new keys of the mix fill it within the first minutes and the rest of the
+# soak sees it evicting, as a cache in service does (16MiB took all ten minutes to fill).
+CACHE_SIZE=${SOAK_CACHE_SIZE:-2MiB}
 BASE=${BENCH_PORT_BASE:-25000}
 ORIGIN_PORT=$((BASE + 1)) REDIS_PORT=$((BASE + 2)) FRONT_PORT=$((BASE + 3)) FRONT_H2_PORT=$((BASE + 4))
 declare -A PORT=([a]=$((BASE + 10)) [b]=$((BASE + 20))) H2=([a]=$((BASE + 11)) [b]=$((BASE + 21))) ADMIN=([a]=$((BASE + 12)) [b]=$((BASE + 22)))
@@ -101,7 +105,7 @@ listeners:
 admin: { address: "127.0.0.1:${ADMIN[$name]}" }
 accessLog: { enabled: false }
 proxy: { shutdownDelay: 1s }
-cache: { maxSize: 16MiB }
+cache: { maxSize: $CACHE_SIZE }
 routes:
   cached: { match: { pathPrefix: /cached/ }, cluster: origin, cache: {} }
   limited: { match: { pathPrefix: /limited/ }, cluster: origin, rateLimit: { limit: 50, window: 1s } }
