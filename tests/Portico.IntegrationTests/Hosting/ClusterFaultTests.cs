@@ -125,9 +125,11 @@ public sealed class ClusterFaultTests(ITestOutputHelper output) : IDisposable
         await load.AnsweredAsync(150, "150 answers after Redis returned");
         var result = await load.StopAsync();
 
+        // Not how often the switch was logged (SharedRateLimitTests pins once per change): on a
+        // loaded machine a command slower than the 500 ms operationTimeout just after the return
+        // switched an instance to local counting once more (sockets transport), failing nothing.
         Report("Redis killed and restarted", result);
         Assert.True(result.Failed == 0 && result.Retried == 0, $"{result}\n{pair.Diagnostics()}");
-        Assert.All(pair.Both, i => Assert.Single(i.Logged(8050)));
     }
 
     /// <summary>
