@@ -32,6 +32,11 @@ internal sealed class ValueTemplate(IReadOnlyList<TemplatePart> parts)
 
     /// <summary>The value for this request; <paramref name="route"/> is null when no route matched.</summary>
     public string Render(HttpContext context, RouteSettings? route, TimeProvider time)
+        => Render(new ContextValues(context, route, time));
+
+    /// <summary>The value with its variables read from <paramref name="values"/> (the fast path's request head, or an HttpContext).</summary>
+    public string Render<TValues>(TValues values)
+        where TValues : ITemplateValues
     {
         if (IsLiteral)
         {
@@ -47,7 +52,7 @@ internal sealed class ValueTemplate(IReadOnlyList<TemplatePart> parts)
             }
             else
             {
-                AppendVisible(text, Value(part, context, route, time));
+                AppendVisible(text, values.Value(part));
             }
         }
 
@@ -68,14 +73,20 @@ internal sealed class ValueTemplate(IReadOnlyList<TemplatePart> parts)
             TemplateVariable.Method => request.Method,
             TemplateVariable.Path => request.PathBase.Add(request.Path).ToUriComponent(),
             TemplateVariable.Query => request.QueryString.HasValue ? request.QueryString.Value![1..] : "",
-            TemplateVariable.TimeRfc1123 => time.GetUtcNow().ToString("r", CultureInfo.InvariantCulture),
-            TemplateVariable.TimeUnix => time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
-            TemplateVariable.TimeIso8601 => time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            TemplateVariable.TimeRfc1123 or TemplateVariable.TimeUnix or TemplateVariable.TimeIso8601 => Clock(part.Variable, time),
             TemplateVariable.PathValue => request.RouteValues.TryGetValue(part.Text, out var value) ? Convert.ToString(value, CultureInfo.InvariantCulture) ?? "" : "",
             TemplateVariable.RegexGroup => Group(route?.Match.PathRegex, part, request.Path.Value ?? "/"),
             _ => "",
         };
     }
+
+    /// <summary>`{time_rfc1123}`, `{time_unix}` or `{time_iso8601}`: now, by <paramref name="time"/>.</summary>
+    public static string Clock(TemplateVariable variable, TimeProvider time) => variable switch
+    {
+        TemplateVariable.TimeRfc1123 => time.GetUtcNow().ToString("r", CultureInfo.InvariantCulture),
+        TemplateVariable.TimeUnix => time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+        _ => time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+    };
 
     /// <summary>
     /// The value as part of a URL: a redirect's target or a rewritten path (<paramref name="inQuery"/>
@@ -180,5 +191,11 @@ internal sealed class ValueTemplate(IReadOnlyList<TemplatePart> parts)
                 text.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
             }
         }
+    }
+
+    /// <summary>The full pipeline's variables, read from the request's HttpContext.</summary>
+    private readonly struct ContextValues(HttpContext context, RouteSettings? route, TimeProvider time) : ITemplateValues
+    {
+        public string Value(TemplatePart part) => ValueTemplate.Value(part, context, route, time);
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Portico.Configuration;
@@ -44,8 +45,7 @@ internal sealed class TlsMiddleware(RequestDelegate next, ActiveConfig config, H
 
         if (tls.ClientCertificate is { ForwardHeaders: true } && context.Connection.ClientCertificate is { } client)
         {
-            headers[SubjectHeader] = HeaderSafe(client.Subject);
-            headers[FingerprintHeader] = Convert.ToHexStringLower(SHA256.HashData(client.RawDataMemory.Span));
+            (headers[SubjectHeader], headers[FingerprintHeader]) = CertificateFields(client);
         }
 
         if (tls.Hsts.Count > 0 && Hsts(tls.Hsts, context.Request.Host.Host) is { } value)
@@ -96,7 +96,12 @@ internal sealed class TlsMiddleware(RequestDelegate next, ActiveConfig config, H
         return Task.CompletedTask;
     }
 
-    private static string? Hsts(IReadOnlyList<HstsSettings> entries, string host)
+    /// <summary>The values of X-Client-Cert-Subject and X-Client-Cert-Fingerprint for a verified client certificate (the fast path sends the same).</summary>
+    public static (string Subject, string Fingerprint) CertificateFields(X509Certificate2 client)
+        => (HeaderSafe(client.Subject), Convert.ToHexStringLower(SHA256.HashData(client.RawDataMemory.Span)));
+
+    /// <summary>The Strict-Transport-Security value of the first entry whose hosts match <paramref name="host"/> (without its port); null when none does.</summary>
+    public static string? Hsts(IReadOnlyList<HstsSettings> entries, string host)
     {
         foreach (var entry in entries)
         {
