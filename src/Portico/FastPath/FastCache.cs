@@ -60,13 +60,32 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
     /// status, the head's length and the body to send after it (empty for 304, HEAD and bodiless
     /// statuses).
     /// </summary>
-    public static (int Status, int HeadLength, ReadOnlyMemory<byte> Body) WriteHead(CacheEntry entry, StoredHead stored, TimeSpan age, TimeSpan ttl, RequestHead head, string requestId, Span<byte> destination)
+    public static (int Status, int HeadLength, ReadOnlyMemory<byte> Body) WriteHead(CacheEntry entry, StoredHead stored, TimeSpan age, TimeSpan ttl, RequestHead head, string requestId, FastFields added, Span<byte> destination)
     {
         var writer = new HeadWriter(destination);
         var notModified = head.HasValidator && entry.Status == 200
             && CacheResponder.NotModified(head.Values("if-none-match"), head.Values("if-modified-since"), entry);
         writer.Write(notModified ? "HTTP/1.1 304 Not Modified\r\n"u8 : stored.StatusLine);
-        writer.Write(stored.Fields);
+        if (added.DropsAnyResponse)
+        {
+            // The stored fields less those a header rule (or HSTS) replaces; the rules then add theirs.
+            var fields = stored.Fields.AsSpan(0, Math.Max(0, stored.Fields.Length - 2));
+            foreach (var range in new LineRanges(fields))
+            {
+                var line = fields[range];
+                if (!added.DropsResponse(line[..line.IndexOf((byte)':')]))
+                {
+                    writer.Write(line);
+                    writer.Write("\r\n"u8);
+                }
+            }
+        }
+        else
+        {
+            writer.Write(stored.Fields);
+        }
+
+        writer.Write(added.ResponseLines);
         if (!stored.Dated)
         {
             // Kestrel dates a response that has no Date; so does the fast path.
@@ -152,7 +171,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
     internal sealed record StoredHead(byte[] StatusLine, byte[] Fields, bool Dated)
     {
         /// <summary>The most <see cref="WriteHead"/> writes with this head.</summary>
-        public int Room(string requestId) => StatusLine.Length + Fields.Length + requestId.Length + HeadWriter.Extra;
+        public int Room(string requestId, FastFields added) => StatusLine.Length + Fields.Length + requestId.Length + added.ResponseLines.Length + HeadWriter.Extra;
     }
 
     /// <summary>"HTTP/1.1 STATUS REASON", and the stored fields less Content-Length (written per hit) and the `no-cache="field"` fields (§5.2.2.4).</summary>

@@ -2,11 +2,12 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Portico.Caching;
+using Portico.Observability;
 
 namespace Portico.FastPath;
 
 /// <summary>A cached route's request on the fast path: a fresh hit answered (see <see cref="FastCache"/>); anything else is the full path's.</summary>
-internal sealed class FastCacheResponder(FastCache cache, FastRecorder recorder)
+internal sealed class FastCacheResponder(FastCache cache, FastRecorder recorder, FastRateLimit limits, FastLocalAnswer local)
 {
     /// <summary>A fresh hit, answered as the cache stage would (see <see cref="FastCache"/>); anything else is handed over.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -22,15 +23,24 @@ internal sealed class FastCacheResponder(FastCache cache, FastRecorder recorder)
 
         var requestId = FastRecorder.ClientRequestId(head) ?? state.NextRequestId();
         recorder.Metrics.RequestStarted();
+        state.Fields.Render(null, entry.ResponseRules, new FastTemplateValues(state, route, requestId, recorder));
+
+        // The rate limit runs before the cache stage, so a refused request is no hit. It is
+        // counted only here, once the fast path answers: a miss goes to the full path uncounted.
+        if (route.RateLimit is { } limit && !await limits.AdmitAsync(state, limit))
+        {
+            return await local.RefuseAsync(state, entry, requestId, start, 429, LocalReason.RateLimited, $"route '{limit.Name}' rate limit", output);
+        }
+
         cache.Record(route.Id, hit.Entry);
         var stored = cache.Head(hit.Entry);
-        var room = stored.Room(requestId);
+        var room = stored.Room(requestId, state.Fields);
         int status;
         long bodyBytes;
         bool flushed;
         if (state.Direct is null)
         {
-            var (written, headLength, body) = FastCache.WriteHead(hit.Entry, stored, hit.Age, hit.Ttl, head, requestId, output.GetSpan(room));
+            var (written, headLength, body) = FastCache.WriteHead(hit.Entry, stored, hit.Age, hit.Ttl, head, requestId, state.Fields, output.GetSpan(room));
             output.Advance(headLength);
             output.Write(body.Span);
             (status, bodyBytes) = (written, body.Length);
@@ -43,7 +53,7 @@ internal sealed class FastCacheResponder(FastCache cache, FastRecorder recorder)
             var staged = ArrayPool<byte>.Shared.Rent(room);
             try
             {
-                var (written, headLength, body) = FastCache.WriteHead(hit.Entry, stored, hit.Age, hit.Ttl, head, requestId, staged);
+                var (written, headLength, body) = FastCache.WriteHead(hit.Entry, stored, hit.Age, hit.Ttl, head, requestId, state.Fields, staged);
                 (status, bodyBytes) = (written, body.Length);
                 flushed = await FastOutput.FlushAsync(state, output, staged, headLength, body);
             }

@@ -87,6 +87,9 @@ internal sealed class FastConnection
     /// <summary>The head of the request in hand, borrowed on first use and given back by <see cref="ReleaseHead"/>.</summary>
     public RequestHead Head => _head ??= RequestHeadPool.Rent();
 
+    /// <summary>What the current request's stages add to its heads (header rules, HSTS, client certificate fields).</summary>
+    public FastFields Fields { get; } = new();
+
     /// <summary>The current request's retries on other destinations, for its record; reset once recorded.</summary>
     public int Retries { get; set; }
 

@@ -27,7 +27,7 @@ namespace Portico.FastPath;
 /// </summary>
 internal sealed class FastForwarder(
     ActiveConfig config, IProxyStateLookup proxyState, IReadOnlyDictionary<string, ILoadBalancingPolicy> policies,
-    BackendPool pool, FastRelay relay, FastLocalAnswer local, FastRecorder recorder, PassiveHealthPolicy? passive, DestinationStats destinations, ForwardingLog log)
+    BackendPool pool, FastRelay relay, FastLocalAnswer local, FastRateLimit limits, FastRecorder recorder, PassiveHealthPolicy? passive, DestinationStats destinations, ForwardingLog log)
 {
     // The requests being written to backends. A buffer is held while its backend answers, so
     // a loop has as many out as requests in flight: more than the shared pool keeps per core
@@ -60,8 +60,7 @@ internal sealed class FastForwarder(
         var policyContext = fast.Hashes ? HashedRequest(state) : _policyContext;
         if (!proxyState.TryGetCluster(route.Cluster!, out var cluster)
             || cluster.DestinationsState.AvailableDestinations is not { Count: > 0 } available
-            || !policies.TryGetValue(cluster.Model.Config.LoadBalancingPolicy ?? "PowerOfTwoChoices", out var policy)
-            || Pick(policy, policyContext, cluster, available) is not { } destination)
+            || !policies.TryGetValue(cluster.Model.Config.LoadBalancingPolicy ?? "PowerOfTwoChoices", out var policy))
         {
             return FastOutcome.HandOver;
         }
@@ -74,9 +73,26 @@ internal sealed class FastForwarder(
         var retries = fast.Settings.Retries;
         List<DestinationState>? tried = null;
 
-        // Worst case: the head, plus the forwarded headers repeating the client's lists and host.
+        state.Fields.Render(entry.RequestRules, entry.ResponseRules, new FastTemplateValues(state, route, requestId, recorder));
+
+        // The route's rate limit before load balancing, as the rate-limiting stage runs before the
+        // forwarder, so a refused request moves no policy's state (round-robin's counter). A
+        // request counted here is not handed over below (the full path would count it again):
+        // the policies pick from the non-empty list of available destinations.
+        if (route.RateLimit is { } limit && !await limits.AdmitAsync(state, limit))
+        {
+            recorder.Metrics.RequestStarted();
+            return await local.RefuseAsync(state, entry, requestId, start, 429, LocalReason.RateLimited, $"route '{limit.Name}' rate limit", output);
+        }
+
+        if (Pick(policy, policyContext, cluster, available) is not { } destination)
+        {
+            return FastOutcome.HandOver;
+        }
+
+        // Worst case: the head, plus the forwarded headers repeating the client's lists and host, plus the stages' fields.
         var rewritten = FastRewrite.Applies(route) ? FastRewrite.Target(head, route) : null;
-        var request = RequestBuffers.Rent((head.Length * 3) + 512 + (rewritten?.Length ?? 0));
+        var request = RequestBuffers.Rent((head.Length * 3) + 512 + (rewritten?.Length ?? 0) + state.Fields.RequestLines.Length);
         BackendConnection? backend = null;
         DestinationCounters.Increment(destination);
 
@@ -173,10 +189,12 @@ internal sealed class FastForwarder(
                     reused = false;
                 }
 
-                if (attempt == 0 && (failure == Failure.ConnectTimeout || (retries == 0 && failure == Failure.Connect)))
+                if (attempt == 0 && route.RateLimit is null && (failure == Failure.ConnectTimeout || (retries == 0 && failure == Failure.Connect)))
                 {
                     // Nothing was sent or recorded yet: the full path does the whole exchange as
-                    // it would have (a cluster without retries, or a connect timeout).
+                    // it would have (a cluster without retries, or a connect timeout). A request
+                    // its route's rate limit counted is answered here as a later attempt is
+                    // (502, or 504 for the connect timeout): the full path would count it again.
                     return FastOutcome.HandOver;
                 }
 

@@ -6,13 +6,14 @@ using Portico.Configuration;
 using Portico.Forwarding;
 using Portico.Health;
 using Portico.Observability;
+using Portico.Security;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
 namespace Portico.FastPath;
 
-/// <summary>Portico's own answer when a backend failed after it had the request: the full path's 502 or 504 page, passive health, the log line.</summary>
-internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy? passive, DestinationStats destinations, ForwardingLog log, ActiveConfig config, TimeProvider time)
+/// <summary>Portico's own answers: when a backend failed after it had the request, the full path's 502 or 504 page, passive health, the log line; and a guard stage's refusal.</summary>
+internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy? passive, DestinationStats destinations, ForwardingLog log, GuardLog guard, ActiveConfig config, TimeProvider time)
 {
     /// <summary>
     /// Portico's own 502 or 504 page, as the full path writes it (ErrorPage, the operator's custom page
@@ -26,21 +27,60 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
         var route = entry.Route;
         var head = state.Head;
         var routeTimedOut = state.RouteDeadlinePassed;
+        var bodyBytes = WritePage(state, entry, requestId, status, output);
+        passive?.Record(cluster, destination, destinationFault: !routeTimedOut, serverError: false);
+        destinations.Record(destination, status == 504 ? DestinationOutcome.Timeout : failure?.Outcome ?? DestinationOutcome.Reset, recorder.Since(start), 0, 0, retried: false);
+        var flushed = await FastOutput.FlushAsync(output);
+        var reason = status == 504 ? (routeTimedOut ? LocalReason.RouteTimeout : LocalReason.UpstreamTimeout) : LocalReason.UpstreamUnreachable;
+        var (error, detail) = status == 504 ? (ForwarderError.RequestTimedOut, "the backend did not answer in time")
+            : failure is { } f ? (f.Error, f.Detail) : (ForwarderError.ResponseHeaders, "the backend's response head was malformed");
+        log.ForwardFailed(route.Id, destination.DestinationId, error, detail);
+        recorder.Finish(state, entry, address, requestId, start, status, bodyBytes, reason);
+        return flushed ? FastOutcome.Done : FastOutcome.Close;
+    }
+
+    /// <summary>
+    /// A request a guard stage turns away (the rate limit's 429), answered as Refusal answers it:
+    /// the same page, the guard's log line, the reason in the access log and metrics; the stage's
+    /// own fields are in the request's FastFields.
+    /// </summary>
+    public async ValueTask<FastOutcome> RefuseAsync(FastConnection state, FastRoutes.Entry entry, string requestId, long start, int status, LocalReason reason, string detail, PipeWriter output)
+    {
+        guard.RequestRefused(recorder.ClientOf(state).ToString(), status, detail);
+        var bodyBytes = WritePage(state, entry, requestId, status, output);
+        var flushed = await FastOutput.FlushAsync(output);
+        recorder.Finish(state, entry, null, requestId, start, status, bodyBytes, reason);
+        return flushed ? FastOutcome.Done : FastOutcome.Close;
+    }
+
+    /// <summary>Writes Portico's page for <paramref name="status"/> with the request's stage fields; returns the body bytes sent (none for HEAD).</summary>
+    private int WritePage(FastConnection state, FastRoutes.Entry entry, string requestId, int status, PipeWriter output)
+    {
+        var route = entry.Route;
+        var head = state.Head;
         var custom = ErrorPage.Custom(status, config.Current.Settings, route);
         var values = new PageContext(status, requestId, route.Id, custom is null ? IPAddress.None : recorder.ClientOf(state), time.GetUtcNow());
         var page = ErrorPage.Of(values, head.Values("accept").ToString(), custom, retryAfter: null, detail: null);
-        var writer = new HeadWriter(output.GetSpan(Room(page)));
+        var added = state.Fields;
+        var writer = new HeadWriter(output.GetSpan(Room(page) + added.ResponseLines.Length));
         writer.Write("HTTP/1.1 "u8);
         writer.WriteAscii(page.StatusLine);
         writer.Write("\r\n"u8);
         foreach (var (name, value) in page.Fields)
         {
+            if (added.DropsAnyResponse && added.DropsResponse(Encoding.ASCII.GetBytes(name)))
+            {
+                continue;
+            }
+
             writer.WriteAscii(name);
             writer.Write(": "u8);
             writer.WriteAscii(value);
             writer.Write("\r\n"u8);
         }
 
+        // The header rules and HSTS, as on every response the full path sends.
+        writer.Write(added.ResponseLines);
         writer.Write("Content-Length: "u8);
         writer.WriteNumber(page.Body.Length);
         writer.Write("\r\nDate: "u8);
@@ -58,15 +98,7 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
             output.Write(page.Body);
         }
 
-        passive?.Record(cluster, destination, destinationFault: !routeTimedOut, serverError: false);
-        destinations.Record(destination, status == 504 ? DestinationOutcome.Timeout : failure?.Outcome ?? DestinationOutcome.Reset, recorder.Since(start), 0, 0, retried: false);
-        var flushed = await FastOutput.FlushAsync(output);
-        var reason = status == 504 ? (routeTimedOut ? LocalReason.RouteTimeout : LocalReason.UpstreamTimeout) : LocalReason.UpstreamUnreachable;
-        var (error, detail) = status == 504 ? (ForwarderError.RequestTimedOut, "the backend did not answer in time")
-            : failure is { } f ? (f.Error, f.Detail) : (ForwarderError.ResponseHeaders, "the backend's response head was malformed");
-        log.ForwardFailed(route.Id, destination.DestinationId, error, detail);
-        recorder.Finish(state, entry, address, requestId, start, status, head.IsHead ? 0 : page.Body.Length, reason);
-        return flushed ? FastOutcome.Done : FastOutcome.Close;
+        return head.IsHead ? 0 : page.Body.Length;
     }
 
     private static int Room(ErrorPage.Page page)

@@ -10,6 +10,8 @@ using Portico.Configuration.Model;
 using Portico.Forwarding;
 using Portico.Health;
 using Portico.Observability;
+using Portico.RateLimiting;
+using Portico.Security;
 using Portico.Security.Desync;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.LoadBalancing;
@@ -59,7 +61,8 @@ internal sealed class FastPathHandler : IDisposable
         var log = services.GetRequiredService<ForwardingLog>();
         var recorder = new FastRecorder(_config, _metrics, services.GetRequiredService<RequestRecorder>(), time);
         var destinations = services.GetRequiredService<DestinationStats>();
-        var local = new FastLocalAnswer(recorder, passive, destinations, log, _config, time);
+        var local = new FastLocalAnswer(recorder, passive, destinations, log, services.GetRequiredService<GuardLog>(), _config, time);
+        var limits = new FastRateLimit(services.GetRequiredService<IRateLimitStore>(), recorder);
         _forwarder = new FastForwarder(
             _config,
             services.GetRequiredService<IProxyStateLookup>(),
@@ -67,11 +70,12 @@ internal sealed class FastPathHandler : IDisposable
             _pool,
             new FastRelay(recorder, local, passive, destinations, log),
             local,
+            limits,
             recorder,
             passive,
             destinations,
             log);
-        _cache = new FastCacheResponder(new FastCache(services.GetRequiredService<ICacheStore>(), services.GetRequiredService<CacheMetrics>(), time), recorder);
+        _cache = new FastCacheResponder(new FastCache(services.GetRequiredService<ICacheStore>(), services.GetRequiredService<CacheMetrics>(), time), recorder, limits, local);
         _clock = new Timer(static s => ((FastPathHandler)s!).Tick(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
@@ -95,7 +99,7 @@ internal sealed class FastPathHandler : IDisposable
     /// current settings or the connection's TLS session ask for what only the full path does.
     /// </summary>
     public ConnectionDelegate Wrap(ConnectionDelegate fullPath, string listener)
-        => connection => Takes(listener, connection.Features.Get<ITlsConnectionFeature>()) ? RunAsync(connection, fullPath) : fullPath(connection);
+        => connection => Takes(listener, connection.Features.Get<ITlsConnectionFeature>()) ? RunAsync(connection, fullPath, listener) : fullPath(connection);
 
     public void Dispose()
     {
@@ -111,13 +115,16 @@ internal sealed class FastPathHandler : IDisposable
             return false;
         }
 
-        // A verified client certificate the TLS stage passes on in X-Client-Cert-* fields.
-        return tls is not { ClientCertificate: not null }
+        // A verified client certificate the TLS stage passes on in X-Client-Cert-* fields: the
+        // connection-level fast path adds them (FastTls), an HTTP/2 request's does not.
+        return !http2
+               || tls is not { ClientCertificate: not null }
                || listener.Tls?.ClientCertificate is not { ForwardHeaders: true };
     }
 
-    private async Task RunAsync(ConnectionContext connection, ConnectionDelegate fullPath)
+    private async Task RunAsync(ConnectionContext connection, ConnectionDelegate fullPath, string listener)
     {
+        var tls = new FastTls(connection);
         var underscores = _config.Current.Settings.Limits.UnderscoreHeaders;
         var limits = Limits(underscores == UnderscoreHeaderPolicy.Reject);
         var state = new FastConnection(connection);
@@ -157,6 +164,11 @@ internal sealed class FastPathHandler : IDisposable
 
                 var kind = state.Head.Parse(buffer, limits);
                 var entry = Decide(state, kind, out var reason);
+                if (entry is not null)
+                {
+                    tls.Begin(state, _config.Current.Settings.Listener(listener));
+                }
+
                 var outcome = entry is null ? FastOutcome.HandOver
                     : entry.CacheHitsOnly ? await _cache.AnswerAsync(state, entry, output)
                     : await _forwarder.ForwardAsync(state, entry, underscores, output);

@@ -15,6 +15,9 @@ internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, 
 {
     public PorticoMetrics Metrics => metrics;
 
+    /// <summary>The clock the full pipeline's stages read too (header rules' time variables).</summary>
+    public TimeProvider Time => time;
+
     public long Now() => time.GetTimestamp();
 
     /// <summary>Seconds since <paramref name="start"/> (a <see cref="Now"/>).</summary>

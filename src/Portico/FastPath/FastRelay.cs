@@ -29,7 +29,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         var buffer = backend.Buffer;
         // A prefix rewrite's Location and Set-Cookie turned back, as the full path's response transform does.
         var mapped = FastRewrite.Applies(entry.Route) ? FastRewrite.MapBack(buffer.AsSpan(0, read.HeadLength), FastRewrite.Mapping(head, state.Scheme, entry.Route, destination.Model.Config.Address)) : null;
-        var room = ResponseFraming.Room(mapped?.Length ?? read.HeadLength, requestId);
+        var room = ResponseFraming.Room(mapped?.Length ?? read.HeadLength, requestId, state.Fields);
 
         // On Portico's transport the response's first write (its head and the body bytes that
         // came with it) is staged in an array and sent straight to the socket when nothing waits
@@ -39,12 +39,12 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         ResponseFraming framing;
         if (staged is null)
         {
-            framing = ResponseFraming.Rewrite(mapped is null ? buffer.AsSpan(0, read.HeadLength) : mapped, read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, output.GetSpan(room));
+            framing = ResponseFraming.Rewrite(mapped is null ? buffer.AsSpan(0, read.HeadLength) : mapped, read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, state.Fields, output.GetSpan(room));
             output.Advance(framing.HeadBytes);
         }
         else
         {
-            framing = ResponseFraming.Rewrite(mapped is null ? buffer.AsSpan(0, read.HeadLength) : mapped, read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, staged);
+            framing = ResponseFraming.Rewrite(mapped is null ? buffer.AsSpan(0, read.HeadLength) : mapped, read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, state.Fields, staged);
             stagedLength = framing.HeadBytes;
         }
 

@@ -43,6 +43,12 @@ internal sealed class FastRoutes
     {
         public bool Eligible => Ineligible is null;
 
+        /// <summary>The header rules toward the backend, top-level then the route's; null when none.</summary>
+        public FastFieldRules? RequestRules { get; init; }
+
+        /// <summary>The header rules toward the client; null when none.</summary>
+        public FastFieldRules? ResponseRules { get; init; }
+
         /// <summary>Where the route's requests are counted, set by the first one to finish (any thread may: the same objects either way).</summary>
         public RouteTallies? Tallies { get; set; }
     }
@@ -76,16 +82,17 @@ internal sealed class FastRoutes
     /// connection from the current config, as the full path's stages read the listener's settings
     /// for each request, so a reload that gives a listener `ipRules` or HSTS takes it off the fast
     /// path at once. On a TLS listener the fast path reads the decrypted bytes behind Kestrel's
-    /// TLS, as the full path does; HSTS (added to every response by the TLS stage) keeps a TLS
-    /// listener on the full path, and h2 connections never reach the connection-level fast path
-    /// (the framing check steps aside for them); their requests meet the fast path one by one
-    /// (<paramref name="http2"/>: StreamRequests), on any listener that offers HTTP/2.
+    /// TLS, as the full path does (HSTS and the client certificate's fields it adds per request,
+    /// FastFields). h2 connections never reach the connection-level fast path (the framing check
+    /// steps aside for them); their requests meet the fast path one by one (<paramref name="http2"/>:
+    /// StreamRequests), on any listener that offers HTTP/2, where HSTS still keeps a TLS listener
+    /// on the full path (StreamRequests does not add the TLS stage's fields).
     /// </summary>
     public static HandOverReason? ListenerRefusal(ListenerSettings listener, bool http2 = false)
         => listener.RedirectToHttpsPort is not null ? HandOverReason.HttpsRedirect
             : listener.IpRules is not null ? HandOverReason.ListenerIpRules
             : !http2 && !listener.Protocols.HasFlag(ListenerProtocols.Http1) ? HandOverReason.ListenerProtocols
-            : listener.Tls is { Hsts.Count: > 0 } ? HandOverReason.TlsListener
+            : http2 && listener.Tls is { Hsts.Count: > 0 } ? HandOverReason.TlsListener
             : null;
 
     /// <summary>
@@ -249,7 +256,11 @@ internal sealed class FastRoutes
             fast = new FastCluster(snapshot.Cluster(route.Cluster!)!.Settings, route.Timeout);
         }
 
-        return new Entry(route, fast, ineligible, literal, literal ? Precedence(route.Match) : 0, hitsOnly);
+        return new Entry(route, fast, ineligible, literal, literal ? Precedence(route.Match) : 0, hitsOnly)
+        {
+            RequestRules = FastFieldRules.Of(snapshot.Settings.Headers?.Request, route.Headers?.Request),
+            ResponseRules = FastFieldRules.Of(snapshot.Settings.Headers?.Response, route.Headers?.Response),
+        };
     }
 
     /// <summary>

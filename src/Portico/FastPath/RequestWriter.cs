@@ -31,6 +31,7 @@ internal static class RequestWriter
             writer.Write(bytes[head.Target.End..requestLineEnd]);
         }
 
+        var drops = state.Fields.DropsAnyRequest;
         foreach (var line in head.Lines)
         {
             switch (line.Kind)
@@ -46,7 +47,14 @@ internal static class RequestWriter
                     continue;
             }
 
-            writer.Write(bytes[line.Start..line.End]);
+            var field = bytes[line.Start..line.End];
+            if (drops && state.Fields.DropsRequest(field[..field.IndexOf((byte)':')]))
+            {
+                // A header rule's remove or set.
+                continue;
+            }
+
+            writer.Write(field);
             writer.Write(Crlf);
         }
 
@@ -61,6 +69,9 @@ internal static class RequestWriter
         var forwarded = new ForwardedFields(writer, state, trusted);
         ForwardedHeaders.Write(ref forwarded, proxy.ForwardedHeaders);
         writer = forwarded.Writer;
+
+        // After the forwarded fields, as the full path runs the header rules after them.
+        writer.Write(state.Fields.RequestLines);
         writer.Write(Crlf);
         return writer.Position;
     }

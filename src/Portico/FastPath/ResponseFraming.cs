@@ -14,15 +14,16 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
     private static readonly Http1Limits ResponseFieldLimits = new(long.MaxValue, int.MaxValue, long.MaxValue, RejectUnderscoreNames: false);
 
     /// <summary>The most <see cref="Rewrite"/> writes for a backend head of <paramref name="headLength"/> bytes.</summary>
-    public static int Room(int headLength, string requestId) => headLength + requestId.Length + HeadWriter.Extra;
+    public static int Room(int headLength, string requestId, FastFields fields) => headLength + requestId.Length + fields.ResponseLines.Length + HeadWriter.Extra;
 
     /// <summary>
     /// Writes the client's response head: the backend's status line and fields, without
-    /// hop-by-hop fields and the ones `proxy.hideResponseHeaders` names, plus X-Request-Id and,
-    /// when the backend sent none, Date. Checks the backend's head first and writes nothing if
-    /// it is malformed (Mode Invalid).
+    /// hop-by-hop fields and the ones `proxy.hideResponseHeaders` names, with the request's stage
+    /// fields (<paramref name="added"/>: header rules, HSTS), plus X-Request-Id and, when the
+    /// backend sent none, Date. Checks the backend's head first and writes nothing if it is
+    /// malformed (Mode Invalid).
     /// </summary>
-    public static ResponseFraming Rewrite(ReadOnlySpan<byte> head, int status, bool headRequest, bool clientClose, string requestId, IReadOnlyList<string> hidden, Span<byte> destination)
+    public static ResponseFraming Rewrite(ReadOnlySpan<byte> head, int status, bool headRequest, bool clientClose, string requestId, IReadOnlyList<string> hidden, FastFields added, Span<byte> destination)
     {
         var lineEnd = head.IndexOf("\r\n"u8);
         var statusLine = head[..lineEnd];
@@ -111,11 +112,12 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
         writer.Write("HTTP/1.1"u8);
         writer.Write(statusLine[8..]);
         writer.Write(Crlf);
+        var drops = added.DropsAnyResponse;
         foreach (var range in new LineRanges(fields))
         {
             var line = fields[range];
             var name = line[..line.IndexOf((byte)':')];
-            if (HiddenHeaders.Hides(name, hidden) || (namesFields && NamedByConnection(fields, name)))
+            if (HiddenHeaders.Hides(name, hidden) || (namesFields && NamedByConnection(fields, name)) || (drops && added.DropsResponse(name)))
             {
                 continue;
             }
@@ -124,6 +126,9 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
             writer.Write(line);
             writer.Write(Crlf);
         }
+
+        // The header rules run after the hidden fields are gone, so a rule may set one again.
+        writer.Write(added.ResponseLines);
 
         writer.Write("X-Request-Id: "u8);
         writer.WriteAscii(requestId);

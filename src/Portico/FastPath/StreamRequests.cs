@@ -58,6 +58,9 @@ internal sealed class StreamRequests(
             entry = handler.Decide(state, state.Head.Parse(new ReadOnlySequence<byte>(bytes, 0, length), limits), out reason);
             if (entry is not null)
             {
+                // The stages' additions start afresh for each request (the state is reused); no
+                // TLS stage fields: Takes keeps HSTS and passed-on client certificates off this path.
+                state.Fields.Begin(hsts: null, certificate: null);
                 outcome = entry.CacheHitsOnly ? await cache.AnswerAsync(state, entry, output)
                     : await forwarder.ForwardAsync(state, entry, underscores, output);
             }

@@ -8,8 +8,8 @@ namespace Portico.IntegrationTests.FastPath;
 /// <summary>
 /// The fast path on TLS listeners: it reads the bytes Kestrel's TLS decrypted and gives a request
 /// what the full path gives it there (https in the forwarded fields, the cache key and the
-/// mapped-back Location); a listener or connection whose TLS stage adds to the exchange (HSTS, a
-/// client certificate passed on) stays on the full path. Each test reads the fast path's own
+/// mapped-back Location), and what the TLS stage adds (HSTS, a client certificate passed on) as
+/// the full path adds it, each case run on both paths. Each test reads the fast path's own
 /// counter, so it fails if the path it is about did not serve the requests. BothPathsTests runs
 /// its whole corpus over TLS too.
 /// </summary>
@@ -49,11 +49,7 @@ public sealed class TlsFastPathTests : IDisposable
         return response;
     }
 
-    private static async Task AssertServedAsync(ProxyCounters counters, long expected)
-    {
-        await Poll.UntilAsync(() => counters.Value("portico.fastpath.requests") >= expected && counters.Observe("portico.active.requests") == 0, $"{expected} fast-path requests");
-        Assert.Equal(expected, counters.Value("portico.fastpath.requests"));
-    }
+    private static Task AssertServedAsync(ProxyCounters counters, long expected) => counters.AssertFastPathServedAsync(expected);
 
     [Fact]
     public async Task A_get_over_tls_takes_the_fast_path_and_the_backend_is_told_https()
@@ -129,25 +125,64 @@ public sealed class TlsFastPathTests : IDisposable
         await AssertServedAsync(counters, 1);
     }
 
-    [Fact]
-    public async Task A_listener_with_hsts_stays_on_the_full_path_which_adds_the_field()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Hsts_is_added_for_the_requests_host_to_forwarded_answers_and_cache_hits_on_both_paths(bool fastPath)
     {
-        await using var backend = await TestBackend.StartAsync("b");
-        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, "hsts: [{ maxAge: 1d }]"), fastPath: true);
+        await using var backend = await TestBackend.StartAsync("b", ctx =>
+        {
+            // A backend's own field is replaced by the listener's (the TLS stage sets it).
+            ctx.Response.Headers.StrictTransportSecurity = "max-age=5";
+            ctx.Response.Headers.CacheControl = "max-age=60";
+            return ctx.Response.WriteAsync("ok");
+        });
+        await using var proxy = await TestProxy.StartAsync(
+            Config(backend.Url, "hsts: [{ hosts: [other.test], maxAge: 2d }, { hosts: [app.test], maxAge: 1d, includeSubDomains: true }]",
+                routes: "cached: { match: { pathPrefix: /cached }, cluster: app, cache: {} }"),
+            fastPath: fastPath);
+        using var counters = new ProxyCounters(proxy, "portico.fastpath.", "portico.active.requests");
+
+        using var forwarded = await GetAsync(proxy, "/");
+        using var miss = await GetAsync(proxy, "/cached/x");
+        using var hit = await GetAsync(proxy, "/cached/x");
+
+        foreach (var response in new[] { forwarded, miss, hit })
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("max-age=86400; includeSubDomains", Assert.Single(response.Headers.GetValues("Strict-Transport-Security")));
+        }
+
+        Assert.StartsWith("Portico; hit", Assert.Single(hit.Headers.GetValues("Cache-Status")), StringComparison.Ordinal);
+        await AssertServedAsync(counters, fastPath ? 2 : 0);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Hsts_for_another_host_only_leaves_the_backends_field_alone_on_both_paths(bool fastPath)
+    {
+        await using var backend = await TestBackend.StartAsync("b", ctx =>
+        {
+            ctx.Response.Headers.StrictTransportSecurity = "max-age=5";
+            return ctx.Response.WriteAsync("ok");
+        });
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, "hsts: [{ hosts: [other.test], maxAge: 2d }]"), fastPath: fastPath);
         using var counters = new ProxyCounters(proxy, "portico.fastpath.", "portico.active.requests");
 
         using var response = await GetAsync(proxy, "/");
 
-        Assert.Equal("max-age=86400", Assert.Single(response.Headers.GetValues("Strict-Transport-Security")));
-        await Poll.UntilAsync(() => counters.Observe("portico.active.requests") == 0, "the request to finish");
-        Assert.Equal(0, counters.Value("portico.fastpath.requests"));
+        Assert.Equal("max-age=5", Assert.Single(response.Headers.GetValues("Strict-Transport-Security")));
+        await AssertServedAsync(counters, fastPath ? 1 : 0);
     }
 
-    [Fact]
-    public async Task A_connection_with_a_client_certificate_to_pass_on_stays_on_the_full_path_one_without_takes_the_fast_path()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_client_certificate_is_passed_on_in_its_fields_on_both_paths(bool fastPath)
     {
         await using var backend = await TestBackend.StartAsync("b");
-        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, $"clientCertificate: {{ mode: optional, ca: {_pki.WriteRoot()} }}"), fastPath: true);
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, $"clientCertificate: {{ mode: optional, ca: {_pki.WriteRoot()} }}"), fastPath: fastPath);
         using var counters = new ProxyCounters(proxy, "portico.fastpath.", "portico.active.requests");
         var alice = _pki.Issue("alice", [], client: true);
 
@@ -160,7 +195,8 @@ public sealed class TlsFastPathTests : IDisposable
         Assert.Equal("CN=alice, O=Portico Tests", seen[0].Headers["X-Client-Cert-Subject"]);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(alice.RawData)), seen[0].Headers["X-Client-Cert-Fingerprint"]);
         Assert.False(seen[1].Headers.ContainsKey("X-Client-Cert-Subject"));
-        await AssertServedAsync(counters, 1);
+        Assert.False(seen[1].Headers.ContainsKey("X-Client-Cert-Fingerprint"));
+        await AssertServedAsync(counters, fastPath ? 2 : 0);
     }
 
     [Fact]

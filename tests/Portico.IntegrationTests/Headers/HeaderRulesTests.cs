@@ -200,7 +200,7 @@ public sealed class HeaderRulesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Top_level_rules_alone_keep_a_plain_route_off_the_fast_path()
+    public async Task Top_level_rules_alone_apply_to_a_plain_route()
     {
         await using var proxy = await TestProxy.StartAsync($$"""
             headers:

@@ -59,5 +59,16 @@ internal sealed class ProxyCounters : IDisposable
         return value;
     }
 
+    /// <summary>
+    /// Waits until the fast path has served <paramref name="expected"/> requests and none is in
+    /// progress, then holds it to exactly that many (created with the "portico.fastpath." and
+    /// "portico.active.requests" prefixes).
+    /// </summary>
+    public async Task AssertFastPathServedAsync(long expected)
+    {
+        await Poll.UntilAsync(() => Value("portico.fastpath.requests") >= expected && Observe("portico.active.requests") == 0, $"{expected} fast-path requests");
+        Assert.Equal(expected, Value("portico.fastpath.requests"));
+    }
+
     public void Dispose() => _listener.Dispose();
 }

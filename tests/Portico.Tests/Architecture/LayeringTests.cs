@@ -104,8 +104,11 @@ public sealed class LayeringTests
         ["Pipeline"] = ["Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Headers", Model, "FastPath", "Forwarding", "Mirroring", "Observability", "Pages", "RateLimiting", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // The fast path runs the stages it honours itself, on raw bytes, for the routes whose
         // stages all say so (Pipeline's RouteStages). Why LoadBalancing: the consistent-hash
-        // policy's name, for the clusters whose policy reads the request.
-        ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Health", "LoadBalancing", "Observability", "Pipeline", "Routing", "Security/Desync", "Transport"],
+        // policy's name, for the clusters whose policy reads the request. Why Headers: the header
+        // rules' value templates, rendered by the same rule; why Tls: the HSTS entry for a host and
+        // the client certificate's fields, as the TLS stage computes them; why RateLimiting and
+        // Security: the route's rate-limit store, key and fields, and the guard's refusal log line.
+        ["FastPath"] = ["Caching", "Compression", Config, Model, "Forwarding", "Headers", "Health", "LoadBalancing", "Observability", "Pipeline", "RateLimiting", "Routing", "Security", "Security/Desync", "Tls", "Transport"],
         ["Hosting"] = ["Admin", "Auth", "BodyRewrite", "Caching", "Compression", Config, "Cors", "Discovery", "Headers", Model, "FastPath", "Forwarding", "Health", "LoadBalancing", "Mirroring", "Observability", "Pages", "Pipeline", "RateLimiting", "Redis", "Routing", "Security", "Security/Waf", "Tls", "Transport"],
         // Why Configuration/Catalogue: `portico schema` prints the schema the catalogue makes.
         // Why the model: `run` tries the listeners' and admin addresses before it starts (BindCheck).

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Portico.Configuration.Model;
 using Portico.FastPath;
+using Portico.Headers;
 using Portico.Observability;
 using Portico.Pipeline;
 using Portico.Security;
@@ -107,8 +108,31 @@ public sealed class RouteStagesTests
         var cached = Route(r => r with { Cache = new RouteCacheSettings() });
         Assert.Equal("yes", FastRoutes.Explain(Route(), Settings(Route())));
         Assert.Equal("fresh_cache_hits", FastRoutes.Explain(cached, Settings(cached)));
-        Assert.Equal("rate_limit", FastRoutes.Explain(Route(r => r with { RateLimit = new RateLimitSettings { Name = "r", Limit = 1 } }), Settings(Route())));
+        Assert.Equal("yes", FastRoutes.Explain(Route(r => r with { RateLimit = new RateLimitSettings { Name = "r", Limit = 1 } }), Settings(Route())));
         Assert.Equal("tracing", FastRoutes.Explain(Route(), Settings(Route()) with { Tracing = new TracingSettings { OtlpEndpoint = new Uri("http://127.0.0.1:4317") } }));
+    }
+
+    [Fact]
+    public void Header_rules_take_the_fast_path_when_it_does_each_exactly()
+    {
+        static HeaderRulesSettings Rules(string name, params TemplatePart[] parts)
+            => new() { Request = [new HeaderRule(HeaderAction.Set, name, new ValueTemplate(parts))], Response = [new HeaderRule(HeaderAction.Remove, "X-Internal", null)] };
+
+        var exact = Rules("X-Meta", new TemplatePart(TemplateVariable.Literal, "r="), new TemplatePart(TemplateVariable.Route), new TemplatePart(TemplateVariable.ClientIp), new TemplatePart(TemplateVariable.TimeUnix));
+        Assert.Equal((null, false), Fit(Route(r => r with { Headers = exact })));
+        Assert.Equal("yes", FastRoutes.Explain(Route(), Settings(Route()) with { Headers = exact }));
+
+        // The decoded path and query, and the route's captures, are the full pipeline's to render.
+        Assert.Equal(HandOverReason.HeaderRules, Fit(Route(r => r with { Headers = Rules("X-Path", new TemplatePart(TemplateVariable.Path)) })).Reason);
+        Assert.Equal(HandOverReason.HeaderRules, Fit(Route(r => r with { Headers = Rules("X-Query", new TemplatePart(TemplateVariable.Query)) })).Reason);
+
+        // A field the fast path or a later stage writes itself.
+        foreach (var own in new[] { "X-Forwarded-For", "host", "X-Request-Id", "Strict-Transport-Security", "Date", "X-Client-Cert-Subject" })
+        {
+            Assert.Equal(HandOverReason.HeaderRules, Fit(Route(r => r with { Headers = Rules(own, new TemplatePart(TemplateVariable.Literal, "x")) })).Reason);
+        }
+
+        Assert.Equal("header_rules", FastRoutes.Explain(Route(), Settings(Route()) with { Headers = Rules("X-Path", new TemplatePart(TemplateVariable.Path)) }));
     }
 
     [Fact]
@@ -121,12 +145,13 @@ public sealed class RouteStagesTests
         Assert.Equal(HandOverReason.HttpsRedirect, FastRoutes.ListenerRefusal(plain with { RedirectToHttpsPort = 443 }));
         Assert.Equal(HandOverReason.ListenerProtocols, FastRoutes.ListenerRefusal(plain with { Protocols = ListenerProtocols.H2c }));
 
-        // TLS: its HTTP/1.1 connections (h2 ones never reach the fast path), unless HSTS is added to every response.
+        // TLS: its HTTP/1.1 connections (h2 ones never reach the fast path), HSTS included (the fast path adds it).
         Assert.Null(FastRoutes.ListenerRefusal(tls));
         Assert.Equal(HandOverReason.ListenerProtocols, FastRoutes.ListenerRefusal(tls with { Protocols = ListenerProtocols.H2 }));
-        Assert.Equal(HandOverReason.TlsListener, FastRoutes.ListenerRefusal(tls with { Tls = new ListenerTlsSettings { Hsts = [new HstsSettings()] } }));
+        Assert.Null(FastRoutes.ListenerRefusal(tls with { Tls = new ListenerTlsSettings { Hsts = [new HstsSettings()] } }));
 
-        // HTTP/2 requests meet the fast path one by one, on any listener that offers HTTP/2; the rest holds for them too.
+        // HTTP/2 requests meet the fast path one by one, on any listener that offers HTTP/2; the rest holds for them too,
+        // and HSTS keeps them on the full path (their fast path does not add the TLS stage's fields).
         Assert.Null(FastRoutes.ListenerRefusal(plain with { Protocols = ListenerProtocols.H2c }, http2: true));
         Assert.Null(FastRoutes.ListenerRefusal(tls with { Protocols = ListenerProtocols.H2 }, http2: true));
         Assert.Equal(HandOverReason.ListenerIpRules, FastRoutes.ListenerRefusal(plain with { Protocols = ListenerProtocols.H2c, IpRules = new IpRulesSettings() }, http2: true));

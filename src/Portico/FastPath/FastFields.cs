@@ -1,0 +1,120 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Portico.FastPath;
+
+/// <summary>
+/// What one request's stages add to its heads on the fast path, and which lines they take out:
+/// the header rules (<see cref="FastFieldRules"/>), the TLS stage's Strict-Transport-Security
+/// on every response (RFC 6797 §7.1) and its X-Client-Cert-* fields toward the backend. Filled
+/// per request and read by the writers of the request head, the relayed response head, the
+/// fast path's own 502/504 and cache hits. Reused per connection.
+/// </summary>
+internal sealed class FastFields
+{
+    private static readonly byte[] StrictTransportSecurity = "Strict-Transport-Security"u8.ToArray();
+
+    private readonly ArrayBufferWriter<byte> _request = new(256);
+    private readonly ArrayBufferWriter<byte> _response = new(256);
+    private byte[][] _requestDrops = [];
+    private byte[][] _responseDrops = [];
+    private readonly List<byte[]> _replaced = [];
+    private string? _hsts;
+
+    /// <summary>Lines ("Name: value\r\n") to add to the request head sent to the backend.</summary>
+    public ReadOnlySpan<byte> RequestLines => _request.WrittenSpan;
+
+    /// <summary>Lines ("Name: value\r\n") to add to the response head sent to the client.</summary>
+    public ReadOnlySpan<byte> ResponseLines => _response.WrittenSpan;
+
+    /// <summary>Whether a request line may be taken out, so the request writer looks at names only when one is.</summary>
+    public bool DropsAnyRequest => _requestDrops.Length > 0;
+
+    /// <summary>Whether a response line may be taken out, so a writer that copies a stored head can copy it whole when none is.</summary>
+    public bool DropsAnyResponse => _responseDrops.Length > 0 || _replaced.Count > 0 || _hsts is not null;
+
+    /// <summary>
+    /// A new request: nothing added yet but the listener's: <paramref name="hsts"/>, the
+    /// Strict-Transport-Security value the TLS stage gives this host, and <paramref name="certificate"/>,
+    /// the X-Client-Cert-* lines of the connection's verified certificate when the listener passes them on.
+    /// </summary>
+    public void Begin(string? hsts, byte[]? certificate)
+    {
+        _request.ResetWrittenCount();
+        _response.ResetWrittenCount();
+        _requestDrops = _responseDrops = [];
+        _replaced.Clear();
+        _hsts = hsts;
+        if (certificate is not null)
+        {
+            _request.Write(certificate);
+        }
+    }
+
+    /// <summary>The header rules' lines for this request, values rendered from <paramref name="values"/>; the request's only when it is forwarded.</summary>
+    public void Render(FastFieldRules? request, FastFieldRules? response, in FastTemplateValues values)
+    {
+        if (request is not null)
+        {
+            _requestDrops = request.Drops;
+            Add(_request, request, values);
+        }
+
+        if (response is not null)
+        {
+            _responseDrops = response.Drops;
+            Add(_response, response, values);
+        }
+
+        if (_hsts is not null)
+        {
+            // The TLS stage sets the field as the response starts, over any the backend sent.
+            Line(_response, StrictTransportSecurity, _hsts);
+        }
+    }
+
+    /// <summary>A response field a stage sets (the rate limit's), in place of any line of that name.</summary>
+    public void Add(byte[] name, string value)
+    {
+        _replaced.Add(name);
+        Line(_response, name, value);
+    }
+
+    /// <summary>Whether the client's line named <paramref name="name"/> is left out of the request to the backend.</summary>
+    public bool DropsRequest(ReadOnlySpan<byte> name) => Named(_requestDrops, name);
+
+    /// <summary>Whether a response line named <paramref name="name"/> is left out of the client's response.</summary>
+    public bool DropsResponse(ReadOnlySpan<byte> name)
+        => Named(_responseDrops, name) || Named(CollectionsMarshal.AsSpan(_replaced), name) || (_hsts is not null && Ascii.EqualsIgnoreCase(name, StrictTransportSecurity));
+
+    private static bool Named(ReadOnlySpan<byte[]> names, ReadOnlySpan<byte> name)
+    {
+        foreach (var candidate in names)
+        {
+            if (Ascii.EqualsIgnoreCase(name, candidate))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void Add(ArrayBufferWriter<byte> lines, FastFieldRules rules, in FastTemplateValues values)
+    {
+        foreach (var (name, value) in rules.Adds)
+        {
+            Line(lines, name, value.Render(values));
+        }
+    }
+
+    private static void Line(ArrayBufferWriter<byte> lines, ReadOnlySpan<byte> name, string value)
+    {
+        lines.Write(name);
+        lines.Write(": "u8);
+        var span = lines.GetSpan(value.Length);
+        lines.Advance(Encoding.ASCII.GetBytes(value, span));
+        lines.Write("\r\n"u8);
+    }
+}
