@@ -14,6 +14,8 @@
 #   PAIR_ROUNDS=6 PAIR_DURATION=8 PAIR_WARMUP=30 PAIR_CONNECTIONS=25 PAIR_PATH=/1k
 #   PAIR_ENV_A="VAR=value ..." PAIR_ENV_B="..."   extra environment for one build, e.g.
 #                                   bench/pair.sh HEAD HEAD with PAIR_ENV_B=PORTICO_TRANSPORT=sockets
+#   PAIR_ROUTE=", rateLimit: {...}" more keys for the measured route `all` (YAML flow mapping
+#                                   entries), e.g. a rate limit and header rules: a feature route
 #   PAIR_TLS=1                      both builds listen with TLS (an ECDSA P-256 certificate made
 #                                   here with openssl; h2 and http/1.1 offered, wrk speaks
 #                                   HTTP/1.1 over TLS 1.3 on kept-alive connections)
@@ -107,7 +109,7 @@ start() {
 listeners:
   http: { address: "127.0.0.1:$port"$TLS_YAML }
 routes:
-  all: { match: { pathPrefix: / }, cluster: origin }
+  all: { match: { pathPrefix: / }, cluster: origin${PAIR_ROUTE:-} }
   cached: { match: { pathPrefix: /cached }, cluster: origin, cache: {} }
 clusters:
   origin:
