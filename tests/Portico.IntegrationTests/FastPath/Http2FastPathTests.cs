@@ -268,4 +268,45 @@ public sealed class Http2FastPathTests : IDisposable
         Assert.Empty(backend.Requests);
         Assert.Equal(0, counters.Value("portico.fastpath.requests"));
     }
+
+    [Theory]
+    [InlineData("h2c")]
+    [InlineData("h2")]
+    public async Task Header_rules_and_a_rate_limit_apply_once_to_each_request_of_a_connection(string protocol)
+    {
+        // The fast path keeps one request state per stream of a connection and reuses it: the
+        // stages' additions must start afresh for each request, not pile up.
+        var ct = TestContext.Current.CancellationToken;
+        await using var backend = await TestBackend.StartAsync("b");
+        var routes = """
+            ruled:
+                match: { pathPrefix: /ruled }
+                cluster: app
+                rateLimit: { limit: 100000, window: 1m }
+                headers:
+                  request: { set: { X-Level: route }, append: { X-Tags: two } }
+                  response: { set: { X-Frame-Options: SAMEORIGIN }, append: { X-Extra: one } }
+            """;
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, routes), fastPath: true);
+        using var counters = Counters(proxy);
+        using var client = Client(proxy, protocol, out var root);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await client.GetAsync(new Uri(root, $"/ruled/{i}"), ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(HttpVersion.Version20, response.Version);
+            Assert.Equal("SAMEORIGIN", Assert.Single(response.Headers.GetValues("X-Frame-Options")));
+            Assert.Equal("one", Assert.Single(response.Headers.GetValues("X-Extra")));
+            Assert.Single(response.Headers.GetValues("RateLimit-Policy"));
+        }
+
+        Assert.All(backend.Requests, r =>
+        {
+            Assert.Equal("route", r.Headers["X-Level"]);
+            Assert.Equal("two", r.Headers["X-Tags"]);
+        });
+        Assert.Equal(3, backend.Requests.Count);
+        await AssertServedAsync(counters, 3);
+    }
 }
