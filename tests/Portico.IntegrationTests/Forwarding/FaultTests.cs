@@ -148,6 +148,73 @@ public sealed class FaultTests
         await NothingLeftAsync(counters);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_client_resetting_a_huge_download_stops_the_backend_well_before_its_end(bool fastPath)
+    {
+        // The backend writes as fast as the proxy takes it, on a raw socket so that what it
+        // counts is what the kernel accepted (Kestrel completes writes on a connection it has
+        // closed without an error). A relay that goes on after the client is gone drains all
+        // 256 MiB; one that stops leaves the backend blocked by flow control within the socket
+        // buffers (a few MiB), then failing on its closed connection.
+        const long Total = 256L << 20;
+        var ct = TestContext.Current.CancellationToken;
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        long written = 0;
+        var backend = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync(ct);
+            var head = new StringBuilder();
+            var buffer = new byte[4096];
+            while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct);
+                if (n == 0)
+                {
+                    return "the proxy closed before sending a request";
+                }
+
+                head.Append(Encoding.Latin1.GetString(buffer, 0, n));
+            }
+
+            try
+            {
+                await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Total}\r\n\r\n"), SocketFlags.None, ct);
+                var chunk = new byte[64 * 1024];
+                while (Interlocked.Read(ref written) < Total)
+                {
+                    Interlocked.Add(ref written, await socket.SendAsync(chunk, SocketFlags.None, ct));
+                }
+
+                return "the whole body was written";
+            }
+            catch (SocketException)
+            {
+                return "aborted";
+            }
+        }, ct);
+        await using var proxy = await TestProxy.StartAsync(Config($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}"), fastPath);
+        using var counters = new ProxyCounters(proxy, "portico.active.");
+
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(proxy.Address.Host, proxy.Address.Port, ct);
+            var stream = client.GetStream();
+            await stream.WriteAsync("GET /huge HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), ct);
+            await stream.ReadExactlyAsync(new byte[1 << 20], ct);
+            client.Client.LingerState = new LingerOption(true, 0);
+        }
+
+        var outcome = await backend.WaitAsync(TimeSpan.FromSeconds(60), ct);
+        var sent = Interlocked.Read(ref written);
+        TestContext.Current.TestOutputHelper?.WriteLine($"fast path {fastPath}: {outcome} after {sent >> 20} MiB of {Total >> 20}");
+        Assert.Equal("aborted", outcome);
+        Assert.True(sent < Total / 4, $"the backend wrote {sent >> 20} MiB of {Total >> 20} MiB after the client reset");
+        await NothingLeftAsync(counters);
+    }
+
     private static string Config(string url) => $$"""
         routes:
           all: { match: { pathPrefix: / }, cluster: app }
