@@ -93,6 +93,13 @@ internal sealed class FastConnection
     /// <summary>The current request's retries on other destinations, for its record; reset once recorded.</summary>
     public int Retries { get; set; }
 
+    /// <summary>
+    /// When the current request's latest attempt on a destination began (a FastRecorder
+    /// timestamp): that destination's latency and the access log's upstreamTime run from here,
+    /// as the full path times each attempt, not the request.
+    /// </summary>
+    public long AttemptStart { get; set; }
+
     public IPAddress Peer { get; }
 
     public string PeerText { get; }
@@ -185,13 +192,19 @@ internal sealed class FastConnection
 
         if (_cluster is null)
         {
-            _timedOut = false;
             Volatile.Write(ref _routeDeadline, cluster!.RouteTimeout is { } t ? Environment.TickCount64 + (long)t.TotalMilliseconds : long.MaxValue);
         }
 
+        // Each attempt has its own activity timeout (a retry after a timeout starts afresh); the
+        // route's deadline above spans them all. Armed first, so the clock cannot end this
+        // attempt on the last one's deadline.
         _cluster = cluster;
-        _backend = backend;
         Arm(Phase.Backend, default);
+        lock (_gate)
+        {
+            _timedOut = false;
+            _backend = backend;
+        }
     }
 
     /// <summary>

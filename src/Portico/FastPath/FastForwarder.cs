@@ -43,8 +43,11 @@ internal sealed class FastForwarder(
         /// <summary>The connection was refused or failed: YARP's ForwarderError.Request, retried.</summary>
         Connect,
 
-        /// <summary>No connection within `connectTimeout`: YARP's RequestTimedOut, answered 504, never retried.</summary>
+        /// <summary>No connection within `connectTimeout`: YARP's RequestTimedOut, retried; 504 when it was the last attempt.</summary>
         ConnectTimeout,
+
+        /// <summary>No response head within the cluster's `timeout`: YARP's RequestTimedOut, retried; 504 when it was the last attempt.</summary>
+        Timeout,
 
         /// <summary>A new connection ended before any response byte: ForwarderError.Request, retried.</summary>
         NoResponse,
@@ -105,7 +108,7 @@ internal sealed class FastForwarder(
             var length = RequestWriter.Write(state, request, clientId is null ? requestId : null, rewritten, settings.Proxy, underscores);
             for (var attempt = 0; ; attempt++)
             {
-                var attemptStart = recorder.Now();
+                var attemptStart = state.AttemptStart = recorder.Now();
                 var address = destination.Model.Config.Address;
                 var endpoint = pool.For(address);
                 var reused = true;
@@ -168,8 +171,15 @@ internal sealed class FastForwarder(
                     connection.Dispose();
                     if (state.TimedOut)
                     {
-                        handedOn = true;
-                        return await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, 504, output);
+                        // The route's deadline spans every attempt: past it, nothing is retried.
+                        if (state.RouteDeadlinePassed)
+                        {
+                            handedOn = true;
+                            return await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, 504, output);
+                        }
+
+                        failure = Failure.Timeout;
+                        break;
                     }
 
                     if (read.Status < 0 && read.Received)
@@ -189,20 +199,20 @@ internal sealed class FastForwarder(
                     reused = false;
                 }
 
-                if (attempt == 0 && route.RateLimit is null && (failure == Failure.ConnectTimeout || (retries == 0 && failure == Failure.Connect)))
+                if (attempt == 0 && retries == 0 && route.RateLimit is null && failure is Failure.Connect or Failure.ConnectTimeout)
                 {
                     // Nothing was sent or recorded yet: the full path does the whole exchange as
-                    // it would have (a cluster without retries, or a connect timeout). A request
-                    // its route's rate limit counted is answered here as a later attempt is
-                    // (502, or 504 for the connect timeout): the full path would count it again.
+                    // it would have (a cluster without retries). A request its route's rate limit
+                    // counted is answered here as a later attempt is (502, or 504 for the connect
+                    // timeout): the full path would count it again.
                     return FastOutcome.HandOver;
                 }
 
-                var next = failure == Failure.ConnectTimeout || attempt >= retries ? null : Next(cluster, available, policy, policyContext, destination, tried ??= []);
+                var next = attempt >= retries ? null : Next(cluster, available, policy, policyContext, destination, tried ??= []);
                 if (next is null)
                 {
                     handedOn = true;
-                    return failure == Failure.ConnectTimeout
+                    return failure is Failure.ConnectTimeout or Failure.Timeout
                         ? await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, 504, output)
                         : await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, 502, output, Detail(failure));
                 }
@@ -212,7 +222,7 @@ internal sealed class FastForwarder(
                 // those not tried and not ejected.
                 passive?.Record(cluster, destination, destinationFault: true, serverError: false);
                 destinations.Record(destination, Detail(failure).Outcome, recorder.Since(attemptStart), 0, 0, retried: true);
-                log.Retrying(route.Id, destination.DestinationId, attempt + 1, ForwarderError.Request);
+                log.Retrying(route.Id, destination.DestinationId, attempt + 1, Detail(failure).Error);
                 state.Retries++;
                 DestinationCounters.Decrement(destination);
                 destination = next;
@@ -277,6 +287,7 @@ internal sealed class FastForwarder(
     {
         Failure.Connect => (ForwarderError.Request, "the connection to the backend failed", DestinationOutcome.Connect),
         Failure.NoResponse => (ForwarderError.Request, "the backend closed the connection without answering", DestinationOutcome.Reset),
+        Failure.ConnectTimeout or Failure.Timeout => (ForwarderError.RequestTimedOut, "the backend did not answer in time", DestinationOutcome.Timeout),
         _ => (ForwarderError.Request, "the backend closed the connection inside its response head", DestinationOutcome.Reset),
     };
 }

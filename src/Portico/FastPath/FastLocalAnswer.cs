@@ -29,7 +29,7 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
         var routeTimedOut = state.RouteDeadlinePassed;
         var bodyBytes = WritePage(state, entry, requestId, status, output);
         passive?.Record(cluster, destination, destinationFault: !routeTimedOut, serverError: false);
-        destinations.Record(destination, status == 504 ? DestinationOutcome.Timeout : failure?.Outcome ?? DestinationOutcome.Reset, recorder.Since(start), 0, 0, retried: false);
+        destinations.Record(destination, status == 504 ? DestinationOutcome.Timeout : failure?.Outcome ?? DestinationOutcome.Reset, recorder.Since(state.AttemptStart), 0, 0, retried: false);
         var flushed = await FastOutput.FlushAsync(output);
         var reason = status == 504 ? (routeTimedOut ? LocalReason.RouteTimeout : LocalReason.UpstreamTimeout) : LocalReason.UpstreamUnreachable;
         var (error, detail) = status == 504 ? (ForwarderError.RequestTimedOut, "the backend did not answer in time")

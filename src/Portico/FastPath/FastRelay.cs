@@ -167,7 +167,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
             {
                 var outcome = !complete ? (state.TimedOut ? DestinationOutcome.Timeout : DestinationOutcome.Reset)
                     : read.Status >= 500 ? DestinationOutcome.ServerError : DestinationOutcome.Answered;
-                destinations.Record(destination, outcome, recorder.Since(start), 0, bodyBytes, retried: false);
+                destinations.Record(destination, outcome, recorder.Since(state.AttemptStart), 0, bodyBytes, retried: false);
             }
 
             if (!clientGone && !await FastOutput.FlushAsync(state, output, staged, stagedLength))

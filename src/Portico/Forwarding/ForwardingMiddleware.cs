@@ -29,7 +29,7 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
             var start = time.GetTimestamp();
             await next(context);
             error = context.Features.Get<IForwarderErrorFeature>();
-            var retry = error is not null && error.Error == ForwarderError.Request && attempt < retries && !context.Response.HasStarted
+            var retry = error is not null && Retryable(error.Error) && attempt < retries && !context.Response.HasStarted
                 && FailureCauses.Of(error.Error, error.Exception) == FailureCause.Destination
                 && exchange?.RequestBody?.ReadStarted != true && !context.RequestAborted.IsCancellationRequested;
 
@@ -88,6 +88,16 @@ internal sealed class ForwardingMiddleware(RequestDelegate next, ActiveConfig co
 
         await AnswerFailureAsync(context, proxy, exchange, error);
     }
+
+    /// <summary>
+    /// A failed attempt another destination may redo, once RetriesAllowed and the checks above
+    /// say the request may be sent again: the connection failed or ended before a response
+    /// (Request), or no connection or no response head came within `connectTimeout` or the
+    /// cluster's `timeout` (RequestTimedOut; the route's own `timeout` cancels the request
+    /// instead, which is never retried). As nginx's `proxy_next_upstream error timeout`: a backend
+    /// that accepts and never answers costs its requests one timeout, not their answer.
+    /// </summary>
+    private static bool Retryable(ForwarderError error) => error is ForwarderError.Request or ForwarderError.RequestTimedOut;
 
     /// <summary>
     /// How many retries this request may have: the cluster's `retries`, for idempotent methods

@@ -23,6 +23,7 @@ public sealed class FastRetryTests
         Refused,
         Reset,
         CutHead,
+        Silent,
     }
 
     /// <summary>One route to cluster app: round-robin over <paramref name="destinations"/> with <paramref name="retries"/>.</summary>
@@ -118,6 +119,91 @@ public sealed class FastRetryTests
         Assert.Equal(fastPath ? 1 : 0, counters.Value("portico.fastpath.requests"));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_destination_that_never_answers_is_retried_after_the_cluster_timeout(bool fastPath)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var live = await TestBackend.StartAsync("live");
+        await using var silent = Failing.Start(Fault.Silent);
+        await using var proxy = await TestProxy.StartAsync(Config($"{silent.Url}, {live.Url}", retries: 1, "timeout: 1s"), fastPath);
+        using var counters = new ProxyCounters(proxy, "portico.fastpath.", "portico.retries", "portico.active.requests");
+
+        // Round-robin sends one of the two to the silent destination first: it times out and
+        // goes on to the live one (nginx's proxy_next_upstream timeout), rather than a 504.
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await proxy.Client.GetAsync($"/r{i}", ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await Poll.UntilAsync(() => counters.Observe("portico.active.requests") == 0 && counters.Value("portico.retries") == 1, "the retried request to be counted");
+        Assert.Equal((2, 1), (live.Count, silent.Requests));
+        var tally = Tally(proxy, silent.Url);
+        Assert.Equal((1L, 1L), (tally.Count(DestinationOutcome.Timeout), tally.Retries));
+
+        // The live destination answered at once: its latency is its own attempt's, not the
+        // retried request's, which includes the timeout of at least a second.
+        var liveLatency = Tally(proxy, live.Url).Percentile(1.0)!.Value;
+        Assert.True(liveLatency < 0.5, $"the live destination's latency {liveLatency:F3} s");
+        Assert.StartsWith("route all: retry 1 after RequestTimedOut on destination ", Assert.Single(proxy.Logs.Messages(1002)), StringComparison.Ordinal);
+        Assert.Empty(proxy.Logs.Messages(1001));
+        Assert.Equal(fastPath ? 2 : 0, counters.Value("portico.fastpath.requests"));
+    }
+
+    [Fact]
+    public async Task A_post_sent_to_a_destination_that_never_answers_is_not_retried()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var live = await TestBackend.StartAsync("live");
+        await using var silent = Failing.Start(Fault.Silent);
+        await using var proxy = await TestProxy.StartAsync(Config($"{silent.Url}, {live.Url}", retries: 1, "timeout: 1s"));
+
+        // The backend may have acted on it (RFC 9110 §9.2.2): one 504, never a second copy.
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await proxy.Client.PostAsync($"/p{i}", new StringContent("x"), ct);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.GatewayTimeout], statuses.Order());
+        Assert.Equal((1, 1), (live.Count, silent.Requests));
+        Assert.Empty(proxy.Logs.Messages(1002));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task After_a_retry_each_destination_is_timed_by_its_own_attempt(bool fastPath)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var silent = Failing.Start(Fault.Silent);
+        await using var reset = Failing.Start(Fault.Reset);
+        await using var proxy = await TestProxy.StartAsync(Config($"{silent.Url}, {reset.Url}", retries: 1, "timeout: 1s"), fastPath);
+        using var counters = new ProxyCounters(proxy, "portico.active.requests");
+
+        // Round-robin starts the two requests on different destinations, so one ends in the
+        // reset's 502 after the silent one's timeout and the other in the silent one's 504.
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await proxy.Client.GetAsync($"/r{i}", ct);
+            statuses.Add(response.StatusCode);
+        }
+
+        await Poll.UntilAsync(() => counters.Observe("portico.active.requests") == 0, "the requests to finish");
+        Assert.Equal([HttpStatusCode.BadGateway, HttpStatusCode.GatewayTimeout], statuses.Order());
+
+        // The reset answers at once: its latency is its own attempt's, not the request's, which
+        // includes the other destination's timeout of at least a second.
+        var resetLatency = Tally(proxy, reset.Url).Percentile(1.0)!.Value;
+        var silentLatency = Tally(proxy, silent.Url).Percentile(1.0)!.Value;
+        Assert.True(silentLatency >= 0.9, $"the silent destination's latency {silentLatency:F3} s");
+        Assert.True(resetLatency < 0.5, $"the resetting destination's latency {resetLatency:F3} s (the silent one's {silentLatency:F3} s)");
+    }
+
     private static DestinationTally Tally(TestProxy proxy, string url)
     {
         Assert.True(proxy.State.TryGetCluster("app", out var cluster));
@@ -204,6 +290,13 @@ public sealed class FastRetryTests
                 }
 
                 Interlocked.Increment(ref _requests);
+                if (_fault == Fault.Silent)
+                {
+                    // Holds the connection open without a byte until the test ends.
+                    await Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                    return;
+                }
+
                 if (_fault == Fault.CutHead)
                 {
                     await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-"u8.ToArray(), SocketFlags.None, _stop.Token);
