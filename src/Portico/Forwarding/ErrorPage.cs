@@ -96,6 +96,7 @@ internal static class ErrorPage
         StatusCodes.Status421MisdirectedRequest => "This server does not serve that host.",
         StatusCodes.Status429TooManyRequests => "Too many requests; retry later.",
         StatusCodes.Status431RequestHeaderFieldsTooLarge => "The request headers are too large.",
+        StatusCodes.Status501NotImplemented => "This server does not support this method.",
         StatusCodes.Status502BadGateway => "The upstream server could not be reached or sent an invalid response.",
         StatusCodes.Status503ServiceUnavailable => "No upstream server is available to handle this request.",
         StatusCodes.Status504GatewayTimeout => "The upstream server did not answer in time.",

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Portico.Configuration;
 using Portico.Configuration.Model;
@@ -11,7 +12,7 @@ namespace Portico.Security;
 
 /// <summary>
 /// Stage 2, the checks that need no route: HTTP/2 header rules (HTTP/1.x bytes were already
-/// checked on the connection), names with '_', a refused upgrade closing its connection, the
+/// checked on the connection), CONNECT (501), names with '_', a refused upgrade closing its connection, the
 /// served hosts (421) and the listener's IP rules (403).
 /// </summary>
 internal sealed class RequestGuardMiddleware(RequestDelegate next, ActiveConfig config)
@@ -25,6 +26,16 @@ internal sealed class RequestGuardMiddleware(RequestDelegate next, ActiveConfig 
         if (!http1 && Http2HeaderCheck.Find(request.Headers, limits.UnderscoreHeaders == UnderscoreHeaderPolicy.Reject) is { } problem)
         {
             return Refusal.WriteAsync(context, StatusCodes.Status400BadRequest, LocalReason.MalformedRequest, problem);
+        }
+
+        if (HttpMethods.IsConnect(request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true)
+        {
+            // A tunnel request (RFC 9110 §9.3.6) is a forward proxy's business: no backend of a
+            // route is its target, and a backend that takes it would open a tunnel behind the
+            // proxy. 501 (§15.6.2: not supported for any resource); HTTP/1.x closes, as Kestrel
+            // stops reading a CONNECT's connection as HTTP. Extended CONNECT (RFC 8441,
+            // WebSockets over HTTP/2) names a resource and passes.
+            return Refusal.WriteAsync(context, StatusCodes.Status501NotImplemented, LocalReason.MethodNotAllowed, "CONNECT (a tunnel) is not served", close: http1);
         }
 
         if (limits.UnderscoreHeaders == UnderscoreHeaderPolicy.Drop)

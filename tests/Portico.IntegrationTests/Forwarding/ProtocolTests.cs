@@ -61,6 +61,72 @@ public sealed class ProtocolTests
         Assert.Equal(WebSocketState.Closed, client.State);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Connect_is_answered_501_and_never_reaches_a_backend(bool fastPath)
+    {
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxy = await TestProxy.StartAsync($$"""
+            listeners:
+              h1: { address: "127.0.0.1:0" }
+              h2: { address: "127.0.0.2:0", protocols: [h2c] }
+            routes:
+              all: { match: { pathPrefix: / }, cluster: app }
+            clusters:
+              app: { destinations: [{{backend.Url}}] }
+            """, fastPath);
+
+        // RFC 9110 §9.3.6: a tunnel to the named authority, a forward proxy's job.
+        var h1 = await RawHttp.SendAsync(proxy.Addresses[0], "CONNECT backend.example:443 HTTP/1.1\r\nHost: backend.example:443\r\n\r\n");
+        Assert.Equal(501, h1.Status);
+        Assert.True(h1.Closed, "the connection stays open after a refused CONNECT");
+        var h2 = await RawHttp2.SendAsync(proxy.Addresses[1], [(":method", "CONNECT"), (":authority", "backend.example:443")]);
+        Assert.Equal(501, h2.Status);
+        Assert.Equal(0, backend.Count);
+        Assert.Equal(2, proxy.Logs.Messages(3002).Count(m => m.EndsWith("with 501: CONNECT (a tunnel) is not served", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task WebSocket_over_http2_extended_connect_passes_through_an_h2c_listener()
+    {
+        await using var backend = await TestBackend.StartAppAsync("ws", app =>
+        {
+            app.UseWebSockets();
+            app.Run(async ctx =>
+            {
+                using var socket = await ctx.WebSockets.AcceptWebSocketAsync();
+                var buffer = new byte[1024];
+                var received = await socket.ReceiveAsync(buffer, ctx.RequestAborted);
+                await socket.SendAsync(Encoding.UTF8.GetBytes("echo:" + Encoding.UTF8.GetString(buffer, 0, received.Count)), WebSocketMessageType.Text, true, ctx.RequestAborted);
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", ctx.RequestAborted);
+            });
+        });
+        await using var proxy = await TestProxy.StartAsync($$"""
+            listeners:
+              h2: { address: "127.0.0.1:0", protocols: [h2c] }
+            routes:
+              ws: { match: { path: /ws }, cluster: app }
+            clusters:
+              app: { destinations: [{{backend.Url}}] }
+            """);
+        var ct = TestContext.Current.CancellationToken;
+        using var handler = new SocketsHttpHandler();
+        using var invoker = new HttpMessageInvoker(handler);
+        using var client = new ClientWebSocket();
+        client.Options.HttpVersion = HttpVersion.Version20;
+        client.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        client.Options.CollectHttpResponseDetails = true;
+
+        // RFC 8441: the WebSocket opens as a CONNECT with :protocol websocket on an HTTP/2 stream.
+        await client.ConnectAsync(new Uri($"ws://{proxy.Address.Authority}/ws"), invoker, ct);
+        Assert.Equal(HttpStatusCode.OK, client.HttpStatusCode);
+        await client.SendAsync("hello"u8.ToArray(), WebSocketMessageType.Text, true, ct);
+        var buffer = new byte[1024];
+        var received = await client.ReceiveAsync(buffer, ct);
+        Assert.Equal("echo:hello", Encoding.UTF8.GetString(buffer, 0, received.Count));
+    }
+
     private static readonly Marshaller<string> Utf8 = Marshallers.Create(Encoding.UTF8.GetBytes, Encoding.UTF8.GetString);
     private static readonly Method<string, string> Greet = new(MethodType.Unary, "demo.Greeter", "Greet", Utf8, Utf8);
     private static readonly Method<string, string> Count = new(MethodType.ServerStreaming, "demo.Greeter", "Count", Utf8, Utf8);
