@@ -22,7 +22,7 @@ internal sealed record ClusterSettings
     /// <summary>`connectTimeout`: TCP (and TLS) connect limit per attempt. Default 10s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>`retries`: extra attempts on another destination after a connection failure. Default 0.</summary>
+    /// <summary>`retries`: extra attempts on another destination after a connection failure or a timeout before any response. Default 0.</summary>
     public int Retries { get; init; }
 
     /// <summary>`http.version`: "1.1" (default) or "2" (h2c or h2 over TLS) toward the backends.</summary>
