@@ -13,7 +13,7 @@ namespace Portico.RateLimiting;
 /// is asked once per batch rather than once per request. Permits are taken before they are used,
 /// so instances together never allow more than the limit; a batch one instance holds unused can
 /// refuse another's client early, at most (instances − 1) × batch per refill period (see
-/// docs/incoming/redis.md). While Redis is unavailable (down, slow, breaker open), each instance
+/// docs/redis.md). While Redis is unavailable (down, slow, breaker open), each instance
 /// counts alone with every limit divided by the last known instance count; shared counting
 /// resumes by itself once a batch succeeds again.
 /// </summary>
