@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The soak (issue 24): two Portico instances behind an HAProxy TCP front, sharing a Redis, in
 # front of an nginx origin, under SOAK_SECONDS (default 600) of steady mixed load. Every
-# SOAK_INTERVAL seconds (default 10) each instance's resident memory, open descriptors, threads
-# and GC heap (the admin API's /api/status) are sampled into samples.tsv; at the end a table
-# over time (table.md) and a summary (summary.md: first minute against last minute, and the
-# slope per minute after the first, by least squares) are written to bench/results/soak-*/.
+# SOAK_INTERVAL seconds (default 10) each instance's resident memory (and its anonymous, file
+# and shared parts), open descriptors, threads, GC heap (the admin API's /api/status), heap left
+# by the last collection and GC-committed memory (the admin /metrics) are sampled into
+# samples.tsv; at the end a table over time (table.md) and a summary (summary.md: first minute
+# against last minute, and the slope per minute after the first, by least squares) are written
+# to bench/results/soak-*/.
 # Flat is the point, not speed: the load is paced far below saturation and every part of it is
 # bounded in time (and the rounds in count).
 #
@@ -200,21 +202,34 @@ for load in keepalive newconns h2 limited uploads aborted; do
   PIDS+=($!)
 done
 
-# One line per instance per sample: elapsed seconds, instance, Rss (KiB), open descriptors,
-# threads, GC heap (bytes, from the admin API: what the collector holds, not the process).
-printf 'seconds\tinstance\trss_kib\tfds\tthreads\tgc_heap_bytes\n' > "$DIR/samples.tsv"
+# One line per instance per sample: elapsed seconds, instance, Rss (KiB) and its three parts
+# (KiB, /proc/PID/status: anonymous, which holds the GC's heap, native allocations and stacks;
+# mapped files, the assemblies and native libraries; shared memory, which with W^X (on by
+# default) is where the runtime double-maps its JIT-compiled code and stubs), open descriptors,
+# threads, GC heap (bytes, from the admin API's /api/status: GC.GetTotalMemory, so with the
+# garbage not yet collected: a sawtooth), and from the runtime's meter on the admin /metrics
+# the heap the last collection left (all generations; it still holds the garbage of the older
+# generations that collection did not look at, so it climbs between gen1 and gen2 collections:
+# what is live needs a full collection, which dotnet-gcdump forces) and the memory the GC has
+# committed.
+printf 'seconds\tinstance\trss_kib\trss_anon_kib\trss_file_kib\trss_shmem_kib\tfds\tthreads\tgc_heap_bytes\tgc_after_gc_bytes\tgc_committed_bytes\n' > "$DIR/samples.tsv"
 START=$(date +%s)
 tick=0
 while [ "$(left)" -gt 0 ]; do
   for name in a b; do
     pid=${PID[$name]}
     kill -0 "$pid" 2>/dev/null || { log "instance $name exited during the soak"; exit 1; }
-    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+    read -r rss anon file shmem < <(awk '/^(VmRSS|RssAnon|RssFile|RssShmem):/ { kib[$1] = $2 }
+      END { print kib["VmRSS:"], kib["RssAnon:"], kib["RssFile:"], kib["RssShmem:"] }' "/proc/$pid/status")
     threads=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status")
     fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
     heap=$(curl -sSf --max-time 5 "http://127.0.0.1:${ADMIN[$name]}/api/status" 2>>"$DIR/sampler.log" \
       | grep -o '"gcHeapBytes": *[0-9]*' | grep -o '[0-9]*$' || echo NA)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(( $(date +%s) - START ))" "$name" "$rss" "$fds" "$threads" "$heap" >> "$DIR/samples.tsv"
+    read -r after committed < <(curl -sSf --max-time 5 "http://127.0.0.1:${ADMIN[$name]}/metrics" 2>>"$DIR/sampler.log" \
+      | awk '/^dotnet_gc_last_collection_heap_size_bytes[{ ]/ { after += $NF; seen = 1 }
+             /^dotnet_gc_last_collection_memory_committed_size_bytes[{ ]/ { committed = $NF }
+             END { print (seen ? after : "NA"), (committed == "" ? "NA" : committed) }' || echo NA NA)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(( $(date +%s) - START ))" "$name" "$rss" "$anon" "$file" "$shmem" "$fds" "$threads" "$heap" "${after:-NA}" "${committed:-NA}" >> "$DIR/samples.tsv"
   done
   # The sampling period, kept on a fixed grid however long a sample took on a loaded machine.
   tick=$((tick + 1))

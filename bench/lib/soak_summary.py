@@ -6,7 +6,17 @@ import sys
 from collections import defaultdict
 
 samples, table_path = sys.argv[1], sys.argv[2]
-MEASURES = [("rss_kib", "Rss (MiB)", 1 / 1024), ("fds", "open fds", 1), ("threads", "threads", 1), ("gc_heap_bytes", "GC heap (MiB)", 1 / 1048576)]
+MEASURES = [
+    ("rss_kib", "Rss (MiB)", 1 / 1024),
+    ("rss_anon_kib", "Rss anonymous (MiB)", 1 / 1024),
+    ("rss_file_kib", "Rss files (MiB)", 1 / 1024),
+    ("rss_shmem_kib", "Rss shared memory (MiB)", 1 / 1024),
+    ("fds", "open fds", 1),
+    ("threads", "threads", 1),
+    ("gc_heap_bytes", "GC heap (MiB)", 1 / 1048576),
+    ("gc_after_gc_bytes", "GC heap after last GC (MiB)", 1 / 1048576),
+    ("gc_committed_bytes", "GC committed (MiB)", 1 / 1048576),
+]
 
 lines = [line.rstrip("\n").split("\t") for line in open(samples)]
 rows = [dict(zip(lines[0], line)) for line in lines[1:]]
@@ -16,7 +26,8 @@ for r in rows:
 
 
 def value(r, key, scale):
-    return None if r[key] in ("", "NA") else float(r[key]) * scale
+    # Samples from before a column was added (an older samples.tsv) have none.
+    return None if r.get(key, "NA") in ("", "NA") else float(r[key]) * scale
 
 
 with open(table_path, "w") as table:
@@ -40,6 +51,8 @@ for n in sorted(by):
     for key, label, scale in MEASURES:
         points = [(float(r["seconds"]), value(r, key, scale)) for r in by[n]]
         points = [(t, v) for t, v in points if v is not None]
+        if not points:
+            continue
         first = [v for t, v in points if t < 60]
         last = [v for t, v in points if t > last_second - 60]
         later = [(t / 60, v) for t, v in points if t >= 60]
