@@ -70,6 +70,14 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
         entry = entry.File is null ? entry : entry with { File = null };
         lock (_gate)
         {
+            // A part never replaces a complete response (RFC 9111 §3.4). PartialStore looked before
+            // it prepared the part, but a 200 may have been stored since; decided here, under the lock.
+            if (entry.Ranges is not null && _slots.TryGetValue(entry.Key, out var held)
+                && held.Value.Variants.Exists(v => v.Ranges is null && v.Vary.SequenceEqual(entry.Vary)))
+            {
+                return ValueTask.CompletedTask;
+            }
+
             if (!_slots.TryGetValue(entry.Key, out var node))
             {
                 node = _recency.AddFirst(new Slot(entry.Key));

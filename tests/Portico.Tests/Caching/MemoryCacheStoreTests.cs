@@ -53,6 +53,29 @@ public sealed class MemoryCacheStoreTests
     }
 
     [Fact]
+    public async Task A_part_never_replaces_a_complete_response_stored_while_it_was_prepared()
+    {
+        // RFC 9111 §3.4: PartialStore looks for a complete response before it stores a part, but a
+        // 200 can be stored between that look and the part's store (the range request and the
+        // whole one in flight at once): the store keeps the complete one.
+        var (store, services) = Create(1 << 20, 1 << 16);
+        await using var _ = services;
+        var ct = TestContext.Current.CancellationToken;
+        await store.SetAsync(Entry("a", 26), ct);
+        await store.SetAsync(Entry("a", 5) with { Status = 206, Ranges = new HeldRanges(26, [(0, 4)]) }, ct);
+
+        var stored = Assert.Single(await store.GetAsync("a", ct));
+        Assert.Equal(200, stored.Status);
+        Assert.Null(stored.Ranges);
+        Assert.Equal(26, stored.Body.Length);
+
+        // A complete response still replaces a part.
+        await store.SetAsync(Entry("b", 5) with { Status = 206, Ranges = new HeldRanges(26, [(0, 4)]) }, ct);
+        await store.SetAsync(Entry("b", 26), ct);
+        Assert.Null(Assert.Single(await store.GetAsync("b", ct)).Ranges);
+    }
+
+    [Fact]
     public async Task The_least_recently_used_key_is_evicted_to_stay_within_max_size()
     {
         var entrySize = Entry("x", 1000).Size;
