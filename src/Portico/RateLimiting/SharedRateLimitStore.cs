@@ -31,7 +31,7 @@ internal sealed class SharedRateLimitStore(MemoryRateLimitStore local, RedisConn
             return Counted("local", local.AcquireAsync(policy, key, cancellationToken));
         }
 
-        return redis.Available ? SharedAsync(policy, key, cancellationToken) : FallbackAsync(policy, key, cancellationToken);
+        return redis.Available ? SharedAsync(policy, key, cancellationToken) : FallbackAsync(policy, key, lost: true);
     }
 
     /// <summary>
@@ -91,13 +91,14 @@ internal sealed class SharedRateLimitStore(MemoryRateLimitStore local, RedisConn
 
             if (!await pending)
             {
-                return await FallbackAsync(policy, key, cancellationToken);
+                return await FallbackAsync(policy, key, lost: true);
             }
         }
 
         // Other requests for the key took every batch this one waited for: more were asked for
-        // than Redis gave, and the count is kept here meanwhile.
-        return await FallbackAsync(policy, key, cancellationToken);
+        // than Redis gave, and the count is kept here meanwhile. Redis answered, so this is no
+        // switch to per-instance counting.
+        return await FallbackAsync(policy, key, lost: false);
     }
 
     private async Task<bool> FetchAsync(RateLimitSettings policy, string key, RateLimitAllowance allowance)
@@ -114,6 +115,13 @@ internal sealed class SharedRateLimitStore(MemoryRateLimitStore local, RedisConn
         if (!answer.Ok)
         {
             return false;
+        }
+
+        // Only an answer from Redis ends per-instance counting: permits taken before it went away
+        // are still used meanwhile, and using them says nothing of Redis.
+        if (Volatile.Read(ref _fallback) == 1 && Interlocked.Exchange(ref _fallback, 0) == 1)
+        {
+            log.SharedBack();
         }
 
         var (granted, left, next) = answer.Value;
@@ -142,10 +150,10 @@ internal sealed class SharedRateLimitStore(MemoryRateLimitStore local, RedisConn
             ? ((long)granted, (long)left, (long)next)
             : throw new InvalidDataException($"a rate-limit script answered {reply.Resp2Type}, not its three numbers");
 
-    private ValueTask<RateLimitDecision> FallbackAsync(RateLimitSettings policy, string key, CancellationToken cancellationToken)
+    private ValueTask<RateLimitDecision> FallbackAsync(RateLimitSettings policy, string key, bool lost)
     {
         var instances = redis.Instances;
-        if (Interlocked.Exchange(ref _fallback, 1) == 0)
+        if (lost && Interlocked.Exchange(ref _fallback, 1) == 0)
         {
             log.SharedLost(instances);
         }
@@ -170,11 +178,6 @@ internal sealed class SharedRateLimitStore(MemoryRateLimitStore local, RedisConn
 
     private RateLimitDecision Shared(RateLimitSettings policy, bool allowed, long remaining, TimeSpan retryAfter)
     {
-        if (Volatile.Read(ref _fallback) == 1 && Interlocked.Exchange(ref _fallback, 0) == 1)
-        {
-            log.SharedBack();
-        }
-
         metrics.Decided("shared", allowed);
         return new RateLimitDecision(allowed, remaining, PolicyLimiters.Reset(policy, remaining), retryAfter);
     }
