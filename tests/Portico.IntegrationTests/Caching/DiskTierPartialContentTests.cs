@@ -20,7 +20,7 @@ public sealed class DiskTierPartialContentTests : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("portico-partial-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => Folders.Delete(_dir);
 
     [Fact]
     public async Task A_restarted_proxy_answers_from_the_part_the_last_one_stored_and_fills_it()

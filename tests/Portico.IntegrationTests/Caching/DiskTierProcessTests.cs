@@ -12,7 +12,7 @@ public sealed class DiskTierProcessTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("portico-disk-crash-").FullName;
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => Folders.Delete(_folder);
 
     [Fact]
     public async Task A_process_killed_while_storing_a_body_leaves_a_miss_not_a_truncated_hit()

@@ -22,7 +22,7 @@ public sealed class DiskTierTests : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("portico-disk-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => Folders.Delete(_dir);
 
     [Fact]
     public async Task A_restarted_proxy_serves_what_the_last_one_stored_on_disk()
