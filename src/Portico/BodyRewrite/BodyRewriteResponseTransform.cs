@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
+using Portico.Compression;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.Pipeline;

@@ -1,10 +1,11 @@
 using System.IO.Compression;
 
-namespace Portico.BodyRewrite;
+namespace Portico.Compression;
 
 /// <summary>
-/// The content codings (RFC 9110 §8.4.1) a rewritten body may arrive in, and their decoders.
-/// Several codings stacked, or one not listed, leave the body as it is.
+/// The content codings (RFC 9110 §8.4.1) Portico decodes, and their decoders: a backend's body
+/// that is rewritten (several codings stacked, or one not listed, leave it as it is), a client's
+/// body that the WAF inspects (each coding of a stack decoded in turn; one not listed is refused).
 /// </summary>
 internal static class BodyCodings
 {

@@ -48,7 +48,7 @@ public sealed class BodyRewriteTests
         }
     };
 
-    private static byte[] Encode(string coding, byte[] data)
+    internal static byte[] Encode(string coding, byte[] data)
     {
         using var output = new MemoryStream();
         using (Stream encoder = coding switch

@@ -72,7 +72,8 @@ public sealed class LayeringTests
         // Why Security: a framing violation is logged and counted as the guard's refusals are (GuardLog, GuardMetrics).
         ["Security/Desync"] = [Config, Model, "Security"],
         ["Security/Limits"] = [],
-        ["Security/Waf"] = [Config, Model, Declares, "Forwarding", "Observability"],
+        // Why Compression: a request body in a content coding is decoded for inspection with its decoders (BodyCodings).
+        ["Security/Waf"] = ["Compression", Config, Model, Declares, "Forwarding", "Observability"],
         // Why Security: a refusal is written as the guard writes its own (Refusal).
         // Why Redis: with a `redis` section, permits are counted across instances through the shared connection.
         ["RateLimiting"] = [Config, Model, Declares, "Forwarding", "Observability", "Redis", "Security"],

@@ -15,6 +15,9 @@ internal sealed class PrefixedStream(byte[] prefix, int length, Stream rest) : S
     /// <summary>The bytes read ahead for inspection.</summary>
     public ReadOnlySpan<byte> Prefix => prefix.AsSpan(0, length);
 
+    /// <summary>The same bytes, for a reader that wants a stream over them.</summary>
+    public ArraySegment<byte> PrefixSegment => new(prefix, 0, length);
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;

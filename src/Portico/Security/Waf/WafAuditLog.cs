@@ -35,7 +35,13 @@ internal sealed class WafAuditLog(ActiveConfig config, TimeProvider time, WafLog
             w.WriteString("time", time.GetUtcNow());
             w.WriteString("requestId", entry.RequestId);
             w.WriteString("action", entry.Action);
-            w.WriteString("reason", entry.Reason == WafRefusal.BodyOverLimit ? "body_over_limit" : "rules");
+            w.WriteString("reason", entry.Reason switch
+            {
+                WafRefusal.BodyOverLimit => "body_over_limit",
+                WafRefusal.BodyUndecodable => "body_undecodable",
+                WafRefusal.EncodingUnsupported => "encoding_unsupported",
+                _ => "rules",
+            });
             w.WriteString("route", entry.Route);
             w.WriteString("client", entry.Client);
             w.WriteString("method", entry.Method);

@@ -40,6 +40,10 @@ internal sealed class WafMiddleware(RequestDelegate next, ActiveConfig config, W
         }
 
         var refusesLong = waf.Mode == WafMode.Block && waf.LimitAction == WafBodyLimitAction.Reject;
+        // RFC 9110 §8.4: a body in a content coding is inspected decoded; one in a coding Portico
+        // cannot decode would pass unseen, so `block` refuses it unread.
+        var codings = EncodedBody.Codings(context.Request.Headers.ContentEncoding);
+        var reason = WafRefusal.Rules;
         PrefixedStream? body = null;
         var overLimit = false;
         int status;
@@ -48,7 +52,13 @@ internal sealed class WafMiddleware(RequestDelegate next, ActiveConfig config, W
         {
             InspectHead(context, transaction);
             status = transaction.Interruption();
-            if (status == 0 && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+            var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true;
+            if (status == 0 && hasBody && codings is null)
+            {
+                (status, reason) = (StatusCodes.Status415UnsupportedMediaType, WafRefusal.EncodingUnsupported);
+            }
+
+            if (status == 0 && hasBody)
             {
                 // A declared length past the limit is refused unread; any other body is read to
                 // one byte past it, which tells a body ending at the limit from a longer one
@@ -64,15 +74,13 @@ internal sealed class WafMiddleware(RequestDelegate next, ActiveConfig config, W
 
             if (status == 0 && !(overLimit && refusesLong))
             {
-                AppendBody(transaction, context.Request.ContentType, body is null ? default : body.Prefix, waf.BodyLimit);
-                transaction.ProcessBody();
-                status = transaction.Interruption();
+                (status, var undecodable) = InspectBody(transaction, context.Request.ContentType, body, codings ?? [], waf.BodyLimit, ref overLimit, refusesLong);
+                reason = undecodable ? WafRefusal.BodyUndecodable : reason;
             }
 
             matches = transaction.Matches.All;
         }
 
-        var reason = WafRefusal.Rules;
         if (overLimit && waf.LimitAction == WafBodyLimitAction.Reject)
         {
             // RFC 9110 §15.5.14; in `detect` the body is forwarded, its first part inspected.
@@ -89,6 +97,12 @@ internal sealed class WafMiddleware(RequestDelegate next, ActiveConfig config, W
                 if (blocked)
                 {
                     exchange.Reason = LocalReason.WafBlocked;
+                    if (reason == WafRefusal.EncodingUnsupported)
+                    {
+                        // RFC 9110 §12.5.3: a 415 for a coding names the codings that are accepted.
+                        context.Response.OnStarting(static response => SetAcceptEncoding((HttpResponse)response), context.Response);
+                    }
+
                     await ErrorPage.WriteAsync(context, status);
                     return;
                 }
@@ -100,6 +114,45 @@ internal sealed class WafMiddleware(RequestDelegate next, ActiveConfig config, W
 
             await next(context);
         }
+    }
+
+    /// <summary>
+    /// Runs the body phase over the body (decoded from its <paramref name="codings"/>) and returns
+    /// the status a rule asks for; for a body not in the codings it names, 400 and undecodable.
+    /// A body that decodes past the limit is over it like any other.
+    /// </summary>
+    private static (int Status, bool Undecodable) InspectBody(WafTransaction transaction, string? contentType, PrefixedStream? body, IReadOnlyList<string> codings, long limit, ref bool overLimit, bool refusesLong)
+    {
+        if (body is null || codings.Count == 0)
+        {
+            AppendBody(transaction, contentType, body is null ? default : body.Prefix, limit);
+            transaction.ProcessBody();
+            return (transaction.Interruption(), false);
+        }
+
+        using var decoded = EncodedBody.Decode(body.PrefixSegment, codings, limit, cut: overLimit);
+        if (decoded is null)
+        {
+            // Its arguments were never inspected: refused as a body the engine cannot parse is.
+            transaction.ProcessBody();
+            return (StatusCodes.Status400BadRequest, true);
+        }
+
+        overLimit |= decoded.Length > limit;
+        if (overLimit && refusesLong)
+        {
+            return (0, false);
+        }
+
+        AppendBody(transaction, contentType, decoded.Bytes, limit);
+        transaction.ProcessBody();
+        return (transaction.Interruption(), false);
+    }
+
+    private static Task SetAcceptEncoding(HttpResponse response)
+    {
+        response.Headers.AcceptEncoding = "gzip, deflate, br, zstd";
+        return Task.CompletedTask;
     }
 
     /// <summary>

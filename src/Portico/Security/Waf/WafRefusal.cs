@@ -8,4 +8,10 @@ internal enum WafRefusal
 
     /// <summary>`body_over_limit`: its body is longer than `waf.requestBodyLimit` on a route that rejects such bodies.</summary>
     BodyOverLimit,
+
+    /// <summary>`body_undecodable`: its body is not in the content coding its Content-Encoding names (RFC 9110 §8.4), so it could not be inspected.</summary>
+    BodyUndecodable,
+
+    /// <summary>`encoding_unsupported`: its body is in a content coding Portico does not decode (RFC 9110 §8.4.1), so it could not be inspected.</summary>
+    EncodingUnsupported,
 }
