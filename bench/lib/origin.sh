@@ -3,11 +3,11 @@
 #
 #   origin_setup DIR FD_LIMIT PORT H2_PORT TEXT_BYTES
 #
-# writes DIR/www (1k and 100k of printable bytes, cached/1k, text/100k) and
+# writes DIR/www (1k and 100k of printable bytes, cached/1k, text/100k, nostore/16k) and
 # DIR/origin/nginx.conf listening on 127.0.0.1:PORT (HTTP/1.1) and :H2_PORT (h2c).
 origin_setup() {
   local dir=$1 fd_limit=$2 port=$3 h2_port=$4 text_bytes=$5
-  mkdir -p "$dir/www/cached" "$dir/www/text" "$dir/origin"
+  mkdir -p "$dir/www/cached" "$dir/www/text" "$dir/www/nostore" "$dir/origin"
   # Fixed bodies: 1 KiB and 100 KiB of printable bytes.
   head -c 1024 /dev/zero | tr '\0' 'a' > "$dir/www/1k"
   head -c 102400 /dev/zero | tr '\0' 'b' > "$dir/www/100k"
@@ -16,6 +16,8 @@ origin_setup() {
   # (h), (i): text that compresses like prose (words drawn from a fixed vocabulary with a fixed
   # seed, so every run and every machine compresses the same bytes), not like 'bbbb...'.
   python3 "$(dirname "${BASH_SOURCE[0]}")/make_text.py" "$dir/www/text/100k" "$text_bytes"
+  # bench/feature_cost.sh: 16 KiB of the same kind of text, which the origin forbids caching.
+  python3 "$(dirname "${BASH_SOURCE[0]}")/make_text.py" "$dir/www/nostore/16k" 16384
 
   # Workers run as "nobody" when nginx starts as root; they must be able to reach the files
   # (the caller makes DIR's parents reachable too).
@@ -50,6 +52,9 @@ http {
         location / { }
         location /cached/ { expires 1h; }                        # Cache-Control: max-age=3600
         location /text/ { types { } default_type text/plain; }   # compressible, for (h) and (i)
+        # bench/feature_cost.sh: compressible, never stored by a cache (RFC 9111 §5.2.2.5), and a
+        # field the proxies' header rules remove.
+        location /nostore/ { types { } default_type text/plain; add_header Cache-Control no-store; add_header X-Backend-Version 1.4.2; }
     }
 }
 EOF
