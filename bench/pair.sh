@@ -16,6 +16,11 @@
 #                                   bench/pair.sh HEAD HEAD with PAIR_ENV_B=PORTICO_TRANSPORT=sockets
 #   PAIR_ROUTE=", rateLimit: {...}" more keys for the measured route `all` (YAML flow mapping
 #                                   entries), e.g. a rate limit and header rules: a feature route
+#   PAIR_ROUTE_A=... PAIR_ROUTE_B=...  the same for one build only (in place of PAIR_ROUTE): with
+#                                   one revision twice (bench/pair.sh HEAD HEAD, built once), what
+#                                   one route costs against another in the same seconds
+#   PAIR_HEADER="Accept-Encoding: gzip"   a request field wrk sends (HTTP/1.1 loads), e.g. with
+#                                   PAIR_PATH=/nostore/16k (bench/feature_cost.sh's text, no-store)
 #   PAIR_TLS=1                      both builds listen with TLS (an ECDSA P-256 certificate made
 #                                   here with openssl; h2 and http/1.1 offered, wrk speaks
 #                                   HTTP/1.1 over TLS 1.3 on kept-alive connections)
@@ -46,6 +51,7 @@ URL_PATH=${PAIR_PATH:-/1k}
 TLS=${PAIR_TLS:-0}
 CLOSE_HEADER=()
 [ "${PAIR_CLOSE:-0}" = 1 ] && CLOSE_HEADER=(-H "Connection: close")
+[ -n "${PAIR_HEADER:-}" ] && CLOSE_HEADER+=(-H "$PAIR_HEADER")
 SCHEME=$([ "$TLS" = 1 ] && echo https || echo http)
 LOAD_CPU=${BENCH_LOAD_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
@@ -81,7 +87,12 @@ build() {
   log "built $name: $rev ($(git -C "$REPO_DIR" rev-parse --short "${rev/worktree/HEAD}")$([ "$rev" = worktree ] && echo ' + working tree'))"
 }
 [ "$REV_A" = haproxy ] || build a "$REV_A"
-build b "$REV_B"
+if [ "$REV_B" = "$REV_A" ] && [ "$REV_A" != worktree ]; then
+  # One revision twice (two routes or two settings compared): one build serves both.
+  mkdir -p "$WORK/b" && cp -r "$WORK/a/out" "$WORK/b/out"
+else
+  build b "$REV_B"
+fi
 
 # The origin bench/run.sh uses (bench/lib/origin.sh). mktemp makes WORK private; nginx's
 # workers (user "nobody" under root) must reach the files.
@@ -104,12 +115,12 @@ fi
 # Each build with bench/run.sh's Portico settings: the plain route and (g)'s cached one
 # (PAIR_PATH=/cached/1k measures cache hits), access log off, its own admin port.
 start() {
-  local name=$1 port=$2 env=$3
+  local name=$1 port=$2 env=$3 route=$4
   cat > "$WORK/$name/portico.yaml" <<EOF
 listeners:
   http: { address: "127.0.0.1:$port"$TLS_YAML }
 routes:
-  all: { match: { pathPrefix: / }, cluster: origin${PAIR_ROUTE:-} }
+  all: { match: { pathPrefix: / }, cluster: origin${route} }
   cached: { match: { pathPrefix: /cached }, cluster: origin, cache: {} }
 clusters:
   origin:
@@ -134,9 +145,9 @@ if [ "$REV_A" = haproxy ]; then
   # HAProxy's h2c listener is the port after its HTTP/1.1 one.
   [ "$H2" = 1 ] && PORT_A=$((PORT_A + 1))
 else
-  start a "$PORT_A" "${PAIR_ENV_A:-}"
+  start a "$PORT_A" "${PAIR_ENV_A:-}" "${PAIR_ROUTE_A-${PAIR_ROUTE:-}}"
 fi
-start b "$PORT_B" "${PAIR_ENV_B:-}"
+start b "$PORT_B" "${PAIR_ENV_B:-}" "${PAIR_ROUTE_B-${PAIR_ROUTE:-}}"
 # Each must answer 200 before anything is measured (an error page would be measured instead).
 for port in $ORIGIN_PORT $PORT_A $PORT_B; do
   for try in $(seq 1 600); do
