@@ -31,17 +31,21 @@
 #
 # Pinning as bench/run.sh: the load on core FEATURE_COST_LOAD_CPU (0), origin and proxies on
 # FEATURE_COST_SERVER_CPU (1). CPU of a proxy = utime+stime of its process tree over a run ÷ the
-# requests wrk completed; the report gives medians over the rounds. Portico first gets
-# FEATURE_COST_PORTICO_WARMUP (40) seconds of unrecorded load (tiered JIT), then every proxy one
-# 2 s warm-up. Portico is the `dotnet build -c Release` of the working tree. Installs what is
-# missing from Debian (nginx, haproxy, wrk, curl). Every process it starts is stopped on exit;
+# requests wrk completed; the report gives medians over the rounds. Portico is first loaded,
+# unrecorded, in 5 s pieces until its CPU per request settles (tiered JIT): at least
+# FEATURE_COST_PORTICO_WARMUP (60) seconds, then until a piece is within 10 % of the one before,
+# at most FEATURE_COST_PORTICO_WARMUP_MAX (180) seconds (fixed 20 s and 40 s left the first
+# round still warming on a loaded machine, where the tiered JIT holds a plateau before the drop);
+# then every proxy gets one 2 s warm-up. Portico is the `dotnet build -c Release` of the working
+# tree. Installs what is missing from Debian (nginx, haproxy, wrk, curl). Every process it starts is stopped on exit;
 # every load is bounded by its duration and `timeout`; only 127.0.0.1 is used.
 set -euo pipefail
 
 ROUNDS=${FEATURE_COST_ROUNDS:-3}
 DURATION=${FEATURE_COST_SECONDS:-10}
 CONNECTIONS=${FEATURE_COST_CONNECTIONS:-50}
-PORTICO_WARMUP=${FEATURE_COST_PORTICO_WARMUP:-40}
+PORTICO_WARMUP=${FEATURE_COST_PORTICO_WARMUP:-60}
+PORTICO_WARMUP_MAX=${FEATURE_COST_PORTICO_WARMUP_MAX:-180}
 BASE=${FEATURE_COST_PORT_BASE:-27800}
 LOAD_CPU=${FEATURE_COST_LOAD_CPU:-0}
 SERVER_CPU=${FEATURE_COST_SERVER_CPU:-1}
@@ -222,8 +226,18 @@ run() { # PROXY SECONDS -> "requests req/s p99-ms errors"
 CLK=$(getconf CLK_TCK)
 RAW="$DIR/rounds.txt"
 : > "$RAW"
-echo "feature_cost: Portico warm-up ${PORTICO_WARMUP}s, then $ROUNDS round(s) of ${DURATION}s per proxy, $CONNECTIONS connections (results in $DIR)" >&2
-[ "$PORTICO_WARMUP" -gt 0 ] && run portico "$PORTICO_WARMUP" >/dev/null
+# Portico's warm-up: 5 s pieces until its CPU per request settles (see the top of this file).
+spent=0; previous=0
+while [ "$spent" -lt "$PORTICO_WARMUP_MAX" ]; do
+  t0=$(ticks portico); read -r n _ < <(run portico 5); t1=$(ticks portico)
+  spent=$((spent + 5))
+  now=$(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$CLK" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }')
+  if [ "$spent" -ge "$PORTICO_WARMUP" ] && awk -v a="$now" -v b="$previous" 'BEGIN { exit !(b > 0 && a >= b * 0.9 && a <= b * 1.1) }'; then
+    break
+  fi
+  previous=$now
+done
+echo "feature_cost: Portico warmed up for ${spent}s (last 5 s: $now µs/req), then $ROUNDS round(s) of ${DURATION}s per proxy, $CONNECTIONS connections (results in $DIR)" >&2
 for proxy in "${PROXIES[@]}"; do run "$proxy" 2 >/dev/null; done
 for round in $(seq 1 "$ROUNDS"); do
   for proxy in "${PROXIES[@]}"; do
