@@ -259,11 +259,11 @@ by = {}
 for proxy, _, rps, us, ous, p99, err in rows:
     by.setdefault(proxy, []).append((float(rps), float(us), float(ous), float(p99), int(err)))
 med = {k: [statistics.median(x[i] for x in v) for i in range(4)] + [sum(x[4] for x in v)] for k, v in by.items()}
-ref = med["nginx"][1]
-print("| proxy | req/s | proxy CPU µs/req | origin CPU µs/req | p99 ms | CPU vs nginx | errors |\n|---|--:|--:|--:|--:|--:|--:|")
+# Each round's ratio compares runs a few seconds apart, so a load that drifts between rounds
+# cancels out; the ratio column is their median (the µs columns are medians of their own).
+ratios = {k: [a[1] / b[1] for a, b in zip(v, by["nginx"])] for k, v in by.items()}
+print("| proxy | req/s | proxy CPU µs/req | origin CPU µs/req | p99 ms | CPU vs nginx (median of the rounds' ratios) | errors |\n|---|--:|--:|--:|--:|--:|--:|")
 for proxy, (rps, us, ous, p99, err) in med.items():
-    print(f"| {proxy} | {rps:.0f} | {us:.1f} | {ous:.1f} | {p99:.2f} | {us / ref:.2f} | {err} |")
-print("\nCPU vs nginx per round: " + ", ".join(
-    f"{p} " + "/".join(f"{float(u) / float(n[3]):.2f}" for (_, r, _, u, *_), n in zip((x for x in rows if x[0] == p), (x for x in rows if x[0] == "nginx")))
-    for p in by if p != "nginx"))
+    print(f"| {proxy} | {rps:.0f} | {us:.1f} | {ous:.1f} | {p99:.2f} | {statistics.median(ratios[proxy]):.2f} | {err} |")
+print("\nCPU vs nginx per round: " + ", ".join(f"{k} " + " / ".join(f"{r:.2f}" for r in v) for k, v in ratios.items() if k != "nginx"))
 EOF
