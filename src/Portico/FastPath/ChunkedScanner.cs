@@ -40,7 +40,8 @@ internal struct ChunkedScanner
     /// them while it goes on, fewer when it ends inside them), or -1 when the framing is broken.
     /// </summary>
     /// <param name="data">Given the chunks' data without their framing, when the body is decoded rather than passed on (an HTTP/2 client's DATA frames).</param>
-    public int Scan(ReadOnlySpan<byte> bytes, IBufferWriter<byte>? data = null)
+    /// <param name="trailer">Given the trailer section's lines (each with its CRLF, without the blank line that ends it), when the body is decoded.</param>
+    public int Scan(ReadOnlySpan<byte> bytes, IBufferWriter<byte>? data = null, IBufferWriter<byte>? trailer = null)
     {
         var i = 0;
         while (i < bytes.Length)
@@ -126,6 +127,11 @@ internal struct ChunkedScanner
                     break;
                 case State.TrailerStart:
                     _state = b == '\r' ? State.FinalLf : State.TrailerLine;
+                    if (_state == State.TrailerLine)
+                    {
+                        trailer?.Write([b]);
+                    }
+
                     break;
                 case State.TrailerLine:
                     if (b == '\r')
@@ -137,6 +143,7 @@ internal struct ChunkedScanner
                         return -1;
                     }
 
+                    trailer?.Write([b]);
                     break;
                 case State.TrailerLf:
                     if (b != '\n')
@@ -144,6 +151,7 @@ internal struct ChunkedScanner
                         return -1;
                     }
 
+                    trailer?.Write([b]);
                     _state = State.TrailerStart;
                     break;
                 case State.FinalLf:

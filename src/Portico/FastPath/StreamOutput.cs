@@ -11,9 +11,9 @@ namespace Portico.FastPath;
 /// (<see cref="FastRelay"/>, <see cref="FastLocalAnswer"/>, <see cref="FastCacheResponder"/>)
 /// write an HTTP/1.1 response; this writer turns it into the stream's response through the
 /// request's features: the status and fields once the head is whole, then the body, its chunked
-/// framing removed (RFC 9113 §8.1: HTTP/2 frames the body itself). Connection-specific fields
-/// are dropped (RFC 9113 §8.2.2: an HTTP/2 message must not carry them). A length-delimited body
-/// is read straight into the stream's own buffers, as on HTTP/1.1 into the connection's.
+/// framing removed (RFC 9113 §8.1: HTTP/2 frames the body itself) and its trailer section sent
+/// as the stream's trailers (<see cref="TrailerFields"/>). Connection-specific fields are dropped
+/// (RFC 9113 §8.2.2: an HTTP/2 message must not carry them). A length-delimited body is read straight into the stream's own buffers, as on HTTP/1.1 into the connection's.
 /// Nothing reaches the client before the head is whole, so a request the fast path gives up on
 /// before that is handed to the full pipeline untouched. Reused by the requests of one
 /// connection, one at a time (<see cref="Begin"/>).
@@ -21,6 +21,7 @@ namespace Portico.FastPath;
 internal sealed class StreamOutput : PipeWriter
 {
     private HttpResponse? _response;
+    private ArrayBufferWriter<byte>? _trailer;
     private PipeWriter _body = Null;
     private byte[] _staging = [];
     private int _staged;
@@ -54,6 +55,7 @@ internal sealed class StreamOutput : PipeWriter
         _phase = Phase.Head;
         _staged = 0;
         _chunked = default;
+        _trailer?.ResetWrittenCount();
     }
 
     public override void Advance(int bytes)
@@ -64,7 +66,7 @@ internal sealed class StreamOutput : PipeWriter
                 _body.Advance(bytes);
                 break;
             case Phase.Chunked:
-                _chunked.Scan(_staging.AsSpan(0, bytes), _body);
+                Decode(_staging.AsSpan(0, bytes));
                 break;
             default:
                 _staged += bytes;
@@ -150,7 +152,7 @@ internal sealed class StreamOutput : PipeWriter
         _phase = chunked ? Phase.Chunked : Phase.Identity;
         if (chunked)
         {
-            _chunked.Scan(rest, _body);
+            Decode(rest);
         }
         else if (!rest.IsEmpty)
         {
@@ -158,6 +160,26 @@ internal sealed class StreamOutput : PipeWriter
         }
 
         _staged = 0;
+    }
+
+    /// <summary>A chunked body's bytes: its data to the stream, and once it ends, its trailer fields as the stream's trailers.</summary>
+    private void Decode(ReadOnlySpan<byte> bytes)
+    {
+        var done = _chunked.Done;
+        _trailer ??= new ArrayBufferWriter<byte>();
+        _chunked.Scan(bytes, _body, _trailer);
+        if (_trailer.WrittenCount > TrailerFields.MaxBytes)
+        {
+            // As the full pipeline's backend client refuses fields beyond its limit: the response
+            // cannot be completed, so the stream is reset rather than ended without them.
+            _response!.HttpContext.Abort();
+            _trailer.ResetWrittenCount();
+        }
+        else if (!done && _chunked.Done && _trailer.WrittenCount > 0
+                 && _response!.HttpContext.Features.Get<IHttpResponseTrailersFeature>() is { Trailers: { IsReadOnly: false } trailers })
+        {
+            TrailerFields.Add(_trailer.WrittenSpan, trailers);
+        }
     }
 
     /// <summary>RFC 9113 §8.2.2's connection-specific fields (Transfer-Encoding is read above).</summary>
