@@ -27,6 +27,9 @@ internal sealed class DiskCacheStore
     private readonly DiskIndex _index;
     private readonly string _spool;
 
+    // Placing a file (the look at what it replaces, the rename, the index) is one step.
+    private readonly Lock _placing = new();
+
     public DiskCacheStore(DiskCacheSettings settings, Func<IReadOnlyList<KeyValuePair<string, StringValues>>, CacheDirectives> directives, DiskCacheLog log, CacheMetrics metrics)
     {
         _settings = settings;
@@ -127,8 +130,20 @@ internal sealed class DiskCacheStore
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-            File.Move(body.Path, final, overwrite: true);
-            _index.Add(entry.Key, final, entry.Vary, entry.Tags, body.Length + closing.Length, front: true);
+            lock (_placing)
+            {
+                // A part never replaces a complete response (RFC 9111 §3.4). PartialStore looked
+                // before it prepared the part, but a 200 may have been placed since (the writes run
+                // in the background, in either order); decided here, where files are placed.
+                if (entry.Ranges is not null && File.Exists(final) && Load(final) is { Ranges: null } held && held.Key == entry.Key)
+                {
+                    DiskBodyWriter.Delete(body.Path);
+                    return;
+                }
+
+                File.Move(body.Path, final, overwrite: true);
+                _index.Add(entry.Key, final, entry.Vary, entry.Tags, body.Length + closing.Length, front: true);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -23,18 +23,7 @@ public sealed class MemoryCacheStoreTests
         return ((MemoryCacheStore)services.GetRequiredService<ICacheStore>(), services);
     }
 
-    private static CacheEntry Entry(string key, int bodyBytes, string variant = "") => new()
-    {
-        Key = key,
-        Vary = variant.Length == 0 ? [] : [new("accept-encoding", variant)],
-        Status = 200,
-        Headers = [],
-        Body = new byte[bodyBytes],
-        RequestTime = DateTimeOffset.UnixEpoch,
-        ResponseTime = DateTimeOffset.UnixEpoch,
-        Date = DateTimeOffset.UnixEpoch,
-        Directives = CacheDirectives.None,
-    };
+    private static CacheEntry Entry(string key, int bodyBytes, string variant = "") => StoredEntries.Complete(key, bodyBytes, variant);
 
     [Fact]
     public async Task Variants_of_a_key_are_kept_side_by_side_and_replaced_by_their_vary_values()
