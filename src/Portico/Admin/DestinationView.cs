@@ -61,7 +61,9 @@ internal sealed class DestinationView(ActiveConfig active, DrainRegistry drains,
     }
 
     /// <summary>
-    /// drained (an operator's doing) before down (YARP sends it nothing: failed probes or a passive
+    /// drained (an operator's doing) before joining (a discovered destination waiting for its
+    /// first active probe: sent nothing yet, but nothing found it failing, so it is neither down
+    /// nor downtime) before down (YARP sends it nothing: failed probes or a passive
     /// ejection) before failing (still sent traffic, but most of its recent exchanges failed: what a
     /// cluster without health checks shows of a dead backend) before up.
     /// </summary>
@@ -74,7 +76,7 @@ internal sealed class DestinationView(ActiveConfig active, DrainRegistry drains,
 
         if (!cluster.DestinationsState.AvailableDestinations.Contains(d))
         {
-            return "down";
+            return DiscoveredDestinations.Joining(cluster, d) && d.Health.Passive != DestinationHealth.Unhealthy ? "joining" : "down";
         }
 
         var recentFailure = tally.LastFailure != long.MinValue && time.GetElapsedTime(tally.LastFailure) <= FailingWithin;

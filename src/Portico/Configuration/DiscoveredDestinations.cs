@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
 
 namespace Portico.Configuration;
 
@@ -18,6 +20,20 @@ internal sealed class DiscoveredDestinations
 
     /// <summary>DestinationConfig metadata: found after the first answer, so it waits for a passing active check.</summary>
     public const string JoinAfterCheckKey = "portico.joinAfterCheck";
+
+    /// <summary>
+    /// Whether <paramref name="destination"/> was found after its cluster's first answer and no
+    /// active probe has judged it yet. With the cluster's active checks on, it takes no traffic
+    /// until a probe passes (Health/), and until then it is joining, not down: nothing has found
+    /// it failing (the admin API, the dashboard and the metrics say so).
+    /// </summary>
+    public static bool AwaitsFirstCheck(DestinationState destination)
+        => destination.Health.Active == DestinationHealth.Unknown
+           && destination.Model.Config.Metadata?.ContainsKey(JoinAfterCheckKey) == true;
+
+    /// <summary><see cref="AwaitsFirstCheck"/> in a cluster whose active checks are on: held back, joining.</summary>
+    public static bool Joining(ClusterState cluster, DestinationState destination)
+        => cluster.Model.Config.HealthCheck?.Active?.Enabled == true && AwaitsFirstCheck(destination);
 
     private readonly ConcurrentDictionary<string, Found> _found = new(StringComparer.Ordinal);
 

@@ -28,7 +28,7 @@ internal sealed class AvailableDestinationsPolicy(DrainRegistry drains) : IAvail
             if ((active && health.Active == DestinationHealth.Unhealthy)
                 || (passive && health.Passive == DestinationHealth.Unhealthy)
                 || drains.IsDrained(destination)
-                || (active && health.Active == DestinationHealth.Unknown && destination.Model.Config.Metadata?.ContainsKey(DiscoveredDestinations.JoinAfterCheckKey) == true))
+                || (active && DiscoveredDestinations.AwaitsFirstCheck(destination)))
             {
                 continue;
             }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
+using Portico.Configuration;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -55,6 +56,7 @@ internal sealed class PorticoMetrics
         _fastPath = meter.CreateCounter<long>("portico.fastpath.requests", "{request}", "Requests the fast path forwarded itself");
         _handedOver = meter.CreateCounter<long>("portico.fastpath.handovers", "{connection}", "Connections the fast path handed to the full pipeline, by the reason of the request that needed it");
         meter.CreateObservableGauge("portico.destination.healthy", () => Health(state), "{destination}", "1 when a destination takes traffic, 0 when health checks or a drain keep it out");
+        meter.CreateObservableGauge("portico.destination.joining", () => Joining(state), "{destination}", "1 while a destination DNS discovery found waits for its first active health check (it takes no traffic yet, and is not down), else 0");
         meter.CreateObservableGauge("portico.destination.active.requests", () => InFlight(state), "{request}", "Requests in flight per destination");
     }
 
@@ -169,6 +171,17 @@ internal sealed class PorticoMetrics
             foreach (var destination in cluster.Destinations.Values)
             {
                 yield return new Measurement<int>(available.Contains(destination) ? 1 : 0, Tags(cluster, destination));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> Joining(IProxyStateLookup state)
+    {
+        foreach (var cluster in state.GetClusters())
+        {
+            foreach (var destination in cluster.Destinations.Values)
+            {
+                yield return new Measurement<int>(DiscoveredDestinations.Joining(cluster, destination) ? 1 : 0, Tags(cluster, destination));
             }
         }
     }

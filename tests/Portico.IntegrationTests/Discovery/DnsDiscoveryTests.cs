@@ -39,16 +39,7 @@ public sealed class DnsDiscoveryTests
         await using var dns = new TestDnsServer();
         dns.Set(Name, 1, IPAddress.Loopback);
         dns.Delay = TimeSpan.FromSeconds(1);
-        await using var proxy = await TestProxy.StartAsync($$"""
-            routes:
-              all: { match: { pathPrefix: / }, cluster: app }
-            clusters:
-              app:
-                destinations: []
-                discovery: { dns: {{Name}}, port: {{port}}, resolver: "{{dns.Address}}", minRefresh: 100ms, maxRefresh: 1s }
-                healthCheck:
-                  active: { path: /health, interval: 1s }
-            """, fastPath);
+        await using var proxy = await TestProxy.StartAsync(Discovered(dns, port, ""), fastPath);
         var (ipv4, ipv6) = ($"127.0.0.1:{port}", $"[::1]:{port}");
 
         // The listeners opened after the first answer, slow as it was: the first request already has a destination.
@@ -112,6 +103,83 @@ public sealed class DnsDiscoveryTests
         }
 
         Assert.Contains($"cluster app: {Name} resolves to 1 address(es); added [], removed [{ipv4}]", proxy.Logs.Messages(8101));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_record_that_appears_is_joining_not_down_until_its_slow_first_check_passes(bool fastPath)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var firstCheck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var port = FreePorts.Take();
+        await using var v4 = await TestBackend.StartAsync("v4", ctx => ctx.Response.WriteAsync("v4"), port: port);
+        await using var v6 = await TestBackend.StartAsync("v6", async ctx =>
+        {
+            if (ctx.Request.Path == "/health")
+            {
+                // The first probe is answered only when the test has looked at the joining state.
+                await firstCheck.Task.WaitAsync(ctx.RequestAborted);
+            }
+
+            await ctx.Response.WriteAsync("v6");
+        }, port: port, address: IPAddress.IPv6Loopback);
+        await using var dns = new TestDnsServer();
+        dns.Set(Name, 1, IPAddress.Loopback);
+        await using var proxy = await TestProxy.StartAsync(Discovered(dns, port, ", timeout: 60s"), fastPath);
+        var (ipv4, ipv6) = ($"127.0.0.1:{port}", $"[::1]:{port}");
+        using var admin = new HttpClient { BaseAddress = proxy.AdminAddress };
+        Assert.Equal("v4", await proxy.Client.GetStringAsync("/first", ct));
+
+        dns.Set(Name, 1, IPAddress.Loopback, IPAddress.IPv6Loopback);
+        await Poll.UntilAsync(() => v6.Requests.Any(r => r.PathAndQuery == "/health"), "the new destination's first probe");
+
+        // Probed, not yet judged: joining, with no downtime, and no traffic.
+        var (state, activeHealth, downtime) = await DestinationAsync(admin, ipv6, ct);
+        Assert.Equal(("joining", "unknown", 0.0), (state, activeHealth, downtime));
+        Assert.Equal("up", (await DestinationAsync(admin, ipv4, ct)).State);
+        var metrics = new PrometheusText(await admin.GetStringAsync("/metrics", ct));
+        Assert.Equal(1, metrics.Value("portico_destination_joining", ("cluster", "app"), ("destination", ipv6)));
+        Assert.Equal(0, metrics.Value("portico_destination_healthy", ("cluster", "app"), ("destination", ipv6)));
+        Assert.Equal(0, metrics.Value("portico_destination_joining", ("cluster", "app"), ("destination", ipv4)));
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("v4", await proxy.Client.GetStringAsync($"/while-joining/{i}", ct));
+        }
+
+        Assert.All(v6.Requests, r => Assert.Equal("/health", r.PathAndQuery));
+
+        // The first probe passes: it joins.
+        firstCheck.SetResult();
+        await Poll.UntilAsync(async () => (await DestinationAsync(admin, ipv6, ct)).State == "up", "the destination to be up after its first passing probe");
+        await Poll.UntilAsync(async () => await proxy.Client.GetStringAsync("/spread", ct) == "v6", "the joined destination to take traffic");
+
+        // The exporter may answer a scrape from its last one for a moment: polled, not read once.
+        await Poll.UntilAsync(async () =>
+        {
+            var now = new PrometheusText(await admin.GetStringAsync("/metrics", ct));
+            return now.Value("portico_destination_joining", ("cluster", "app"), ("destination", ipv6)) == 0
+                && now.Value("portico_destination_healthy", ("cluster", "app"), ("destination", ipv6)) == 1;
+        }, "the metrics to say joined");
+    }
+
+    /// <summary>A cluster of <see cref="Name"/>'s records on <paramref name="port"/>, asked of <paramref name="dns"/> often, probed each second at /health.</summary>
+    private static string Discovered(TestDnsServer dns, int port, string probe) => $$"""
+        routes:
+          all: { match: { pathPrefix: / }, cluster: app }
+        clusters:
+          app:
+            destinations: []
+            discovery: { dns: {{Name}}, port: {{port}}, resolver: "{{dns.Address}}", minRefresh: 100ms, maxRefresh: 1s }
+            healthCheck:
+              active: { path: /health, interval: 1s{{probe}} }
+        """;
+
+    private static async Task<(string? State, string? ActiveHealth, double Downtime)> DestinationAsync(HttpClient admin, string name, CancellationToken ct)
+    {
+        using var clusters = JsonDocument.Parse(await admin.GetStringAsync("/api/clusters", ct));
+        var d = clusters.RootElement.GetProperty("app").GetProperty("destinations").EnumerateArray().Single(d => d.GetProperty("name").GetString() == name);
+        return (d.GetProperty("state").GetString(), d.GetProperty("activeHealth").GetString(), d.GetProperty("downtimeSeconds").GetDouble());
     }
 
     [Fact]
