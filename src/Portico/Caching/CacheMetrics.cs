@@ -28,7 +28,7 @@ internal sealed class CacheMetrics
         _purges = meter.CreateCounter<long>("portico.cache.purges", "{request}", "Purge requests on the admin API, by kind (url, prefix, tag, soft_tag)");
         _purged = meter.CreateCounter<long>("portico.cache.purged", "{entry}", "Stored responses removed (or, by soft_tag, marked stale) by purges, by kind");
         _sharedLookups = meter.CreateCounter<long>("portico.cache.shared.lookups", "{lookup}", "Lookups in the shared (Redis) tier, by outcome: hit (it had variants this instance did not), miss, error (Redis unavailable or failing: the lookup is a miss)");
-        _sharedStores = meter.CreateCounter<long>("portico.cache.shared.stores", "{entry}", "Stored responses offered to the shared tier, by outcome: stored, local (kept in this instance only: body above cache.shared.maxObjectSize, not in memory, or no time left to keep), error");
+        _sharedStores = meter.CreateCounter<long>("portico.cache.shared.stores", "{entry}", "Stored responses offered to the shared tier, by outcome: stored, local (kept in this instance only: body above cache.shared.maxObjectSize, not in memory, no time left to keep, or a part where Redis holds the complete response), error");
         _sharedBytes = meter.CreateCounter<long>("portico.cache.shared.bytes", "By", "Bytes of stored responses moved to and from the shared tier, by direction (read, written)");
         meter.CreateObservableGauge("portico.cache.size", () => Tiers(services, t => t.Bytes), "By", "Bytes held by each tier (tier) of the cache store");
         meter.CreateObservableGauge("portico.cache.entries", () => Tiers(services, t => t.Entries), "{entry}", "Stored responses (variants) held by each tier (tier) of the cache store");

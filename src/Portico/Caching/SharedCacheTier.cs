@@ -19,8 +19,15 @@ namespace Portico.Caching;
 /// </summary>
 internal sealed class SharedCacheTier(RedisConnection redis, ActiveConfig config, CacheMetrics metrics, SharedCacheLog log, TimeProvider time)
 {
-    // HSET the variant, then make the hash and each tag set live at least as long as it.
+    // HSET the variant, then make the hash and each tag set live at least as long as it. A part
+    // (ARGV[5] is then how a complete value begins) never replaces a complete response (RFC 9111
+    // §3.4): the part was prepared when none was known, but one may have been stored since, by
+    // this instance's background write or another instance's; decided here, where values are kept.
     private const string StoreScript = """
+        if ARGV[5] ~= '' then
+          local held = redis.call('HGET', KEYS[1], ARGV[1])
+          if held and string.sub(held, 1, string.len(ARGV[5])) == ARGV[5] then return 0 end
+        end
         local ttl = tonumber(ARGV[3])
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
@@ -95,9 +102,9 @@ internal sealed class SharedCacheTier(RedisConnection redis, ActiveConfig config
             keys[i + 1] = TagKey(entry.Tags[i]);
         }
 
-        RedisValue[] args = [VariantId(entry.Vary), value, (long)Math.Ceiling(keep.TotalMilliseconds), entry.Key];
-        var answer = await redis.RunAsync("cache_set", db => db.ScriptEvaluateAsync(StoreScript, keys, args));
-        metrics.SharedStore(answer.Ok ? "stored" : "error", value.Length);
+        RedisValue[] args = [VariantId(entry.Vary), value, (long)Math.Ceiling(keep.TotalMilliseconds), entry.Key, entry.Ranges is null ? RedisValue.EmptyString : SharedEntryFormat.CompletePrefix];
+        var answer = await redis.RunAsync("cache_set", async db => (long)await db.ScriptEvaluateAsync(StoreScript, keys, args));
+        metrics.SharedStore(!answer.Ok ? "error" : answer.Value == 1 ? "stored" : "local", value.Length);
     }
 
     /// <summary>Removes every variant of <paramref name="key"/>; how many there were (0 when Redis could not be asked).</summary>

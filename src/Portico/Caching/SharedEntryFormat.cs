@@ -5,7 +5,8 @@ using Microsoft.Extensions.Primitives;
 namespace Portico.Caching;
 
 /// <summary>
-/// One stored variant as the shared tier keeps it in Redis: a magic number, the head as the disk
+/// One stored variant as the shared tier keeps it in Redis: a magic number, whether it is
+/// complete (`C`) or a part (`P`, a stored 206), the head as the disk
 /// tier writes it (<see cref="DiskEntryFormat.WriteHead"/>: Vary values, fields, the RFC 9111
 /// §4.2.3 times, tags and a soft purge's instant, so Age and freshness computed on any instance
 /// are the ones the storing instance computes), the body's length and the body. A value that is
@@ -13,9 +14,15 @@ namespace Portico.Caching;
 /// </summary>
 internal static class SharedEntryFormat
 {
-    // "PSC2", little-endian: since the head carries a part's ranges (DiskEntryFormat version 3),
-    // so a value an older version wrote is not read as one.
-    private const uint Magic = 0x3243_5350;
+    // "PSC3", little-endian: since the value says after it whether it is complete ("PSC2": since
+    // the head carries a part's ranges), so a value an older version wrote is not read as one.
+    private const uint Magic = 0x3343_5350;
+
+    /// <summary>
+    /// How a complete response's value begins: the store script reads it to refuse a part in
+    /// its place (RFC 9111 §3.4), as Redis holds the values, not this instance.
+    /// </summary>
+    public static readonly byte[] CompletePrefix = [.. "PSC3"u8, (byte)'C'];
 
     public static byte[] Write(CacheEntry entry)
     {
@@ -23,6 +30,7 @@ internal static class SharedEntryFormat
         using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
+            w.Write(entry.Ranges is null ? (byte)'C' : (byte)'P');
             DiskEntryFormat.WriteHead(w, entry);
             w.Write((long)entry.Body.Length);
         }
@@ -34,18 +42,18 @@ internal static class SharedEntryFormat
     /// <summary>The entry in <paramref name="value"/>, its body in memory; null when the value is not one this version wrote whole.</summary>
     public static CacheEntry? Read(byte[] value, Func<IReadOnlyList<KeyValuePair<string, StringValues>>, CacheDirectives> directives)
     {
-        if (value.Length < 4 || BinaryPrimitives.ReadUInt32LittleEndian(value) != Magic)
+        if (value.Length < 5 || BinaryPrimitives.ReadUInt32LittleEndian(value) != Magic)
         {
             return null;
         }
 
         try
         {
-            using var stream = new MemoryStream(value, 4, value.Length - 4, writable: false);
+            using var stream = new MemoryStream(value, 5, value.Length - 5, writable: false);
             using var r = new BinaryReader(stream, Encoding.UTF8);
             var entry = DiskEntryFormat.ReadHead(r, directives);
             var length = r.ReadInt64();
-            var offset = 4 + stream.Position;
+            var offset = 5 + stream.Position;
             if (length < 0 || offset + length != value.Length)
             {
                 return null;

@@ -233,6 +233,47 @@ public sealed class SharedCacheTests
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
+    [Fact]
+    public async Task A_part_never_replaces_a_complete_response_redis_holds()
+    {
+        // RFC 9111 §3.4, as the memory and disk tiers' twin: a part was prepared when no complete
+        // response was known, but one was stored in Redis since (by this instance's background
+        // write or another's); Redis keeps the complete one.
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await Origin();
+        await using var proxy = await TestProxy.StartAsync(Config(backend) + "\n" + SharedProxies.Section(redis));
+        await Poll.UntilAsync(() => proxy.Services.GetRequiredService<RedisConnection>().Available, "Redis connected");
+        var shared = proxy.Services.GetRequiredService<Portico.Caching.SharedCacheTier>();
+        var now = DateTimeOffset.UtcNow;
+        Portico.Caching.CacheEntry Entry(string key, int bytes) => new()
+        {
+            Key = key,
+            Vary = [],
+            Status = 200,
+            Headers = [new("Cache-Control", "max-age=600")],
+            Body = new byte[bytes],
+            RequestTime = now,
+            ResponseTime = now,
+            Date = now,
+            Directives = Portico.Caching.CacheDirectives.Parse("max-age=600"),
+        };
+        Portico.Caching.CacheEntry Part(string key) => Entry(key, 5) with { Status = 206, Ranges = new Portico.Caching.HeldRanges(26, [(0, 4)]) };
+
+        await shared.SetAsync(Entry("http://h/a", 26));
+        await shared.SetAsync(Part("http://h/a"));
+        var stored = Assert.Single(await shared.GetAsync("http://h/a", _ => Portico.Caching.CacheDirectives.None));
+        Assert.Equal(200, stored.Status);
+        Assert.Null(stored.Ranges);
+        Assert.Equal(26, stored.Body.Length);
+
+        // A complete response still replaces a part, and a part another part.
+        await shared.SetAsync(Part("http://h/b"));
+        await shared.SetAsync(Part("http://h/b") with { Body = new byte[6], Ranges = new Portico.Caching.HeldRanges(26, [(0, 5)]) });
+        Assert.Equal(6, Assert.Single(await shared.GetAsync("http://h/b", _ => Portico.Caching.CacheDirectives.None)).Body.Length);
+        await shared.SetAsync(Entry("http://h/b", 26));
+        Assert.Null(Assert.Single(await shared.GetAsync("http://h/b", _ => Portico.Caching.CacheDirectives.None)).Ranges);
+    }
+
     private static Task InstancesAsync(SharedProxies proxies)
         => Poll.UntilAsync(() => proxies.Both.All(p => p.Services.GetRequiredService<RedisConnection>() is { Available: true, Instances: 2 }), "2 instances counted");
 
