@@ -5,6 +5,7 @@
 #
 #   bench/cache_bench.sh                                    3 interleaved rounds x 10 s per server and body
 #   CACHE_BENCH_ROUNDS=1 CACHE_BENCH_SECONDS=3 bench/cache_bench.sh   a smoke check
+#   CACHE_BENCH_BIN=DIR                                     a build already made (DIR/portico.dll) instead of building
 #
 # Servers, each started by this script with a config it writes under a temp folder:
 #   portico-mem   `cache: {}`: hits from the memory tier, answered on the fast path
@@ -34,7 +35,7 @@ LOAD_CPU=${CACHE_BENCH_LOAD_CPU:-0}
 SERVER_CPU=${CACHE_BENCH_SERVER_CPU:-1}
 SIZES=(1k 64k)
 SERVERS=(portico-mem portico-disk nginx varnish)
-declare -A PORT=([origin]=$((BASE + 80)) [portico-mem]=$((BASE + 1)) [portico-disk]=$((BASE + 2)) [nginx]=$((BASE + 3)) [varnish]=$((BASE + 4)))
+declare -A PORT=([origin]=$((BASE + 80)) [origin-h2]=$((BASE + 81)) [portico-mem]=$((BASE + 1)) [portico-disk]=$((BASE + 2)) [nginx]=$((BASE + 3)) [varnish]=$((BASE + 4)))
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 declare -A PID=()
@@ -69,34 +70,20 @@ done
 
 DIR=$(mktemp -d /tmp/portico-cache-bench.XXXXXX)
 chmod 755 "$DIR"
-mkdir -p "$DIR/www/c" "$DIR/origin" "$DIR/nginx" "$DIR/varnish" "$DIR/portico-mem" "$DIR/portico-disk"
+mkdir -p "$DIR/www/c" "$DIR/nginx" "$DIR/varnish" "$DIR/portico-mem" "$DIR/portico-disk"
 head -c 1024 /dev/zero | tr '\0' 'a' > "$DIR/www/c/1k"
 head -c 65536 /dev/zero | tr '\0' 'b' > "$DIR/www/c/64k"
-find "$DIR/www" -type d -exec chmod 755 {} +
-find "$DIR/www" -type f -exec chmod 644 {} +
 
-(cd "$REPO_DIR" && dotnet build src/Portico -c Release -o "$DIR/bin" --nologo -v quiet -clp:ErrorsOnly) >"$DIR/build.log" 2>&1 \
-  || { cat "$DIR/build.log" >&2; exit 1; }
+BIN=${CACHE_BENCH_BIN:-$DIR/bin}
+if [ -z "${CACHE_BENCH_BIN:-}" ]; then
+  (cd "$REPO_DIR" && dotnet build src/Portico -c Release -o "$BIN" --nologo -v quiet -clp:ErrorsOnly) >"$DIR/build.log" 2>&1 \
+    || { cat "$DIR/build.log" >&2; exit 1; }
+fi
 
-# The origin: nginx, one worker, the bodies fresh for an hour.
-cat > "$DIR/origin/nginx.conf" <<EOF
-worker_processes 1;
-pid $DIR/origin/nginx.pid;
-error_log $DIR/origin/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    default_type application/octet-stream;
-    sendfile on;
-    etag off;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:${PORT[origin]};
-        root $DIR/www;
-        location /c/ { expires 1h; }
-    }
-}
-EOF
+# The origin every benchmark shares (bench/lib/origin.sh), one worker; /c/'s bodies fresh for an hour.
+# shellcheck source=lib/origin.sh
+. "$BENCH_DIR/lib/origin.sh"
+origin_setup "$DIR" 1124 "${PORT[origin]}" "${PORT[origin-h2]}" 102400 'location /c/ { expires 1h; }'
 
 # nginx as the caching proxy: proxy_cache with request collapsing, as Portico and Varnish do;
 # X-Cache-Status only so this script can check its answers are hits.
@@ -159,8 +146,8 @@ start() { # NAME COMMAND...
 }
 
 start origin nginx -p "$DIR/origin/" -e "$DIR/origin/error.log" -c "$DIR/origin/nginx.conf" -g 'daemon off;'
-start portico-mem dotnet "$DIR/bin/portico.dll" run -c "$DIR/portico-mem/portico.yaml"
-start portico-disk dotnet "$DIR/bin/portico.dll" run -c "$DIR/portico-disk/portico.yaml"
+start portico-mem dotnet "$BIN/portico.dll" run -c "$DIR/portico-mem/portico.yaml"
+start portico-disk dotnet "$BIN/portico.dll" run -c "$DIR/portico-disk/portico.yaml"
 start nginx nginx -p "$DIR/nginx/" -e "$DIR/nginx/error.log" -c "$DIR/nginx/nginx.conf" -g 'daemon off;'
 start varnish varnishd -F -a "127.0.0.1:${PORT[varnish]}" -f "$DIR/varnish/default.vcl" -n "$DIR/varnish/work" -s malloc,256m
 

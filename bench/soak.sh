@@ -36,7 +36,7 @@ PACE_MS=${SOAK_PACE_MS:-20}
 # soak sees it evicting, as a cache in service does (16MiB took all ten minutes to fill).
 CACHE_SIZE=${SOAK_CACHE_SIZE:-2MiB}
 BASE=${BENCH_PORT_BASE:-25000}
-ORIGIN_PORT=$((BASE + 1)) REDIS_PORT=$((BASE + 2)) FRONT_PORT=$((BASE + 3)) FRONT_H2_PORT=$((BASE + 4))
+ORIGIN_PORT=$((BASE + 1)) REDIS_PORT=$((BASE + 2)) FRONT_PORT=$((BASE + 3)) FRONT_H2_PORT=$((BASE + 4)) ORIGIN_H2_PORT=$((BASE + 5))
 declare -A PORT=([a]=$((BASE + 10)) [b]=$((BASE + 20))) H2=([a]=$((BASE + 11)) [b]=$((BASE + 21))) ADMIN=([a]=$((BASE + 12)) [b]=$((BASE + 22)))
 declare -A PID=()
 
@@ -44,7 +44,7 @@ for tool in nginx wrk h2load curl redis-server haproxy python3 dotnet; do
   command -v "$tool" >/dev/null || { echo "bench/soak.sh: '$tool' is missing" >&2; exit 1; }
 done
 DIR="$BENCH_DIR/results/soak-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$DIR/www/cached" "$DIR/www/limited" "$DIR/origin"
+mkdir -p "$DIR/www/limited"
 chmod 755 "$DIR"
 log() { printf '[soak %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 PIDS=()
@@ -64,34 +64,15 @@ if [ -z "${SOAK_BIN:-}" ]; then
     || { cat "$DIR/build.log" >&2; exit 1; }
 fi
 
-# The origin: fixed bodies, /upload reads and drops a body of up to 16 MiB, /big trickles.
-head -c 1024 /dev/zero | tr '\0' 'a' > "$DIR/www/1k"
-cp "$DIR/www/1k" "$DIR/www/cached/1k"
-cp "$DIR/www/1k" "$DIR/www/limited/1k"
-head -c 102400 /dev/zero | tr '\0' 'b' > "$DIR/www/100k"
+# The origin every benchmark shares (bench/lib/origin.sh: /1k, /100k, /cached/1k fresh for an
+# hour) with the soak's own: /limited/1k, /upload reads and drops a body of up to 16 MiB, /big trickles.
+head -c 1024 /dev/zero | tr '\0' 'a' > "$DIR/www/limited/1k"
 head -c 2097152 /dev/zero | tr '\0' 'c' > "$DIR/www/big"
 head -c 1048576 /dev/urandom > "$DIR/upload.bin"
-find "$DIR/www" -type d -exec chmod 755 {} +
-find "$DIR/www" -type f -exec chmod 644 {} +
-cat > "$DIR/origin/nginx.conf" <<EOF
-worker_processes 1;
-pid $DIR/origin/nginx.pid;
-error_log $DIR/origin/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    default_type application/octet-stream;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$ORIGIN_PORT;
-        root $DIR/www;
-        location / { }
-        location /cached/ { expires 1h; }
-        location = /upload { client_max_body_size 16m; return 200 "stored\n"; }
-        location = /big { limit_rate 1m; }
-    }
-}
-EOF
+# shellcheck source=lib/origin.sh
+. "$BENCH_DIR/lib/origin.sh"
+origin_setup "$DIR" 4196 "$ORIGIN_PORT" "$ORIGIN_H2_PORT" 102400 \
+  'location = /upload { client_max_body_size 16m; return 200 "stored\n"; } location = /big { limit_rate 1m; }'
 nginx -p "$DIR/origin/" -e "$DIR/origin/error.log" -c "$DIR/origin/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
 

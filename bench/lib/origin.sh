@@ -1,12 +1,14 @@
-# The origin every benchmark shares (sourced by bench/run.sh and bench/pair.sh): one nginx
-# serving fixed bodies, keep-alive on.
+# The origin every benchmark shares (sourced by bench/run.sh, pair.sh, tls_cost.sh,
+# cache_bench.sh and soak.sh): one nginx serving fixed bodies, keep-alive on.
 #
-#   origin_setup DIR FD_LIMIT PORT H2_PORT TEXT_BYTES
+#   origin_setup DIR FD_LIMIT PORT H2_PORT TEXT_BYTES [LOCATIONS]
 #
 # writes DIR/www (1k and 100k of printable bytes, cached/1k, text/100k, nostore/16k) and
-# DIR/origin/nginx.conf listening on 127.0.0.1:PORT (HTTP/1.1) and :H2_PORT (h2c).
+# DIR/origin/nginx.conf listening on 127.0.0.1:PORT (HTTP/1.1) and :H2_PORT (h2c). LOCATIONS,
+# nginx directives for the server block (a script's own locations, over bodies it writes under
+# DIR/www itself), come after the shared ones.
 origin_setup() {
-  local dir=$1 fd_limit=$2 port=$3 h2_port=$4 text_bytes=$5
+  local dir=$1 fd_limit=$2 port=$3 h2_port=$4 text_bytes=$5 locations=${6:-}
   mkdir -p "$dir/www/cached" "$dir/www/text" "$dir/www/nostore" "$dir/origin"
   # Fixed bodies: 1 KiB and 100 KiB of printable bytes.
   head -c 1024 /dev/zero | tr '\0' 'a' > "$dir/www/1k"
@@ -55,6 +57,7 @@ http {
         # bench/feature_cost.sh: compressible, never stored by a cache (RFC 9111 §5.2.2.5), and a
         # field the proxies' header rules remove.
         location /nostore/ { types { } default_type text/plain; add_header Cache-Control no-store; add_header X-Backend-Version 1.4.2; }
+        $locations
     }
 }
 EOF
