@@ -34,11 +34,22 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     private readonly int _fd;
     private readonly Pipe _input;
     private readonly Pipe _output;
-    private readonly CancellationTokenSource _closedSource = new();
-    private readonly TaskCompletionSource _closedOnLoop = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private const int FeatureCapacity = 20;
+
+    /// <summary>
+    /// Stands for "the connection ended before anyone asked for <see cref="ConnectionClosed"/>":
+    /// cancelled from the start, never disposed.
+    /// </summary>
+    private static readonly CancellationTokenSource EndedUnwatched = Ended();
+
+    // Completed on the loop, and its continuation (the rest of DisposeAsync and Kestrel's
+    // teardown of the connection: a few removals and counters) runs right there: handing it to
+    // the thread pool cost a wake-up of a pool thread per connection (issue 25).
+    private readonly TaskCompletionSource _closedOnLoop = new();
     private readonly Lock _gate = new();
     private Action? _resumeRead;
     private readonly Task _sending;
+    private CancellationTokenSource? _closedSource;
     private readonly int _slot;
     private IDictionary<object, object?>? _items;
     private MemoryHandle[]? _handles;
@@ -75,9 +86,10 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         _input = new Pipe(inputOptions);
         _output = new Pipe(outputOptions);
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
-        ConnectionClosed = _closedSource.Token;
 
-        var features = new FeatureCollection();
+        // Sized for what Kestrel, Portico and TLS set on a connection (about 14 features, 19
+        // behind TLS), so the table is made once rather than grown three times.
+        var features = new FeatureCollection(FeatureCapacity);
         features.Set<IConnectionIdFeature>(this);
         features.Set<IConnectionTransportFeature>(this);
         features.Set<IConnectionItemsFeature>(this);
@@ -97,6 +109,32 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     public override string ConnectionId { get; set; }
 
     public override IFeatureCollection Features { get; }
+
+    /// <summary>
+    /// Made when first asked for: on the fast path most connections end without anyone watching,
+    /// and then nothing need be cancelled on the thread pool (<see cref="EndInput"/>). A
+    /// connection that ended before the first ask gets a token already cancelled.
+    /// </summary>
+    public override CancellationToken ConnectionClosed
+    {
+        get
+        {
+            var source = Volatile.Read(ref _closedSource);
+            if (source is null)
+            {
+                var made = new CancellationTokenSource();
+                source = Interlocked.CompareExchange(ref _closedSource, made, null) ?? made;
+                if (!ReferenceEquals(source, made))
+                {
+                    made.Dispose();
+                }
+            }
+
+            return source.Token;
+        }
+
+        set => throw new NotSupportedException("the transport's ConnectionClosed is its own");
+    }
 
     public override IDictionary<object, object?> Items
     {
@@ -128,7 +166,10 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         await _sending;
         _loop.Post(this, CloseDescriptor);
         await _closedOnLoop.Task;
-        _closedSource.Dispose();
+        if (_closedSource is { } source && !ReferenceEquals(source, EndedUnwatched))
+        {
+            source.Dispose();
+        }
     }
 
     public void OnEvents(uint events)
@@ -266,15 +307,28 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
 
         _inputDone = true;
         _input.Writer.Complete(_shutdownReason ?? error);
-        // As Kestrel's own transport does: the token's callbacks run on the pool, not in the loop.
-        ThreadPool.UnsafeQueueUserWorkItem(static c => c.FireClosed(), this, preferLocal: false);
+
+        // Whoever watches the token hears of the end, from the pool as Kestrel's own transport
+        // does (its callbacks must not run in the loop); when nobody asked for it yet, the
+        // token anyone asks for from now on is one already cancelled, and no pool thread wakes.
+        if (Interlocked.CompareExchange(ref _closedSource, EndedUnwatched, null) is { } watched)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static s => FireClosed(s), watched, preferLocal: false);
+        }
     }
 
-    private void FireClosed()
+    private static CancellationTokenSource Ended()
+    {
+        var source = new CancellationTokenSource();
+        source.Cancel();
+        return source;
+    }
+
+    private static void FireClosed(CancellationTokenSource source)
     {
         try
         {
-            _closedSource.Cancel();
+            source.Cancel();
         }
         catch (ObjectDisposedException)
         {
