@@ -30,7 +30,6 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     private const int CloseDescriptor = 2;
 
     private readonly EventLoop _loop;
-    private readonly Socket _socket;
     private readonly int _fd;
     private readonly Pipe _input;
     private readonly Pipe _output;
@@ -62,6 +61,8 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     private ValueTask<FlushResult> _pendingFlush;
 
     // Under _gate.
+    private Socket? _socket;
+    private EndPoint? _local;
     private bool _closed;
     private bool _shutDown;
     private bool _writeSignaled;
@@ -73,14 +74,13 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     // True while the send loop waits for the output pipe with nothing of its own left to send.
     private volatile bool _sendIdle;
 
-    public LoopConnection(Socket socket, EventLoop loop, PipeOptions inputOptions, PipeOptions outputOptions)
+    /// <param name="fd">An accepted, non-blocking descriptor, which the connection owns from here on.</param>
+    /// <param name="remote">The peer, as accept(2) gave it.</param>
+    public LoopConnection(int fd, IPEndPoint? remote, EventLoop loop, PipeOptions inputOptions, PipeOptions outputOptions)
     {
         _loop = loop;
-        _socket = socket;
-        _fd = (int)socket.SafeHandle.DangerousGetHandle();
-        Native.SetNonBlocking(_fd);
-        LocalEndPoint = socket.LocalEndPoint;
-        RemoteEndPoint = socket.RemoteEndPoint;
+        _fd = fd;
+        RemoteEndPoint = remote;
         ConnectionId = ConnectionIds.Next();
         MemoryPool = inputOptions.Pool;
         _input = new Pipe(inputOptions);
@@ -146,8 +146,41 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
 
     public MemoryPool<byte> MemoryPool { get; }
 
-    /// <summary>For what only the socket tells (HalfClosedConnection reads its TCP state).</summary>
-    public Socket Socket => _socket;
+    /// <summary>
+    /// For what only the socket tells (HalfClosedConnection reads its TCP state). Made on first
+    /// use: the fast path never asks, and a .NET Socket costs system calls and objects per connection.
+    /// </summary>
+    public Socket Socket
+    {
+        get
+        {
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_closed, this);
+                return _socket ??= new Socket(new SafeSocketHandle(_fd, ownsHandle: true));
+            }
+        }
+    }
+
+    /// <summary>Read from the socket when first asked for (getsockname(2)): on a wildcard listener only the socket knows it.</summary>
+    public override EndPoint? LocalEndPoint
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _local ??= _closed ? null : SocketAddresses.LocalOf(_fd);
+            }
+        }
+
+        set
+        {
+            lock (_gate)
+            {
+                _local = value;
+            }
+        }
+    }
 
     /// <summary>The loop this connection's socket is on (the fast path keeps its backend sockets there too).</summary>
     public EventLoop Loop => _loop;
@@ -223,13 +256,23 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
             return;
         }
 
+        Socket? socket;
         lock (_gate)
         {
             _closed = true;
+            socket = _socket;
         }
 
         _loop.Release(_slot);
-        _socket.Dispose();
+        if (socket is not null)
+        {
+            socket.Dispose();
+        }
+        else
+        {
+            _ = Native.Close(_fd);
+        }
+
         EndInput(null);
         _closedOnLoop.TrySetResult();
     }

@@ -10,8 +10,9 @@ using Microsoft.Extensions.Logging;
 namespace Portico.Transport;
 
 /// <summary>
-/// Portico's own Kestrel transport for TCP listeners on Linux: connections live on
-/// <see cref="EventLoop"/>s (one per processor), read only when epoll says they are readable.
+/// Portico's own Kestrel transport for TCP listeners on Linux: connections are accepted on
+/// <see cref="EventLoop"/>s (<see cref="LoopListener"/>) and live on them (one loop per
+/// processor), read only when epoll says they are readable.
 /// Kestrel's socket transport stays registered for anything else (Unix sockets, other systems).
 /// `PORTICO_TRANSPORT=sockets` turns it off.
 /// </summary>
@@ -26,10 +27,12 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
     private readonly EventLoop[] _loops;
     private readonly PipeOptions _inputOptions;
     private readonly PipeOptions _outputOptions;
+    private readonly TimeProvider _time;
     private int _next;
 
     public LoopTransport(IServiceProvider services, ILogger<LoopTransport> log)
     {
+        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         var pool = services.GetService<IMemoryPoolFactory<byte>>()?.Create(new MemoryPoolOptions { Owner = "portico" }) ?? MemoryPool<byte>.Shared;
 
         // One set of options for every connection's pipes (they are immutable): two objects per
@@ -76,7 +79,15 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
             throw;
         }
 
-        return new ValueTask<IConnectionListener>(new Listener(this, socket));
+        try
+        {
+            return new ValueTask<IConnectionListener>(new LoopListener(socket, NextLoop(), Connect, _time));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()
@@ -87,57 +98,7 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
         }
     }
 
+    private LoopConnection Connect(int fd, IPEndPoint? remote) => new(fd, remote, NextLoop(), _inputOptions, _outputOptions);
+
     private EventLoop NextLoop() => _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
-
-    private sealed class Listener(LoopTransport transport, Socket socket) : IConnectionListener
-    {
-        public EndPoint EndPoint { get; } = socket.LocalEndPoint!;
-
-        public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
-        {
-            while (true)
-            {
-                Socket accepted;
-                try
-                {
-                    accepted = await socket.AcceptAsync(cancellationToken);
-                }
-                catch (ObjectDisposedException)
-                {
-                    return null;
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted)
-                {
-                    return null;
-                }
-                catch (SocketException)
-                {
-                    // The peer gave up before we took it (ECONNABORTED and the like): the next one.
-                    continue;
-                }
-
-                try
-                {
-                    accepted.NoDelay = true;
-                    return new LoopConnection(accepted, transport.NextLoop(), transport._inputOptions, transport._outputOptions);
-                }
-                catch (SocketException)
-                {
-                    accepted.Dispose();
-                }
-            }
-        }
-
-        public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
-        {
-            socket.Dispose();
-            return default;
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            socket.Dispose();
-            return default;
-        }
-    }
 }

@@ -21,9 +21,17 @@ internal static unsafe partial class Native
     public const int ShutRdWr = 2;
     public const int FSetFl = 4;
     public const int ONonblock = 0x800;
+    public const int SockNonblock = 0x800;
+    public const int SockCloexec = 0x80000;
+    public const int IpProtoTcp = 6;
+    public const int TcpNoDelay = 1;
 
     public const int EIntr = 4;
     public const int EAgain = 11;
+    public const int ENoMem = 12;
+    public const int ENFile = 23;
+    public const int EMFile = 24;
+    public const int ENoBufs = 105;
     public const int EInProgress = 115;
 
     /// <summary>struct epoll_event, packed on x86-64.</summary>
@@ -89,6 +97,15 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
     public static partial int Connect(int fd, byte* address, int length);
+
+    [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
+    public static partial int Accept4(int fd, byte* address, int* length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
+    public static partial int GetSockName(int fd, byte* address, int* length);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    public static partial int SetSockOpt(int fd, int level, int name, int* value, int length);
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);

@@ -1,8 +1,11 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.Transport;
@@ -172,7 +175,13 @@ public sealed class TransportTests
         await client.ConnectAsync(listener.LocalEndPoint!, ct);
         var accepted = await listener.AcceptAsync(ct);
         accepted.SendBufferSize = 8 * 1024;
-        var connection = new Portico.Transport.LoopConnection(accepted, loop, Pipe(), Pipe());
+        // The connection owns its descriptor, non-blocking as accept4 gives it to LoopListener;
+        // the Socket lets go of it without closing it.
+        var fd = (int)accepted.SafeHandle.DangerousGetHandle();
+        var peer = (IPEndPoint)accepted.RemoteEndPoint!;
+        Portico.Transport.Native.SetNonBlocking(fd);
+        accepted.SafeHandle.SetHandleAsInvalid();
+        var connection = new Portico.Transport.LoopConnection(fd, peer, loop, Pipe(), Pipe());
         try
         {
             var first = new byte[1 << 20];
@@ -214,6 +223,92 @@ public sealed class TransportTests
             await connection.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task The_listener_gives_each_connection_its_peer_and_local_end_points_and_a_waiting_accept_ends_when_unbound()
+    {
+        // LoopListener takes connections with accept4 on the loop and reads the end points from
+        // the kernel's socket addresses itself: on a dual-mode wildcard listener, an IPv4 and an
+        // IPv6 client each get their own peer and local address, as .NET's Socket reported them.
+        var ct = TestContext.Current.CancellationToken;
+        using var transport = new Portico.Transport.LoopTransport(new ServiceCollection().BuildServiceProvider(), NullLogger<Portico.Transport.LoopTransport>.Instance);
+        var listener = await transport.BindAsync(new IPEndPoint(IPAddress.IPv6Any, 0), ct);
+        var port = ((IPEndPoint)listener.EndPoint).Port;
+        foreach (var address in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback })
+        {
+            using var client = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(new IPEndPoint(address, port), ct);
+            var connection = await listener.AcceptAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct);
+            Assert.NotNull(connection);
+            try
+            {
+                var peer = Assert.IsType<IPEndPoint>(connection.RemoteEndPoint);
+                var local = Assert.IsType<IPEndPoint>(connection.LocalEndPoint);
+                Assert.Equal(((IPEndPoint)client.LocalEndPoint!).Port, peer.Port);
+                Assert.Equal(address, Unmapped(peer.Address));
+                Assert.Equal(port, local.Port);
+                Assert.Equal(address, Unmapped(local.Address));
+
+                await client.SendAsync("ping"u8.ToArray(), SocketFlags.None, ct);
+                var read = await connection.Transport.Input.ReadAtLeastAsync(4, ct);
+                Assert.Equal("ping", Encoding.ASCII.GetString(read.Buffer.ToArray()));
+                connection.Transport.Input.AdvanceTo(read.Buffer.End);
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
+
+        var waiting = listener.AcceptAsync(ct).AsTask();
+        Assert.False(waiting.IsCompleted);
+        await listener.UnbindAsync(ct);
+        Assert.Null(await waiting.WaitAsync(TimeSpan.FromSeconds(10), ct));
+        Assert.Null(await listener.AcceptAsync(ct));
+        await listener.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Connections_that_arrive_together_are_all_accepted()
+    {
+        // One edge of the listening socket stands for every connection queued behind it: the
+        // listener must take them all (accept4 until EAGAIN), not one per edge.
+        var ct = TestContext.Current.CancellationToken;
+        using var transport = new Portico.Transport.LoopTransport(new ServiceCollection().BuildServiceProvider(), NullLogger<Portico.Transport.LoopTransport>.Instance);
+        var listener = await transport.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
+        var clients = Enumerable.Range(0, 20).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).ToArray();
+        var accepted = new List<Microsoft.AspNetCore.Connections.ConnectionContext>();
+        try
+        {
+            // A first accept waits on the loop while all twenty connect.
+            var first = listener.AcceptAsync(ct).AsTask();
+            await Task.WhenAll(clients.Select(c => c.ConnectAsync(listener.EndPoint, ct).AsTask()));
+            accepted.Add((await first.WaitAsync(TimeSpan.FromSeconds(10), ct))!);
+            while (accepted.Count < clients.Length)
+            {
+                accepted.Add((await listener.AcceptAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct))!);
+            }
+
+            var peers = accepted.Select(c => ((IPEndPoint)c.RemoteEndPoint!).Port).Order().ToArray();
+            Assert.Equal(clients.Select(c => ((IPEndPoint)c.LocalEndPoint!).Port).Order().ToArray(), peers);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+
+            foreach (var connection in accepted)
+            {
+                await connection.DisposeAsync();
+            }
+
+            await listener.DisposeAsync();
+        }
+    }
+
+    private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     /// <summary>Runs <paramref name="work"/> on the loop's thread and returns what it returned.</summary>
     /// <summary>Pipe options as LoopTransport gives its connections, with 64 KiB each way.</summary>
