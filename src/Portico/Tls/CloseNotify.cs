@@ -23,7 +23,16 @@ internal static class CloseNotify
             {
                 try
                 {
-                    await tls.ShutdownAsync().WaitAsync(Limit);
+                    // The alert usually goes into the transport's output pipe at once; only a
+                    // write still waiting needs the limit, and with it a timer (issue 25: one
+                    // per connection otherwise).
+                    var shutdown = tls.ShutdownAsync();
+                    if (!shutdown.IsCompleted)
+                    {
+                        shutdown = shutdown.WaitAsync(Limit);
+                    }
+
+                    await shutdown;
                 }
                 catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or TimeoutException or NotSupportedException)
                 {

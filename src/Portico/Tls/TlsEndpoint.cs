@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -53,6 +54,14 @@ internal static class TlsEndpoint
 
         var clientCas = tls.ClientCertificate is { } mtls ? CertificateFiles.LoadBundle(mtls.CaPath) : null;
         var required = tls.ClientCertificate?.Required ?? false;
+        RemoteCertificateValidationCallback? validate = clientCas is null ? null : (_, cert, chain, _) => ClientCertificateValid(cert, chain, clientCas, required);
+
+        // One set of options per certificate, shared by every handshake that serves it: nothing
+        // in them depends on the connection, and SslStream copies what it needs from them. A
+        // renewed or reloaded certificate is a new ServerCertificate, and the entry of the
+        // replaced one goes with it (issue 25: a new TLS connection built them each time).
+        var serving = new ConditionalWeakTable<ServerCertificate, SslServerAuthenticationOptions>();
+        ConditionalWeakTable<ServerCertificate, SslServerAuthenticationOptions>.CreateValueCallback create = Options;
         options.UseHttps(new TlsHandshakeCallbackOptions
         {
             HandshakeTimeout = TimeSpan.FromSeconds(10),
@@ -66,9 +75,12 @@ internal static class TlsEndpoint
             NegotiatedCipherCheck.Use(options, listener.Name, listeners);
         }
 
-        SslServerAuthenticationOptions Serving(TlsHandshakeCallbackContext context) => new()
+        SslServerAuthenticationOptions Serving(TlsHandshakeCallbackContext context)
+            => serving.GetValue(certificates.Select(context.ClientHelloInfo.ServerName), create);
+
+        SslServerAuthenticationOptions Options(ServerCertificate certificate) => new()
         {
-            ServerCertificateContext = certificates.Select(context.ClientHelloInfo.ServerName).Context,
+            ServerCertificateContext = certificate.Context,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
 
             // .NET resumes sessions (RFC 8446 §2.2, RFC 5077, RFC 5246 §7.3) only from an
@@ -79,7 +91,7 @@ internal static class TlsEndpoint
             ApplicationProtocols = alpn,
             ClientCertificateRequired = clientCas is not null,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = clientCas is null ? null : (_, cert, chain, _) => ClientCertificateValid(cert, chain, clientCas, required),
+            RemoteCertificateValidationCallback = validate,
         };
     }
 
