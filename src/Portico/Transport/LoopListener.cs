@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 
 namespace Portico.Transport;
 
@@ -25,6 +26,7 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
     private readonly EventLoop _loop;
     private readonly Func<int, IPEndPoint?, LoopConnection> _connect;
     private readonly TimeProvider _time;
+    private readonly ILogger _log;
     private readonly Lock _gate = new();
     private readonly int _slot;
     private ManualResetValueTaskSourceCore<ConnectionContext?> _waiter;
@@ -34,15 +36,20 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
     private bool _stopped;
     private ITimer? _retry;
 
+    // Under _gate: accepting failed for want of descriptors or memory and has not succeeded
+    // since (logged once each way, not every retry).
+    private bool _paused;
+
     /// <param name="socket">Bound and listening.</param>
     /// <param name="connect">Makes the connection of an accepted descriptor; it owns the descriptor once made.</param>
-    public LoopListener(Socket socket, EventLoop loop, Func<int, IPEndPoint?, LoopConnection> connect, TimeProvider time)
+    public LoopListener(Socket socket, EventLoop loop, Func<int, IPEndPoint?, LoopConnection> connect, TimeProvider time, ILogger log)
     {
         _socket = socket;
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
         _loop = loop;
         _connect = connect;
         _time = time;
+        _log = log;
         EndPoint = socket.LocalEndPoint!;
         Native.SetNonBlocking(_fd);
         _slot = loop.Register(_fd, this);
@@ -130,6 +137,18 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
                     // The connection stays in the backlog; no edge would come for it, so look
                     // again shortly rather than spin on the error.
                     _retry ??= _time.CreateTimer(static s => ((LoopListener)s!).Retry(), this, RetryAfter, Timeout.InfiniteTimeSpan);
+                    if (!_paused)
+                    {
+                        // As nginx logs accept4() failing: the operator must raise the limit.
+                        _paused = true;
+                        TransportLog.AcceptPaused(_log, EndPoint, errno switch
+                        {
+                            Native.EMFile => "the process is out of file descriptors (raise LimitNOFILE / ulimit -n)",
+                            Native.ENFile => "the system is out of file descriptors (fs.file-max)",
+                            _ => "out of memory for sockets",
+                        }, errno);
+                    }
+
                     return null;
                 }
 
@@ -141,6 +160,12 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
                 // EINTR, or the peer gave up before we took it (ECONNABORTED, EPROTO and the
                 // like, which accept(2) says to treat as EAGAIN and retry): the next one.
                 continue;
+            }
+
+            if (_paused)
+            {
+                _paused = false;
+                TransportLog.AcceptResumed(_log, EndPoint);
             }
 
             // The request's first segment goes out without waiting for an ACK (Nagle off), as before.

@@ -28,11 +28,13 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
     private readonly PipeOptions _inputOptions;
     private readonly PipeOptions _outputOptions;
     private readonly TimeProvider _time;
+    private readonly ILogger _log;
     private int _next;
 
     public LoopTransport(IServiceProvider services, ILogger<LoopTransport> log)
     {
         _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _log = log;
         var pool = services.GetService<IMemoryPoolFactory<byte>>()?.Create(new MemoryPoolOptions { Owner = "portico" }) ?? MemoryPool<byte>.Shared;
 
         // One set of options for every connection's pipes (they are immutable): two objects per
@@ -81,7 +83,7 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
 
         try
         {
-            return new ValueTask<IConnectionListener>(new LoopListener(socket, NextLoop(), Connect, _time));
+            return new ValueTask<IConnectionListener>(new LoopListener(socket, NextLoop(), Connect, _time, _log));
         }
         catch
         {

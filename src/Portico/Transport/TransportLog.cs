@@ -16,4 +16,10 @@ internal static partial class TransportLog
 
     [LoggerMessage(6003, LogLevel.Error, "I/O loop {Index}: a connection's event handler failed")]
     public static partial void HandlerFailed(ILogger logger, Exception error, int index);
+
+    [LoggerMessage(6004, LogLevel.Error, "Listener {EndPoint}: cannot accept connections, {Reason} (errno {Errno}); they wait in the backlog, tried again every 100 ms")]
+    public static partial void AcceptPaused(ILogger logger, System.Net.EndPoint endPoint, string reason, int errno);
+
+    [LoggerMessage(6005, LogLevel.Information, "Listener {EndPoint}: accepting connections again")]
+    public static partial void AcceptResumed(ILogger logger, System.Net.EndPoint endPoint);
 }
