@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the test suite needs, installed from Debian when missing:
 #   procps    kill(1), to signal the portico process in the CLI tests
+#   util-linux  prlimit(1), to lower a running portico's descriptor limit (Transport/AcceptLimitTests)
 #   chromium  the dashboard test drives Debian's Chromium through Playwright
 #             (Playwright's own browser download cannot work here)
 #   libmodsecurity3, modsecurity-crs  the WAF tests run the real ModSecurity engine with
@@ -21,7 +22,7 @@
 # the one command.
 set -euo pipefail
 needed=()
-for tool in kill:procps chromium:chromium pebble:pebble npm:npm redis-server:redis-server openssl:openssl; do
+for tool in kill:procps prlimit:util-linux chromium:chromium pebble:pebble npm:npm redis-server:redis-server openssl:openssl; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || needed+=("${tool##*:}")
 done
 for file in /usr/lib/x86_64-linux-gnu/libmodsecurity.so.3:libmodsecurity3 /usr/share/modsecurity-crs/rules/REQUEST-901-INITIALIZATION.conf:modsecurity-crs /usr/sbin/haproxy:haproxy; do
