@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
+using Portico.Security.Desync;
 
 namespace Portico.FastPath;
 
@@ -15,23 +16,20 @@ namespace Portico.FastPath;
 /// </summary>
 internal static class StreamHead
 {
-    /// <summary>Writes the head into an array rented from the shared pool (the caller returns it); its length in <paramref name="length"/>.</summary>
-    public static byte[] Write(HttpContext context, out int length)
+    /// <summary>
+    /// Writes the head into an array rented from the shared pool (the caller returns it); its
+    /// length in <paramref name="length"/>. Null (nothing rented) when a field breaks a rule of
+    /// RFC 9113 §8.2 (<see cref="Http2HeaderCheck"/>): the fields are checked in the same walk
+    /// that writes them, as every walk of Kestrel's request fields after a request's first
+    /// allocates an enumerator.
+    /// </summary>
+    public static byte[]? Write(HttpContext context, bool rejectUnderscores, out int length)
     {
         var request = context.Features.GetRequiredFeature<IHttpRequestFeature>();
         var method = request.Method;
         var target = request.RawTarget;
         var headers = request.Headers;
-        var room = method.Length + target.Length + 16;
-        foreach (var (name, values) in headers)
-        {
-            foreach (var value in values)
-            {
-                room += name.Length + (value?.Length ?? 0) + 4;
-            }
-        }
-
-        var bytes = ArrayPool<byte>.Shared.Rent(room);
+        var bytes = ArrayPool<byte>.Shared.Rent(method.Length + target.Length + InitialFieldRoom);
         var at = Encoding.ASCII.GetBytes(method, bytes);
         bytes[at++] = (byte)' ';
         at += Encoding.Latin1.GetBytes(target, bytes.AsSpan(at));
@@ -40,11 +38,18 @@ internal static class StreamHead
         // Host first, as the :authority it came from is first among an HTTP/2 request's fields.
         if (headers.TryGetValue(HeaderNames.Host, out var host))
         {
-            at += Line(HeaderNames.Host, host.ToString(), bytes, at);
+            at = Line(HeaderNames.Host, host.ToString(), ref bytes, at);
         }
 
         foreach (var (name, values) in headers)
         {
+            if (Http2HeaderCheck.Field(name, values, rejectUnderscores) is not null)
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
+                length = 0;
+                return null;
+            }
+
             if (name.Equals(HeaderNames.Host, StringComparison.OrdinalIgnoreCase))
             {
                 continue;
@@ -54,29 +59,48 @@ internal static class StreamHead
             {
                 // RFC 9113 §8.2.3: an HTTP/2 client may split its cookies into several fields,
                 // which are joined with "; " before they go to an HTTP/1.1 server.
-                at += Line(name, string.Join("; ", values.ToArray()), bytes, at);
+                at = Line(name, string.Join("; ", values.ToArray()), ref bytes, at);
                 continue;
             }
 
             foreach (var value in values)
             {
-                at += Line(name, value ?? "", bytes, at);
+                at = Line(name, value ?? "", ref bytes, at);
             }
         }
 
+        at = Room(ref bytes, at, 2);
         at += Copy("\r\n"u8, bytes, at);
         length = at;
         return bytes;
     }
 
-    private static int Line(string name, string value, byte[] bytes, int at)
+    // Room for the fields of a common request; a larger head moves to a larger array.
+    private const int InitialFieldRoom = 2048;
+
+    /// <summary>Makes room for <paramref name="needed"/> more bytes after <paramref name="at"/>, moving to a larger rented array if need be.</summary>
+    private static int Room(ref byte[] bytes, int at, int needed)
     {
-        var start = at;
+        if (bytes.Length - at < needed)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(bytes.Length * 2, at + needed));
+            bytes.AsSpan(0, at).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(bytes);
+            bytes = larger;
+        }
+
+        return at;
+    }
+
+    /// <summary>Writes "name: value" and its CRLF; where the head goes on.</summary>
+    private static int Line(string name, string value, ref byte[] bytes, int at)
+    {
+        at = Room(ref bytes, at, name.Length + value.Length + 4);
         at += Encoding.ASCII.GetBytes(name, bytes.AsSpan(at));
         at += Copy(": "u8, bytes, at);
         at += Encoding.Latin1.GetBytes(value, bytes.AsSpan(at));
         at += Copy("\r\n"u8, bytes, at);
-        return at - start;
+        return at;
     }
 
     private static int Copy(ReadOnlySpan<byte> text, byte[] bytes, int at)

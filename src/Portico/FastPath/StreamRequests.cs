@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http.Features;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.Observability;
-using Portico.Security.Desync;
 
 namespace Portico.FastPath;
 
@@ -38,18 +37,22 @@ internal sealed class StreamRequests(
 
         var underscores = settings.Limits.UnderscoreHeaders;
         var limits = handler.Limits(underscores == UnderscoreHeaderPolicy.Reject);
+
+        // The head is written and its fields checked in one walk (StreamHead); a field RFC 9113
+        // §8.2 forbids has the full pipeline's request guard answer 400.
+        byte[]? bytes = null;
+        var length = 0;
         var reason = context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: true } ? HandOverReason.BodyOrUpgrade
-            : Http2HeaderCheck.Find(context.Request.Headers, limits.RejectUnderscoreNames) is not null ? HandOverReason.Invalid
+            : (bytes = StreamHead.Write(context, limits.RejectUnderscoreNames, out length)) is null ? HandOverReason.Invalid
             : (HandOverReason?)null;
-        if (reason is { } early)
+        if (reason is not null || bytes is null)
         {
-            metrics.FastPathHandedOver(early);
+            metrics.FastPathHandedOver(reason ?? HandOverReason.Invalid);
             await fullPath(context);
             return;
         }
 
         var (state, output, idle) = Rent(context);
-        var bytes = StreamHead.Write(context, out var length);
         var outcome = FastOutcome.HandOver;
         FastRoutes.Entry? entry = null;
         handler.Track(state);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace Portico.Security.Desync;
 
@@ -13,35 +14,50 @@ internal static class Http2HeaderCheck
     {
         foreach (var (name, values) in headers)
         {
-            // Kestrel keeps known names in their canonical case ("Content-Length"), so case is
-            // not judged here; it refuses upper-case names on the wire itself.
-            foreach (var c in name)
+            if (Field(name, values, rejectUnderscores) is { } problem)
             {
-                if (c > 0x7e || !Http1Head.IsTokenChar((byte)c))
-                {
-                    return "an invalid character in a header name";
-                }
+                return problem;
             }
+        }
 
-            if (rejectUnderscores && name.Contains('_'))
-            {
-                return "'_' in a header name";
-            }
+        return null;
+    }
 
-            if (Is(name, "transfer-encoding") || Is(name, "connection") || Is(name, "keep-alive") || Is(name, "proxy-connection") || Is(name, "upgrade"))
+    /// <summary>
+    /// The rule one field breaks, or null. Apart from <see cref="Find"/> so that a caller that
+    /// walks the fields anyway (the HTTP/2 fast path's <c>StreamHead</c>) checks them in the same
+    /// pass: each walk of Kestrel's request fields after the first of a request allocates an enumerator.
+    /// </summary>
+    public static string? Field(string name, StringValues values, bool rejectUnderscores)
+    {
+        // Kestrel keeps known names in their canonical case ("Content-Length"), so case is
+        // not judged here; it refuses upper-case names on the wire itself.
+        foreach (var c in name)
+        {
+            if (c > 0x7e || !Http1Head.IsTokenChar((byte)c))
             {
-                return $"the connection-specific header '{name}' in an HTTP/2 request";
+                return "an invalid character in a header name";
             }
+        }
 
-            if (Is(name, "te") && !string.Equals(values.ToString(), "trailers", StringComparison.OrdinalIgnoreCase))
-            {
-                return "TE other than 'trailers' in an HTTP/2 request";
-            }
+        if (rejectUnderscores && name.Contains('_'))
+        {
+            return "'_' in a header name";
+        }
 
-            if (Is(name, "content-length") && (values.Count != 1 || values[0] is not { Length: > 0 and <= 18 } v || !v.All(char.IsAsciiDigit)))
-            {
-                return "Content-Length is not a plain decimal number";
-            }
+        if (Is(name, "transfer-encoding") || Is(name, "connection") || Is(name, "keep-alive") || Is(name, "proxy-connection") || Is(name, "upgrade"))
+        {
+            return $"the connection-specific header '{name}' in an HTTP/2 request";
+        }
+
+        if (Is(name, "te") && !string.Equals(values.ToString(), "trailers", StringComparison.OrdinalIgnoreCase))
+        {
+            return "TE other than 'trailers' in an HTTP/2 request";
+        }
+
+        if (Is(name, "content-length") && (values.Count != 1 || values[0] is not { Length: > 0 and <= 18 } v || !v.All(char.IsAsciiDigit)))
+        {
+            return "Content-Length is not a plain decimal number";
         }
 
         return null;
