@@ -27,6 +27,7 @@ internal sealed class StreamOutput : PipeWriter
     private int _staged;
     private Phase _phase;
     private ChunkedScanner _chunked;
+    private readonly StreamFieldTexts _texts = new();
 
     // Where nothing may go: the writer between requests.
     private static PipeWriter Null { get; } = PipeWriter.Create(Stream.Null);
@@ -145,7 +146,8 @@ internal sealed class StreamOutput : PipeWriter
                 continue;
             }
 
-            headers.Append(Encoding.ASCII.GetString(name), Encoding.Latin1.GetString(line[(colon + 1)..].Trim(" \t"u8)));
+            var text = _texts.Name(name, out var known);
+            headers.Append(text, _texts.Value(known, line[(colon + 1)..].Trim(" \t"u8)));
         }
 
         var rest = staged[(end + 4)..];
