@@ -20,7 +20,7 @@ internal static class ForwardedHeaders
         where T : struct, IForwardedRequest, allows ref struct
     {
         var trusted = request.Trusted;
-        if (kinds.HasFlag(ForwardedHeaderKinds.XForwarded))
+        if ((kinds & ForwardedHeaderKinds.XForwarded) != 0)
         {
             // A list: the trusted proxies' hops, then ours.
             request.Begin(ForwardedField.XForwardedFor);
@@ -49,7 +49,7 @@ internal static class ForwardedHeaders
             request.End();
         }
 
-        if (kinds.HasFlag(ForwardedHeaderKinds.Forwarded))
+        if ((kinds & ForwardedHeaderKinds.Forwarded) != 0)
         {
             request.Begin(ForwardedField.Forwarded);
             if (trusted && request.Sent(ForwardedField.Forwarded))

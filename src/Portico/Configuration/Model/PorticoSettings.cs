@@ -8,11 +8,12 @@ internal sealed record PorticoSettings
     /// <summary>The listener called <paramref name="name"/> (a connection's <c>ListenerFeature</c>); null if none.</summary>
     public ListenerSettings? Listener(string? name)
     {
-        foreach (var listener in Listeners)
+        // By index: a foreach over the interface boxes an enumerator, and this runs per request.
+        for (var i = 0; i < Listeners.Count; i++)
         {
-            if (listener.Name == name)
+            if (Listeners[i].Name == name)
             {
-                return listener;
+                return Listeners[i];
             }
         }
 
