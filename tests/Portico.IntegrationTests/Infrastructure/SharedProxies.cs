@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Portico.Redis;
+
 namespace Portico.IntegrationTests.Infrastructure;
 
 /// <summary>
@@ -17,15 +20,31 @@ internal sealed class SharedProxies(TestProxy a, TestProxy b) : IAsyncDisposable
     {
         var config = yaml + "\n" + Section(redis, redisExtra);
         var a = await TestProxy.StartAsync(config, fastPath);
+        SharedProxies proxies;
         try
         {
-            return new SharedProxies(a, await TestProxy.StartAsync(config, fastPath));
+            proxies = new SharedProxies(a, await TestProxy.StartAsync(config, fastPath));
         }
         catch
         {
             await a.DisposeAsync();
             throw;
         }
+
+        // Both connected before the test's first request: what an instance would write to Redis
+        // before it connects is not written (Redis away is a miss, never a wait), so a test that
+        // stores and then looks in Redis raced the connection (a fresh-clone CI run lost that race).
+        try
+        {
+            await Poll.UntilAsync(() => proxies.Both.All(p => p.Services.GetRequiredService<RedisConnection>().Available), "both instances connected to Redis");
+        }
+        catch
+        {
+            await proxies.DisposeAsync();
+            throw;
+        }
+
+        return proxies;
     }
 
     /// <summary>The `redis` section for <paramref name="redis"/>, with short heartbeat and breaker times so tests see changes quickly.</summary>
