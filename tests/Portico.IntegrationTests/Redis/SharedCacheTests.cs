@@ -100,7 +100,7 @@ public sealed class SharedCacheTests
 
         await GetAsync(proxies.A, "/big");
         await GetAsync(proxies.A, "/page");
-        await StoredAsync(redis, "/page");
+        await StoredAsync(redis, "/page", proxies.A);
         await Poll.UntilAsync(async () => await CounterAsync(proxies.A, "portico_cache_shared_stores_total", ("outcome", "local")) == 1, "the large body kept local");
         Assert.Equal(":0", await redis.CommandAsync("EXISTS", "portico:cache:http://shop.test/big"));
 
@@ -287,6 +287,26 @@ public sealed class SharedCacheTests
 
     private static Task StoredAsync(RedisServer redis, string path)
         => Poll.UntilAsync(async () => await redis.CommandAsync("EXISTS", "portico:cache:http://" + Host + path) == ":1", $"{path} in Redis");
+
+    /// <summary><see cref="StoredAsync(RedisServer, string)"/>, saying on failure what <paramref name="proxy"/> made of its stores.</summary>
+    private static async Task StoredAsync(RedisServer redis, string path, TestProxy proxy)
+    {
+        try
+        {
+            await StoredAsync(redis, path);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var stores = new List<string>();
+            foreach (var outcome in new[] { "stored", "local", "error" })
+            {
+                stores.Add($"{outcome}={await CounterAsync(proxy, "portico_cache_shared_stores_total", ("outcome", outcome))}");
+            }
+
+            throw new InvalidOperationException($"{e.Message}; Redis available: {proxy.Services.GetRequiredService<RedisConnection>().Available}; shared stores {string.Join(", ", stores)}; "
+                + string.Join("\n", proxy.Logs.Lines.Where(l => l.Level >= LogLevel.Warning).Select(l => $"{l.EventId} {l.Message} {l.Exception}")), e);
+        }
+    }
 
     private static async Task<HttpResponseMessage> GetAsync(TestProxy proxy, string path, string? language = null)
     {
