@@ -32,7 +32,7 @@ public sealed class AcceptLimitTests
               app: { destinations: [{{backend.Url}}] }
             """);
         await using var portico = PorticoProcess.Start("run", "-c", config);
-        var proxy = (await portico.WaitForListeningAsync()).Single();
+        var proxy = (await portico.WaitForListeningAsync())[0];
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var ct = TestContext.Current.CancellationToken;
         Assert.Equal("b", await client.GetStringAsync(proxy, ct));
