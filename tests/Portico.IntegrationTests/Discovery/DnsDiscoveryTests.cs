@@ -48,7 +48,9 @@ public sealed class DnsDiscoveryTests
 
         dns.Set(Name, 1, IPAddress.Loopback, IPAddress.IPv6Loopback);
         await Poll.UntilAsync(() => proxy.State.TryGetCluster("app", out var c) && c.Destinations.ContainsKey(ipv6), "the AAAA record to become a destination");
-        await Poll.UntilAsync(async () => await proxy.Client.GetStringAsync("/spread", ct) == "v6", "the new destination to take traffic");
+        // A probe a second (the first may come up to a second after the record): 30 s, as a fresh-clone
+        // CI run under the whole suite's load once saw 15 s pass without it.
+        await Poll.UntilAsync(async () => await proxy.Client.GetStringAsync("/spread", ct) == "v6", "the new destination to take traffic", seconds: 30);
         var firstAtV6 = v6.Requests.First().PathAndQuery;
         Assert.Equal("/health", firstAtV6);
         Assert.Contains($"cluster app: {Name} resolves to 2 address(es); added [{ipv6}], removed []", proxy.Logs.Messages(8101));
