@@ -51,7 +51,9 @@ public sealed class OidcChromiumTests : IDisposable
         Assert.Equal("carol", await page.InnerTextAsync("#who"));
 
         await page.ClickAsync("#logout");
-        await page.WaitForURLAsync($"{site}/bye");
+        // Three redirects through two servers (Portico, the provider's end-session endpoint, back):
+        // a fresh-clone CI run's third pass took past the default 30 s once.
+        await page.WaitForURLAsync($"{site}/bye", new() { Timeout = 60_000 });
         Assert.DoesNotContain(await context.CookiesAsync([site]), c => c.Name.StartsWith("portico_oidc", StringComparison.Ordinal));
         Assert.Single(provider.EndSessions);
 
