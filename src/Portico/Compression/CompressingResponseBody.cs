@@ -22,7 +22,21 @@ internal sealed class CompressingResponseBody(HttpContext context, IHttpResponse
     {
         var response = context.Response;
         var headers = response.Headers;
-        if (!ShouldEncode(response))
+        var verdict = ResponseEncoding.Judge(
+            settings,
+            coding,
+            response.StatusCode,
+            response.ContentType,
+            headers.Vary.Any(v => v != null && ResponseEncoding.NamesAcceptEncoding(v)),
+            headers.ContentEncoding.ToString(),
+            response.ContentLength,
+            ResponseEncoding.ForbidsTransform(headers.CacheControl.ToString()));
+        if (verdict.AddsVary)
+        {
+            headers.Append(HeaderNames.Vary, "Accept-Encoding");
+        }
+
+        if (!verdict.Encodes)
         {
             return Inner.Stream;
         }
@@ -31,10 +45,8 @@ internal sealed class CompressingResponseBody(HttpContext context, IHttpResponse
         var lengthKnown = response.ContentLength is not null;
         response.ContentLength = null;
         headers.Remove(HeaderNames.AcceptRanges);
-
-        // RFC 9110 §8.8.3: a strong validator names exact bytes; ours differ from the origin's.
         var etag = headers.ETag.ToString();
-        if (etag.Length > 0 && !etag.StartsWith("W/", StringComparison.Ordinal))
+        if (ResponseEncoding.IsStrong(etag))
         {
             headers.ETag = "W/" + etag;
         }
@@ -44,38 +56,11 @@ internal sealed class CompressingResponseBody(HttpContext context, IHttpResponse
             return Inner.Stream;
         }
 
-        // A body of unknown length may be a stream whose parts must reach the client as they
-        // come (events, long polls); the forwarder does not flush, so each write is flushed
-        // through the encoder. A body of known length is one document: encoded in bulk.
-        _flushEachWrite = !lengthKnown;
+        _flushEachWrite = ResponseEncoding.FlushesEachWrite(lengthKnown);
         _output = new CountedWrites(Inner.Stream);
         _encoder = ContentCodings.Encoder(coding!, _output, settings.Level);
         _input = new CountedWrites(_encoder);
         return _input;
-    }
-
-    private bool ShouldEncode(HttpResponse response)
-    {
-        var status = response.StatusCode;
-        // Never a 206: its Content-Range counts bytes of the representation the origin sent.
-        if (status is < 200 or 204 or 206 or 304 || !CompressionNegotiator.IsCompressible(settings, response.ContentType))
-        {
-            return false;
-        }
-
-        var headers = response.Headers;
-        if (!headers.Vary.Any(v => v != null && v.Contains("Accept-Encoding", StringComparison.OrdinalIgnoreCase)))
-        {
-            headers.Append(HeaderNames.Vary, "Accept-Encoding");
-        }
-
-        // Already encoded (never re-encode), not acceptable to the client, too small, or the
-        // origin forbids transformation (RFC 9110 §7.7).
-        var encoded = headers.ContentEncoding.ToString();
-        return coding is not null
-            && (encoded.Length == 0 || encoded.Equals("identity", StringComparison.OrdinalIgnoreCase))
-            && !(response.ContentLength < settings.MinSizeBytes)
-            && !headers.CacheControl.ToString().Contains("no-transform", StringComparison.OrdinalIgnoreCase);
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)

@@ -22,9 +22,7 @@ internal sealed class CompressionMiddleware(RequestDelegate next, ActiveConfig c
     {
         var coding = CompressionNegotiator.Choose(settings, context.Request.Headers.AcceptEncoding);
 
-        // The origin is offered only the coding we would produce: what comes back is then
-        // either already in it (passed through as is) or identity, which we encode.
-        context.Request.Headers.AcceptEncoding = coding ?? "identity";
+        context.Request.Headers.AcceptEncoding = ResponseEncoding.ForBackend(coding);
 
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
         var body = new CompressingResponseBody(context, original, settings, coding, metrics);
