@@ -43,6 +43,9 @@ internal sealed class FastRoutes
     {
         public bool Eligible => Ineligible is null;
 
+        /// <summary>Why the route's HTTP/2 requests are handed over when a stage is honoured for HTTP/1.1 only; null when none is.</summary>
+        public HandOverReason? Http2Refusal { get; init; }
+
         /// <summary>The header rules toward the backend, top-level then the route's; null when none.</summary>
         public FastFieldRules? RequestRules { get; init; }
 
@@ -247,7 +250,7 @@ internal sealed class FastRoutes
     private static Entry Describe(ConfigSnapshot snapshot, RouteSettings route)
     {
         var literal = RouteMatchStage.IsLiteral(route.Match);
-        var ineligible = RouteStages.Fit(route, snapshot.Settings, out var hitsOnly);
+        var ineligible = RouteStages.Fit(route, snapshot.Settings, out var hitsOnly, out var http2Refusal);
         FastCluster? fast = null;
         if (ineligible is null && !hitsOnly)
         {
@@ -258,6 +261,7 @@ internal sealed class FastRoutes
 
         return new Entry(route, fast, ineligible, literal, literal ? Precedence(route.Match) : 0, hitsOnly)
         {
+            Http2Refusal = http2Refusal,
             RequestRules = FastFieldRules.Of(snapshot.Settings.Headers?.Request, route.Headers?.Request),
             ResponseRules = FastFieldRules.Of(snapshot.Settings.Headers?.Response, route.Headers?.Response),
         };

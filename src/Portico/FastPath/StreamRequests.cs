@@ -59,6 +59,12 @@ internal sealed class StreamRequests(
         try
         {
             entry = handler.Decide(state, state.Head.Parse(new ReadOnlySequence<byte>(bytes, 0, length), limits), out reason);
+            if (entry is { Http2Refusal: { } refusal })
+            {
+                // A stage the fast path honours for HTTP/1.1 clients only (RouteStages.Fit).
+                (entry, reason) = (null, refusal);
+            }
+
             if (entry is not null)
             {
                 // The stages' additions start afresh for each request (the state is reused); no

@@ -94,9 +94,17 @@ internal static class RouteStages
     /// keeps it on the full pipeline, or null when the fast path may take it; then
     /// <paramref name="freshHitsOnly"/> when it may answer only fresh cache hits.
     /// </summary>
-    public static HandOverReason? Fit(RouteSettings route, PorticoSettings settings, out bool freshHitsOnly)
+    public static HandOverReason? Fit(RouteSettings route, PorticoSettings settings, out bool freshHitsOnly) => Fit(route, settings, out freshHitsOnly, out _);
+
+    /// <summary>
+    /// <see cref="Fit(RouteSettings, PorticoSettings, out bool)"/>, and <paramref name="http2Reason"/>:
+    /// why the route's HTTP/2 requests that would be forwarded go to the full pipeline when a stage
+    /// is honoured on HTTP/1.1 only (null when none is).
+    /// </summary>
+    public static HandOverReason? Fit(RouteSettings route, PorticoSettings settings, out bool freshHitsOnly, out HandOverReason? http2Reason)
     {
         freshHitsOnly = false;
+        http2Reason = null;
         if (!AllClaimed)
         {
             return HandOverReason.UndeclaredSetting;
@@ -115,6 +123,11 @@ internal static class RouteStages
             if (verdict.Applies && !verdict.FastPathHonours && !(freshHitsOnly && verdict.ForwardedOnly))
             {
                 return verdict.Reason;
+            }
+
+            if (verdict is { Applies: true, Http1Only: true } && !(freshHitsOnly && verdict.ForwardedOnly))
+            {
+                http2Reason ??= verdict.Reason;
             }
         }
 

@@ -9,13 +9,14 @@ namespace Portico.Pipeline;
 /// </summary>
 internal readonly record struct StageVerdict
 {
-    private StageVerdict(bool applies, bool honoured, HandOverReason reason, bool forwardedOnly, bool freshCacheHitsOnly)
+    private StageVerdict(bool applies, bool honoured, HandOverReason reason, bool forwardedOnly, bool freshCacheHitsOnly, bool http1Only = false)
     {
         Applies = applies;
         FastPathHonours = honoured;
         Reason = reason;
         ForwardedOnly = forwardedOnly;
         FreshCacheHitsOnly = freshCacheHitsOnly;
+        Http1Only = http1Only;
     }
 
     /// <summary>The stage does nothing on this route.</summary>
@@ -30,6 +31,14 @@ internal readonly record struct StageVerdict
     /// </summary>
     public static StageVerdict FreshHitsOnly => new(true, true, default, false, true);
 
+    /// <summary>
+    /// The stage acts on the requests of this route that are forwarded, and the fast path does
+    /// what it does for HTTP/1.1 clients; an HTTP/2 request it would forward is handed to the
+    /// full pipeline with <paramref name="http2Reason"/> (the connection's next request meets
+    /// the fast path again).
+    /// </summary>
+    public static StageVerdict HonouredOnHttp1(HandOverReason http2Reason) => new(true, true, http2Reason, true, false, http1Only: true);
+
     public bool Applies { get; }
 
     /// <summary>The fast path does what the stage does (meaningful when it <see cref="Applies"/>).</summary>
@@ -43,6 +52,9 @@ internal readonly record struct StageVerdict
 
     /// <summary>See <see cref="FreshHitsOnly"/>.</summary>
     public bool FreshCacheHitsOnly { get; }
+
+    /// <summary>See <see cref="HonouredOnHttp1"/>; <see cref="Reason"/> is why an HTTP/2 request is handed over.</summary>
+    public bool Http1Only { get; }
 
     /// <summary>The stage acts on every request of this route and only the full pipeline does what it does.</summary>
     public static StageVerdict FullPipeline(HandOverReason reason) => new(true, false, reason, false, false);
