@@ -3,7 +3,7 @@ using Portico.Compression;
 namespace Portico.BodyRewrite;
 
 /// <summary>Bytes written and not yet read out: where a rewritten (and maybe re-encoded) piece waits for the reader.</summary>
-internal sealed class ByteQueue : WriteOnlyStream
+internal sealed class ByteQueue : MemorySink
 {
     private byte[] _bytes = new byte[16 * 1024];
     private int _start;
@@ -23,16 +23,6 @@ internal sealed class ByteQueue : WriteOnlyStream
 
         buffer.CopyTo(_bytes.AsSpan(_end));
         _end += buffer.Length;
-    }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
-    }
-
-    public override void Flush()
-    {
     }
 
     /// <summary>Moves as many bytes as fit into <paramref name="destination"/>.</summary>

@@ -28,6 +28,7 @@ internal sealed class FastConnection
     private long _requests;
     private string? _requestIdPrefix;
     private RequestHead? _head;
+    private FastEncoder? _encoder;
     private volatile bool _timedOut;
     private volatile bool _closeRequested;
 
@@ -89,6 +90,9 @@ internal sealed class FastConnection
 
     /// <summary>What the current request's stages add to its heads (header rules, HSTS, client certificate fields).</summary>
     public FastFields Fields { get; } = new();
+
+    /// <summary>The encoder of the current response's body when the route's compression encodes it; made on first use, its arrays held only while a response is encoded.</summary>
+    public FastEncoder Encoder => _encoder ??= new();
 
     /// <summary>The current request's retries on other destinations, for its record; reset once recorded.</summary>
     public int Retries { get; set; }

@@ -1,19 +1,24 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.Extensions.Primitives;
+using Portico.Compression;
+using Portico.Configuration.Model;
 
 namespace Portico.FastPath;
 
 /// <summary>
 /// What one request's stages add to its heads on the fast path, and which lines they take out:
 /// the header rules (<see cref="FastFieldRules"/>), the TLS stage's Strict-Transport-Security
-/// on every response (RFC 6797 §7.1) and its X-Client-Cert-* fields toward the backend. Filled
+/// on every response (RFC 6797 §7.1) and its X-Client-Cert-* fields toward the backend, and
+/// compression's Accept-Encoding toward the backend and the coding it chose. Filled
 /// per request and read by the writers of the request head, the relayed response head, the
 /// fast path's own 502/504 and cache hits. Reused per connection.
 /// </summary>
 internal sealed class FastFields
 {
     private static readonly byte[] StrictTransportSecurity = "Strict-Transport-Security"u8.ToArray();
+    private static readonly byte[] AcceptEncoding = "Accept-Encoding"u8.ToArray();
 
     private readonly ArrayBufferWriter<byte> _request = new(256);
     private readonly ArrayBufferWriter<byte> _response = new(256);
@@ -21,6 +26,7 @@ internal sealed class FastFields
     private byte[][] _responseDrops = [];
     private readonly List<byte[]> _replaced = [];
     private string? _hsts;
+    private bool _codingAsked;
 
     /// <summary>Lines ("Name: value\r\n") to add to the request head sent to the backend.</summary>
     public ReadOnlySpan<byte> RequestLines => _request.WrittenSpan;
@@ -29,7 +35,13 @@ internal sealed class FastFields
     public ReadOnlySpan<byte> ResponseLines => _response.WrittenSpan;
 
     /// <summary>Whether a request line may be taken out, so the request writer looks at names only when one is.</summary>
-    public bool DropsAnyRequest => _requestDrops.Length > 0;
+    public bool DropsAnyRequest => _requestDrops.Length > 0 || _codingAsked;
+
+    /// <summary>The route's compression when this request's response is to be judged for it (<see cref="Compress"/>); null otherwise.</summary>
+    public CompressionSettings? Compression { get; private set; }
+
+    /// <summary>The coding compression chose for this request; null for none (identity).</summary>
+    public string? Coding { get; private set; }
 
     /// <summary>Whether a response line may be taken out, so a writer that copies a stored head can copy it whole when none is.</summary>
     public bool DropsAnyResponse => _responseDrops.Length > 0 || _replaced.Count > 0 || _hsts is not null;
@@ -46,6 +58,9 @@ internal sealed class FastFields
         _requestDrops = _responseDrops = [];
         _replaced.Clear();
         _hsts = hsts;
+        _codingAsked = false;
+        Compression = null;
+        Coding = null;
         if (certificate is not null)
         {
             _request.Write(certificate);
@@ -81,8 +96,21 @@ internal sealed class FastFields
         Line(_response, name, value);
     }
 
+    /// <summary>
+    /// The route compresses this request's response: the coding is chosen from the client's
+    /// Accept-Encoding (<paramref name="acceptEncoding"/>) as the compression stage chooses it, and
+    /// the backend is asked for that coding only, in place of the client's lines.
+    /// </summary>
+    public void Compress(CompressionSettings settings, StringValues acceptEncoding)
+    {
+        Compression = settings;
+        Coding = CompressionNegotiator.Choose(settings, acceptEncoding);
+        _codingAsked = true;
+        Line(_request, AcceptEncoding, ResponseEncoding.ForBackend(Coding));
+    }
+
     /// <summary>Whether the client's line named <paramref name="name"/> is left out of the request to the backend.</summary>
-    public bool DropsRequest(ReadOnlySpan<byte> name) => Named(_requestDrops, name);
+    public bool DropsRequest(ReadOnlySpan<byte> name) => Named(_requestDrops, name) || (_codingAsked && Ascii.EqualsIgnoreCase(name, AcceptEncoding));
 
     /// <summary>Whether a response line named <paramref name="name"/> is left out of the client's response.</summary>
     public bool DropsResponse(ReadOnlySpan<byte> name)

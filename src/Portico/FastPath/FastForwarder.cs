@@ -77,6 +77,11 @@ internal sealed class FastForwarder(
         List<DestinationState>? tried = null;
 
         state.Fields.Render(entry.RequestRules, entry.ResponseRules, new FastTemplateValues(state, route, requestId, recorder));
+        if (route.Compression is { } compression)
+        {
+            // As the compression stage: the coding chosen, and the backend asked for it alone.
+            state.Fields.Compress(compression, head.Values("accept-encoding"));
+        }
 
         // The route's rate limit before load balancing, as the rate-limiting stage runs before the
         // forwarder, so a refused request moves no policy's state (round-robin's counter). A

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text;
+using Portico.Compression;
 using Portico.Configuration;
 using Portico.Forwarding;
 using Portico.Health;
@@ -13,11 +14,14 @@ using Yarp.ReverseProxy.Model;
 namespace Portico.FastPath;
 
 /// <summary>Portico's own answers: when a backend failed after it had the request, the full path's 502 or 504 page, passive health, the log line; and a guard stage's refusal.</summary>
-internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy? passive, DestinationStats destinations, ForwardingLog log, GuardLog guard, ActiveConfig config, TimeProvider time)
+internal sealed class FastLocalAnswer(
+    FastRecorder recorder, PassiveHealthPolicy? passive, DestinationStats destinations, ForwardingLog log, GuardLog guard, ActiveConfig config, TimeProvider time, CompressionMetrics compression)
 {
     /// <summary>
     /// Portico's own 502 or 504 page, as the full path writes it (ErrorPage, the operator's custom page
-    /// included, from the same values), when the backend failed after it had the request.
+    /// included, from the same values), when the backend failed after it had the request. The full
+    /// path's forwarding stage writes it inside the compression stage, so the route's compression
+    /// judges it as it judges a backend's answer.
     /// </summary>
     /// <param name="failure">What the log line and the destination's statistics name for a 502; by default a malformed response head.</param>
     public async ValueTask<FastOutcome> AnswerAsync(
@@ -27,7 +31,7 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
         var route = entry.Route;
         var head = state.Head;
         var routeTimedOut = state.RouteDeadlinePassed;
-        var bodyBytes = WritePage(state, entry, requestId, status, output);
+        var bodyBytes = WritePage(state, entry, requestId, status, output, compressed: true);
         passive?.Record(cluster, destination, destinationFault: !routeTimedOut, serverError: false);
         destinations.Record(destination, status == 504 ? DestinationOutcome.Timeout : failure?.Outcome ?? DestinationOutcome.Reset, recorder.Since(state.AttemptStart), 0, 0, retried: false);
         var flushed = await FastOutput.FlushAsync(output);
@@ -47,14 +51,18 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
     public async ValueTask<FastOutcome> RefuseAsync(FastConnection state, FastRoutes.Entry entry, string requestId, long start, int status, LocalReason reason, string detail, PipeWriter output)
     {
         guard.RequestRefused(recorder.ClientOf(state).ToString(), status, detail);
-        var bodyBytes = WritePage(state, entry, requestId, status, output);
+        var bodyBytes = WritePage(state, entry, requestId, status, output, compressed: false);
         var flushed = await FastOutput.FlushAsync(output);
         recorder.Finish(state, entry, null, requestId, start, status, bodyBytes, reason);
         return flushed ? FastOutcome.Done : FastOutcome.Close;
     }
 
-    /// <summary>Writes Portico's page for <paramref name="status"/> with the request's stage fields; returns the body bytes sent (none for HEAD).</summary>
-    private int WritePage(FastConnection state, FastRoutes.Entry entry, string requestId, int status, PipeWriter output)
+    /// <summary>
+    /// Writes Portico's page for <paramref name="status"/> with the request's stage fields, judged
+    /// by the request's compression when <paramref name="compressed"/> (a guard's refusal, outside
+    /// the compression stage on the full path, is not); returns the body bytes sent (none for HEAD).
+    /// </summary>
+    private long WritePage(FastConnection state, FastRoutes.Entry entry, string requestId, int status, PipeWriter output, bool compressed)
     {
         var route = entry.Route;
         var head = state.Head;
@@ -62,7 +70,10 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
         var values = new PageContext(status, requestId, route.Id, custom is null ? IPAddress.None : recorder.ClientOf(state), time.GetUtcNow());
         var page = ErrorPage.Of(values, head.Values("accept").ToString(), custom, retryAfter: null, detail: null);
         var added = state.Fields;
-        var writer = new HeadWriter(output.GetSpan(Room(page) + added.ResponseLines.Length));
+        var coding = compressed && added.Compression is { } settings
+            ? ResponseEncoding.Judge(settings, added.Coding, status, page.ContentType, varies: false, contentEncoding: "", page.Body.Length, noTransform: false)
+            : default;
+        var writer = new HeadWriter(output.GetSpan(Room(page) + added.ResponseLines.Length + FastCodingHead.Room));
         writer.Write("HTTP/1.1 "u8);
         writer.WriteAscii(page.StatusLine);
         writer.Write("\r\n"u8);
@@ -79,11 +90,17 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
             writer.Write("\r\n"u8);
         }
 
-        // The header rules and HSTS, as on every response the full path sends.
+        // Compression's fields, then the header rules and HSTS, as on every response the full path sends.
+        FastCodingHead.WriteAdded(ref writer, coding, added.Coding, head.IsHead);
         writer.Write(added.ResponseLines);
-        writer.Write("Content-Length: "u8);
-        writer.WriteNumber(page.Body.Length);
-        writer.Write("\r\nDate: "u8);
+        if (!coding.Encodes)
+        {
+            writer.Write("Content-Length: "u8);
+            writer.WriteNumber(page.Body.Length);
+            writer.Write("\r\n"u8);
+        }
+
+        writer.Write("Date: "u8);
         writer.WriteAscii(DateValue.Now);
         writer.Write("\r\n"u8);
         if (head.Close)
@@ -93,12 +110,30 @@ internal sealed class FastLocalAnswer(FastRecorder recorder, PassiveHealthPolicy
 
         writer.Write("\r\n"u8);
         output.Advance(writer.Position);
-        if (!head.IsHead)
+        if (head.IsHead)
         {
-            output.Write(page.Body);
+            return 0;
         }
 
-        return head.IsHead ? 0 : page.Body.Length;
+        if (!coding.Encodes)
+        {
+            output.Write(page.Body);
+            return page.Body.Length;
+        }
+
+        // The page is small and whole: encoded at once, sent as one chunk and the last.
+        var encoder = state.Encoder.Begin(added.Coding!, added.Compression!.Level, flushEachWrite: false);
+        try
+        {
+            encoder.Write(page.Body);
+            output.Write(encoder.Take(last: true).Span);
+            compression.Compressed(added.Coding!, encoder.BytesIn, encoder.BytesOut);
+            return encoder.BytesOut;
+        }
+        finally
+        {
+            encoder.End();
+        }
     }
 
     private static int Room(ErrorPage.Page page)

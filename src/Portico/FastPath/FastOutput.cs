@@ -56,7 +56,8 @@ internal static class FastOutput
         var total = stagedLength + after.Length;
         if (total > 0)
         {
-            var sent = state.Direct!.TrySendNow(staged.AsSpan(0, stagedLength), after.Span);
+            // Behind TLS or on Kestrel's sockets nothing is staged; what follows goes into the pipe.
+            var sent = state.Direct?.TrySendNow(staged.AsSpan(0, stagedLength), after.Span) ?? 0;
             if (sent == total)
             {
                 return new ValueTask<bool>(true);

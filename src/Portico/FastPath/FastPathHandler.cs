@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Portico.Caching;
+using Portico.Compression;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
@@ -61,14 +62,15 @@ internal sealed class FastPathHandler : IDisposable
         var log = services.GetRequiredService<ForwardingLog>();
         var recorder = new FastRecorder(_config, _metrics, services.GetRequiredService<RequestRecorder>(), time);
         var destinations = services.GetRequiredService<DestinationStats>();
-        var local = new FastLocalAnswer(recorder, passive, destinations, log, services.GetRequiredService<GuardLog>(), _config, time);
+        var compression = services.GetRequiredService<CompressionMetrics>();
+        var local = new FastLocalAnswer(recorder, passive, destinations, log, services.GetRequiredService<GuardLog>(), _config, time, compression);
         var limits = new FastRateLimit(services.GetRequiredService<IRateLimitStore>(), recorder);
         _forwarder = new FastForwarder(
             _config,
             services.GetRequiredService<IProxyStateLookup>(),
             services.GetServices<ILoadBalancingPolicy>().ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase),
             _pool,
-            new FastRelay(recorder, local, passive, destinations, log),
+            new FastRelay(recorder, local, passive, destinations, log, compression),
             local,
             limits,
             recorder,

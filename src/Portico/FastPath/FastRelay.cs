@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Portico.Compression;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
 using Portico.Health;
@@ -12,9 +13,11 @@ namespace Portico.FastPath;
 /// <summary>
 /// A backend's response relayed to the client: its head rewritten as the full path's response
 /// transforms would (see <see cref="ResponseFraming"/>), its body copied as it comes, framed as the
-/// backend framed it; then the backend connection back to the pool and the destination judged.
+/// backend framed it, or, when the route's compression encodes it, de-chunked, encoded
+/// (<see cref="FastEncoder"/>) and sent chunked; then the backend connection back to the pool and
+/// the destination judged.
 /// </summary>
-internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, PassiveHealthPolicy? passive, DestinationStats destinations, ForwardingLog log)
+internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, PassiveHealthPolicy? passive, DestinationStats destinations, ForwardingLog log, CompressionMetrics compression)
 {
     // A body is relayed in reads of up to this size (loopback and LAN sockets deliver 64 KiB at
     // once); 8 KiB reads cost twice the CPU of nginx per 100 KiB response in bench (b).
@@ -60,6 +63,11 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
             return await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, 502, output);
         }
 
+        // A body that is encoded is read into the encoder's buffer, not the client's output, and
+        // each read's encoded bytes go out as a chunk, flushed through the encoder when the length
+        // is unknown (as the full path's compression stage flushes each write then).
+        var fields = state.Fields;
+        var encoder = framing.Encoded ? state.Encoder.Begin(fields.Coding!, fields.Compression!.Level, ResponseEncoding.FlushesEachWrite(framing.Mode == BodyMode.Length)) : null;
         long bodyBytes = 0;
         var complete = false;
         var clientGone = false;
@@ -76,7 +84,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
             {
                 var take = framing.Mode switch
                 {
-                    BodyMode.Chunked => chunked.Scan(data.Span),
+                    BodyMode.Chunked => chunked.Scan(data.Span, encoder),
                     BodyMode.Length => (int)Math.Min(remaining, data.Length),
                     _ => data.Length,
                 };
@@ -85,7 +93,14 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                     break;
                 }
 
-                if (fromHead && staged is not null)
+                if (encoder is not null)
+                {
+                    if (framing.Mode != BodyMode.Chunked)
+                    {
+                        encoder.Write(data.Span[..take]);
+                    }
+                }
+                else if (fromHead && staged is not null)
                 {
                     data.Span[..take].CopyTo(staged.AsSpan(stagedLength));
                     stagedLength += take;
@@ -114,7 +129,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                     break;
                 }
 
-                var flushed = await FastOutput.FlushAsync(state, output, staged, stagedLength);
+                var flushed = await FastOutput.FlushAsync(state, output, staged, stagedLength, encoder?.Take(last: false) ?? default);
                 stagedLength = 0;
                 if (!flushed)
                 {
@@ -125,7 +140,8 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                 state.Arm(FastConnection.Phase.Backend, default);
                 // A length-delimited body asks for no more than it still needs (a short rest fits
                 // a pooled 4 KiB block instead of a 64 KiB array).
-                var memory = output.GetMemory(framing.Mode == BodyMode.Length ? (int)Math.Min(remaining, BodyChunk) : BodyChunk);
+                var memory = encoder?.ReadBuffer(framing.Mode == BodyMode.Length ? remaining : BodyChunk)
+                    ?? output.GetMemory(framing.Mode == BodyMode.Length ? (int)Math.Min(remaining, BodyChunk) : BodyChunk);
                 if (framing.Mode == BodyMode.Length && memory.Length > remaining)
                 {
                     memory = memory[..(int)remaining];
@@ -151,6 +167,19 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                 bodyBytes = chunked.DataBytes;
             }
 
+            // An encoded body that came whole ends with the encoder's last bytes and the last
+            // chunk; one that did not is left unterminated, so the client sees it cut off.
+            var tail = ReadOnlyMemory<byte>.Empty;
+            if (encoder is not null)
+            {
+                tail = complete && !clientGone ? encoder.Take(last: true) : tail;
+                bodyBytes = encoder.BytesOut;
+                if (complete && !clientGone)
+                {
+                    compression.Compressed(fields.Coding!, encoder.BytesIn, encoder.BytesOut);
+                }
+            }
+
             // The exchange with the backend is over: judge it and free its connection before the
             // last flush, so a client that sends its next request as soon as it has this
             // response already finds the destination judged and the connection back in the pool.
@@ -170,7 +199,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                 destinations.Record(destination, outcome, recorder.Since(state.AttemptStart), 0, bodyBytes, retried: false);
             }
 
-            if (!clientGone && !await FastOutput.FlushAsync(state, output, staged, stagedLength))
+            if (!clientGone && !await FastOutput.FlushAsync(state, output, staged, stagedLength, tail))
             {
                 clientGone = true;
             }
@@ -186,6 +215,8 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
             {
                 ArrayPool<byte>.Shared.Return(staged);
             }
+
+            encoder?.End();
         }
 
         var status = read.Status;

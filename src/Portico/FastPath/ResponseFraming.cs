@@ -5,8 +5,10 @@ using Portico.Security.Desync;
 namespace Portico.FastPath;
 
 /// <summary>How a relayed response is framed, read from the backend's head while the client's head is written.</summary>
+/// <param name="Mode">How the backend frames the body (the client gets it framed alike, unless it is encoded).</param>
 /// <param name="HeadBytes">The length of the head written for the client (0 when Invalid).</param>
-internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool BackendCloses, bool ClientCloses, int HeadBytes = 0)
+/// <param name="Encoded">The body is to be encoded in the request's coding (FastFields.Coding) and sent chunked.</param>
+internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool BackendCloses, bool ClientCloses, int HeadBytes = 0, bool Encoded = false)
 {
     private static readonly byte[] Crlf = "\r\n"u8.ToArray();
 
@@ -14,14 +16,16 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
     private static readonly Http1Limits ResponseFieldLimits = new(long.MaxValue, int.MaxValue, long.MaxValue, RejectUnderscoreNames: false);
 
     /// <summary>The most <see cref="Rewrite"/> writes for a backend head of <paramref name="headLength"/> bytes.</summary>
-    public static int Room(int headLength, string requestId, FastFields fields) => headLength + requestId.Length + fields.ResponseLines.Length + HeadWriter.Extra;
+    public static int Room(int headLength, string requestId, FastFields fields)
+        => headLength + requestId.Length + fields.ResponseLines.Length + HeadWriter.Extra + (fields.Compression is null ? 0 : FastCodingHead.Room);
 
     /// <summary>
     /// Writes the client's response head: the backend's status line and fields, without
     /// hop-by-hop fields and the ones `proxy.hideResponseHeaders` names, with the request's stage
     /// fields (<paramref name="added"/>: header rules, HSTS), plus X-Request-Id and, when the
-    /// backend sent none, Date. Checks the backend's head first and writes nothing if it is
-    /// malformed (Mode Invalid).
+    /// backend sent none, Date; and, on a route that compresses, what compression changes
+    /// (FastCodingHead). Checks the backend's head first and writes nothing if it is malformed
+    /// (Mode Invalid).
     /// </summary>
     public static ResponseFraming Rewrite(ReadOnlySpan<byte> head, int status, bool headRequest, bool clientClose, string requestId, IReadOnlyList<string> hidden, FastFields added, Span<byte> destination)
     {
@@ -104,7 +108,11 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
             return new ResponseFraming(BodyMode.Invalid, 0, true, true);
         }
 
-        var clientCloses = clientClose || mode == BodyMode.UntilClose;
+        // Compression's verdict, from the fields as the full path's stage sees them; an encoded
+        // body goes to the client chunked, whatever framing the backend chose.
+        var coding = added.Compression is null ? default : FastCodingHead.Judge(fields, status, length, hidden, namesFields, added);
+        var encoded = coding.Encodes && mode != BodyMode.None;
+        var clientCloses = clientClose || (mode == BodyMode.UntilClose && !encoded);
 
         // Second pass: write (no longer than the backend's head, less what is dropped, plus ours:
         // the destination holds ResponseRoom).
@@ -122,10 +130,17 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
                 continue;
             }
 
+            if (coding.Encodes && FastCodingHead.Rewrites(ref writer, line, name))
+            {
+                continue;
+            }
+
             hasDate |= Ascii.EqualsIgnoreCase(name, "date"u8);
             writer.Write(line);
             writer.Write(Crlf);
         }
+
+        FastCodingHead.WriteAdded(ref writer, coding, added.Coding, headRequest);
 
         // The header rules run after the hidden fields are gone, so a rule may set one again.
         writer.Write(added.ResponseLines);
@@ -146,11 +161,11 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
         }
 
         writer.Write(Crlf);
-        return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses, writer.Position);
+        return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses, writer.Position, encoded);
     }
 
-    // Whether a Connection line of the head names the field (RFC 9110 §7.6.1); only asked when one names any.
-    private static bool NamedByConnection(ReadOnlySpan<byte> fields, ReadOnlySpan<byte> name)
+    /// <summary>Whether a Connection line of the head names the field (RFC 9110 §7.6.1); only asked when one names any.</summary>
+    internal static bool NamedByConnection(ReadOnlySpan<byte> fields, ReadOnlySpan<byte> name)
     {
         foreach (var range in new LineRanges(fields))
         {

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Portico.IntegrationTests.Caching;
+using Portico.IntegrationTests.Infrastructure;
 using static Portico.IntegrationTests.Caching.CacheAssert;
 
 namespace Portico.IntegrationTests.Compression;
@@ -155,12 +156,16 @@ public sealed class CompressionTests
     }
 
     [Theory]
-    [InlineData("gzip")]
-    [InlineData("br")]
-    [InlineData("zstd")]
-    public async Task A_streamed_response_stays_streamed_through_the_encoder(string coding)
+    [InlineData("gzip", false)]
+    [InlineData("br", false)]
+    [InlineData("zstd", false)]
+    [InlineData("gzip", true)]
+    [InlineData("br", true)]
+    [InlineData("zstd", true)]
+    public async Task A_streamed_response_stays_streamed_through_the_encoder(string coding, bool fastPath)
     {
-        await using var o = await CacheOrigin.StartAsync("compression: {}");
+        await using var o = await CacheOrigin.StartAsync("compression: {}", fastPath: fastPath);
+        using var counters = new ProxyCounters(o.Proxy, "portico.fastpath.");
         var more = new TaskCompletionSource();
         o.Handler = async ctx =>
         {
@@ -194,6 +199,7 @@ public sealed class CompressionTests
         Assert.False(more.Task.IsCompleted);
         more.SetResult();
         Assert.Equal("event two\n", await new StreamReader(decoder).ReadToEndAsync(ct));
+        await Poll.UntilAsync(() => counters.Value("portico.fastpath.requests") == (fastPath ? 1 : 0), "the path the request took to count it");
     }
 
     [Fact]

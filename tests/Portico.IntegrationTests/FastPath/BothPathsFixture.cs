@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
 using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.FastPath;
@@ -6,9 +9,10 @@ namespace Portico.IntegrationTests.FastPath;
 /// Two proxies from one config, one with the fast path and one without, each in front of its own
 /// <see cref="RawBackend"/>, so a test can send the same bytes through both paths and compare
 /// what the client and the backend saw. Each has a plain listener and a TLS one (h2 and http/1.1
-/// offered, a certificate for localhost from <see cref="Pki"/>).
+/// offered, a certificate for localhost from <see cref="Pki"/>). A fixture for other routes or
+/// scripted backend answers derives from this one.
 /// </summary>
-public sealed class BothPathsFixture : IAsyncLifetime
+public class BothPathsFixture : IAsyncLifetime
 {
     internal TestPki Pki { get; } = TestPki.Create();
 
@@ -16,11 +20,17 @@ public sealed class BothPathsFixture : IAsyncLifetime
 
     internal Side Full { get; private set; } = null!;
 
+    /// <summary>The entries under `routes:` (YAML, one route a line), each forwarding to the cluster `app`.</summary>
+    protected virtual string Routes => "all: { match: { pathPrefix: / }, cluster: app }";
+
+    /// <summary>How each backend answers a request head (see <see cref="RawBackend.Start"/>); null for its fixed answer.</summary>
+    protected virtual Func<string, byte[]>? Script => null;
+
     public async ValueTask InitializeAsync()
     {
         var pem = Pki.WritePem(Pki.Issue("localhost", ["localhost"]), "localhost");
-        Fast = await Side.StartAsync(fastPath: true, pem);
-        Full = await Side.StartAsync(fastPath: false, pem);
+        Fast = await Side.StartAsync(fastPath: true, pem, Routes, Script);
+        Full = await Side.StartAsync(fastPath: false, pem, Routes, Script);
     }
 
     public async ValueTask DisposeAsync()
@@ -30,13 +40,44 @@ public sealed class BothPathsFixture : IAsyncLifetime
         Pki.Dispose();
     }
 
+    /// <summary>A new connection to <paramref name="side"/>'s plain listener, or its TLS one (ALPN http/1.1); disposing the stream closes it.</summary>
+    internal async Task<Stream> OpenAsync(Side side, bool tls, CancellationToken cancellation)
+    {
+        var address = tls ? side.Tls : side.Plain;
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, address.Port, cancellation);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        if (!tls)
+        {
+            return stream;
+        }
+
+        var secure = new SslStream(stream);
+        await secure.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            ApplicationProtocols = [SslApplicationProtocol.Http11],
+            RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && cert.Issuer == Pki.Root.Subject,
+        }, cancellation);
+        return secure;
+    }
+
     internal sealed class Side : IAsyncDisposable
     {
         private Side(TestProxy proxy, RawBackend backend)
         {
             Proxy = proxy;
             Backend = backend;
-            Counters = new ProxyCounters(proxy, "portico.fastpath.");
+            Counters = new ProxyCounters(proxy, "portico.fastpath.", "portico.compression.", "portico.active.requests");
         }
 
         public TestProxy Proxy { get; }
@@ -49,9 +90,9 @@ public sealed class BothPathsFixture : IAsyncLifetime
 
         public Uri Tls => Proxy.Addresses.Single(a => a.Scheme == "https");
 
-        public static async Task<Side> StartAsync(bool fastPath, (string Cert, string Key) pem)
+        public static async Task<Side> StartAsync(bool fastPath, (string Cert, string Key) pem, string routes, Func<string, byte[]>? script)
         {
-            var backend = RawBackend.Start();
+            var backend = RawBackend.Start(script);
             var proxy = await TestProxy.StartAsync($$"""
                 listeners:
                   main: { address: 127.0.0.1:0 }
@@ -59,7 +100,7 @@ public sealed class BothPathsFixture : IAsyncLifetime
                     address: 127.0.0.1:0
                     tls: { certificates: [{ cert: {{pem.Cert}}, key: {{pem.Key}} }] }
                 routes:
-                  all: { match: { pathPrefix: / }, cluster: app }
+                  {{routes.ReplaceLineEndings("\n  ")}}
                 clusters:
                   app:
                     destinations: [{{backend.Url}}]

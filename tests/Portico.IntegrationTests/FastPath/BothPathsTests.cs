@@ -1,5 +1,3 @@
-using System.Net.Security;
-using System.Net.Sockets;
 using System.Text;
 using Portico.IntegrationTests.Infrastructure;
 
@@ -74,21 +72,7 @@ public sealed class BothPathsTests(BothPathsFixture paths) : IClassFixture<BothP
     {
         var seen = side.Backend.Requests.Count;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        using var client = new TcpClient();
-        var address = tls ? side.Tls : side.Plain;
-        await client.ConnectAsync(address.Host, address.Port, timeout.Token);
-        Stream stream = client.GetStream();
-        await using var secure = tls ? new SslStream(stream) : null;
-        if (secure is not null)
-        {
-            await secure.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = "localhost",
-                ApplicationProtocols = [SslApplicationProtocol.Http11],
-                RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && cert.Issuer == paths.Pki.Root.Subject,
-            }, timeout.Token);
-            stream = secure;
-        }
+        await using var stream = await paths.OpenAsync(side, tls, timeout.Token);
 
         try
         {
@@ -164,7 +148,7 @@ public sealed class BothPathsTests(BothPathsFixture paths) : IClassFixture<BothP
     /// of one name are joined in order, as RFC 9110 §5.3 lets a proxy do (Cookie with "; ",
     /// RFC 9113 §8.2.3): the full path's client sends them on one line.
     /// </summary>
-    private static string Describe(RawRequest request, string? requestId)
+    internal static string Describe(RawRequest request, string? requestId)
     {
         var lines = request.HeadText.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         var text = new StringBuilder($"  {Escape(lines[0])}\n");
@@ -181,7 +165,7 @@ public sealed class BothPathsTests(BothPathsFixture paths) : IClassFixture<BothP
         return text.ToString();
     }
 
-    private static string Escape(string latin1)
+    internal static string Escape(string latin1)
     {
         var text = new StringBuilder();
         foreach (var c in latin1)

@@ -230,7 +230,7 @@ public sealed class FastPathTests
         await using var app = await TestBackend.StartAsync("app");
         await using var text = await TestBackend.StartAsync("text");
         await using var proxy = await TestProxy.StartAsync(Config(app.Url, routes: """
-              text: { match: { pathPrefix: /text }, cluster: text, compression: {} }
+              text: { match: { pathPrefix: /text }, cluster: text, preserveHost: false }
             """, extra: $"""
               text:
                 destinations: [{text.Url}]
@@ -243,7 +243,7 @@ public sealed class FastPathTests
         Assert.Equal("app", await BodyAsync(proxy, "/other"));
 
         await counters.AssertServedAsync(2);
-        Assert.Equal(2, counters.HandedOver("compression"));
+        Assert.Equal(2, counters.HandedOver("host_rewrite"));
         Assert.Equal(2, text.Count);
     }
 

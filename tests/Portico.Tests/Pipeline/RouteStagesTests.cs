@@ -80,7 +80,6 @@ public sealed class RouteStagesTests
     {
         Assert.Equal((HandOverReason.Waf, false), Fit(Route(r => r with { Waf = new RouteWafSettings { Mode = WafMode.Detect } })));
         Assert.Equal((HandOverReason.RouteGuard, false), Fit(Route(r => r with { Limits = new RouteLimitsSettings() })));
-        Assert.Equal((HandOverReason.Compression, false), Fit(Route(r => r with { Compression = new CompressionSettings() })));
         Assert.Equal((HandOverReason.BodyRewrite, false), Fit(Route(r => r with { BodyRewrite = new BodyRewriteSettings { Rules = [new BodyRewriteRule { Find = "a", Replace = "b" }] } })));
         Assert.Equal((HandOverReason.HostRewrite, false), Fit(Route(r => r with { PreserveHost = false })));
         Assert.Equal((HandOverReason.Match, false), Fit(Route(r => r with { Match = new RouteMatchSettings { Path = "/u/{id}" } })));
@@ -100,6 +99,31 @@ public sealed class RouteStagesTests
 
         // What acts on every request still keeps it off.
         Assert.Equal(HandOverReason.Waf, Fit(cached with { Waf = new RouteWafSettings { Mode = WafMode.Block } }).Reason);
+    }
+
+    [Fact]
+    public void Compression_takes_the_fast_path_on_http1_unless_a_header_rule_names_a_field_it_reads_or_writes()
+    {
+        static HeaderRulesSettings Request(string name) => new() { Request = [new HeaderRule(HeaderAction.Set, name, new ValueTemplate([new TemplatePart(TemplateVariable.Literal, "x")]))] };
+        static HeaderRulesSettings Response(string name) => new() { Response = [new HeaderRule(HeaderAction.Remove, name, null)] };
+        static (HandOverReason? Reason, HandOverReason? Http2) Verdict(RouteSettings route, HeaderRulesSettings? topLevel = null)
+            => (RouteStages.Fit(route, Settings(route) with { Headers = topLevel }, out _, out var http2), http2);
+
+        var compressed = Route(r => r with { Compression = new CompressionSettings() });
+        Assert.Equal((null, HandOverReason.Compression), Verdict(compressed));
+        Assert.Equal("yes", FastRoutes.Explain(compressed, Settings(compressed)));
+        Assert.Equal((null, HandOverReason.Compression), Verdict(compressed with { Headers = Request("X-Feature") }, Response("X-Backend-Version")));
+
+        // The fast path does not repeat the order the full pipeline runs the two in.
+        Assert.Equal((HandOverReason.Compression, null), Verdict(compressed with { Headers = Request("accept-encoding") }));
+        foreach (var field in new[] { "Content-Encoding", "Vary", "ETag", "Accept-Ranges" })
+        {
+            Assert.Equal((HandOverReason.Compression, null), Verdict(compressed, Response(field)));
+        }
+
+        // A cached route's fresh hits are the cache's, over HTTP/2 too; a plain route has no HTTP/2 reason.
+        Assert.Equal((null, null), Verdict(compressed with { Cache = new RouteCacheSettings() }));
+        Assert.Equal((null, null), Verdict(Route()));
     }
 
     [Fact]
