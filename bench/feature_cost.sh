@@ -4,6 +4,8 @@
 #
 #   bench/feature_cost.sh                                        3 interleaved rounds x 10 s per proxy
 #   FEATURE_COST_ROUNDS=1 FEATURE_COST_SECONDS=3 bench/feature_cost.sh   a smoke check
+#   FEATURE_COST_CACHE=0 bench/feature_cost.sh                  the route without its cache in all
+#                                                                three (compression, rate limit, rules)
 #
 # The route, the same in all three (each config is written below, in full):
 #   - compression: the origin's 16 KiB of text (text/plain, lib/make_text.py) gzipped for a client
@@ -42,6 +44,7 @@
 set -euo pipefail
 
 ROUNDS=${FEATURE_COST_ROUNDS:-3}
+CACHE=${FEATURE_COST_CACHE:-1}
 DURATION=${FEATURE_COST_SECONDS:-10}
 CONNECTIONS=${FEATURE_COST_CONNECTIONS:-50}
 PORTICO_WARMUP=${FEATURE_COST_PORTICO_WARMUP:-60}
@@ -91,6 +94,13 @@ mkdir -p "$DIR/nginx" "$DIR/haproxy" "$DIR/portico"
 . "$BENCH_DIR/lib/origin.sh"
 origin_setup "$DIR" 4096 "${PORT[origin]}" "$((BASE + 81))" 1024
 
+# The cache part of each config, or nothing with FEATURE_COST_CACHE=0.
+PORTICO_CACHE=""; NGINX_CACHE=""; HAPROXY_CACHE_USE=""; HAPROXY_CACHE_STORE=""
+if [ "$CACHE" = 1 ]; then
+  PORTICO_CACHE="cache: {}"; NGINX_CACHE="proxy_cache feature;"
+  HAPROXY_CACHE_USE="http-request cache-use feature"; HAPROXY_CACHE_STORE="http-response cache-store feature"
+fi
+
 cat > "$DIR/portico/portico.yaml" <<EOF
 listeners:
   http: { address: "127.0.0.1:${PORT[portico]}" }
@@ -105,7 +115,7 @@ routes:
     headers:
       request: { set: { X-Feature: "on" } }
       response: { set: { X-Frame-Options: DENY }, remove: [X-Backend-Version] }
-    cache: {}
+    $PORTICO_CACHE
 clusters:
   origin: { destinations: [http://127.0.0.1:${PORT[origin]}] }
 EOF
@@ -133,7 +143,7 @@ http {
             add_header X-Frame-Options DENY always;
             proxy_hide_header X-Backend-Version;
             limit_req zone=perclient burst=1000 nodelay;
-            proxy_cache feature;
+            $NGINX_CACHE
             gzip on;
             gzip_comp_level 1;
             gzip_min_length 1024;
@@ -166,8 +176,8 @@ backend origin
     http-response del-header X-Backend-Version
     # The cache filter runs before the compression filter (implicit order), as Portico's cache
     # stage sits outside its compression stage: both would store the encoded variant.
-    http-request cache-use feature
-    http-response cache-store feature
+    $HAPROXY_CACHE_USE
+    $HAPROXY_CACHE_STORE
     compression algo gzip
     compression type text/plain
     server origin 127.0.0.1:${PORT[origin]}
@@ -200,7 +210,7 @@ for proxy in "${PROXIES[@]}"; do
     grep -qi '^X-Frame-Options: DENY' <<<"$head" || die "$proxy does not set X-Frame-Options"
     ! grep -qi '^X-Backend-Version' <<<"$head" || die "$proxy does not remove X-Backend-Version"
     grep -qi '^Vary:.*Accept-Encoding' <<<"$head" || die "$proxy sends no Vary: Accept-Encoding"
-    [ "$proxy" != portico ] || grep -qi '^Cache-Status: Portico; fwd=uri-miss' <<<"$head" || die "portico: not a miss: $head"
+    [ "$proxy" != portico ] || [ "$CACHE" != 1 ] || grep -qi '^Cache-Status: Portico; fwd=uri-miss' <<<"$head" || die "portico: not a miss: $head"
   done
 done
 
@@ -250,10 +260,11 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-python3 - "$RAW" "$ROUNDS" "$DURATION" "$CONNECTIONS" <<'EOF'
+python3 - "$RAW" "$ROUNDS" "$DURATION" "$CONNECTIONS" "$CACHE" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-print(f"Feature route (gzip of 16 KiB text, rate limit, 3 header rules, cache miss), {sys.argv[2]} interleaved round(s) of {sys.argv[3]} s, "
+cache = "cache miss" if sys.argv[5] == "1" else "no cache"
+print(f"Feature route (gzip of 16 KiB text, rate limit, 3 header rules, {cache}), {sys.argv[2]} interleaved round(s) of {sys.argv[3]} s, "
       f"wrk -t1 -c {sys.argv[4]}; medians over the rounds\n")
 by = {}
 for proxy, _, rps, us, ous, p99, err in rows:
