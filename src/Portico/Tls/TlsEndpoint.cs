@@ -60,23 +60,34 @@ internal static class TlsEndpoint
         // in them depends on the connection, and SslStream copies what it needs from them. A
         // renewed or reloaded certificate is a new ServerCertificate, and the entry of the
         // replaced one goes with it (issue 25: a new TLS connection built them each time).
-        var serving = new ConditionalWeakTable<ServerCertificate, SslServerAuthenticationOptions>();
-        ConditionalWeakTable<ServerCertificate, SslServerAuthenticationOptions>.CreateValueCallback create = Options;
+        // On a resumable listener the entry is ready once its OpenSSL context issues tickets under
+        // Portico's rotating keys (SessionTicketKeys.PrepareAsync), so that a certificate's first
+        // client gets such a ticket too; the handshakes that arrive meanwhile wait for it.
+        var serving = new ConditionalWeakTable<ServerCertificate, Serving>();
+        ConditionalWeakTable<ServerCertificate, Serving>.CreateValueCallback create = certificate =>
+        {
+            var ready = Options(certificate);
+            return new Serving(ready, tls.SessionResumption ? listeners.Tickets.PrepareAsync(ready, certificate.Leaf.Subject) : Task.FromResult<SslStream?>(null));
+        };
         options.UseHttps(new TlsHandshakeCallbackOptions
         {
             HandshakeTimeout = TimeSpan.FromSeconds(10),
             OnConnection = context => OfferedAcmeTls(context.Connection, alpnChallenges)
-                ? AcmeChallengeAsync(context.ClientHelloInfo.ServerName, alpnChallenges!, () => Serving(context))
-                : ValueTask.FromResult(Serving(context)),
+                ? AcmeChallengeAsync(context.ClientHelloInfo.ServerName, alpnChallenges!, () => serving.GetValue(certificates.Select(context.ClientHelloInfo.ServerName), create).Options)
+                : ServingAsync(context),
         });
         CloseNotify.Use(options);
         if (tls.SessionResumption)
         {
             NegotiatedCipherCheck.Use(options, listener.Name, listeners);
+            SessionTickets.Use(options, listeners.Tickets);
         }
 
-        SslServerAuthenticationOptions Serving(TlsHandshakeCallbackContext context)
-            => serving.GetValue(certificates.Select(context.ClientHelloInfo.ServerName), create);
+        ValueTask<SslServerAuthenticationOptions> ServingAsync(TlsHandshakeCallbackContext context)
+        {
+            var entry = serving.GetValue(certificates.Select(context.ClientHelloInfo.ServerName), create);
+            return entry.Prepared.IsCompleted ? ValueTask.FromResult(entry.Options) : entry.WhenPreparedAsync();
+        }
 
         SslServerAuthenticationOptions Options(ServerCertificate certificate) => new()
         {

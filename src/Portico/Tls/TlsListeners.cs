@@ -12,7 +12,7 @@ namespace Portico.Tls;
 /// one that fails to load is logged and the old one stays. Watching the folder rather than the
 /// file also catches symbolic-link swaps (Kubernetes secret volumes replace a "..data" link).
 /// </summary>
-internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpnChallenges, TimeProvider time, TlsLog log, TlsSessionLog sessionLog, IServiceProvider services) : IDisposable
+internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpnChallenges, TimeProvider time, TlsLog log, TlsSessionLog sessionLog, SessionTicketKeys tickets, IServiceProvider services) : IDisposable
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
     private readonly ConcurrentDictionary<string, ListenerCertificates> _listeners = new(StringComparer.Ordinal);
@@ -30,6 +30,9 @@ internal sealed class TlsListeners(AcmeCertificates acme, TlsAlpnChallenges alpn
     private TlsMetrics Metrics => services.GetRequiredService<TlsMetrics>();
 
     public IEnumerable<ListenerCertificates> All => _listeners.Values;
+
+    /// <summary>The keys that protect resumable listeners' session tickets.</summary>
+    public SessionTicketKeys Tickets => tickets;
 
     public ListenerCertificates For(ListenerSettings listener)
         => _listeners.GetOrAdd(listener.Name, _ =>

@@ -11,6 +11,7 @@ internal static class TlsServices
     {
         services.AddSingleton<TlsLog>();
         services.AddSingleton<TlsSessionLog>();
+        services.AddSingleton<SessionTicketKeys>();
         services.AddSingleton<TlsListeners>();
         services.AddSingleton<TlsMetrics>();
         services.AddSingleton<AcmeLog>();

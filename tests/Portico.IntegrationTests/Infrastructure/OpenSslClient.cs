@@ -28,6 +28,33 @@ internal static class OpenSslClient
         return new OpenSslSession(summary.StartsWith("Reused", StringComparison.Ordinal), summary.Trim(), text.Contains("\nHTTP/1.1 ", StringComparison.Ordinal), text);
     }
 
+    /// <summary>
+    /// The name of the key a saved session's ticket was issued under (see <see cref="TicketKeyName"/>),
+    /// from `openssl sess_id -text`; null when the session holds no ticket.
+    /// </summary>
+    public static async Task<string?> TicketKeyNameAsync(string session)
+        => TicketKeyName(await RunAsync(["sess_id", "-in", session, "-noout", "-text"], input: null));
+
+    /// <summary>
+    /// The first 16 bytes of the "TLS session ticket:" dump in s_client's or sess_id's text: the
+    /// name of the key it was issued under, in OpenSSL's ticket layout that Portico's keys follow.
+    /// </summary>
+    public static string? TicketKeyName(string text)
+    {
+        var lines = text.Split('\n');
+        var start = Array.FindLastIndex(lines, l => l.Contains("TLS session ticket:", StringComparison.Ordinal));
+        if (start < 0)
+        {
+            return null;
+        }
+
+        // "    0000 - 9a 41 ... 07-59 ... 3c   ascii": the hex pairs between " - " and the ASCII column.
+        var bytes = lines.Skip(start + 1).TakeWhile(l => l.Contains(" - ", StringComparison.Ordinal))
+            .SelectMany(l => l[(l.IndexOf(" - ", StringComparison.Ordinal) + 3)..].Split(' ', StringSplitOptions.RemoveEmptyEntries).TakeWhile(t => t.Length is 2 or 5).SelectMany(t => t.Split('-')))
+            .Take(16).ToArray();
+        return bytes.Length == 16 ? string.Concat(bytes).ToUpperInvariant() : null;
+    }
+
     /// <summary>Runs openssl with <paramref name="arguments"/>, writes <paramref name="input"/> (stdin stays open, as -ign_eof wants), returns stdout and stderr; at most 60 s.</summary>
     private static async Task<string> RunAsync(IEnumerable<string> arguments, string? input)
     {

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Portico.IntegrationTests.Infrastructure;
+using Portico.Tls;
 
 namespace Portico.IntegrationTests.Tls;
 
@@ -41,6 +43,51 @@ public sealed class TlsSessionResumptionTests : IDisposable
         Assert.True(second.Resumed, second.Output);
         Assert.True(second.Answered, second.Output);
         Assert.Equal(first.Summary.Replace("New, ", "", StringComparison.Ordinal), second.Summary.Replace("Reused, ", "", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("-tls1_3")]
+    [InlineData("-tls1_2")]
+    public async Task A_ticket_resumes_across_key_rotations_while_its_key_is_kept_and_not_after(string protocol)
+    {
+        var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app");
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await TestProxy.StartAsync(TlsListenerTests.Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]"));
+        var port = TlsListenerTests.HttpsPort(proxy);
+        var keys = proxy.Services.GetRequiredService<SessionTicketKeys>();
+        var (before, fresh) = (Session(), Session());
+
+        // The certificate's very first client already gets a ticket under Portico's current key.
+        var first = await OpenSslClient.GetAsync(port, "app.test", protocol, "-sess_out", before);
+        Assert.False(first.Resumed, first.Summary);
+        Assert.Equal(keys.KeyNames[0], await OpenSslClient.TicketKeyNameAsync(before));
+
+        // One rotation: the old key still decrypts, and the resumed session is given a ticket
+        // under the new key (RFC 5077 §3.3; TLS 1.3 sends new tickets after every handshake).
+        keys.Rotate();
+        var resumed = await OpenSslClient.GetAsync(port, "app.test", protocol, "-sess_in", before);
+        Assert.True(resumed.Resumed, resumed.Output);
+        Assert.True(resumed.Answered, resumed.Output);
+        if (protocol == "-tls1_2")
+        {
+            // s_client prints the session as it ends; TLS 1.3's new tickets come after that print.
+            Assert.Equal(keys.KeyNames[0], OpenSslClient.TicketKeyName(resumed.Output));
+        }
+
+        var second = await OpenSslClient.GetAsync(port, "app.test", protocol, "-sess_out", fresh);
+        Assert.Equal(keys.KeyNames[0], await OpenSslClient.TicketKeyNameAsync(fresh));
+
+        // Two more: the first ticket's key is past the kept ones (SessionTicketKeys.Kept = 3),
+        // the second ticket's key is the oldest still kept.
+        keys.Rotate();
+        keys.Rotate();
+        Assert.Equal(SessionTicketKeys.Kept, keys.KeyNames.Count);
+        var expired = await OpenSslClient.GetAsync(port, "app.test", protocol, "-sess_in", before);
+        Assert.False(expired.Resumed, expired.Summary);
+        Assert.True(expired.Answered, expired.Output);
+        var kept = await OpenSslClient.GetAsync(port, "app.test", protocol, "-sess_in", fresh);
+        Assert.True(kept.Resumed, kept.Output);
+        Assert.True(kept.Answered, kept.Output);
     }
 
     [Fact]
