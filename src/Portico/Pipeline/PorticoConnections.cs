@@ -50,6 +50,14 @@ internal sealed class PorticoConnections(LimitsSettings serverLimits)
         // TLS: certificates by SNI, ALPN, client certificates; everything after reads decrypted bytes.
         TlsEndpoint.Configure(options, listener, tls);
 
+        // Transport: an HTTP/2 connection's responses are sent from its event loop, the flushes
+        // of its streams made meanwhile in one system call; after TLS, whose ALPN says which
+        // connections speak HTTP/2 on a listener that also offers HTTP/1.1.
+        if (listener.Tls is null ? listener.Protocols == ListenerProtocols.H2c : listener.Protocols.HasFlag(ListenerProtocols.H2))
+        {
+            LoopSends.GatherHttp2(options, always: listener.Tls is null || !listener.Protocols.HasFlag(ListenerProtocols.Http1));
+        }
+
         // 2 Guard, HTTP/1.x framing check: after TLS (it reads the request bytes), before Kestrel's
         // parser. In front of it, the fast path: on TLS listeners too, it reads the decrypted
         // bytes; it forwards what it can and hands the rest of a connection to the framing check

@@ -16,9 +16,11 @@ namespace Portico.Transport;
 /// input pipe, and Kestrel's processing of what it read runs right there (the pipes schedule
 /// inline); a short read means the socket's queue is empty, so no read is tried again until the
 /// next edge (the read that .NET's sockets try first, and that fails with EAGAIN once per
-/// request on a keep-alive connection, is never made). Whatever flushes the output pipe sends
-/// on its own thread; a send that would block waits for the loop to see the socket writable.
-/// The fast path may also send a response's first bytes around the pipe (<see cref="TrySendNow"/>).
+/// request on a keep-alive connection, is never made). On HTTP/1.x whatever flushes the output
+/// pipe sends on its own thread; on HTTP/2 a flush made off the loop is sent by the loop, with
+/// whatever else was flushed by then (<see cref="GatherSends"/>). A send that would block waits for
+/// the loop to see the socket writable. The fast path may also send a response's first bytes
+/// around the pipe (<see cref="TrySendNow"/>).
 /// </summary>
 internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTaskSource,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature,
@@ -28,6 +30,7 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     private const int MaxVectors = 16;
     private const int ResumeRead = 1;
     private const int CloseDescriptor = 2;
+    private const int SendOnLoop = 3;
 
     private readonly EventLoop _loop;
     private readonly int _fd;
@@ -73,6 +76,12 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
 
     // True while the send loop waits for the output pipe with nothing of its own left to send.
     private volatile bool _sendIdle;
+
+    // Set once, before Kestrel's HTTP/2 processing writes anything (LoopSends).
+    private volatile bool _gatherSends;
+
+    // The send loop's continuation while it waits to run on the loop (LoopHop).
+    private Action? _sendOnLoop;
 
     /// <param name="fd">An accepted, non-blocking descriptor, which the connection owns from here on.</param>
     /// <param name="remote">The peer, as accept(2) gave it.</param>
@@ -227,6 +236,24 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
 
     public void OnPosted(int work)
     {
+        if (work == SendOnLoop)
+        {
+            var send = _sendOnLoop!;
+            _sendOnLoop = null;
+            if (_loop.OnLoop)
+            {
+                send();
+            }
+            else
+            {
+                // The loop has ended and the poster runs this, inside the send loop's own await:
+                // it goes on from the pool instead, not from under its own feet.
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s(), send, preferLocal: true);
+            }
+
+            return;
+        }
+
         if (work == ResumeRead)
         {
             _readPaused = false;
@@ -411,6 +438,26 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
                     break;
                 }
 
+                if (_gatherSends && !result.Buffer.IsEmpty && !_loop.OnLoop)
+                {
+                    // An HTTP/2 stream's flush, from the pool: the loop sends it once it has
+                    // finished the events in hand, with every flush made meanwhile (the other
+                    // streams' responses, which the pipe appends while nothing reads), in one
+                    // sendmsg where each would have been a send of its own. Nothing is consumed
+                    // until then, so a writer still pauses at MaxWriteBuffer.
+                    reader.AdvanceTo(result.Buffer.Start);
+                    await new LoopHop(this);
+                    if (!reader.TryRead(out result))
+                    {
+                        continue;
+                    }
+
+                    if (result.IsCanceled)
+                    {
+                        break;
+                    }
+                }
+
                 var buffer = result.Buffer;
                 while (!buffer.IsEmpty)
                 {
@@ -463,6 +510,22 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         }
     }
 
+    /// <summary>Runs the send loop's <paramref name="continuation"/> on the loop, after the events it has in hand.</summary>
+    internal void ResumeOnLoop(Action continuation)
+    {
+        _sendOnLoop = continuation;
+        _loop.Post(this, SendOnLoop);
+    }
+
+    /// <summary>
+    /// From now on a flush made off the loop is sent by the loop, once it has finished the events
+    /// in hand, with whatever else was flushed by then. For HTTP/2, whose streams' responses are
+    /// flushed one by one from the thread pool (Kestrel's frame writer), often several within the
+    /// same few microseconds; not for HTTP/1.x, which has one response at a time and would only
+    /// gain a thread hop. Called before the connection's protocol writes anything.
+    /// </summary>
+    internal void GatherSends() => _gatherSends = true;
+
     /// <summary>
     /// Sends <paramref name="bytes"/>, then <paramref name="then"/>, now, around the output pipe,
     /// when that cannot reorder what the connection sends: the caller is on the loop, and the
@@ -471,11 +534,12 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     /// until the loop sees the socket writable; no other thread resumes it but to end it.)
     /// Returns how many bytes went out, which may be fewer than offered; the caller writes the
     /// rest into the pipe. A send that would block or fails returns 0: the send loop then meets
-    /// the same and deals with it as with any write.
+    /// the same and deals with it as with any write. Never on a connection whose flushes the loop
+    /// gathers: there a pool thread may have flushed bytes the send loop has not yet taken.
     /// </summary>
     public unsafe int TrySendNow(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> then = default)
     {
-        if (!_sendIdle || !_loop.OnLoop)
+        if (!_sendIdle || !_loop.OnLoop || _gatherSends)
         {
             return 0;
         }

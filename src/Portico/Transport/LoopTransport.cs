@@ -54,6 +54,9 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
         && RuntimeInformation.ProcessArchitecture == Architecture.X64
         && !string.Equals(Environment.GetEnvironmentVariable(Variable), "sockets", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>The loops, one per processor (tests hold them busy to see who sends).</summary>
+    internal IReadOnlyList<EventLoop> Loops => _loops;
+
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)

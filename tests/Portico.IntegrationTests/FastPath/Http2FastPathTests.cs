@@ -21,13 +21,7 @@ public sealed class Http2FastPathTests : IDisposable
     public void Dispose() => _pki.Dispose();
 
     private string Config(string destinations, string routes = "", string extra = "", string cluster = "") => $$"""
-        listeners:
-          h2c: { address: "127.0.0.1:0", protocols: [h2c] }
-          secure:
-            address: 127.0.0.1:0
-            protocols: [h2]
-            tls:
-              certificates: [{ cert: {{_pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app").Cert}}, key: {{Path.Combine(_pki.Folder, "app.key.pem")}} }]
+        {{Http2Clients.Listeners(_pki)}}
         routes:
           {{routes}}
           all: { match: { pathPrefix: / }, cluster: app }
@@ -37,16 +31,7 @@ public sealed class Http2FastPathTests : IDisposable
         """;
 
     /// <summary>An HTTP/2-only client of the listener <paramref name="protocol"/> names: prior knowledge on h2c, ALPN h2 over TLS.</summary>
-    private HttpClient Client(TestProxy proxy, string protocol, out Uri root)
-    {
-        var tls = protocol == "h2";
-        var address = proxy.Addresses.Single(a => a.Scheme == (tls ? "https" : "http"));
-        root = new Uri(tls ? $"https://app.test:{address.Port}" : $"http://127.0.0.1:{address.Port}");
-        var client = tls ? TlsClient.Http(address.Port, _pki.Root) : new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestVersion = HttpVersion.Version20;
-        client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
-        return client;
-    }
+    private HttpClient Client(TestProxy proxy, string protocol, out Uri root) => Http2Clients.Create(proxy, protocol, _pki.Root, out root);
 
     private static ProxyCounters Counters(TestProxy proxy) => new(proxy, "portico.fastpath.", "portico.active.requests", "portico.retries");
 

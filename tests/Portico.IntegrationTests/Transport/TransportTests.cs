@@ -168,20 +168,7 @@ public sealed class TransportTests
         // or it would reach the client ahead of the megabyte. Once the pipe is empty it is sent.
         var ct = TestContext.Current.CancellationToken;
         using var loop = new Portico.Transport.EventLoop(99, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 8 * 1024 };
-        await client.ConnectAsync(listener.LocalEndPoint!, ct);
-        var accepted = await listener.AcceptAsync(ct);
-        accepted.SendBufferSize = 8 * 1024;
-        // The connection owns its descriptor, non-blocking as accept4 gives it to LoopListener;
-        // the Socket lets go of it without closing it.
-        var fd = (int)accepted.SafeHandle.DangerousGetHandle();
-        var peer = (IPEndPoint)accepted.RemoteEndPoint!;
-        Portico.Transport.Native.SetNonBlocking(fd);
-        accepted.SafeHandle.SetHandleAsInvalid();
-        var connection = new Portico.Transport.LoopConnection(fd, peer, loop, Pipe(), Pipe());
+        var (client, connection) = await LoopPair.ConnectAsync(loop, ct, clientReceiveBuffer: 8 * 1024, serverSendBuffer: 8 * 1024);
         try
         {
             var first = new byte[1 << 20];
@@ -190,7 +177,7 @@ public sealed class TransportTests
             await Task.Delay(200, ct);
             Assert.False(writing.IsCompleted, "the megabyte went out although the client read nothing");
 
-            var (read, refused) = await OnLoopAsync(loop, () =>
+            var (read, refused) = await LoopPair.OnLoopAsync(loop, () =>
             {
                 var buffer = new byte[256 * 1024];
                 var n = client.Receive(buffer);
@@ -211,7 +198,7 @@ public sealed class TransportTests
 
             await writing.WaitAsync(TimeSpan.FromSeconds(15), ct);
             Assert.Equal(first.Length, received);
-            var (_, sent) = await OnLoopAsync(loop, () => (0, connection.TrySendNow("B"u8)));
+            var (_, sent) = await LoopPair.OnLoopAsync(loop, () => (0, connection.TrySendNow("B"u8)));
             Assert.Equal(1, sent);
             Assert.Equal(1, await client.ReceiveAsync(chunk, SocketFlags.None, ct));
             Assert.Equal((byte)'B', chunk[0]);
@@ -309,37 +296,4 @@ public sealed class TransportTests
     }
 
     private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-
-    /// <summary>Runs <paramref name="work"/> on the loop's thread and returns what it returned.</summary>
-    /// <summary>Pipe options as LoopTransport gives its connections, with 64 KiB each way.</summary>
-    private static System.IO.Pipelines.PipeOptions Pipe()
-        => new(System.Buffers.MemoryPool<byte>.Shared, System.IO.Pipelines.PipeScheduler.Inline, System.IO.Pipelines.PipeScheduler.Inline, 64 * 1024, 32 * 1024, useSynchronizationContext: false);
-
-    private static Task<(int, int)> OnLoopAsync(Portico.Transport.EventLoop loop, Func<(int, int)> work)
-    {
-        var probe = new LoopProbe(work);
-        loop.Post(probe, 0);
-        return probe.Result.Task;
-    }
-
-    private sealed class LoopProbe(Func<(int, int)> work) : Portico.Transport.ILoopMember
-    {
-        public TaskCompletionSource<(int, int)> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void OnEvents(uint events)
-        {
-        }
-
-        public void OnPosted(int work1)
-        {
-            try
-            {
-                Result.SetResult(work());
-            }
-            catch (Exception e)
-            {
-                Result.SetException(e);
-            }
-        }
-    }
 }
