@@ -37,6 +37,9 @@ internal sealed unsafe class EventLoop : IDisposable
     private ILoopMember?[] _slots = new ILoopMember?[256];
     private int _usedSlots;
     private readonly Lock _wakeLock = new();
+
+    // 0 once the loop is about to wait in epoll, when a post must wake it through the eventfd;
+    // 1 while it is awake (it looks at the queue again before it waits) or a wake-up is on its way.
     private int _wakePending;
     private volatile bool _stopping;
     private int _stopped;
@@ -66,6 +69,13 @@ internal sealed unsafe class EventLoop : IDisposable
 
     /// <summary>Whether the caller is this loop's thread.</summary>
     public bool OnLoop => Thread.CurrentThread == _thread;
+
+    /// <summary>
+    /// Whether the loop is handling events (or is already being woken): work posted now runs
+    /// after the batch in hand, at the cost of a queue entry; posted to a sleeping loop it costs
+    /// an eventfd write and a wake-up, which the loop's thread often takes at once, ahead of the poster.
+    /// </summary>
+    public bool Busy => Volatile.Read(ref _wakePending) != 0;
 
     /// <summary>Registers a non-blocking descriptor for reads and writes; returns its slot.</summary>
     public int Register(int fd, ILoopMember member)
@@ -174,7 +184,16 @@ internal sealed unsafe class EventLoop : IDisposable
         {
             while (!_stopping)
             {
-                var n = Native.EpollWait(_epoll, events, MaxEvents, -1);
+                // A full fence, not just a release: the queue is looked at after the flag is
+                // down, so work posted while it was up (without a wake-up: see Post) is run now
+                // rather than slept on.
+                Interlocked.Exchange(ref _wakePending, 0);
+                var n = Native.EpollWait(_epoll, events, MaxEvents, _posted.IsEmpty ? -1 : 0);
+
+                // Awake until the next wait: work posted from here on is run after this batch,
+                // and needs no eventfd write, epoll wake-up and read. Sends gathered onto the
+                // loop (LoopConnection.GatherSends) are posted mostly while it is busy.
+                Volatile.Write(ref _wakePending, 1);
                 if (n < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == Native.EIntr)
@@ -224,9 +243,6 @@ internal sealed unsafe class EventLoop : IDisposable
 
     private void RunPosted()
     {
-        // A full fence, not just a release: the queue must be read after the flag is cleared,
-        // or a post between the two would neither be seen here nor wake the loop.
-        Interlocked.Exchange(ref _wakePending, 0);
         while (_posted.TryDequeue(out var item))
         {
             try
