@@ -24,6 +24,7 @@ internal interface ILoopMember
 internal sealed unsafe class EventLoop : IDisposable
 {
     private const int MaxEvents = 256;
+    private const int ReceiveBufferSize = 64 * 1024;
     private const ulong WakeToken = ulong.MaxValue;
 
     private readonly int _epoll;
@@ -66,6 +67,13 @@ internal sealed unsafe class EventLoop : IDisposable
     }
 
     public int Index { get; }
+
+    /// <summary>
+    /// What this loop's connections receive into before their bytes go to their input pipes; used
+    /// on the loop's thread only. As large as a read from a busy socket usefully is, so a burst
+    /// or an upload takes fewer reads.
+    /// </summary>
+    public byte[] ReceiveBuffer { get; } = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
 
     /// <summary>Whether the caller is this loop's thread.</summary>
     public bool OnLoop => Thread.CurrentThread == _thread;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using Microsoft.AspNetCore.Connections;
@@ -36,7 +37,6 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     private readonly int _fd;
     private readonly Pipe _input;
     private readonly Pipe _output;
-    private const int FeatureCapacity = 20;
 
     /// <summary>
     /// Stands for "the connection ended before anyone asked for <see cref="ConnectionClosed"/>":
@@ -46,15 +46,15 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
 
     // Completed on the loop, and its continuation (the rest of DisposeAsync and Kestrel's
     // teardown of the connection: a few removals and counters) runs right there: handing it to
-    // the thread pool cost a wake-up of a pool thread per connection (issue 25).
-    private readonly TaskCompletionSource _closedOnLoop = new();
+    // the thread pool cost a wake-up of a pool thread per connection (issue 25). Made when the
+    // connection is disposed, not held by every open one.
+    private TaskCompletionSource? _closedOnLoop;
     private readonly Lock _gate = new();
     private Action? _resumeRead;
     private readonly Task _sending;
     private CancellationTokenSource? _closedSource;
     private readonly int _slot;
     private IDictionary<object, object?>? _items;
-    private MemoryHandle[]? _handles;
 
     // The loop's own state.
     private bool _readReady;
@@ -96,18 +96,7 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         _output = new Pipe(outputOptions);
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
 
-        // Sized for what Kestrel, Portico and TLS set on a connection (about 14 features, 19
-        // behind TLS), so the table is made once rather than grown three times.
-        var features = new FeatureCollection(FeatureCapacity);
-        features.Set<IConnectionIdFeature>(this);
-        features.Set<IConnectionTransportFeature>(this);
-        features.Set<IConnectionItemsFeature>(this);
-        features.Set<IMemoryPoolFeature>(this);
-        features.Set<IConnectionLifetimeFeature>(this);
-        features.Set<IConnectionEndPointFeature>(this);
-        features.Set<IConnectionSocketFeature>(this);
-        features.Set(this);
-        Features = features;
+        Features = new ConnectionFeatures(this);
 
         // From here on the loop may read (what arrives waits in the input pipe for Kestrel). If
         // registering fails, nothing has started that would outlive the socket.
@@ -206,8 +195,9 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         _input.Reader.Complete();
         _output.Writer.Complete();
         await _sending;
+        var closed = _closedOnLoop = new TaskCompletionSource();
         _loop.Post(this, CloseDescriptor);
-        await _closedOnLoop.Task;
+        await closed.Task;
         if (_closedSource is { } source && !ReferenceEquals(source, EndedUnwatched))
         {
             source.Dispose();
@@ -301,25 +291,32 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         }
 
         EndInput(null);
-        _closedOnLoop.TrySetResult();
+        _closedOnLoop!.TrySetResult();
     }
 
     private unsafe void Receive()
     {
         var writer = _input.Writer;
+
+        // Read into the loop's buffer, then into the pipe: the pipe takes a block only for bytes
+        // that came. Read straight into a block, a read that found nothing (the one after a read
+        // that filled its block, an edge for bytes already read) left that block held by the
+        // pipe's writer for as long as the connection then waited (issue 25: memory per idle
+        // connection). Off the loop (a disposed loop runs posted work on the poster's thread), a
+        // buffer of its own.
+        var received = _loop.OnLoop ? _loop.ReceiveBuffer : new byte[MinReadSize];
         while (_readReady && !_inputDone)
         {
-            var memory = writer.GetMemory(MinReadSize);
             nint n;
-            fixed (byte* p = memory.Span)
+            fixed (byte* p = received)
             {
-                n = Native.Recv(_fd, p, (nuint)memory.Length, 0);
+                n = Native.Recv(_fd, p, (nuint)received.Length, 0);
             }
 
             if (n > 0)
             {
-                writer.Advance((int)n);
-                if (n < memory.Length && !_peerClosed)
+                Append(writer, received.AsSpan(0, (int)n));
+                if (n < received.Length && !_peerClosed)
                 {
                     // The queue is empty: wait for the next edge rather than ask again.
                     _readReady = false;
@@ -364,6 +361,23 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
                     ? new ConnectionResetException(error.Message, error)
                     : new IOException(error.Message, error));
             }
+        }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="bytes"/> into the pipe as a read straight into it would have laid
+    /// them out: each block the pipe starts has room for at least <see cref="MinReadSize"/>, so a
+    /// request head that fits is usually whole in one segment.
+    /// </summary>
+    private static void Append(PipeWriter writer, ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            var span = writer.GetSpan(MinReadSize);
+            var count = Math.Min(span.Length, bytes.Length);
+            bytes[..count].CopyTo(span);
+            writer.Advance(count);
+            bytes = bytes[count..];
         }
     }
 
@@ -583,7 +597,10 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         else
         {
             var vectors = stackalloc Native.IoVec[MaxVectors];
-            var handles = _handles ??= new MemoryHandle[MaxVectors];
+
+            // On the stack: an array kept for the connection's life held 400 bytes for each
+            // connection that ever sent from more than one block (issue 25).
+            var handles = default(SendHandles);
             var count = 0;
             try
             {
@@ -655,6 +672,12 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
         => _writable.OnCompleted(continuation, state, token, flags);
+
+    [InlineArray(MaxVectors)]
+    private struct SendHandles
+    {
+        private MemoryHandle _first;
+    }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {

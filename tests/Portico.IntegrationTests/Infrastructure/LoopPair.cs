@@ -7,43 +7,67 @@ using Portico.Transport;
 namespace Portico.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A <see cref="LoopConnection"/> on a test's own <see cref="EventLoop"/>, with a real client
-/// socket at the other end: for what the transport does with bytes, below Kestrel.
+/// A client socket and, on an <see cref="EventLoop"/> of the test's own, the
+/// <see cref="LoopConnection"/> of its accepted end, as LoopListener would make it: for tests of
+/// the transport's reads and sends without Kestrel in between.
 /// </summary>
-internal static class LoopPair
+internal sealed class LoopPair : IAsyncDisposable
 {
-    /// <summary>
-    /// Connects a client (its receive buffer <paramref name="clientReceiveBuffer"/> bytes when
-    /// given) and wraps the accepted socket (its send buffer <paramref name="serverSendBuffer"/>)
-    /// as LoopTransport would: non-blocking, owned by the connection, with 64 KiB pipes each way.
-    /// </summary>
-    public static async Task<(Socket Client, LoopConnection Connection)> ConnectAsync(EventLoop loop, CancellationToken ct, int? clientReceiveBuffer = null, int? serverSendBuffer = null)
+    private LoopPair(Socket client, LoopConnection connection)
     {
+        Client = client;
+        Connection = connection;
+    }
+
+    public Socket Client { get; }
+
+    public LoopConnection Connection { get; }
+
+    /// <param name="client">Settings for the client socket before it connects.</param>
+    /// <param name="accepted">Settings for the accepted socket before the connection takes it.</param>
+    public static async Task<LoopPair> ConnectAsync(EventLoop loop, PipeOptions input, PipeOptions output, Action<Socket>? client = null, Action<Socket>? accepted = null)
+    {
+        var ct = TestContext.Current.CancellationToken;
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen();
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        if (clientReceiveBuffer is { } receive)
-        {
-            client.ReceiveBufferSize = receive;
-        }
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client?.Invoke(socket);
+        await socket.ConnectAsync(listener.LocalEndPoint!, ct);
+        var taken = await listener.AcceptAsync(ct);
+        accepted?.Invoke(taken);
 
-        await client.ConnectAsync(listener.LocalEndPoint!, ct);
-        var accepted = await listener.AcceptAsync(ct);
-        if (serverSendBuffer is { } send)
-        {
-            accepted.SendBufferSize = send;
-        }
-
-        // The Socket lets go of the descriptor without closing it: the connection owns it now.
-        var fd = (int)accepted.SafeHandle.DangerousGetHandle();
-        var peer = (IPEndPoint)accepted.RemoteEndPoint!;
+        // The connection owns the descriptor, non-blocking as accept4 gives it to LoopListener;
+        // the Socket lets go of it without closing it.
+        var fd = (int)taken.SafeHandle.DangerousGetHandle();
+        var peer = (IPEndPoint)taken.RemoteEndPoint!;
         Native.SetNonBlocking(fd);
-        accepted.SafeHandle.SetHandleAsInvalid();
-        return (client, new LoopConnection(fd, peer, loop, Pipe(), Pipe()));
+        taken.SafeHandle.SetHandleAsInvalid();
+        return new LoopPair(socket, new LoopConnection(fd, peer, loop, input, output));
     }
 
-    /// <summary>Runs <paramref name="work"/> on the loop's thread and returns what it returned.</summary>
+    /// <summary>
+    /// The same with LoopTransport's pipes (64 KiB each way), the client's receive buffer
+    /// <paramref name="clientReceiveBuffer"/> and the accepted socket's send buffer
+    /// <paramref name="serverSendBuffer"/> bytes when given; the caller disposes both.
+    /// </summary>
+    public static async Task<(Socket Client, LoopConnection Connection)> ConnectAsync(EventLoop loop, CancellationToken ct, int? clientReceiveBuffer = null, int? serverSendBuffer = null)
+    {
+        ct.ThrowIfCancellationRequested();
+        var pair = await ConnectAsync(
+            loop,
+            Pipe(),
+            Pipe(),
+            client: c => c.ReceiveBufferSize = clientReceiveBuffer ?? c.ReceiveBufferSize,
+            accepted: a => a.SendBufferSize = serverSendBuffer ?? a.SendBufferSize);
+        return (pair.Client, pair.Connection);
+    }
+
+    /// <summary>Pipe options as LoopTransport gives its connections, with 64 KiB each way.</summary>
+    public static PipeOptions Pipe()
+        => new(MemoryPool<byte>.Shared, PipeScheduler.Inline, PipeScheduler.Inline, 64 * 1024, 32 * 1024, useSynchronizationContext: false);
+
+    /// <summary>Runs <paramref name="work"/> on the loop's thread, after whatever the loop is doing now, and returns what it returned.</summary>
     public static Task<T> OnLoopAsync<T>(EventLoop loop, Func<T> work)
     {
         var probe = new Probe<T>(work);
@@ -51,9 +75,12 @@ internal static class LoopPair
         return probe.Result.Task;
     }
 
-    /// <summary>Pipe options as LoopTransport gives its connections, with 64 KiB each way.</summary>
-    private static PipeOptions Pipe()
-        => new(MemoryPool<byte>.Shared, PipeScheduler.Inline, PipeScheduler.Inline, 64 * 1024, 32 * 1024, useSynchronizationContext: false);
+    /// <summary>The client first: a send loop still waiting for it to read then fails and ends.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Connection.DisposeAsync();
+    }
 
     private sealed class Probe<T>(Func<T> work) : ILoopMember
     {
@@ -63,7 +90,7 @@ internal static class LoopPair
         {
         }
 
-        public void OnPosted(int ignored)
+        public void OnPosted(int work1)
         {
             try
             {
