@@ -88,8 +88,8 @@ internal sealed class FastConnection
     /// <summary>The head of the request in hand, borrowed on first use and given back by <see cref="ReleaseHead"/>.</summary>
     public RequestHead Head => _head ??= RequestHeadPool.Rent();
 
-    /// <summary>What the current request's stages add to its heads (header rules, HSTS, client certificate fields).</summary>
-    public FastFields Fields { get; } = new();
+    /// <summary>What the current request's stages add to its heads (header rules, HSTS, client certificate fields); lent with <see cref="Head"/>.</summary>
+    public FastFields Fields => Head.Fields;
 
     /// <summary>The encoder of the current response's body when the route's compression encodes it; made on first use, its arrays held only while a response is encoded.</summary>
     public FastEncoder Encoder => _encoder ??= new();
@@ -225,10 +225,13 @@ internal sealed class FastConnection
         }
     }
 
+    /// <summary>Whether the current deadline has passed (the clock then calls <see cref="Check"/>).</summary>
+    public bool Due(long now) => now >= Volatile.Read(ref _deadline);
+
     /// <summary>Called by the clock about once a second.</summary>
     public void Check(long now)
     {
-        if (now < Volatile.Read(ref _deadline))
+        if (!Due(now))
         {
             return;
         }

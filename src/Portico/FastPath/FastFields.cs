@@ -13,7 +13,7 @@ namespace Portico.FastPath;
 /// on every response (RFC 6797 §7.1) and its X-Client-Cert-* fields toward the backend, and
 /// compression's Accept-Encoding toward the backend and the coding it chose. Filled
 /// per request and read by the writers of the request head, the relayed response head, the
-/// fast path's own 502/504 and cache hits. Reused per connection.
+/// fast path's own 502/504 and cache hits. Lent with its request head (<see cref="RequestHead.Fields"/>).
 /// </summary>
 internal sealed class FastFields
 {

@@ -282,16 +282,28 @@ internal sealed class FastPathHandler : IDisposable
 
     private void Tick()
     {
+        // Only the connections past their deadline are taken out of the lock (usually none): a
+        // copy of the whole set each second was 80 KB at 10,000 idle connections, and above about
+        // 10,600 a large-object allocation every second (issue 25: memory per idle connection).
         var now = Environment.TickCount64;
-        FastConnection[] open;
+        List<FastConnection>? due = null;
         lock (_open)
         {
-            open = [.. _open];
+            foreach (var connection in _open)
+            {
+                if (connection.Due(now))
+                {
+                    (due ??= []).Add(connection);
+                }
+            }
         }
 
-        foreach (var connection in open)
+        if (due is not null)
         {
-            connection.Check(now);
+            foreach (var connection in due)
+            {
+                connection.Check(now);
+            }
         }
 
         _pool.CloseIdle(now);
