@@ -19,7 +19,7 @@ namespace Portico.IntegrationTests.Transport;
 /// </summary>
 public sealed class TransportTests
 {
-    private static string Config(string url) => $$"""
+    internal static string Config(string url) => $$"""
         routes:
           all: { match: { pathPrefix: / }, cluster: app }
         clusters:
