@@ -96,25 +96,15 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Pa
             // The part asked for to fill a stored one is never passed on as it is (it is not the
             // client's range): collected, and should it not fit, the client gets 502 below.
             var fills = head is not null && Fills(missing, head);
-            if (head is not null && (fills || !(response.ContentLength > store.MaxObjectSizeBytes)))
+            (body, disk, var cacheStatus, var shared) = ForwardedResponses.Begin(store, request, head, response.ContentLength, fills, reason, fwdStatus);
+            flight?.Share(shared);
+            response.Headers[CacheStatus.Header] = cacheStatus;
+            if (body is not null)
             {
-                // A body too large for memory may still go to a tier on disk; collapsed requests
-                // then go to the origin themselves, as they cannot be fed from memory (nor from a part).
-                var fitsMemory = !(response.ContentLength > request.Store.MaxObjectSizeBytes);
-                disk = store.BeginBody();
-                if (fitsMemory || disk is not null || fills)
-                {
-                    body = new FlightBody(request.Store.MaxObjectSizeBytes);
-                    flight?.Share(fitsMemory && head.Ranges is null ? (head, body) : null);
-                    response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason, fwdStatus, stored: true);
-                    mode = fills ? RecordMode.Collect : RecordMode.Record;
-                    return (mode, body, disk);
-                }
+                mode = fills ? RecordMode.Collect : RecordMode.Record;
             }
 
-            flight?.Share(null);
-            response.Headers[CacheStatus.Header] = CacheStatus.Forward(reason, fwdStatus);
-            return (mode, null, null);
+            return (mode, body, disk);
         });
 
         context.Features.Set<IHttpResponseBodyFeature>(recording);
@@ -140,35 +130,13 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Pa
 
         if (mode == RecordMode.Pass && HttpMethods.IsHead(req.Method) && response.StatusCode == StatusCodes.Status200OK)
         {
-            await FreshenAsync(context, request, requestTime, responseTime);
+            await ForwardedResponses.FreshenAsync(store, context, request, requestTime, responseTime);
         }
 
         CacheEntry? kept = null;
         if (mode is RecordMode.Record or RecordMode.Collect)
         {
-            if (context.RequestAborted.IsCancellationRequested)
-            {
-                body!.Fail();
-            }
-
-            body!.Complete();
-            var file = disk is null || context.RequestAborted.IsCancellationRequested ? null : await disk.FinishAsync();
-            if (body.Completed || file is not null)
-            {
-                if (beforeStore is not null)
-                {
-                    await beforeStore();
-                }
-
-                var entry = head! with { Body = body.Completed ? body.ToArray() : default, File = file };
-                kept = entry.Ranges is null ? entry : await partials.PrepareAsync(entry, request.Store);
-                if (kept is not null && mode == RecordMode.Record)
-                {
-                    await store.SetAsync(kept, CancellationToken.None);
-                }
-            }
-
-            disk?.Dispose();
+            kept = await ForwardedResponses.FinishAsync(store, partials, request, head!, body!, disk, context.RequestAborted.IsCancellationRequested, mode == RecordMode.Collect, beforeStore);
         }
 
         if (mode == RecordMode.Collect)
@@ -244,37 +212,6 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Pa
     // Whether the response is the part asked for to fill a stored partial entry, of its representation.
     private static bool Fills((CacheEntry Partial, long From, long To)? missing, CacheEntry head)
         => missing is { } m && head.Ranges is { Spans: [var span] } && span == (m.From, m.To) && PartialResponses.SameRepresentation(m.Partial, head);
-
-    /// <summary>
-    /// RFC 9111 §4.3.5: a 200 to HEAD updates each stored GET response this request could have
-    /// been answered from, when it describes the same response (<see cref="StoredResponses.DescribesSame"/>);
-    /// when one differs, the stored responses for the URL are removed, as out of date. An update
-    /// that turns the response into one a shared cache must not keep (`no-store`, `private`) removes
-    /// it too, and a HEAD with Authorization only ever removes (§3.5: its fields are not for sharing).
-    /// </summary>
-    private async Task FreshenAsync(HttpContext context, CacheRequest request, DateTimeOffset requestTime, DateTimeOffset responseTime)
-    {
-        var response = context.Response;
-        var chosen = (await store.GetAsync(request.Key, CancellationToken.None))
-            .Where(v => VaryKeys.Matches(v, context.Request.Headers, request.AcceptEncoding)).ToArray();
-        if (chosen.Length == 0)
-        {
-            return;
-        }
-
-        var updated = chosen.Select(v => StoredResponses.Updated(v, response, requestTime, responseTime, request.Store.TargetedField)).ToArray();
-        if (request.Authorized || !chosen.All(v => StoredResponses.DescribesSame(v, response.Headers))
-            || updated.Any(u => u.Directives.Private || (u.Directives.NoStore && !u.Directives.MustUnderstand)))
-        {
-            await store.RemoveAsync(request.Key, CancellationToken.None);
-            return;
-        }
-
-        foreach (var entry in updated)
-        {
-            await store.SetAsync(entry, CancellationToken.None);
-        }
-    }
 
     // RFC 5861 §4: within stale-if-error of the response, or of the request, seconds past freshness.
     private static bool MayServeOnError(CacheEntry stale, CacheRequest request, DateTimeOffset now)

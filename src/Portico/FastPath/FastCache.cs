@@ -22,12 +22,18 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
     // The status line and stored fields of an entry as a hit writes them, built once per entry.
     private readonly ConditionalWeakTable<CacheEntry, StoredHead> _heads = [];
 
-    /// <summary>The stored response that answers this request, with its age and freshness left; null when the full path must decide.</summary>
-    public async ValueTask<(CacheEntry Entry, TimeSpan Age, TimeSpan Ttl)?> LookupAsync(RequestHead head, string scheme, RouteSettings route)
+    /// <summary>
+    /// What the store has for this request: a fresh hit; with <paramref name="misses"/>, a miss
+    /// (no stored response matches it, in this instance or the shared tier, as the cache stage
+    /// looks: <see cref="CacheMiddleware"/>) with its key and `fwd` reason; or neither, when the
+    /// full path must decide (a stale, `no-cache`, disk-only or partial entry, a request a cache
+    /// must weigh).
+    /// </summary>
+    public async ValueTask<Lookup> LookupAsync(RequestHead head, string scheme, RouteSettings route, bool misses)
     {
         if (head.CacheSensitive || KeyOf(head, scheme) is not { } key)
         {
-            return null;
+            return default;
         }
 
         var variants = await store.GetAsync(key, CancellationToken.None);
@@ -44,10 +50,25 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
             var ttl = Freshness.Lifetime(variant, route.Cache!.Heuristic) - age;
             // A body only the disk tier holds is streamed from its file by the full path's CacheResponder;
             // a stored part (RFC 9111 §3.3) answers only ranges, which the full path weighs.
-            return ttl > TimeSpan.Zero && !variant.Directives.NoCache && variant.InMemory && variant.Ranges is null ? (variant, age, ttl) : null;
+            return ttl > TimeSpan.Zero && !variant.Directives.NoCache && variant.InMemory && variant.Ranges is null ? new Lookup(variant, age, ttl, null, null) : default;
         }
 
-        return null;
+        if (!misses)
+        {
+            return default;
+        }
+
+        // Nothing here answers: another instance may have stored it (the cache stage asks the shared tier too).
+        variants = await store.GetSharedAsync(key, variants, CancellationToken.None);
+        foreach (var variant in variants)
+        {
+            if (Matches(variant, head, route, ref acceptEncoding))
+            {
+                return default;
+            }
+        }
+
+        return new Lookup(null, default, default, key, variants.Count > 0 ? "vary-miss" : "uri-miss");
     }
 
     /// <summary>The hit's stored head, serialized once per entry.</summary>
@@ -166,6 +187,9 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
 
         public string AcceptEncoding() => Key ??= VaryKeys.AcceptEncodingKey(compression, head.Values("accept-encoding"));
     }
+
+    /// <summary>A lookup's answer: a fresh <paramref name="Hit"/>, or a miss's <paramref name="MissKey"/> and its Cache-Status `fwd` reason, or neither (the full path decides).</summary>
+    internal readonly record struct Lookup(CacheEntry? Hit, TimeSpan Age, TimeSpan Ttl, string? MissKey, string? MissReason);
 
     /// <summary>A stored response's status line and fields as bytes, ready to be written per hit.</summary>
     internal sealed record StoredHead(byte[] StatusLine, byte[] Fields, bool Dated)

@@ -63,6 +63,9 @@ internal sealed class FastConnection
     /// <summary>An HTTP/2 request of the connection this state was made for begins (and the previous one is over).</summary>
     public void Begin(HttpContext? stream) => _stream = stream;
 
+    /// <summary>Cancelled when the client's connection (or HTTP/2 stream) is gone, as the full path's RequestAborted.</summary>
+    public CancellationToken Closed => _connection?.ConnectionClosed ?? _stream?.RequestAborted ?? default;
+
     /// <summary>The protocol the client spoke, as the full path's HttpRequest.Protocol.</summary>
     public string Protocol { get; }
 
@@ -96,6 +99,12 @@ internal sealed class FastConnection
 
     /// <summary>The current request's retries on other destinations, for its record; reset once recorded.</summary>
     public int Retries { get; set; }
+
+    /// <summary>The cache miss the current request forwards, if it is one (its outcome goes into the access log and the cache metric).</summary>
+    public FastMiss? Miss { get; set; }
+
+    /// <summary>Set when the cache hands the current request over (not a fresh hit, nor a miss the fast path takes): the reason counted.</summary>
+    public bool CacheHandedOver { get; set; }
 
     /// <summary>
     /// When the current request's latest attempt on a destination began (a FastRecorder

@@ -19,6 +19,7 @@ internal sealed class FastFields
 {
     private static readonly byte[] StrictTransportSecurity = "Strict-Transport-Security"u8.ToArray();
     private static readonly byte[] AcceptEncoding = "Accept-Encoding"u8.ToArray();
+    private static readonly byte[] CacheStatusName = "Cache-Status"u8.ToArray();
 
     private readonly ArrayBufferWriter<byte> _request = new(256);
     private readonly ArrayBufferWriter<byte> _response = new(256);
@@ -27,6 +28,7 @@ internal sealed class FastFields
     private readonly List<byte[]> _replaced = [];
     private string? _hsts;
     private bool _codingAsked;
+    private int _cacheStatusAt = -1;
 
     /// <summary>Lines ("Name: value\r\n") to add to the request head sent to the backend.</summary>
     public ReadOnlySpan<byte> RequestLines => _request.WrittenSpan;
@@ -57,6 +59,7 @@ internal sealed class FastFields
         _response.ResetWrittenCount();
         _requestDrops = _responseDrops = [];
         _replaced.Clear();
+        _cacheStatusAt = -1;
         _hsts = hsts;
         _codingAsked = false;
         Compression = null;
@@ -107,6 +110,30 @@ internal sealed class FastFields
         Coding = CompressionNegotiator.Choose(settings, acceptEncoding);
         _codingAsked = true;
         Line(_request, AcceptEncoding, ResponseEncoding.ForBackend(Coding));
+    /// <summary>A response field a stage takes out and adds nothing for (the cache's tag field).</summary>
+    public void Remove(byte[] name) => _replaced.Add(name);
+
+    /// <summary>
+    /// The cache stage's Cache-Status on a forwarded miss, in place of any the backend sent. It
+    /// is set before the request goes out (what Portico's own 502 or 504 carries) and again at
+    /// the response's head, once the cache knows whether it stores it: the later value replaces
+    /// the earlier, which is always the last line added.
+    /// </summary>
+    public void SetCacheStatus(string value)
+    {
+        if (_cacheStatusAt < 0)
+        {
+            _replaced.Add(CacheStatusName);
+        }
+        else
+        {
+            var kept = _response.WrittenSpan[.._cacheStatusAt].ToArray();
+            _response.ResetWrittenCount();
+            _response.Write(kept);
+        }
+
+        _cacheStatusAt = _response.WrittenCount;
+        Line(_response, CacheStatusName, value);
     }
 
     /// <summary>Whether the client's line named <paramref name="name"/> is left out of the request to the backend.</summary>

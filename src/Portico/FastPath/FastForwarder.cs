@@ -1,9 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 using Portico.Configuration;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
@@ -56,7 +54,8 @@ internal sealed class FastForwarder(
         BrokenHead,
     }
 
-    public async ValueTask<FastOutcome> ForwardAsync(FastConnection state, FastRoutes.Entry entry, UnderscoreHeaderPolicy underscores, PipeWriter output)
+    /// <param name="miss">Set for a cached route's miss (<see cref="FastCacheResponder"/>): the cache stage's part, between the rate limit and the destination's choice, and at the response.</param>
+    public async ValueTask<FastOutcome> ForwardAsync(FastConnection state, FastRoutes.Entry entry, UnderscoreHeaderPolicy underscores, PipeWriter output, FastMiss? miss = null)
     {
         var route = entry.Route;
         var fast = entry.Cluster!;
@@ -93,8 +92,16 @@ internal sealed class FastForwarder(
             return await local.RefuseAsync(state, entry, requestId, start, 429, LocalReason.RateLimited, $"route '{limit.Name}' rate limit", output);
         }
 
+        // The cache stage runs after the rate limit and before the forwarder picks a destination:
+        // a follower answered from its leader's response moves no policy's state.
+        if (miss is not null && await miss.FollowAsync(state, entry, requestId, start, recorder, output) is { } followed)
+        {
+            return followed;
+        }
+
         if (Pick(policy, policyContext, cluster, available) is not { } destination)
         {
+            Landed(state);
             return FastOutcome.HandOver;
         }
 
@@ -170,7 +177,7 @@ internal sealed class FastForwarder(
                     {
                         // RelayAsync returns the connection to the pool or closes it.
                         handedOn = true;
-                        return await relay.RelayAsync(state, entry, cluster, destination, address, connection, read, requestId, start, settings, output);
+                        return await relay.RelayAsync(state, entry, cluster, destination, address, connection, read, requestId, start, settings, output, state.Miss);
                     }
 
                     connection.Dispose();
@@ -245,7 +252,15 @@ internal sealed class FastForwarder(
             state.Exchange(null, null);
             backend?.Dispose();
             RequestBuffers.Return(request);
+            Landed(state);
         }
+    }
+
+    /// <summary>A miss's flight lands once its response is stored or it is handed over; the next request starts without it.</summary>
+    internal static void Landed(FastConnection state)
+    {
+        state.Miss?.Land();
+        state.Miss = null;
     }
 
     /// <summary>The destination a retry goes to, as the full path picks it; null when none is left.</summary>
@@ -274,16 +289,8 @@ internal sealed class FastForwarder(
     private HttpContext HashedRequest(FastConnection state)
     {
         var context = new DefaultHttpContext();
-        var head = state.Head;
         context.Features.Set<IClientAddressFeature>(new ClientAddressFeature(recorder.ClientOf(state)));
-        var headers = context.Request.Headers;
-        foreach (var line in head.Lines)
-        {
-            var field = head.Bytes.Span[line.Start..line.End];
-            var name = Encoding.ASCII.GetString(field[..field.IndexOf((byte)':')]);
-            headers[name] = StringValues.Concat(headers[name], Encoding.Latin1.GetString(head[line.ValueStart..line.ValueEnd]));
-        }
-
+        HeadDictionary.Request(context.Request.Headers, state.Head);
         return context;
     }
 

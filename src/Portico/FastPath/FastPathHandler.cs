@@ -77,7 +77,10 @@ internal sealed class FastPathHandler : IDisposable
             passive,
             destinations,
             log);
-        _cache = new FastCacheResponder(new FastCache(services.GetRequiredService<ICacheStore>(), services.GetRequiredService<CacheMetrics>(), time), recorder, limits, local);
+        var store = services.GetRequiredService<ICacheStore>();
+        var cacheMetrics = services.GetRequiredService<CacheMetrics>();
+        var misses = new FastMisses(_config, store, services.GetRequiredService<PartialStore>(), services.GetRequiredService<CacheFlights>(), cacheMetrics, time);
+        _cache = new FastCacheResponder(new FastCache(store, cacheMetrics, time), recorder, limits, local, _forwarder, misses);
         _clock = new Timer(static s => ((FastPathHandler)s!).Tick(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
@@ -171,12 +174,13 @@ internal sealed class FastPathHandler : IDisposable
                     tls.Begin(state, _config.Current.Settings.Listener(listener));
                 }
 
+                state.CacheHandedOver = false;
                 var outcome = entry is null ? FastOutcome.HandOver
-                    : entry.CacheHitsOnly ? await _cache.AnswerAsync(state, entry, output)
+                    : entry.Route.Cache is not null ? await _cache.AnswerAsync(state, entry, output, forwardMisses: underscores)
                     : await _forwarder.ForwardAsync(state, entry, underscores, output);
                 if (outcome == FastOutcome.HandOver)
                 {
-                    _metrics.FastPathHandedOver(reason ?? (entry is { CacheHitsOnly: true } ? HandOverReason.Cache : HandOverReason.Backend));
+                    _metrics.FastPathHandedOver(reason ?? (state.CacheHandedOver ? HandOverReason.Cache : HandOverReason.Backend));
                     input.AdvanceTo(buffer.Start);
                     handOver = true;
                     break;

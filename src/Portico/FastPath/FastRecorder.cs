@@ -43,11 +43,12 @@ internal sealed class FastRecorder(ActiveConfig config, PorticoMetrics metrics, 
             UpstreamSeconds = address is null ? null : time.GetElapsedTime(state.AttemptStart).TotalSeconds,
             Reason = reason,
             Retries = state.Retries,
-            Cache = cache,
+            Cache = cache ?? state.Miss?.Outcome,
             ResponseBytes = bodyBytes,
             Rewritten = cache is null && FastRewrite.Applies(route) ? FastRewrite.Target(state.Head, route) : null,
         };
         state.Retries = 0;
+        state.Miss?.Count();
 
         // The route's series and totals, looked up once per route rather than per request.
         var tallies = entry.Tallies ??= recorder.TalliesOf(route.Id, route.Cluster ?? "");

@@ -26,12 +26,15 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<FastOutcome> RelayAsync(
         FastConnection state, FastRoutes.Entry entry, ClusterState cluster, DestinationState destination, string address, BackendConnection backend,
-        ResponseHead read, string requestId, long start, PorticoSettings settings, PipeWriter output)
+        ResponseHead read, string requestId, long start, PorticoSettings settings, PipeWriter output, FastMiss? miss = null)
     {
         var head = state.Head;
         var buffer = backend.Buffer;
         // A prefix rewrite's Location and Set-Cookie turned back, as the full path's response transform does.
         var mapped = FastRewrite.Applies(entry.Route) ? FastRewrite.MapBack(buffer.AsSpan(0, read.HeadLength), FastRewrite.Mapping(head, state.Scheme, entry.Route, destination.Model.Config.Address)) : null;
+        // A cache miss is judged from the head as the cache stage sees it (the prefix mapped back
+        // already); its Cache-Status goes into the head written below.
+        miss?.Decide(state, mapped is null ? buffer.AsSpan(0, read.HeadLength) : mapped, read.Status, settings.Proxy.HideResponseHeaders);
         var room = ResponseFraming.Room(mapped?.Length ?? read.HeadLength, requestId, state.Fields);
 
         // On Portico's transport the response's first write (its head and the body bytes that
@@ -54,6 +57,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         if (framing.Mode == BodyMode.Invalid)
         {
             // Nothing was written to the client; the backend's answer is unusable.
+            miss?.Refused(state);
             if (staged is not null)
             {
                 ArrayPool<byte>.Shared.Return(staged);
@@ -65,9 +69,11 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
 
         // A body that is encoded is read into the encoder's buffer, not the client's output, and
         // each read's encoded bytes go out as a chunk, flushed through the encoder when the length
-        // is unknown (as the full path's compression stage flushes each write then).
+        // is unknown (as the full path's compression stage flushes each write then). A cached
+        // route's miss is never encoded here (RouteStages.Fit keeps such misses on the full pipeline).
         var fields = state.Fields;
         var encoder = framing.Encoded ? state.Encoder.Begin(fields.Coding!, fields.Compression!.Level, ResponseEncoding.FlushesEachWrite(framing.Mode == BodyMode.Length)) : null;
+        miss?.Started();
         long bodyBytes = 0;
         var complete = false;
         var clientGone = false;
@@ -84,13 +90,18 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
             {
                 var take = framing.Mode switch
                 {
-                    BodyMode.Chunked => chunked.Scan(data.Span, encoder),
+                    BodyMode.Chunked => chunked.Scan(data.Span, (IBufferWriter<byte>?)encoder ?? miss?.Recording),
                     BodyMode.Length => (int)Math.Min(remaining, data.Length),
                     _ => data.Length,
                 };
                 if (take < 0)
                 {
                     break;
+                }
+
+                if (framing.Mode != BodyMode.Chunked)
+                {
+                    miss?.Append(data.Span[..take]);
                 }
 
                 if (encoder is not null)
@@ -197,6 +208,13 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                 var outcome = !complete ? (state.TimedOut ? DestinationOutcome.Timeout : DestinationOutcome.Reset)
                     : read.Status >= 500 ? DestinationOutcome.ServerError : DestinationOutcome.Answered;
                 destinations.Record(destination, outcome, recorder.Since(state.AttemptStart), 0, bodyBytes, retried: false);
+            }
+
+            if (miss is not null)
+            {
+                // Stored before the last bytes go out, as the full path stores before its response ends:
+                // a client that asks again as soon as it has this response finds it stored.
+                await miss.CompleteAsync(complete && !clientGone);
             }
 
             if (!clientGone && !await FastOutput.FlushAsync(state, output, staged, stagedLength, tail))

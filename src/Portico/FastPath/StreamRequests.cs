@@ -54,7 +54,7 @@ internal sealed class StreamRequests(
 
         var (state, output, idle) = Rent(context);
         var outcome = FastOutcome.HandOver;
-        FastRoutes.Entry? entry = null;
+        var cacheHandedOver = false;
         handler.Track(state);
         try
         {
@@ -70,8 +70,11 @@ internal sealed class StreamRequests(
                 // The stages' additions start afresh for each request (the state is reused); no
                 // TLS stage fields: Takes keeps HSTS and passed-on client certificates off this path.
                 state.Fields.Begin(hsts: null, certificate: null);
-                outcome = entry.CacheHitsOnly ? await cache.AnswerAsync(state, entry, output)
+                // A cached route's misses are the full pipeline's on HTTP/2: only its fresh hits are answered here.
+                state.CacheHandedOver = false;
+                outcome = entry.Route.Cache is not null ? await cache.AnswerAsync(state, entry, output)
                     : await forwarder.ForwardAsync(state, entry, underscores, output);
+                cacheHandedOver = state.CacheHandedOver;
             }
         }
         finally
@@ -84,7 +87,7 @@ internal sealed class StreamRequests(
 
         if (outcome == FastOutcome.HandOver)
         {
-            metrics.FastPathHandedOver(reason ?? (entry is { CacheHitsOnly: true } ? HandOverReason.Cache : HandOverReason.Backend));
+            metrics.FastPathHandedOver(reason ?? (cacheHandedOver ? HandOverReason.Cache : HandOverReason.Backend));
             await fullPath(context);
         }
     }

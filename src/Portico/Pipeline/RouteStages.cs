@@ -111,20 +111,35 @@ internal static class RouteStages
         }
 
         Span<StageVerdict> verdicts = stackalloc StageVerdict[All.Count];
+        var cacheMisses = false;
         for (var i = 0; i < All.Count; i++)
         {
             verdicts[i] = All[i].Declare(route, settings);
             freshHitsOnly |= verdicts[i] is { Applies: true, FastPathHonours: true, FreshCacheHitsOnly: true };
+            cacheMisses |= verdicts[i] is { Applies: true, FastPathHonours: true, CacheMisses: true };
         }
 
+        var forwardingHonoured = true;
         foreach (var verdict in verdicts)
         {
-            // A stage that acts only on forwarded requests does not matter where the fast path forwards nothing.
-            if (verdict.Applies && !verdict.FastPathHonours && !(freshHitsOnly && verdict.ForwardedOnly))
+            // A stage that acts only on forwarded requests does not matter where the fast path
+            // forwards nothing; where it would forward a cache's misses, it keeps them on the full
+            // pipeline and the fast path answers only the fresh hits.
+            if (verdict.Applies && !verdict.FastPathHonours && !((freshHitsOnly || cacheMisses) && verdict.ForwardedOnly))
             {
                 return verdict.Reason;
             }
 
+            // The fast path stores a miss's body as the backend sent it, where the cache stage stores
+            // what the stages inside it made of it: a forwarded response's stage the fast path honours
+            // on HTTP/1.1 only (compression, whose encoded variants the cache stores) keeps the
+            // route's misses on the full pipeline too.
+            forwardingHonoured &= !(verdict.Applies && (!verdict.FastPathHonours || (verdict.Http1Only && verdict.ForwardedOnly)));
+        }
+
+        freshHitsOnly |= cacheMisses && !forwardingHonoured;
+        foreach (var verdict in verdicts)
+        {
             if (verdict is { Applies: true, Http1Only: true } && !(freshHitsOnly && verdict.ForwardedOnly))
             {
                 http2Reason ??= verdict.Reason;

@@ -9,7 +9,7 @@ namespace Portico.Pipeline;
 /// </summary>
 internal readonly record struct StageVerdict
 {
-    private StageVerdict(bool applies, bool honoured, HandOverReason reason, bool forwardedOnly, bool freshCacheHitsOnly, bool http1Only = false)
+    private StageVerdict(bool applies, bool honoured, HandOverReason reason, bool forwardedOnly, bool freshCacheHitsOnly, bool http1Only = false, bool cacheMisses = false)
     {
         Applies = applies;
         FastPathHonours = honoured;
@@ -17,6 +17,7 @@ internal readonly record struct StageVerdict
         ForwardedOnly = forwardedOnly;
         FreshCacheHitsOnly = freshCacheHitsOnly;
         Http1Only = http1Only;
+        CacheMisses = cacheMisses;
     }
 
     /// <summary>The stage does nothing on this route.</summary>
@@ -38,6 +39,11 @@ internal readonly record struct StageVerdict
     /// the fast path again).
     /// </summary>
     public static StageVerdict HonouredOnHttp1(HandOverReason http2Reason) => new(true, true, http2Reason, true, false, http1Only: true);
+    /// The stage acts on this route and the fast path answers its fresh cache hits and forwards
+    /// its plain misses (storing what the cache stage would store), when every stage that acts
+    /// on forwarded requests is honoured too; otherwise as <see cref="FreshHitsOnly"/>.
+    /// </summary>
+    public static StageVerdict HitsAndMisses => new(true, true, default, false, false, cacheMisses: true);
 
     public bool Applies { get; }
 
@@ -55,6 +61,8 @@ internal readonly record struct StageVerdict
 
     /// <summary>See <see cref="HonouredOnHttp1"/>; <see cref="Reason"/> is why an HTTP/2 request is handed over.</summary>
     public bool Http1Only { get; }
+    /// <summary>See <see cref="HitsAndMisses"/>.</summary>
+    public bool CacheMisses { get; }
 
     /// <summary>The stage acts on every request of this route and only the full pipeline does what it does.</summary>
     public static StageVerdict FullPipeline(HandOverReason reason) => new(true, false, reason, false, false);

@@ -87,15 +87,29 @@ public sealed class RouteStagesTests
     }
 
     [Fact]
-    public void A_cached_route_takes_only_fresh_hits_whatever_only_forwarding_would_need()
+    public void A_cached_route_takes_its_misses_too_where_the_fast_path_honours_their_forwarding()
     {
         var cached = Route(r => r with { Cache = new RouteCacheSettings() });
-        Assert.Equal((null, true), Fit(cached));
+        Assert.Equal((null, false), Fit(cached));
+        Assert.Equal((null, false), Fit(cached, Plain with { Retries = 2 }));
 
-        // Compression, the Host sent and the cluster act only on forwarded requests, which the
-        // fast path leaves to the full pipeline on a cached route.
+        // Compression, the Host sent and body rewriting act only on forwarded requests: the
+        // misses stay on the full pipeline and the fast path answers the fresh hits.
         Assert.Equal((null, true), Fit(cached with { Compression = new CompressionSettings(), PreserveHost = false }, Plain with { Retries = 2 }));
         Assert.Equal((null, true), Fit(cached with { BodyRewrite = new BodyRewriteSettings { Rules = [new BodyRewriteRule { Find = "a", Replace = "b" }] } }));
+
+        // A rate limit counts a miss on the fast path as on the full pipeline.
+        Assert.Equal((null, false), Fit(cached with { RateLimit = new RateLimitSettings { Name = "r", Limit = 1 } }));
+
+        // A route timeout spans a follower's wait on the full path.
+        var timed = cached with { Timeout = TimeSpan.FromSeconds(5) };
+        Assert.Equal((null, true), Fit(timed));
+        Assert.Equal((null, false), Fit(timed with { Cache = new RouteCacheSettings { Collapse = false } }));
+
+        // A disk tier: the full path streams a miss's body into its file.
+        var disk = Settings(cached) with { Cache = new CacheSettings { Disk = new DiskCacheSettings { Directory = "/tmp/portico-cache" } } };
+        Assert.Null(RouteStages.Fit(cached, disk, out var hitsOnly));
+        Assert.True(hitsOnly);
 
         // What acts on every request still keeps it off.
         Assert.Equal(HandOverReason.Waf, Fit(cached with { Waf = new RouteWafSettings { Mode = WafMode.Block } }).Reason);
@@ -131,7 +145,9 @@ public sealed class RouteStagesTests
     {
         var cached = Route(r => r with { Cache = new RouteCacheSettings() });
         Assert.Equal("yes", FastRoutes.Explain(Route(), Settings(Route())));
-        Assert.Equal("fresh_cache_hits", FastRoutes.Explain(cached, Settings(cached)));
+        Assert.Equal("yes", FastRoutes.Explain(cached, Settings(cached)));
+        var compressed = cached with { Compression = new CompressionSettings() };
+        Assert.Equal("fresh_cache_hits", FastRoutes.Explain(compressed, Settings(compressed)));
         Assert.Equal("yes", FastRoutes.Explain(Route(r => r with { RateLimit = new RateLimitSettings { Name = "r", Limit = 1 } }), Settings(Route())));
         Assert.Equal("tracing", FastRoutes.Explain(Route(), Settings(Route()) with { Tracing = new TracingSettings { OtlpEndpoint = new Uri("http://127.0.0.1:4317") } }));
     }
