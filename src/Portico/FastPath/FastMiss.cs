@@ -70,9 +70,9 @@ internal sealed class FastMiss : IBufferWriter<byte>
         var request = context.Request;
         request.Method = head.IsHead ? HttpMethods.Head : HttpMethods.Get;
         request.Scheme = state.Scheme;
-        request.Host = new HostString(Encoding.ASCII.GetString(head[head.Host]));
         request.Path = new PathString(path);
         request.QueryString = new QueryString(target.Length > path.Length ? target[path.Length..] : null);
+        // The Host is the head's Host field, as Kestrel's request reads it.
         HeadDictionary.Request(request.Headers, head);
         var cacheRequest = CacheRequest.For(context, route, services.Settings.Cache);
         return cacheRequest.Key == key ? new FastMiss(services, context, cacheRequest, reason) : null;
