@@ -53,7 +53,8 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
             return ttl > TimeSpan.Zero && !variant.Directives.NoCache && variant.InMemory && variant.Ranges is null ? new Lookup(variant, age, ttl, null, null) : default;
         }
 
-        if (!misses)
+        // A stored part the request did not match is still the full path's to weigh (it fills parts, §3.4).
+        if (!misses || HoldsPart(variants))
         {
             return default;
         }
@@ -68,7 +69,20 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
             }
         }
 
-        return new Lookup(null, default, default, key, variants.Count > 0 ? "vary-miss" : "uri-miss");
+        return HoldsPart(variants) ? default : new Lookup(null, default, default, key, variants.Count > 0 ? "vary-miss" : "uri-miss");
+    }
+
+    private static bool HoldsPart(IReadOnlyList<CacheEntry> variants)
+    {
+        foreach (var variant in variants)
+        {
+            if (variant.Ranges is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The hit's stored head, serialized once per entry.</summary>

@@ -86,6 +86,9 @@ internal sealed class FastMiss : IBufferWriter<byte>
     public async ValueTask<FastOutcome?> FollowAsync(FastConnection state, FastRoutes.Entry entry, string requestId, long start, FastRecorder recorder, PipeWriter output)
     {
         state.Miss = this;
+
+        // In progress while it waits for a leader, as the full path counts a collapsed request.
+        recorder.Metrics.RequestStarted();
         (CacheEntry Head, FlightBody Body)? shared;
         try
         {
@@ -93,16 +96,18 @@ internal sealed class FastMiss : IBufferWriter<byte>
         }
         catch (OperationCanceledException)
         {
+            recorder.Metrics.RequestNotServed();
             FastForwarder.Landed(state);
             return FastOutcome.Close;
         }
 
         if (shared is not { } collapsed)
         {
+            // The forwarder counts it again from here.
+            recorder.Metrics.RequestNotServed();
             return null;
         }
 
-        recorder.Metrics.RequestStarted();
         try
         {
             return await FastFollower.AnswerAsync(state, entry, collapsed, Age(collapsed.Head), requestId, start, recorder, output);
