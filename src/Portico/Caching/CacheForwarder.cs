@@ -4,6 +4,7 @@ using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using Portico.Forwarding;
 using Portico.Observability;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Portico.Caching;
 
@@ -136,7 +137,11 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Pa
         CacheEntry? kept = null;
         if (mode is RecordMode.Record or RecordMode.Collect)
         {
-            kept = await ForwardedResponses.FinishAsync(store, partials, request, head!, body!, disk, context.RequestAborted.IsCancellationRequested, mode == RecordMode.Collect, beforeStore);
+            // A body the backend broke off is known by the forwarder's error, which YARP sets before
+            // it returns; the client's RequestAborted, which its abort of the response also fires,
+            // may come later, from the pool, and the cut body would then be stored as whole.
+            var broken = context.RequestAborted.IsCancellationRequested || context.Features.Get<IForwarderErrorFeature>() is not null;
+            kept = await ForwardedResponses.FinishAsync(store, partials, request, head!, body!, disk, broken, mode == RecordMode.Collect, beforeStore);
         }
 
         if (mode == RecordMode.Collect)
