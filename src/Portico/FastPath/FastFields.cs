@@ -110,6 +110,8 @@ internal sealed class FastFields
         Coding = CompressionNegotiator.Choose(settings, acceptEncoding);
         _codingAsked = true;
         Line(_request, AcceptEncoding, ResponseEncoding.ForBackend(Coding));
+    }
+
     /// <summary>A response field a stage takes out and adds nothing for (the cache's tag field).</summary>
     public void Remove(byte[] name) => _replaced.Add(name);
 

@@ -55,6 +55,7 @@ internal sealed class StreamRequests(
         var (state, output, idle) = Rent(context);
         var outcome = FastOutcome.HandOver;
         var cacheHandedOver = false;
+        FastRoutes.Entry? entry = null;
         handler.Track(state);
         try
         {

@@ -98,6 +98,10 @@ public sealed class RouteStagesTests
         Assert.Equal((null, true), Fit(cached with { Compression = new CompressionSettings(), PreserveHost = false }, Plain with { Retries = 2 }));
         Assert.Equal((null, true), Fit(cached with { BodyRewrite = new BodyRewriteSettings { Rules = [new BodyRewriteRule { Find = "a", Replace = "b" }] } }));
 
+        // Compression alone, honoured on the fast path for HTTP/1.1, still keeps the misses off it:
+        // the cache stores the encoded variants, which the fast path's store of a miss does not make.
+        Assert.Equal((null, true), Fit(cached with { Compression = new CompressionSettings() }));
+
         // A rate limit counts a miss on the fast path as on the full pipeline.
         Assert.Equal((null, false), Fit(cached with { RateLimit = new RateLimitSettings { Name = "r", Limit = 1 } }));
 
