@@ -6,6 +6,9 @@
 #   bench/cache_bench.sh                                    3 interleaved rounds x 10 s per server and body
 #   CACHE_BENCH_ROUNDS=1 CACHE_BENCH_SECONDS=3 bench/cache_bench.sh   a smoke check
 #   CACHE_BENCH_BIN=DIR                                     a build already made (DIR/portico.dll) instead of building
+#   CACHE_BENCH_SERVERS="portico-mem nginx"                 only these servers (of the four below)
+#   CACHE_BENCH_PORTICO_WARMUP=60                           seconds of unrecorded hits on each Portico server before
+#                                                           the rounds (0: none, as before 2026-12-07)
 #
 # Servers, each started by this script with a config it writes under a temp folder:
 #   portico-mem   `cache: {}`: hits from the memory tier, answered on the fast path
@@ -20,6 +23,11 @@
 #
 # Rounds are interleaved (for each round, each body, each server in turn) so a drift of the
 # machine hits every server alike; each server gets one unrecorded warm-up run per body first.
+# Portico reaches its steady speed only once .NET's tiered JIT has recompiled the hot code with
+# profile data, 30-60 s of load on a saturated core (bench/RESULTS.md, "Warm-up"); bench/run.sh
+# gives it 60 s alone for that, and so does this script (CACHE_BENCH_PORTICO_WARMUP), so the
+# rounds compare steady states. Without it (0) the first rounds carry the JIT's work, as the
+# figures of 2026-12-06 did.
 # As bench/run.sh does, the load generator runs on core CACHE_BENCH_LOAD_CPU (0) and the servers
 # and the origin on CACHE_BENCH_SERVER_CPU (1). CPU per request is utime+stime (/proc/PID/stat)
 # of the server's whole process tree over a run divided by the requests wrk completed; the
@@ -29,12 +37,13 @@ set -euo pipefail
 
 ROUNDS=${CACHE_BENCH_ROUNDS:-3}
 DURATION=${CACHE_BENCH_SECONDS:-10}
+PORTICO_WARMUP=${CACHE_BENCH_PORTICO_WARMUP:-60}
 CONNECTIONS=${CACHE_BENCH_CONNECTIONS:-50}
 BASE=${CACHE_BENCH_PORT_BASE:-26400}
 LOAD_CPU=${CACHE_BENCH_LOAD_CPU:-0}
 SERVER_CPU=${CACHE_BENCH_SERVER_CPU:-1}
 SIZES=(1k 64k)
-SERVERS=(portico-mem portico-disk nginx varnish)
+read -r -a SERVERS <<<"${CACHE_BENCH_SERVERS:-portico-mem portico-disk nginx varnish}"
 declare -A PORT=([origin]=$((BASE + 80)) [origin-h2]=$((BASE + 81)) [portico-mem]=$((BASE + 1)) [portico-disk]=$((BASE + 2)) [nginx]=$((BASE + 3)) [varnish]=$((BASE + 4)))
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
@@ -146,10 +155,11 @@ start() { # NAME COMMAND...
 }
 
 start origin nginx -p "$DIR/origin/" -e "$DIR/origin/error.log" -c "$DIR/origin/nginx.conf" -g 'daemon off;'
-start portico-mem dotnet "$BIN/portico.dll" run -c "$DIR/portico-mem/portico.yaml"
-start portico-disk dotnet "$BIN/portico.dll" run -c "$DIR/portico-disk/portico.yaml"
-start nginx nginx -p "$DIR/nginx/" -e "$DIR/nginx/error.log" -c "$DIR/nginx/nginx.conf" -g 'daemon off;'
-start varnish varnishd -F -a "127.0.0.1:${PORT[varnish]}" -f "$DIR/varnish/default.vcl" -n "$DIR/varnish/work" -s malloc,256m
+measured() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
+measured portico-mem && start portico-mem dotnet "$BIN/portico.dll" run -c "$DIR/portico-mem/portico.yaml"
+measured portico-disk && start portico-disk dotnet "$BIN/portico.dll" run -c "$DIR/portico-disk/portico.yaml"
+measured nginx && start nginx nginx -p "$DIR/nginx/" -e "$DIR/nginx/error.log" -c "$DIR/nginx/nginx.conf" -g 'daemon off;'
+measured varnish && start varnish varnishd -F -a "127.0.0.1:${PORT[varnish]}" -f "$DIR/varnish/default.vcl" -n "$DIR/varnish/work" -s malloc,256m
 
 # Whether the server's answer to a GET of the body was a hit, from its own field.
 is_hit() { # SERVER SIZE
@@ -168,19 +178,19 @@ for server in "${SERVERS[@]}"; do
     die "$server does not answer /c/$size from its cache"
   done
 done
-[ -n "$(find "$DIR/portico-disk/cache" -name '*.entry' 2>/dev/null)" ] || die "portico-disk holds no file"
+! measured portico-disk || [ -n "$(find "$DIR/portico-disk/cache" -name '*.entry' 2>/dev/null)" ] || die "portico-disk holds no file"
 
 tree_pids() { # PID: it and its descendants
   local p
   echo "$1"
   for p in $(pgrep -P "$1" || true); do tree_pids "$p"; done
 }
-ticks() { # SERVER: utime+stime of its process tree
-  local total=0 p
+ticks() { # SERVER: "utime stime" of its process tree
+  local user=0 system=0 p u s
   for p in $(tree_pids "${PID[$1]}"); do
-    [ -r "/proc/$p/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    [ -r "/proc/$p/stat" ] && read -r u s < <(awk '{print $14, $15}' "/proc/$p/stat" 2>/dev/null || echo 0 0) && user=$((user + u)) && system=$((system + s))
   done
-  echo "$total"
+  echo "$user $system"
 }
 # lib/summary.lua prints wrk's exact counts and percentiles on one line (errors: socket errors and non-2xx/3xx).
 run() { # SERVER SIZE SECONDS -> "requests req/s p99-ms errors"
@@ -193,31 +203,52 @@ CLK=$(getconf CLK_TCK)
 RAW="$DIR/rounds.txt"
 : > "$RAW"
 echo "cache_bench: warm-up, then $ROUNDS round(s) of ${DURATION}s per server and body, $CONNECTIONS connections (results in $DIR)" >&2
+if [ "$PORTICO_WARMUP" -gt 0 ]; then
+  echo "cache_bench: warming each Portico server up for ${PORTICO_WARMUP}s (both bodies in turn, 5 s pieces), not recorded" >&2
+  for server in portico-mem portico-disk; do
+    measured "$server" || continue
+    left=$PORTICO_WARMUP
+    while [ "$left" -gt 0 ]; do
+      for size in "${SIZES[@]}"; do
+        [ "$left" -gt 0 ] || break
+        piece=$((left < 5 ? left : 5))
+        run "$server" "$size" "$piece" >/dev/null
+        left=$((left - piece))
+      done
+    done
+  done
+fi
 for size in "${SIZES[@]}"; do for server in "${SERVERS[@]}"; do run "$server" "$size" 2 >/dev/null; done; done
 for round in $(seq 1 "$ROUNDS"); do
   for size in "${SIZES[@]}"; do
     for server in "${SERVERS[@]}"; do
-      t0=$(ticks "$server"); read -r n rps p99 errors < <(run "$server" "$size" "$DURATION"); t1=$(ticks "$server")
-      us=$(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$CLK" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }')
-      echo "$size $server $round $rps $us $p99 $errors" | tee -a "$RAW" >&2
+      read -r u0 s0 < <(ticks "$server"); read -r n rps p99 errors < <(run "$server" "$size" "$DURATION"); read -r u1 s1 < <(ticks "$server")
+      # CPU µs per request: in all, then in user space and in the kernel.
+      us=$(awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v n="$n" -v hz="$CLK" 'BEGIN { f = n ? 1e6 / hz / n : 0; printf "%.1f %.1f %.1f", (u + s) * f, u * f, s * f }')
+      echo "$size $server $round $rps ${us%% *} $p99 $errors ${us#* }" | tee -a "$RAW" >&2
       sleep 1
     done
   done
 done
 
 # One table per body: medians over the rounds, and CPU per request against nginx's.
-python3 - "$RAW" "$ROUNDS" "$DURATION" "$CONNECTIONS" <<'EOF'
+python3 - "$RAW" "$ROUNDS" "$DURATION" "$CONNECTIONS" "$PORTICO_WARMUP" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-print(f"Cache hits, {sys.argv[2]} interleaved round(s) of {sys.argv[3]} s, wrk -t1 -c {sys.argv[4]}; medians over the rounds\n")
+print(f"Cache hits, {sys.argv[2]} interleaved round(s) of {sys.argv[3]} s, wrk -t1 -c {sys.argv[4]}, Portico warmed up {sys.argv[5]} s first; medians over the rounds\n")
 for size in dict.fromkeys(r[0] for r in rows):
     by = {}
-    for s, server, _, rps, us, p99, err in (r for r in rows if r[0] == size):
-        by.setdefault(server, []).append((float(rps), float(us), float(p99), int(err)))
-    med = {k: [statistics.median(x[i] for x in v) for i in range(3)] + [sum(x[3] for x in v)] for k, v in by.items()}
+    for s, server, _, rps, us, p99, err, user, kernel in (r for r in rows if r[0] == size):
+        by.setdefault(server, []).append((float(rps), float(us), float(p99), int(err), float(user), float(kernel)))
+    med = {k: [statistics.median(x[i] for x in v) for i in range(3)] + [sum(x[3] for x in v)] + [statistics.median(x[i] for x in v) for i in (4, 5)] for k, v in by.items()}
     ref = med.get("nginx", [0, 0])[1]
-    print(f"### /c/{size}\n\n| server | req/s | CPU µs/req | p99 ms | CPU vs nginx | errors |\n|---|---|---|---|---|---|")
-    for server, (rps, us, p99, err) in med.items():
-        print(f"| {server} | {rps:.0f} | {us:.1f} | {p99:.2f} | {us / ref:.2f} | {err} |" if ref else f"| {server} | {rps:.0f} | {us:.1f} | {p99:.2f} | | {err} |")
-    print()
+    print(f"### /c/{size}\n\n| server | req/s | CPU µs/req | user + kernel µs | p99 ms | CPU vs nginx | errors |\n|---|---|---|---|---|---|---|")
+    for server, (rps, us, p99, err, user, kernel) in med.items():
+        print(f"| {server} | {rps:.0f} | {us:.1f} | {user:.1f} + {kernel:.1f} | {p99:.2f} | {f'{us / ref:.2f}' if ref else ''} | {err} |")
+    # Each round's own ratio (the servers of one round ran within seconds of each other).
+    nginx = {r[2]: float(r[4]) for r in rows if r[0] == size and r[1] == "nginx"}
+    for server in (k for k in by if k != "nginx"):
+        ratios = [f"{float(r[4]) / nginx[r[2]]:.3f}" for r in rows if r[0] == size and r[1] == server and nginx.get(r[2])]
+        print(f"\n{server} against nginx, round by round: {', '.join(ratios)}", end="")
+    print("\n")
 EOF
