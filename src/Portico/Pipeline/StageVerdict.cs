@@ -39,6 +39,8 @@ internal readonly record struct StageVerdict
     /// the fast path again).
     /// </summary>
     public static StageVerdict HonouredOnHttp1(HandOverReason http2Reason) => new(true, true, http2Reason, true, false, http1Only: true);
+
+    /// <summary>
     /// The stage acts on this route and the fast path answers its fresh cache hits and forwards
     /// its plain misses (storing what the cache stage would store), when every stage that acts
     /// on forwarded requests is honoured too; otherwise as <see cref="FreshHitsOnly"/>.
@@ -61,6 +63,7 @@ internal readonly record struct StageVerdict
 
     /// <summary>See <see cref="HonouredOnHttp1"/>; <see cref="Reason"/> is why an HTTP/2 request is handed over.</summary>
     public bool Http1Only { get; }
+
     /// <summary>See <see cref="HitsAndMisses"/>.</summary>
     public bool CacheMisses { get; }
 
