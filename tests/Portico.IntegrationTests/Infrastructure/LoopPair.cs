@@ -49,19 +49,20 @@ internal sealed class LoopPair : IAsyncDisposable
     /// <summary>
     /// The same with LoopTransport's pipes (64 KiB each way), the client's receive buffer
     /// <paramref name="clientReceiveBuffer"/> and the accepted socket's send buffer
-    /// <paramref name="serverSendBuffer"/> bytes when given; the caller disposes both.
+    /// <paramref name="serverSendBuffer"/> bytes when given.
     /// </summary>
-    public static async Task<(Socket Client, LoopConnection Connection)> ConnectAsync(EventLoop loop, CancellationToken ct, int? clientReceiveBuffer = null, int? serverSendBuffer = null)
+    public static Task<LoopPair> ConnectAsync(EventLoop loop, CancellationToken ct, int? clientReceiveBuffer = null, int? serverSendBuffer = null)
     {
         ct.ThrowIfCancellationRequested();
-        var pair = await ConnectAsync(
+        return ConnectAsync(
             loop,
             Pipe(),
             Pipe(),
             client: c => c.ReceiveBufferSize = clientReceiveBuffer ?? c.ReceiveBufferSize,
             accepted: a => a.SendBufferSize = serverSendBuffer ?? a.SendBufferSize);
-        return (pair.Client, pair.Connection);
     }
+
+    public void Deconstruct(out Socket client, out LoopConnection connection) => (client, connection) = (Client, Connection);
 
     /// <summary>Pipe options as LoopTransport gives its connections, with 64 KiB each way.</summary>
     public static PipeOptions Pipe()

@@ -20,28 +20,21 @@ public sealed class LoopSendTests
     {
         var ct = TestContext.Current.CancellationToken;
         using var loop = new EventLoop(97, NullLogger.Instance);
-        var (client, connection) = await LoopPair.ConnectAsync(loop, ct);
-        try
-        {
-            connection.GatherSends();
-            await using var busy = new LoopHeld(loop);
-            await busy.HeldAsync();
+        await using var pair = await LoopPair.ConnectAsync(loop, ct);
+        var (client, connection) = pair;
+        connection.GatherSends();
+        await using var busy = new LoopHeld(loop);
+        await busy.HeldAsync();
 
-            // From this thread (not the loop), four flushes, as four streams' responses would be.
-            foreach (var part in new[] { "one ", "two ", "three ", "four" })
-            {
-                await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(part), ct);
-            }
-
-            Assert.False(client.Poll(TimeSpan.FromMilliseconds(300), SelectMode.SelectRead), "a flush went out while the loop was busy");
-            busy.Release();
-            Assert.Equal("one two three four", await ReadAsync(client, 18, ct));
-        }
-        finally
+        // From this thread (not the loop), four flushes, as four streams' responses would be.
+        foreach (var part in new[] { "one ", "two ", "three ", "four" })
         {
-            client.Dispose();
-            await connection.DisposeAsync();
+            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(part), ct);
         }
+
+        Assert.False(client.Poll(TimeSpan.FromMilliseconds(300), SelectMode.SelectRead), "a flush went out while the loop was busy");
+        busy.Release();
+        Assert.Equal("one two three four", await ReadAsync(client, 18, ct));
     }
 
     [Fact]
@@ -49,23 +42,16 @@ public sealed class LoopSendTests
     {
         var ct = TestContext.Current.CancellationToken;
         using var loop = new EventLoop(96, NullLogger.Instance);
-        var (client, connection) = await LoopPair.ConnectAsync(loop, ct);
-        try
-        {
-            await using var busy = new LoopHeld(loop);
-            await busy.HeldAsync();
+        await using var pair = await LoopPair.ConnectAsync(loop, ct);
+        var (client, connection) = pair;
+        await using var busy = new LoopHeld(loop);
+        await busy.HeldAsync();
 
-            await connection.Transport.Output.WriteAsync("HTTP/1.1 200 OK\r\n"u8.ToArray(), ct);
-            await connection.Transport.Output.WriteAsync("Content-Length: 0\r\n\r\n"u8.ToArray(), ct);
+        await connection.Transport.Output.WriteAsync("HTTP/1.1 200 OK\r\n"u8.ToArray(), ct);
+        await connection.Transport.Output.WriteAsync("Content-Length: 0\r\n\r\n"u8.ToArray(), ct);
 
-            // Read while the loop is still held: the flushing thread itself sent, no hop.
-            Assert.Equal("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", await ReadAsync(client, 38, ct));
-        }
-        finally
-        {
-            client.Dispose();
-            await connection.DisposeAsync();
-        }
+        // Read while the loop is still held: the flushing thread itself sent, no hop.
+        Assert.Equal("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", await ReadAsync(client, 38, ct));
     }
 
     [Fact]
@@ -76,43 +62,36 @@ public sealed class LoopSendTests
         // go on buffering; once the client reads, every byte arrives, in order.
         var ct = TestContext.Current.CancellationToken;
         using var loop = new EventLoop(95, NullLogger.Instance);
-        var (client, connection) = await LoopPair.ConnectAsync(loop, ct, clientReceiveBuffer: 8 * 1024, serverSendBuffer: 8 * 1024);
-        try
-        {
-            connection.GatherSends();
-            const int Chunk = 16 * 1024;
-            const int Total = 64 * Chunk;
-            var written = 0;
-            var writing = Task.Run(
-                async () =>
-                {
-                    for (var i = 0; i < Total / Chunk; i++)
-                    {
-                        await connection.Transport.Output.WriteAsync(Pattern(i * Chunk, Chunk), ct);
-                        Interlocked.Add(ref written, Chunk);
-                    }
-                },
-                ct);
-
-            await Task.Delay(500, ct);
-            Assert.False(writing.IsCompleted, "the whole megabyte was taken although the client read nothing");
-            Assert.True(Volatile.Read(ref written) <= 256 * 1024, $"{Volatile.Read(ref written)} bytes were taken for a client that read nothing");
-
-            var received = new byte[Total];
-            var at = 0;
-            while (at < Total)
+        await using var pair = await LoopPair.ConnectAsync(loop, ct, clientReceiveBuffer: 8 * 1024, serverSendBuffer: 8 * 1024);
+        var (client, connection) = pair;
+        connection.GatherSends();
+        const int Chunk = 16 * 1024;
+        const int Total = 64 * Chunk;
+        var written = 0;
+        var writing = Task.Run(
+            async () =>
             {
-                at += await client.ReceiveAsync(received.AsMemory(at), SocketFlags.None, ct);
-            }
+                for (var i = 0; i < Total / Chunk; i++)
+                {
+                    await connection.Transport.Output.WriteAsync(Pattern(i * Chunk, Chunk), ct);
+                    Interlocked.Add(ref written, Chunk);
+                }
+            },
+            ct);
 
-            await writing.WaitAsync(TimeSpan.FromSeconds(15), ct);
-            Assert.True(received.AsSpan().SequenceEqual(Pattern(0, Total)), "the bytes arrived changed or out of order");
-        }
-        finally
+        await Task.Delay(500, ct);
+        Assert.False(writing.IsCompleted, "the whole megabyte was taken although the client read nothing");
+        Assert.True(Volatile.Read(ref written) <= 256 * 1024, $"{Volatile.Read(ref written)} bytes were taken for a client that read nothing");
+
+        var received = new byte[Total];
+        var at = 0;
+        while (at < Total)
         {
-            client.Dispose();
-            await connection.DisposeAsync();
+            at += await client.ReceiveAsync(received.AsMemory(at), SocketFlags.None, ct);
         }
+
+        await writing.WaitAsync(TimeSpan.FromSeconds(15), ct);
+        Assert.True(received.AsSpan().SequenceEqual(Pattern(0, Total)), "the bytes arrived changed or out of order");
     }
 
     private static async Task<string> ReadAsync(Socket client, int length, CancellationToken ct)

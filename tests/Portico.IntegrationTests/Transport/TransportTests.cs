@@ -168,47 +168,39 @@ public sealed class TransportTests
         // or it would reach the client ahead of the megabyte. Once the pipe is empty it is sent.
         var ct = TestContext.Current.CancellationToken;
         using var loop = new Portico.Transport.EventLoop(99, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        var (client, connection) = await LoopPair.ConnectAsync(loop, ct, clientReceiveBuffer: 8 * 1024, serverSendBuffer: 8 * 1024);
-        try
+        await using var pair = await LoopPair.ConnectAsync(loop, ct, clientReceiveBuffer: 8 * 1024, serverSendBuffer: 8 * 1024);
+        var (client, connection) = pair;
+        var first = new byte[1 << 20];
+        Array.Fill(first, (byte)'a');
+        var writing = connection.Transport.Output.WriteAsync(first, ct).AsTask();
+        await Task.Delay(200, ct);
+        Assert.False(writing.IsCompleted, "the megabyte went out although the client read nothing");
+
+        var (read, refused) = await LoopPair.OnLoopAsync(loop, () =>
         {
-            var first = new byte[1 << 20];
-            Array.Fill(first, (byte)'a');
-            var writing = connection.Transport.Output.WriteAsync(first, ct).AsTask();
-            await Task.Delay(200, ct);
-            Assert.False(writing.IsCompleted, "the megabyte went out although the client read nothing");
+            var buffer = new byte[256 * 1024];
+            var n = client.Receive(buffer);
+            Thread.Sleep(100);
+            return (n, connection.TrySendNow("B"u8));
+        });
+        Assert.True(read > 0);
+        Assert.Equal(0, refused);
 
-            var (read, refused) = await LoopPair.OnLoopAsync(loop, () =>
-            {
-                var buffer = new byte[256 * 1024];
-                var n = client.Receive(buffer);
-                Thread.Sleep(100);
-                return (n, connection.TrySendNow("B"u8));
-            });
-            Assert.True(read > 0);
-            Assert.Equal(0, refused);
-
-            var received = (long)read;
-            var chunk = new byte[64 * 1024];
-            while (received < first.Length)
-            {
-                var n = await client.ReceiveAsync(chunk, SocketFlags.None, ct);
-                Assert.True(Array.IndexOf(chunk, (byte)'B', 0, n) < 0, $"the byte sent around the pipe arrived {received + Array.IndexOf(chunk, (byte)'B', 0, n)} bytes in");
-                received += n;
-            }
-
-            await writing.WaitAsync(TimeSpan.FromSeconds(15), ct);
-            Assert.Equal(first.Length, received);
-            var (_, sent) = await LoopPair.OnLoopAsync(loop, () => (0, connection.TrySendNow("B"u8)));
-            Assert.Equal(1, sent);
-            Assert.Equal(1, await client.ReceiveAsync(chunk, SocketFlags.None, ct));
-            Assert.Equal((byte)'B', chunk[0]);
-        }
-        finally
+        var received = (long)read;
+        var chunk = new byte[64 * 1024];
+        while (received < first.Length)
         {
-            // The client first: a send loop still waiting for it to read then fails and ends.
-            client.Dispose();
-            await connection.DisposeAsync();
+            var n = await client.ReceiveAsync(chunk, SocketFlags.None, ct);
+            Assert.True(Array.IndexOf(chunk, (byte)'B', 0, n) < 0, $"the byte sent around the pipe arrived {received + Array.IndexOf(chunk, (byte)'B', 0, n)} bytes in");
+            received += n;
         }
+
+        await writing.WaitAsync(TimeSpan.FromSeconds(15), ct);
+        Assert.Equal(first.Length, received);
+        var (_, sent) = await LoopPair.OnLoopAsync(loop, () => (0, connection.TrySendNow("B"u8)));
+        Assert.Equal(1, sent);
+        Assert.Equal(1, await client.ReceiveAsync(chunk, SocketFlags.None, ct));
+        Assert.Equal((byte)'B', chunk[0]);
     }
 
     [Fact]
