@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Net.Http.Headers;
 using Portico.Configuration.Model;
 
 namespace Portico.Compression;
@@ -21,37 +20,9 @@ internal sealed class CompressingResponseBody(HttpContext context, IHttpResponse
     protected override Stream OnStart()
     {
         var response = context.Response;
-        var headers = response.Headers;
-        var verdict = ResponseEncoding.Judge(
-            settings,
-            coding,
-            response.StatusCode,
-            response.ContentType,
-            headers.Vary.Any(v => v != null && ResponseEncoding.NamesAcceptEncoding(v)),
-            headers.ContentEncoding.ToString(),
-            response.ContentLength,
-            ResponseEncoding.ForbidsTransform(headers.CacheControl.ToString()));
-        if (verdict.AddsVary)
-        {
-            headers.Append(HeaderNames.Vary, "Accept-Encoding");
-        }
-
-        if (!verdict.Encodes)
-        {
-            return Inner.Stream;
-        }
-
-        headers.ContentEncoding = coding;
         var lengthKnown = response.ContentLength is not null;
-        response.ContentLength = null;
-        headers.Remove(HeaderNames.AcceptRanges);
-        var etag = headers.ETag.ToString();
-        if (ResponseEncoding.IsStrong(etag))
-        {
-            headers.ETag = "W/" + etag;
-        }
-
-        if (HttpMethods.IsHead(context.Request.Method))
+        // A HEAD's head is changed as its GET's would be; there is no body to encode.
+        if (!ResponseEncoding.Encode(response, settings, coding).Encodes || HttpMethods.IsHead(context.Request.Method))
         {
             return Inner.Stream;
         }

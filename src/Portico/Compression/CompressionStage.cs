@@ -14,7 +14,9 @@ namespace Portico.Compression;
 /// on the full pipeline when forwarding: the two run in an order there (the request's
 /// Accept-Encoding is set before the request rules, the response's fields before the response
 /// rules) that the fast path does not repeat. A cache hit costs compression nothing (the cache,
-/// outside it, stores the encoded variants), so a cached route's fresh hits take the fast path.
+/// outside it, stores the encoded variants), so a cached route's fresh hits take the fast path;
+/// its misses take it on HTTP/1.1 too, where the fast path's miss store records the encoder's
+/// output under the head compression made (FastPath/FastMiss, <see cref="ResponseEncoding.Encode"/>).
 /// </summary>
 internal sealed class CompressionStage : IRouteStage
 {
@@ -27,7 +29,7 @@ internal sealed class CompressionStage : IRouteStage
     public StageVerdict Declare(RouteSettings route, PorticoSettings settings)
         => route.Compression is null ? StageVerdict.NotApplied
             : Names(route.Headers) || Names(settings.Headers) ? StageVerdict.FullPipelineWhenForwarding(HandOverReason.Compression)
-            : StageVerdict.HonouredOnHttp1(HandOverReason.Compression);
+            : StageVerdict.HonouredOnHttp1(HandOverReason.Compression, storedAsMade: true);
 
     private static bool Names(HeaderRulesSettings? rules)
         => rules is not null && (rules.Request.Any(r => RequestFields.Contains(r.Name)) || rules.Response.Any(r => ResponseFields.Contains(r.Name)));

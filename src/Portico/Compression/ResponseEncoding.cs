@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 using Portico.Configuration.Model;
 
 namespace Portico.Compression;
@@ -40,6 +42,46 @@ internal static class ResponseEncoding
             && !(contentLength < settings.MinSizeBytes)
             && !noTransform;
         return new EncodingVerdict(!varies, encodes);
+    }
+
+    /// <summary>
+    /// The verdict on <paramref name="response"/> from its header dictionary, and the head as the
+    /// compression stage leaves it: `Vary: Accept-Encoding` appended where the verdict adds it;
+    /// for an encoded body, Content-Encoding set, Content-Length and Accept-Ranges gone, a strong
+    /// ETag weakened. The full pipeline's stage (<see cref="CompressingResponseBody"/>) and the fast
+    /// path's cache misses (FastPath/FastMiss, whose stored head is the one the cache stage stores
+    /// outside this stage) both make it here.
+    /// </summary>
+    public static EncodingVerdict Encode(HttpResponse response, CompressionSettings settings, string? coding)
+    {
+        var headers = response.Headers;
+        var verdict = Judge(
+            settings,
+            coding,
+            response.StatusCode,
+            response.ContentType,
+            headers.Vary.Any(v => v != null && NamesAcceptEncoding(v)),
+            headers.ContentEncoding.ToString(),
+            response.ContentLength,
+            ForbidsTransform(headers.CacheControl.ToString()));
+        if (verdict.AddsVary)
+        {
+            headers.Append(HeaderNames.Vary, "Accept-Encoding");
+        }
+
+        if (verdict.Encodes)
+        {
+            headers.ContentEncoding = coding;
+            response.ContentLength = null;
+            headers.Remove(HeaderNames.AcceptRanges);
+            var etag = headers.ETag.ToString();
+            if (IsStrong(etag))
+            {
+                headers.ETag = "W/" + etag;
+            }
+        }
+
+        return verdict;
     }
 
     /// <summary>Whether a Vary value already names Accept-Encoding.</summary>

@@ -24,6 +24,9 @@ internal sealed class ChunkSink : MemorySink
     /// <summary>The bytes held since the last <see cref="Reset"/>.</summary>
     public int Held => _end - SizeRoom;
 
+    /// <summary>The bytes held, unframed; valid until the next write or frame.</summary>
+    public ReadOnlySpan<byte> Data => Held == 0 ? default : _buffer.AsSpan(SizeRoom, Held);
+
     public void Reset() => _end = SizeRoom;
 
     public void Release()

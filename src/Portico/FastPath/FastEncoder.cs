@@ -22,6 +22,7 @@ internal sealed class FastEncoder : IBufferWriter<byte>
     private byte[] _read = [];
     private byte[] _scratch = [];
     private bool _flushEachWrite;
+    private FastMiss? _recording;
 
     /// <summary>Body bytes given to the encoder so far.</summary>
     public long BytesIn { get; private set; }
@@ -29,10 +30,15 @@ internal sealed class FastEncoder : IBufferWriter<byte>
     /// <summary>Encoded bytes taken so far (the chunks' data, without their framing).</summary>
     public long BytesOut { get; private set; }
 
-    /// <summary>A response begins: <paramref name="coding"/> at <paramref name="effort"/>, each read flushed through when <paramref name="flushEachWrite"/>.</summary>
-    public FastEncoder Begin(string coding, CompressionEffort effort, bool flushEachWrite)
+    /// <summary>
+    /// A response begins: <paramref name="coding"/> at <paramref name="effort"/>, each read flushed
+    /// through when <paramref name="flushEachWrite"/>; each take's encoded bytes recorded by
+    /// <paramref name="recording"/> (a cached route's miss, which stores the encoded variant).
+    /// </summary>
+    public FastEncoder Begin(string coding, CompressionEffort effort, bool flushEachWrite, FastMiss? recording = null)
     {
         _flushEachWrite = flushEachWrite;
+        _recording = recording;
         BytesIn = BytesOut = 0;
         _sink.Reset();
         _encoder = ContentCodings.Encoder(coding, _sink, effort);
@@ -76,6 +82,7 @@ internal sealed class FastEncoder : IBufferWriter<byte>
 
         var data = _sink.Held;
         BytesOut += data;
+        _recording?.Append(_sink.Data);
         var chunk = _sink.Frame(last);
         _sink.Reset();
         return chunk;
@@ -86,6 +93,7 @@ internal sealed class FastEncoder : IBufferWriter<byte>
     {
         _encoder?.Dispose();
         _encoder = null;
+        _recording = null;
         _sink.Release();
         if (_read.Length > 0)
         {

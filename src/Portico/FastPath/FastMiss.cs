@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Portico.Caching;
+using Portico.Compression;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
 
@@ -157,11 +158,13 @@ internal sealed class FastMiss : IBufferWriter<byte>
     /// <summary>
     /// At the backend's response head (<paramref name="head"/>, as the client's is written from
     /// it), before anything is sent: the cache stage's decision, from the response as the full
-    /// path's cache stage sees it (YARP's copy, the hidden fields gone): the tag field taken, the
-    /// entry judged, `Cache-Status` set in the request's fields. What followers get is shared by
-    /// <see cref="Started"/>, once the head is known to be well-formed.
+    /// path's cache stage sees it (YARP's copy, the hidden fields gone, and on a route that
+    /// compresses, the head as the compression stage inside the cache leaves it): the tag field
+    /// taken, the entry judged, `Cache-Status` set in the request's fields. What followers get is
+    /// shared by <see cref="Started"/>, once the head is known to be well-formed.
     /// </summary>
-    public void Decide(FastConnection state, ReadOnlySpan<byte> head, int status, IReadOnlyList<string> hidden)
+    /// <param name="coding">Compression's verdict on the head as the relay read it from its bytes (FastCodingHead): what the body recorded will be.</param>
+    public void Decide(FastConnection state, ReadOnlySpan<byte> head, int status, IReadOnlyList<string> hidden, EncodingVerdict coding)
     {
         _responseTime = _services.Time.GetUtcNow();
         var response = _context.Response;
@@ -173,9 +176,16 @@ internal sealed class FastMiss : IBufferWriter<byte>
         }
 
         HiddenHeaders.Remove(response.Headers, status, hidden, connection);
+
+        // The stored variant is what compression made of the response, judged here from the
+        // header dictionary as the full path's stage judges it. Should that verdict differ from
+        // the one the relay encodes by, the body recorded would not be the variant this head
+        // describes: nothing is stored.
+        var encodable = state.Fields.Compression is not { } compression
+            || ResponseEncoding.Encode(response, compression, state.Fields.Coding) == coding;
         var tags = CacheTags.Take(response.Headers, Request.Store.TagField);
         state.Fields.Remove(_tagField);
-        _head = StoredResponses.Head(_context, Request, _requestTime, _responseTime) is { } stored ? stored with { Tags = tags } : null;
+        _head = encodable && StoredResponses.Head(_context, Request, _requestTime, _responseTime) is { } stored ? stored with { Tags = tags } : null;
         (_body, var disk, var cacheStatus, _shared) = ForwardedResponses.Begin(_services.Store, Request, _head, response.ContentLength, fills: false, _reason, fwdStatus: null);
 
         // A disk tier keeps a route's misses on the full path (CacheStage); one added by a reload

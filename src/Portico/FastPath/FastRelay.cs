@@ -32,9 +32,19 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         var buffer = backend.Buffer;
         // A prefix rewrite's Location and Set-Cookie turned back, as the full path's response transform does.
         var mapped = FastRewrite.Applies(entry.Route) ? FastRewrite.MapBack(buffer.AsSpan(0, read.HeadLength), FastRewrite.Mapping(head, state.Scheme, entry.Route, destination.Model.Config.Address)) : null;
+        var backendHead = mapped is null ? buffer.AsMemory(0, read.HeadLength) : mapped;
+        var framing = ResponseFraming.Read(backendHead.Span, read.Status, head.IsHead, head.Close, settings.Proxy.HideResponseHeaders, state.Fields);
+        if (framing.Mode == BodyMode.Invalid)
+        {
+            // Nothing was written to the client; the backend's answer is unusable.
+            miss?.Refused(state);
+            backend.Dispose();
+            return await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, 502, output);
+        }
+
         // A cache miss is judged from the head as the cache stage sees it (the prefix mapped back
-        // already); its Cache-Status goes into the head written below.
-        miss?.Decide(state, mapped is null ? buffer.AsSpan(0, read.HeadLength) : mapped, read.Status, settings.Proxy.HideResponseHeaders);
+        // already, compression's changes made); its Cache-Status goes into the head written below.
+        miss?.Decide(state, backendHead.Span, read.Status, settings.Proxy.HideResponseHeaders, framing.Coding);
         var room = ResponseFraming.Room(mapped?.Length ?? read.HeadLength, requestId, state.Fields);
 
         // On Portico's transport the response's first write (its head and the body bytes that
@@ -42,37 +52,25 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         // in the output pipe (LoopConnection.TrySendNow); elsewhere it goes into the pipe.
         var staged = state.Direct is null ? null : ArrayPool<byte>.Shared.Rent(room + read.Filled - read.HeadLength);
         var stagedLength = 0;
-        ResponseFraming framing;
         if (staged is null)
         {
-            framing = ResponseFraming.Rewrite(mapped is null ? buffer.AsSpan(0, read.HeadLength) : mapped, read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, state.Fields, output.GetSpan(room));
+            framing = framing.Write(backendHead.Span, head.IsHead, requestId, settings.Proxy.HideResponseHeaders, state.Fields, output.GetSpan(room));
             output.Advance(framing.HeadBytes);
         }
         else
         {
-            framing = ResponseFraming.Rewrite(mapped is null ? buffer.AsSpan(0, read.HeadLength) : mapped, read.Status, head.IsHead, head.Close, requestId, settings.Proxy.HideResponseHeaders, state.Fields, staged);
+            framing = framing.Write(backendHead.Span, head.IsHead, requestId, settings.Proxy.HideResponseHeaders, state.Fields, staged);
             stagedLength = framing.HeadBytes;
-        }
-
-        if (framing.Mode == BodyMode.Invalid)
-        {
-            // Nothing was written to the client; the backend's answer is unusable.
-            miss?.Refused(state);
-            if (staged is not null)
-            {
-                ArrayPool<byte>.Shared.Return(staged);
-            }
-
-            backend.Dispose();
-            return await local.AnswerAsync(state, entry, cluster, destination, address, requestId, start, 502, output);
         }
 
         // A body that is encoded is read into the encoder's buffer, not the client's output, and
         // each read's encoded bytes go out as a chunk, flushed through the encoder when the length
         // is unknown (as the full path's compression stage flushes each write then). A cached
-        // route's miss is never encoded here (RouteStages.Fit keeps such misses on the full pipeline).
+        // route's miss records the encoder's output, as the cache stage outside compression stores it.
         var fields = state.Fields;
-        var encoder = framing.Encoded ? state.Encoder.Begin(fields.Coding!, fields.Compression!.Level, ResponseEncoding.FlushesEachWrite(framing.Mode == BodyMode.Length)) : null;
+        var encoder = framing.Encoded
+            ? state.Encoder.Begin(fields.Coding!, fields.Compression!.Level, ResponseEncoding.FlushesEachWrite(framing.Mode == BodyMode.Length), miss)
+            : null;
         miss?.Started();
         long bodyBytes = 0;
         var complete = false;
@@ -99,7 +97,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                     break;
                 }
 
-                if (framing.Mode != BodyMode.Chunked)
+                if (framing.Mode != BodyMode.Chunked && encoder is null)
                 {
                     miss?.Append(data.Span[..take]);
                 }

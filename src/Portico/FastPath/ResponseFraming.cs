@@ -1,33 +1,34 @@
 using System.Text;
+using Portico.Compression;
 using Portico.Forwarding;
 using Portico.Security.Desync;
 
 namespace Portico.FastPath;
 
-/// <summary>How a relayed response is framed, read from the backend's head while the client's head is written.</summary>
+/// <summary>How a relayed response is framed, read from the backend's head (<see cref="Read"/>) before the client's head is written (<see cref="Write"/>).</summary>
 /// <param name="Mode">How the backend frames the body (the client gets it framed alike, unless it is encoded).</param>
-/// <param name="HeadBytes">The length of the head written for the client (0 when Invalid).</param>
+/// <param name="HeadBytes">The length of the head written for the client (0 until it is written, and when Invalid).</param>
 /// <param name="Encoded">The body is to be encoded in the request's coding (FastFields.Coding) and sent chunked.</param>
-internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool BackendCloses, bool ClientCloses, int HeadBytes = 0, bool Encoded = false)
+/// <param name="Coding">Compression's verdict on the head (default when the route does not compress).</param>
+/// <param name="NamesFields">A Connection line names other fields, which are hidden too.</param>
+internal readonly record struct ResponseFraming(
+    BodyMode Mode, long Length, bool BackendCloses, bool ClientCloses, int HeadBytes = 0, bool Encoded = false, EncodingVerdict Coding = default, bool NamesFields = false)
 {
     private static readonly byte[] Crlf = "\r\n"u8.ToArray();
 
     // Response fields are checked for syntax only; their sizes are bounded by the head buffer.
     private static readonly Http1Limits ResponseFieldLimits = new(long.MaxValue, int.MaxValue, long.MaxValue, RejectUnderscoreNames: false);
 
-    /// <summary>The most <see cref="Rewrite"/> writes for a backend head of <paramref name="headLength"/> bytes.</summary>
+    /// <summary>The most <see cref="Write"/> writes for a backend head of <paramref name="headLength"/> bytes.</summary>
     public static int Room(int headLength, string requestId, FastFields fields)
         => headLength + requestId.Length + fields.ResponseLines.Length + HeadWriter.Extra + (fields.Compression is null ? 0 : FastCodingHead.Room);
 
     /// <summary>
-    /// Writes the client's response head: the backend's status line and fields, without
-    /// hop-by-hop fields and the ones `proxy.hideResponseHeaders` names, with the request's stage
-    /// fields (<paramref name="added"/>: header rules, HSTS), plus X-Request-Id and, when the
-    /// backend sent none, Date; and, on a route that compresses, what compression changes
-    /// (FastCodingHead). Checks the backend's head first and writes nothing if it is malformed
-    /// (Mode Invalid).
+    /// Checks the backend's head and reads its framing and, on a route that compresses,
+    /// compression's verdict on it (FastCodingHead), from the fields as the full path's stage sees
+    /// them; Mode Invalid when the head is malformed, and then nothing is to be written.
     /// </summary>
-    public static ResponseFraming Rewrite(ReadOnlySpan<byte> head, int status, bool headRequest, bool clientClose, string requestId, IReadOnlyList<string> hidden, FastFields added, Span<byte> destination)
+    public static ResponseFraming Read(ReadOnlySpan<byte> head, int status, bool headRequest, bool clientClose, IReadOnlyList<string> hidden, FastFields added)
     {
         var lineEnd = head.IndexOf("\r\n"u8);
         var statusLine = head[..lineEnd];
@@ -43,10 +44,9 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
         var chunked = false;
         var otherCoding = false;
         var backendCloses = head[5] == '1' && head[7] == '0';
-        var hasDate = false;
         var namesFields = false;
 
-        // First pass: check every line and read the framing, so nothing is written for a bad head.
+        // Every line checked and the framing read, so nothing is written for a bad head.
         var fields = head[(lineEnd + 2)..^2];
         foreach (var range in new LineRanges(fields))
         {
@@ -108,14 +108,29 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
             return new ResponseFraming(BodyMode.Invalid, 0, true, true);
         }
 
-        // Compression's verdict, from the fields as the full path's stage sees them; an encoded
-        // body goes to the client chunked, whatever framing the backend chose.
+        // An encoded body goes to the client chunked, whatever framing the backend chose.
         var coding = added.Compression is null ? default : FastCodingHead.Judge(fields, status, length, hidden, namesFields, added);
         var encoded = coding.Encodes && mode != BodyMode.None;
         var clientCloses = clientClose || (mode == BodyMode.UntilClose && !encoded);
+        return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses, 0, encoded, coding, namesFields);
+    }
 
-        // Second pass: write (no longer than the backend's head, less what is dropped, plus ours:
-        // the destination holds ResponseRoom).
+    /// <summary>
+    /// Writes the client's response head for a head <see cref="Read"/> found well-formed: the
+    /// backend's status line and fields, without hop-by-hop fields and the ones
+    /// `proxy.hideResponseHeaders` names, with the request's stage fields (<paramref name="added"/>:
+    /// header rules, HSTS, Cache-Status), plus X-Request-Id and, when the backend sent none, Date;
+    /// and, on a route that compresses, what compression changes (FastCodingHead). Returns the
+    /// framing with the head's length.
+    /// </summary>
+    public ResponseFraming Write(ReadOnlySpan<byte> head, bool headRequest, string requestId, IReadOnlyList<string> hidden, FastFields added, Span<byte> destination)
+    {
+        var lineEnd = head.IndexOf("\r\n"u8);
+        var statusLine = head[..lineEnd];
+        var fields = head[(lineEnd + 2)..^2];
+        var hasDate = false;
+
+        // No longer than the backend's head, less what is dropped, plus ours: the destination holds Room.
         var writer = new HeadWriter(destination);
         writer.Write("HTTP/1.1"u8);
         writer.Write(statusLine[8..]);
@@ -125,12 +140,12 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
         {
             var line = fields[range];
             var name = line[..line.IndexOf((byte)':')];
-            if (HiddenHeaders.Hides(name, hidden) || (namesFields && NamedByConnection(fields, name)) || (drops && added.DropsResponse(name)))
+            if (HiddenHeaders.Hides(name, hidden) || (NamesFields && NamedByConnection(fields, name)) || (drops && added.DropsResponse(name)))
             {
                 continue;
             }
 
-            if (coding.Encodes && FastCodingHead.Rewrites(ref writer, line, name))
+            if (Coding.Encodes && FastCodingHead.Rewrites(ref writer, line, name))
             {
                 continue;
             }
@@ -140,7 +155,7 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
             writer.Write(Crlf);
         }
 
-        FastCodingHead.WriteAdded(ref writer, coding, added.Coding, headRequest);
+        FastCodingHead.WriteAdded(ref writer, Coding, added.Coding, headRequest);
 
         // The header rules run after the hidden fields are gone, so a rule may set one again.
         writer.Write(added.ResponseLines);
@@ -155,13 +170,13 @@ internal readonly record struct ResponseFraming(BodyMode Mode, long Length, bool
             writer.Write(Crlf);
         }
 
-        if (clientCloses)
+        if (ClientCloses)
         {
             writer.Write("Connection: close\r\n"u8);
         }
 
         writer.Write(Crlf);
-        return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses, writer.Position, encoded);
+        return this with { HeadBytes = writer.Position };
     }
 
     /// <summary>Whether a Connection line of the head names the field (RFC 9110 §7.6.1); only asked when one names any.</summary>

@@ -130,17 +130,19 @@ internal static class RouteStages
                 return verdict.Reason;
             }
 
-            // The fast path stores a miss's body as the backend sent it, where the cache stage stores
-            // what the stages inside it made of it: a forwarded response's stage the fast path honours
-            // on HTTP/1.1 only (compression, whose encoded variants the cache stores) keeps the
-            // route's misses on the full pipeline too.
-            forwardingHonoured &= !(verdict.Applies && (!verdict.FastPathHonours || (verdict.Http1Only && verdict.ForwardedOnly)));
+            // The cache stage stores what the stages inside it made of a response: a forwarded
+            // response's stage the fast path honours on HTTP/1.1 only keeps the route's misses on
+            // the full pipeline too, unless the fast path's store of a miss records what that stage
+            // makes (compression: the encoded variant, with its head).
+            forwardingHonoured &= !(verdict.Applies && (!verdict.FastPathHonours || (verdict.Http1Only && verdict.ForwardedOnly && !verdict.StoredAsMade)));
         }
 
         freshHitsOnly |= cacheMisses && !forwardingHonoured;
         foreach (var verdict in verdicts)
         {
-            if (verdict is { Applies: true, Http1Only: true } && !(freshHitsOnly && verdict.ForwardedOnly))
+            // A cached route's HTTP/2 requests are answered on the fast path only from the cache
+            // (StreamRequests): a stage that acts on forwarded requests hands none of them over.
+            if (verdict is { Applies: true, Http1Only: true } && !((freshHitsOnly || cacheMisses) && verdict.ForwardedOnly))
             {
                 http2Reason ??= verdict.Reason;
             }

@@ -9,7 +9,8 @@ namespace Portico.Pipeline;
 /// </summary>
 internal readonly record struct StageVerdict
 {
-    private StageVerdict(bool applies, bool honoured, HandOverReason reason, bool forwardedOnly, bool freshCacheHitsOnly, bool http1Only = false, bool cacheMisses = false)
+    private StageVerdict(
+        bool applies, bool honoured, HandOverReason reason, bool forwardedOnly, bool freshCacheHitsOnly, bool http1Only = false, bool cacheMisses = false, bool storedAsMade = false)
     {
         Applies = applies;
         FastPathHonours = honoured;
@@ -18,6 +19,7 @@ internal readonly record struct StageVerdict
         FreshCacheHitsOnly = freshCacheHitsOnly;
         Http1Only = http1Only;
         CacheMisses = cacheMisses;
+        StoredAsMade = storedAsMade;
     }
 
     /// <summary>The stage does nothing on this route.</summary>
@@ -36,9 +38,13 @@ internal readonly record struct StageVerdict
     /// The stage acts on the requests of this route that are forwarded, and the fast path does
     /// what it does for HTTP/1.1 clients; an HTTP/2 request it would forward is handed to the
     /// full pipeline with <paramref name="http2Reason"/> (the connection's next request meets
-    /// the fast path again).
+    /// the fast path again). With <paramref name="storedAsMade"/>, the fast path's store of a
+    /// cache miss records what the stage makes of the response, as the cache stage outside it
+    /// stores it, so a cached route's misses may take the fast path on HTTP/1.1; without it they
+    /// stay on the full pipeline.
     /// </summary>
-    public static StageVerdict HonouredOnHttp1(HandOverReason http2Reason) => new(true, true, http2Reason, true, false, http1Only: true);
+    public static StageVerdict HonouredOnHttp1(HandOverReason http2Reason, bool storedAsMade = false)
+        => new(true, true, http2Reason, true, false, http1Only: true, storedAsMade: storedAsMade);
 
     /// <summary>
     /// The stage acts on this route and the fast path answers its fresh cache hits and forwards
@@ -66,6 +72,9 @@ internal readonly record struct StageVerdict
 
     /// <summary>See <see cref="HitsAndMisses"/>.</summary>
     public bool CacheMisses { get; }
+
+    /// <summary>See <see cref="HonouredOnHttp1"/>.</summary>
+    public bool StoredAsMade { get; }
 
     /// <summary>The stage acts on every request of this route and only the full pipeline does what it does.</summary>
     public static StageVerdict FullPipeline(HandOverReason reason) => new(true, false, reason, false, false);

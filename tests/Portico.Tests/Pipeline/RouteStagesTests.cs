@@ -93,14 +93,19 @@ public sealed class RouteStagesTests
         Assert.Equal((null, false), Fit(cached));
         Assert.Equal((null, false), Fit(cached, Plain with { Retries = 2 }));
 
-        // Compression, the Host sent and body rewriting act only on forwarded requests: the
-        // misses stay on the full pipeline and the fast path answers the fresh hits.
+        // The Host sent and body rewriting act only on forwarded requests: the misses stay on the
+        // full pipeline and the fast path answers the fresh hits, with compression beside them too.
         Assert.Equal((null, true), Fit(cached with { Compression = new CompressionSettings(), PreserveHost = false }, Plain with { Retries = 2 }));
         Assert.Equal((null, true), Fit(cached with { BodyRewrite = new BodyRewriteSettings { Rules = [new BodyRewriteRule { Find = "a", Replace = "b" }] } }));
 
-        // Compression alone, honoured on the fast path for HTTP/1.1, still keeps the misses off it:
-        // the cache stores the encoded variants, which the fast path's store of a miss does not make.
-        Assert.Equal((null, true), Fit(cached with { Compression = new CompressionSettings() }));
+        // Compression alone, honoured on the fast path for HTTP/1.1, takes the misses too: the fast
+        // path's store of a miss records the encoded variant the cache stores.
+        Assert.Equal((null, false), Fit(cached with { Compression = new CompressionSettings() }));
+        Assert.Equal((null, false), Fit(cached with { Compression = new CompressionSettings(), RateLimit = new RateLimitSettings { Name = "r", Limit = 1 } }));
+
+        // Unless a header rule names a field compression writes: then it is not honoured when forwarding.
+        var rule = new HeaderRulesSettings { Response = [new HeaderRule(HeaderAction.Remove, "Vary", null)] };
+        Assert.Equal((null, true), Fit(cached with { Compression = new CompressionSettings(), Headers = rule }));
 
         // A rate limit counts a miss on the fast path as on the full pipeline.
         Assert.Equal((null, false), Fit(cached with { RateLimit = new RateLimitSettings { Name = "r", Limit = 1 } }));
@@ -151,7 +156,9 @@ public sealed class RouteStagesTests
         Assert.Equal("yes", FastRoutes.Explain(Route(), Settings(Route())));
         Assert.Equal("yes", FastRoutes.Explain(cached, Settings(cached)));
         var compressed = cached with { Compression = new CompressionSettings() };
-        Assert.Equal("fresh_cache_hits", FastRoutes.Explain(compressed, Settings(compressed)));
+        Assert.Equal("yes", FastRoutes.Explain(compressed, Settings(compressed)));
+        var rewritten = cached with { BodyRewrite = new BodyRewriteSettings { Rules = [new BodyRewriteRule { Find = "a", Replace = "b" }] } };
+        Assert.Equal("fresh_cache_hits", FastRoutes.Explain(rewritten, Settings(rewritten)));
         Assert.Equal("yes", FastRoutes.Explain(Route(r => r with { RateLimit = new RateLimitSettings { Name = "r", Limit = 1 } }), Settings(Route())));
         Assert.Equal("tracing", FastRoutes.Explain(Route(), Settings(Route()) with { Tracing = new TracingSettings { OtlpEndpoint = new Uri("http://127.0.0.1:4317") } }));
     }
