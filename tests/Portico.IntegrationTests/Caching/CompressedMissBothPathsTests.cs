@@ -94,6 +94,68 @@ public sealed class CompressedMissBothPathsTests
         Assert.Equal(fast[1].Body, fast[3].Body);
     }
 
+    [Fact]
+    public async Task A_head_that_reaches_the_backend_freshens_the_stored_encoded_variant_alike_on_both_paths()
+    {
+        // GET: the text, stale on arrival (Age past max-age), ETag "v1", X-Version 1. HEAD: the
+        // same validators and length, fresh for 600 s, X-Version 2. Compression weakens the ETag
+        // and drops the length of both alike, so the stored gzip variant takes the HEAD's fields
+        // (RFC 9111 §4.3.5) and keeps its encoded body.
+        await using var backend = await TestBackend.StartAsync("app", ctx =>
+        {
+            var head = HttpMethods.IsHead(ctx.Request.Method);
+            ctx.Response.ContentType = "text/plain";
+            ctx.Response.Headers.ETag = "\"v1\"";
+            ctx.Response.Headers.CacheControl = head ? "max-age=600" : "max-age=60";
+            ctx.Response.Headers["X-Version"] = head ? "2" : "1";
+            ctx.Response.ContentLength = Text.Length;
+            if (head)
+            {
+                return Task.CompletedTask;
+            }
+
+            ctx.Response.Headers.Age = "100";
+            return ctx.Response.WriteAsync(Text, TestContext.Current.CancellationToken);
+        });
+        (string, string)[] gzip = [("Accept-Encoding", "gzip")];
+        var answers = new Dictionary<bool, List<(string Head, byte[] Body)>>();
+        foreach (var fastPath in new[] { true, false })
+        {
+            await using var proxy = await TestProxy.StartAsync(Config(backend.Url), fastPath: fastPath);
+            using var counters = new ProxyCounters(proxy, "portico.fastpath.", "portico.active.requests", "portico.cache.");
+            answers[fastPath] = [];
+            foreach (var method in new[] { HttpMethod.Get, HttpMethod.Head, HttpMethod.Get })
+            {
+                using var response = await NewConnection.SendAsync(proxy, method, "/page", gzip);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                answers[fastPath].Add((Comparable(response), await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken)));
+            }
+
+            await Poll.UntilAsync(() => counters.Observe("portico.active.requests") == 0, "the requests finished");
+            // The fast path takes the GETs (a miss, then a hit); the HEAD finds the entry stale, and
+            // a stale entry is the full pipeline's to revalidate or refresh.
+            Assert.Equal((fastPath ? 2 : 0, fastPath ? 1 : 0), (counters.Value("portico.fastpath.requests"), counters.Value("portico.fastpath.handovers")));
+            Assert.Equal(1, counters.Value("portico.cache.requests", ("outcome", "hit")));
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(answers[false][i].Head, answers[true][i].Head);
+            Assert.Equal(answers[false][i].Body, answers[true][i].Body);
+        }
+
+        var fast = answers[true];
+        Assert.Contains("X-Version: 2\n", fast[1].Head);
+        Assert.Contains("ETag: W/\"v1\"\n", fast[1].Head);
+        Assert.Empty(fast[1].Body);
+        Assert.Contains("Cache-Status: Portico; hit; ttl=N\n", fast[2].Head);
+        Assert.Contains("X-Version: 2\n", fast[2].Head);
+        Assert.Contains("Cache-Control: max-age=600\n", fast[2].Head);
+        Assert.Contains("Content-Encoding: gzip\n", fast[2].Head);
+        Assert.Equal(fast[0].Body, fast[2].Body);
+        Assert.Equal(Text, Decoded(fast[2]));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

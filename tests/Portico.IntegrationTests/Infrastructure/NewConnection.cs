@@ -1,15 +1,18 @@
 namespace Portico.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// One GET on a connection of its own, its body read: each request starts where the fast path may
+/// One request on a connection of its own, its body read: each request starts where the fast path may
 /// take it, whatever an earlier request on the proxy handed over for the rest of its connection.
 /// </summary>
 internal static class NewConnection
 {
-    public static async Task<HttpResponseMessage> GetAsync(TestProxy proxy, string path, params (string Name, string Value)[] fields)
+    public static Task<HttpResponseMessage> GetAsync(TestProxy proxy, string path, params (string Name, string Value)[] fields)
+        => SendAsync(proxy, HttpMethod.Get, path, fields);
+
+    public static async Task<HttpResponseMessage> SendAsync(TestProxy proxy, HttpMethod method, string path, params (string Name, string Value)[] fields)
     {
         using var client = new HttpClient { BaseAddress = proxy.Address };
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var request = new HttpRequestMessage(method, path);
         foreach (var (name, value) in fields)
         {
             request.Headers.Add(name, value);
