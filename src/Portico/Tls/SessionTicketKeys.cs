@@ -171,10 +171,17 @@ internal sealed class SessionTicketKeys : IDisposable
     /// <summary>
     /// OpenSSL's ticket-key callback (SSL_CTX_set_tlsext_ticket_key_cb): on encryption, names the
     /// current key and sets up AES-256-CBC and HMAC-SHA256 with a fresh IV; on decryption, finds
-    /// the key the ticket names. Returns 1 (use it), 2 (use it, and issue a new ticket under the
-    /// current key: the ticket's key was rotated out of encrypting), 0 (no ticket is issued, or
-    /// the ticket is not taken and a full handshake follows), or -1 on an error.
+    /// the key the ticket names. Returns 1 (encryption set up), 2 (the ticket is taken, and a new
+    /// one under the current key is issued), 0 (no ticket is issued, or the ticket is not taken
+    /// and a full handshake follows), or -1 on an error.
     /// </summary>
+    /// <remarks>
+    /// A taken ticket is always renewed, under the current key or not: with 1, OpenSSL sends a
+    /// resumed TLS 1.3 connection no NewSessionTicket at all, and clients use a ticket once
+    /// (RFC 8446 §4.6.1, C.4; browsers do), so every other connection of theirs was a full
+    /// handshake. (A client that sends its Finished and its request in two segments with Nagle on
+    /// also waited for the delayed ACK, 40 ms, which the ticket's record now carries; issue 25.)
+    /// </remarks>
     [UnmanagedCallersOnly]
     private static unsafe int OnTicket(nint ssl, byte* name, byte* iv, nint cipher, nint hmac, int encrypt)
     {
@@ -219,7 +226,7 @@ internal sealed class SessionTicketKeys : IDisposable
                     }
                 }
 
-                return i == 0 ? 1 : 2;
+                return 2;
             }
 
             return 0;

@@ -91,6 +91,33 @@ public sealed class TlsSessionResumptionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_resumed_tls13_connection_is_given_a_new_ticket_that_resumes_the_next()
+    {
+        var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app");
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await TestProxy.StartAsync(TlsListenerTests.Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]"));
+        var port = TlsListenerTests.HttpsPort(proxy);
+        var keys = proxy.Services.GetRequiredService<SessionTicketKeys>();
+        var (first, second, third) = (Session(), Session(), Session());
+
+        await OpenSslClient.GetAsync(port, "app.test", "-tls1_3", "-sess_out", first);
+
+        // RFC 8446 §4.6.1 and C.4: a client uses each ticket once (browsers do), so a resumed
+        // connection that carries no new ticket leaves it a full handshake for the next. s_client
+        // writes -sess_out only when a ticket arrives; with no new ticket there is no file.
+        var resumed = await OpenSslClient.GetAsync(port, "app.test", "-tls1_3", "-sess_in", first, "-sess_out", second);
+        Assert.True(resumed.Resumed, resumed.Output);
+        Assert.True(resumed.Answered, resumed.Output);
+        Assert.True(File.Exists(second), "the resumed connection was given no new ticket\n" + resumed.Output);
+        Assert.Equal(keys.KeyNames[0], await OpenSslClient.TicketKeyNameAsync(second));
+        Assert.NotEqual(await File.ReadAllTextAsync(first, TestContext.Current.CancellationToken), await File.ReadAllTextAsync(second, TestContext.Current.CancellationToken));
+
+        var next = await OpenSslClient.GetAsync(port, "app.test", "-tls1_3", "-sess_in", second, "-sess_out", third);
+        Assert.True(next.Resumed, next.Output);
+        Assert.True(File.Exists(third), next.Output);
+    }
+
+    [Fact]
     public async Task A_client_that_keeps_the_session_of_a_connection_the_server_closed_resumes_with_it()
     {
         var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app");
