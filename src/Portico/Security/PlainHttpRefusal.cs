@@ -34,14 +34,22 @@ internal sealed class PlainHttpRefusal(TimeProvider time, GuardLog log, GuardMet
         var input = connection.Transport.Input;
         if (!input.TryRead(out var first))
         {
+            // The end of the connection completes the input, so only the timeout is linked:
+            // watching ConnectionClosed too made Portico's transport wake a pool thread at the
+            // end of every TLS connection to cancel it (issue 25).
             using var timeout = new CancellationTokenSource(FirstByteTimeout, time);
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, timeout.Token);
             try
             {
-                first = await input.ReadAsync(wait.Token);
+                first = await input.ReadAsync(timeout.Token);
             }
             catch (OperationCanceledException)
             {
+                return;
+            }
+
+            if (first.IsCompleted && first.Buffer.IsEmpty)
+            {
+                // Gone before its first byte, as when the closed connection cancelled the wait.
                 return;
             }
         }

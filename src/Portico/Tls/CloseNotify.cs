@@ -19,7 +19,12 @@ internal static class CloseNotify
         => options.Use(next => async connection =>
         {
             await next(connection);
-            if (connection.Features.Get<ISslStreamFeature>()?.SslStream is { } tls && !connection.ConnectionClosed.IsCancellationRequested)
+
+            // Not asked first whether the client is still there: on Portico's transport, reading
+            // ConnectionClosed makes the connection's end cancel a token on the thread pool, a
+            // pool thread woken per TLS connection (issue 25). To a client already gone the alert
+            // goes nowhere or the write fails, and both are caught below.
+            if (connection.Features.Get<ISslStreamFeature>()?.SslStream is { } tls)
             {
                 try
                 {
