@@ -27,6 +27,16 @@
 #   PAIR_CLOSE=1                    a new connection per request: wrk sends "Connection: close",
 #                                   so each request pays accept, connection setup and teardown
 #                                   (with PAIR_TLS=1, a TLS handshake each)
+#   PAIR_S_TIME=reuse|new           a new TLS connection per request from `openssl s_time`
+#                                   (PAIR_S_TIME_CLIENTS, default 2, per build; implies PAIR_TLS=1)
+#                                   in place of wrk: `reuse` resumes one session on every
+#                                   connection (TLS 1.3 tickets), `new` makes a full handshake
+#                                   each; "B/A" is then CPU per connection (GET /1k over HTTP/1.0)
+#   PAIR_TLS_CLOSE=reuse|new        the same with HTTP/1.1 requests (`Connection: close`, which
+#                                   the fast path takes; s_time's HTTP/1.0 goes to the full
+#                                   pipeline): bench/lib/tls_close_client.py, PAIR_S_TIME_CLIENTS
+#                                   of it per build; `reuse` offers the ticket of the connection
+#                                   before, as a browser does
 #   PAIR_H2=1                       HTTP/2 instead: h2load -c PAIR_CONNECTIONS (default 50 here)
 #                                   -m PAIR_STREAMS (default 4) in place of wrk; h2c with prior
 #                                   knowledge (a listener with `protocols: [h2c]`; HAProxy's h2c
@@ -48,7 +58,12 @@ H2=${PAIR_H2:-0}
 CONNECTIONS=${PAIR_CONNECTIONS:-$([ "$H2" = 1 ] && echo 50 || echo 25)}
 STREAMS=${PAIR_STREAMS:-4}
 URL_PATH=${PAIR_PATH:-/1k}
-TLS=${PAIR_TLS:-0}
+S_TIME=${PAIR_S_TIME:-}
+TLS_CLOSE=${PAIR_TLS_CLOSE:-}
+S_TIME_CLIENTS=${PAIR_S_TIME_CLIENTS:-2}
+TLS=${PAIR_TLS:-$([ -n "$S_TIME$TLS_CLOSE" ] && echo 1 || echo 0)}
+case "$S_TIME:$TLS_CLOSE" in :|reuse:|new:|:reuse|:new) ;; *) echo "bench/pair.sh: PAIR_S_TIME or PAIR_TLS_CLOSE, reuse or new" >&2; exit 1 ;; esac
+[ -n "$S_TIME$TLS_CLOSE" ] && [ "$TLS" != 1 ] && { echo "bench/pair.sh: PAIR_S_TIME and PAIR_TLS_CLOSE need TLS" >&2; exit 1; }
 CLOSE_HEADER=()
 [ "${PAIR_CLOSE:-0}" = 1 ] && CLOSE_HEADER=(-H "Connection: close")
 [ -n "${PAIR_HEADER:-}" ] && CLOSE_HEADER+=(-H "$PAIR_HEADER")
@@ -163,14 +178,34 @@ done
 cpu() { cut -d')' -f2 "/proc/$1/stat" | awk '{print $12 + $13}'; }
 # One load of $1 seconds on port $2, its report in $3: wrk, or h2load with PAIR_H2=1.
 load() {
-  if [ "$H2" = 1 ]; then
+  if [ -n "$S_TIME" ]; then
+    local i clients=()
+    for i in $(seq 1 "$S_TIME_CLIENTS"); do
+      timeout -k 5 $(($1 + 30)) taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:$2" "-$S_TIME" \
+        -time "$1" -www "$URL_PATH" >"$3.$i" 2>&1 &
+      clients+=($!)
+    done
+    wait "${clients[@]}" || true
+    cat "$3".* > "$3"
+  elif [ -n "$TLS_CLOSE" ]; then
+    local i clients=()
+    for i in $(seq 1 "$S_TIME_CLIENTS"); do
+      # shellcheck disable=SC2046 # --reuse or nothing
+      timeout -k 5 $(($1 + 30)) taskset -c "$LOAD_CPU" python3 "$BENCH_DIR/lib/tls_close_client.py" 127.0.0.1 "$2" "$URL_PATH" "$1" \
+        $([ "$TLS_CLOSE" = reuse ] && echo --reuse) >"$3.$i" 2>&1 &
+      clients+=($!)
+    done
+    wait "${clients[@]}" || true
+    cat "$3".* > "$3"
+  elif [ "$H2" = 1 ]; then
     timeout -k 5 $(($1 + 30)) taskset -c "$LOAD_CPU" h2load -c "$CONNECTIONS" -m "$STREAMS" -D "$1" "$SCHEME://127.0.0.1:$2$URL_PATH" >"$3" 2>&1
   else
     timeout -k 5 $(($1 + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${1}s" "${CLOSE_HEADER[@]}" "$SCHEME://127.0.0.1:$2$URL_PATH" >"$3" 2>&1
   fi
 }
 # The requests a report says completed (h2load: those that succeeded).
-completed() { awk '/requests in/ {print $1} /^requests:/ {print $8}' "$1"; }
+# s_time, tls_close_client.py: the connections their clients completed (with -reuse, after its one full handshake).
+completed() { awk '/requests in/ {print $1} /^requests:/ {print $8} /connections in [0-9.]+ ?s;/ {n += $1} END {if (n) print n}' "$1"; }
 # Both loads at once; prints "requests_a requests_b".
 both() {
   load "$1" "$PORT_A" "$WORK/load-a.txt" &
