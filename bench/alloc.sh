@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 REPO_DIR=$PWD
 REQUESTS=${ALLOC_REQUESTS:-100000}
 WARMUP=${ALLOC_WARMUP:-30000}
-B=${ALLOC_PORT_BASE:-25000}
+B=${ALLOC_PORT_BASE:-${BENCH_PORT_BASE:-25000}}
 ORIGIN=$((B + 80)); H1=$((B + 100)); H2=$((B + 101)); ADMIN=$((B + 109))
 export PATH="$PATH:/usr/sbin:/sbin"
 for tool in nginx h2load curl; do

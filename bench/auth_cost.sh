@@ -17,7 +17,7 @@ NAME=auth-cost
 ROUNDS=${AUTH_COST_ROUNDS:-3}
 DURATION=${AUTH_COST_SECONDS:-5}
 CONNECTIONS=${AUTH_COST_CONNECTIONS:-8}
-BASE=${AUTH_COST_PORT_BASE:-24600}
+BASE=${AUTH_COST_PORT_BASE:-${BENCH_PORT_BASE:-24600}}
 ROUTES=(open full jwt)
 command -v openssl >/dev/null || { echo "$NAME: openssl is required" >&2; exit 1; }
 

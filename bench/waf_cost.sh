@@ -22,7 +22,7 @@ set -euo pipefail
 ROUNDS=${WAF_COST_ROUNDS:-3}
 DURATION=${WAF_COST_SECONDS:-5}
 CONNECTIONS=${WAF_COST_CONNECTIONS:-8}
-BASE=${WAF_COST_PORT_BASE:-24500}
+BASE=${WAF_COST_PORT_BASE:-${BENCH_PORT_BASE:-24500}}
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 DIR=$(mktemp -d /tmp/portico-waf-cost.XXXXXX)
