@@ -9,6 +9,9 @@
 #
 #   bench/pair.sh REV_A [REV_B]     builds each (a commit, branch or tag; REV_B defaults to the
 #                                   working tree) in Release and compares B with A
+#   bench/pair.sh exe:PATH_A exe:PATH_B   two builds made already, e.g. two release binaries
+#                                   (scripts/publish.sh OUT_DIR: its OUT_DIR/portico), no build
+#                                   here: what a publish setting costs in the steady state
 #   bench/pair.sh haproxy [REV_B]   HAProxy (bench/run.sh's config, bench/lib/haproxy.sh) as A:
 #                                   Portico against HAProxy in the same seconds
 #   PAIR_ROUNDS=6 PAIR_DURATION=8 PAIR_WARMUP=30 PAIR_CONNECTIONS=25 PAIR_PATH=/1k
@@ -93,6 +96,12 @@ log() { printf '[pair %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 build() {
   local name=$1 rev=$2 dir="$WORK/$1"
   mkdir -p "$dir"
+  if [[ $rev == exe:* ]]; then
+    [ -x "${rev#exe:}" ] || { log "${rev#exe:} is not an executable"; exit 1; }
+    mkdir -p "$dir/out" && ln -s "$(realpath "${rev#exe:}")" "$dir/out/portico"
+    log "$name: $(realpath "${rev#exe:}") (built already)"
+    return
+  fi
   if [ "$rev" = worktree ]; then
     dotnet build -c Release "$REPO_DIR/src/Portico" -o "$dir/out" >"$dir/build.log" 2>&1
   else
@@ -143,8 +152,10 @@ clusters:
 accessLog: { enabled: false }
 admin: { address: "127.0.0.1:$((port + 9))" }
 EOF
+  local cmd=(dotnet "$WORK/$name/out/portico.dll")
+  [ -e "$WORK/$name/out/portico.dll" ] || cmd=("$WORK/$name/out/portico")
   # shellcheck disable=SC2086 # env holds VAR=value words
-  env $env taskset -c "$SERVER_CPU" dotnet "$WORK/$name/out/portico.dll" run -c "$WORK/$name/portico.yaml" \
+  env $env taskset -c "$SERVER_CPU" "${cmd[@]}" run -c "$WORK/$name/portico.yaml" \
     >"$WORK/$name/stdout.log" 2>&1 &
   PIDS+=($!)
   eval "PID_${name^^}=$!"
