@@ -11,7 +11,10 @@
 #   WARMUP_SECONDS=40 WARMUP_STEADY=5 WARMUP_CONNECTIONS=50
 #
 # Prints one table per variant and a summary (start-up time, the first second within 10 % of
-# the steady state, the first 5 and 10 s against it); raw lines go to bench/results/warmup-*/.
+# the steady state, the first 5 and 10 s against it, the first 10 s's CPU per request itself, and
+# what the JIT compiled by the end of second 10 and of the run, from the runtime's counters on
+# the admin listener's /metrics, read between two wrk runs so that its CPU is not counted);
+# raw lines go to bench/results/warmup-*/ (NAME-RUN.tsv: a variant listed twice runs twice).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
@@ -24,12 +27,23 @@ solo_init warmup
 solo_builds
 CLK_TCK=$(getconf CLK_TCK)
 
+# The runtime's JIT counters: "methods seconds" (methods compiled, seconds spent compiling).
+jit_counters() {
+  curl -s --max-time 5 "http://127.0.0.1:$SOLO_ADMIN_PORT/metrics" | awk '
+    /^dotnet_jit_compiled_methods_total/ { m = $NF }
+    /^dotnet_jit_compilation_time_seconds_total/ { t = $NF }
+    END { printf "%s %s\n", (m == "" ? "-" : m), (t == "" ? "-" : t) }'
+}
+
 summary=()
+run=0
 while IFS='|' read -r name exe env; do
   [ -n "$name" ] || continue
+  run=$((run + 1))
   solo_start "$exe" "$env"
   solo_log "$name: answering ${SOLO_START_MS} ms after exec; $SECONDS_TOTAL s of load, one wrk run a second"
-  out="$SOLO_DIR/$name.tsv"
+  out="$SOLO_DIR/$name-$run.tsv"
+  jit10="- -"
   printf 'second\trequests\tcpu_ticks\n' > "$out"
   for s in $(seq 1 "$SECONDS_TOTAL"); do
     c0=$(solo_cpu_ticks "$SOLO_PID")
@@ -38,11 +52,16 @@ while IFS='|' read -r name exe env; do
     c1=$(solo_cpu_ticks "$SOLO_PID")
     req=$(awk '/^BENCH/ { for (i = 2; i <= NF; i++) if ($i ~ /^requests=/) { sub("requests=", "", $i); print $i } }' "$SOLO_DIR/wrk.txt")
     printf '%s\t%s\t%s\n' "$s" "${req:-0}" $((c1 - c0)) >> "$out"
+    [ "$s" != 10 ] || jit10=$(jit_counters)
   done
+  jitend=$(jit_counters)
   solo_stop
-  summary+=("$(python3 - "$out" "$name" "$SOLO_START_MS" "$STEADY" "$CLK_TCK" <<'PY'
+  summary+=("$(python3 - "$out" "$name" "$SOLO_START_MS" "$STEADY" "$CLK_TCK" $jit10 $jitend <<'PY'
 import statistics, sys
 path, name, start_ms, steady_n, clk = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+jit10, jitend = sys.argv[6:8], sys.argv[8:10]
+def jit(m, t):
+    return "-" if m == "-" else f"{int(float(m))} ({float(t):.1f} s)"
 rows = [l.split("\t") for l in open(path).read().split("\n")[1:] if l]
 us = [int(t) * 1e6 / clk / int(r) if int(r) > 0 else float("inf") for _, r, t in rows]
 steady = statistics.median(us[-steady_n:])
@@ -54,12 +73,13 @@ print("", file=sys.stderr)
 full = next((i + 1 for i in range(len(us)) if all(u <= 1.1 * steady for u in us[i:])), None)
 first5 = sum(int(t) for _, _, t in rows[:5]) * 1e6 / clk / max(1, sum(int(r) for _, r, _ in rows[:5]))
 first10 = sum(int(t) for _, _, t in rows[:10]) * 1e6 / clk / max(1, sum(int(r) for _, r, _ in rows[:10]))
-print(f"| {name} | {start_ms} | {steady:.1f} | {first5 / steady:.2f} | {first10 / steady:.2f} | {full if full else '-'} |")
+print(f"| {name} | {start_ms} | {steady:.1f} | {first5 / steady:.2f} | {first10 / steady:.2f} | {full if full else '-'} "
+      f"| {first10:.1f} | {jit(*jit10)} | {jit(*jitend)} |")
 PY
 )")
 done <<< "$SOLO_VARIANTS"
 {
-  echo "| variant | answering after start (ms) | steady CPU µs/request | first 5 s × steady | first 10 s × steady | full speed (±10 %) from second |"
-  echo "|---|---|---|---|---|---|"
+  echo "| variant | answering after start (ms) | steady CPU µs/request | first 5 s × steady | first 10 s × steady | full speed (±10 %) from second | first 10 s CPU µs/request | JIT by second 10: methods (time) | JIT by the end |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${summary[@]}"
 } | tee "$SOLO_DIR/summary.md"
