@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The release build: self-contained, ReadyToRun, single-file, partially trimmed portico for
-# linux-x64, as the publish profile src/Portico/Properties/PublishProfiles/linux-x64.pubxml
-# describes it.
+# The release build: self-contained, ReadyToRun (one composite image of the framework and the
+# app), single-file, partially trimmed portico for linux-x64, as the publish profile
+# src/Portico/Properties/PublishProfiles/linux-x64.pubxml describes it.
 #
 #   scripts/publish.sh [OUT_DIR]           builds into OUT_DIR (default artifacts/publish/linux-x64)
 #   scripts/publish.sh --smoke [OUT_DIR]   then runs the CLI tests (a real process each: signals,
