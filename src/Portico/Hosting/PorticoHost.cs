@@ -103,7 +103,7 @@ internal static class PorticoHost
             sp.GetRequiredService<Readiness>(), sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ActiveConfig>(),
             sp.GetRequiredService<LifecycleLog>(), sp.GetRequiredService<TimeProvider>(), settings.Proxy.ShutdownDelay));
         builder.Services.AddPortico();
-        builder.Services.AddPorticoObservability(settings.Tracing);
+        builder.Services.AddPorticoObservability(settings);
         builder.Services.AddSingleton(new ConfigFileOptions(configPath, initial.ContentHash));
         builder.Services.AddHostedService<ConfigFileWatcher>();
         builder.Services.AddPorticoDiscovery();

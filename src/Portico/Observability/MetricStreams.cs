@@ -9,8 +9,8 @@ namespace Portico.Observability;
 /// (2000 by default, about 100 bytes each) when the instrument first records: 0.2 MB on the large
 /// object heap apiece, and the runtime's meter alone brings some twenty instruments, whose
 /// attributes take a handful of values each (a GC generation, a CPU mode, an exception type). A
-/// smaller array for those saves about 4 MB at rest (bench/memory.sh); Portico's own instruments,
-/// labelled by route, cluster and destination, keep the default.
+/// smaller array for those saves about 4 MB at rest (bench/memory.sh); Portico's own instruments
+/// get what their labels can take (<see cref="MetricLimits"/>).
 /// </summary>
 internal static class MetricStreams
 {
@@ -26,10 +26,10 @@ internal static class MetricStreams
     /// under the same names and labels. Our meters come from the host's <see cref="IMeterFactory"/>
     /// (their scope); meters with no scope, such as the runtime's, are process-wide and kept.
     /// </summary>
-    public static Func<Instrument, MetricStreamConfiguration?> For(IMeterFactory own) => instrument => instrument.Meter switch
+    public static Func<Instrument, MetricStreamConfiguration?> For(IMeterFactory own, MetricShape atStart) => instrument => instrument.Meter switch
     {
         { Scope: IMeterFactory factory } when !ReferenceEquals(factory, own) => MetricStreamConfiguration.Drop,
         { Name: RuntimeMeter } => new MetricStreamConfiguration { CardinalityLimit = RuntimeCardinalityLimit },
-        _ => null,
+        _ => MetricLimits.For(instrument.Name, atStart) is { } limit ? new MetricStreamConfiguration { CardinalityLimit = limit } : null,
     };
 }

@@ -13,8 +13,12 @@ namespace Portico.Observability;
 /// <summary>Metrics (OpenTelemetry, exported in the Prometheus format by the admin listener), access log, dashboard statistics, tracing.</summary>
 internal static class ObservabilityServices
 {
-    public static IServiceCollection AddPorticoObservability(this IServiceCollection services, TracingSettings tracing)
+    public static IServiceCollection AddPorticoObservability(this IServiceCollection services, PorticoSettings atStart)
     {
+        var tracing = atStart.Tracing;
+        var shape = new MetricShape(atStart);
+        services.AddSingleton<MetricsLog>();
+        services.AddHostedService(sp => new MetricLimitWatch(sp.GetRequiredService<Configuration.ActiveConfig>(), shape, sp.GetRequiredService<MetricsLog>()));
         services.AddSingleton<PorticoMetrics>();
         services.AddSingleton<TrafficStats>();
         services.AddSingleton<DestinationStats>();
@@ -30,7 +34,7 @@ internal static class ObservabilityServices
                 .AddMeter(PorticoMetrics.MeterName, "Portico.Configuration", Security.GuardMetrics.MeterName, Tls.TlsMetrics.MeterName)
                 .AddMeter(CacheMetrics.MeterName, CompressionMetrics.MeterName, Cors.CorsMetrics.MeterName, MetricStreams.RuntimeMeter)
                 .AddPrometheusExporter());
-        services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddView(MetricStreams.For(sp.GetRequiredService<IMeterFactory>())));
+        services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddView(MetricStreams.For(sp.GetRequiredService<IMeterFactory>(), shape)));
         if (tracing.OtlpEndpoint is { } endpoint)
         {
             // Spans for each proxied request and for its exchange with the backend; the
