@@ -73,6 +73,9 @@ internal static class MetricLimits
         ["portico.dns.lookups"] = s => s.Clusters * 2,
         ["portico.dns.destinations"] = s => s.Clusters,
         ["portico.tls.cipher.refusals"] = s => s.Listeners,
+        // A listener's certificates include those ACME orders for the names that reach it, which
+        // no config lists; without a TLS listener there are none.
+        ["portico.tls.certificate.expiry"] = s => s.TlsListeners == 0 ? 1 : null,
     };
 
     /// <summary>The limit to give <paramref name="instrument"/> for <paramref name="shape"/>; null: OpenTelemetry's default.</summary>

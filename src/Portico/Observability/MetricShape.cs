@@ -34,6 +34,9 @@ internal sealed class MetricShape
 
     public int Listeners => _listeners.Count + 1;
 
+    /// <summary>Listeners that serve TLS. Listeners change only with a restart, so a reload cannot add one.</summary>
+    public int TlsListeners { get; private set; }
+
     public int RoutesWith(RouteFeature feature) => (_features.TryGetValue(feature, out var routes) ? routes.Count : 0) + 1;
 
     public void Add(PorticoSettings settings)
@@ -68,7 +71,10 @@ internal sealed class MetricShape
 
         foreach (var listener in settings.Listeners)
         {
-            _listeners.Add(listener.Name);
+            if (_listeners.Add(listener.Name) && listener.Tls is not null)
+            {
+                TlsListeners++;
+            }
         }
     }
 

@@ -61,6 +61,8 @@ public sealed class MetricStreamsTests
         Assert.Equal(MetricLimits.Floor, MetricLimits.For("portico.auth.requests", new MetricShape(settings)));
         Assert.Null(MetricLimits.For("portico.destination.healthy", new MetricShape(discovering)));
         Assert.Equal(MetricLimits.Floor, MetricLimits.For("portico.destination.healthy", new MetricShape(settings)));
+        // No HTTPS listener, no certificate; a reload cannot add a listener.
+        Assert.Equal(MetricLimits.Floor, MetricLimits.For("portico.tls.certificate.expiry", new MetricShape(settings)));
     }
 
     [Fact]
