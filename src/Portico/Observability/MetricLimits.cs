@@ -21,8 +21,13 @@ internal static class MetricLimits
     /// <summary>Series of an instrument whose labels come from a closed set: each such set here has fewer values.</summary>
     public const int Closed = 64;
 
-    /// <summary>The fewest series an instrument labelled by the config gets, whatever the config at start.</summary>
-    public const int Floor = 256;
+    /// <summary>
+    /// The fewest series an instrument labelled by the config gets, whatever the config at start:
+    /// OpenTelemetry's default, which every such instrument had before the table. A config that
+    /// starts small and grows by reload (the usual way: one route first, the rest later) may grow
+    /// as far as it could before; the table only adds room for a config that starts larger.
+    /// </summary>
+    public const int Floor = 2000;
 
     /// <summary>Room for reloads: an instrument labelled by the config gets this many times what the config at start can produce.</summary>
     public const int Headroom = 2;

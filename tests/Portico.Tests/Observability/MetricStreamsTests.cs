@@ -31,9 +31,9 @@ public sealed class MetricStreamsTests
     }
 
     [Theory]
-    [InlineData(1, 256, 256, 256)]
-    [InlineData(100, 1010, 256, 256)] // requests: 101 (route, cluster) pairs × 5 status classes × 2
-    [InlineData(1000, 10010, 2002, 256)]
+    [InlineData(1, 2000, 2000, 2000)]
+    [InlineData(100, 2000, 2000, 2000)] // requests: 101 (route, cluster) pairs × 5 status classes × 2 = 1010, under the floor
+    [InlineData(1000, 10010, 2002, 2000)]
     public void Limits_follow_the_config_s_routes_with_room_for_reloads(int routes, int requests, int duration, int upstream)
     {
         var shape = new MetricShape(Settings(routes));
@@ -49,15 +49,15 @@ public sealed class MetricStreamsTests
         var settings = Settings(routes: 200);
         var withAuth = settings with
         {
-            Routes = settings.Routes.Select((r, i) => i < 10 ? r with { Auth = new RouteAuthSettings { Basic = new BasicAuthSettings { Htpasswd = "users.htpasswd" } } } : r).ToList(),
+            Routes = settings.Routes.Select((r, i) => i < 20 ? r with { Auth = new RouteAuthSettings { Basic = new BasicAuthSettings { Htpasswd = "users.htpasswd" } } } : r).ToList(),
         };
         var discovering = settings with
         {
             Clusters = [settings.Clusters[0] with { Destinations = [], Discovery = new DnsDiscoverySettings { Name = "app.internal", Port = 80 } }],
         };
 
-        // 10 routes with auth and the empty one, 56 series each, twice over.
-        Assert.Equal(11 * 56 * 2, MetricLimits.For("portico.auth.requests", new MetricShape(withAuth)));
+        // 20 routes with auth and the empty one, 56 series each, twice over (past the floor).
+        Assert.Equal(21 * 56 * 2, MetricLimits.For("portico.auth.requests", new MetricShape(withAuth)));
         Assert.Equal(MetricLimits.Floor, MetricLimits.For("portico.auth.requests", new MetricShape(settings)));
         Assert.Null(MetricLimits.For("portico.destination.healthy", new MetricShape(discovering)));
         Assert.Equal(MetricLimits.Floor, MetricLimits.For("portico.destination.healthy", new MetricShape(settings)));
