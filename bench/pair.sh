@@ -44,6 +44,12 @@
 #                                   -m PAIR_STREAMS (default 4) in place of wrk; h2c with prior
 #                                   knowledge (a listener with `protocols: [h2c]`; HAProxy's h2c
 #                                   port as A), or with PAIR_TLS=1 h2 chosen by ALPN
+#   PAIR_SYSCALLS=1                 also count, for each build in each round, its context switches
+#                                   and system calls per request (perf stat on the whole process:
+#                                   sends and receives, futex for thread hand-offs, epoll_wait for
+#                                   the loop's wake-ups), in the same seconds as the CPU figures;
+#                                   the tracing costs each process CPU in proportion to its system
+#                                   calls, so take B/A from a run without it
 #
 # Needs what bench/run.sh installs (nginx, wrk); run that once first on a fresh machine. Only
 # 127.0.0.1 is loaded; every wrk stops after its duration (and `timeout` backs it up); every
@@ -77,7 +83,8 @@ B=${BENCH_PORT_BASE:-24000}
 ORIGIN_PORT=$((B + 580)); PORT_A=$((B + 600)); PORT_B=$((B + 700))
 
 [ "$TLS" = 1 ] && [ "$REV_A" = haproxy ] && { echo "bench/pair.sh: PAIR_TLS=1 compares two Portico builds only" >&2; exit 1; }
-for tool in nginx curl dotnet git taskset $([ "$H2" = 1 ] && echo h2load || echo wrk) $([ "$REV_A" = haproxy ] && echo haproxy) $([ "$TLS" = 1 ] && echo openssl); do
+SYSCALLS=${PAIR_SYSCALLS:-0}
+for tool in nginx curl dotnet git taskset $([ "$H2" = 1 ] && echo h2load || echo wrk) $([ "$SYSCALLS" = 1 ] && echo perf) $([ "$REV_A" = haproxy ] && echo haproxy) $([ "$TLS" = 1 ] && echo openssl); do
   command -v "$tool" >/dev/null || { echo "bench/pair.sh: '$tool' is missing (bench/run.sh installs nginx, wrk and h2load)" >&2; exit 1; }
 done
 
@@ -187,6 +194,13 @@ for port in $ORIGIN_PORT $PORT_A $PORT_B; do
 done
 
 cpu() { cut -d')' -f2 "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# With PAIR_SYSCALLS=1: what perf counts on process $1 for $2 seconds, into $3 (CSV).
+EVENTS=context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait
+count() { timeout -k 5 $(($2 + 30)) perf stat -x, -e "$EVENTS" -p "$1" -o "$3" -- sleep "$2" >/dev/null 2>&1 || true; }
+# One build's counts per request ($1: the CSV, $2: requests), as "name=N.NN ...".
+per_request() {
+  awk -F, -v n="$2" '$3 ~ /context-switches|syscalls/ { name = $3; sub(/syscalls:sys_enter_/, "", name); printf "%s=%.2f ", name, (n > 0 ? $1 / n : 0) }' "$1"
+}
 # One load of $1 seconds on port $2, its report in $3: wrk, or h2load with PAIR_H2=1.
 load() {
   if [ -n "$S_TIME" ]; then
@@ -235,8 +249,19 @@ echo "|--:|--:|--:|--:|--:|--:|"
 ratios=()
 for round in $(seq 1 "$ROUNDS"); do
   a0=$(cpu "$PID_A"); b0=$(cpu "$PID_B")
+  if [ "$SYSCALLS" = 1 ]; then
+    count "$PID_A" "$DURATION" "$WORK/count-a.csv" &
+    ca=$!
+    count "$PID_B" "$DURATION" "$WORK/count-b.csv" &
+    cb=$!
+  fi
   read -r na nb < <(both "$DURATION")
   a1=$(cpu "$PID_A"); b1=$(cpu "$PID_B")
+  if [ "$SYSCALLS" = 1 ]; then
+    wait "$ca" "$cb"
+    log "round $round per request: A $(per_request "$WORK/count-a.csv" "$na")"
+    log "round $round per request: B $(per_request "$WORK/count-b.csv" "$nb")"
+  fi
   line=$(awk -v a="$((a1 - a0))" -v b="$((b1 - b0))" -v na="$na" -v nb="$nb" -v t="$ticks" -v d="$DURATION" -v r="$round" \
     'BEGIN { ua = a / t / na * 1e6; ub = b / t / nb * 1e6; printf "| %d | %.0f | %.1f | %.0f | %.1f | %.3f |", r, na / d, ua, nb / d, ub, ub / ua }')
   echo "$line"
