@@ -215,7 +215,9 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                 await miss.CompleteAsync(complete && !clientGone);
             }
 
-            if (!clientGone && !await FastOutput.FlushAsync(state, output, staged, stagedLength, tail))
+            if (!clientGone && !await (complete
+                    ? FastOutput.FinishAsync(state, output, staged, stagedLength, tail)
+                    : FastOutput.FlushAsync(state, output, staged, stagedLength, tail)))
             {
                 clientGone = true;
             }

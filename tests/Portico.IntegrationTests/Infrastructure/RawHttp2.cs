@@ -5,9 +5,10 @@ using System.Text;
 namespace Portico.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A bare HTTP/2 (h2c, prior knowledge) client that sends one request with header fields
-/// exactly as given, HPACK-encoded as literals, so names no HTTP library would send (upper case,
-/// CR/LF, transfer-encoding) reach the server.
+/// A bare HTTP/2 (h2c, prior knowledge) client that sends requests with header fields exactly as
+/// given, HPACK-encoded as literals, so names no HTTP library would send (upper case, CR/LF,
+/// transfer-encoding) reach the server; and that tells which frames came back, which no HTTP
+/// library shows.
 /// </summary>
 internal static class RawHttp2
 {
@@ -79,6 +80,72 @@ internal static class RawHttp2
         {
             return new Outcome(0, null, -1);
         }
+    }
+
+    /// <summary>A frame the server sent on a request's stream: its type, flags and payload length.</summary>
+    public readonly record struct Frame(byte Type, byte Flags, int Length)
+    {
+        public bool IsData => Type == Data;
+
+        public bool EndsStream => (Flags & 0x1) != 0;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="requests"/> requests with <paramref name="fields"/> one after another on
+    /// one connection (streams 1, 3, 5 …), each once the previous one's stream has ended, and
+    /// returns the frames the server sent on each stream, in order.
+    /// </summary>
+    public static async Task<List<List<Frame>>> FramesAsync(Uri server, IEnumerable<(string Name, string Value)> fields, int requests)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(server.Host, server.Port);
+        var stream = client.GetStream();
+        var block = new MemoryStream();
+        foreach (var (name, value) in fields)
+        {
+            block.WriteByte(0x00);
+            WriteString(block, name);
+            WriteString(block, value);
+        }
+
+        var preface = new MemoryStream();
+        preface.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
+        WriteFrame(preface, Settings, 0, 0, []);
+        await stream.WriteAsync(preface.ToArray());
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var header = new byte[9];
+        var streams = new List<List<Frame>>();
+        for (var i = 0; i < requests; i++)
+        {
+            var id = (2 * i) + 1;
+            var frames = new List<Frame>();
+            streams.Add(frames);
+            var request = new MemoryStream();
+            WriteFrame(request, Headers, 0x4 | 0x1, id, block.ToArray());
+            await stream.WriteAsync(request.ToArray(), cts.Token);
+            while (frames.Count == 0 || !frames[^1].EndsStream)
+            {
+                await stream.ReadExactlyAsync(header, cts.Token);
+                var length = (header[0] << 16) | (header[1] << 8) | header[2];
+                var frame = new Frame(header[3], header[4], length);
+                var on = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(5)) & 0x7fffffff;
+                await stream.ReadExactlyAsync(new byte[length], cts.Token);
+                if (frame.Type == Settings && !frame.EndsStream)
+                {
+                    WriteFrame(stream, Settings, 0x1, 0, []);
+                }
+                else if (frame.Type is RstStream or GoAway)
+                {
+                    throw new InvalidOperationException($"the server sent frame type {frame.Type} on stream {on}");
+                }
+                else if (on == id)
+                {
+                    frames.Add(frame);
+                }
+            }
+        }
+
+        return streams;
     }
 
     // The status is the first field Kestrel encodes: a static-table index (8 = 200 … 14 = 500)
