@@ -78,9 +78,9 @@ internal static class FastOutput
     }
 
     /// <summary>
-    /// The last flush of a response that came whole. On an HTTP/2 stream it also ends the stream
-    /// (<see cref="StreamOutput.EndAsync"/>), so the body's last DATA frame carries END_STREAM;
-    /// elsewhere it is <see cref="FlushAsync(FastConnection, PipeWriter, byte[], int, ReadOnlyMemory{byte})"/>.
+    /// The last flush of a response that came whole. On an HTTP/2 stream it leaves the end to the
+    /// stream's (<see cref="StreamOutput.EndAsync"/>), so the body's last DATA frame carries
+    /// END_STREAM; elsewhere it is <see cref="FlushAsync(FastConnection, PipeWriter, byte[], int, ReadOnlyMemory{byte})"/>.
     /// </summary>
     public static ValueTask<bool> FinishAsync(FastConnection state, PipeWriter output, byte[]? staged, int stagedLength, ReadOnlyMemory<byte> after)
         => output is StreamOutput stream && staged is null ? stream.EndAsync(after) : FlushAsync(state, output, staged, stagedLength, after);

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -107,34 +106,21 @@ internal sealed class StreamOutput : PipeWriter
     public override void CancelPendingFlush() => _body.CancelPendingFlush();
 
     /// <summary>
-    /// The response is whole: <paramref name="tail"/>, then the stream ends now rather than when the
-    /// request delegate returns. Kestrel's frame writer then sends the last data with END_STREAM
-    /// (RFC 9113 §8.1) and any trailers in one go; flushed first and ended later, the last DATA
-    /// frame went without END_STREAM and an empty DATA frame followed with it whenever the frame
+    /// The response is whole: <paramref name="tail"/> is written and nothing flushed, so the stream
+    /// ends when the request delegate returns with the body's last bytes and END_STREAM in one DATA
+    /// frame (RFC 9113 §8.1), and any trailers with them. Flushed here, the body went without
+    /// END_STREAM, and an empty DATA frame followed to end the stream, whenever Kestrel's frame
     /// writer took the flush before the delegate returned (a second frame, and often a second
-    /// send). Before the head is whole this only flushes. False when the client is gone.
+    /// send). Before the head is whole this flushes. False when the client is gone.
     /// </summary>
-    public async ValueTask<bool> EndAsync(ReadOnlyMemory<byte> tail)
+    public ValueTask<bool> EndAsync(ReadOnlyMemory<byte> tail)
     {
         if (!tail.IsEmpty)
         {
             this.Write(tail.Span);
         }
 
-        if (_phase == Phase.Head)
-        {
-            return await FastOutput.FlushAsync(this);
-        }
-
-        try
-        {
-            await _response!.CompleteAsync();
-            return true;
-        }
-        catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException or OperationCanceledException)
-        {
-            return false;
-        }
+        return _phase == Phase.Head ? FastOutput.FlushAsync(this) : new ValueTask<bool>(true);
     }
 
     // The stream ends when the request delegate returns, as for any response.
