@@ -26,10 +26,12 @@ internal sealed class Htpasswd
     /// <summary>Whether <paramref name="password"/> is <paramref name="user"/>'s; the same work whether or not the user exists.</summary>
     public bool Verify(string user, string password)
     {
-        var known = _hashes.TryGetValue(user, out var hash);
-        var matches = BCrypt.Net.BCrypt.Verify(password, hash ?? _dummy);
-        return known && matches;
+        var matches = BCrypt.Net.BCrypt.Verify(password, HashChecked(user));
+        return _hashes.ContainsKey(user) && matches;
     }
+
+    /// <summary>The hash <see cref="Verify"/> checks a password of <paramref name="user"/>'s against: the user's, or the dummy, whose cost (the work bcrypt does) is the file's highest.</summary>
+    internal string HashChecked(string user) => _hashes.GetValueOrDefault(user) ?? _dummy;
 
     public static Htpasswd? Parse(string text, ConfigErrors errors)
     {

@@ -122,12 +122,12 @@ public sealed class MirrorTests
             mirrored.Add(await TimeGetAsync(proxy.Client, $"/mirrored/{i}", ct));
         }
 
-        // Had the client waited for the shadow, its requests would take the 10 s timeout; the bound
-        // is far below that, and generous against the same run without a mirror.
-        var p99Plain = P99(plain);
-        var p99Mirrored = P99(mirrored);
-        TestContext.Current.TestOutputHelper?.WriteLine($"p99 {p99Mirrored * 1000:F1} ms with a hanging shadow, {p99Plain * 1000:F1} ms without a mirror");
-        Assert.True(p99Mirrored < Math.Max(4 * p99Plain, p99Plain + 0.5), $"p99 {p99Mirrored:F3}s with a hanging shadow, {p99Plain:F3}s without a mirror");
+        // The shadow never answers, so a client that waited for its copy would take the mirror's
+        // whole 10 s timeout: every mirrored request ending sooner is what shows it did not wait
+        // (a bound set by the behaviour, not by how fast the machine is; a ratio to the plain
+        // route's p99 was tried and can fail on a loaded machine).
+        TestContext.Current.TestOutputHelper?.WriteLine($"p99 {P99(mirrored) * 1000:F1} ms with a hanging shadow, {P99(plain) * 1000:F1} ms without a mirror");
+        Assert.All(mirrored, seconds => Assert.True(seconds < 10, $"a mirrored request took {seconds:F3} s, the shadow's timeout"));
         Assert.True(shadow.Accepted > 0, "the shadow was sent copies");
 
         await Poll.UntilAsync(() => counters.Value(Pending) == 0, "the queued copies to time out", seconds: 30);
