@@ -17,6 +17,24 @@ public sealed class TlsSessionResumptionTests : IDisposable
 
     private string Session() => Path.Combine(_pki.Folder, $"session-{Guid.NewGuid():N}.pem");
 
+    /// <summary>A proxy whose HTTPS listener serves app.test's certificate (written as "app", RSA or ECDSA), in front of a backend.</summary>
+    private async Task<Served> ServeAsync(bool rsa = false)
+    {
+        var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"], rsa: rsa), "app");
+        var backend = await TestBackend.StartAsync("b");
+        var proxy = await TestProxy.StartAsync(TlsListenerTests.Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]"));
+        return new Served(backend, proxy, TlsListenerTests.HttpsPort(proxy));
+    }
+
+    private sealed record Served(TestBackend Backend, TestProxy Proxy, int Port) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Proxy.DisposeAsync();
+            await Backend.DisposeAsync();
+        }
+    }
+
     [Theory]
     [InlineData(false, "-tls1_3")]
     [InlineData(false, "-tls1_2")]
@@ -26,10 +44,8 @@ public sealed class TlsSessionResumptionTests : IDisposable
     [InlineData(true, "-tls1_2", "-no_ticket")]
     public async Task A_second_connection_resumes_the_first_ones_session_with_a_ticket_or_a_session_id(bool rsa, params string[] protocol)
     {
-        var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"], rsa: rsa), "app");
-        await using var backend = await TestBackend.StartAsync("b");
-        await using var proxy = await TestProxy.StartAsync(TlsListenerTests.Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]"));
-        var port = TlsListenerTests.HttpsPort(proxy);
+        await using var served = await ServeAsync(rsa);
+        var port = served.Port;
         var session = Session();
 
         var first = await OpenSslClient.GetAsync(port, "app.test", [.. protocol, "-sess_out", session]);
@@ -50,10 +66,9 @@ public sealed class TlsSessionResumptionTests : IDisposable
     [InlineData("-tls1_2")]
     public async Task A_ticket_resumes_across_key_rotations_while_its_key_is_kept_and_not_after(string protocol)
     {
-        var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app");
-        await using var backend = await TestBackend.StartAsync("b");
-        await using var proxy = await TestProxy.StartAsync(TlsListenerTests.Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]"));
-        var port = TlsListenerTests.HttpsPort(proxy);
+        await using var served = await ServeAsync();
+        var proxy = served.Proxy;
+        var port = served.Port;
         var keys = proxy.Services.GetRequiredService<SessionTicketKeys>();
         var (before, fresh) = (Session(), Session());
 
@@ -93,10 +108,9 @@ public sealed class TlsSessionResumptionTests : IDisposable
     [Fact]
     public async Task A_resumed_tls13_connection_is_given_a_new_ticket_that_resumes_the_next()
     {
-        var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app");
-        await using var backend = await TestBackend.StartAsync("b");
-        await using var proxy = await TestProxy.StartAsync(TlsListenerTests.Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]"));
-        var port = TlsListenerTests.HttpsPort(proxy);
+        await using var served = await ServeAsync();
+        var proxy = served.Proxy;
+        var port = served.Port;
         var keys = proxy.Services.GetRequiredService<SessionTicketKeys>();
         var (first, second, third) = (Session(), Session(), Session());
 
@@ -120,14 +134,12 @@ public sealed class TlsSessionResumptionTests : IDisposable
     [Fact]
     public async Task A_client_that_keeps_the_session_of_a_connection_the_server_closed_resumes_with_it()
     {
-        var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app");
-        await using var backend = await TestBackend.StartAsync("b");
-        await using var proxy = await TestProxy.StartAsync(TlsListenerTests.Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]"));
+        await using var served = await ServeAsync();
 
         // HTTP/1.0: the server closes each connection. Without a close_notify first, OpenSSL 3
         // takes the close for a truncation and drops the session: every connection was a '*'.
         // s_time makes its full handshake before "starting"; every timed one should resume.
-        var output = await OpenSslClient.TimeReuseAsync(TlsListenerTests.HttpsPort(proxy));
+        var output = await OpenSslClient.TimeReuseAsync(served.Port);
         var marks = output[output.IndexOf("starting", StringComparison.Ordinal)..].Where(c => c is '*' or 'r').ToArray();
         Assert.True(marks.Length >= 3, output);
         Assert.All(marks, c => Assert.Equal('r', c));
@@ -186,10 +198,9 @@ public sealed class TlsSessionResumptionTests : IDisposable
     [Fact]
     public async Task A_tls12_client_that_offers_only_cbc_suites_is_closed_after_the_handshake_and_logged()
     {
-        var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app");
-        await using var backend = await TestBackend.StartAsync("b");
-        await using var proxy = await TestProxy.StartAsync(TlsListenerTests.Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]"));
-        var port = TlsListenerTests.HttpsPort(proxy);
+        await using var served = await ServeAsync();
+        var (backend, proxy) = (served.Backend, served.Proxy);
+        var port = served.Port;
 
         // A client that also offers an AEAD suite is given it, the server's order first.
         var mixed = await OpenSslClient.GetAsync(port, "app.test", "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256");
@@ -210,10 +221,8 @@ public sealed class TlsSessionResumptionTests : IDisposable
     [Fact]
     public async Task After_a_certificate_reload_a_session_of_the_old_certificate_gets_a_full_handshake_with_the_new_one()
     {
-        var pem = _pki.WritePem(_pki.Issue("app.test", ["app.test"]), "app");
-        await using var backend = await TestBackend.StartAsync("b");
-        await using var proxy = await TestProxy.StartAsync(TlsListenerTests.Config(backend.Url, $"      certificates: [{{ cert: {pem.Cert}, key: {pem.Key} }}]"));
-        var port = TlsListenerTests.HttpsPort(proxy);
+        await using var served = await ServeAsync();
+        var port = served.Port;
         var old = Session();
         Assert.True((await OpenSslClient.GetAsync(port, "app.test", "-tls1_3", "-sess_out", old)).Answered);
 
