@@ -60,7 +60,15 @@ internal sealed class BackendPool : IDisposable
             {
                 Host = uri.IdnHost;
             }
+
+            // What .NET's HTTP client sends as Host for this address: the host as the URI has it
+            // (an IPv6 literal in brackets, a name in its IDN form), with the port unless it is the scheme's.
+            var host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost;
+            HostField = System.Text.Encoding.ASCII.GetBytes(uri.IsDefaultPort ? host : $"{host}:{uri.Port}");
         }
+
+        /// <summary>The Host field's value a request to this destination carries when the client's has none (an HTTP/1.0 request without Host).</summary>
+        public byte[] HostField { get; }
 
         /// <summary>The destination's address when it is an IP literal; null when it is named (<see cref="Host"/>).</summary>
         public IPEndPoint? EndPoint { get; }

@@ -143,10 +143,7 @@ internal sealed class FastCache(ICacheStore store, CacheMetrics metrics, TimePro
             writer.Write("\r\n"u8);
         }
 
-        if (head.Close)
-        {
-            writer.Write("Connection: close\r\n"u8);
-        }
+        writer.Write(head.ConnectionLine);
 
         writer.Write("\r\n"u8);
         if (notModified)

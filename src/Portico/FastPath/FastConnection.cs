@@ -66,8 +66,8 @@ internal sealed class FastConnection
     /// <summary>Cancelled when the client's connection (or HTTP/2 stream) is gone, as the full path's RequestAborted.</summary>
     public CancellationToken Closed => _connection?.ConnectionClosed ?? _stream?.RequestAborted ?? default;
 
-    /// <summary>The protocol the client spoke, as the full path's HttpRequest.Protocol.</summary>
-    public string Protocol { get; }
+    /// <summary>The protocol the client spoke, as the full path's HttpRequest.Protocol (per request: HTTP/1.0 or HTTP/1.1 on one connection).</summary>
+    public string Protocol { get; set; }
 
     /// <summary>The client connection when it is on Portico's transport, which can send around its output pipe; null behind TLS.</summary>
     public LoopConnection? Direct { get; }

@@ -66,10 +66,7 @@ internal static class FastFollower
             writer.Write("Transfer-Encoding: chunked\r\n"u8);
         }
 
-        if (head.Close)
-        {
-            writer.Write("Connection: close\r\n"u8);
-        }
+        writer.Write(head.ConnectionLine);
 
         writer.Write("\r\n"u8);
         output.Advance(writer.Position);

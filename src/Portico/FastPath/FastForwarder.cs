@@ -107,7 +107,7 @@ internal sealed class FastForwarder(
 
         // Worst case: the head, plus the forwarded headers repeating the client's lists and host, plus the stages' fields.
         var rewritten = FastRewrite.Applies(route) ? FastRewrite.Target(head, route) : null;
-        var request = RequestBuffers.Rent((head.Length * 3) + 512 + (rewritten?.Length ?? 0) + state.Fields.RequestLines.Length);
+        var request = RequestBuffers.Rent((head.Length * 3) + 512 + (rewritten?.Length ?? 0) + state.Fields.RequestLines.Length + (head.NoHost ? 300 : 0));
         BackendConnection? backend = null;
         DestinationCounters.Increment(destination);
 
@@ -117,7 +117,10 @@ internal sealed class FastForwarder(
         var handedOn = false;
         try
         {
-            var length = RequestWriter.Write(state, request, clientId is null ? requestId : null, rewritten, settings.Proxy, underscores);
+            // A request without Host (HTTP/1.0) takes this destination's; FastPathHandler.Decide
+            // keeps those of clusters that retry on the full path, where each attempt has its own.
+            var host = head.NoHost ? pool.For(destination.Model.Config.Address).HostField : null;
+            var length = RequestWriter.Write(state, request, clientId is null ? requestId : null, rewritten, settings.Proxy, underscores, host);
             for (var attempt = 0; ; attempt++)
             {
                 var attemptStart = state.AttemptStart = recorder.Now();

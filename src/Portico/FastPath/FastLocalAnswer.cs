@@ -103,10 +103,7 @@ internal sealed class FastLocalAnswer(
         writer.Write("Date: "u8);
         writer.WriteAscii(DateValue.Now);
         writer.Write("\r\n"u8);
-        if (head.Close)
-        {
-            writer.Write("Connection: close\r\n"u8);
-        }
+        writer.Write(head.ConnectionLine);
 
         writer.Write("\r\n"u8);
         output.Advance(writer.Position);

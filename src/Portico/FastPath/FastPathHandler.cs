@@ -168,6 +168,7 @@ internal sealed class FastPathHandler : IDisposable
                 }
 
                 var kind = state.Head.Parse(buffer, limits);
+                state.Protocol = state.Head.Http10 ? "HTTP/1.0" : "HTTP/1.1";
                 var entry = Decide(state, kind, out var reason);
                 if (entry is not null)
                 {
@@ -251,9 +252,25 @@ internal sealed class FastPathHandler : IDisposable
         {
             (entry, reason) = (null, HandOverReason.AuthEndpoint);
         }
+        else if (entry is not null && head.Http10 && !Http10Served(entry, head))
+        {
+            (entry, reason) = (null, HandOverReason.Http10);
+        }
 
         return entry;
     }
+
+    /// <summary>
+    /// Whether the fast path answers an HTTP/1.0 request for <paramref name="entry"/> as the full
+    /// path does. Not on a route with a cache (its hits, misses and collapsed followers) or with
+    /// compression (an encoded body of unknown length, which HTTP/1.0 cannot be sent chunked); and
+    /// a request without Host not where the Host it is forwarded with could change: a cluster that
+    /// retries (each attempt goes with its destination's) or a prefix rewrite (whose mapped-back
+    /// Location is built from the request's host).
+    /// </summary>
+    internal static bool Http10Served(FastRoutes.Entry entry, RequestHead head)
+        => entry.Route.Cache is null && entry.Route.Compression is null
+           && (!head.NoHost || (entry.Cluster is { Settings.Retries: 0 } && !FastRewrite.Applies(entry.Route)));
 
     /// <summary>A connection (or HTTP/2 request) whose deadlines the clock enforces from now until <see cref="Untrack"/>.</summary>
     internal void Track(FastConnection state)

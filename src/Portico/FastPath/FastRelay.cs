@@ -33,7 +33,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         // A prefix rewrite's Location and Set-Cookie turned back, as the full path's response transform does.
         var mapped = FastRewrite.Applies(entry.Route) ? FastRewrite.MapBack(buffer.AsSpan(0, read.HeadLength), FastRewrite.Mapping(head, state.Scheme, entry.Route, destination.Model.Config.Address)) : null;
         var backendHead = mapped is null ? buffer.AsMemory(0, read.HeadLength) : mapped;
-        var framing = ResponseFraming.Read(backendHead.Span, read.Status, head.IsHead, head.Close, settings.Proxy.HideResponseHeaders, state.Fields);
+        var framing = ResponseFraming.Read(backendHead.Span, read.Status, head.IsHead, head.Close, settings.Proxy.HideResponseHeaders, state.Fields, head.Http10);
         if (framing.Mode == BodyMode.Invalid)
         {
             // Nothing was written to the client; the backend's answer is unusable.
@@ -50,7 +50,9 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         // On Portico's transport the response's first write (its head and the body bytes that
         // came with it) is staged in an array and sent straight to the socket when nothing waits
         // in the output pipe (LoopConnection.TrySendNow); elsewhere it goes into the pipe.
-        var staged = state.Direct is null ? null : ArrayPool<byte>.Shared.Rent(room + read.Filled - read.HeadLength);
+        // A body de-chunked for an HTTP/1.0 client is written into the pipe as it is scanned.
+        var dechunk = framing.Dechunked && framing.Mode == BodyMode.Chunked;
+        var staged = state.Direct is null || dechunk ? null : ArrayPool<byte>.Shared.Rent(room + read.Filled - read.HeadLength);
         var stagedLength = 0;
         if (staged is null)
         {
@@ -88,6 +90,8 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
             {
                 var take = framing.Mode switch
                 {
+                    // De-chunked: the data alone into the client's output, the trailer section dropped.
+                    BodyMode.Chunked when dechunk => chunked.Scan(data.Span, output),
                     BodyMode.Chunked => chunked.Scan(data.Span, (IBufferWriter<byte>?)encoder ?? miss?.Recording),
                     BodyMode.Length => (int)Math.Min(remaining, data.Length),
                     _ => data.Length,
@@ -114,12 +118,13 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                     data.Span[..take].CopyTo(staged.AsSpan(stagedLength));
                     stagedLength += take;
                 }
-                else if (fromHead)
+                else if (fromHead && !dechunk)
                 {
                     output.Write(data.Span[..take]);
                 }
-                else
+                else if (!dechunk)
                 {
+                    // (De-chunked, Scan has written the data into the output already.)
                     output.Advance(take);
                 }
 
@@ -149,7 +154,10 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                 state.Arm(FastConnection.Phase.Backend, default);
                 // A length-delimited body asks for no more than it still needs (a short rest fits
                 // a pooled 4 KiB block instead of a 64 KiB array).
-                var memory = encoder?.ReadBuffer(framing.Mode == BodyMode.Length ? remaining : BodyChunk)
+                // De-chunked, the framing is read into the backend connection's buffer (the head
+                // and the bytes that came with it are consumed by now), and the data scanned out of it.
+                var memory = dechunk ? backend.Buffer.AsMemory()
+                    : encoder?.ReadBuffer(framing.Mode == BodyMode.Length ? remaining : BodyChunk)
                     ?? output.GetMemory(framing.Mode == BodyMode.Length ? (int)Math.Min(remaining, BodyChunk) : BodyChunk);
                 if (framing.Mode == BodyMode.Length && memory.Length > remaining)
                 {

@@ -15,7 +15,7 @@ internal enum HeadKind
     /// <summary>The head is not whole in the bytes at hand; the full path waits for the rest.</summary>
     Partial,
 
-    /// <summary>Valid HTTP, but something only the full path handles (a body, an upgrade, HTTP/1.0, …).</summary>
+    /// <summary>Valid HTTP, but something only the full path handles (a body, an upgrade, a method other than GET and HEAD, …).</summary>
     NotHandled,
 
     /// <summary>Invalid; the full path's framing check refuses it with the right status.</summary>
@@ -54,7 +54,7 @@ internal enum FieldKind : byte
 }
 
 /// <summary>
-/// One HTTP/1.1 request head, parsed in place from the connection's bytes: the request line's
+/// One HTTP/1.1 or HTTP/1.0 request head, parsed in place from the connection's bytes: the request line's
 /// parts and, per header line, its bounds and kind. Syntax and framing are checked by the same
 /// <see cref="Http1Head"/> the full path's framing check uses, so both paths refuse alike (the
 /// fast path hands a refused head to the full path, which answers it). Lent to a connection
@@ -104,8 +104,26 @@ internal sealed class RequestHead
     /// <summary>The head has If-None-Match or If-Modified-Since (<see cref="FieldKind.Validator"/>).</summary>
     public bool HasValidator { get; private set; }
 
-    /// <summary>The client asked to close the connection after this exchange.</summary>
+    /// <summary>
+    /// The connection ends after this exchange, as Kestrel decides from the request: an HTTP/1.1
+    /// request with a `close` option, an HTTP/1.0 one without `keep-alive` or with `close`.
+    /// </summary>
     public bool Close { get; private set; }
+
+    /// <summary>
+    /// An HTTP/1.0 request: forwarded as HTTP/1.1 (as the full path's client sends it), answered
+    /// with `Connection: keep-alive` when it persists, and never with a chunked body.
+    /// </summary>
+    public bool Http10 { get; private set; }
+
+    /// <summary>
+    /// The Connection field Kestrel gives an answer of known length to this request: `close` when
+    /// the connection ends, `keep-alive` when an HTTP/1.0 one persists, none otherwise.
+    /// </summary>
+    public ReadOnlySpan<byte> ConnectionLine => Close ? "Connection: close\r\n"u8 : Http10 ? "Connection: keep-alive\r\n"u8 : default;
+
+    /// <summary>An HTTP/1.0 request without a Host field (<see cref="Host"/> is empty).</summary>
+    public bool NoHost => Http10 && Host.Start.Equals(Host.End);
 
     public bool IsHead { get; private set; }
 
@@ -194,6 +212,8 @@ internal sealed class RequestHead
         Host = UserAgent = Referer = Accept = RequestId = default;
         RequestIdCount = 0;
         Close = false;
+        Http10 = false;
+        var keepAlive = false;
         CacheSensitive = false;
         HasValidator = false;
         var span = Bytes.Span;
@@ -219,10 +239,8 @@ internal sealed class RequestHead
                 var lastSpace = line.LastIndexOf((byte)' ');
                 Method = position..firstSpace;
                 Target = (firstSpace + 1)..lastSpace;
-                if (!line[(lastSpace + 1)..].SequenceEqual("HTTP/1.1"u8))
-                {
-                    return NotHandled(HandOverReason.Http10);
-                }
+                // The framing check has refused any other version already.
+                Http10 = line[(lastSpace + 1)..].SequenceEqual("HTTP/1.0"u8);
 
                 var method = line[..firstSpace];
                 IsHead = method.SequenceEqual("HEAD"u8);
@@ -240,7 +258,7 @@ internal sealed class RequestHead
                     return NotHandled(HandOverReason.Target);
                 }
             }
-            else if (!AddField(position, lineEnd, line))
+            else if (!AddField(position, lineEnd, line, ref keepAlive))
             {
                 return HeadKind.NotHandled;
             }
@@ -260,10 +278,13 @@ internal sealed class RequestHead
             return NotHandled(HandOverReason.BodyOrUpgrade);
         }
 
+        // HTTP/1.0 persists only when asked to (Kestrel: keep-alive, and no close option).
+        Close |= Http10 && !keepAlive;
+
         return HeadKind.Whole;
     }
 
-    private bool AddField(int start, int end, ReadOnlySpan<byte> line)
+    private bool AddField(int start, int end, ReadOnlySpan<byte> line, ref bool keepAlive)
     {
         var colon = line.IndexOf((byte)':');
         var name = line[..colon];
@@ -313,7 +334,11 @@ internal sealed class RequestHead
                     {
                         Close = true;
                     }
-                    else if (!t.IsEmpty && !Ascii.EqualsIgnoreCase(t, "keep-alive"u8))
+                    else if (Ascii.EqualsIgnoreCase(t, "keep-alive"u8))
+                    {
+                        keepAlive = true;
+                    }
+                    else if (!t.IsEmpty)
                     {
                         // Other tokens name more hop-by-hop fields; the full path removes them.
                         NotHandledReason = HandOverReason.ConnectionOptions;

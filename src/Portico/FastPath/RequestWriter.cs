@@ -12,8 +12,10 @@ internal static class RequestWriter
     /// The request to the backend: the client's head with Portico's changes (see the full path's
     /// transforms). <paramref name="generatedId"/> replaces the client's X-Request-Id when it sent none valid;
     /// <paramref name="rewritten"/> the client's request target (FastRewrite), when the route rewrites it.
+    /// An HTTP/1.0 request goes as HTTP/1.1, as the full path's client sends every request, and
+    /// one without Host gets <paramref name="host"/>, the destination's (as that client adds it).
     /// </summary>
-    public static int Write(FastConnection state, byte[] target, string? generatedId, string? rewritten, ProxySettings proxy, UnderscoreHeaderPolicy underscores)
+    public static int Write(FastConnection state, byte[] target, string? generatedId, string? rewritten, ProxySettings proxy, UnderscoreHeaderPolicy underscores, byte[]? host = null)
     {
         var head = state.Head;
         var bytes = head.Bytes.Span;
@@ -21,14 +23,21 @@ internal static class RequestWriter
         var requestLineEnd = bytes.IndexOf("\r\n"u8) + 2;
         if (rewritten is null)
         {
-            writer.Write(bytes[..requestLineEnd]);
+            writer.Write(bytes[..head.Target.End.Value]);
         }
         else
         {
             writer.Write(bytes[head.Method]);
             writer.Write(" "u8);
             writer.WriteAscii(rewritten);
-            writer.Write(bytes[head.Target.End..requestLineEnd]);
+        }
+
+        writer.Write(head.Http10 ? " HTTP/1.1\r\n"u8 : bytes[head.Target.End..requestLineEnd]);
+        if (head.NoHost && host is not null)
+        {
+            writer.Write("Host: "u8);
+            writer.Write(host);
+            writer.Write(Crlf);
         }
 
         var drops = state.Fields.DropsAnyRequest;

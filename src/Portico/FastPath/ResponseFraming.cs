@@ -11,8 +11,15 @@ namespace Portico.FastPath;
 /// <param name="Encoded">The body is to be encoded in the request's coding (FastFields.Coding) and sent chunked.</param>
 /// <param name="Coding">Compression's verdict on the head (default when the route does not compress).</param>
 /// <param name="NamesFields">A Connection line names other fields, which are hidden too.</param>
+/// <param name="Http10">The client spoke HTTP/1.0: a persistent answer says `Connection: keep-alive`, as Kestrel's does.</param>
+/// <param name="Dechunked">
+/// An HTTP/1.0 client and a chunked backend answer: the client gets no Transfer-Encoding and the
+/// body's data alone, close-delimited (trailers dropped), as Kestrel answers an HTTP/1.0 request
+/// whose length it does not know.
+/// </param>
 internal readonly record struct ResponseFraming(
-    BodyMode Mode, long Length, bool BackendCloses, bool ClientCloses, int HeadBytes = 0, bool Encoded = false, EncodingVerdict Coding = default, bool NamesFields = false)
+    BodyMode Mode, long Length, bool BackendCloses, bool ClientCloses, int HeadBytes = 0, bool Encoded = false, EncodingVerdict Coding = default, bool NamesFields = false,
+    bool Http10 = false, bool Dechunked = false)
 {
     private static readonly byte[] Crlf = "\r\n"u8.ToArray();
 
@@ -28,7 +35,7 @@ internal readonly record struct ResponseFraming(
     /// compression's verdict on it (FastCodingHead), from the fields as the full path's stage sees
     /// them; Mode Invalid when the head is malformed, and then nothing is to be written.
     /// </summary>
-    public static ResponseFraming Read(ReadOnlySpan<byte> head, int status, bool headRequest, bool clientClose, IReadOnlyList<string> hidden, FastFields added)
+    public static ResponseFraming Read(ReadOnlySpan<byte> head, int status, bool headRequest, bool clientClose, IReadOnlyList<string> hidden, FastFields added, bool http10 = false)
     {
         var lineEnd = head.IndexOf("\r\n"u8);
         var statusLine = head[..lineEnd];
@@ -111,8 +118,11 @@ internal readonly record struct ResponseFraming(
         // An encoded body goes to the client chunked, whatever framing the backend chose.
         var coding = added.Compression is null ? default : FastCodingHead.Judge(fields, status, length, hidden, namesFields, added);
         var encoded = coding.Encodes && mode != BodyMode.None;
-        var clientCloses = clientClose || (mode == BodyMode.UntilClose && !encoded);
-        return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses, 0, encoded, coding, namesFields);
+        // An HTTP/1.0 client cannot be sent chunks: the data goes close-delimited (never encoded:
+        // FastPathHandler.Decide keeps HTTP/1.0 requests of routes that compress on the full path).
+        var dechunked = http10 && chunked;
+        var clientCloses = clientClose || (mode == BodyMode.UntilClose && !encoded) || (dechunked && mode == BodyMode.Chunked);
+        return new ResponseFraming(mode, Math.Max(0, length), backendCloses, clientCloses, 0, encoded, coding, namesFields, http10, dechunked);
     }
 
     /// <summary>
@@ -150,6 +160,11 @@ internal readonly record struct ResponseFraming(
                 continue;
             }
 
+            if (Dechunked && Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
+            {
+                continue;
+            }
+
             hasDate |= Ascii.EqualsIgnoreCase(name, "date"u8);
             writer.Write(line);
             writer.Write(Crlf);
@@ -173,6 +188,10 @@ internal readonly record struct ResponseFraming(
         if (ClientCloses)
         {
             writer.Write("Connection: close\r\n"u8);
+        }
+        else if (Http10)
+        {
+            writer.Write("Connection: keep-alive\r\n"u8);
         }
 
         writer.Write(Crlf);

@@ -40,7 +40,7 @@ internal enum HandOverReason
     /// <summary>The framing check refuses the head; the full path answers it.</summary>
     Invalid,
 
-    /// <summary>HTTP/1.0.</summary>
+    /// <summary>An HTTP/1.0 request the fast path does not answer as the full path would (FastPathHandler.Http10Served: a route with a cache or compression; without Host, a cluster that retries or a prefix rewrite).</summary>
     Http10,
 
     /// <summary>Neither GET nor HEAD.</summary>

@@ -23,14 +23,17 @@ public class BothPathsFixture : IAsyncLifetime
     /// <summary>The entries under `routes:` (YAML, one route a line), each forwarding to the cluster `app`.</summary>
     protected virtual string Routes => "all: { match: { pathPrefix: / }, cluster: app }";
 
+    /// <summary>More entries under `clusters:` (YAML, indented as under it); `{{backend}}` stands for the side's backend's URL.</summary>
+    protected virtual string ExtraClusters => "";
+
     /// <summary>How each backend answers a request head (see <see cref="RawBackend.Start"/>); null for its fixed answer.</summary>
     protected virtual Func<string, byte[]>? Script => null;
 
     public async ValueTask InitializeAsync()
     {
         var pem = Pki.WritePem(Pki.Issue("localhost", ["localhost"]), "localhost");
-        Fast = await Side.StartAsync(fastPath: true, pem, Routes, Script);
-        Full = await Side.StartAsync(fastPath: false, pem, Routes, Script);
+        Fast = await Side.StartAsync(fastPath: true, pem, Routes, Script, ExtraClusters);
+        Full = await Side.StartAsync(fastPath: false, pem, Routes, Script, ExtraClusters);
     }
 
     public async ValueTask DisposeAsync()
@@ -90,9 +93,10 @@ public class BothPathsFixture : IAsyncLifetime
 
         public Uri Tls => Proxy.Addresses.Single(a => a.Scheme == "https");
 
-        public static async Task<Side> StartAsync(bool fastPath, (string Cert, string Key) pem, string routes, Func<string, byte[]>? script)
+        public static async Task<Side> StartAsync(bool fastPath, (string Cert, string Key) pem, string routes, Func<string, byte[]>? script, string extraClusters = "")
         {
             var backend = RawBackend.Start(script);
+            var extra = extraClusters.Replace("{{backend}}", backend.Url, StringComparison.Ordinal).ReplaceLineEndings("\n  ");
             var proxy = await TestProxy.StartAsync($$"""
                 listeners:
                   main: { address: 127.0.0.1:0 }
@@ -104,6 +108,7 @@ public class BothPathsFixture : IAsyncLifetime
                 clusters:
                   app:
                     destinations: [{{backend.Url}}]
+                  {{extra}}
                 """, fastPath);
             return new Side(proxy, backend);
         }

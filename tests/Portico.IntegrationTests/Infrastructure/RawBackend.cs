@@ -19,6 +19,9 @@ internal sealed class RawBackend : IAsyncDisposable
     private static readonly byte[] Answer = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {Body.Length}\r\nX-Backend: raw\r\n\r\n{Body}");
     private static readonly byte[] HeadAnswer = Answer[..^Body.Length];
 
+    // Answers after which the connection is closed (ThenClose).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<byte[], byte[]> Closing = new();
+
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentBag<TcpClient> _clients = [];
@@ -40,6 +43,13 @@ internal sealed class RawBackend : IAsyncDisposable
 
     /// <param name="script">The bytes to answer a request with, from its head as text; null for the fixed answer.</param>
     public static RawBackend Start(Func<string, byte[]>? script = null) => new(script);
+
+    /// <summary>A script's answer after which the backend closes the connection (a close-delimited body's end).</summary>
+    public static byte[] ThenClose(byte[] answer)
+    {
+        Closing.AddOrUpdate(answer, answer);
+        return answer;
+    }
 
     private async Task AcceptAsync()
     {
@@ -71,7 +81,12 @@ internal sealed class RawBackend : IAsyncDisposable
                 var text = Encoding.Latin1.GetString(head);
                 var body = await ReadBodyAsync(reader, text);
                 Requests.Enqueue(new RawRequest(head, body));
-                await stream.WriteAsync(_script?.Invoke(text) ?? AnswerTo(text, head), _stop.Token);
+                var answer = _script?.Invoke(text) ?? AnswerTo(text, head);
+                await stream.WriteAsync(answer, _stop.Token);
+                if (Closing.TryGetValue(answer, out _))
+                {
+                    break;
+                }
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
