@@ -51,6 +51,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         // came with it) is staged in an array and sent straight to the socket when nothing waits
         // in the output pipe (LoopConnection.TrySendNow); elsewhere it goes into the pipe.
         // A body de-chunked for an HTTP/1.0 client is written into the pipe as it is scanned.
+        framing = framing.EndsEmpty(buffer.AsSpan(read.HeadLength, read.Filled - read.HeadLength), head.Close);
         var dechunk = framing.Dechunked && framing.Mode == BodyMode.Chunked;
         var staged = state.Direct is null || dechunk ? null : ArrayPool<byte>.Shared.Rent(room + read.Filled - read.HeadLength);
         var stagedLength = 0;

@@ -17,9 +17,10 @@ namespace Portico.FastPath;
 /// body's data alone, close-delimited (trailers dropped), as Kestrel answers an HTTP/1.0 request
 /// whose length it does not know.
 /// </param>
+/// <param name="EmptyLength">De-chunked, and the body came whole with the head and empty: sent with `Content-Length: 0` (<see cref="EndsEmpty"/>).</param>
 internal readonly record struct ResponseFraming(
     BodyMode Mode, long Length, bool BackendCloses, bool ClientCloses, int HeadBytes = 0, bool Encoded = false, EncodingVerdict Coding = default, bool NamesFields = false,
-    bool Http10 = false, bool Dechunked = false)
+    bool Http10 = false, bool Dechunked = false, bool EmptyLength = false)
 {
     private static readonly byte[] Crlf = "\r\n"u8.ToArray();
 
@@ -126,6 +127,22 @@ internal readonly record struct ResponseFraming(
     }
 
     /// <summary>
+    /// A de-chunked body whose end came with the head (<paramref name="first"/>: the bytes after it)
+    /// and held no data: the full path has written nothing when such a body ends, so Kestrel sends
+    /// `Content-Length: 0` and keeps the connection as the request asked (<paramref name="clientClose"/>).
+    /// </summary>
+    public ResponseFraming EndsEmpty(ReadOnlySpan<byte> first, bool clientClose)
+    {
+        if (!Dechunked || Mode != BodyMode.Chunked)
+        {
+            return this;
+        }
+
+        var probe = default(ChunkedScanner);
+        return probe.Scan(first) > 0 && probe.Done && probe.DataBytes == 0 ? this with { ClientCloses = clientClose, EmptyLength = true } : this;
+    }
+
+    /// <summary>
     /// Writes the client's response head for a head <see cref="Read"/> found well-formed: the
     /// backend's status line and fields, without hop-by-hop fields and the ones
     /// `proxy.hideResponseHeaders` names, with the request's stage fields (<paramref name="added"/>:
@@ -183,6 +200,11 @@ internal readonly record struct ResponseFraming(
             writer.Write("Date: "u8);
             writer.WriteAscii(DateValue.Now);
             writer.Write(Crlf);
+        }
+
+        if (EmptyLength)
+        {
+            writer.Write("Content-Length: 0\r\n"u8);
         }
 
         if (ClientCloses)

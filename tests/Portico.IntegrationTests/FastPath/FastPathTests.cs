@@ -253,7 +253,7 @@ public sealed class FastPathTests
         await using var app = await TestBackend.StartAsync("app");
         await using var api = await TestBackend.StartAsync("api");
         await using var exact = await TestBackend.StartAsync("exact");
-        await using var proxy = await TestProxy.StartAsync(Config(app.Url, routes: """
+        var config = Config(app.Url, routes: """
               api: { match: { pathPrefix: /api }, cluster: api }
               exact: { match: { path: /api/exact }, cluster: exact }
               first: { match: { pathPrefix: /o }, cluster: api, order: -2 }
@@ -265,11 +265,13 @@ public sealed class FastPathTests
                 destinations: [{api.Url}]
               exact:
                 destinations: [{exact.Url}]
-            """));
+            """);
+        await using var proxy = await TestProxy.StartAsync(config);
+        await using var full = await TestProxy.StartAsync(config, fastPath: false);
         using var counters = new Counters(proxy);
 
-        // Each path once on the fast path (HTTP/1.1) and once on the full path (HTTP/1.0, which
-        // the fast path never takes): ASP.NET Core's router is the reference.
+        // Each path once on the fast path and once through a proxy without it: ASP.NET Core's
+        // router is the reference.
         (string Path, string Backend)[] cases =
         [
             ("/api/x", "api"),        // "/api/{**rest}" (precedence 1.5) over "/{**rest}" (5)
@@ -283,14 +285,14 @@ public sealed class FastPathTests
         foreach (var (path, backend) in cases)
         {
             Assert.Equal($"{path} {backend}", $"{path} {await BodyAsync(proxy, path)}");
-            Assert.Equal($"{path} {backend} (full path)", $"{path} {await BodyAsync(proxy, path, http10: true)} (full path)");
+            Assert.Equal($"{path} {backend} (full path)", $"{path} {await BodyAsync(full, path)} (full path)");
         }
 
         await counters.AssertServedAsync(cases.Length);
 
         // Equal order and precedence: the router's method policy decides, so the full path takes it.
         var tie = await BodyAsync(proxy, "/m/x");
-        Assert.Equal(tie, await BodyAsync(proxy, "/m/x", http10: true));
+        Assert.Equal(tie, await BodyAsync(full, "/m/x"));
         Assert.Equal(1, counters.HandedOver("several_routes"));
         Assert.Equal(cases.Length, counters.Served);
     }
@@ -410,11 +412,10 @@ public sealed class FastPathTests
         return string.Join("\n", [head[0], .. fields]);
     }
 
-    /// <summary>The body of one GET on a new connection: HTTP/1.1 (the fast path may take it) or HTTP/1.0 (it never does).</summary>
-    private static async Task<string> BodyAsync(TestProxy proxy, string path, bool http10 = false)
+    /// <summary>The body of one GET on a new connection.</summary>
+    private static async Task<string> BodyAsync(TestProxy proxy, string path)
     {
-        var version = http10 ? "1.0" : "1.1";
-        var response = await RawHttp.SendAsync(proxy.Address, $"GET {path} HTTP/{version}\r\nHost: {proxy.Address.Authority}\r\nConnection: close\r\n\r\n");
+        var response = await RawHttp.SendAsync(proxy.Address, $"GET {path} HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\nConnection: close\r\n\r\n");
         Assert.True(response.Status == 200, response.Text);
         var split = response.Text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         var body = response.Text[(split + 4)..];
@@ -912,24 +913,25 @@ public sealed class FastPathTests
     public async Task Forwarded_fields_sent_on_several_lines_by_a_trusted_proxy_reach_the_backend_alike_on_both_paths()
     {
         await using var backend = await TestBackend.StartAsync("b");
-        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, extra: """
+        var config = Config(backend.Url, extra: """
             proxy: { trustedProxies: [127.0.0.0/8] }
-            """));
+            """);
+        await using var proxy = await TestProxy.StartAsync(config);
+        await using var fullProxy = await TestProxy.StartAsync(config, fastPath: false);
         using var counters = new Counters(proxy);
-        var host = proxy.Address.Authority;
         var fields = "X-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\nForwarded: for=192.0.2.1\r\nForwarded: for=192.0.2.2\r\n"
             + "X-Forwarded-Host: a.example\r\nX-Forwarded-Host:  \r\nX-Forwarded-Host: b.example\r\n";
 
-        // HTTP/1.1 on the fast path; HTTP/1.0, which it never takes, on the full path. One rule
-        // (Forwarding/ForwardedHeaders) for both: every line's value, joined as one list.
-        var fast = await RawHttp.SendAsync(proxy.Address, $"GET / HTTP/1.1\r\nHost: {host}\r\n{fields}Connection: close\r\n\r\n");
+        // The fast path, and a proxy without it. One rule (Forwarding/ForwardedHeaders) for both:
+        // every line's value, joined as one list.
+        var fast = await RawHttp.SendAsync(proxy.Address, $"GET / HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\n{fields}Connection: close\r\n\r\n");
         await counters.AssertServedAsync(1);
-        var full = await RawHttp.SendAsync(proxy.Address, $"GET / HTTP/1.0\r\nHost: {host}\r\n{fields}\r\n");
+        var full = await RawHttp.SendAsync(fullProxy.Address, $"GET / HTTP/1.1\r\nHost: {fullProxy.Address.Authority}\r\n{fields}Connection: close\r\n\r\n");
 
         Assert.Equal(200, fast.Status);
         Assert.Equal(200, full.Status);
         Assert.Equal(2, backend.Requests.Count);
-        foreach (var seen in backend.Requests)
+        foreach (var (seen, host) in backend.Requests.Zip([proxy.Address.Authority, fullProxy.Address.Authority]))
         {
             Assert.Equal("https, http", seen.Headers["X-Forwarded-Proto"]);
             Assert.Equal("a.example, b.example", seen.Headers["X-Forwarded-Host"]);

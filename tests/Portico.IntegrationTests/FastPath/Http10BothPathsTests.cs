@@ -30,6 +30,7 @@ public sealed class Http10BothPathsTests(Http10BothPathsTests.Fixture paths) : I
         ["chunked_keep_alive"] = ($"GET /chunked HTTP/1.0\r\n{Host}{KeepAlive}\r\n", true),
         ["chunked_head_keep_alive"] = ($"HEAD /chunked HTTP/1.0\r\n{Host}{KeepAlive}\r\n", true),
         ["chunked_large_keep_alive"] = ($"GET /chunked-large HTTP/1.0\r\n{Host}{KeepAlive}\r\n", true),
+        ["chunked_empty_keep_alive"] = ($"GET /chunked-empty HTTP/1.0\r\n{Host}{KeepAlive}\r\n", true),
         ["until_close"] = ($"GET /close HTTP/1.0\r\n{Host}\r\n", true),
         ["until_close_keep_alive"] = ($"GET /close HTTP/1.0\r\n{Host}{KeepAlive}\r\n", true),
         ["no_content_keep_alive"] = ($"GET /no-content HTTP/1.0\r\n{Host}{KeepAlive}\r\n", true),
@@ -58,6 +59,28 @@ public sealed class Http10BothPathsTests(Http10BothPathsTests.Fixture paths) : I
     [Theory]
     [MemberData(nameof(Corpus))]
     public async Task Both_paths_answer_an_http_1_0_request_alike_over_tls(string name) => await CompareAsync(name, tls: true);
+
+    /// <summary>
+    /// The known difference (docs/fast-path.md, HTTP/1.0 requests): a close-delimited answer that
+    /// turns out empty. The fast path has sent its head before the backend's close says the body is
+    /// empty, so it closes too; the full path, which has written nothing by then, sends
+    /// `Content-Length: 0` and keeps the connection the client asked to keep.
+    /// </summary>
+    [Fact]
+    public async Task A_close_delimited_answer_that_turns_out_empty_is_the_one_known_difference()
+    {
+        const string Request = $"GET /close-empty HTTP/1.0\r\n{Host}{KeepAlive}\r\n";
+
+        var fast = await ExchangeAsync(paths.Fast, Request, tls: false);
+        var full = await ExchangeAsync(paths.Full, Request, tls: false);
+
+        Assert.Contains("  connection: close\n  content-type: text/plain\n", fast.Transcript, StringComparison.Ordinal);
+        Assert.Contains("  body: \nconnection: closed (body until close)\n", fast.Transcript, StringComparison.Ordinal);
+        Assert.Contains("  connection: keep-alive\n  content-length: 0\n", full.Transcript, StringComparison.Ordinal);
+        Assert.True(full.KeptAlive, full.Transcript);
+        Assert.Equal(full.Transcript[full.Transcript.IndexOf("backend requests", StringComparison.Ordinal)..],
+            fast.Transcript[fast.Transcript.IndexOf("backend requests", StringComparison.Ordinal)..]);
+    }
 
     private async Task CompareAsync(string name, bool tls)
     {
@@ -195,6 +218,8 @@ public sealed class Http10BothPathsTests(Http10BothPathsTests.Fixture paths) : I
             {
                 "chunked" => Ascii($"HTTP/1.1 200 OK\r\n{Type}Transfer-Encoding: chunked\r\nTrailer: X-Trailer\r\n\r\n{(isHead ? "" : Chunks("chunked body in parts", 5))}"),
                 "chunked-large" => Ascii($"HTTP/1.1 200 OK\r\n{Type}Transfer-Encoding: chunked\r\n\r\n{(isHead ? "" : Chunks(new string('x', 200_000), 7000))}"),
+                "chunked-empty" => Ascii($"HTTP/1.1 200 OK\r\n{Type}Transfer-Encoding: chunked\r\n\r\n{(isHead ? "" : "0\r\n\r\n")}"),
+                "close-empty" => RawBackend.ThenClose(Ascii($"HTTP/1.1 200 OK\r\n{Type}Connection: close\r\n\r\n")),
                 "close" => RawBackend.ThenClose(Ascii($"HTTP/1.1 200 OK\r\n{Type}Connection: close\r\n\r\n{(isHead ? "" : "until the end")}")),
                 "no-content" => Ascii("HTTP/1.1 204 No Content\r\nX-Empty: yes\r\n\r\n"),
                 "not-modified" => Ascii("HTTP/1.1 304 Not Modified\r\nETag: \"v\"\r\n\r\n"),
