@@ -55,6 +55,39 @@ public sealed class RequestHeadTests
     [InlineData("", false)]
     public void Only_paths_routing_sees_unchanged_are_plain(string path, bool plain)
         => Assert.Equal(plain, RequestHead.PlainPath(Encoding.ASCII.GetBytes(path)));
+
+    /// <summary>Persistence as Kestrel decides it (Http1MessageBody.For): HTTP/1.0 keeps the connection only with keep-alive, and close wins on either version.</summary>
+    [Theory]
+    [InlineData("GET / HTTP/1.0\r\n\r\n", true, true, true)]
+    [InlineData("GET / HTTP/1.0\r\nHost: a\r\n\r\n", true, true, false)]
+    [InlineData("HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true, false, true)]
+    [InlineData("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true, false, true)]
+    [InlineData("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", true, true, true)]
+    [InlineData("GET / HTTP/1.0\r\nConnection: close\r\n\r\n", true, true, true)]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\n\r\n", false, false, false)]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n", false, false, false)]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", false, true, false)]
+    public void An_http_1_0_head_persists_only_when_it_asks_to(string text, bool http10, bool close, bool noHost)
+    {
+        var head = new RequestHead();
+
+        var kind = head.Parse(new System.Buffers.ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(text)), new Portico.Security.Desync.Http1Limits(8192, 100, 32768, RejectUnderscoreNames: false));
+
+        Assert.Equal(HeadKind.Whole, kind);
+        Assert.Equal((http10, close, noHost), (head.Http10, head.Close, head.NoHost));
+        Assert.Equal(close ? "Connection: close\r\n" : http10 ? "Connection: keep-alive\r\n" : "", Encoding.ASCII.GetString(head.ConnectionLine));
+    }
+
+    [Fact]
+    public void An_http_1_0_request_with_a_body_stays_on_the_full_path()
+    {
+        var head = new RequestHead();
+
+        var kind = head.Parse(new System.Buffers.ReadOnlySequence<byte>("POST / HTTP/1.0\r\nContent-Length: 1\r\n\r\nx"u8.ToArray()), new Portico.Security.Desync.Http1Limits(8192, 100, 32768, RejectUnderscoreNames: false));
+
+        Assert.Equal(HeadKind.NotHandled, kind);
+        Assert.Equal(Portico.Observability.HandOverReason.Method, head.NotHandledReason);
+    }
 }
 
 public sealed class DestinationCountersTests
