@@ -46,6 +46,8 @@ public sealed class Http10BothPathsTests(Http10BothPathsTests.Fixture paths) : I
         ["named_route"] = ("GET /named/length HTTP/1.0\r\nHost: named.test\r\n\r\n", true),
         ["no_host_retrying_cluster"] = ("GET /retry/length HTTP/1.0\r\n\r\n", false),
         ["retrying_cluster"] = ($"GET /retry/length HTTP/1.0\r\n{Host}{KeepAlive}\r\n", true),
+        ["unreachable_keep_alive"] = ($"GET /dead/x HTTP/1.0\r\n{Host}{KeepAlive}\r\n", true),
+        ["unreachable"] = ($"HEAD /dead/x HTTP/1.0\r\n{Host}\r\n", true),
         ["cached_route"] = ($"GET /cached/length HTTP/1.0\r\n{Host}{KeepAlive}\r\n", false),
         ["compressed_route"] = ($"GET /gz/chunked HTTP/1.0\r\n{Host}{KeepAlive}Accept-Encoding: gzip\r\n\r\n", false),
     };
@@ -119,6 +121,9 @@ public sealed class Http10BothPathsTests(Http10BothPathsTests.Fixture paths) : I
         await stream.WriteAsync(Encoding.Latin1.GetBytes(request), timeout.Token);
         var (text, requestId, untilClose) = await ReadResponseAsync(reader, request);
 
+        // What the backend got for this request (it records a request before it answers).
+        var received = side.Backend.Requests.Skip(seen).ToArray();
+
         // Persistence: a second request on the same connection is answered, or the connection has ended.
         var kept = false;
         if (untilClose)
@@ -139,7 +144,6 @@ public sealed class Http10BothPathsTests(Http10BothPathsTests.Fixture paths) : I
             text.Append(kept ? "connection: kept alive\n" : "connection: closed\n");
         }
 
-        var received = side.Backend.Requests.Skip(seen).Take(1).ToArray();
         text.Append($"backend requests: {received.Length}\n");
         foreach (var backend in received)
         {
@@ -183,6 +187,7 @@ public sealed class Http10BothPathsTests(Http10BothPathsTests.Fixture paths) : I
             all: { match: { pathPrefix: / }, cluster: app }
             named: { match: { hosts: [named.test], pathPrefix: /named }, cluster: app }
             retry: { match: { pathPrefix: /retry }, cluster: retrying }
+            dead: { match: { pathPrefix: /dead }, cluster: unreachable }
             cached: { match: { pathPrefix: /cached }, cluster: app, cache: {} }
             gz: { match: { pathPrefix: /gz }, cluster: app, compression: {} }
             """;
@@ -190,6 +195,9 @@ public sealed class Http10BothPathsTests(Http10BothPathsTests.Fixture paths) : I
         protected override string ExtraClusters => """
             retrying:
               destinations: [{{backend}}]
+              retries: 1
+            unreachable:
+              destinations: [http://127.0.0.1:1, http://127.0.0.1:9]
               retries: 1
             """;
 
