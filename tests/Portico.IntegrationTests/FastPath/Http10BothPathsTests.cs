@@ -84,6 +84,50 @@ public sealed class Http10BothPathsTests(Http10BothPathsTests.Fixture paths) : I
             fast.Transcript[fast.Transcript.IndexOf("backend requests", StringComparison.Ordinal)..]);
     }
 
+    /// <summary>The access log's record of an HTTP/1.0 request, with and without Host, is the same on both paths ("protocol": "HTTP/1.0").</summary>
+    [Fact]
+    public async Task Both_paths_log_an_http_1_0_request_alike()
+    {
+        var directory = Directory.CreateTempSubdirectory("portico-log-").FullName;
+        await using var backend = RawBackend.Start();
+        var records = new List<string>();
+        foreach (var fastPath in new[] { true, false })
+        {
+            var log = Path.Combine(directory, $"access-{fastPath}.log");
+            await using var proxy = await TestProxy.StartAsync($$"""
+                listeners:
+                  main: { address: 127.0.0.1:0 }
+                accessLog: { output: "{{log}}" }
+                routes:
+                  all: { match: { pathPrefix: / }, cluster: app }
+                clusters:
+                  app:
+                    destinations: [{{backend.Url}}]
+                """, fastPath);
+            using var counters = new ProxyCounters(proxy, "portico.fastpath.", "portico.active.requests");
+            Assert.Equal(200, (await RawHttp.SendAsync(proxy.Address, "GET /logged?q=1 HTTP/1.0\r\nUser-Agent: old/1.0\r\nReferer: http://r.example/\r\n\r\n")).Status);
+            Assert.Equal(200, (await RawHttp.SendAsync(proxy.Address, $"HEAD /logged HTTP/1.0\r\nHost: {proxy.Address.Authority}\r\n\r\n")).Status);
+            await counters.AssertFastPathServedAsync(fastPath ? 2 : 0);
+            string[] lines = [];
+            await Poll.UntilAsync(() => File.Exists(log) && (lines = File.ReadAllLines(log)).Length >= 2, "two access-log lines");
+            records.Add(string.Join("\n", lines.Select(line => Comparable(line, proxy.Address.Authority, backend.Url))));
+        }
+
+        Assert.Contains("protocol=HTTP/1.0", records[0], StringComparison.Ordinal);
+        Assert.Equal(records[1], records[0]);
+    }
+
+    /// <summary>An access-log record's fields, sorted, less those that differ by nature (time, durations, the request id).</summary>
+    private static string Comparable(string json, string proxyAuthority, string backendUrl)
+    {
+        using var record = System.Text.Json.JsonDocument.Parse(json);
+        string[] differ = ["time", "duration", "upstreamTime", "requestId"];
+        return string.Join(" ", record.RootElement.EnumerateObject()
+            .Where(p => !differ.Contains(p.Name, StringComparer.OrdinalIgnoreCase))
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => $"{p.Name}={p.Value}".Replace(proxyAuthority, "<proxy>", StringComparison.Ordinal).Replace(new Uri(backendUrl).Authority, "<backend>", StringComparison.Ordinal)));
+    }
+
     private async Task CompareAsync(string name, bool tls)
     {
         var (request, servedFast) = Cases[name];
