@@ -201,7 +201,12 @@ public sealed class BothPathsTests(BothPathsFixture paths) : IClassFixture<BothP
         Add("lowercase_method", $"get / HTTP/1.1\r\n{Host}\r\n");
         Add("get_with_body", $"GET /g HTTP/1.1\r\n{Host}Content-Length: 4\r\n\r\nbody", 200);
         Add("get_content_length_0", $"GET /g HTTP/1.1\r\n{Host}Content-Length: 0\r\n\r\n", 200);
-        Add("http_1_0", "GET /old HTTP/1.0\r\n\r\n");
+        Add("http_1_0", "GET /old HTTP/1.0\r\n\r\n", 200);
+        Add("http_1_0_host_keep_alive", $"GET /old?q=1 HTTP/1.0\r\n{Host}Connection: keep-alive\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n", 200);
+        Add("http_1_0_head", $"HEAD /old HTTP/1.0\r\n{Host}\r\n", 200);
+        Add("http_1_0_post", $"POST /old HTTP/1.0\r\n{Host}Content-Length: 2\r\n\r\nhi", 200);
+        Add("http_1_0_transfer_encoding", $"POST /old HTTP/1.0\r\n{Host}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400);
+        Add("http_1_0_host_invalid", "GET /old HTTP/1.0\r\nHost: a b\r\n\r\n", 400);
         Add("http_2_0_line", $"GET / HTTP/2.0\r\n{Host}\r\n", 505);
 
         // Targets.
