@@ -14,6 +14,8 @@
 #                                   here: what a publish setting costs in the steady state
 #   bench/pair.sh haproxy [REV_B]   HAProxy (bench/run.sh's config, bench/lib/haproxy.sh) as A:
 #                                   Portico against HAProxy in the same seconds
+#   bench/pair.sh nginx [REV_B]     nginx as a proxy (bench/run.sh's config, bench/lib/nginx.sh,
+#                                   its master and workers counted together) as A
 #   PAIR_ROUNDS=6 PAIR_DURATION=8 PAIR_WARMUP=30 PAIR_CONNECTIONS=25 PAIR_PATH=/1k
 #   PAIR_ENV_A="VAR=value ..." PAIR_ENV_B="..."   extra environment for one build, e.g.
 #                                   bench/pair.sh HEAD HEAD with PAIR_ENV_B=PORTICO_TRANSPORT=sockets
@@ -82,9 +84,10 @@ SERVER_CPU=${BENCH_SERVER_CPU:-1}
 B=${BENCH_PORT_BASE:-24000}
 ORIGIN_PORT=$((B + 580)); PORT_A=$((B + 600)); PORT_B=$((B + 700))
 
-[ "$TLS" = 1 ] && [ "$REV_A" = haproxy ] && { echo "bench/pair.sh: PAIR_TLS=1 compares two Portico builds only" >&2; exit 1; }
+PEER=$([[ $REV_A == haproxy || $REV_A == nginx ]] && echo "$REV_A" || true)
+[ "$TLS" = 1 ] && [ -n "$PEER" ] && { echo "bench/pair.sh: PAIR_TLS=1 compares two Portico builds only" >&2; exit 1; }
 SYSCALLS=${PAIR_SYSCALLS:-0}
-for tool in nginx curl dotnet git taskset $([ "$H2" = 1 ] && echo h2load || echo wrk) $([ "$SYSCALLS" = 1 ] && echo perf) $([ "$REV_A" = haproxy ] && echo haproxy) $([ "$TLS" = 1 ] && echo openssl); do
+for tool in nginx curl dotnet git taskset $([ "$H2" = 1 ] && echo h2load || echo wrk) $([ "$SYSCALLS" = 1 ] && echo perf) $PEER $([ "$TLS" = 1 ] && echo openssl); do
   command -v "$tool" >/dev/null || { echo "bench/pair.sh: '$tool' is missing (bench/run.sh installs nginx, wrk and h2load)" >&2; exit 1; }
 done
 
@@ -117,7 +120,7 @@ build() {
   fi || { cat "$dir/build.log" >&2; log "build of $rev failed"; exit 1; }
   log "built $name: $rev ($(git -C "$REPO_DIR" rev-parse --short "${rev/worktree/HEAD}")$([ "$rev" = worktree ] && echo ' + working tree'))"
 }
-[ "$REV_A" = haproxy ] || build a "$REV_A"
+[ -n "$PEER" ] || build a "$REV_A"
 if [ "$REV_B" = "$REV_A" ] && [ "$REV_A" != worktree ]; then
   # One revision twice (two routes or two settings compared): one build serves both.
   mkdir -p "$WORK/b" && cp -r "$WORK/a/out" "$WORK/b/out"
@@ -177,6 +180,17 @@ if [ "$REV_A" = haproxy ]; then
   PID_A=$!
   # HAProxy's h2c listener is the port after its HTTP/1.1 one.
   [ "$H2" = 1 ] && PORT_A=$((PORT_A + 1))
+elif [ "$REV_A" = nginx ]; then
+  # shellcheck source=lib/nginx.sh
+  . "$BENCH_DIR/lib/nginx.sh"
+  mkdir -p "$WORK/a"
+  nginx_proxy_config "$WORK/a" "$PORT_A" "$((PORT_A + 1))" "$ORIGIN_PORT" "$(ulimit -n)" > "$WORK/a/nginx.conf"
+  taskset -c "$SERVER_CPU" nginx -p "$WORK/a/" -e "$WORK/a/error.log" -c "$WORK/a/nginx.conf" -g 'daemon off;' \
+    >"$WORK/a/stdout.log" 2>&1 &
+  PIDS+=($!)
+  PID_A=$!
+  # nginx's h2c listener is the port after its HTTP/1.1 one.
+  [ "$H2" = 1 ] && PORT_A=$((PORT_A + 1))
 else
   start a "$PORT_A" "${PAIR_ENV_A:-}" "${PAIR_ROUTE_A-${PAIR_ROUTE:-}}"
 fi
@@ -193,10 +207,22 @@ for port in $ORIGIN_PORT $PORT_A $PORT_B; do
   done
 done
 
-cpu() { cut -d')' -f2 "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# The pid and its descendants (nginx: the master and its workers), comma-separated.
+tree() { local c; printf '%s' "$1"; for c in $(pgrep -P "$1" || true); do printf ',%s' "$(tree "$c")"; done; }
+# CPU time in clock ticks of the process tree of $1 (a process's own figure sums its threads):
+# utime+stime, and cutime+cstime for children that ended and were waited for (nginx's cache
+# loader exits a minute after start), so a process that ends between two readings loses nothing.
+cpu() {
+  local p s t=0
+  for p in $(tree "$1" | tr , ' '); do
+    s=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13 + $14 + $15}') || true
+    t=$((t + ${s:-0}))
+  done
+  echo "$t"
+}
 # With PAIR_SYSCALLS=1: what perf counts on process $1 for $2 seconds, into $3 (CSV).
 EVENTS=context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait
-count() { timeout -k 5 $(($2 + 30)) perf stat -x, -e "$EVENTS" -p "$1" -o "$3" -- sleep "$2" >/dev/null 2>&1 || true; }
+count() { timeout -k 5 $(($2 + 30)) perf stat -x, -e "$EVENTS" -p "$(tree "$1")" -o "$3" -- sleep "$2" >/dev/null 2>&1 || true; }
 # One build's counts per request ($1: the CSV, $2: requests), as "name=N.NN ...".
 per_request() {
   awk -F, -v n="$2" '$3 ~ /context-switches|syscalls/ { name = $3; sub(/syscalls:sys_enter_/, "", name); printf "%s=%.2f ", name, (n > 0 ? $1 / n : 0) }' "$1"

@@ -333,62 +333,10 @@ if [ "$WANT_WAF" = 1 ]; then
   fi
 fi
 
-# nginx as a reverse proxy.
-cat > "$TMP/nginx/nginx.conf" <<EOF
-worker_processes auto;
-worker_rlimit_nofile $FD_LIMIT;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
-# Room for 10,000 idle clients plus the upstream connections, within the open-files limit.
-events { worker_connections $((FD_LIMIT - 100)); }
-http {
-    access_log off;
-    keepalive_timeout 120s;
-    keepalive_requests 1000000;   # see the origin's config: nginx's 1000 would recycle client connections
-    # (g): nginx's own cache, files under the run directory (the page cache keeps them in memory).
-    proxy_cache_path $TMP/nginx/cache levels=1:2 keys_zone=bench:10m max_size=256m inactive=1h use_temp_path=off;
-    upstream origin {
-        server 127.0.0.1:$ORIGIN_PORT;
-        keepalive 64;                  # idle upstream connections kept per worker
-        keepalive_requests 1000000;
-        keepalive_timeout 120s;
-    }
-    server {
-        listen 127.0.0.1:${H1_PORT[nginx]};
-        listen 127.0.0.1:${H2_PORT[nginx]} http2;   # nginx 1.22: plain-text http2 = h2c prior knowledge
-        location / {
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host \$host;
-            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto \$scheme;
-        }
-        location /cached/ {
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host \$host;
-            proxy_cache bench;
-            proxy_cache_lock on;        # request collapsing, as Portico and Varnish do
-        }
-        location /text/ {
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host \$host;
-            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-            # (h): level 6 matches Portico's gzip at its default "optimal".
-            gzip on;
-            gzip_comp_level 6;
-            gzip_proxied any;
-            gzip_types text/plain;
-            gzip_min_length 1024;
-            gzip_vary on;
-        }
-    }
-}
-EOF
+# nginx as a reverse proxy (bench/lib/nginx.sh).
+# shellcheck source=lib/nginx.sh
+. "$BENCH_DIR/lib/nginx.sh"
+nginx_proxy_config "$TMP/nginx" "${H1_PORT[nginx]}" "${H2_PORT[nginx]}" "$ORIGIN_PORT" "$FD_LIMIT" > "$TMP/nginx/nginx.conf"
 
 # HAProxy (bench/lib/haproxy.sh): one process; threads default to the CPUs it may run on (one,
 # under taskset).
