@@ -49,7 +49,8 @@
 #   PAIR_SYSCALLS=1                 also count, for each build in each round, its context switches
 #                                   and system calls per request (perf stat on the whole process:
 #                                   sends and receives, futex for thread hand-offs, epoll_wait for
-#                                   the loop's wake-ups), in the same seconds as the CPU figures;
+#                                   the loop's wake-ups, accept4 and setsockopt for a connection's
+#                                   start), in the same seconds as the CPU figures;
 #                                   the tracing costs each process CPU in proportion to its system
 #                                   calls, so take B/A from a run without it
 #
@@ -221,7 +222,7 @@ cpu() {
   echo "$t"
 }
 # With PAIR_SYSCALLS=1: what perf counts on process $1 for $2 seconds, into $3 (CSV).
-EVENTS=context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait
+EVENTS=context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_accept4,syscalls:sys_enter_setsockopt
 count() { timeout -k 5 $(($2 + 30)) perf stat -x, -e "$EVENTS" -p "$(tree "$1")" -o "$3" -- sleep "$2" >/dev/null 2>&1 || true; }
 # One build's counts per request ($1: the CSV, $2: requests), as "name=N.NN ...".
 per_request() {

@@ -168,9 +168,7 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
                 TransportLog.AcceptResumed(_log, EndPoint);
             }
 
-            // The request's first segment goes out without waiting for an ACK (Nagle off), as before.
-            var one = 1;
-            _ = Native.SetSockOpt(fd, Native.IpProtoTcp, Native.TcpNoDelay, &one, sizeof(int));
+            // Nagle is off already: the socket inherits TCP_NODELAY from the listening socket (LoopTransport.BindAsync).
             try
             {
                 return _connect(fd, SocketAddresses.ToEndPoint(address, length));

@@ -23,8 +23,6 @@ internal static unsafe partial class Native
     public const int ONonblock = 0x800;
     public const int SockNonblock = 0x800;
     public const int SockCloexec = 0x80000;
-    public const int IpProtoTcp = 6;
-    public const int TcpNoDelay = 1;
 
     public const int EIntr = 4;
     public const int EAgain = 11;
@@ -103,9 +101,6 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
     public static partial int GetSockName(int fd, byte* address, int* length);
-
-    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
-    public static partial int SetSockOpt(int fd, int level, int name, int* value, int length);
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
