@@ -144,16 +144,9 @@ http {
     }
 }
 EOF
-cat > "$TMP/nginx/location.conf" <<EOF
-location / {
-    proxy_pass http://origin;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host \$host;
-    proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-    proxy_set_header X-Forwarded-Proto \$scheme;
-}
-EOF
+# shellcheck source=lib/nginx.sh
+. "$BENCH_DIR/lib/nginx.sh"
+nginx_forward_location > "$TMP/nginx/location.conf"
 
 cat > "$TMP/haproxy/haproxy.cfg" <<EOF
 global

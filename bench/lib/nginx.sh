@@ -31,14 +31,7 @@ http {
     server {
         listen 127.0.0.1:$h1_port;
         listen 127.0.0.1:$h2_port http2;   # nginx 1.22: plain-text http2 = h2c prior knowledge
-        location / {
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host \$host;
-            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto \$scheme;
-        }
+$(nginx_forward_location | sed 's/^/        /')
         location /cached/ {
             proxy_pass http://origin;
             proxy_http_version 1.1;
@@ -62,6 +55,22 @@ http {
             gzip_vary on;
         }
     }
+}
+EOF
+}
+
+# The location that forwards every path to the upstream "origin" over a pooled keep-alive
+# connection with X-Forwarded-For, as each benchmark's nginx proxy does (bench/tls_cost.sh
+# includes it in its TLS servers).
+nginx_forward_location() {
+  cat <<'EOF'
+location / {
+    proxy_pass http://origin;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $host;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $scheme;
 }
 EOF
 }
