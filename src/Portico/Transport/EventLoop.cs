@@ -45,6 +45,9 @@ internal sealed unsafe class EventLoop : IDisposable
     private volatile bool _stopping;
     private int _stopped;
 
+    // Written by the loop's thread only.
+    private long _wakeups;
+
     public EventLoop(int index, ILogger log)
     {
         Index = index;
@@ -84,6 +87,9 @@ internal sealed unsafe class EventLoop : IDisposable
     /// an eventfd write and a wake-up, which the loop's thread often takes at once, ahead of the poster.
     /// </summary>
     public bool Busy => Volatile.Read(ref _wakePending) != 0;
+
+    /// <summary>How many times the loop's thread has returned from epoll_wait (read by tests: a loop that spins shows it).</summary>
+    public long Wakeups => Volatile.Read(ref _wakeups);
 
     /// <summary>Registers a non-blocking descriptor for reads and writes; returns its slot.</summary>
     public int Register(int fd, ILoopMember member)
@@ -202,6 +208,7 @@ internal sealed unsafe class EventLoop : IDisposable
                 // and needs no eventfd write, epoll wake-up and read. Sends gathered onto the
                 // loop (LoopConnection.GatherSends) are posted mostly while it is busy.
                 Volatile.Write(ref _wakePending, 1);
+                Volatile.Write(ref _wakeups, _wakeups + 1);
                 if (n < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == Native.EIntr)
