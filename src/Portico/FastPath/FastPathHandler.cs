@@ -129,7 +129,7 @@ internal sealed class FastPathHandler : IDisposable
 
     private async Task RunAsync(ConnectionContext connection, ConnectionDelegate fullPath, string listener)
     {
-        var tls = new FastTls(connection);
+        FastTls? tls = null;
         var underscores = _config.Current.Settings.Limits.UnderscoreHeaders;
         var limits = Limits(underscores == UnderscoreHeaderPolicy.Reject);
         var state = new FastConnection(connection);
@@ -172,7 +172,7 @@ internal sealed class FastPathHandler : IDisposable
                 var entry = Decide(state, kind, out var reason);
                 if (entry is not null)
                 {
-                    tls.Begin(state, _config.Current.Settings.Listener(listener));
+                    FastTls.Begin(ref tls, connection, state, _config.Current.Settings.Listener(listener));
                 }
 
                 state.CacheHandedOver = false;

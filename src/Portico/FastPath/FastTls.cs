@@ -22,8 +22,23 @@ internal sealed class FastTls(ConnectionContext connection)
     private IReadOnlyList<HstsSettings>? _entries;
     private string? _hsts;
 
-    /// <summary>Starts the request's additions (<see cref="FastFields.Begin"/>) with the listener's.</summary>
-    public void Begin(FastConnection state, ListenerSettings? listener)
+    /// <summary>
+    /// Starts the request's additions (<see cref="FastFields.Begin"/>) with the listener's; the
+    /// connection's <paramref name="tls"/> is made when its listener first has TLS settings, so a
+    /// plain listener's connections hold none (issue 25: memory per idle connection).
+    /// </summary>
+    public static void Begin(ref FastTls? tls, ConnectionContext connection, FastConnection state, ListenerSettings? listener)
+    {
+        if (listener?.Tls is null && tls is null)
+        {
+            state.Fields.Begin(null, null);
+            return;
+        }
+
+        (tls ??= new FastTls(connection)).Begin(state, listener);
+    }
+
+    private void Begin(FastConnection state, ListenerSettings? listener)
     {
         var tls = listener?.Tls;
         var certificate = _client is not null && tls?.ClientCertificate is { ForwardHeaders: true } ? CertificateLines(_client) : null;
