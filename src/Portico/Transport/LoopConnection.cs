@@ -51,7 +51,6 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     private TaskCompletionSource? _closedOnLoop;
     private readonly Lock _gate = new();
     private Action? _resumeRead;
-    private readonly Task _sending;
     private CancellationTokenSource? _closedSource;
     private readonly int _slot;
     private IDictionary<object, object?>? _items;
@@ -72,16 +71,32 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     private bool _writeWaiting;
     private ManualResetValueTaskSourceCore<bool> _writable;
 
+    private bool _sendsEnded;
+    private TaskCompletionSource? _sendsEndedSignal;
+
     private volatile Exception? _shutdownReason;
 
-    // True while the send loop waits for the output pipe with nothing of its own left to send.
+    // The send side (SendOutput): no state machine held while it waits, only this delegate,
+    // left with the output pipe, the writable signal or the loop, and what it waits for. An
+    // async send loop parked on the output pipe held about 250 bytes for every idle
+    // connection (issue 25).
+    private readonly Action _sendReady;
+    private SendWait _sendWait;
+    private ValueTask<ReadResult> _pendingRead;
+    private ReadResult _unsent;
+
+    // True while the send side waits for the output pipe with nothing of its own left to send.
     private volatile bool _sendIdle;
 
     // Set once, before Kestrel's HTTP/2 processing writes anything (LoopSends).
     private volatile bool _gatherSends;
 
-    // The send loop's continuation while it waits to run on the loop (LoopHop).
-    private Action? _sendOnLoop;
+    private enum SendWait : byte
+    {
+        Output,
+        Writable,
+        Loop,
+    }
 
     /// <param name="fd">An accepted, non-blocking descriptor, which the connection owns from here on.</param>
     /// <param name="remote">The peer, as accept(2) gave it.</param>
@@ -101,7 +116,8 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         // From here on the loop may read (what arrives waits in the input pipe for Kestrel). If
         // registering fails, nothing has started that would outlive the socket.
         _slot = loop.Register(_fd, this);
-        _sending = SendLoopAsync();
+        _sendReady = OnSendReady;
+        SendOutput();
     }
 
     public override string ConnectionId { get; set; }
@@ -194,7 +210,20 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     {
         _input.Reader.Complete();
         _output.Writer.Complete();
-        await _sending;
+        TaskCompletionSource? sending = null;
+        lock (_gate)
+        {
+            if (!_sendsEnded)
+            {
+                sending = _sendsEndedSignal = new TaskCompletionSource();
+            }
+        }
+
+        if (sending is not null)
+        {
+            await sending.Task;
+        }
+
         var closed = _closedOnLoop = new TaskCompletionSource();
         _loop.Post(this, CloseDescriptor);
         await closed.Task;
@@ -228,17 +257,15 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     {
         if (work == SendOnLoop)
         {
-            var send = _sendOnLoop!;
-            _sendOnLoop = null;
             if (_loop.OnLoop)
             {
-                send();
+                _sendReady();
             }
             else
             {
-                // The loop has ended and the poster runs this, inside the send loop's own await:
+                // The loop has ended and the poster runs this, inside the send side's own call:
                 // it goes on from the pool instead, not from under its own feet.
-                ThreadPool.UnsafeQueueUserWorkItem(static s => s(), send, preferLocal: true);
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s(), _sendReady, preferLocal: true);
             }
 
             return;
@@ -436,102 +463,187 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
         }
     }
 
-    private async Task SendLoopAsync()
+    /// <summary>
+    /// Sends what the output pipe holds until it is empty, then leaves <see cref="_sendReady"/>
+    /// with the pipe and returns. What flushes the pipe runs the sends on its own thread (the
+    /// pipe schedules inline), as an async send loop's continuation ran there.
+    /// </summary>
+    private void SendOutput()
     {
         var reader = _output.Reader;
-        Exception? error = null;
         try
         {
             while (true)
             {
                 _sendIdle = true;
-                var result = await reader.ReadAsync();
+                var read = reader.ReadAsync();
+                if (!read.IsCompleted)
+                {
+                    _pendingRead = read;
+                    _sendWait = SendWait.Output;
+
+                    // Nothing may be touched after this: the pipe may run the sends at once.
+                    read.GetAwaiter().UnsafeOnCompleted(_sendReady);
+                    return;
+                }
+
                 _sendIdle = false;
-                if (result.IsCanceled)
+                if (!Send(read.Result, hopped: false))
                 {
-                    break;
-                }
-
-                if (_gatherSends && !result.Buffer.IsEmpty && !_loop.OnLoop && _loop.Busy)
-                {
-                    // An HTTP/2 stream's flush, from the pool, while the loop is busy: the loop
-                    // sends it once it has finished the events in hand, with every flush made
-                    // meanwhile (the other streams' responses, which the pipe appends while
-                    // nothing reads), in one sendmsg where each would have been a send of its
-                    // own. Nothing is consumed until then, so a writer still pauses at
-                    // MaxWriteBuffer. A sleeping loop is not woken for it: its thread would
-                    // mostly take the core at once and send this flush alone (measured: 1.27x
-                    // the CPU per h2c request), so the flushing thread sends, as on HTTP/1.x.
-                    reader.AdvanceTo(result.Buffer.Start);
-                    await new LoopHop(this);
-                    if (!reader.TryRead(out result))
-                    {
-                        continue;
-                    }
-
-                    if (result.IsCanceled)
-                    {
-                        break;
-                    }
-                }
-
-                var buffer = result.Buffer;
-                while (!buffer.IsEmpty)
-                {
-                    var sent = TrySend(buffer);
-                    if (sent > 0)
-                    {
-                        buffer = buffer.Slice(sent);
-                    }
-                    else if (sent == -Native.EAgain)
-                    {
-                        await WaitWritableAsync();
-                    }
-                    else if (sent != -Native.EIntr)
-                    {
-                        var e = Errors.Exception((int)-sent);
-                        throw e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown
-                            ? new ConnectionResetException(e.Message, e)
-                            : new IOException(e.Message, e);
-                    }
-                }
-
-                reader.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted)
-                {
-                    break;
+                    return;
                 }
             }
         }
-        catch (ConnectionResetException e)
+        catch (Exception e)
+        {
+            EndSends(e);
+        }
+    }
+
+    /// <summary>What the send side waited for has come: the output pipe's read, the socket's writability or the loop.</summary>
+    private void OnSendReady()
+    {
+
+        bool more;
+        try
+        {
+            ReadResult result;
+            switch (_sendWait)
+            {
+                case SendWait.Output:
+                    var read = _pendingRead;
+                    _pendingRead = default;
+                    result = read.GetAwaiter().GetResult();
+                    _sendIdle = false;
+                    more = Send(result, hopped: false);
+                    break;
+                case SendWait.Writable:
+                    _writable.GetResult(_writable.Version);
+                    result = _unsent;
+                    _unsent = default;
+                    more = Send(result, hopped: true);
+                    break;
+                default:
+                    more = !_output.Reader.TryRead(out result) || Send(result, hopped: true);
+                    break;
+            }
+        }
+        catch (Exception e)
+        {
+            EndSends(e);
+            return;
+        }
+
+        if (more)
+        {
+            SendOutput();
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="result"/>: true when all of it went out and the pipe may be read
+    /// again; false when the send side waits (for the socket, or for the loop) or has ended.
+    /// </summary>
+    private bool Send(in ReadResult result, bool hopped)
+    {
+        var reader = _output.Reader;
+        if (result.IsCanceled)
+        {
+            EndSends(null);
+            return false;
+        }
+
+        if (!hopped && _gatherSends && !result.Buffer.IsEmpty && !_loop.OnLoop && _loop.Busy)
+        {
+            // An HTTP/2 stream's flush, from the pool, while the loop is busy: the loop
+            // sends it once it has finished the events in hand, with every flush made
+            // meanwhile (the other streams' responses, which the pipe appends while
+            // nothing reads), in one sendmsg where each would have been a send of its
+            // own. Nothing is consumed until then, so a writer still pauses at
+            // MaxWriteBuffer. A sleeping loop is not woken for it: its thread would
+            // mostly take the core at once and send this flush alone (measured: 1.27x
+            // the CPU per h2c request), so the flushing thread sends, as on HTTP/1.x.
+            reader.AdvanceTo(result.Buffer.Start);
+            _sendWait = SendWait.Loop;
+            _loop.Post(this, SendOnLoop);
+            return false;
+        }
+
+        var buffer = result.Buffer;
+        while (!buffer.IsEmpty)
+        {
+            var sent = TrySend(buffer);
+            if (sent > 0)
+            {
+                buffer = buffer.Slice(sent);
+            }
+            else if (sent == -Native.EAgain)
+            {
+                var writable = WaitWritableAsync();
+                if (writable.IsCompleted)
+                {
+                    continue;
+                }
+
+                // Nothing is consumed until all of it went out (a writer still pauses at
+                // MaxWriteBuffer); the send side goes on when the loop sees the socket writable.
+                _unsent = new ReadResult(buffer, isCanceled: false, result.IsCompleted);
+                _sendWait = SendWait.Writable;
+                writable.GetAwaiter().UnsafeOnCompleted(_sendReady);
+                return false;
+            }
+            else if (sent != -Native.EIntr)
+            {
+                var e = Errors.Exception((int)-sent);
+                throw e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown
+                    ? new ConnectionResetException(e.Message, e)
+                    : new IOException(e.Message, e);
+            }
+        }
+
+        reader.AdvanceTo(result.Buffer.End);
+        if (result.IsCompleted)
+        {
+            EndSends(null);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The send side is over: Kestrel completed the output, it was aborted, or a send failed (<paramref name="failure"/>).</summary>
+    private void EndSends(Exception? failure)
+    {
+        Exception? error = null;
+        if (failure is ConnectionResetException)
         {
             // The client went away: an ordinary end, as Kestrel's socket transport treats it.
             // The output completes without an error, so a writer (HTTP/2's frame writer among
             // them) sees a finished connection rather than an exception it does not expect.
-            _shutdownReason ??= e;
+            _shutdownReason ??= failure;
         }
-        catch (Exception e)
+        else if (failure is not null)
         {
-            error = e;
-            _shutdownReason ??= new ConnectionAbortedException(e.Message, e);
+            error = failure;
+            _shutdownReason ??= new ConnectionAbortedException(failure.Message, failure);
         }
-        finally
-        {
-            _sendIdle = false;
-            await reader.CompleteAsync(error);
-            ShutDown();
-            // As Kestrel's socket transport does: a read paused because Kestrel has not consumed
-            // the input would otherwise never see the end (the shutdown's edge finds it paused),
-            // and the connection would never be reported closed.
-            _input.Writer.CancelPendingFlush();
-        }
-    }
 
-    /// <summary>Runs the send loop's <paramref name="continuation"/> on the loop, after the events it has in hand.</summary>
-    internal void ResumeOnLoop(Action continuation)
-    {
-        _sendOnLoop = continuation;
-        _loop.Post(this, SendOnLoop);
+        _sendIdle = false;
+        _output.Reader.Complete(error);
+        ShutDown();
+
+        // As Kestrel's socket transport does: a read paused because Kestrel has not consumed
+        // the input would otherwise never see the end (the shutdown's edge finds it paused),
+        // and the connection would never be reported closed.
+        _input.Writer.CancelPendingFlush();
+        TaskCompletionSource? disposing;
+        lock (_gate)
+        {
+            _sendsEnded = true;
+            disposing = _sendsEndedSignal;
+        }
+
+        disposing?.TrySetResult();
     }
 
     /// <summary>
@@ -546,13 +658,13 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     /// <summary>
     /// Sends <paramref name="bytes"/>, then <paramref name="then"/>, now, around the output pipe,
     /// when that cannot reorder what the connection sends: the caller is on the loop, and the
-    /// send loop waits with nothing unsent. (On the loop, a flush runs the send loop inline
+    /// send side waits with nothing unsent. (On the loop, a flush runs the send side inline
     /// until the pipe is empty or a send would block, and a send that would block keeps it busy
     /// until the loop sees the socket writable; no other thread resumes it but to end it.)
     /// Returns how many bytes went out, which may be fewer than offered; the caller writes the
-    /// rest into the pipe. A send that would block or fails returns 0: the send loop then meets
+    /// rest into the pipe. A send that would block or fails returns 0: the send side then meets
     /// the same and deals with it as with any write. Never on a connection whose flushes the loop
-    /// gathers: there a pool thread may have flushed bytes the send loop has not yet taken.
+    /// gathers: there a pool thread may have flushed bytes the send side has not yet taken.
     /// </summary>
     public unsafe int TrySendNow(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> then = default)
     {
