@@ -503,7 +503,6 @@ internal sealed class LoopConnection : ConnectionContext, ILoopMember, IValueTas
     /// <summary>What the send side waited for has come: the output pipe's read, the socket's writability or the loop.</summary>
     private void OnSendReady()
     {
-
         bool more;
         try
         {
