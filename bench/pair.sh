@@ -46,6 +46,12 @@
 #                                   -m PAIR_STREAMS (default 4) in place of wrk; h2c with prior
 #                                   knowledge (a listener with `protocols: [h2c]`; HAProxy's h2c
 #                                   port as A), or with PAIR_TLS=1 h2 chosen by ALPN
+#   PAIR_PACED=1                    scenario (p) of bench/run.sh: each of PAIR_CONNECTIONS (default
+#                                   50 here) pauses PAIR_PACE_MS (5) after every response
+#                                   (bench/lib/paced.lua), so both serve the same moderate load
+#                                   (at most 10,000 req/s each) rather than all they can; each
+#                                   round also gives each one's p50 and p99 (wrk's), and the
+#                                   median of the rounds' p99 ratios
 #   PAIR_SYSCALLS=1                 also count, for each build in each round, its context switches
 #                                   and system calls per request (perf stat on the whole process:
 #                                   sends and receives, futex for thread hand-offs, epoll_wait for
@@ -67,7 +73,9 @@ ROUNDS=${PAIR_ROUNDS:-6}
 DURATION=${PAIR_DURATION:-8}
 WARMUP=${PAIR_WARMUP:-30}
 H2=${PAIR_H2:-0}
-CONNECTIONS=${PAIR_CONNECTIONS:-$([ "$H2" = 1 ] && echo 50 || echo 25)}
+PACED=${PAIR_PACED:-0}
+PACE_MS=${PAIR_PACE_MS:-5}
+CONNECTIONS=${PAIR_CONNECTIONS:-$([ "$H2" = 1 ] || [ "$PACED" = 1 ] && echo 50 || echo 25)}
 STREAMS=${PAIR_STREAMS:-4}
 URL_PATH=${PAIR_PATH:-/1k}
 S_TIME=${PAIR_S_TIME:-}
@@ -87,6 +95,7 @@ ORIGIN_PORT=$((B + 580)); PORT_A=$((B + 600)); PORT_B=$((B + 700))
 
 PEER=$([[ $REV_A == haproxy || $REV_A == nginx ]] && echo "$REV_A" || true)
 [ "$TLS" = 1 ] && [ -n "$PEER" ] && { echo "bench/pair.sh: PAIR_TLS=1 compares two Portico builds only" >&2; exit 1; }
+[ "$PACED" = 1 ] && [ "$H2$S_TIME$TLS_CLOSE" != 0 ] && { echo "bench/pair.sh: PAIR_PACED=1 is an HTTP/1.1 wrk load" >&2; exit 1; }
 SYSCALLS=${PAIR_SYSCALLS:-0}
 for tool in nginx curl dotnet git taskset $([ "$H2" = 1 ] && echo h2load || echo wrk) $([ "$SYSCALLS" = 1 ] && echo perf) $PEER $([ "$TLS" = 1 ] && echo openssl); do
   command -v "$tool" >/dev/null || { echo "bench/pair.sh: '$tool' is missing (bench/run.sh installs nginx, wrk and h2load)" >&2; exit 1; }
@@ -251,6 +260,10 @@ load() {
     cat "$3".* > "$3"
   elif [ "$H2" = 1 ]; then
     timeout -k 5 $(($1 + 30)) taskset -c "$LOAD_CPU" h2load -c "$CONNECTIONS" -m "$STREAMS" -D "$1" "$SCHEME://127.0.0.1:$2$URL_PATH" >"$3" 2>&1
+  elif [ "$PACED" = 1 ]; then
+    timeout -k 5 $(($1 + 30)) env BENCH_LIB="$BENCH_DIR/lib" BENCH_PACE_MS="$PACE_MS" taskset -c "$LOAD_CPU" \
+      wrk -t 1 -c "$CONNECTIONS" -d "${1}s" --timeout 5s --latency -s "$BENCH_DIR/lib/paced.lua" \
+      "${CLOSE_HEADER[@]}" "$SCHEME://127.0.0.1:$2$URL_PATH" >"$3" 2>&1
   else
     timeout -k 5 $(($1 + 30)) taskset -c "$LOAD_CPU" wrk -t 1 -c "$CONNECTIONS" -d "${1}s" "${CLOSE_HEADER[@]}" "$SCHEME://127.0.0.1:$2$URL_PATH" >"$3" 2>&1
   fi
@@ -271,9 +284,17 @@ both() {
 log "warming both up for ${WARMUP}s (.NET's tiered JIT), not recorded"
 both "$WARMUP" >/dev/null
 ticks=$(getconf CLK_TCK)
-echo "| round | A req/s | A µs/req | B req/s | B µs/req | B/A |"
-echo "|--:|--:|--:|--:|--:|--:|"
+# wrk's p50 and p99 of one report (bench/lib/summary.lua's line), in ms: "p50 p99".
+latency() { awk '/^BENCH / { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } printf "%.2f %.2f", v["p50_us"] / 1000, v["p99_us"] / 1000 }' "$1"; }
+if [ "$PACED" = 1 ]; then
+  echo "| round | A req/s | A µs/req | B req/s | B µs/req | B/A | A p50 ms | A p99 ms | B p50 ms | B p99 ms | p99 B/A |"
+  echo "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+else
+  echo "| round | A req/s | A µs/req | B req/s | B µs/req | B/A |"
+  echo "|--:|--:|--:|--:|--:|--:|"
+fi
 ratios=()
+p99_ratios=()
 for round in $(seq 1 "$ROUNDS"); do
   a0=$(cpu "$PID_A"); b0=$(cpu "$PID_B")
   if [ "$SYSCALLS" = 1 ]; then
@@ -291,7 +312,16 @@ for round in $(seq 1 "$ROUNDS"); do
   fi
   line=$(awk -v a="$((a1 - a0))" -v b="$((b1 - b0))" -v na="$na" -v nb="$nb" -v t="$ticks" -v d="$DURATION" -v r="$round" \
     'BEGIN { ua = a / t / na * 1e6; ub = b / t / nb * 1e6; printf "| %d | %.0f | %.1f | %.0f | %.1f | %.3f |", r, na / d, ua, nb / d, ub, ub / ua }')
-  echo "$line"
   ratios+=("$(echo "$line" | awk -F'|' '{print $7}')")
+  if [ "$PACED" = 1 ]; then
+    read -r pa50 pa99 <<<"$(latency "$WORK/load-a.txt")"
+    read -r pb50 pb99 <<<"$(latency "$WORK/load-b.txt")"
+    p99_ratios+=("$(awk -v a="$pa99" -v b="$pb99" 'BEGIN { printf "%.3f", b / a }')")
+    line="$line $pa50 | $pa99 | $pb50 | $pb99 | ${p99_ratios[-1]} |"
+  fi
+  echo "$line"
 done
 printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END { printf "median B/A CPU per request: %.3f (A %s, B %s)\n", r[int((NR + 1) / 2)], "'"$REV_A"'", "'"$REV_B"'" }'
+if [ "$PACED" = 1 ]; then
+  printf '%s\n' "${p99_ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END { printf "median B/A p99: %.3f\n", r[int((NR + 1) / 2)] }'
+fi
