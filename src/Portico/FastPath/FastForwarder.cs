@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Portico.Configuration;
 using Portico.Configuration.Model;
@@ -55,6 +56,7 @@ internal sealed class FastForwarder(
     }
 
     /// <param name="miss">Set for a cached route's miss (<see cref="FastCacheResponder"/>): the cache stage's part, between the rate limit and the destination's choice, and at the response.</param>
+    [AsyncMethodBuilder(typeof(LoopFrameBuilder<>))]
     public async ValueTask<FastOutcome> ForwardAsync(FastConnection state, FastRoutes.Entry entry, UnderscoreHeaderPolicy underscores, PipeWriter output, FastMiss? miss = null)
     {
         var route = entry.Route;
