@@ -6,9 +6,9 @@ namespace Portico.Observability;
 /// </summary>
 internal sealed class RequestExchange
 {
-    public required long StartTimestamp { get; init; }
+    public required long StartTimestamp { get; set; }
 
-    public required string RequestId { get; init; }
+    public required string RequestId { get; set; }
 
     public string? Route { get; set; }
 
@@ -41,11 +41,32 @@ internal sealed class RequestExchange
     public CountingStream? ResponseBody { get; init; }
 
     /// <summary>Response body bytes when there is no <see cref="ResponseBody"/> stream (the fast path).</summary>
-    public long ResponseBytes { get; init; }
+    public long ResponseBytes { get; set; }
 
     public long BytesIn => RequestBody?.Bytes ?? 0;
 
     public long BytesOut => ResponseBody?.Bytes ?? ResponseBytes;
+
+    /// <summary>
+    /// Makes this the record of a new request, every field but the body streams cleared: the fast
+    /// path, whose records have no streams and which nothing keeps past
+    /// <see cref="RequestRecorder.Record"/>, fills one per thread again and again.
+    /// </summary>
+    public void Restart(long start, string requestId)
+    {
+        StartTimestamp = start;
+        RequestId = requestId;
+        Route = null;
+        Cluster = null;
+        Arm = null;
+        Upstream = null;
+        Rewritten = null;
+        UpstreamSeconds = null;
+        Retries = 0;
+        Reason = null;
+        Cache = null;
+        ResponseBytes = 0;
+    }
 }
 
 /// <summary>Why Portico answered a request itself. Feeds the log, the metrics and the access log alike.</summary>
