@@ -94,7 +94,7 @@ B=${BENCH_PORT_BASE:-24000}
 ORIGIN_PORT=$((B + 580)); PORT_A=$((B + 600)); PORT_B=$((B + 700))
 
 PEER=$([[ $REV_A == haproxy || $REV_A == nginx ]] && echo "$REV_A" || true)
-[ "$TLS" = 1 ] && [ -n "$PEER" ] && { echo "bench/pair.sh: PAIR_TLS=1 compares two Portico builds only" >&2; exit 1; }
+[ "$TLS" = 1 ] && [ "$PEER" = haproxy ] && { echo "bench/pair.sh: PAIR_TLS=1 compares Portico with nginx or Portico" >&2; exit 1; }
 [ "$PACED" = 1 ] && [ "$H2$S_TIME$TLS_CLOSE" != 0 ] && { echo "bench/pair.sh: PAIR_PACED=1 is an HTTP/1.1 wrk load" >&2; exit 1; }
 SYSCALLS=${PAIR_SYSCALLS:-0}
 for tool in nginx curl dotnet git taskset $([ "$H2" = 1 ] && echo h2load || echo wrk) $([ "$SYSCALLS" = 1 ] && echo perf) $PEER $([ "$TLS" = 1 ] && echo openssl); do
@@ -195,12 +195,25 @@ elif [ "$REV_A" = nginx ]; then
   . "$BENCH_DIR/lib/nginx.sh"
   mkdir -p "$WORK/a"
   nginx_proxy_config "$WORK/a" "$PORT_A" "$((PORT_A + 1))" "$ORIGIN_PORT" "$(ulimit -n)" > "$WORK/a/nginx.conf"
+  if [ "$TLS" = 1 ]; then
+    # With PAIR_TLS=1 a third server, on the port after the h2c one: the same certificate as the
+    # Portico builds, TLS 1.2 and 1.3, a session cache and tickets, as bench/tls_cost.sh's nginx;
+    # h2 by ALPN.
+    { sed '$d' "$WORK/a/nginx.conf"
+      printf '    server {\n        listen 127.0.0.1:%s ssl http2;\n        server_name localhost;\n' "$((PORT_A + 2))"
+      printf '        ssl_certificate %s;\n        ssl_certificate_key %s;\n' "$WORK/cert.pem" "$WORK/key.pem"
+      printf '        ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_session_cache shared:TLS:10m;\n        ssl_session_tickets on;\n'
+      nginx_forward_location | sed 's/^/        /'
+      printf '    }\n}\n'
+    } > "$WORK/a/nginx-tls.conf"
+    mv "$WORK/a/nginx-tls.conf" "$WORK/a/nginx.conf"
+  fi
   taskset -c "$SERVER_CPU" nginx -p "$WORK/a/" -e "$WORK/a/error.log" -c "$WORK/a/nginx.conf" -g 'daemon off;' \
     >"$WORK/a/stdout.log" 2>&1 &
   PIDS+=($!)
   PID_A=$!
-  # nginx's h2c listener is the port after its HTTP/1.1 one.
-  [ "$H2" = 1 ] && PORT_A=$((PORT_A + 1))
+  # nginx's h2c listener is the port after its HTTP/1.1 one, its TLS one the port after that.
+  if [ "$TLS" = 1 ]; then PORT_A=$((PORT_A + 2)); elif [ "$H2" = 1 ]; then PORT_A=$((PORT_A + 1)); fi
 else
   start a "$PORT_A" "${PAIR_ENV_A:-}" "${PAIR_ROUTE_A-${PAIR_ROUTE:-}}"
 fi
