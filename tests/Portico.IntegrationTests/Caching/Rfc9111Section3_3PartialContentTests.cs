@@ -1,5 +1,8 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Portico.IntegrationTests.Infrastructure;
 using static Portico.IntegrationTests.Caching.CacheAssert;
 
@@ -26,7 +29,17 @@ public sealed class Rfc9111Section3_3PartialContentTests
     private static async Task<(CacheOrigin Proxy, RangedOrigin Origin)> StoredPartAsync(string range, bool? fastPath = null)
     {
         var (o, origin) = await StartAsync(fastPath);
+        using var size = new MetricCollector<long>(o.Proxy.Services.GetRequiredService<IMeterFactory>(), Portico.Caching.CacheMetrics.MeterName, "portico.cache.size");
         await o.GetAsync("/a", ("Range", range));
+        // The client has the part once its last byte is sent, which may be before the cache
+        // holds it: wait for the memory tier to hold bytes, so the next request finds it.
+        await Poll.UntilAsync(
+            () =>
+            {
+                size.RecordObservableInstruments();
+                return size.GetMeasurementSnapshot().Any(m => m.Value > 0 && Equals(m.Tags["tier"], "memory"));
+            },
+            "the part to be stored");
         return (o, origin);
     }
 

@@ -1,7 +1,10 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.Security.Waf;
@@ -206,7 +209,20 @@ public sealed class WafTests(WafFixture waf) : IClassFixture<WafFixture>
     public async Task Blocks_are_counted_as_local_answers_and_by_the_waf_meter()
     {
         var ct = TestContext.Current.CancellationToken;
-        // Counted from this test's start: the class's other tests share the proxy.
+        // Counted from this test's start: the class's other tests share the proxy. A request of
+        // theirs is counted just before it stops being in progress, which may be after its client
+        // has the answer: wait for none to be in progress first.
+        using (var active = new MetricCollector<long>(waf.Proxy.Services.GetRequiredService<IMeterFactory>(), "Portico.Proxy", "portico.active.requests"))
+        {
+            await Poll.UntilAsync(
+                () =>
+                {
+                    active.RecordObservableInstruments();
+                    return active.LastMeasurement?.Value == 0;
+                },
+                "the class's earlier requests to end");
+        }
+
         using var counters = new ProxyCounters(waf.Proxy, "portico.");
         using (var response = await waf.Proxy.Client.SendAsync(Get("/block/metrics?id=1%27%20or%201%3D1--"), ct))
         {
