@@ -94,13 +94,18 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
             return;
         }
 
-        // A follower: wait (bounded) for the leader's response head; use it if it is shareable
-        // and its Vary fields agree with ours, otherwise go to the origin ourselves.
+        // A follower: wait (bounded) for the leader's response head; use it if it is shareable,
+        // its Vary fields agree with ours and its body can still be followed from the start,
+        // otherwise go to the origin ourselves.
         var shared = await flight.WaitAsync(request.Store.CollapseTimeout, ct);
-        if (shared is { } s && VaryKeys.Matches(s.Head, context.Request.Headers, request.AcceptEncoding))
+        if (shared is { } s && VaryKeys.Matches(s.Head, context.Request.Headers, request.AcceptEncoding) && s.Body.Follow() is { } reader)
         {
-            Record(context, request.RouteId, CacheOutcome.Collapsed);
-            await CacheResponder.WriteAsync(context, s.Head, Freshness.Age(s.Head, time.GetUtcNow()), CacheStatus.Forward(reason, collapsed: true), validated: true, s.Body);
+            using (reader)
+            {
+                Record(context, request.RouteId, CacheOutcome.Collapsed);
+                await CacheResponder.WriteAsync(context, s.Head, Freshness.Age(s.Head, time.GetUtcNow()), CacheStatus.Forward(reason, collapsed: true), validated: true, reader);
+            }
+
             return;
         }
 

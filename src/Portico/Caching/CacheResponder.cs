@@ -14,7 +14,7 @@ namespace Portico.Caching;
 internal static class CacheResponder
 {
     /// <param name="validated">False when served without contacting the origin: `no-cache="field"` fields are left out (§5.2.2.4).</param>
-    public static async Task WriteAsync(HttpContext context, CacheEntry entry, TimeSpan age, string cacheStatus, bool validated, FlightBody? streaming = null)
+    public static async Task WriteAsync(HttpContext context, CacheEntry entry, TimeSpan age, string cacheStatus, bool validated, FlightBody.Reader? streaming = null)
     {
         var response = context.Response;
         response.StatusCode = entry.Status;

@@ -59,14 +59,14 @@ internal static class ForwardedResponses
         try
         {
             var file = disk is null || aborted ? null : await disk.FinishAsync();
-            if (body.Completed || file is not null)
+            if (body.Whole || file is not null)
             {
                 if (beforeStore is not null)
                 {
                     await beforeStore();
                 }
 
-                var entry = head with { Body = body.Completed ? body.ToArray() : default, File = file };
+                var entry = head with { Body = body.Whole ? body.ToArray() : default, File = file };
                 kept = entry.Ranges is null ? entry : await partials.PrepareAsync(entry, request.Store);
                 if (kept is not null && !collect)
                 {

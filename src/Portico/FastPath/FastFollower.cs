@@ -20,7 +20,7 @@ namespace Portico.FastPath;
 internal static class FastFollower
 {
     public static async ValueTask<FastOutcome> AnswerAsync(
-        FastConnection state, FastRoutes.Entry entry, (CacheEntry Head, FlightBody Body) shared, TimeSpan age, string requestId, long start, FastRecorder recorder, PipeWriter output)
+        FastConnection state, FastRoutes.Entry entry, (CacheEntry Head, FlightBody.Reader Body) shared, TimeSpan age, string requestId, long start, FastRecorder recorder, PipeWriter output)
     {
         var (stored, body) = shared;
         var head = state.Head;

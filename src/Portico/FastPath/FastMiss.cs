@@ -90,7 +90,7 @@ internal sealed class FastMiss : IBufferWriter<byte>
 
         // In progress while it waits for a leader, as the full path counts a collapsed request.
         recorder.Metrics.RequestStarted();
-        (CacheEntry Head, FlightBody Body)? shared;
+        (CacheEntry Head, FlightBody.Reader Body)? shared;
         try
         {
             shared = await JoinAsync(state);
@@ -115,6 +115,7 @@ internal sealed class FastMiss : IBufferWriter<byte>
         }
         finally
         {
+            collapsed.Body.Dispose();
             FastForwarder.Landed(state);
         }
     }
@@ -123,12 +124,13 @@ internal sealed class FastMiss : IBufferWriter<byte>
     /// Before the request is sent (after the rate limit, as the cache stage runs after it): the
     /// flight joined as the cache stage joins it. A leader flies it; a follower waits for the
     /// leader's head as the full path's does, and forwards itself when it gets nothing to share
-    /// (a response not stored: every `no-store` miss). Returns the leader's shared response when
-    /// this request is to be answered from it (<see cref="FastFollower"/>), null to forward it.
+    /// (a response not stored: every `no-store` miss) or a body it cannot follow from the start
+    /// (<see cref="FlightBody.Follow"/>). Returns the leader's shared head and a reader of its body
+    /// when this request is to be answered from it (<see cref="FastFollower"/>), null to forward it.
     /// A client that leaves while it waits ends the wait (OperationCanceledException), as its
     /// RequestAborted does on the full path: nothing is sent for it.
     /// </summary>
-    private async ValueTask<(CacheEntry Head, FlightBody Body)?> JoinAsync(FastConnection state)
+    private async ValueTask<(CacheEntry Head, FlightBody.Reader Body)?> JoinAsync(FastConnection state)
     {
         var request = Request;
         // What Portico's own 502 or 504 carries on a miss, as the cache stage marks every response it forwards.
@@ -143,11 +145,12 @@ internal sealed class FastMiss : IBufferWriter<byte>
                 _flight = flight;
             }
             else if (await flight.WaitAsync(request.Store.CollapseTimeout, state.Closed) is { } shared
-                && VaryKeys.Matches(shared.Head, _context.Request.Headers, request.AcceptEncoding))
+                && VaryKeys.Matches(shared.Head, _context.Request.Headers, request.AcceptEncoding)
+                && shared.Body.Follow() is { } reader)
             {
                 _outcome = CacheOutcome.Collapsed;
                 state.Fields.SetCacheStatus(CacheStatus.Forward(_reason, collapsed: true));
-                return shared;
+                return (shared.Head, reader);
             }
         }
 

@@ -32,7 +32,11 @@ public sealed class Rfc5861StaleExtensionsTests
         HttpResponseMessage latest;
         while (!IsHit(latest = await o.GetAsync("/a")) || await BodyAsync(latest) != "v2")
         {
-            Assert.True(DateTime.UtcNow < deadline, "the refreshed response was not stored within 15s");
+            // A fresh-clone CI run once got here: what the proxy said and logged is the lead to follow.
+            Assert.True(
+                DateTime.UtcNow < deadline,
+                $"the refreshed response was not stored within 15s: origin asked {o.Hits} times, the last answer {Status(latest)} \"{await BodyAsync(latest)}\"; "
+                + string.Join(" | ", o.Proxy.Logs.Lines.Where(l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(l => $"{l.EventId} {l.Message} {l.Exception}")));
             await Task.Delay(25, TestContext.Current.CancellationToken);
         }
 
