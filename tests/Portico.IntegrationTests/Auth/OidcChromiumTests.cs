@@ -33,6 +33,12 @@ public sealed class OidcChromiumTests : IDisposable
         });
         var context = await chromium.NewContextAsync();
         var page = await context.NewPageAsync();
+        // What the browser asked and got, for the failure message: the logout's redirects once took a minute in CI.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var trail = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Request += (_, r) => trail.Enqueue($"{clock.ElapsedMilliseconds} ms {r.Method} {r.Url}");
+        page.Response += (_, r) => trail.Enqueue($"{clock.ElapsedMilliseconds} ms {r.Status} {r.Url}");
+        page.RequestFailed += (_, r) => trail.Enqueue($"{clock.ElapsedMilliseconds} ms failed {r.Url}: {r.Failure}");
 
         await page.GotoAsync($"{site}/app/home");
         Assert.StartsWith($"{provider.Url}/connect/authorize?", page.Url, StringComparison.Ordinal);
@@ -53,7 +59,15 @@ public sealed class OidcChromiumTests : IDisposable
         await page.ClickAsync("#logout");
         // Three redirects through two servers (Portico, the provider's end-session endpoint, back):
         // a fresh-clone CI run's third pass took past the default 30 s once.
-        await page.WaitForURLAsync($"{site}/bye", new() { Timeout = 60_000 });
+        try
+        {
+            await page.WaitForURLAsync($"{site}/bye", new() { Timeout = 60_000 });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"the logout did not end at /bye within 60 s; the page is at {page.Url}; the browser's requests: {string.Join(" | ", trail)}");
+        }
+
         Assert.DoesNotContain(await context.CookiesAsync([site]), c => c.Name.StartsWith("portico_oidc", StringComparison.Ordinal));
         Assert.Single(provider.EndSessions);
 
