@@ -10,23 +10,35 @@ namespace Portico.Caching;
 /// once in the background, through the same stages below the cache as a client request
 /// would go (compression, the forwarder), on a copy of the request that needs no client.
 /// </summary>
-internal sealed class CacheRefresher(CacheLog log, IServiceScopeFactory scopes)
+internal sealed class CacheRefresher(CacheLog log, IServiceScopeFactory scopes, ICacheStore store)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
     private readonly ConcurrentDictionary<string, byte> _running = new(StringComparer.Ordinal);
 
-    public void Start(HttpContext context, CacheRequest request, CacheEntry stale, CacheForwarder forwarder)
+    /// <summary>
+    /// Begins the refresh of <paramref name="stale"/> unless one of its key is running; returns
+    /// it (the caller does not wait for it), or a completed task when none was begun.
+    /// </summary>
+    public Task Start(HttpContext context, CacheRequest request, CacheEntry stale, CacheForwarder forwarder)
     {
         if (!_running.TryAdd(request.FlightKey, 0))
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var copy = Copy(context);
-        _ = Task.Run(async () =>
+        return Task.Run(async () =>
         {
             try
             {
+                // A request that found the stale entry just before an earlier refresh stored its
+                // successor comes here once that refresh ended: a second refresh would ask the
+                // origin again and replace the response the first one stored.
+                if (await ReplacedAsync(request.Key, stale))
+                {
+                    return;
+                }
+
                 await using var scope = scopes.CreateAsyncScope();
                 using var limit = new CancellationTokenSource(Limit);
                 copy.RequestServices = scope.ServiceProvider;
@@ -43,6 +55,11 @@ internal sealed class CacheRefresher(CacheLog log, IServiceScopeFactory scopes)
             }
         });
     }
+
+    // Whether the store holds a response for the stale one's variant that arrived after it (a
+    // refresh's, a revalidation's or a miss's); the stale one itself, or none, is refreshed.
+    private async Task<bool> ReplacedAsync(string key, CacheEntry stale)
+        => (await store.GetAsync(key, CancellationToken.None)).Any(v => v.Vary.SequenceEqual(stale.Vary) && v.ResponseTime > stale.ResponseTime);
 
     private static DefaultHttpContext Copy(HttpContext context)
     {

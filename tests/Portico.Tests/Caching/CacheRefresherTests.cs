@@ -1,0 +1,157 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Primitives;
+using Portico.Caching;
+using Portico.Configuration;
+using Portico.Configuration.Model;
+
+namespace Portico.Tests.Caching;
+
+/// <summary>
+/// stale-while-revalidate's background refresh (RFC 5861 §3) with the real forwarder and memory
+/// store; the origin is the delegate the forwarder calls, counting what reaches it.
+/// </summary>
+public sealed class CacheRefresherTests
+{
+    private const string Key = "http://example/a";
+
+    private static readonly DateTimeOffset Stored = DateTimeOffset.UtcNow.AddSeconds(-90);
+
+    [Fact]
+    public async Task A_stale_entry_the_store_no_longer_holds_because_a_refresh_replaced_it_is_not_refreshed_again()
+    {
+        // A fresh-clone CI run: of the stale answers sent at once, one looked the entry up just
+        // before the first refresh stored its successor and began its own refresh once the first
+        // had ended: the origin was asked twice and the first refresh's response replaced.
+        await using var cache = Cache.Create();
+        var stale = Entry("v1", "\"1\"", Stored);
+        var refreshed = Entry("v2", "\"2\"", Stored.AddSeconds(89));
+        await cache.Store.SetAsync(refreshed, TestContext.Current.CancellationToken);
+
+        await cache.Refresher.Start(Request(), cache.Request, stale, cache.Forwarder);
+
+        Assert.Empty(cache.Origin);
+        Assert.Equal("v2", Body(Assert.Single(await cache.Store.GetAsync(Key, TestContext.Current.CancellationToken))));
+    }
+
+    [Fact]
+    public async Task The_stale_entry_still_stored_is_revalidated_with_its_validator_and_replaced()
+    {
+        await using var cache = Cache.Create();
+        var stale = Entry("v1", "\"1\"", Stored);
+        await cache.Store.SetAsync(stale, TestContext.Current.CancellationToken);
+
+        await cache.Refresher.Start(Request(), cache.Request, stale, cache.Forwarder);
+
+        Assert.Equal("\"1\"", Assert.Single(cache.Origin));
+        Assert.Equal("v2", Body(Assert.Single(await cache.Store.GetAsync(Key, TestContext.Current.CancellationToken))));
+    }
+
+    [Fact]
+    public async Task A_second_stale_answer_while_the_refresh_runs_begins_none()
+    {
+        await using var cache = Cache.Create();
+        var stale = Entry("v1", "\"1\"", Stored);
+        await cache.Store.SetAsync(stale, TestContext.Current.CancellationToken);
+        cache.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var first = cache.Refresher.Start(Request(), cache.Request, stale, cache.Forwarder);
+        await cache.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var second = cache.Refresher.Start(Request(), cache.Request, stale, cache.Forwarder);
+        cache.Hold.SetResult();
+        await Task.WhenAll(first, second);
+
+        Assert.True(second.IsCompletedSuccessfully);
+        Assert.Single(cache.Origin);
+    }
+
+    private static DefaultHttpContext Request()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = HttpMethods.Get;
+        context.Request.Scheme = "http";
+        context.Request.Host = new HostString("example");
+        context.Request.Path = "/a";
+        return context;
+    }
+
+    private static CacheEntry Entry(string body, string etag, DateTimeOffset at) => new()
+    {
+        Key = Key,
+        Vary = [],
+        Status = 200,
+        Headers = [new("Cache-Control", "max-age=60, stale-while-revalidate=600"), new("ETag", etag)],
+        Body = Encoding.ASCII.GetBytes(body),
+        RequestTime = at,
+        ResponseTime = at,
+        Date = at,
+        Directives = CacheDirectives.Parse(new StringValues("max-age=60, stale-while-revalidate=600")),
+    };
+
+    private static string Body(CacheEntry entry) => Encoding.ASCII.GetString(entry.Body.Span);
+
+    private sealed class Cache : IAsyncDisposable
+    {
+        private ServiceProvider _services = null!;
+
+        public ICacheStore Store { get; private set; } = null!;
+
+        public CacheRefresher Refresher { get; private set; } = null!;
+
+        public CacheForwarder Forwarder { get; private set; } = null!;
+
+        public CacheRequest Request { get; } = new()
+        {
+            RouteId = "site",
+            Settings = new RouteCacheSettings(),
+            Store = new CacheSettings(),
+            Key = Key,
+            AcceptEncoding = "",
+            Directives = CacheDirectives.None,
+        };
+
+        /// <summary>The If-None-Match of each request that reached the origin.</summary>
+        public List<string> Origin { get; } = [];
+
+        /// <summary>Set to keep the origin's answer until it completes.</summary>
+        public TaskCompletionSource? Hold { get; set; }
+
+        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public static Cache Create()
+        {
+            var config = new ActiveConfig();
+            config.Set(new ConfigSnapshot(new PorticoSettings { Listeners = [], Proxy = new ProxySettings(), Routes = [], Clusters = [] }, "test", 1));
+            var cache = new Cache();
+            cache._services = new ServiceCollection().AddLogging().AddMetrics().AddSingleton(config)
+                .AddSingleton<CacheMetrics>().AddSingleton<CacheLog>().AddSingleton<PartialCacheLog>().AddSingleton<PartialStore>()
+                .AddSingleton<ICacheStore, MemoryCacheStore>().BuildServiceProvider();
+            var services = cache._services;
+            cache.Store = services.GetRequiredService<ICacheStore>();
+            cache.Refresher = new CacheRefresher(services.GetRequiredService<CacheLog>(), services.GetRequiredService<IServiceScopeFactory>(), cache.Store);
+            cache.Forwarder = new CacheForwarder(cache.AnswerAsync, cache.Store, services.GetRequiredService<PartialStore>(), services.GetRequiredService<CacheMetrics>(), TimeProvider.System);
+            return cache;
+        }
+
+        private async Task AnswerAsync(HttpContext context)
+        {
+            lock (Origin)
+            {
+                Origin.Add(context.Request.Headers.IfNoneMatch.ToString());
+            }
+
+            Reached.TrySetResult();
+            if (Hold is { } hold)
+            {
+                await hold.Task;
+            }
+
+            context.Response.Headers.CacheControl = "max-age=60, stale-while-revalidate=600";
+            context.Response.Headers.ETag = "\"2\"";
+            await context.Response.WriteAsync("v2");
+        }
+
+        public ValueTask DisposeAsync() => _services.DisposeAsync();
+    }
+}
