@@ -132,10 +132,13 @@ internal sealed class DiskCacheStore
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
             lock (_placing)
             {
-                // A part never replaces a complete response (RFC 9111 §3.4). PartialStore looked
-                // before it prepared the part, but a 200 may have been placed since (the writes run
-                // in the background, in either order); decided here, where files are placed.
-                if (entry.Ranges is not null && File.Exists(final) && Load(final) is { Ranges: null } held && held.Key == entry.Key)
+                // A part never replaces a complete response (RFC 9111 §3.4), nor does a response
+                // replace one that arrived after it. PartialStore looked before it prepared the part,
+                // but a 200 may have been placed since; and a miss's write may land after the write of
+                // the refresh that followed it (the writes run in the background, in either order):
+                // decided here, where files are placed.
+                if (File.Exists(final) && Load(final) is { } held && held.Key == entry.Key
+                    && ((entry.Ranges is not null && held.Ranges is null) || held.ResponseTime > entry.ResponseTime))
                 {
                     DiskBodyWriter.Delete(body.Path);
                     return;

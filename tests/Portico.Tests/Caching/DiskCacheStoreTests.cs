@@ -58,6 +58,25 @@ public sealed class DiskCacheStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_response_never_replaces_one_that_arrived_after_it()
+    {
+        // The tier's writes run in the background, in either order: a miss's write can land after
+        // that of the stale-while-revalidate refresh that followed it, which would bring the stale
+        // response back from disk once memory lets the refreshed one go, or after a restart.
+        var store = await CreateAsync();
+        var older = Entry("a", 10);
+        await store.SetAsync(older with { Body = new byte[20], ResponseTime = older.ResponseTime.AddSeconds(1) });
+        await store.SetAsync(older);
+
+        Assert.Equal(20, Assert.Single(store.Get("a")).BodyLength);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_folder.FullName, "tmp")));
+
+        // One of the same instant still does (a part completed into a 200, a 304's update of itself).
+        await store.SetAsync(older with { Body = new byte[30], ResponseTime = older.ResponseTime.AddSeconds(1) });
+        Assert.Equal(30, Assert.Single(store.Get("a")).BodyLength);
+    }
+
+    [Fact]
     public async Task A_complete_response_in_the_file_survives_a_restart_and_a_part_stored_after_it()
     {
         var first = await CreateAsync();
