@@ -22,11 +22,17 @@ internal sealed class SharedCacheTier(RedisConnection redis, ActiveConfig config
     // HSET the variant, then make the hash and each tag set live at least as long as it. A part
     // (ARGV[5] is then how a complete value begins) never replaces a complete response (RFC 9111
     // §3.4): the part was prepared when none was known, but one may have been stored since, by
-    // this instance's background write or another instance's; decided here, where values are kept.
+    // this instance's background write or another instance's. Nor does a response replace one
+    // that arrived after it (ARGV[7], SharedEntryFormat.Arrived, against the held value's, where a
+    // value of this format, ARGV[6], has it): the background writes land in either order, and a
+    // miss's may follow that of the stale-while-revalidate refresh after it. Decided here, where
+    // values are kept.
     private const string StoreScript = """
-        if ARGV[5] ~= '' then
-          local held = redis.call('HGET', KEYS[1], ARGV[1])
-          if held and string.sub(held, 1, string.len(ARGV[5])) == ARGV[5] then return 0 end
+        local held = redis.call('HGET', KEYS[1], ARGV[1])
+        if held then
+          if ARGV[5] ~= '' and string.sub(held, 1, string.len(ARGV[5])) == ARGV[5] then return 0 end
+          local from = string.len(ARGV[6]) + 2
+          if string.sub(held, 1, string.len(ARGV[6])) == ARGV[6] and tonumber(string.sub(held, from, from + string.len(ARGV[7]) - 1)) > tonumber(ARGV[7]) then return 0 end
         end
         local ttl = tonumber(ARGV[3])
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -102,7 +108,8 @@ internal sealed class SharedCacheTier(RedisConnection redis, ActiveConfig config
             keys[i + 1] = TagKey(entry.Tags[i]);
         }
 
-        RedisValue[] args = [VariantId(entry.Vary), value, (long)Math.Ceiling(keep.TotalMilliseconds), entry.Key, entry.Ranges is null ? RedisValue.EmptyString : SharedEntryFormat.CompletePrefix];
+        RedisValue[] args = [VariantId(entry.Vary), value, (long)Math.Ceiling(keep.TotalMilliseconds), entry.Key, entry.Ranges is null ? RedisValue.EmptyString : SharedEntryFormat.CompletePrefix,
+            SharedEntryFormat.MagicPrefix, SharedEntryFormat.Arrived(entry)];
         var answer = await redis.RunAsync("cache_set", async db => (long)await db.ScriptEvaluateAsync(StoreScript, keys, args));
         metrics.SharedStore(!answer.Ok ? "error" : answer.Value == 1 ? "stored" : "local", value.Length);
     }

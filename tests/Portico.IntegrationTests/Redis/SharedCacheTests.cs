@@ -245,18 +245,7 @@ public sealed class SharedCacheTests
         await Poll.UntilAsync(() => proxy.Services.GetRequiredService<RedisConnection>().Available, "Redis connected");
         var shared = proxy.Services.GetRequiredService<Portico.Caching.SharedCacheTier>();
         var now = DateTimeOffset.UtcNow;
-        Portico.Caching.CacheEntry Entry(string key, int bytes) => new()
-        {
-            Key = key,
-            Vary = [],
-            Status = 200,
-            Headers = [new("Cache-Control", "max-age=600")],
-            Body = new byte[bytes],
-            RequestTime = now,
-            ResponseTime = now,
-            Date = now,
-            Directives = Portico.Caching.CacheDirectives.Parse("max-age=600"),
-        };
+        Portico.Caching.CacheEntry Entry(string key, int bytes) => Stored(key, bytes, now);
         Portico.Caching.CacheEntry Part(string key) => Entry(key, 5) with { Status = 206, Ranges = new Portico.Caching.HeldRanges(26, [(0, 4)]) };
 
         await shared.SetAsync(Entry("http://h/a", 26));
@@ -273,6 +262,44 @@ public sealed class SharedCacheTests
         await shared.SetAsync(Entry("http://h/b", 26));
         Assert.Null(Assert.Single(await shared.GetAsync("http://h/b", _ => Portico.Caching.CacheDirectives.None)).Ranges);
     }
+
+    [Fact]
+    public async Task A_response_never_replaces_one_redis_holds_that_arrived_after_it()
+    {
+        // The tier's writes run in the background and land in either order: a miss's write may
+        // follow that of the stale-while-revalidate refresh after it, which would put the stale
+        // response back for every instance. Redis keeps the later one.
+        await using var redis = await RedisServer.StartAsync();
+        await using var backend = await Origin();
+        await using var proxy = await TestProxy.StartAsync(Config(backend) + "\n" + SharedProxies.Section(redis));
+        await Poll.UntilAsync(() => proxy.Services.GetRequiredService<RedisConnection>().Available, "Redis connected");
+        var shared = proxy.Services.GetRequiredService<Portico.Caching.SharedCacheTier>();
+        var now = DateTimeOffset.UtcNow;
+        async Task<int> HeldAsync() => Assert.Single(await shared.GetAsync("http://h/a", _ => Portico.Caching.CacheDirectives.None)).Body.Length;
+
+        await shared.SetAsync(Stored("http://h/a", 20, now));
+        await shared.SetAsync(Stored("http://h/a", 10, now.AddSeconds(-1)));
+        Assert.Equal(20, await HeldAsync());
+
+        // A later response, or one of the same instant, still replaces it.
+        await shared.SetAsync(Stored("http://h/a", 30, now.AddSeconds(1)));
+        Assert.Equal(30, await HeldAsync());
+        await shared.SetAsync(Stored("http://h/a", 40, now.AddSeconds(1)));
+        Assert.Equal(40, await HeldAsync());
+    }
+
+    private static Portico.Caching.CacheEntry Stored(string key, int bytes, DateTimeOffset at) => new()
+    {
+        Key = key,
+        Vary = [],
+        Status = 200,
+        Headers = [new("Cache-Control", "max-age=600")],
+        Body = new byte[bytes],
+        RequestTime = at,
+        ResponseTime = at,
+        Date = at,
+        Directives = Portico.Caching.CacheDirectives.Parse("max-age=600"),
+    };
 
     private static Task InstancesAsync(SharedProxies proxies)
         => Poll.UntilAsync(() => proxies.Both.All(p => p.Services.GetRequiredService<RedisConnection>() is { Available: true, Instances: 2 }), "2 instances counted");
