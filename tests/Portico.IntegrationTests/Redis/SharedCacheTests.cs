@@ -239,11 +239,8 @@ public sealed class SharedCacheTests
         // RFC 9111 §3.4, as the memory and disk tiers' twin: a part was prepared when no complete
         // response was known, but one was stored in Redis since (by this instance's background
         // write or another's); Redis keeps the complete one.
-        await using var redis = await RedisServer.StartAsync();
-        await using var backend = await Origin();
-        await using var proxy = await TestProxy.StartAsync(Config(backend) + "\n" + SharedProxies.Section(redis));
-        await Poll.UntilAsync(() => proxy.Services.GetRequiredService<RedisConnection>().Available, "Redis connected");
-        var shared = proxy.Services.GetRequiredService<Portico.Caching.SharedCacheTier>();
+        await using var instance = await OneInstance.StartAsync();
+        var shared = instance.Shared;
         var now = DateTimeOffset.UtcNow;
         Portico.Caching.CacheEntry Entry(string key, int bytes) => Stored(key, bytes, now);
         Portico.Caching.CacheEntry Part(string key) => Entry(key, 5) with { Status = 206, Ranges = new Portico.Caching.HeldRanges(26, [(0, 4)]) };
@@ -269,11 +266,8 @@ public sealed class SharedCacheTests
         // The tier's writes run in the background and land in either order: a miss's write may
         // follow that of the stale-while-revalidate refresh after it, which would put the stale
         // response back for every instance. Redis keeps the later one.
-        await using var redis = await RedisServer.StartAsync();
-        await using var backend = await Origin();
-        await using var proxy = await TestProxy.StartAsync(Config(backend) + "\n" + SharedProxies.Section(redis));
-        await Poll.UntilAsync(() => proxy.Services.GetRequiredService<RedisConnection>().Available, "Redis connected");
-        var shared = proxy.Services.GetRequiredService<Portico.Caching.SharedCacheTier>();
+        await using var instance = await OneInstance.StartAsync();
+        var shared = instance.Shared;
         var now = DateTimeOffset.UtcNow;
         async Task<int> HeldAsync() => Assert.Single(await shared.GetAsync("http://h/a", _ => Portico.Caching.CacheDirectives.None)).Body.Length;
 
@@ -286,6 +280,28 @@ public sealed class SharedCacheTests
         Assert.Equal(30, await HeldAsync());
         await shared.SetAsync(Stored("http://h/a", 40, now.AddSeconds(1)));
         Assert.Equal(40, await HeldAsync());
+    }
+
+    /// <summary>One instance with the shared tier, connected, for the tests of what Redis keeps whatever order stores land in.</summary>
+    private sealed class OneInstance(RedisServer redis, TestBackend backend, TestProxy proxy) : IAsyncDisposable
+    {
+        public Portico.Caching.SharedCacheTier Shared => proxy.Services.GetRequiredService<Portico.Caching.SharedCacheTier>();
+
+        public static async Task<OneInstance> StartAsync()
+        {
+            var redis = await RedisServer.StartAsync();
+            var backend = await Origin();
+            var proxy = await TestProxy.StartAsync(Config(backend) + "\n" + SharedProxies.Section(redis));
+            await Poll.UntilAsync(() => proxy.Services.GetRequiredService<RedisConnection>().Available, "Redis connected");
+            return new OneInstance(redis, backend, proxy);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await proxy.DisposeAsync();
+            await backend.DisposeAsync();
+            await redis.DisposeAsync();
+        }
     }
 
     private static Portico.Caching.CacheEntry Stored(string key, int bytes, DateTimeOffset at) => new()
