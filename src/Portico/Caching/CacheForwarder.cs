@@ -202,7 +202,13 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Pa
         ResetResponse(context);
         if (updated is not null)
         {
-            await store.SetAsync(updated, CancellationToken.None);
+            // §4.3.4 updates the response the 304 names; one stored for the variant while this
+            // revalidation waited (a changed representation another request fetched) stays.
+            if (!await SupersededAsync(stale!))
+            {
+                await store.SetAsync(updated, CancellationToken.None);
+            }
+
             Count(context, request, CacheOutcome.Revalidated, counted);
             var ttl = Freshness.Lifetime(updated, request.Settings.Heuristic) - Freshness.Age(updated, time.GetUtcNow());
             await CacheResponder.WriteAsync(context, updated, Freshness.Age(updated, time.GetUtcNow()), CacheStatus.Forward(reason, 304, stored: true, ttl: ttl), validated: true);
@@ -213,6 +219,14 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Pa
         var age = Freshness.Age(stale!, time.GetUtcNow());
         await CacheResponder.WriteAsync(context, stale!, age, CacheStatus.Forward(reason, fwdStatus, detail: "stale-if-error"), validated: false);
     }
+
+    /// <summary>
+    /// Whether the store holds, for <paramref name="stored"/>'s variant, a response that arrived
+    /// after it (a refresh's, a revalidation's, a miss's): then it is no longer the one to
+    /// revalidate or update. The entry itself, or none, is not superseded.
+    /// </summary>
+    public async Task<bool> SupersededAsync(CacheEntry stored)
+        => (await store.GetAsync(stored.Key, CancellationToken.None)).Any(v => v.Vary.SequenceEqual(stored.Vary) && v.ResponseTime > stored.ResponseTime);
 
     // Whether the response is the part asked for to fill a stored partial entry, of its representation.
     private static bool Fills((CacheEntry Partial, long From, long To)? missing, CacheEntry head)

@@ -19,7 +19,7 @@ namespace Portico.Caching;
 internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config, ICacheStore store, CachePurger purger, PartialStore partials, CacheFlights flights, CacheMetrics metrics, CacheLog log, TimeProvider time, IServiceScopeFactory scopes)
 {
     private readonly CacheForwarder _forwarder = new(next, store, partials, metrics, time);
-    private readonly CacheRefresher _refresher = new(log, scopes, store);
+    private readonly CacheRefresher _refresher = new(log, scopes);
 
     public Task Invoke(HttpContext context)
     {

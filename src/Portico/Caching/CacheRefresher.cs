@@ -10,7 +10,7 @@ namespace Portico.Caching;
 /// once in the background, through the same stages below the cache as a client request
 /// would go (compression, the forwarder), on a copy of the request that needs no client.
 /// </summary>
-internal sealed class CacheRefresher(CacheLog log, IServiceScopeFactory scopes, ICacheStore store)
+internal sealed class CacheRefresher(CacheLog log, IServiceScopeFactory scopes)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
     private readonly ConcurrentDictionary<string, byte> _running = new(StringComparer.Ordinal);
@@ -34,7 +34,7 @@ internal sealed class CacheRefresher(CacheLog log, IServiceScopeFactory scopes, 
                 // A request that found the stale entry just before an earlier refresh stored its
                 // successor comes here once that refresh ended: a second refresh would ask the
                 // origin again and replace the response the first one stored.
-                if (await ReplacedAsync(request.Key, stale))
+                if (await forwarder.SupersededAsync(stale))
                 {
                     return;
                 }
@@ -55,11 +55,6 @@ internal sealed class CacheRefresher(CacheLog log, IServiceScopeFactory scopes, 
             }
         });
     }
-
-    // Whether the store holds a response for the stale one's variant that arrived after it (a
-    // refresh's, a revalidation's or a miss's); the stale one itself, or none, is refreshed.
-    private async Task<bool> ReplacedAsync(string key, CacheEntry stale)
-        => (await store.GetAsync(key, CancellationToken.None)).Any(v => v.Vary.SequenceEqual(stale.Vary) && v.ResponseTime > stale.ResponseTime);
 
     private static DefaultHttpContext Copy(HttpContext context)
     {

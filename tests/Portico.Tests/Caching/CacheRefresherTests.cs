@@ -38,6 +38,27 @@ public sealed class CacheRefresherTests
     }
 
     [Fact]
+    public async Task A_304_does_not_update_the_stale_entry_over_a_response_stored_while_it_waited()
+    {
+        // §4.3.4: the 304 vouches for the response it was asked about; had it been written over what
+        // another request stored meanwhile (a changed representation), the old body would be back.
+        await using var cache = Cache.Create();
+        var stale = Entry("v1", "\"1\"", Stored);
+        await cache.Store.SetAsync(stale, TestContext.Current.CancellationToken);
+        cache.Answer = async context =>
+        {
+            await cache.Store.SetAsync(Entry("v3", "\"3\"", DateTimeOffset.UtcNow), CancellationToken.None);
+            context.Response.StatusCode = StatusCodes.Status304NotModified;
+            context.Response.Headers.CacheControl = "max-age=60";
+        };
+
+        await cache.Refresher.Start(Request(), cache.Request, stale, cache.Forwarder);
+
+        Assert.Single(cache.Origin);
+        Assert.Equal("v3", Body(Assert.Single(await cache.Store.GetAsync(Key, TestContext.Current.CancellationToken))));
+    }
+
+    [Fact]
     public async Task A_second_stale_answer_while_the_refresh_runs_begins_none()
     {
         await using var cache = Cache.Create();
@@ -108,6 +129,9 @@ public sealed class CacheRefresherTests
 
         public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>The origin's answer; by default 200 "v2", fresh, with ETag "2".</summary>
+        public Func<HttpContext, Task>? Answer { get; set; }
+
         public static Cache Create()
         {
             var config = new ActiveConfig();
@@ -118,7 +142,7 @@ public sealed class CacheRefresherTests
                 .AddSingleton<ICacheStore, MemoryCacheStore>().BuildServiceProvider();
             var services = cache._services;
             cache.Store = services.GetRequiredService<ICacheStore>();
-            cache.Refresher = new CacheRefresher(services.GetRequiredService<CacheLog>(), services.GetRequiredService<IServiceScopeFactory>(), cache.Store);
+            cache.Refresher = new CacheRefresher(services.GetRequiredService<CacheLog>(), services.GetRequiredService<IServiceScopeFactory>());
             cache.Forwarder = new CacheForwarder(cache.AnswerAsync, cache.Store, services.GetRequiredService<PartialStore>(), services.GetRequiredService<CacheMetrics>(), TimeProvider.System);
             return cache;
         }
@@ -134,6 +158,12 @@ public sealed class CacheRefresherTests
             if (Hold is { } hold)
             {
                 await hold.Task;
+            }
+
+            if (Answer is { } answer)
+            {
+                await answer(context);
+                return;
             }
 
             context.Response.Headers.CacheControl = "max-age=60, stale-while-revalidate=600";
