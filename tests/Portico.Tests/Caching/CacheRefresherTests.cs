@@ -18,6 +18,8 @@ public sealed class CacheRefresherTests
 
     private static readonly DateTimeOffset Stored = DateTimeOffset.UtcNow.AddSeconds(-90);
 
+    private static readonly CacheEntry Stale = Entry("v1", "\"1\"", Stored);
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -26,15 +28,13 @@ public sealed class CacheRefresherTests
         // A fresh-clone CI run: of the stale answers sent at once, one looked the entry up just
         // before the first refresh stored its successor and began its own refresh once the first
         // had ended: the origin was asked twice and the first refresh's response replaced.
-        await using var cache = Cache.Create();
-        var stale = Entry("v1", "\"1\"", Stored);
-        await cache.Store.SetAsync(replaced ? Entry("v2", "\"2\"", Stored.AddSeconds(89)) : stale, TestContext.Current.CancellationToken);
+        await using var cache = await Cache.CreateAsync(replaced ? Entry("v2", "\"2\"", Stored.AddSeconds(89)) : Stale);
 
-        await cache.Refresher.Start(Request(), cache.Request, stale, cache.Forwarder);
+        await cache.RefreshAsync();
 
         // Revalidated with the stale entry's validator, and its response stored in its place.
         Assert.Equal(replaced ? [] : ["\"1\""], cache.Origin);
-        Assert.Equal("v2", Body(Assert.Single(await cache.Store.GetAsync(Key, TestContext.Current.CancellationToken))));
+        Assert.Equal("v2", await cache.HeldAsync());
     }
 
     [Fact]
@@ -42,9 +42,7 @@ public sealed class CacheRefresherTests
     {
         // §4.3.4: the 304 vouches for the response it was asked about; had it been written over what
         // another request stored meanwhile (a changed representation), the old body would be back.
-        await using var cache = Cache.Create();
-        var stale = Entry("v1", "\"1\"", Stored);
-        await cache.Store.SetAsync(stale, TestContext.Current.CancellationToken);
+        await using var cache = await Cache.CreateAsync(Stale);
         cache.Answer = async context =>
         {
             await cache.Store.SetAsync(Entry("v3", "\"3\"", DateTimeOffset.UtcNow), CancellationToken.None);
@@ -52,23 +50,21 @@ public sealed class CacheRefresherTests
             context.Response.Headers.CacheControl = "max-age=60";
         };
 
-        await cache.Refresher.Start(Request(), cache.Request, stale, cache.Forwarder);
+        await cache.RefreshAsync();
 
         Assert.Single(cache.Origin);
-        Assert.Equal("v3", Body(Assert.Single(await cache.Store.GetAsync(Key, TestContext.Current.CancellationToken))));
+        Assert.Equal("v3", await cache.HeldAsync());
     }
 
     [Fact]
     public async Task A_second_stale_answer_while_the_refresh_runs_begins_none()
     {
-        await using var cache = Cache.Create();
-        var stale = Entry("v1", "\"1\"", Stored);
-        await cache.Store.SetAsync(stale, TestContext.Current.CancellationToken);
+        await using var cache = await Cache.CreateAsync(Stale);
         cache.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var first = cache.Refresher.Start(Request(), cache.Request, stale, cache.Forwarder);
+        var first = cache.RefreshAsync();
         await cache.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        var second = cache.Refresher.Start(Request(), cache.Request, stale, cache.Forwarder);
+        var second = cache.RefreshAsync();
         cache.Hold.SetResult();
         await Task.WhenAll(first, second);
 
@@ -76,7 +72,7 @@ public sealed class CacheRefresherTests
         Assert.Single(cache.Origin);
     }
 
-    private static DefaultHttpContext Request()
+    private static DefaultHttpContext ClientRequest()
     {
         var context = new DefaultHttpContext();
         context.Request.Method = HttpMethods.Get;
@@ -132,7 +128,14 @@ public sealed class CacheRefresherTests
         /// <summary>The origin's answer; by default 200 "v2", fresh, with ETag "2".</summary>
         public Func<HttpContext, Task>? Answer { get; set; }
 
-        public static Cache Create()
+        /// <summary>Refreshes <see cref="Stale"/>, as a request answered with it would.</summary>
+        public Task RefreshAsync() => Refresher.Start(ClientRequest(), Request, Stale, Forwarder);
+
+        /// <summary>The body of the one response stored.</summary>
+        public async Task<string> HeldAsync() => Body(Assert.Single(await Store.GetAsync(Key, CancellationToken.None)));
+
+        /// <param name="held">What the store holds when the refresh begins.</param>
+        public static async Task<Cache> CreateAsync(CacheEntry held)
         {
             var config = new ActiveConfig();
             config.Set(new ConfigSnapshot(new PorticoSettings { Listeners = [], Proxy = new ProxySettings(), Routes = [], Clusters = [] }, "test", 1));
@@ -144,6 +147,7 @@ public sealed class CacheRefresherTests
             cache.Store = services.GetRequiredService<ICacheStore>();
             cache.Refresher = new CacheRefresher(services.GetRequiredService<CacheLog>(), services.GetRequiredService<IServiceScopeFactory>());
             cache.Forwarder = new CacheForwarder(cache.AnswerAsync, cache.Store, services.GetRequiredService<PartialStore>(), services.GetRequiredService<CacheMetrics>(), TimeProvider.System);
+            await cache.Store.SetAsync(held, CancellationToken.None);
             return cache;
         }
 
