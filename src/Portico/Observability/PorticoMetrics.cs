@@ -29,7 +29,6 @@ internal sealed class PorticoMetrics
     private readonly ConcurrentDictionary<(string Route, string Cluster), Series> _series = new();
     private readonly Histogram<double> _duration;
     private readonly Histogram<double> _upstream;
-    private readonly UpDownCounter<long> _activeConnections;
     private long _openConnections;
 
     // One count per listener, found once per connection (never per request).
@@ -48,7 +47,9 @@ internal sealed class PorticoMetrics
         _duration = meter.CreateHistogram("portico.request.duration", "s", "Time from request start to the end of the response", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _upstream = meter.CreateHistogram("portico.upstream.duration", "s", "Time spent exchanging with the destination", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         meter.CreateObservableUpDownCounter("portico.active.requests", () => ActiveRequests, "{request}", "Requests in progress");
-        _activeConnections = meter.CreateUpDownCounter<long>("portico.active.connections", "{connection}", "Open client connections");
+        // Read when collected, like the requests in progress: two measurements per connection
+        // (opened, closed) went through the SDK's aggregation on every new connection (issue 25).
+        meter.CreateObservableUpDownCounter("portico.active.connections", () => OpenConnections, "{connection}", "Open client connections");
         _bytesIn = meter.CreateCounter<long>("portico.request.body", "By", "Request body bytes received from clients");
         meter.CreateObservableCounter("portico.response.body", ResponseBytes, "By", "Response body bytes sent to clients");
         _retries = meter.CreateCounter<long>("portico.retries", "{retry}", "Retries on another destination");
@@ -81,7 +82,6 @@ internal sealed class PorticoMetrics
     /// <summary>A client connection opened on <paramref name="listener"/>; give what it returns to <see cref="ConnectionClosed"/>.</summary>
     public StrongBox<long> ConnectionOpened(string listener)
     {
-        _activeConnections.Add(1);
         Interlocked.Increment(ref _openConnections);
         var open = _byListener.GetOrAdd(listener, static _ => new StrongBox<long>());
         Interlocked.Increment(ref open.Value);
@@ -90,7 +90,6 @@ internal sealed class PorticoMetrics
 
     public void ConnectionClosed(StrongBox<long> listener)
     {
-        _activeConnections.Add(-1);
         Interlocked.Decrement(ref _openConnections);
         Interlocked.Decrement(ref listener.Value);
     }

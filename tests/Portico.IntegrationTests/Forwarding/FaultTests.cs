@@ -221,6 +221,6 @@ public sealed class FaultTests
 
     private static async Task NothingLeftAsync(ProxyCounters counters)
         => await Poll.UntilAsync(
-            () => counters.Observe("portico.active.requests") == 0 && counters.Value("portico.active.connections") == 0,
+            () => counters.Observe("portico.active.requests") == 0 && counters.Observe("portico.active.connections") == 0,
             "no request in flight and no client connection open");
 }

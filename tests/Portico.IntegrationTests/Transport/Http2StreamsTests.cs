@@ -76,7 +76,7 @@ public sealed class Http2StreamsTests : IDisposable
             Assert.True(bodies[i].AsSpan().SequenceEqual(Body(sizes[i])), $"the {sizes[i]}-byte body arrived as {bodies[i].Length} bytes, or changed");
         }
 
-        Assert.Equal(1, connections.Value("portico.active.connections"));
+        Assert.Equal(1, connections.Observe("portico.active.connections"));
     }
 
     [Theory]
@@ -139,7 +139,7 @@ public sealed class Http2StreamsTests : IDisposable
             Assert.True(body.AsSpan().SequenceEqual(Body(100_000)));
         }
 
-        await Poll.UntilAsync(() => connections.Value("portico.active.connections") == 0, "the proxy to close every client connection");
+        await Poll.UntilAsync(() => connections.Observe("portico.active.connections") == 0, "the proxy to close every client connection");
         var failures = proxy.Logs.Lines.Where(l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error).ToList();
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }

@@ -176,7 +176,7 @@ public sealed class TransportTests
 
         // Every connection closed (the proxy's connection middleware has returned): whatever its
         // HTTP/2 handling would log, it has.
-        await Poll.UntilAsync(() => connections.Value("portico.active.connections") == 0, "the proxy to close every client connection");
+        await Poll.UntilAsync(() => connections.Observe("portico.active.connections") == 0, "the proxy to close every client connection");
         var failures = proxy.Logs.Lines.Where(l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error).ToList();
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
