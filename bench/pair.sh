@@ -244,7 +244,7 @@ cpu() {
   echo "$t"
 }
 # With PAIR_SYSCALLS=1: what perf counts on process $1 for $2 seconds, into $3 (CSV).
-EVENTS=context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_accept4,syscalls:sys_enter_setsockopt
+EVENTS=context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_accept4,syscalls:sys_enter_setsockopt,syscalls:sys_enter_shutdown,syscalls:sys_enter_close
 count() { timeout -k 5 $(($2 + 30)) perf stat -x, -e "$EVENTS" -p "$(tree "$1")" -o "$3" -- sleep "$2" >/dev/null 2>&1 || true; }
 # One build's counts per request ($1: the CSV, $2: requests), as "name=N.NN ...".
 per_request() {
