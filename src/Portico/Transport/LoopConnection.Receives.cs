@@ -57,8 +57,6 @@ internal sealed partial class LoopConnection
 
             if (n == 0)
             {
-                // Nothing can follow the end of the stream: nothing is left unread at the close.
-                _streamEnded = true;
                 EndInput(null);
                 return;
             }
@@ -72,7 +70,6 @@ internal sealed partial class LoopConnection
 
             if (errno != Native.EIntr)
             {
-                _streamEnded = true;
                 var error = Errors.Exception(errno);
                 EndInput(error.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown
                     ? new ConnectionResetException(error.Message, error)

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -32,10 +31,6 @@ internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, I
     private const int CloseDescriptor = 2;
     private const int SendOnLoop = 3;
 
-    // How much a close reads and drops of what the client sent and nobody will read: past it
-    // the close resets the connection, as any close with unread bytes does.
-    private const int MaxDiscardReads = 64;
-
     private readonly EventLoop _loop;
     private readonly int _fd;
     private readonly Pipe _input;
@@ -63,7 +58,6 @@ internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, I
     private bool _readPaused;
     private bool _inputDone;
     private bool _peerClosed;
-    private bool _streamEnded;
     private ValueTask<FlushResult> _pendingFlush;
 
     // Under _gate.
@@ -286,15 +280,6 @@ internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, I
             socket = _socket;
         }
 
-        // Unless the loop read everything the client's last edge brought (or the end of the
-        // stream, or an error), bytes may wait unread in the socket: a close with bytes unread
-        // resets the connection, and a reset drops what of the response the kernel has not sent
-        // yet. So those are read and dropped first.
-        if (!_streamEnded && (_readReady || _readPaused))
-        {
-            DiscardUnread();
-        }
-
         _loop.Release(_slot);
         if (socket is not null)
         {
@@ -344,29 +329,6 @@ internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, I
         catch (ObjectDisposedException)
         {
             // Disposed already: nobody is listening.
-        }
-    }
-
-    /// <summary>
-    /// Reads and drops what the client sent that nobody will read, so that the close sends no
-    /// reset after the response: at most <see cref="MaxDiscardReads"/> reads. The end of the
-    /// sends shut the socket down both ways (<see cref="ShutDown"/>), so a read returns what
-    /// came before that and then 0 (what comes after it, Linux answers with a reset itself).
-    /// On the loop, once the connection is closed to everything else.
-    /// </summary>
-    private unsafe void DiscardUnread()
-    {
-        var buffer = _loop.OnLoop ? _loop.ReceiveBuffer : new byte[MinReadSize];
-        fixed (byte* p = buffer)
-        {
-            for (var i = 0; i < MaxDiscardReads; i++)
-            {
-                var n = Native.Recv(_fd, p, (nuint)buffer.Length, 0);
-                if (n <= 0 && (n == 0 || Marshal.GetLastPInvokeError() != Native.EIntr))
-                {
-                    return;
-                }
-            }
         }
     }
 
