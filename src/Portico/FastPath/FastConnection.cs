@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Portico.Forwarding;
+using Portico.Tls;
 using Portico.Transport;
 
 namespace Portico.FastPath;
@@ -46,6 +47,7 @@ internal sealed class FastConnection
         // Behind TLS the socket carries records, not the response: what is sent must go through
         // the encrypting output pipe, never straight to the socket.
         Direct = Https ? null : transport;
+        Encrypted = Https ? connection.Features.Get<EncryptedInput>() : null;
         Loop = transport?.Loop;
         Protocol = "HTTP/1.1";
     }
@@ -64,6 +66,9 @@ internal sealed class FastConnection
 
     /// <summary>An HTTP/2 request of the connection this state was made for begins (and the previous one is over).</summary>
     public void Begin(HttpContext? stream) => _stream = stream;
+
+    /// <summary>On a TLS connection: the encrypted input the request loop waits on between requests (<see cref="EncryptedInput"/>).</summary>
+    public EncryptedInput? Encrypted { get; }
 
     /// <summary>Cancelled when the client's connection (or HTTP/2 stream) is gone, as the full path's RequestAborted.</summary>
     public CancellationToken Closed => _connection?.ConnectionClosed ?? _stream?.RequestAborted ?? default;
@@ -148,8 +153,15 @@ internal sealed class FastConnection
         _closeRequested = true;
         if (_phase == Phase.Idle)
         {
-            _connection?.Transport.Input.CancelPendingRead();
+            CancelIdleRead();
         }
+    }
+
+    /// <summary>Wakes the request loop's wait for the next request, on the encrypted input too (TLS).</summary>
+    private void CancelIdleRead()
+    {
+        _connection?.Transport.Input.CancelPendingRead();
+        Encrypted?.Reader.CancelPendingRead();
     }
 
     /// <summary>Kestrel's own format, connection id and request number, so ids look alike on both paths.</summary>
@@ -191,7 +203,7 @@ internal sealed class FastConnection
         _phase = phase;
         if (phase == Phase.Idle && _closeRequested)
         {
-            _connection?.Transport.Input.CancelPendingRead();
+            CancelIdleRead();
         }
     }
 

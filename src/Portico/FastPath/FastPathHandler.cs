@@ -135,6 +135,7 @@ internal sealed class FastPathHandler : IDisposable
         var state = new FastConnection(connection);
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
+        var encrypted = state.Encrypted;
         var handOver = false;
         Track(state);
         using var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
@@ -147,7 +148,17 @@ internal sealed class FastPathHandler : IDisposable
                 ReadResult result;
                 try
                 {
-                    result = await input.ReadAsync();
+                    // TLS: between requests the loop waits on the encrypted input, not in the
+                    // SslStream's read (EncryptedInput says why).
+                    if (encrypted is null || !input.TryRead(out result))
+                    {
+                        if (encrypted is not null && encrypted.Drained())
+                        {
+                            encrypted.Leave(await encrypted.Reader.ReadAsync());
+                        }
+
+                        result = await input.ReadAsync();
+                    }
                 }
                 catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or OperationCanceledException)
                 {

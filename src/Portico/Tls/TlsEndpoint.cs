@@ -69,6 +69,14 @@ internal static class TlsEndpoint
             var ready = Options(certificate);
             return new Serving(ready, tls.SessionResumption ? listeners.Tickets.PrepareAsync(ready, certificate.Leaf.Subject) : Task.FromResult<SslStream?>(null));
         };
+
+        // Right before TLS: the pipe its records come from, for the fast path's wait between
+        // HTTP/1.1 requests (an HTTP/2 connection's reads are Kestrel's).
+        if (http1)
+        {
+            EncryptedInput.Use(options);
+        }
+
         options.UseHttps(new TlsHandshakeCallbackOptions
         {
             HandshakeTimeout = TimeSpan.FromSeconds(10),
