@@ -70,10 +70,13 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
         entry = entry.File is null ? entry : entry with { File = null };
         lock (_gate)
         {
-            // A part never replaces a complete response (RFC 9111 §3.4). PartialStore looked before
-            // it prepared the part, but a 200 may have been stored since; decided here, under the lock.
-            if (entry.Ranges is not null && _slots.TryGetValue(entry.Key, out var held)
-                && held.Value.Variants.Exists(v => v.Ranges is null && v.Vary.SequenceEqual(entry.Vary)))
+            // A part never replaces a complete response (RFC 9111 §3.4), nor does a response replace
+            // one that arrived after it. PartialStore looked before it prepared the part, but a 200
+            // may have been stored since; and a slow miss can finish recording after the refresh or
+            // the miss that followed it: decided here, under the lock, as the disk tier decides.
+            if (_slots.TryGetValue(entry.Key, out var held)
+                && held.Value.Variants.Exists(v => v.Vary.SequenceEqual(entry.Vary)
+                    && ((entry.Ranges is not null && v.Ranges is null) || v.ResponseTime > entry.ResponseTime)))
             {
                 return ValueTask.CompletedTask;
             }

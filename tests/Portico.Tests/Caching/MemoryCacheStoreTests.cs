@@ -65,6 +65,27 @@ public sealed class MemoryCacheStoreTests
     }
 
     [Fact]
+    public async Task A_response_never_replaces_one_that_arrived_after_it()
+    {
+        // A slow miss finishes recording after the stale-while-revalidate refresh (or the miss)
+        // that followed it: storing it would bring the older response back.
+        var (store, services) = Create(1 << 20, 1 << 16);
+        await using var _ = services;
+        var ct = TestContext.Current.CancellationToken;
+        var older = Entry("a", 10);
+        await store.SetAsync(older with { Body = new byte[20], ResponseTime = older.ResponseTime.AddSeconds(1) }, ct);
+        await store.SetAsync(older, ct);
+
+        Assert.Equal(20, Assert.Single(await store.GetAsync("a", ct)).Body.Length);
+        Assert.Equal(1, store.Usage.Entries);
+
+        // Another variant is not held back by it, and one of the same instant still replaces.
+        await store.SetAsync(Entry("a", 5, "gzip"), ct);
+        await store.SetAsync(older with { Body = new byte[30], ResponseTime = older.ResponseTime.AddSeconds(1) }, ct);
+        Assert.Equal([30, 5], (await store.GetAsync("a", ct)).Select(v => v.Body.Length));
+    }
+
+    [Fact]
     public async Task The_least_recently_used_key_is_evicted_to_stay_within_max_size()
     {
         var entrySize = Entry("x", 1000).Size;
