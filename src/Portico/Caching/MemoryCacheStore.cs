@@ -8,11 +8,13 @@ namespace Portico.Caching;
 /// reload that lowers them takes effect at the next store. An index from tag to the keys with a
 /// variant so tagged is kept beside the keys, changed under the same lock whenever a variant is
 /// stored, replaced, purged or evicted, so it never names a key that is gone and is no larger
-/// than the tags of what is held.
+/// than the tags of what is held. Purges are remembered for a while (<see cref="PurgeFence"/>),
+/// under the same lock, so a response on its way at a purge is not stored over it.
 /// </summary>
-internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics) : ICacheStore
+internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics, TimeProvider time) : ICacheStore
 {
     private readonly Lock _gate = new();
+    private readonly PurgeFence _fence = new(time);
     private readonly Dictionary<string, LinkedListNode<Slot>> _slots = new(StringComparer.Ordinal);
     private readonly LinkedList<Slot> _recency = new();
     private readonly StoreUsage _usage = new();
@@ -57,19 +59,54 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
     public ValueTask<IReadOnlyList<CacheEntry>> GetSharedAsync(string key, IReadOnlyList<CacheEntry> local, CancellationToken cancellationToken)
         => ValueTask.FromResult(local);
 
+    /// <summary>
+    /// <paramref name="entry"/> as a tier may store it now: null when a purge since its request
+    /// removed what it stands for, marked stale when a soft purge did (see <see cref="PurgeFence"/>).
+    /// </summary>
+    public CacheEntry? Admit(CacheEntry entry)
+    {
+        lock (_gate)
+        {
+            return _fence.Admit(entry);
+        }
+    }
+
     public ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken)
+    {
+        Place(entry, fenced: true);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Places what another tier holds (promoted from the disk, or from Redis): stored before any
+    /// purge since, or that tier's purge would have removed it, so the fence is not asked.
+    /// </summary>
+    public void Place(CacheEntry entry) => Place(entry, fenced: false);
+
+    private void Place(CacheEntry entry, bool fenced)
     {
         var limits = config.Current.Settings.Cache;
         var size = entry.Size;
         if (!entry.InMemory || entry.Body.Length > limits.MaxObjectSizeBytes || size > limits.MaxSizeBytes)
         {
-            return ValueTask.CompletedTask;
+            return;
         }
 
         // Its own copy: a file the entry also names belongs to another tier.
         entry = entry.File is null ? entry : entry with { File = null };
         lock (_gate)
         {
+            // A purge since its request removed what it stands for (or, soft, made it stale).
+            if (fenced)
+            {
+                if (_fence.Admit(entry) is not { } admitted)
+                {
+                    return;
+                }
+
+                entry = admitted;
+            }
+
             // A part never replaces a complete response (RFC 9111 §3.4), nor does a response replace
             // one that arrived after it. PartialStore looked before it prepared the part, but a 200
             // may have been stored since; and a slow miss can finish recording after the refresh or
@@ -78,7 +115,7 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
                 && held.Value.Variants.Exists(v => v.Vary.SequenceEqual(entry.Vary)
                     && ((entry.Ranges is not null && v.Ranges is null) || v.ResponseTime > entry.ResponseTime)))
             {
-                return ValueTask.CompletedTask;
+                return;
             }
 
             if (!_slots.TryGetValue(entry.Key, out var node))
@@ -109,14 +146,13 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
                 Drop(last.Value.Key);
             }
         }
-
-        return ValueTask.CompletedTask;
     }
 
     public ValueTask<int> RemoveAsync(string key, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
+            _fence.Key(key);
             return ValueTask.FromResult(Drop(key));
         }
     }
@@ -125,6 +161,7 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
     {
         lock (_gate)
         {
+            _fence.Prefix(prefix);
             var removed = 0;
             foreach (var key in _slots.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToArray())
             {
@@ -140,6 +177,7 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
         var wanted = tags.ToHashSet(StringComparer.Ordinal);
         lock (_gate)
         {
+            _fence.Tags(wanted, staleFrom);
             var keys = wanted.SelectMany(t => _tagged.GetValueOrDefault(t) ?? []).Distinct(StringComparer.Ordinal).ToArray();
             var purged = 0;
             foreach (var key in keys)

@@ -167,7 +167,7 @@ internal sealed class TieredCacheStore : ICacheStore
         var all = local.Where(l => !newer.Any(n => n.Vary.SequenceEqual(l.Vary))).ToList();
         foreach (var entry in newer)
         {
-            await _memory.SetAsync(entry, cancellationToken);
+            _memory.Place(entry);
             all.Add(entry);
         }
 
@@ -178,6 +178,15 @@ internal sealed class TieredCacheStore : ICacheStore
 
     private async ValueTask SetAsync(CacheEntry entry, bool shared, CancellationToken cancellationToken)
     {
+        // Not stored when a purge removed it on its way (the memory tier asks again under its
+        // lock, and each background write just before it writes).
+        if (_memory.Admit(entry) is not { } admitted)
+        {
+            Dropped(entry);
+            return;
+        }
+
+        entry = admitted;
         if (entry.InMemory)
         {
             await _memory.SetAsync(entry, cancellationToken);
@@ -187,16 +196,12 @@ internal sealed class TieredCacheStore : ICacheStore
         {
             // In the background as the disk write is; a purge waits for it (WrittenAsync), so a
             // purge is never undone by a store landing in Redis after it.
-            Track(Task.Run(() => _shared.SetAsync(entry)));
+            Track(Task.Run(() => _memory.Admit(entry) is { } now ? _shared.SetAsync(now) : Task.CompletedTask));
         }
 
         if (Disk is not { } disk)
         {
-            if (entry.File is { Spool: true } spool)
-            {
-                DiskBodyWriter.Delete(spool.Path);
-            }
-
+            Dropped(entry);
             return;
         }
 
@@ -204,7 +209,14 @@ internal sealed class TieredCacheStore : ICacheStore
         {
             try
             {
-                await disk.SetAsync(entry);
+                if (_memory.Admit(entry) is { } now)
+                {
+                    await disk.SetAsync(now);
+                }
+                else
+                {
+                    Dropped(entry);
+                }
             }
             catch (Exception e)
             {
@@ -213,6 +225,15 @@ internal sealed class TieredCacheStore : ICacheStore
             }
         });
         Track(write);
+    }
+
+    // A body spooled for the disk tier that no tier takes.
+    private static void Dropped(CacheEntry entry)
+    {
+        if (entry.File is { Spool: true } spool)
+        {
+            DiskBodyWriter.Delete(spool.Path);
+        }
     }
 
     private void Track(Task write)
@@ -270,7 +291,7 @@ internal sealed class TieredCacheStore : ICacheStore
         }
 
         var promoted = entry with { Body = body, File = null };
-        await _memory.SetAsync(promoted, cancellationToken);
+        _memory.Place(promoted);
         return promoted;
     }
 

@@ -142,7 +142,7 @@ public sealed class CacheRefresherTests
             var cache = new Cache();
             cache._services = new ServiceCollection().AddLogging().AddMetrics().AddSingleton(config)
                 .AddSingleton<CacheMetrics>().AddSingleton<CacheLog>().AddSingleton<PartialCacheLog>().AddSingleton<PartialStore>()
-                .AddSingleton<ICacheStore, MemoryCacheStore>().BuildServiceProvider();
+                .AddSingleton(TimeProvider.System).AddSingleton<ICacheStore, MemoryCacheStore>().BuildServiceProvider();
             var services = cache._services;
             cache.Store = services.GetRequiredService<ICacheStore>();
             cache.Refresher = new CacheRefresher(services.GetRequiredService<CacheLog>(), services.GetRequiredService<IServiceScopeFactory>());

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Portico.Caching;
 using Portico.Configuration;
 using Portico.Configuration.Model;
@@ -8,7 +9,7 @@ namespace Portico.Tests.Caching;
 /// <summary>The in-memory store: variants per key, byte bound with LRU eviction, per-object cap, purge.</summary>
 public sealed class MemoryCacheStoreTests
 {
-    private static (MemoryCacheStore Store, ServiceProvider Services) Create(long maxSize, long maxObject)
+    private static (MemoryCacheStore Store, ServiceProvider Services) Create(long maxSize, long maxObject, TimeProvider? time = null)
     {
         var config = new ActiveConfig();
         config.Set(new ConfigSnapshot(new PorticoSettings
@@ -19,7 +20,7 @@ public sealed class MemoryCacheStoreTests
             Clusters = [],
             Cache = new CacheSettings { MaxSizeBytes = maxSize, MaxObjectSizeBytes = maxObject },
         }, "test", 1));
-        var services = new ServiceCollection().AddMetrics().AddSingleton(config).AddSingleton<CacheMetrics>().AddSingleton<ICacheStore, MemoryCacheStore>().BuildServiceProvider();
+        var services = new ServiceCollection().AddMetrics().AddSingleton(config).AddSingleton<CacheMetrics>().AddSingleton(time ?? TimeProvider.System).AddSingleton<ICacheStore, MemoryCacheStore>().BuildServiceProvider();
         return ((MemoryCacheStore)services.GetRequiredService<ICacheStore>(), services);
     }
 
@@ -83,6 +84,62 @@ public sealed class MemoryCacheStoreTests
         await store.SetAsync(Entry("a", 5, "gzip"), ct);
         await store.SetAsync(older with { Body = new byte[30], ResponseTime = older.ResponseTime.AddSeconds(1) }, ct);
         Assert.Equal([30, 5], (await store.GetAsync("a", ct)).Select(v => v.Body.Length));
+    }
+
+    [Fact]
+    public async Task A_response_on_its_way_at_a_purge_is_not_stored_over_it()
+    {
+        // A miss whose request reached the origin before a purge (of its URL, a prefix, its key's
+        // lines, a tag) and whose response finishes after it: storing it would undo the purge.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
+        var (store, services) = Create(1 << 20, 1 << 16, time);
+        await using var _ = services;
+        var ct = TestContext.Current.CancellationToken;
+        var sent = time.GetUtcNow();
+        CacheEntry OnItsWay(string key, params string[] tags) => Entry(key, 10) with { RequestTime = sent, ResponseTime = sent, Tags = tags };
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        await store.RemoveAsync("url", ct);
+        await store.RemovePrefixAsync("dir/", ct);
+        await store.RemovePrefixAsync("lines\n", ct);
+        await store.PurgeTagsAsync(["hard"], null, ct);
+        var soft = time.GetUtcNow();
+        await store.PurgeTagsAsync(["soft"], soft, ct);
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        foreach (var key in new[] { "url", "dir/a", "lines\nd:mobile" })
+        {
+            await store.SetAsync(OnItsWay(key), ct);
+            Assert.Empty(await store.GetAsync(key, ct));
+        }
+
+        await store.SetAsync(OnItsWay("tagged", "other", "hard"), ct);
+        Assert.Empty(await store.GetAsync("tagged", ct));
+        await store.SetAsync(OnItsWay("softly", "soft"), ct);
+        Assert.Equal(soft, Assert.Single(await store.GetAsync("softly", ct)).StaleFrom);
+
+        // Others are stored, and so is a response to a request sent after the purge.
+        await store.SetAsync(OnItsWay("urls", "other"), ct);
+        await store.SetAsync(OnItsWay("lines"), ct);
+        Assert.Null(Assert.Single(await store.GetAsync("urls", ct)).StaleFrom);
+        Assert.Single(await store.GetAsync("lines", ct));
+        var later = time.GetUtcNow();
+        await store.SetAsync(Entry("url", 20) with { RequestTime = later, ResponseTime = later }, ct);
+        Assert.Equal(20, Assert.Single(await store.GetAsync("url", ct)).Body.Length);
+
+        // A promotion from another tier is not a response on its way: placed whatever its age.
+        store.Place(OnItsWay("dir/b"));
+        Assert.Single(await store.GetAsync("dir/b", ct));
+
+        // Purges are remembered for a while; a response whose request is older than one forgotten
+        // is not stored (it may predate it), one sent after it is.
+        time.Advance(PurgeFence.Kept);
+        await store.RemoveAsync("elsewhere", ct);
+        await store.SetAsync(OnItsWay("unrelated"), ct);
+        Assert.Empty(await store.GetAsync("unrelated", ct));
+        var now = time.GetUtcNow();
+        await store.SetAsync(Entry("unrelated", 10) with { RequestTime = now, ResponseTime = now }, ct);
+        Assert.Single(await store.GetAsync("unrelated", ct));
     }
 
     [Fact]
