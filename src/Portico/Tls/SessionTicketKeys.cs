@@ -50,26 +50,78 @@ internal sealed class SessionTicketKeys : IDisposable
     private readonly ITimer _timer;
     private int _unavailableLogged;
 
+    private readonly TimeProvider _time;
+
     // [0] encrypts; every one decrypts. Each key: name, HMAC-SHA256 key, AES-256 key.
     private volatile byte[][] _keys;
+
+    // When the key that encrypts was made; whether the keys come from Redis (SharedTicketKeys),
+    // which then rotates them for every instance.
+    private long _encryptingSince;
+    private volatile bool _shared;
 
     public SessionTicketKeys(TimeProvider time, TlsSessionLog log)
     {
         _log = log;
+        _time = time;
         _keys = [NewKey()];
+        _encryptingSince = time.GetUtcNow().UtcTicks;
         Rings[_ring] = this;
-        _timer = time.CreateTimer(_ => Rotate(), null, Rotation, Rotation);
+        _timer = time.CreateTimer(_ =>
+        {
+            if (!_shared)
+            {
+                Rotate();
+            }
+        }, null, Rotation, Rotation);
     }
 
-    /// <summary>The names of the keys that decrypt, newest (the one that encrypts) first; for the admin view and tests.</summary>
-    public IReadOnlyList<string> KeyNames => [.. _keys.Select(k => Convert.ToHexString(k, 0, NameLength))];
+    /// <summary>The names of the keys that decrypt, the one that encrypts first; for the admin view and tests.</summary>
+    public IReadOnlyList<string> KeyNames => [.. _keys.Select(Name)];
 
-    /// <summary>A new key encrypts from now on; the oldest beyond <see cref="Kept"/> stops decrypting.</summary>
+    /// <summary>When the key that encrypts was made (by this instance, or by the one that put it in Redis).</summary>
+    public DateTimeOffset EncryptingSince => new(Volatile.Read(ref _encryptingSince), TimeSpan.Zero);
+
+    /// <summary>A new key of this instance's encrypts from now on; the oldest beyond <see cref="Kept"/> stops decrypting.</summary>
     public void Rotate()
     {
         _keys = [NewKey(), .. _keys.Take(Kept - 1)];
+        Volatile.Write(ref _encryptingSince, _time.GetUtcNow().UtcTicks);
         _log.TicketKeyRotated(KeyNames[0], Kept);
     }
+
+    /// <summary>
+    /// Takes the ring every instance shares (<paramref name="ring"/>, newest first, from Redis):
+    /// every key decrypts; the newest made at least <paramref name="activation"/> before
+    /// <paramref name="now"/> encrypts, so that every instance has read a key before any ticket
+    /// is issued under it (the oldest, when none is that old: a ring just begun). From then on
+    /// the ring's rotation is the shared one, not this instance's timer.
+    /// </summary>
+    public void Share(IReadOnlyList<(DateTimeOffset Made, byte[] Key)> ring, DateTimeOffset now, TimeSpan activation)
+    {
+        var encrypting = ring.FirstOrDefault(k => k.Made <= now - activation) is { Key: not null } active ? active : ring[^1];
+        var before = _keys[0];
+        _keys = [encrypting.Key, .. ring.Where(k => k.Key != encrypting.Key).Select(k => k.Key)];
+        Volatile.Write(ref _encryptingSince, encrypting.Made.UtcTicks);
+        _shared = true;
+        if (!before.AsSpan(0, NameLength).SequenceEqual(encrypting.Key.AsSpan(0, NameLength)))
+        {
+            _log.TicketKeyRotated(KeyNames[0], _keys.Length);
+        }
+    }
+
+    /// <summary>A new random key: name, HMAC-SHA256 key, AES-256 key.</summary>
+    public static byte[] NewKey()
+    {
+        var key = new byte[KeyLength];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(key);
+        return key;
+    }
+
+    /// <summary>The length of a key: name, HMAC-SHA256 key, AES-256 key.</summary>
+    public const int KeyLength = NameLength + HmacKeyLength + AesKeyLength;
+
+    private static string Name(byte[] key) => Convert.ToHexString(key, 0, NameLength);
 
     /// <summary>
     /// Makes the OpenSSL context that <paramref name="options"/> will be served from, by a TLS
@@ -159,13 +211,6 @@ internal sealed class SessionTicketKeys : IDisposable
         {
             _log.TicketKeysUnavailable(reason);
         }
-    }
-
-    private static byte[] NewKey()
-    {
-        var key = new byte[NameLength + HmacKeyLength + AesKeyLength];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(key);
-        return key;
     }
 
     /// <summary>

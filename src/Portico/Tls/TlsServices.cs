@@ -25,7 +25,8 @@ internal static class TlsServices
 
     public static IApplicationBuilder UsePorticoTls(this IApplicationBuilder app) => app.UseMiddleware<TlsMiddleware>();
 
-    /// <summary>The ACME background service; only the running server adds it (`portico check` must not order certificates).</summary>
+    /// <summary>The ACME background service and the ticket keys' share through Redis; only the running server adds them (`portico check` must not order certificates nor write to Redis).</summary>
     public static IServiceCollection AddPorticoAcme(this IServiceCollection services)
-        => services.AddHostedService<AcmeService>();
+        => services.AddHostedService<AcmeService>()
+            .AddSingleton<SharedTicketKeys>().AddHostedService(sp => sp.GetRequiredService<SharedTicketKeys>());
 }

@@ -20,4 +20,10 @@ internal sealed partial class TlsSessionLog(ILogger<TlsSessionLog> logger)
 
     [LoggerMessage(4204, LogLevel.Warning, "session tickets stay under OpenSSL's own key, which is never rotated: {Reason}")]
     public partial void TicketKeysUnavailable(string reason);
+
+    [LoggerMessage(4205, LogLevel.Warning, "session ticket keys could not be read from Redis: this instance keeps the keys it has (rotating them itself when due), and its new tickets may resume on it alone until Redis answers")]
+    public partial void TicketKeysNotShared();
+
+    [LoggerMessage(4206, LogLevel.Information, "session ticket keys are shared through Redis again ({Count} key(s) in the ring)")]
+    public partial void TicketKeysShared(int count);
 }

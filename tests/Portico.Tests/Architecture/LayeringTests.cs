@@ -81,7 +81,8 @@ public sealed class LayeringTests
         // Why RateLimiting: failed attempts are counted in the rate limiter's store.
         // Why Redis: with a `redis` section the session key ring is kept there, for every instance.
         ["Auth"] = [Config, "Configuration/Yaml", Model, Declares, "Forwarding", "Observability", "RateLimiting", "Redis"],
-        ["Tls"] = [Config, Model, "Observability", "Tls/Acme"],
+        // Why Redis: with a `redis` section the instances share the session ticket keys there.
+        ["Tls"] = [Config, Model, "Observability", "Redis", "Tls/Acme"],
         // Why Tls: an issued certificate is a ServerCertificate, stored and read as Tls's certificate files.
         // Why Redis: with a `redis` section the instances share the account, certificates, order lock and challenges there.
         ["Tls/Acme"] = [Config, Model, "Redis", "Tls"],
