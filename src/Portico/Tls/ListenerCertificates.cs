@@ -18,28 +18,32 @@ internal sealed class ListenerCertificates(string listener, IReadOnlyList<Certif
     public IEnumerable<ServerCertificate> Serving()
         => Files.Select(f => f.Current).Concat(acmeHosts.Select(acme.Get)).Concat(development is null ? [] : [development]);
 
+    /// <summary>Runs in every handshake: indexed loops, no enumerator or closure allocated (issue 25).</summary>
     public ServerCertificate Select(string? serverName)
     {
         if (!string.IsNullOrEmpty(serverName))
         {
-            if (acmeHosts.Contains(serverName, StringComparer.OrdinalIgnoreCase))
+            for (var i = 0; i < acmeHosts.Count; i++)
             {
-                return acme.Get(serverName.ToLowerInvariant());
-            }
-
-            foreach (var slot in Files)
-            {
-                if (slot.Current.Names.Contains(serverName, StringComparer.OrdinalIgnoreCase))
+                if (string.Equals(acmeHosts[i], serverName, StringComparison.OrdinalIgnoreCase))
                 {
-                    return slot.Current;
+                    return acme.Get(serverName.ToLowerInvariant());
                 }
             }
 
-            foreach (var slot in Files)
+            for (var i = 0; i < Files.Count; i++)
             {
-                if (slot.Current.Covers(serverName))
+                if (Files[i].Current.Named(serverName))
                 {
-                    return slot.Current;
+                    return Files[i].Current;
+                }
+            }
+
+            for (var i = 0; i < Files.Count; i++)
+            {
+                if (Files[i].Current.Covers(serverName))
+                {
+                    return Files[i].Current;
                 }
             }
         }

@@ -6,12 +6,15 @@ namespace Portico.Tls;
 /// <summary>A certificate ready to serve: the handshake context (leaf + chain) and the DNS names it covers.</summary>
 internal sealed class ServerCertificate
 {
+    // An array, so that the handshake's searches (Named, Covers) allocate no enumerator.
+    private readonly string[] _names;
+
     public ServerCertificate(LoadedCertificate loaded, string origin, string kind)
     {
         Leaf = loaded.Leaf;
         Origin = origin;
         Kind = kind;
-        Names = DnsNames(loaded.Leaf);
+        _names = DnsNames(loaded.Leaf);
         Context = loaded.Context();
     }
 
@@ -20,7 +23,7 @@ internal sealed class ServerCertificate
     public SslStreamCertificateContext Context { get; }
 
     /// <summary>Lower-case DNS names from the subject alternative names (or the CN when there are none); "*.x" wildcards kept.</summary>
-    public IReadOnlyList<string> Names { get; }
+    public IReadOnlyList<string> Names => _names;
 
     /// <summary>Where it came from, for log lines: a file path, "acme", "self-signed".</summary>
     public string Origin { get; }
@@ -30,7 +33,33 @@ internal sealed class ServerCertificate
 
     public DateTimeOffset NotAfter => Leaf.NotAfter.ToUniversalTime();
 
-    public bool Covers(string host) => Names.Any(n => HostMatches(n, host));
+    /// <summary>Whether one of <see cref="Names"/> is <paramref name="host"/> itself (a wildcard entry only as written).</summary>
+    public bool Named(string host)
+    {
+        foreach (var name in _names)
+        {
+            if (string.Equals(name, host, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether one of <see cref="Names"/> matches <paramref name="host"/>, wildcards included.</summary>
+    public bool Covers(string host)
+    {
+        foreach (var name in _names)
+        {
+            if (HostMatches(name, host))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>RFC 6125 §6.4.3: a "*." wildcard stands for exactly one left-most label.</summary>
     public static bool HostMatches(string pattern, string host)

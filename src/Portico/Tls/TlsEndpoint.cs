@@ -80,9 +80,7 @@ internal static class TlsEndpoint
         options.UseHttps(new TlsHandshakeCallbackOptions
         {
             HandshakeTimeout = TimeSpan.FromSeconds(10),
-            OnConnection = context => OfferedAcmeTls(context.Connection, alpnChallenges)
-                ? AcmeChallengeAsync(context.ClientHelloInfo.ServerName, alpnChallenges!, () => serving.GetValue(certificates.Select(context.ClientHelloInfo.ServerName), create).Options)
-                : ServingAsync(context),
+            OnConnection = context => OfferedAcmeTls(context.Connection, alpnChallenges) ? ChallengeAsync(context) : ServingAsync(context),
         });
         CloseNotify.Use(options);
         if (tls.SessionResumption)
@@ -90,6 +88,11 @@ internal static class TlsEndpoint
             NegotiatedCipherCheck.Use(options, listener.Name, listeners);
             SessionTickets.Use(options, listeners.Tickets);
         }
+
+        // Its own function: the fallback's closure over the context is made only for an RFC 8737
+        // validation, not in every handshake (issue 25).
+        ValueTask<SslServerAuthenticationOptions> ChallengeAsync(TlsHandshakeCallbackContext context)
+            => AcmeChallengeAsync(context.ClientHelloInfo.ServerName, alpnChallenges!, () => serving.GetValue(certificates.Select(context.ClientHelloInfo.ServerName), create).Options);
 
         ValueTask<SslServerAuthenticationOptions> ServingAsync(TlsHandshakeCallbackContext context)
         {
