@@ -17,9 +17,11 @@ internal sealed class PlainHttpRefusal(TimeProvider time, GuardLog log, GuardMet
 {
     public const string Hint = "plain HTTP was sent to an HTTPS port; use https://";
 
-    // As long as the handshake would have waited for the client to start (TlsEndpoint); the
-    // handshake's own timeout then runs from the first byte.
+    // As long as the handshake would have waited for the client to start (TlsEndpoint), to the
+    // second; the handshake's own timeout then runs from the first byte.
     private static readonly TimeSpan FirstByteTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly SharedDeadline _firstByte = new(FirstByteTimeout, time);
 
     // After the answer, what the client still sends (the rest of its head, a body) is read and
     // dropped until it closes, for a bounded time and amount: closing a socket with unread bytes
@@ -36,11 +38,11 @@ internal sealed class PlainHttpRefusal(TimeProvider time, GuardLog log, GuardMet
         {
             // The end of the connection completes the input, so only the timeout is linked:
             // watching ConnectionClosed too made Portico's transport wake a pool thread at the
-            // end of every TLS connection to cancel it (issue 25).
-            using var timeout = new CancellationTokenSource(FirstByteTimeout, time);
+            // end of every TLS connection to cancel it (issue 25). The timeout is shared with
+            // the connections that began in the same second (SharedDeadline).
             try
             {
-                first = await input.ReadAsync(timeout.Token);
+                first = await input.ReadAsync(_firstByte.Token());
             }
             catch (OperationCanceledException)
             {
