@@ -31,7 +31,8 @@
 #                                   HTTP/1.1 over TLS 1.3 on kept-alive connections)
 #   PAIR_CLOSE=1                    a new connection per request: wrk sends "Connection: close",
 #                                   so each request pays accept, connection setup and teardown
-#                                   (with PAIR_TLS=1, a TLS handshake each)
+#                                   (with PAIR_TLS=1, a TLS handshake each, resumed: wrk's
+#                                   SSL_clear keeps the session for the next connection)
 #   PAIR_S_TIME=reuse|new           a new TLS connection per request from `openssl s_time`
 #                                   (PAIR_S_TIME_CLIENTS, default 2, per build; implies PAIR_TLS=1)
 #                                   in place of wrk: `reuse` resumes one session on every
