@@ -71,6 +71,9 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Pa
         DiskBodyWriter? disk = null;
         var disconnected = false;
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
+
+        // A flight's fetch does not end with its leader's client: its followers and the store need it.
+        using var fetch = flight is null ? null : new FlightFetch(context);
         var recording = new RecordingResponseBody(original, () =>
         {
             responseTime = time.GetUtcNow();
@@ -105,8 +108,9 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Pa
                 mode = fills ? RecordMode.Collect : RecordMode.Record;
             }
 
+            fetch?.Started(body, disk);
             return (mode, body, disk);
-        });
+        }, fetch);
 
         context.Features.Set<IHttpResponseBodyFeature>(recording);
         try
@@ -139,7 +143,8 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Pa
         {
             // A body the backend broke off is known by the forwarder's error, which YARP sets before
             // it returns; the client's RequestAborted, which its abort of the response also fires,
-            // may come later, from the pool, and the cut body would then be stored as whole.
+            // may come later, from the pool, and the cut body would then be stored as whole. For a
+            // flight's leader RequestAborted is still its fetch's (FlightFetch), not the client's.
             var broken = context.RequestAborted.IsCancellationRequested || context.Features.Get<IForwarderErrorFeature>() is not null;
             kept = await ForwardedResponses.FinishAsync(store, partials, request, head!, body!, disk, broken, mode == RecordMode.Collect, beforeStore);
         }

@@ -32,6 +32,21 @@ internal sealed class FlightBody(long limit)
 
     public bool Failed { get; private set; }
 
+    /// <summary>
+    /// Whether anyone needs the rest of the body: the store (it is within the cap) or a follower
+    /// still reading it. A leader whose client left fetches on only while this holds.
+    /// </summary>
+    public bool Needed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return !Failed && (!_over || _readers > 0);
+            }
+        }
+    }
+
     /// <summary>The whole body is held: complete, and within the cap (<see cref="ToArray"/>).</summary>
     public bool Whole
     {

@@ -23,8 +23,11 @@ internal enum RecordMode
 /// <remarks>
 /// The memory copy stops at the memory tier's object size (<see cref="FlightBody"/>); the disk copy
 /// goes on to the disk tier's, a write at a time, so a large body never sits in memory whole.
+/// A collapsed miss's leader writes to its client through its <see cref="FlightFetch"/>, so
+/// that the recording goes on when the client leaves.
 /// </remarks>
-internal sealed class RecordingResponseBody(IHttpResponseBodyFeature inner, Func<(RecordMode Mode, FlightBody? Body, DiskBodyWriter? Disk)> decide) : DeferredResponseBody(inner)
+internal sealed class RecordingResponseBody(IHttpResponseBodyFeature inner, Func<(RecordMode Mode, FlightBody? Body, DiskBodyWriter? Disk)> decide, FlightFetch? fetch = null)
+    : DeferredResponseBody(inner)
 {
     protected override Stream OnStart()
     {
@@ -32,35 +35,50 @@ internal sealed class RecordingResponseBody(IHttpResponseBodyFeature inner, Func
         return mode switch
         {
             RecordMode.Swallow => Null,
-            RecordMode.Record => new Tee(Inner.Stream, body!, disk),
-            RecordMode.Collect => new Tee(Null, body!, disk),
+            RecordMode.Record => new Tee(Inner.Stream, body, disk, fetch),
+            RecordMode.Collect => new Tee(Null, body, disk, fetch: null),
+            _ when fetch is not null => new Tee(Inner.Stream, body: null, disk: null, fetch),
             _ => Inner.Stream,
         };
     }
 
-    private sealed class Tee(Stream client, FlightBody body, DiskBodyWriter? disk) : WriteOnlyStream
+    private sealed class Tee(Stream client, FlightBody? body, DiskBodyWriter? disk, FlightFetch? fetch) : WriteOnlyStream
     {
         public override void Write(ReadOnlySpan<byte> buffer)
         {
-            client.Write(buffer);
-            body.Append(buffer);
+            if (fetch is not { ClientGone: true })
+            {
+                client.Write(buffer);
+            }
+
+            body?.Append(buffer);
 
             // Only where synchronous I/O is allowed: the disk copy is given up rather than wait on the device here.
             disk?.Abandon();
+            fetch?.Check();
         }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            await client.WriteAsync(buffer, cancellationToken);
-            body.Append(buffer.Span);
+            await (fetch is null ? client.WriteAsync(buffer, cancellationToken) : fetch.WriteAsync(client, buffer, cancellationToken));
+            body?.Append(buffer.Span);
             if (disk is not null)
             {
                 await disk.WriteAsync(buffer, cancellationToken);
             }
+
+            fetch?.Check();
         }
 
-        public override void Flush() => client.Flush();
+        public override void Flush()
+        {
+            if (fetch is not { ClientGone: true })
+            {
+                client.Flush();
+            }
+        }
 
-        public override Task FlushAsync(CancellationToken cancellationToken) => client.FlushAsync(cancellationToken);
+        public override Task FlushAsync(CancellationToken cancellationToken)
+            => fetch is null ? client.FlushAsync(cancellationToken) : fetch.FlushAsync(client, cancellationToken);
     }
 }

@@ -211,6 +211,12 @@ internal sealed class FastMiss : IBufferWriter<byte>
         state.Fields.SetCacheStatus(CacheStatus.Forward(_reason));
     }
 
+    /// <summary>
+    /// Whether the body is recorded and anyone needs the rest (the store, or a follower): the
+    /// relay then goes on fetching it when the leader's client leaves (<see cref="FlightBody.Needed"/>).
+    /// </summary>
+    public bool Needed => _body is { Needed: true };
+
     /// <summary>Body bytes as relayed, for a length- or close-delimited body.</summary>
     public void Append(ReadOnlySpan<byte> data) => _body?.Append(data);
 

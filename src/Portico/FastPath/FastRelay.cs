@@ -78,6 +78,11 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         long bodyBytes = 0;
         var complete = false;
         var clientGone = false;
+
+        // The client left and the relay stopped with it; while a flight's body is needed (stored,
+        // or followed) its fetch goes on without the client instead, its bytes no longer sent.
+        var stopped = false;
+        var sentBytes = -1L;
         var chunked = new ChunkedScanner();
         var remaining = framing.Length;
         var returned = false;
@@ -123,7 +128,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                 {
                     output.Write(data.Span[..take]);
                 }
-                else if (!dechunk)
+                else if (!dechunk && !clientGone)
                 {
                     // (De-chunked, Scan has written the data into the output already.)
                     output.Advance(take);
@@ -144,11 +149,17 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                     break;
                 }
 
-                var flushed = await FastOutput.FlushAsync(state, output, staged, stagedLength, encoder?.Take(last: false) ?? default);
-                stagedLength = 0;
-                if (!flushed)
+                var taken = encoder?.Take(last: false) ?? default;
+                if (!clientGone && !await FastOutput.FlushAsync(state, output, staged, stagedLength, taken))
                 {
                     clientGone = true;
+                    sentBytes = framing.Mode == BodyMode.Chunked ? chunked.DataBytes : encoder?.BytesOut ?? bodyBytes;
+                }
+
+                stagedLength = 0;
+                if (clientGone && (dechunk || miss is not { Needed: true }))
+                {
+                    stopped = true;
                     break;
                 }
 
@@ -159,7 +170,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
                 // and the bytes that came with it are consumed by now), and the data scanned out of it.
                 var memory = dechunk ? backend.Buffer.AsMemory()
                     : encoder?.ReadBuffer(framing.Mode == BodyMode.Length ? remaining : BodyChunk)
-                    ?? output.GetMemory(framing.Mode == BodyMode.Length ? (int)Math.Min(remaining, BodyChunk) : BodyChunk);
+                    ?? (clientGone ? backend.Buffer.AsMemory() : output.GetMemory(framing.Mode == BodyMode.Length ? (int)Math.Min(remaining, BodyChunk) : BodyChunk));
                 if (framing.Mode == BodyMode.Length && memory.Length > remaining)
                 {
                     memory = memory[..(int)remaining];
@@ -186,11 +197,12 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
             }
 
             // An encoded body that came whole ends with the encoder's last bytes and the last
-            // chunk; one that did not is left unterminated, so the client sees it cut off.
+            // chunk (recorded too, with or without a client to send them to); one that did not is
+            // left unterminated, so the client sees it cut off.
             var tail = ReadOnlyMemory<byte>.Empty;
             if (encoder is not null)
             {
-                tail = complete && !clientGone ? encoder.Take(last: true) : tail;
+                tail = complete ? encoder.Take(last: true) : tail;
                 bodyBytes = encoder.BytesOut;
                 if (complete && !clientGone)
                 {
@@ -202,15 +214,15 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
             // last flush, so a client that sends its next request as soon as it has this
             // response already finds the destination judged and the connection back in the pool.
             var detached = state.Detach();
-            var reusable = complete && !clientGone && !framing.BackendCloses && framing.Mode != BodyMode.UntilClose && detached;
+            var reusable = complete && !framing.BackendCloses && framing.Mode != BodyMode.UntilClose && detached;
             if (reusable)
             {
                 backend.Endpoint.Return(backend);
                 returned = true;
             }
 
-            passive?.Record(cluster, destination, destinationFault: !complete && !clientGone, serverError: read.Status >= 500);
-            if (!clientGone)
+            passive?.Record(cluster, destination, destinationFault: !complete && !stopped, serverError: read.Status >= 500);
+            if (!stopped)
             {
                 var outcome = !complete ? (state.TimedOut ? DestinationOutcome.Timeout : DestinationOutcome.Reset)
                     : read.Status >= 500 ? DestinationOutcome.ServerError : DestinationOutcome.Answered;
@@ -221,7 +233,7 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
             {
                 // Stored before the last bytes go out, as the full path stores before its response ends:
                 // a client that asks again as soon as it has this response finds it stored.
-                await miss.CompleteAsync(complete && !clientGone);
+                await miss.CompleteAsync(complete);
             }
 
             if (!clientGone && !await (complete
@@ -247,7 +259,10 @@ internal sealed class FastRelay(FastRecorder recorder, FastLocalAnswer local, Pa
         }
 
         var status = read.Status;
-        var failed = !complete && !clientGone;
+        var failed = !complete && !stopped;
+
+        // The access log counts what reached the client, not what the flight went on to fetch.
+        bodyBytes = sentBytes < 0 ? bodyBytes : sentBytes;
         recorder.Finish(state, entry, address, requestId, start, status, bodyBytes, reason: null);
         if (failed)
         {
