@@ -19,7 +19,6 @@ internal sealed class FlightFetch : IDisposable
     private readonly CancellationToken _client;
     private readonly CancellationTokenSource _fetch;
     private readonly CancellationTokenRegistration _left;
-    private readonly Lock _gate = new();
     private FlightBody? _body;
     private DiskBodyWriter? _disk;
     private volatile bool _started;
@@ -32,7 +31,9 @@ internal sealed class FlightFetch : IDisposable
         _client = context.RequestAborted;
         // The client's token carries the route's timeout too (the timeouts stage links them): the
         // timeout's own token still ends the fetch, the client's leaving alone does not.
-        _fetch = CancellationTokenSource.CreateLinkedTokenSource(context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken ?? CancellationToken.None);
+        _fetch = context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken is { CanBeCanceled: true } timeout
+            ? CancellationTokenSource.CreateLinkedTokenSource(timeout)
+            : new CancellationTokenSource();
         context.RequestAborted = _fetch.Token;
         _left = _client.UnsafeRegister(static fetch => ((FlightFetch)fetch!).Check(), this);
     }
@@ -106,7 +107,7 @@ internal sealed class FlightFetch : IDisposable
     public void Dispose()
     {
         _left.Dispose();
-        lock (_gate)
+        lock (this)
         {
             _disposed = true;
         }
@@ -117,7 +118,7 @@ internal sealed class FlightFetch : IDisposable
 
     private void End()
     {
-        lock (_gate)
+        lock (this)
         {
             if (!_disposed)
             {

@@ -37,7 +37,10 @@ internal sealed class RecordingResponseBody(IHttpResponseBodyFeature inner, Func
             RecordMode.Swallow => Null,
             RecordMode.Record => new Tee(Inner.Stream, body, disk, fetch),
             RecordMode.Collect => new Tee(Null, body, disk, fetch: null),
-            _ when fetch is not null => new Tee(Inner.Stream, body: null, disk: null, fetch),
+
+            // Not recorded: the fetch ends with the client (FlightFetch.Check), as any forward
+            // does. A client gone before the response began is not sent it (logged as 499).
+            _ when fetch is { ClientGone: true } => Null,
             _ => Inner.Stream,
         };
     }

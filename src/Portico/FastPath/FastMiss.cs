@@ -212,10 +212,11 @@ internal sealed class FastMiss : IBufferWriter<byte>
     }
 
     /// <summary>
-    /// Whether the body is recorded and anyone needs the rest (the store, or a follower): the
-    /// relay then goes on fetching it when the leader's client leaves (<see cref="FlightBody.Needed"/>).
+    /// Whether this is a flight's leader whose body is recorded and anyone needs the rest (the
+    /// store, or a follower): the relay then goes on fetching it when the client leaves
+    /// (<see cref="FlightBody.Needed"/>), as the full path's <see cref="FlightFetch"/> does.
     /// </summary>
-    public bool Needed => _body is { Needed: true };
+    public bool Needed => _flight is not null && _body is { Needed: true };
 
     /// <summary>Body bytes as relayed, for a length- or close-delimited body.</summary>
     public void Append(ReadOnlySpan<byte> data) => _body?.Append(data);
