@@ -35,8 +35,8 @@ internal sealed class RecordingResponseBody(IHttpResponseBodyFeature inner, Func
         return mode switch
         {
             RecordMode.Swallow => Null,
-            RecordMode.Record => new Tee(Inner.Stream, body, disk, fetch),
-            RecordMode.Collect => new Tee(Null, body, disk, fetch: null),
+            RecordMode.Record => new Tee(Inner.Stream, body!, disk, fetch),
+            RecordMode.Collect => new Tee(Null, body!, disk, fetch: null),
 
             // Not recorded: the fetch ends with the client (FlightFetch.Check), as any forward
             // does. A client gone before the response began is not sent it (logged as 499).
@@ -45,7 +45,7 @@ internal sealed class RecordingResponseBody(IHttpResponseBodyFeature inner, Func
         };
     }
 
-    private sealed class Tee(Stream client, FlightBody? body, DiskBodyWriter? disk, FlightFetch? fetch) : WriteOnlyStream
+    private sealed class Tee(Stream client, FlightBody body, DiskBodyWriter? disk, FlightFetch? fetch) : WriteOnlyStream
     {
         public override void Write(ReadOnlySpan<byte> buffer)
         {
@@ -54,7 +54,7 @@ internal sealed class RecordingResponseBody(IHttpResponseBodyFeature inner, Func
                 client.Write(buffer);
             }
 
-            body?.Append(buffer);
+            body.Append(buffer);
 
             // Only where synchronous I/O is allowed: the disk copy is given up rather than wait on the device here.
             disk?.Abandon();
@@ -64,7 +64,7 @@ internal sealed class RecordingResponseBody(IHttpResponseBodyFeature inner, Func
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             await (fetch is null ? client.WriteAsync(buffer, cancellationToken) : fetch.WriteAsync(client, buffer, cancellationToken));
-            body?.Append(buffer.Span);
+            body.Append(buffer.Span);
             if (disk is not null)
             {
                 await disk.WriteAsync(buffer, cancellationToken);
