@@ -141,6 +141,26 @@ public sealed class FlightLeaderLeavesBothPathsTests
         Assert.Equal(2, o.Backend.Count);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_origin_that_stalls_after_the_leader_left_is_given_up_at_the_clusters_timeout(bool fastPath)
+    {
+        await using var o = await SlowOrigin.StartAsync(fastPath, lengthKnown: true, stall: true, cluster: ", timeout: 1s");
+        using var counters = new ProxyCounters(o.Proxy, "portico.active.requests");
+
+        Reset(await LeaderAsync(o.Proxy));
+        o.Rest.SetResult();
+
+        // Storable, so fetched on without its client; but the origin's silence ends it, as it
+        // ends any forward, and the body cut off is not stored.
+        Assert.False(await o.Finished.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken), "the origin was waited on past the timeout");
+        await Poll.UntilAsync(() => counters.Observe("portico.active.requests") == 0, "the leader's request finished");
+        using var again = await NewConnection.GetAsync(o.Proxy, "/slow");
+        Assert.Equal("Portico; fwd=uri-miss; stored", Assert.Single(again.Headers.GetValues("Cache-Status")));
+        Assert.Equal(2, o.Backend.Count);
+    }
+
     /// <summary>A raw HTTP/1.1 client that asked for /slow and read its head and the first KiB of its body.</summary>
     private static async Task<TcpClient> LeaderAsync(TestProxy proxy)
     {
@@ -200,7 +220,8 @@ public sealed class FlightLeaderLeavesBothPathsTests
     /// An origin whose first answer (max-age=60; with Content-Length, or chunked) sends its first
     /// 32 KiB part, waits for <see cref="Rest"/>, then sends nine more with pauses between them
     /// (all of it as many times over as asked); <see cref="Finished"/> says whether all of it
-    /// went out; with holdHead, the head too waits for Rest. Later answers send all at once.
+    /// went out; with holdHead, the head too waits for Rest; with stall, it goes silent after its
+    /// second part. Later answers send all at once.
     /// </summary>
     private sealed class SlowOrigin : IAsyncDisposable
     {
@@ -216,7 +237,7 @@ public sealed class FlightLeaderLeavesBothPathsTests
 
         public TaskCompletionSource<bool> Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public static async Task<SlowOrigin> StartAsync(bool? fastPath, bool lengthKnown, string top = "", int times = 1, bool holdHead = false)
+        public static async Task<SlowOrigin> StartAsync(bool? fastPath, bool lengthKnown, string top = "", int times = 1, bool holdHead = false, bool stall = false, string cluster = "")
         {
             SlowOrigin? self = null;
             var backend = await TestBackend.StartAsync("app", async ctx =>
@@ -245,6 +266,11 @@ public sealed class FlightLeaderLeavesBothPathsTests
 
                         await ctx.Response.Body.WriteAsync(Whole.AsMemory(at % Whole.Length, Part), ctx.RequestAborted);
                         await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+                        if (first && stall && at == Part)
+                        {
+                            // Silent from here until the proxy gives up.
+                            await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
+                        }
                     }
 
                     self.Finished.TrySetResult(true);
@@ -261,7 +287,7 @@ public sealed class FlightLeaderLeavesBothPathsTests
                 routes:
                   site: { match: { pathPrefix: / }, cluster: app, cache: {} }
                 clusters:
-                  app: { destinations: [{{backend.Url}}] }
+                  app: { destinations: [{{backend.Url}}]{{cluster}} }
                 """, fastPath);
             self = new SlowOrigin { Backend = backend, Proxy = proxy, Log = log };
             return self;
