@@ -30,6 +30,7 @@ internal sealed class ConnectionFeatures(LoopConnection owner) : IFeatureCollect
         typeof(IConnectionLifetimeFeature),
         typeof(IConnectionEndPointFeature),
         typeof(IConnectionSocketFeature),
+        typeof(ILingeringCloseFeature),
         typeof(LoopConnection),
     ];
 

@@ -65,6 +65,7 @@ internal sealed unsafe class EventLoop : IDisposable
             throw new SocketException((int)SocketError.SocketError);
         }
 
+        Lingering = new LingeringCloses(this);
         _thread = new Thread(Run) { IsBackground = true, Name = $"Portico I/O {index}" };
         _thread.UnsafeStart();
     }
@@ -77,6 +78,9 @@ internal sealed unsafe class EventLoop : IDisposable
     /// or an upload takes fewer reads.
     /// </summary>
     public byte[] ReceiveBuffer { get; } = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
+
+    /// <summary>The connections closing on this loop that read and drop what their clients still send (<see cref="LingeringCloses"/>).</summary>
+    public LingeringCloses Lingering { get; }
 
     /// <summary>Whether the caller is this loop's thread.</summary>
     public bool OnLoop => Thread.CurrentThread == _thread;
@@ -120,6 +124,15 @@ internal sealed unsafe class EventLoop : IDisposable
         }
 
         return slot;
+    }
+
+    /// <summary>Puts <paramref name="member"/> in a slot in place of its member (the descriptor stays registered; its events go to the new member).</summary>
+    public void Replace(int slot, ILoopMember member)
+    {
+        lock (_slotsLock)
+        {
+            _slots[slot] = member;
+        }
     }
 
     /// <summary>
@@ -176,6 +189,10 @@ internal sealed unsafe class EventLoop : IDisposable
             Native.Close(_wake);
         }
 
+        // The loop's thread has ended: nobody else touches them now. The server does not wait
+        // for lingering closes; their clients had their whole responses.
+        Lingering.CloseAll();
+
         RunPosted();
     }
 
@@ -202,7 +219,8 @@ internal sealed unsafe class EventLoop : IDisposable
                 // down, so work posted while it was up (without a wake-up: see Post) is run now
                 // rather than slept on.
                 Interlocked.Exchange(ref _wakePending, 0);
-                var n = Native.EpollWait(_epoll, events, MaxEvents, _posted.IsEmpty ? -1 : 0);
+                // While connections linger, wake at least once a sweep's time to close those past it.
+                var n = Native.EpollWait(_epoll, events, MaxEvents, !_posted.IsEmpty ? 0 : Lingering.Count > 0 ? LingeringCloses.SweepMilliseconds : -1);
 
                 // Awake until the next wait: work posted from here on is run after this batch,
                 // and needs no eventfd write, epoll wake-up and read. Sends gathered onto the
@@ -247,6 +265,11 @@ internal sealed unsafe class EventLoop : IDisposable
                     }
 
                     _releasedSlots.Clear();
+                }
+
+                if (Lingering.Count > 0)
+                {
+                    Lingering.Sweep();
                 }
             }
         }

@@ -57,6 +57,7 @@ internal sealed partial class LoopConnection
 
             if (n == 0)
             {
+                _streamEnded = true;
                 EndInput(null);
                 return;
             }
@@ -70,6 +71,7 @@ internal sealed partial class LoopConnection
 
             if (errno != Native.EIntr)
             {
+                _streamEnded = true;
                 var error = Errors.Exception(errno);
                 EndInput(error.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown
                     ? new ConnectionResetException(error.Message, error)

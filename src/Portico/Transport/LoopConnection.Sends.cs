@@ -202,7 +202,7 @@ internal sealed partial class LoopConnection
 
         _sendIdle = false;
         _output.Reader.Complete(error);
-        ShutDown();
+        ShutDown(failure is null && _shutdownReason is null ? Native.ShutWr : Native.ShutRdWr);
 
         // As Kestrel's socket transport does: a read paused because Kestrel has not consumed
         // the input would otherwise never see the end (the shutdown's edge finds it paused),

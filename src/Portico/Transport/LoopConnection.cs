@@ -23,7 +23,7 @@ namespace Portico.Transport;
 /// </summary>
 internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, IValueTaskSource,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature,
-    IConnectionLifetimeFeature, IConnectionEndPointFeature, IConnectionSocketFeature
+    IConnectionLifetimeFeature, IConnectionEndPointFeature, IConnectionSocketFeature, ILingeringCloseFeature
 {
     private const int MinReadSize = 2048;
     private const int MaxVectors = 16;
@@ -58,13 +58,18 @@ internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, I
     private bool _readPaused;
     private bool _inputDone;
     private bool _peerClosed;
+    private bool _streamEnded;
+
+    // Set on the loop (a read paused at a full input pipe that ended unconsumed), and before
+    // DisposeAsync posts the close (bytes left in the pipe, ClientMaySend).
+    private bool _leftUnread;
     private ValueTask<FlushResult> _pendingFlush;
 
     // Under _gate.
     private Socket? _socket;
     private EndPoint? _local;
     private bool _closed;
-    private bool _shutDown;
+    private int _shutDown;
     private bool _writeSignaled;
     private bool _writeWaiting;
     private ManualResetValueTaskSourceCore<bool> _writable;
@@ -175,12 +180,13 @@ internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, I
     public override void Abort(ConnectionAbortedException abortReason)
     {
         _shutdownReason ??= abortReason;
-        ShutDown();
+        ShutDown(Native.ShutRdWr);
         _output.Reader.CancelPendingRead();
     }
 
     public override async ValueTask DisposeAsync()
     {
+        LookForUnread();
         _input.Reader.Complete();
         _output.Writer.Complete();
         TaskCompletionSource? sending = null;
@@ -264,7 +270,9 @@ internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, I
 
             if (result.IsCompleted || result.IsCanceled)
             {
-                // Kestrel stopped reading, or the send side ended (see SendLoopAsync).
+                // Kestrel stopped reading, or the send side ended (see SendLoopAsync), with the
+                // input pipe still full: the client was sending more than was read.
+                _leftUnread = true;
                 EndInput(null);
                 return;
             }
@@ -274,24 +282,59 @@ internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, I
         }
 
         Socket? socket;
+        bool writeShutDown;
         lock (_gate)
         {
             _closed = true;
             socket = _socket;
+            writeShutDown = _shutDown == Native.ShutWr;
         }
 
-        _loop.Release(_slot);
-        if (socket is not null)
+        // A clean end (only the write side shut down) with the client's stream not over and
+        // bytes it sent left unread (the loop stopped reading at a full input pipe, or the last
+        // read filled the buffer or an edge came after it): closed now, that would be a reset
+        // that cuts the response's end. Nothing costs a system call here: on the common path
+        // (a request read whole, its response sent) none of these holds and the close is at once.
+        if (!(writeShutDown && socket is null && !_streamEnded && (_leftUnread || _readPaused || _readReady)
+            && _loop.OnLoop && _loop.Lingering.TryBegin(_fd, _slot)))
         {
-            socket.Dispose();
-        }
-        else
-        {
-            _ = Native.Close(_fd);
+            _loop.Release(_slot);
+            if (socket is not null)
+            {
+                socket.Dispose();
+            }
+            else
+            {
+                _ = Native.Close(_fd);
+            }
         }
 
         EndInput(null);
         _closedOnLoop!.TrySetResult();
+    }
+
+    public void ClientMaySend() => _leftUnread = true;
+
+    /// <summary>
+    /// Whether Kestrel left bytes it had not consumed in the input pipe (the rest of a request
+    /// head or body it refused, requests pipelined behind one that asked for the close): the
+    /// client was still sending when the connection ended, so more may come (<see cref="LingeringCloses"/>).
+    /// A look at the pipe, no system call; a reader Kestrel completed itself tells nothing.
+    /// </summary>
+    private void LookForUnread()
+    {
+        try
+        {
+            if (_input.Reader.TryRead(out var result))
+            {
+                _leftUnread |= !result.Buffer.IsEmpty;
+                _input.Reader.AdvanceTo(result.Buffer.Start);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Completed already.
+        }
     }
 
     private void EndInput(Exception? error)
@@ -332,19 +375,25 @@ internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, I
         }
     }
 
-    private void ShutDown()
+    /// <summary>
+    /// <see cref="Native.ShutWr"/> when the response is done (the send side ended cleanly): the
+    /// peer sees the end of the stream after the last byte, and what the client still sends can
+    /// be read and dropped before the close (<see cref="LingeringCloses"/>); the descriptor's
+    /// close follows at once on the common path. <see cref="Native.ShutRdWr"/> on an abort or a
+    /// failed send, also after a write-side shutdown: as Kestrel's socket transport does, the
+    /// loop then gets an edge that ends the input side.
+    /// </summary>
+    private void ShutDown(int how)
     {
         lock (_gate)
         {
-            if (_closed || _shutDown)
+            if (_closed || _shutDown == Native.ShutRdWr || _shutDown == how)
             {
                 return;
             }
 
-            _shutDown = true;
-            // Both ways, as Kestrel's socket transport does: the peer sees the end of the
-            // stream, and the loop gets an edge that ends the input side.
-            Native.Shutdown(_fd, Native.ShutRdWr);
+            _shutDown = how;
+            Native.Shutdown(_fd, how);
         }
     }
 

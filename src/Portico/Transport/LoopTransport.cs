@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -45,6 +46,16 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
         for (var i = 0; i < _loops.Length; i++)
         {
             _loops[i] = new EventLoop(i, log);
+        }
+
+        // Read when collected, from every loop's count (LingeringCloses).
+        if (services.GetService<IMeterFactory>() is { } meters)
+        {
+            var meter = meters.Create(Observability.PorticoMetrics.MeterName);
+            meter.CreateObservableUpDownCounter("portico.lingering.connections", () => _loops.Sum(l => (long)l.Lingering.Count), "{connection}",
+                "Closed client connections whose descriptors still read and drop what the client sends, so the response's end is not cut by a reset");
+            meter.CreateObservableCounter("portico.lingering.closes", () => _loops.Sum(l => l.Lingering.Started), "{connection}",
+                "Client connections closed lingering");
         }
     }
 

@@ -100,7 +100,8 @@ public sealed class IdleConnectionTests
         Assert.Same(connection, listed[typeof(IConnectionTransportFeature)]);
         Assert.False(listed.ContainsKey(typeof(IConnectionItemsFeature)));
         Assert.False(listed.ContainsKey(others[3]));
-        Assert.Equal(7 + 19, listed.Count);
+        Assert.Same(connection, listed[typeof(ILingeringCloseFeature)]);
+        Assert.Equal(8 + 19, listed.Count);
     }
 
     [Fact]

@@ -70,7 +70,8 @@ public sealed class LayeringTests
         ["Caching"] = ["Auth", "Compression", Config, Model, Declares, "Forwarding", "Observability", "Redis", "Routing"],
         ["Security"] = [Config, Model, Declares, "Forwarding", "Observability", "Security/Desync", "Security/Limits"],
         // Why Security: a framing violation is logged and counted as the guard's refusals are (GuardLog, GuardMetrics).
-        ["Security/Desync"] = [Config, Model, "Security"],
+        // Why Transport: a refused request's connection closes lingering (ILingeringCloseFeature).
+        ["Security/Desync"] = [Config, Model, "Security", "Transport"],
         ["Security/Limits"] = [],
         // Why Compression: a request body in a content coding is decoded for inspection with its decoders (BodyCodings).
         ["Security/Waf"] = ["Compression", Config, Model, Declares, "Forwarding", "Observability"],

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Portico.Configuration;
 using Portico.Configuration.Model;
+using Portico.Transport;
 
 namespace Portico.Security.Desync;
 
@@ -36,6 +37,10 @@ internal sealed class DesyncConnectionMiddleware(ActiveConfig config, LimitsSett
 
         if (validator.Failure is { } failure)
         {
+            // Refused before the request's end was read: the client may still be sending it,
+            // and a close with its next bytes unread would reset the connection (the client's
+            // sending fails, and with it, often, its reading of this answer).
+            connection.Features.Get<ILingeringCloseFeature>()?.ClientMaySend();
             var peer = connection.RemoteEndPoint?.ToString() ?? "-";
             log.FramingRefused(peer, failure.Status, failure.Reason);
             metrics.Refused(failure.Status == 408 ? GuardMetrics.HeaderTimeout : GuardMetrics.Framing);
