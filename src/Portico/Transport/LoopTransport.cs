@@ -21,6 +21,9 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
 {
     public const string Variable = "PORTICO_TRANSPORT";
 
+    /// <summary>The proxy's meter, which /metrics exports.</summary>
+    private const string MeterName = "Portico.Proxy";
+
     /// <summary>Kestrel's own defaults for what a connection may buffer each way.</summary>
     private const long MaxReadBuffer = 1024 * 1024;
     private const long MaxWriteBuffer = 64 * 1024;
@@ -48,10 +51,11 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
             _loops[i] = new EventLoop(i, log);
         }
 
-        // Read when collected, from every loop's count (LingeringCloses).
+        // Read when collected, from every loop's count (LingeringCloses), on the proxy's meter
+        // (PorticoMetrics.MeterName: the transport is below Observability in the layering).
         if (services.GetService<IMeterFactory>() is { } meters)
         {
-            var meter = meters.Create(Observability.PorticoMetrics.MeterName);
+            var meter = meters.Create(MeterName);
             meter.CreateObservableUpDownCounter("portico.lingering.connections", () => _loops.Sum(l => (long)l.Lingering.Count), "{connection}",
                 "Closed client connections whose descriptors still read and drop what the client sends, so the response's end is not cut by a reset");
             meter.CreateObservableCounter("portico.lingering.closes", () => _loops.Sum(l => l.Lingering.Started), "{connection}",
