@@ -124,7 +124,7 @@ public sealed class LingeringCloseTests
         Assert.Equal(200, raw.Status);
         Assert.True(raw.Closed, "the answer, then the end of the stream");
         await sending.WaitAsync(TimeSpan.FromSeconds(20), ct);
-        Assert.Equal(1, counters.Observe("portico.lingering.closes"));
+        await Poll.UntilAsync(() => counters.Observe("portico.lingering.closes") == 1, "the close to linger");
         var quiet = TimeProvider.System.GetTimestamp();
 
         // The client keeps its socket open and sends nothing more: closed after about the idle
@@ -186,6 +186,58 @@ public sealed class LingeringCloseTests
         Assert.StartsWith("HTTP/1.1 413", answerHead, StringComparison.Ordinal);
         Assert.Equal(Encoding.UTF8.GetByteCount(page.ToString()), outcome.Received.Length - answerHead.Length);
         Assert.Null(outcome.SendError);
+    }
+
+    [Fact]
+    public async Task The_servers_stop_closes_a_lingering_close_without_waiting_for_it()
+    {
+        LoopOnly();
+        await using var backend = await TestBackend.StartAsync("b", ctx => ctx.Response.WriteAsync("b"));
+        var proxy = await TestProxy.StartAsync(TransportTests.Config(backend.Url));
+        var ct = TestContext.Current.CancellationToken;
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { SendTimeout = 20_000 };
+        try
+        {
+            using var counters = new ProxyCounters(proxy, "portico.lingering.");
+            var host = proxy.Address.Authority;
+            var request = new StringBuilder($"GET /x HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            while (request.Length < 2 << 20)
+            {
+                request.Append($"GET /next HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            }
+
+            await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port, ct);
+            var sending = Task.Factory.StartNew(() => client.Send(Encoding.ASCII.GetBytes(request.ToString())), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var raw = await RawHttp.ReadToCloseAsync(client, TimeSpan.FromSeconds(20));
+            Assert.Equal(200, raw.Status);
+            await sending.WaitAsync(TimeSpan.FromSeconds(20), ct);
+            // The end of the stream leaves with the write side's shutdown, a moment before the close.
+            await Poll.UntilAsync(() => counters.Observe("portico.lingering.connections") == 1, "the close to linger");
+        }
+        finally
+        {
+            // Well within the 5 s idle limit: the stop does not wait for it.
+            var stopping = TimeProvider.System.GetTimestamp();
+            await proxy.DisposeAsync();
+            Assert.True(TimeProvider.System.GetElapsedTime(stopping) < TimeSpan.FromSeconds(4), "the stop waited for the lingering close");
+        }
+
+        // Its descriptor is closed: what the client sends now is answered with a reset.
+        var failed = false;
+        for (var i = 0; i < 20 && !failed; i++)
+        {
+            try
+            {
+                client.Send("x"u8);
+                await Task.Delay(100, ct);
+            }
+            catch (SocketException)
+            {
+                failed = true;
+            }
+        }
+
+        Assert.True(failed, "the lingering descriptor is still open after the server stopped");
     }
 
     /// <summary>
