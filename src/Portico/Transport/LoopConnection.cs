@@ -291,9 +291,10 @@ internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, I
         }
 
         // A clean end (only the write side shut down) with the client's stream not over and
-        // bytes it sent left unread (the loop stopped reading at a full input pipe, or the last
-        // read filled the buffer or an edge came after it): closed now, that would be a reset
-        // that cuts the response's end. Nothing costs a system call here: on the common path
+        // the client perhaps still sending (the loop stopped reading at a full input pipe, the
+        // last read filled the buffer or an edge came after it, bytes were left in the pipe, or
+        // ClientMaySend): closed now, bytes unread would make it a reset that cuts the
+        // response's end and the client's sending. Nothing costs a system call here: on the common path
         // (a request read whole, its response sent) none of these holds and the close is at once.
         if (!(writeShutDown && socket is null && !_streamEnded && (_leftUnread || _readPaused || _readReady)
             && _loop.OnLoop && _loop.Lingering.TryBegin(_fd, _slot)))

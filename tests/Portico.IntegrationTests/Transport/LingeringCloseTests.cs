@@ -7,15 +7,16 @@ using Portico.IntegrationTests.Infrastructure;
 namespace Portico.IntegrationTests.Transport;
 
 /// <summary>
-/// A connection Portico closes while the client has sent bytes it has not read: pipelined
-/// requests behind one asking for the close, the rest of an upload refused early. A close(2)
-/// with bytes unread makes Linux reset the connection and throw away what of the response it
-/// had not sent yet; the event-loop transport closes lingering, as nginx's `lingering_close`:
-/// the write side shut down (the client gets the whole response, then the end of the stream),
-/// what comes read and dropped, the descriptor closed at the client's end of stream or after
-/// the time limits. Each test leaves the response partly unsent when the proxy is done with
-/// it: the client's receive buffer is small and it starts reading late, and it sends more
-/// than the proxy's input pipe reads ahead (1 MiB) and the socket buffers hold.
+/// A connection Portico closes while the client is still sending: pipelined requests behind one
+/// asking for the close, the rest of a request head or upload refused early. A close(2) with
+/// bytes unread makes Linux reset the connection, throw away what of the response it had not
+/// sent yet, and answer the client's later bytes with a reset; the event-loop transport closes
+/// lingering, as nginx's `lingering_close`: the write side shut down (the client gets the whole
+/// response, then the end of the stream), what comes read and dropped, the descriptor closed at
+/// the client's end of stream, after the time limits or at the server's stop. The client's
+/// receive buffer is small and it starts reading late, so a large response is partly unsent
+/// when the proxy is done with it, and it sends more than the proxy's input pipe reads ahead
+/// (1 MiB) and the socket buffers hold, or keeps sending after the refusal.
 /// Kestrel's socket transport (PORTICO_TRANSPORT=sockets) closes with the bytes unread: its
 /// code, not Portico's, so these run on the event-loop transport only.
 /// </summary>
