@@ -27,14 +27,14 @@ internal sealed class CacheForwarder(RequestDelegate next, ICacheStore store, Pa
     /// Whether the outcome goes into the cache metric and the access log: not for a
     /// stale-while-revalidate refresh (no client), nor a POST (the caller counts it as a bypass).
     /// </param>
-    /// <param name="beforeStore">Run once the response is complete and before it is stored (a POST's invalidation, §4.4).</param>
+    /// <param name="beforeStore">Run once the response is complete and before it is stored (a POST's invalidation, §4.4), given when its request was sent.</param>
     /// <param name="missing">
     /// Set to fill a stored partial entry (RFC 9111 §3.4): the origin is asked for these bytes
     /// only, under If-Range with the entry's entity-tag, and a 206 of them is combined with the
     /// entry, which then answers the client's own range. Anything else the origin sends (a 200 for
     /// a changed representation) goes to the client and the store as for a miss.
     /// </param>
-    public async Task ForwardAsync(HttpContext context, CacheRequest request, CacheEntry? stale, CacheFlight? flight, string reason, bool counted, Func<Task>? beforeStore = null,
+    public async Task ForwardAsync(HttpContext context, CacheRequest request, CacheEntry? stale, CacheFlight? flight, string reason, bool counted, Func<DateTimeOffset, Task>? beforeStore = null,
         (CacheEntry Partial, long From, long To)? missing = null)
     {
         var req = context.Request;

@@ -48,16 +48,16 @@ internal static class CacheKeyRules
     /// Removes what is stored for a key-form URL under <paramref name="rules"/> (none: the URL as
     /// is): its key, and when keys carry lines, every key that starts with it and a line break.
     /// </summary>
-    public static async ValueTask<int> RemoveAsync(ICacheStore store, string url, CacheKeySettings? rules, CancellationToken cancellationToken)
+    public static async ValueTask<int> RemoveAsync(ICacheStore store, string url, CacheKeySettings? rules, CancellationToken cancellationToken, DateTimeOffset? sentBefore = null)
     {
         if (rules is null)
         {
-            return await store.RemoveAsync(url, cancellationToken);
+            return await store.RemoveAsync(url, cancellationToken, sentBefore);
         }
 
         var key = Url(url, rules);
-        var removed = await store.RemoveAsync(key, cancellationToken);
-        return HasLines(rules) ? removed + await store.RemovePrefixAsync(key + "\n", cancellationToken) : removed;
+        var removed = await store.RemoveAsync(key, cancellationToken, sentBefore);
+        return HasLines(rules) ? removed + await store.RemovePrefixAsync(key + "\n", cancellationToken, sentBefore) : removed;
     }
 
     /// <summary>Whether keys under <paramref name="rules"/> carry lines after the URL.</summary>

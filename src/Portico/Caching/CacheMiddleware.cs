@@ -223,16 +223,17 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
 
     // An unsafe method: forwarded, and its response invalidates (§4.4). A POST's response may
     // also be stored for later GETs of its URI (RFC 9110 §9.3.3, see StoredResponses.Head): then
-    // the invalidation runs before it is stored, not after, which would remove it again.
+    // the invalidation runs before it is stored, not after, which would remove it again, and
+    // keeps out the responses on their way to requests sent before the POST, not its own.
     private async Task UnsafeAsync(HttpContext context, RouteSettings route)
     {
         var invalidated = false;
-        async Task InvalidateOnceAsync()
+        async Task InvalidateOnceAsync(DateTimeOffset? sentBefore)
         {
             if (!invalidated)
             {
                 invalidated = true;
-                await InvalidateAsync(context, route);
+                await InvalidateAsync(context, route, sentBefore);
             }
         }
 
@@ -240,20 +241,20 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         {
             Record(context, route.Id, CacheOutcome.Bypass);
             var request = CacheRequest.For(context, route, config.Current.Settings.Cache);
-            await _forwarder.ForwardAsync(context, request, null, null, "method", counted: false, InvalidateOnceAsync);
+            await _forwarder.ForwardAsync(context, request, null, null, "method", counted: false, sent => InvalidateOnceAsync(sent));
         }
         else
         {
             await BypassAsync(context, route.Id, "method");
         }
 
-        await InvalidateOnceAsync();
+        await InvalidateOnceAsync(null);
     }
 
     // §4.4: a non-error response to an unsafe method invalidates the target URI and the
     // Location / Content-Location URIs on the same origin.
     // With `cache.key`, every key of each URL under the route's rules.
-    private async Task InvalidateAsync(HttpContext context, RouteSettings route)
+    private async Task InvalidateAsync(HttpContext context, RouteSettings route, DateTimeOffset? sentBefore)
     {
         if (context.Response.StatusCode is < 200 or >= 400)
         {
@@ -266,7 +267,7 @@ internal sealed class CacheMiddleware(RequestDelegate next, ActiveConfig config,
         {
             if (key is not null)
             {
-                await CacheKeyRules.RemoveAsync(store, key, rules, CancellationToken.None);
+                await CacheKeyRules.RemoveAsync(store, key, rules, CancellationToken.None, sentBefore);
                 purger.Invalidated(key, route.Id);
             }
         }

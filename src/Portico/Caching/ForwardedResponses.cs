@@ -45,9 +45,9 @@ internal static class ForwardedResponses
     /// entry. A part (§3.3) is prepared against the stored parts first. Returns what was kept
     /// (stored unless <paramref name="collect"/>, whose caller answers from it first).
     /// </summary>
-    /// <param name="beforeStore">Run once the response is complete and before it is stored (a POST's invalidation, §4.4).</param>
+    /// <param name="beforeStore">Run once the response is complete and before it is stored (a POST's invalidation, §4.4), given when its request was sent.</param>
     public static async Task<CacheEntry?> FinishAsync(
-        ICacheStore store, PartialStore partials, CacheRequest request, CacheEntry head, FlightBody body, DiskBodyWriter? disk, bool aborted, bool collect, Func<Task>? beforeStore)
+        ICacheStore store, PartialStore partials, CacheRequest request, CacheEntry head, FlightBody body, DiskBodyWriter? disk, bool aborted, bool collect, Func<DateTimeOffset, Task>? beforeStore)
     {
         if (aborted)
         {
@@ -63,7 +63,7 @@ internal static class ForwardedResponses
             {
                 if (beforeStore is not null)
                 {
-                    await beforeStore();
+                    await beforeStore(head.RequestTime);
                 }
 
                 var entry = head with { Body = body.Whole ? body.ToArray() : default, File = file };

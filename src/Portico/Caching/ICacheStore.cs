@@ -23,11 +23,15 @@ internal interface ICacheStore
     /// <summary>Stores <paramref name="entry"/>, replacing the variant with the same Vary values. A spooled <see cref="CacheEntry.File"/> becomes the store's.</summary>
     ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken);
 
-    /// <summary>Removes every variant of <paramref name="key"/>; returns how many there were.</summary>
-    ValueTask<int> RemoveAsync(string key, CancellationToken cancellationToken);
+    /// <summary>
+    /// Removes every variant of <paramref name="key"/>; returns how many there were. A response on
+    /// its way to a request sent before <paramref name="sentBefore"/> (default: now) is not stored
+    /// after it (<see cref="PurgeFence"/>).
+    /// </summary>
+    ValueTask<int> RemoveAsync(string key, CancellationToken cancellationToken, DateTimeOffset? sentBefore = null);
 
-    /// <summary>Removes every variant of every key starting with <paramref name="prefix"/>; returns how many.</summary>
-    ValueTask<int> RemovePrefixAsync(string prefix, CancellationToken cancellationToken);
+    /// <summary>Removes every variant of every key starting with <paramref name="prefix"/>; returns how many. <paramref name="sentBefore"/> as for <see cref="RemoveAsync"/>.</summary>
+    ValueTask<int> RemovePrefixAsync(string prefix, CancellationToken cancellationToken, DateTimeOffset? sentBefore = null);
 
     /// <summary>The largest body some tier takes; a response known to be larger is not recorded.</summary>
     long MaxObjectSizeBytes { get; }

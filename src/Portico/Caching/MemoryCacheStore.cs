@@ -148,20 +148,20 @@ internal sealed class MemoryCacheStore(ActiveConfig config, CacheMetrics metrics
         }
     }
 
-    public ValueTask<int> RemoveAsync(string key, CancellationToken cancellationToken)
+    public ValueTask<int> RemoveAsync(string key, CancellationToken cancellationToken, DateTimeOffset? sentBefore = null)
     {
         lock (_gate)
         {
-            _fence.Key(key);
+            _fence.Key(key, sentBefore);
             return ValueTask.FromResult(Drop(key));
         }
     }
 
-    public ValueTask<int> RemovePrefixAsync(string prefix, CancellationToken cancellationToken)
+    public ValueTask<int> RemovePrefixAsync(string prefix, CancellationToken cancellationToken, DateTimeOffset? sentBefore = null)
     {
         lock (_gate)
         {
-            _fence.Prefix(prefix);
+            _fence.Prefix(prefix, sentBefore);
             var removed = 0;
             foreach (var key in _slots.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToArray())
             {

@@ -26,26 +26,27 @@ internal sealed class PurgeFence(TimeProvider time)
     // The instant of the newest purge forgotten: nothing is known of purges before it.
     private DateTimeOffset _horizon = DateTimeOffset.MinValue;
 
-    public void Key(string key)
+    /// <param name="sentBefore">Responses to requests sent before it are kept out (default: now; an unsafe request's own send time, so that its own response, stored after its invalidation, is not).</param>
+    public void Key(string key, DateTimeOffset? sentBefore = null)
     {
-        var at = Now();
-        _keys[key] = at;
+        var at = sentBefore ?? Now();
+        _keys[key] = _keys.TryGetValue(key, out var held) && held > at ? held : at;
         _keyOrder.Enqueue((key, at));
         Forget();
     }
 
-    public void Prefix(string prefix)
+    public void Prefix(string prefix, DateTimeOffset? sentBefore = null)
     {
         // A key and its line break: the keys of one URL under key lines (an unsafe request's
         // invalidation), as frequent as such requests, so remembered as keys are and found by
         // each line break of a stored key; any other prefix (the admin API's) is scanned.
         if (prefix.EndsWith('\n'))
         {
-            Key(prefix);
+            Key(prefix, sentBefore);
             return;
         }
 
-        _wide.Add(new Wide(Now(), prefix, null, null));
+        _wide.Add(new Wide(sentBefore ?? Now(), prefix, null, null));
         Forget();
     }
 
@@ -68,7 +69,7 @@ internal sealed class PurgeFence(TimeProvider time)
 
         Forget();
         var sent = entry.RequestTime;
-        if (sent <= _horizon || Purged(entry.Key, sent))
+        if (sent < _horizon || Purged(entry.Key, sent))
         {
             return null;
         }
@@ -83,7 +84,7 @@ internal sealed class PurgeFence(TimeProvider time)
 
         foreach (var purge in _wide)
         {
-            if (purge.At < sent || !purge.Matches(entry))
+            if (purge.At <= sent || !purge.Matches(entry))
             {
                 continue;
             }
@@ -101,7 +102,7 @@ internal sealed class PurgeFence(TimeProvider time)
     }
 
     private bool Purged(ReadOnlySpan<char> key, DateTimeOffset sent)
-        => _keys.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var at) && at >= sent;
+        => _keys.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var at) && at > sent;
 
     private DateTimeOffset Now() => time.GetUtcNow();
 

@@ -242,11 +242,11 @@ internal sealed class TieredCacheStore : ICacheStore
         _ = write.ContinueWith(t => _writing.TryRemove(t, out _), TaskScheduler.Default);
     }
 
-    public ValueTask<int> RemoveAsync(string key, CancellationToken cancellationToken)
-        => RemoveAsync(memory => memory.RemoveAsync(key, cancellationToken), disk => disk.RemoveAsync(key), shared => shared.RemoveAsync(key));
+    public ValueTask<int> RemoveAsync(string key, CancellationToken cancellationToken, DateTimeOffset? sentBefore = null)
+        => RemoveAsync(memory => memory.RemoveAsync(key, cancellationToken, sentBefore), disk => disk.RemoveAsync(key), shared => shared.RemoveAsync(key));
 
-    public ValueTask<int> RemovePrefixAsync(string prefix, CancellationToken cancellationToken)
-        => RemoveAsync(memory => memory.RemovePrefixAsync(prefix, cancellationToken), disk => disk.RemovePrefixAsync(prefix), shared => shared.RemovePrefixAsync(prefix));
+    public ValueTask<int> RemovePrefixAsync(string prefix, CancellationToken cancellationToken, DateTimeOffset? sentBefore = null)
+        => RemoveAsync(memory => memory.RemovePrefixAsync(prefix, cancellationToken, sentBefore), disk => disk.RemovePrefixAsync(prefix), shared => shared.RemovePrefixAsync(prefix));
 
     public ValueTask<int> PurgeTagsAsync(IReadOnlyCollection<string> tags, DateTimeOffset? staleFrom, CancellationToken cancellationToken)
         => RemoveAsync(memory => memory.PurgeTagsAsync(tags, staleFrom, cancellationToken), disk => disk.PurgeTagsAsync(tags, staleFrom), shared => shared.PurgeTagsAsync(tags, staleFrom, Directives));
@@ -330,11 +330,11 @@ internal sealed class TieredCacheStore : ICacheStore
 
         public ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken) => store.SetAsync(entry, shared: false, cancellationToken);
 
-        public ValueTask<int> RemoveAsync(string key, CancellationToken cancellationToken)
-            => store.RemoveAsync(memory => memory.RemoveAsync(key, cancellationToken), disk => disk.RemoveAsync(key), null);
+        public ValueTask<int> RemoveAsync(string key, CancellationToken cancellationToken, DateTimeOffset? sentBefore = null)
+            => store.RemoveAsync(memory => memory.RemoveAsync(key, cancellationToken, sentBefore), disk => disk.RemoveAsync(key), null);
 
-        public ValueTask<int> RemovePrefixAsync(string prefix, CancellationToken cancellationToken)
-            => store.RemoveAsync(memory => memory.RemovePrefixAsync(prefix, cancellationToken), disk => disk.RemovePrefixAsync(prefix), null);
+        public ValueTask<int> RemovePrefixAsync(string prefix, CancellationToken cancellationToken, DateTimeOffset? sentBefore = null)
+            => store.RemoveAsync(memory => memory.RemovePrefixAsync(prefix, cancellationToken, sentBefore), disk => disk.RemovePrefixAsync(prefix), null);
 
         public ValueTask<int> PurgeTagsAsync(IReadOnlyCollection<string> tags, DateTimeOffset? staleFrom, CancellationToken cancellationToken)
             => store.RemoveAsync(memory => memory.PurgeTagsAsync(tags, staleFrom, cancellationToken), disk => disk.PurgeTagsAsync(tags, staleFrom), null);

@@ -97,6 +97,7 @@ internal static class MetricLimits
     public static readonly IReadOnlySet<string> ClosedSets = new HashSet<string>(StringComparer.Ordinal)
     {
         "portico.active.connections", "portico.active.requests", "portico.fastpath.requests",
+        "portico.lingering.connections", "portico.lingering.closes",
         "portico.guard.connections.refused",
         "portico.compression.responses", "portico.compression.input", "portico.compression.output",
         "portico.ratelimit.decisions", "portico.ratelimit.redis.batches",

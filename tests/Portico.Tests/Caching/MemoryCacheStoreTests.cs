@@ -127,6 +127,16 @@ public sealed class MemoryCacheStoreTests
         await store.SetAsync(Entry("url", 20) with { RequestTime = later, ResponseTime = later }, ct);
         Assert.Equal(20, Assert.Single(await store.GetAsync("url", ct)).Body.Length);
 
+        // An unsafe request's invalidation keeps out what was on its way to requests sent before
+        // it, not its own response (a POST's, RFC 9110 §9.3.3), stored after it.
+        var post = time.GetUtcNow();
+        time.Advance(TimeSpan.FromSeconds(1));
+        await store.RemoveAsync("posted", ct, sentBefore: post);
+        await store.SetAsync(Entry("posted", 10) with { RequestTime = post.AddTicks(-1), ResponseTime = post }, ct);
+        Assert.Empty(await store.GetAsync("posted", ct));
+        await store.SetAsync(Entry("posted", 30) with { RequestTime = post, ResponseTime = post }, ct);
+        Assert.Equal(30, Assert.Single(await store.GetAsync("posted", ct)).Body.Length);
+
         // A promotion from another tier is not a response on its way: placed whatever its age.
         store.Place(OnItsWay("dir/b"));
         Assert.Single(await store.GetAsync("dir/b", ct));
