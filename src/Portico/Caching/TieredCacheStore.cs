@@ -178,15 +178,8 @@ internal sealed class TieredCacheStore : ICacheStore
 
     private async ValueTask SetAsync(CacheEntry entry, bool shared, CancellationToken cancellationToken)
     {
-        // Not stored when a purge removed it on its way (the memory tier asks again under its
-        // lock, and each background write just before it writes).
-        if (_memory.Admit(entry) is not { } admitted)
-        {
-            Dropped(entry);
-            return;
-        }
-
-        entry = admitted;
+        // Not stored when a purge removed it on its way: the memory tier asks under its lock,
+        // and each background write just before it writes (PurgeFence).
         if (entry.InMemory)
         {
             await _memory.SetAsync(entry, cancellationToken);
