@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using Portico.IntegrationTests.Infrastructure;
 
@@ -33,45 +34,73 @@ public sealed class OidcChromiumTests : IDisposable
         });
         var context = await chromium.NewContextAsync();
         var page = await context.NewPageAsync();
-        // What the browser asked and got, for the failure message: the logout's redirects once took a minute in CI.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var trail = new System.Collections.Concurrent.ConcurrentQueue<string>();
         page.Request += (_, r) => trail.Enqueue($"{clock.ElapsedMilliseconds} ms {r.Method} {r.Url}");
         page.Response += (_, r) => trail.Enqueue($"{clock.ElapsedMilliseconds} ms {r.Status} {r.Url}");
         page.RequestFailed += (_, r) => trail.Enqueue($"{clock.ElapsedMilliseconds} ms failed {r.Url}: {r.Failure}");
 
-        await page.GotoAsync($"{site}/app/home");
+        // Every wait names, when it fails, where the page is, what the browser asked and got, and
+        // what Portico logged. The address is asserted with Expect(page).ToHaveURLAsync, which the
+        // driver polls: page.WaitForURLAsync checks the address, then subscribes to the load event,
+        // and can lose it in between (microsoft/playwright-dotnet#3364); a CI run's login timed out
+        // so, in WaitForLoadStateAsync, with the redirects done.
+        async Task Step(string what, Func<Task> step)
+        {
+            try
+            {
+                await step();
+            }
+            catch (Exception ex) when (ex is not Xunit.Sdk.IAssertionException)
+            {
+                var logs = proxy.Logs.Lines.Where(l => l.Level >= LogLevel.Information && l.Category.StartsWith("Portico", StringComparison.Ordinal))
+                    .Select(l => $"{l.EventId} {l.Message} {l.Exception}");
+                Assert.Fail($"{what}: {ex.Message.Split('\n')[0]}; the page is at {page.Url} with {await Text()}; the browser's requests: {string.Join(" | ", trail)}; Portico logged: {string.Join(" | ", logs)}");
+            }
+        }
+
+        async Task<string> Text()
+        {
+            try
+            {
+                return $"\"{(await page.InnerTextAsync("body", new() { Timeout = 2_000 })).ReplaceLineEndings(" ")}\"";
+            }
+            catch (Exception ex) when (ex is TimeoutException or PlaywrightException)
+            {
+                return "no body";
+            }
+        }
+
+        await Step("the first visit", () => page.GotoAsync($"{site}/app/home"));
         Assert.StartsWith($"{provider.Url}/connect/authorize?", page.Url, StringComparison.Ordinal);
         Assert.Equal(0, backend.Requests.Count(r => r.PathAndQuery.StartsWith("/app", StringComparison.Ordinal)));
 
-        await page.FillAsync("#username", "carol");
-        await page.ClickAsync("#login");
-        await page.WaitForURLAsync($"{site}/app/home");
+        await Step("the login form", async () =>
+        {
+            await page.FillAsync("#username", "carol");
+            await page.ClickAsync("#login");
+            await Assertions.Expect(page).ToHaveURLAsync($"{site}/app/home", new() { Timeout = 60_000 });
+        });
         Assert.Equal("carol", await page.InnerTextAsync("#who"));
         var session = Assert.Single(await context.CookiesAsync([site]), c => c.Name == "portico_oidc");
         Assert.True(session.HttpOnly);
         Assert.Equal(SameSiteAttribute.Lax, session.SameSite);
         Assert.Equal("/", session.Path);
 
-        await page.GotoAsync($"{site}/app/again");
+        await Step("the second visit", () => page.GotoAsync($"{site}/app/again"));
         Assert.Equal("carol", await page.InnerTextAsync("#who"));
 
-        await page.ClickAsync("#logout");
-        // Three redirects through two servers (Portico, the provider's end-session endpoint, back):
-        // a fresh-clone CI run's third pass took past the default 30 s once.
-        try
+        // Three redirects through two servers (Portico, the provider's end-session endpoint, back).
+        await Step("the logout", async () =>
         {
-            await page.WaitForURLAsync($"{site}/bye", new() { Timeout = 60_000 });
-        }
-        catch (TimeoutException)
-        {
-            Assert.Fail($"the logout did not end at /bye within 60 s; the page is at {page.Url}; the browser's requests: {string.Join(" | ", trail)}");
-        }
+            await page.ClickAsync("#logout");
+            await Assertions.Expect(page).ToHaveURLAsync($"{site}/bye", new() { Timeout = 60_000 });
+        });
 
         Assert.DoesNotContain(await context.CookiesAsync([site]), c => c.Name.StartsWith("portico_oidc", StringComparison.Ordinal));
         Assert.Single(provider.EndSessions);
 
-        await page.GotoAsync($"{site}/app/home");
+        await Step("the visit after the logout", () => page.GotoAsync($"{site}/app/home"));
         Assert.StartsWith($"{provider.Url}/connect/authorize?", page.Url, StringComparison.Ordinal);
         Assert.Equal(["/app/home", "/app/again"], backend.Requests.Where(r => r.PathAndQuery.StartsWith("/app", StringComparison.Ordinal)).Select(r => r.PathAndQuery));
     }
