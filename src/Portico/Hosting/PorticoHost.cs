@@ -68,6 +68,7 @@ internal static class PorticoHost
         {
             // Registered after Kestrel's socket transport, so Kestrel tries it first for TCP.
             builder.Services.AddSingleton<IConnectionListenerFactory, LoopTransport>();
+            builder.Services.AddSingleton<LoopDispatches>();
         }
 
         // The connection-level stages (Pipeline/PorticoConnections); server-wide limits are read at start-up.
@@ -89,6 +90,8 @@ internal static class PorticoHost
             {
                 kestrel.Listen(listener.EndPoint, o =>
                 {
+                    // Outermost: the transport starts the listener's connections with the pipeline built here, on its loops.
+                    kestrel.ApplicationServices.GetService<LoopDispatches>()?.Use(o);
                     o.Use(Accept(listener));
                     connections.Use(o, listener, kestrel.ApplicationServices.GetRequiredService<TlsListeners>());
                 });

@@ -15,6 +15,8 @@ namespace Portico.Transport;
 /// two end points, and woke that thread per connection besides the loop's (issue 25: about a
 /// fifth of the CPU of a new connection per request went to that thread). A connection's
 /// Socket is made only if something asks for it (<see cref="LoopConnection.Socket"/>).
+/// With a <see cref="LoopDispatcher"/> the listener starts its connections itself, on the loop
+/// at the edge, and Kestrel's accept loop only waits for the listener's end.
 /// </summary>
 internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IValueTaskSource<ConnectionContext?>
 {
@@ -29,6 +31,7 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
     private readonly ILogger _log;
     private readonly Lock _gate = new();
     private readonly int _slot;
+    private readonly LoopDispatcher? _dispatcher;
     private ManualResetValueTaskSourceCore<ConnectionContext?> _waiter;
 
     // Under _gate.
@@ -42,8 +45,10 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
 
     /// <param name="socket">Bound and listening.</param>
     /// <param name="connect">Makes the connection of an accepted descriptor; it owns the descriptor once made.</param>
-    public LoopListener(Socket socket, EventLoop loop, Func<int, IPEndPoint?, LoopConnection> connect, TimeProvider time, ILogger log)
+    /// <param name="dispatcher">Starts the connections; null hands them to Kestrel's AcceptAsync.</param>
+    public LoopListener(Socket socket, EventLoop loop, Func<int, IPEndPoint?, LoopConnection> connect, TimeProvider time, ILogger log, LoopDispatcher? dispatcher = null)
     {
+        _dispatcher = dispatcher;
         _socket = socket;
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
         _loop = loop;
@@ -61,7 +66,7 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
     {
         lock (_gate)
         {
-            if (!_stopped && TryAccept() is { } accepted)
+            if (!_stopped && _dispatcher is null && TryAccept() is { } accepted)
             {
                 return new ValueTask<ConnectionContext?>(accepted);
             }
@@ -71,7 +76,8 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
                 return new ValueTask<ConnectionContext?>((ConnectionContext?)null);
             }
 
-            // The backlog is empty: the next connection's edge completes this (OnEvents).
+            // The backlog is empty: the next connection's edge completes this (OnEvents); with a
+            // dispatcher, the listener's end does.
             _waiter.Reset();
             _waiting = true;
             return new ValueTask<ConnectionContext?>(this, _waiter.Version);
@@ -85,16 +91,22 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
     {
     }
 
+    /// <summary>The listener's connections running (those a dispatcher started), for tests.</summary>
+    internal int Running => _dispatcher?.Count ?? 0;
+
+    /// <summary>Kestrel's first step of a stop: no more connections, and those the dispatcher started are asked to close within the grace period <paramref name="cancellationToken"/> ends.</summary>
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
         Stop();
+        _dispatcher?.BeginClose(cancellationToken);
         return default;
     }
 
+    /// <summary>Kestrel's last step of a stop: waits for the connections the dispatcher started, as Kestrel waits for its own before this.</summary>
     public ValueTask DisposeAsync()
     {
         Stop();
-        return default;
+        return _dispatcher?.DisposeAsync() ?? default;
     }
 
     ConnectionContext? IValueTaskSource<ConnectionContext?>.GetResult(short token) => _waiter.GetResult(token);
@@ -107,6 +119,12 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
     /// <summary>Gives a waiting AcceptAsync the next connection, if one is there; Kestrel's accept loop resumes on this thread.</summary>
     private void AcceptWaiting()
     {
+        if (_dispatcher is not null)
+        {
+            StartAccepted(_dispatcher);
+            return;
+        }
+
         LoopConnection? accepted;
         lock (_gate)
         {
@@ -119,6 +137,24 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
         }
 
         _waiter.SetResult(accepted);
+    }
+
+    /// <summary>Takes the backlog's connections and starts each on this thread (the loop's, at the edge) up to its first wait.</summary>
+    private void StartAccepted(LoopDispatcher dispatcher)
+    {
+        while (true)
+        {
+            LoopConnection? accepted;
+            lock (_gate)
+            {
+                if (_stopped || (accepted = TryAccept()) is null)
+                {
+                    return;
+                }
+            }
+
+            dispatcher.Start(accepted);
+        }
     }
 
     /// <summary>Under _gate: the next connection of the backlog, or null when it is empty (or cannot be taken now).</summary>

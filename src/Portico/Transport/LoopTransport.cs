@@ -5,8 +5,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Portico.Transport;
 
@@ -33,10 +35,21 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
     private readonly PipeOptions _outputOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly LoopDispatches? _dispatches;
     private int _next;
 
     public LoopTransport(IServiceProvider services, ILogger<LoopTransport> log)
     {
+        // The pipelines to start connections with on the loops, in place of Kestrel's
+        // dispatcher (LoopDispatcher), unless turned off, Kestrel's metrics feature cannot be
+        // made, or Kestrel limits the server's connections: its limit is applied outside the
+        // pipeline it builds, so only its own dispatcher applies it.
+        if (LoopDispatchEnabled && KestrelMetricsFeature.Found is not null
+            && services.GetService<IOptions<KestrelServerOptions>>()?.Value.Limits.MaxConcurrentConnections is null)
+        {
+            _dispatches = services.GetService<LoopDispatches>();
+        }
+
         _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         _log = log;
         var pool = services.GetService<IMemoryPoolFactory<byte>>()?.Create(new MemoryPoolOptions { Owner = "portico" }) ?? MemoryPool<byte>.Shared;
@@ -62,6 +75,10 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
                 "Client connections closed lingering");
         }
     }
+
+    /// <summary>`PORTICO_DISPATCH=kestrel` leaves every connection to Kestrel's dispatcher (a pool hop each), as before.</summary>
+    public static bool LoopDispatchEnabled
+        => !string.Equals(Environment.GetEnvironmentVariable("PORTICO_DISPATCH"), "kestrel", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Linux on x86-64 (the structures in <see cref="Native"/>), unless the environment says sockets.</summary>
     public static bool Supported
@@ -104,7 +121,8 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
 
         try
         {
-            return new ValueTask<IConnectionListener>(new LoopListener(socket, NextLoop(), Connect, _time, _log));
+            var app = _dispatches?.Claim(endpoint);
+            return new ValueTask<IConnectionListener>(new LoopListener(socket, NextLoop(), Connect, _time, _log, app is null ? null : new LoopDispatcher(app, _log)));
         }
         catch
         {

@@ -22,4 +22,13 @@ internal static partial class TransportLog
 
     [LoggerMessage(6005, LogLevel.Information, "Listener {EndPoint}: accepting connections again")]
     public static partial void AcceptResumed(ILogger logger, System.Net.EndPoint endPoint);
+
+    [LoggerMessage(6006, LogLevel.Error, "Unhandled exception while processing connection {ConnectionId}")]
+    public static partial void ConnectionFailed(ILogger logger, Exception error, string connectionId);
+
+    [LoggerMessage(6007, LogLevel.Error, "Connection {ConnectionId}: its heartbeat (Kestrel's timeouts) failed")]
+    public static partial void HeartbeatFailed(ILogger logger, Exception error, string connectionId);
+
+    [LoggerMessage(6008, LogLevel.Warning, "The server's stop: {Count} connections did not close within the shutdown timeout and were aborted")]
+    public static partial void ConnectionsAborted(ILogger logger, int count);
 }

@@ -1,0 +1,245 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Portico.Transport;
+
+namespace Portico.IntegrationTests.Transport;
+
+/// <summary>
+/// The event-loop transport starts a listener's connections on the loop that accepted them,
+/// with the pipeline Kestrel built for the listener, in place of Kestrel's dispatcher (which
+/// queued each to the thread pool): a real Kestrel server on the loop transport, registered as
+/// Portico's host registers it. What Kestrel's dispatcher gave a connection still holds: its
+/// timeouts tick (the keep-alive timeout closes an idle connection), the server's stop asks it
+/// to close and waits for the request in flight, and aborts it once the grace period is over.
+/// </summary>
+public sealed class LoopDispatchTests
+{
+    [Fact]
+    public async Task A_connection_starts_on_the_event_loop_that_accepted_it_not_on_a_pool_thread()
+    {
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        Assert.NotNull(KestrelMetricsFeature.Found);
+        var ct = TestContext.Current.CancellationToken;
+        var threads = new List<string>();
+        await using var server = await Server.StartAsync(Answer("ok"), connection =>
+        {
+            lock (threads)
+            {
+                threads.Add($"{Thread.CurrentThread.Name} pool={Thread.CurrentThread.IsThreadPoolThread}");
+            }
+        });
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var client = await server.ConnectAsync(ct);
+            await client.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), ct);
+            var response = await ReadToCloseAsync(client, ct);
+            Assert.StartsWith("HTTP/1.1 200", response);
+            Assert.EndsWith("ok", response);
+        }
+
+        lock (threads)
+        {
+            Assert.Equal(5, threads.Count);
+            Assert.All(threads, t => Assert.StartsWith("Portico I/O ", t));
+            Assert.All(threads, t => Assert.EndsWith("pool=False", t));
+        }
+    }
+
+    [Fact]
+    public async Task The_keep_alive_timeout_closes_an_idle_connection_the_loop_started()
+    {
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await Server.StartAsync(Answer("ok"), keepAlive: TimeSpan.FromSeconds(1));
+        using var client = await server.ConnectAsync(ct);
+        await client.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), ct);
+
+        // The response, then the server's close once the connection has been idle past the
+        // timeout, which only Kestrel's heartbeat ticking the connection notices (a connection
+        // nobody ticks stays open: the read would run into the bound below).
+        var response = await ReadToCloseAsync(client, ct);
+        Assert.StartsWith("HTTP/1.1 200", response);
+        Assert.EndsWith("ok", response);
+    }
+
+    [Fact]
+    public async Task The_servers_stop_lets_a_request_in_flight_finish_and_closes_an_idle_connection()
+    {
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        var ct = TestContext.Current.CancellationToken;
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await Server.StartAsync(async ctx =>
+        {
+            if (ctx.Request.Path == "/slow")
+            {
+                entered.TrySetResult();
+                await release.Task;
+            }
+
+            await Answer("done")(ctx);
+        }, grace: TimeSpan.FromSeconds(30));
+
+        using var idle = await server.ConnectAsync(ct);
+        await idle.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), ct);
+        await ReadResponseAsync(idle, "done", ct);
+
+        using var busy = await server.ConnectAsync(ct);
+        await busy.SendAsync(Encoding.ASCII.GetBytes("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"), ct);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+
+        var stopping = server.App.StopAsync(CancellationToken.None);
+
+        // The idle keep-alive connection is closed by the stop (end of stream, no bytes).
+        Assert.Equal(0, await idle.ReceiveAsync(new byte[256], ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct));
+
+        // The request in flight holds the stop until it is answered, then its connection closes.
+        await Task.Delay(200, ct);
+        Assert.False(stopping.IsCompleted, "the stop did not wait for the request in flight");
+        release.SetResult();
+        var response = await ReadToCloseAsync(busy, ct);
+        Assert.StartsWith("HTTP/1.1 200", response);
+        Assert.Contains("Connection: close", response);
+        Assert.EndsWith("done", response);
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10), ct);
+    }
+
+    [Fact]
+    public async Task The_servers_stop_aborts_a_request_still_running_when_the_grace_period_ends()
+    {
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        var ct = TestContext.Current.CancellationToken;
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await Server.StartAsync(async ctx =>
+        {
+            ctx.RequestAborted.Register(() => aborted.TrySetResult());
+            entered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
+        }, grace: TimeSpan.FromSeconds(1));
+
+        using var busy = await server.ConnectAsync(ct);
+        await busy.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), ct);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+
+        await server.App.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(15), ct);
+        await aborted.Task.WaitAsync(TimeSpan.FromSeconds(5), ct);
+        await ReadToCloseAsync(busy, ct);
+    }
+
+    /// <summary>A handler answering with a Content-Length, in one write.</summary>
+    private static RequestDelegate Answer(string text) => ctx =>
+    {
+        var bytes = Encoding.ASCII.GetBytes(text);
+        ctx.Response.ContentLength = bytes.Length;
+        return ctx.Response.Body.WriteAsync(bytes).AsTask();
+    };
+
+    /// <summary>Reads one response whose body is <paramref name="body"/>, leaving the connection open.</summary>
+    private static async Task ReadResponseAsync(Socket client, string body, CancellationToken ct)
+    {
+        var received = new StringBuilder();
+        var buffer = new byte[4096];
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bound.CancelAfter(TimeSpan.FromSeconds(15));
+        while (!received.ToString().EndsWith("\r\n\r\n" + body, StringComparison.Ordinal))
+        {
+            var n = await client.ReceiveAsync(buffer, bound.Token);
+            Assert.True(n > 0, $"the connection ended after {received}");
+            received.Append(Encoding.ASCII.GetString(buffer, 0, n));
+        }
+    }
+
+    private static async Task<string> ReadToCloseAsync(Socket client, CancellationToken ct)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bound.CancelAfter(TimeSpan.FromSeconds(15));
+        try
+        {
+            int n;
+            while ((n = await client.ReceiveAsync(buffer, bound.Token)) > 0)
+            {
+                received.Write(buffer, 0, n);
+            }
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            // An abort: the end as well.
+        }
+
+        return Encoding.ASCII.GetString(received.ToArray());
+    }
+
+    /// <summary>A Kestrel server on the loop transport, with the loop's dispatch registered as PorticoHost registers it.</summary>
+    private sealed class Server : IAsyncDisposable
+    {
+        private Server(WebApplication app, IPEndPoint address)
+        {
+            App = app;
+            Address = address;
+        }
+
+        public WebApplication App { get; }
+
+        public IPEndPoint Address { get; }
+
+        public static async Task<Server> StartAsync(RequestDelegate handler, Action<ConnectionContext>? onConnection = null, TimeSpan? keepAlive = null, TimeSpan? grace = null)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton<IConnectionListenerFactory, LoopTransport>();
+            builder.Services.AddSingleton<LoopDispatches>();
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace ?? TimeSpan.FromSeconds(5));
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                if (keepAlive is { } timeout)
+                {
+                    kestrel.Limits.KeepAliveTimeout = timeout;
+                }
+
+                kestrel.Listen(IPAddress.Loopback, 0, o =>
+                {
+                    kestrel.ApplicationServices.GetRequiredService<LoopDispatches>().Use(o);
+                    if (onConnection is not null)
+                    {
+                        o.Use(next => connection =>
+                        {
+                            onConnection(connection);
+                            return next(connection);
+                        });
+                    }
+                });
+            });
+
+            var app = builder.Build();
+            app.Run(handler);
+            await app.StartAsync(TestContext.Current.CancellationToken);
+            var address = new Uri(app.Urls.First());
+            return new Server(app, new IPEndPoint(IPAddress.Loopback, address.Port));
+        }
+
+        public async Task<Socket> ConnectAsync(CancellationToken ct)
+        {
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(Address, ct);
+            return client;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await App.StopAsync(CancellationToken.None);
+            await App.DisposeAsync();
+        }
+    }
+}
