@@ -36,18 +36,22 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly LoopDispatches? _dispatches;
+    private readonly ConnectionQuota? _quota;
     private int _next;
 
     public LoopTransport(IServiceProvider services, ILogger<LoopTransport> log)
     {
         // The pipelines to start connections with on the loops, in place of Kestrel's
-        // dispatcher (LoopDispatcher), unless turned off, Kestrel's metrics feature cannot be
-        // made, or Kestrel limits the server's connections: its limit is applied outside the
-        // pipeline it builds, so only its own dispatcher applies it.
-        if (LoopDispatchEnabled && KestrelMetricsFeature.Found is not null
-            && services.GetService<IOptions<KestrelServerOptions>>()?.Value.Limits.MaxConcurrentConnections is null)
+        // dispatcher (LoopDispatcher), unless turned off or Kestrel's metrics feature cannot be
+        // made; Kestrel's limit of open connections wraps the pipeline it builds, so the
+        // dispatchers count it in its place.
+        if (LoopDispatchEnabled && KestrelMetricsFeature.Found is not null)
         {
             _dispatches = services.GetService<LoopDispatches>();
+            if (services.GetService<IOptions<KestrelServerOptions>>()?.Value.Limits.MaxConcurrentConnections is { } limit)
+            {
+                _quota = new ConnectionQuota(limit);
+            }
         }
 
         _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
@@ -122,7 +126,7 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
         try
         {
             var app = _dispatches?.Claim(endpoint);
-            return new ValueTask<IConnectionListener>(new LoopListener(socket, NextLoop(), Connect, _time, _log, app is null ? null : new LoopDispatcher(app, _log)));
+            return new ValueTask<IConnectionListener>(new LoopListener(socket, NextLoop(), Connect, _time, _log, app is null ? null : new LoopDispatcher(app, _quota, _log)));
         }
         catch
         {
