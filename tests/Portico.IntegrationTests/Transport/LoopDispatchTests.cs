@@ -78,7 +78,7 @@ public sealed class LoopDispatchTests
         var ct = TestContext.Current.CancellationToken;
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await Server.StartAsync(async ctx =>
+        var (server, busy) = await InFlightAsync(async ctx =>
         {
             if (ctx.Request.Path == "/slow")
             {
@@ -87,15 +87,13 @@ public sealed class LoopDispatchTests
             }
 
             await Answer("done")(ctx);
-        }, grace: TimeSpan.FromSeconds(30));
+        }, entered, TimeSpan.FromSeconds(30), ct);
+        await using var stopped = server;
+        using var held = busy;
 
         using var idle = await server.ConnectAsync(ct);
         await idle.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), ct);
         await ReadResponseAsync(idle, "done", ct);
-
-        using var busy = await server.ConnectAsync(ct);
-        await busy.SendAsync(Encoding.ASCII.GetBytes("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"), ct);
-        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
 
         var stopping = server.App.StopAsync(CancellationToken.None);
 
@@ -120,20 +118,28 @@ public sealed class LoopDispatchTests
         var ct = TestContext.Current.CancellationToken;
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await Server.StartAsync(async ctx =>
+        var (server, busy) = await InFlightAsync(async ctx =>
         {
             ctx.RequestAborted.Register(() => aborted.TrySetResult());
             entered.TrySetResult();
             await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
-        }, grace: TimeSpan.FromSeconds(1));
-
-        using var busy = await server.ConnectAsync(ct);
-        await busy.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), ct);
-        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        }, entered, TimeSpan.FromSeconds(1), ct);
+        await using var stopped = server;
+        using var held = busy;
 
         await server.App.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(15), ct);
         await aborted.Task.WaitAsync(TimeSpan.FromSeconds(5), ct);
         await ReadToCloseAsync(busy, ct);
+    }
+
+    /// <summary>A server with <paramref name="grace"/> for its stop, and a connection whose request (GET /slow) <paramref name="handler"/> holds: returns once it has <paramref name="entered"/>.</summary>
+    private static async Task<(Server Server, Socket Busy)> InFlightAsync(RequestDelegate handler, TaskCompletionSource entered, TimeSpan grace, CancellationToken ct)
+    {
+        var server = await Server.StartAsync(handler, grace: grace);
+        var busy = await server.ConnectAsync(ct);
+        await busy.SendAsync(Encoding.ASCII.GetBytes("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"), ct);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        return (server, busy);
     }
 
     /// <summary>A handler answering with a Content-Length, in one write.</summary>
