@@ -14,7 +14,7 @@ namespace Portico.Transport;
 /// name and the feature is made through <see cref="DispatchProxy"/>, which may implement a
 /// non-public interface. The context has every instrument off: such a connection is not counted
 /// in Kestrel's own meter (Portico counts its connections in its own). When either type is not
-/// found (another Kestrel), <see cref="Make"/> is null and connections keep Kestrel's dispatcher.
+/// found (another Kestrel), <see cref="Found"/> is null and connections keep Kestrel's dispatcher.
 /// </summary>
 internal static class KestrelMetricsFeature
 {
@@ -22,9 +22,6 @@ internal static class KestrelMetricsFeature
 
     /// <summary>The feature's type (the key it is set under) and a maker of one for a connection; null when this Kestrel has none such.</summary>
     public static readonly (Type Feature, Func<BaseConnectionContext, object> Make)? Found = Find();
-
-    /// <summary>A new feature for <paramref name="connection"/>, or null when this Kestrel has none such.</summary>
-    public static object? Make(BaseConnectionContext connection) => Found?.Make(connection);
 
     private static (Type, Func<BaseConnectionContext, object>)? Find()
     {

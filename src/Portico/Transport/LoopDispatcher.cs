@@ -45,7 +45,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
 
     // The heartbeat's own: the connections being ticked (one tick at a time).
     private Started?[] _ticking = new Started?[64];
-    private int _ticks;
+    private int _tickRunning;
     private CancellationToken _grace = new(canceled: true);
 
     /// <param name="quota">Kestrel's limit of open connections, shared by the transport's listeners; null when none.</param>
@@ -55,18 +55,6 @@ internal sealed class LoopDispatcher : IAsyncDisposable
         _quota = quota;
         _log = log;
         _heartbeat = TimeProvider.System.CreateTimer(static s => ((LoopDispatcher)s!).Tick(), this, Heartbeat, Heartbeat);
-    }
-
-    /// <summary>How many of the listener's connections are running (tests).</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _count;
-            }
-        }
     }
 
     /// <summary>Runs <paramref name="connection"/>'s pipeline, on the caller's thread up to its first wait.</summary>
@@ -198,7 +186,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     /// <summary>On a timer thread, once a second: Kestrel's timeouts of every connection (as Kestrel's heartbeat ticks its own).</summary>
     private void Tick()
     {
-        if (Interlocked.Exchange(ref _ticks, 1) != 0)
+        if (Interlocked.Exchange(ref _tickRunning, 1) != 0)
         {
             // The last tick has not ended: skip one, as Kestrel's heartbeat does.
             return;
@@ -235,7 +223,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
         finally
         {
             Array.Clear(_ticking, 0, count);
-            Volatile.Write(ref _ticks, 0);
+            Volatile.Write(ref _tickRunning, 0);
         }
     }
 

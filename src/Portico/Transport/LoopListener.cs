@@ -91,9 +91,6 @@ internal sealed unsafe class LoopListener : IConnectionListener, ILoopMember, IV
     {
     }
 
-    /// <summary>The listener's connections running (those a dispatcher started), for tests.</summary>
-    internal int Running => _dispatcher?.Count ?? 0;
-
     /// <summary>Kestrel's first step of a stop: no more connections, and those the dispatcher started are asked to close within the grace period <paramref name="cancellationToken"/> ends.</summary>
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {

@@ -76,9 +76,8 @@ public sealed class LoopDispatchTests
     {
         Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
         var ct = TestContext.Current.CancellationToken;
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var (server, busy) = await InFlightAsync(async ctx =>
+        var (server, busy) = await InFlightAsync(entered => async ctx =>
         {
             if (ctx.Request.Path == "/slow")
             {
@@ -87,7 +86,7 @@ public sealed class LoopDispatchTests
             }
 
             await Answer("done")(ctx);
-        }, entered, TimeSpan.FromSeconds(30), ct);
+        }, TimeSpan.FromSeconds(30), ct);
         await using var stopped = server;
         using var held = busy;
 
@@ -116,14 +115,13 @@ public sealed class LoopDispatchTests
     {
         Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
         var ct = TestContext.Current.CancellationToken;
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var (server, busy) = await InFlightAsync(async ctx =>
+        var (server, busy) = await InFlightAsync(entered => async ctx =>
         {
             ctx.RequestAborted.Register(() => aborted.TrySetResult());
             entered.TrySetResult();
             await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
-        }, entered, TimeSpan.FromSeconds(1), ct);
+        }, TimeSpan.FromSeconds(1), ct);
         await using var stopped = server;
         using var held = busy;
 
@@ -132,10 +130,11 @@ public sealed class LoopDispatchTests
         await ReadToCloseAsync(busy, ct);
     }
 
-    /// <summary>A server with <paramref name="grace"/> for its stop, and a connection whose request (GET /slow) <paramref name="handler"/> holds: returns once it has <paramref name="entered"/>.</summary>
-    private static async Task<(Server Server, Socket Busy)> InFlightAsync(RequestDelegate handler, TaskCompletionSource entered, TimeSpan grace, CancellationToken ct)
+    /// <summary>A server with <paramref name="grace"/> for its stop, and a connection whose request (GET /slow) the handler holds: returns once the handler has said it entered.</summary>
+    private static async Task<(Server Server, Socket Busy)> InFlightAsync(Func<TaskCompletionSource, RequestDelegate> handler, TimeSpan grace, CancellationToken ct)
     {
-        var server = await Server.StartAsync(handler, grace: grace);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var server = await Server.StartAsync(handler(entered), grace: grace);
         var busy = await server.ConnectAsync(ct);
         await busy.SendAsync(Encoding.ASCII.GetBytes("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"), ct);
         await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
@@ -188,17 +187,11 @@ public sealed class LoopDispatchTests
     }
 
     /// <summary>A Kestrel server on the loop transport, with the loop's dispatch registered as PorticoHost registers it.</summary>
-    private sealed class Server : IAsyncDisposable
+    private sealed class Server(WebApplication app, IPEndPoint address) : IAsyncDisposable
     {
-        private Server(WebApplication app, IPEndPoint address)
-        {
-            App = app;
-            Address = address;
-        }
+        public WebApplication App { get; } = app;
 
-        public WebApplication App { get; }
-
-        public IPEndPoint Address { get; }
+        public IPEndPoint Address { get; } = address;
 
         public static async Task<Server> StartAsync(RequestDelegate handler, Action<ConnectionContext>? onConnection = null, TimeSpan? keepAlive = null, TimeSpan? grace = null)
         {
