@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Linq.Expressions;
 using System.Reflection;
 using Microsoft.AspNetCore.Connections;
@@ -23,6 +24,12 @@ internal static class KestrelMetricsFeature
     /// <summary>The feature's type (the key it is set under) and a maker of one for a connection; null when this Kestrel has none such.</summary>
     public static readonly (Type Feature, Func<BaseConnectionContext, object> Make)? Found = Find();
 
+    // The release build trims Kestrel (scripts/publish.sh): the two types are kept whole, so
+    // what is looked up by name is there; the reflection over them is then safe to trim.
+    [DynamicDependency(DynamicallyAccessedMemberTypes.All, Namespace + "IConnectionMetricsContextFeature", "Microsoft.AspNetCore.Server.Kestrel.Core")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.All, Namespace + "ConnectionMetricsContext", "Microsoft.AspNetCore.Server.Kestrel.Core")]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Both types are kept whole by the DynamicDependency above.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "As above.")]
     private static (Type, Func<BaseConnectionContext, object>)? Find()
     {
         try
