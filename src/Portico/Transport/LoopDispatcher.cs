@@ -236,8 +236,9 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     {
         private readonly LoopDispatcher _owner;
         private readonly CancellationTokenSource _closing = new();
-        private readonly Lock _heartbeatGate = new();
-        private List<(Action<object> Handler, object State)>? _heartbeat;
+        // Copied on each registration (one or two a connection, most fast-path ones none), read
+        // whole by the tick: no lock of its own per connection.
+        private (Action<object> Handler, object State)[]? _heartbeat;
         private Stack<(Func<object, Task> Callback, object State)>? _onCompleted;
         private bool _completed;
         private int _released;
@@ -271,25 +272,29 @@ internal sealed class LoopDispatcher : IAsyncDisposable
 
         public void OnHeartbeat(Action<object> action, object state)
         {
-            lock (_heartbeatGate)
+            while (true)
             {
-                (_heartbeat ??= []).Add((action, state));
-            }
-        }
-
-        public void TickHeartbeat()
-        {
-            lock (_heartbeatGate)
-            {
-                if (_heartbeat is null)
+                var current = Volatile.Read(ref _heartbeat);
+                (Action<object>, object)[] next = current is null ? [(action, state)] : [.. current, (action, state)];
+                if (ReferenceEquals(Interlocked.CompareExchange(ref _heartbeat, next, current), current))
                 {
                     return;
                 }
+            }
+        }
 
-                foreach (var (handler, state) in _heartbeat)
-                {
-                    handler(state);
-                }
+        /// <summary>On the heartbeat's thread, one tick at a time (the owner's <c>_tickRunning</c>).</summary>
+        public void TickHeartbeat()
+        {
+            var handlers = Volatile.Read(ref _heartbeat);
+            if (handlers is null)
+            {
+                return;
+            }
+
+            foreach (var (handler, state) in handlers)
+            {
+                handler(state);
             }
         }
 
