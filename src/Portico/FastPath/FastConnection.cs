@@ -20,7 +20,7 @@ namespace Portico.FastPath;
 /// The clock and the request in hand agree on the backend exchange under a lock on this object
 /// (nothing else locks it): a Lock of its own was 40 bytes more for every idle connection (issue 25).
 /// </remarks>
-internal sealed class FastConnection
+internal sealed class FastConnection : ICloseRequestWatcher
 {
     private readonly ConnectionContext? _connection;
     private HttpContext? _stream;
@@ -156,6 +156,8 @@ internal sealed class FastConnection
             CancelIdleRead();
         }
     }
+
+    void ICloseRequestWatcher.OnCloseRequested() => RequestClose();
 
     /// <summary>Wakes the request loop's wait for the next request, on the encrypted input too (TLS).</summary>
     private void CancelIdleRead()

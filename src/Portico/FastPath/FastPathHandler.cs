@@ -14,6 +14,7 @@ using Portico.Observability;
 using Portico.RateLimiting;
 using Portico.Security;
 using Portico.Security.Desync;
+using Portico.Transport;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.LoadBalancing;
 
@@ -138,8 +139,14 @@ internal sealed class FastPathHandler : IDisposable
         var encrypted = state.Encrypted;
         var handOver = false;
         Track(state);
-        using var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
-            .Register(static s => ((FastConnection)s!).RequestClose(), state);
+        // The request to close (the server's stop): told directly on a connection the event loop
+        // started, through its token elsewhere.
+        var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
+        var watch = lifetime as ICloseRequestWatch;
+        watch?.Watch(state);
+        using var closing = watch is null
+            ? lifetime?.ConnectionClosedRequested.Register(static s => ((FastConnection)s!).RequestClose(), state)
+            : null;
         try
         {
             while (!state.CloseRequested)
@@ -209,6 +216,7 @@ internal sealed class FastPathHandler : IDisposable
         }
         finally
         {
+            watch?.Watch(null);
             state.ReleaseHead();
             Untrack(state);
         }

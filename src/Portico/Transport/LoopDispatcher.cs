@@ -232,10 +232,16 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     /// it: its heartbeat, the request to close, the callbacks at its end.
     /// </summary>
     private sealed class Started : IConnectionHeartbeatFeature, IConnectionCompleteFeature, IConnectionLifetimeNotificationFeature,
-        IDecrementConcurrentConnectionCountFeature
+        IDecrementConcurrentConnectionCountFeature, ICloseRequestWatch
     {
         private readonly LoopDispatcher _owner;
-        private readonly CancellationTokenSource _closing = new();
+
+        // The request to close: a flag, told to the watcher (the fast path's connection) and to
+        // the token's source, which is made only when someone asks for the token.
+        private int _closeRequested;
+        private ICloseRequestWatcher? _watcher;
+        private CancellationTokenSource? _closing;
+        private CancellationToken? _closingSet;
         // Copied on each registration (one or two a connection, most fast-path ones none), read
         // whole by the tick: no lock of its own per connection.
         private (Action<object> Handler, object State)[]? _heartbeat;
@@ -247,7 +253,6 @@ internal sealed class LoopDispatcher : IAsyncDisposable
         {
             _owner = owner;
             Connection = connection;
-            ConnectionClosedRequested = _closing.Token;
             var features = connection.Features;
             features.Set<IConnectionHeartbeatFeature>(this);
             features.Set<IConnectionCompleteFeature>(this);
@@ -268,7 +273,41 @@ internal sealed class LoopDispatcher : IAsyncDisposable
 
         public Started? Next { get; set; }
 
-        public CancellationToken ConnectionClosedRequested { get; set; }
+        public CancellationToken ConnectionClosedRequested
+        {
+            get
+            {
+                if (_closingSet is { } set)
+                {
+                    return set;
+                }
+
+                var source = Volatile.Read(ref _closing);
+                if (source is null)
+                {
+                    var made = new CancellationTokenSource();
+                    source = Interlocked.CompareExchange(ref _closing, made, null) ?? made;
+                    if (ReferenceEquals(source, made) && Volatile.Read(ref _closeRequested) != 0)
+                    {
+                        // Asked for after the request to close, which found no source to cancel.
+                        Cancel(source);
+                    }
+                }
+
+                return source.Token;
+            }
+
+            set => _closingSet = value;
+        }
+
+        public void Watch(ICloseRequestWatcher? watcher)
+        {
+            Interlocked.Exchange(ref _watcher, watcher);
+            if (watcher is not null && Volatile.Read(ref _closeRequested) != 0)
+            {
+                watcher.OnCloseRequested();
+            }
+        }
 
         public void OnHeartbeat(Action<object> action, object state)
         {
@@ -319,9 +358,19 @@ internal sealed class LoopDispatcher : IAsyncDisposable
 
         public void RequestClose()
         {
+            Interlocked.Exchange(ref _closeRequested, 1);
+            Volatile.Read(ref _watcher)?.OnCloseRequested();
+            if (Volatile.Read(ref _closing) is { } source)
+            {
+                Cancel(source);
+            }
+        }
+
+        private static void Cancel(CancellationTokenSource source)
+        {
             try
             {
-                _closing.Cancel();
+                source.Cancel();
             }
             catch (ObjectDisposedException)
             {
@@ -358,7 +407,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
 
                 await Connection.DisposeAsync();
                 _owner.Remove(this);
-                _closing.Dispose();
+                Volatile.Read(ref _closing)?.Dispose();
             }
         }
     }
