@@ -845,6 +845,39 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public async Task An_idle_keep_alive_connection_is_closed_at_once_when_the_proxy_stops()
+    {
+        await using var backend = await TestBackend.StartAsync("b");
+        var proxy = await TestProxy.StartAsync(Config(backend.Url));
+        Task? stopping = null;
+        try
+        {
+            using var counters = new Counters(proxy);
+            using var client = new TcpClient();
+            await client.ConnectAsync(proxy.Address.Host, proxy.Address.Port, TestContext.Current.CancellationToken);
+            var stream = client.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\n\r\n"), TestContext.Current.CancellationToken);
+            var head = new byte[1];
+            Assert.Equal(1, await stream.ReadAsync(head, TestContext.Current.CancellationToken));
+            await counters.AssertServedAsync(1);
+
+            // The stop asks the idle connection to close, and it ends at once. Not told (the fast
+            // path's watch of the request to close), it would wait for the stop's deadline
+            // (TestProxy's 5 s) and be aborted there.
+            var started = DateTime.UtcNow;
+            stopping = proxy.DisposeAsync().AsTask();
+            var raw = await RawHttp.ReadToCloseAsync(stream, waitSeconds: 30);
+            var took = DateTime.UtcNow - started;
+            Assert.True(raw.Closed, "the idle connection was not closed");
+            Assert.True(took < TimeSpan.FromSeconds(3.5), $"closed {took} after the stop began: at its deadline, not at its request");
+        }
+        finally
+        {
+            await (stopping ?? proxy.DisposeAsync().AsTask());
+        }
+    }
+
+    [Fact]
     public async Task In_flight_requests_count_for_least_requests_balancing()
     {
         var ct = TestContext.Current.CancellationToken;
