@@ -39,8 +39,6 @@ internal sealed class FastConnection : ICloseRequestWatcher
     {
         _connection = connection;
         Peer = ClientAddress.Normalize((connection.RemoteEndPoint as IPEndPoint)?.Address) ?? IPAddress.None;
-        PeerText = Peer.ToString();
-        ForwardedNode = ForwardedHeaders.Node(Peer);
         var transport = connection.Features.Get<LoopConnection>();
         Https = connection.Features.Get<ITlsConnectionFeature>() is not null;
 
@@ -57,8 +55,6 @@ internal sealed class FastConnection : ICloseRequestWatcher
     {
         _stream = stream;
         Peer = ClientAddress.Normalize(stream.Connection.RemoteIpAddress) ?? IPAddress.None;
-        PeerText = Peer.ToString();
-        ForwardedNode = ForwardedHeaders.Node(Peer);
         Https = stream.Features.Get<ITlsConnectionFeature>() is not null;
         Loop = stream.Features.Get<LoopConnection>()?.Loop;
         Protocol = "HTTP/2";
@@ -120,12 +116,8 @@ internal sealed class FastConnection : ICloseRequestWatcher
     /// </summary>
     public long AttemptStart { get; set; }
 
+    /// <summary>The client's address, written into a forwarded request's fields as it is (no text of it kept: most connections forward one request).</summary>
     public IPAddress Peer { get; }
-
-    public string PeerText { get; }
-
-    /// <summary>The peer as a Forwarded "for=" node (RFC 7239 §6).</summary>
-    public string ForwardedNode { get; }
 
     public bool CloseRequested => _closeRequested;
 

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Portico.Configuration.Model;
 using Portico.Forwarding;
 
@@ -136,9 +137,23 @@ internal static class RequestWriter
             return any;
         }
 
-        public void Peer() => _writer.WriteAscii(state.PeerText);
+        public void Peer() => _writer.WriteAddress(state.Peer);
 
-        public void Node() => _writer.WriteAscii(state.ForwardedNode);
+        /// <summary>The peer as a Forwarded "for=" node (RFC 7239 §6, as <see cref="ForwardedHeaders.Node"/>).</summary>
+        public void Node()
+        {
+            var v6 = state.Peer.AddressFamily == AddressFamily.InterNetworkV6;
+            if (v6)
+            {
+                _writer.Write("\"["u8);
+            }
+
+            _writer.WriteAddress(state.Peer);
+            if (v6)
+            {
+                _writer.Write("]\""u8);
+            }
+        }
 
         public void Scheme() => _writer.Write(state.Https ? "https"u8 : "http"u8);
 

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Yarp.ReverseProxy.Model;
@@ -29,6 +30,17 @@ internal ref struct HeadWriter(Span<byte> destination)
 
     /// <summary>ASCII text, one byte per character (what is not ASCII becomes '?').</summary>
     public void WriteAscii(string text) => Position += Encoding.ASCII.GetBytes(text, _span[Position..]);
+
+    /// <summary>An address as its text (IPAddress.ToString's), formatted in place.</summary>
+    public void WriteAddress(IPAddress address)
+    {
+        if (!address.TryFormat(_span[Position..], out var written))
+        {
+            throw new ArgumentException("the head's span has no room for the address");
+        }
+
+        Position += written;
+    }
 
     public void WriteNumber(long value)
     {
