@@ -97,6 +97,27 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public async Task A_client_over_ipv6_is_named_in_the_forwarded_fields_as_the_full_path_names_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await TestProxy.StartAsync(Config(backend.Url, extra: """
+            listeners:
+              v6: { address: "[::1]:0" }
+            """));
+        using var counters = new Counters(proxy);
+        using var client = new HttpClient();
+
+        var response = await client.GetAsync(proxy.Addresses.Single(), ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = Assert.Single(backend.Requests);
+        Assert.Equal("::1", seen.Headers["X-Forwarded-For"]);
+        Assert.StartsWith("for=\"[::1]\";proto=http;host=", seen.Headers["Forwarded"].ToString(), StringComparison.Ordinal);
+        await counters.AssertServedAsync(1);
+    }
+
+    [Fact]
     public async Task A_valid_client_request_id_is_kept_and_sent_on()
     {
         var ct = TestContext.Current.CancellationToken;
