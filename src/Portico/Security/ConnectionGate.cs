@@ -12,12 +12,23 @@ namespace Portico.Security;
 
 /// <summary>
 /// The connection-level part of stage 2, on each Kestrel listener: names the listener for the
-/// request stages, closes a connection past `maxConnectionsPerIp` (on the TCP peer: no header is
-/// read yet), and on HTTP/1.x listeners puts the byte-level <see cref="DesyncConnectionMiddleware"/>
-/// in front of Kestrel's parser. Kestrel itself enforces the server-wide limits (<see cref="ApplyServerLimits"/>).
+/// request stages, closes a connection past `maxConnections` (all listeners together) or
+/// `maxConnectionsPerIp` (on the TCP peer: no header is read yet), and on HTTP/1.x listeners puts
+/// the byte-level <see cref="DesyncConnectionMiddleware"/> in front of Kestrel's parser. Kestrel
+/// itself enforces the other server-wide limits (<see cref="ApplyServerLimits"/>).
 /// </summary>
+/// <remarks>
+/// `maxConnections` is counted here rather than by Kestrel's own limit (its MaxConcurrentConnections)
+/// so that a refusal is logged and counted in `portico.guard.connections.refused` under either
+/// transport and dispatcher: Kestrel's limit wraps the pipeline outside every middleware, where
+/// only its own meter (not exported) saw a refusal, and the event-loop transport's dispatcher
+/// runs the pipeline without it. It releases a connection's slot the way Kestrel's does: when the
+/// connection ends, or when it upgrades (a WebSocket), through <see cref="IDecrementConcurrentConnectionCountFeature"/>;
+/// upgraded connections are then bounded by Kestrel's MaxConcurrentUpgradedConnections, set to the same number.
+/// </remarks>
 internal sealed class ConnectionGate(LimitsSettings serverLimits)
 {
+    private readonly ConnectionSlots? _total = serverLimits.MaxConnections is { } limit ? new ConnectionSlots(limit) : null;
     private readonly Dictionary<IPAddress, int> _open = [];
     private readonly Lock _lock = new();
     private ActiveConfig? _config;
@@ -37,7 +48,7 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
         kestrel.RequestHeadersTimeout = limits.HeadersTimeout;
         kestrel.KeepAliveTimeout = limits.KeepAliveTimeout;
         kestrel.MinRequestBodyDataRate = limits.MinBodyRate == 0 ? null : new MinDataRate(limits.MinBodyRate, limits.MinBodyRateGrace);
-        kestrel.MaxConcurrentConnections = limits.MaxConnections;
+        // MaxConcurrentConnections stays unset: the gate counts `maxConnections` itself.
         kestrel.MaxConcurrentUpgradedConnections = limits.MaxConnections;
     }
 
@@ -53,7 +64,7 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
     }
 
     /// <summary>
-    /// The gate that needs no decrypted byte: the per-IP connection cap.
+    /// The gate that needs no decrypted byte: the server-wide and per-IP connection caps.
     /// Attach before TLS, so a refused connection costs no handshake.
     /// </summary>
     public void AttachConnectionLimits(ListenOptions options, ListenerSettings listener)
@@ -63,16 +74,33 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
         options.Use(next => connection =>
         {
             var peer = Normalize((connection.RemoteEndPoint as IPEndPoint)?.Address);
-            var cap = _config!.Current.Settings.Limits.MaxConnectionsPerIp;
-            return cap is null || peer is null ? next(connection) : CappedAsync(next, connection, peer, cap.Value);
+            var cap = peer is null ? null : _config!.Current.Settings.Limits.MaxConnectionsPerIp;
+            return _total is null && cap is null ? next(connection) : CappedAsync(next, connection, peer, cap);
         });
     }
 
-    private async Task CappedAsync(ConnectionDelegate next, ConnectionContext connection, IPAddress peer, int cap)
+    private async Task CappedAsync(ConnectionDelegate next, ConnectionContext connection, IPAddress? peer, int? cap)
     {
-        if (!TryOpen(peer, cap, out var open))
+        ConnectionSlots.Slot? slot = null;
+        if (_total is not null)
         {
-            _log!.TooManyConnections(peer.ToString(), open);
+            slot = _total.TryTake();
+            if (slot is null)
+            {
+                _log!.TooManyConnectionsInTotal(peer?.ToString() ?? "unknown", _total.Limit);
+                _metrics!.Refused(GuardMetrics.TotalLimit);
+                return;
+            }
+
+            // Kestrel's HTTP/1.x gives the slot back itself when the connection upgrades.
+            connection.Features.Set<IDecrementConcurrentConnectionCountFeature>(slot);
+        }
+
+        var perIp = cap is not null;
+        if (perIp && !TryOpen(peer!, cap!.Value, out var open))
+        {
+            slot?.ReleaseConnection();
+            _log!.TooManyConnections(peer!.ToString(), open);
             _metrics!.Refused(GuardMetrics.PerIpLimit);
             return;
         }
@@ -83,7 +111,12 @@ internal sealed class ConnectionGate(LimitsSettings serverLimits)
         }
         finally
         {
-            Close(peer);
+            if (perIp)
+            {
+                Close(peer!);
+            }
+
+            slot?.ReleaseConnection();
         }
     }
 

@@ -14,6 +14,9 @@ internal sealed partial class GuardLog(ILogger<GuardLog> logger)
     [LoggerMessage(3003, LogLevel.Debug, "closed a connection from {Peer}: {Open} already open from that address (maxConnectionsPerIp)")]
     public partial void TooManyConnections(string peer, int open);
 
+    [LoggerMessage(3005, LogLevel.Debug, "closed a connection from {Peer}: {Limit} connections already open in total (maxConnections)")]
+    public partial void TooManyConnectionsInTotal(string peer, long limit);
+
     [LoggerMessage(3004, LogLevel.Information, "answered plain HTTP from {Peer} on HTTPS listener '{Listener}' with 400; connection closed")]
     public partial void PlainHttpRefused(string peer, string listener);
 }

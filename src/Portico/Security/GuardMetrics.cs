@@ -13,6 +13,7 @@ internal sealed class GuardMetrics
     public const string Framing = "malformed_framing";
     public const string HeaderTimeout = "header_timeout";
     public const string PerIpLimit = "per_ip_limit";
+    public const string TotalLimit = "max_connections";
     public const string PlainHttp = "plain_http_on_tls";
 
     private readonly Counter<long> _refused;

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Portico.Transport;
@@ -18,11 +17,9 @@ namespace Portico.Transport;
 /// to close, the grace period, then an abort and at most a second's wait.
 /// </summary>
 /// <remarks>
-/// Kestrel's server-wide connection limit (`limits.maxConnections`) wraps the pipeline it
-/// builds, so the dispatcher applies it in its place (<see cref="ConnectionQuota"/>, one for all
-/// of the transport's listeners): a connection past it is closed at once, and one that upgrades
-/// (a WebSocket) leaves it for Kestrel's count of upgraded connections, as under Kestrel's own.
-/// Not given: Kestrel's own accounting of these connections (its meter's kestrel.* connection
+/// Kestrel's own limit of open connections would wrap the pipeline outside what is taken here;
+/// Portico leaves it unset and counts `limits.maxConnections` in its pipeline (Security's
+/// ConnectionGate), so it holds under either dispatcher. Not given: Kestrel's own accounting of these connections (its meter's kestrel.* connection
 /// instruments, its EventSource counters, its Debug log lines of a connection's start, stop and
 /// refusal, the connection's logging scope, which Portico does not capture).
 /// </remarks>
@@ -32,7 +29,6 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     private static readonly TimeSpan AbortWait = TimeSpan.FromSeconds(1);
 
     private readonly ConnectionDelegate _app;
-    private readonly ConnectionQuota? _quota;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
     private readonly ITimer _heartbeat;
@@ -48,11 +44,9 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     private int _tickRunning;
     private CancellationToken _grace = new(canceled: true);
 
-    /// <param name="quota">Kestrel's limit of open connections, shared by the transport's listeners; null when none.</param>
-    public LoopDispatcher(ConnectionDelegate app, ConnectionQuota? quota, ILogger log)
+    public LoopDispatcher(ConnectionDelegate app, ILogger log)
     {
         _app = app;
-        _quota = quota;
         _log = log;
         _heartbeat = TimeProvider.System.CreateTimer(static s => ((LoopDispatcher)s!).Tick(), this, Heartbeat, Heartbeat);
     }
@@ -60,13 +54,6 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     /// <summary>Runs <paramref name="connection"/>'s pipeline, on the caller's thread up to its first wait.</summary>
     public void Start(LoopConnection connection)
     {
-        if (_quota is not null && !_quota.TryTake())
-        {
-            // Past the server's limit: closed at once, as Kestrel's limit closes it.
-            _ = connection.DisposeAsync();
-            return;
-        }
-
         var started = new Started(this, connection);
         bool closing;
         lock (_gate)
@@ -232,7 +219,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     /// it: its heartbeat, the request to close, the callbacks at its end.
     /// </summary>
     private sealed class Started : IConnectionHeartbeatFeature, IConnectionCompleteFeature, IConnectionLifetimeNotificationFeature,
-        IDecrementConcurrentConnectionCountFeature, ICloseRequestWatch
+        ICloseRequestWatch
     {
         private readonly LoopDispatcher _owner;
 
@@ -242,12 +229,12 @@ internal sealed class LoopDispatcher : IAsyncDisposable
         private ICloseRequestWatcher? _watcher;
         private CancellationTokenSource? _closing;
         private CancellationToken? _closingSet;
+
         // Copied on each registration (one or two a connection, most fast-path ones none), read
         // whole by the tick: no lock of its own per connection.
         private (Action<object> Handler, object State)[]? _heartbeat;
         private Stack<(Func<object, Task> Callback, object State)>? _onCompleted;
         private bool _completed;
-        private int _released;
 
         public Started(LoopDispatcher owner, LoopConnection connection)
         {
@@ -257,10 +244,6 @@ internal sealed class LoopDispatcher : IAsyncDisposable
             features.Set<IConnectionHeartbeatFeature>(this);
             features.Set<IConnectionCompleteFeature>(this);
             features.Set<IConnectionLifetimeNotificationFeature>(this);
-            if (owner._quota is not null)
-            {
-                features.Set<IDecrementConcurrentConnectionCountFeature>(this);
-            }
 
             var (metricsType, makeMetrics) = KestrelMetricsFeature.Found!.Value;
             features[metricsType] = makeMetrics(connection);
@@ -347,15 +330,6 @@ internal sealed class LoopDispatcher : IAsyncDisposable
             (_onCompleted ??= new()).Push((callback, state));
         }
 
-        /// <summary>The connection leaves the server's limit of open connections (it upgraded, or ended): once.</summary>
-        public void ReleaseConnection()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                _owner._quota?.Release();
-            }
-        }
-
         public void RequestClose()
         {
             Interlocked.Exchange(ref _closeRequested, 1);
@@ -390,8 +364,6 @@ internal sealed class LoopDispatcher : IAsyncDisposable
             }
             finally
             {
-                // Out of the server's count first, as Kestrel's limit releases it when the pipeline returns.
-                ReleaseConnection();
                 _completed = true;
                 while (_onCompleted is not null && _onCompleted.TryPop(out var completed))
                 {
@@ -411,32 +383,6 @@ internal sealed class LoopDispatcher : IAsyncDisposable
             }
         }
     }
-}
-
-/// <summary>Kestrel's limit of open connections (KestrelServerLimits.MaxConcurrentConnections), counted by the dispatchers.</summary>
-internal sealed class ConnectionQuota(long limit)
-{
-    private long _open;
-
-    /// <summary>Counts one more open connection, unless the limit is reached.</summary>
-    public bool TryTake()
-    {
-        while (true)
-        {
-            var open = Volatile.Read(ref _open);
-            if (open >= limit)
-            {
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref _open, open + 1, open) == open)
-            {
-                return true;
-            }
-        }
-    }
-
-    public void Release() => Interlocked.Decrement(ref _open);
 }
 
 /// <summary>

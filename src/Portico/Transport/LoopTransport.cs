@@ -5,10 +5,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Portico.Transport;
 
@@ -36,21 +34,22 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly LoopDispatches? _dispatches;
-    private readonly ConnectionQuota? _quota;
     private int _next;
 
     public LoopTransport(IServiceProvider services, ILogger<LoopTransport> log)
     {
         // The pipelines to start connections with on the loops, in place of Kestrel's
         // dispatcher (LoopDispatcher), unless turned off or Kestrel's metrics feature cannot be
-        // made; Kestrel's limit of open connections wraps the pipeline it builds, so the
-        // dispatchers count it in its place.
-        if (LoopDispatchEnabled && KestrelMetricsFeature.Found is not null)
+        // made (another Kestrel than this build's: said once, at start).
+        if (LoopDispatchEnabled)
         {
-            _dispatches = services.GetService<LoopDispatches>();
-            if (services.GetService<IOptions<KestrelServerOptions>>()?.Value.Limits.MaxConcurrentConnections is { } limit)
+            if (KestrelMetricsFeature.Found is not null)
             {
-                _quota = new ConnectionQuota(limit);
+                _dispatches = services.GetService<LoopDispatches>();
+            }
+            else
+            {
+                TransportLog.DispatchUnavailable(log);
             }
         }
 
@@ -126,7 +125,7 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
         try
         {
             var app = _dispatches?.Claim(endpoint);
-            return new ValueTask<IConnectionListener>(new LoopListener(socket, NextLoop(), Connect, _time, _log, app is null ? null : new LoopDispatcher(app, _quota, _log)));
+            return new ValueTask<IConnectionListener>(new LoopListener(socket, NextLoop(), Connect, _time, _log, app is null ? null : new LoopDispatcher(app, _log)));
         }
         catch
         {

@@ -31,4 +31,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(6008, LogLevel.Warning, "The server's stop: {Count} connections did not close within the shutdown timeout and were aborted")]
     public static partial void ConnectionsAborted(ILogger logger, int count);
+
+    [LoggerMessage(6010, LogLevel.Warning, "Kestrel's connection metrics feature was not found in this ASP.NET Core: connections are started by Kestrel's dispatcher (one thread-pool hop each) instead of on the event loop that accepted them")]
+    public static partial void DispatchUnavailable(ILogger logger);
 }

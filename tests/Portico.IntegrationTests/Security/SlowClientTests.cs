@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Portico.IntegrationTests.Infrastructure;
 
 namespace Portico.IntegrationTests.Security;
@@ -161,7 +164,7 @@ public sealed class SlowClientTests
     }
 
     [Fact]
-    public async Task Connections_past_the_total_cap_are_refused()
+    public async Task Connections_past_the_total_cap_are_refused_counted_and_a_freed_slot_is_reused()
     {
         await using var backend = await TestBackend.StartAsync("app");
         await using var proxy = await StartAsync(backend, "maxConnections: 2");
@@ -174,6 +177,64 @@ public sealed class SlowClientTests
         Assert.True(third.Closed);
         Assert.NotEqual(200, third.Status);
         Assert.DoesNotContain(backend.Requests, r => r.PathAndQuery == "/third");
+
+        // The refusal is counted (the admin listener is not under the cap).
+        using var admin = new HttpClient();
+        var metrics = new PrometheusText(await admin.GetStringAsync(new Uri(proxy.AdminAddress!, "/metrics"), ct));
+        Assert.Equal(1, metrics.Value("portico_guard_connections_refused_total", ("reason", "max_connections")));
+
+        first.Dispose();
+        RawResponse? again = null;
+        await Poll.UntilAsync(async () =>
+        {
+            again = await RawHttp.SendAsync(proxy.Address, "GET /again HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            return again.Status == 200;
+        }, "a freed connection slot to be usable");
+    }
+
+    [Fact]
+    public async Task A_connection_that_upgrades_to_a_WebSocket_leaves_the_total_cap()
+    {
+        await using var backend = await TestBackend.StartAppAsync("ws", app =>
+        {
+            app.UseWebSockets();
+            app.Run(async ctx =>
+            {
+                if (!ctx.WebSockets.IsWebSocketRequest)
+                {
+                    await ctx.Response.WriteAsync("plain", ctx.RequestAborted);
+                    return;
+                }
+
+                using var socket = await ctx.WebSockets.AcceptWebSocketAsync();
+                var buffer = new byte[1024];
+                while (!(await socket.ReceiveAsync(buffer, ctx.RequestAborted)).CloseStatus.HasValue)
+                {
+                    await socket.SendAsync(buffer.AsMemory(0, 4), WebSocketMessageType.Text, true, ctx.RequestAborted);
+                }
+
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", ctx.RequestAborted);
+            });
+        });
+        await using var proxy = await TestProxy.StartAsync($$"""
+            limits:
+              maxConnections: 1
+            routes:
+              all: { match: { pathPrefix: / }, cluster: ws }
+            clusters:
+              ws: { destinations: [{{backend.Url}}] }
+            """);
+        var ct = TestContext.Current.CancellationToken;
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://{proxy.Address.Authority}/ws"), ct);
+        await socket.SendAsync("ping"u8.ToArray(), WebSocketMessageType.Text, true, ct);
+        var echo = new byte[16];
+        Assert.Equal(4, (await socket.ReceiveAsync(echo, ct)).Count);
+
+        // The WebSocket is open, yet the one slot is free again: a plain connection is served.
+        using var plain = await HoldAsync(proxy, ct);
+        Assert.Equal(WebSocketState.Open, socket.State);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", ct);
     }
 
     /// <summary>
