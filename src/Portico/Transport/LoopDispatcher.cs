@@ -37,6 +37,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     private Started? _first;
     private int _count;
     private bool _closing;
+    private bool _ended;
     private TaskCompletionSource? _drained;
 
     // The heartbeat's own: the connections being ticked (one tick at a time).
@@ -51,22 +52,40 @@ internal sealed class LoopDispatcher : IAsyncDisposable
         _heartbeat = TimeProvider.System.CreateTimer(static s => ((LoopDispatcher)s!).Tick(), this, Heartbeat, Heartbeat);
     }
 
-    /// <summary>Runs <paramref name="connection"/>'s pipeline, on the caller's thread up to its first wait.</summary>
+    /// <summary>
+    /// Runs <paramref name="connection"/>'s pipeline, on the caller's thread up to its first wait;
+    /// once the stop has begun its wait (<see cref="DisposeAsync"/>), closes it instead.
+    /// </summary>
     public void Start(LoopConnection connection)
     {
         var started = new Started(this, connection);
+        bool ended;
         bool closing;
         lock (_gate)
         {
-            started.Next = _first;
-            if (_first is not null)
-            {
-                _first.Previous = started;
-            }
-
-            _first = started;
-            _count++;
+            ended = _ended;
             closing = _closing;
+            if (!ended)
+            {
+                started.Next = _first;
+                if (_first is not null)
+                {
+                    _first.Previous = started;
+                }
+
+                _first = started;
+                _count++;
+            }
+        }
+
+        if (ended)
+        {
+            // Taken from the backlog just before the listener's stop and handed over after the
+            // stop counted what it waits for: run, nothing would wait for it, abort it or tick its
+            // timeouts once the server is gone. (Kestrel's unbind waits for its accept loop, so
+            // none of its own connections comes this late.)
+            _ = connection.DisposeAsync();
+            return;
         }
 
         if (closing)
@@ -104,6 +123,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
         Task drained;
         lock (_gate)
         {
+            _ended = true;
             drained = _count == 0 ? Task.CompletedTask : (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
 

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Portico.Transport;
 
 namespace Portico.IntegrationTests.Transport;
@@ -128,6 +129,47 @@ public sealed class LoopDispatchTests
         await server.App.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(15), ct);
         await aborted.Task.WaitAsync(TimeSpan.FromSeconds(5), ct);
         await ReadToCloseAsync(busy, ct);
+    }
+
+    [Fact]
+    public async Task A_connection_handed_over_after_the_stop_began_its_wait_is_closed_not_run()
+    {
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        var ct = TestContext.Current.CancellationToken;
+
+        // The listener's loop takes a connection from the backlog under its lock and starts it
+        // outside it, so the stop (unbind, then the dispatcher's wait) can come in between: here
+        // a real accepted connection is handed to a dispatcher whose stop has already counted
+        // what it waits for. Run then, nobody would ever close it: the server is gone, no
+        // heartbeat ticks its timeouts, and a client that sends nothing holds it open.
+        using var transport = new LoopTransport(new ServiceCollection().BuildServiceProvider(), NullLogger<LoopTransport>.Instance);
+        var listener = await transport.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var accepting = listener.AcceptAsync(ct).AsTask();
+        await client.ConnectAsync(listener.EndPoint, ct);
+        var accepted = (LoopConnection)(await accepting.WaitAsync(TimeSpan.FromSeconds(10), ct))!;
+        try
+        {
+            var ran = 0;
+            var dispatcher = new LoopDispatcher(async connection =>
+            {
+                Interlocked.Increment(ref ran);
+                while (!(await connection.Transport.Input.ReadAsync()).IsCompleted)
+                {
+                }
+            }, NullLogger.Instance);
+            dispatcher.BeginClose(CancellationToken.None);
+            await dispatcher.DisposeAsync();
+
+            dispatcher.Start(accepted);
+
+            Assert.Equal(0, Volatile.Read(ref ran));
+            Assert.Equal(0, await client.ReceiveAsync(new byte[16], ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct));
+        }
+        finally
+        {
+            await listener.DisposeAsync();
+        }
     }
 
     /// <summary>A server with <paramref name="grace"/> for its stop, and a connection whose request (GET /slow) the handler holds: returns once the handler has said it entered.</summary>
