@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -129,6 +130,58 @@ public sealed class LoopDispatchTests
         await server.App.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(15), ct);
         await aborted.Task.WaitAsync(TimeSpan.FromSeconds(5), ct);
         await ReadToCloseAsync(busy, ct);
+    }
+
+    [Fact]
+    public async Task A_pipeline_that_throws_closes_its_connection_and_does_not_hold_the_stop()
+    {
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await Server.StartAsync(Answer("ok"), _ => throw new InvalidOperationException("the pipeline failed"), grace: TimeSpan.FromSeconds(30));
+        using var client = await server.ConnectAsync(ct);
+        await client.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), ct);
+
+        // As under Kestrel's dispatcher: logged, the connection disposed (its client sees the end,
+        // no answer), and no longer counted, so the stop does not wait out its grace period for it.
+        Assert.Equal("", await ReadToCloseAsync(client, ct));
+        await server.App.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), ct);
+    }
+
+    [Fact]
+    public async Task The_completion_callbacks_run_last_registered_first_past_one_that_throws()
+    {
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        var ct = TestContext.Current.CancellationToken;
+        var ran = new List<string>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await Server.StartAsync(Answer("ok"), connection =>
+        {
+            var complete = connection.Features.Get<IConnectionCompleteFeature>()!;
+            complete.OnCompleted(_ =>
+            {
+                ran.Add("first");
+                done.TrySetResult();
+                return Task.CompletedTask;
+            }, complete);
+            complete.OnCompleted(_ => throw new InvalidOperationException("a callback failed"), complete);
+            complete.OnCompleted(_ =>
+            {
+                ran.Add("faulted");
+                return Task.FromException(new InvalidOperationException("a callback's task failed"));
+            }, complete);
+            complete.OnCompleted(s =>
+            {
+                // Too late to register: refused, as Kestrel's connection refuses it.
+                ran.Add(Record.Exception(() => ((IConnectionCompleteFeature)s).OnCompleted(_ => Task.CompletedTask, s)) is InvalidOperationException ? "refused" : "taken");
+                return Task.CompletedTask;
+            }, complete);
+        });
+        using var client = await server.ConnectAsync(ct);
+        await client.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), ct);
+        Assert.EndsWith("ok", await ReadToCloseAsync(client, ct));
+
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        Assert.Equal(["refused", "faulted", "first"], ran);
     }
 
     [Fact]
