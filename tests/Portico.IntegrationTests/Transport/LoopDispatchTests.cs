@@ -148,6 +148,29 @@ public sealed class LoopDispatchTests
     }
 
     [Fact]
+    public async Task A_client_that_resets_its_connection_mid_request_does_not_hold_the_stop()
+    {
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        var ct = TestContext.Current.CancellationToken;
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await Server.StartAsync(Answer("ok"), connection =>
+            connection.Features.Get<IConnectionCompleteFeature>()!.OnCompleted(_ =>
+            {
+                ended.TrySetResult();
+                return Task.CompletedTask;
+            }, connection), grace: TimeSpan.FromSeconds(30));
+        using (var client = await server.ConnectAsync(ct))
+        {
+            await client.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n"), ct);
+            client.LingerState = new LingerOption(true, 0);
+            client.Close();
+        }
+
+        await ended.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        await server.App.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), ct);
+    }
+
+    [Fact]
     public async Task The_completion_callbacks_run_last_registered_first_past_one_that_throws()
     {
         Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
