@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portico.IntegrationTests.Infrastructure;
+using Portico.Transport;
 
 namespace Portico.IntegrationTests.Transport;
 
@@ -105,6 +106,36 @@ public sealed class TransportTests
         }
 
         Assert.Empty(proxy.Logs.Messages(6008));
+    }
+
+    [Fact]
+    public async Task An_aborted_connection_is_closed_when_disposed()
+    {
+        // An abort (Kestrel's data-rate timeouts, the stop's end of the grace period) ends the
+        // input with its ConnectionAbortedException, which every read throws again: the disposal
+        // must close the descriptor all the same.
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        var ct = TestContext.Current.CancellationToken;
+        using var transport = new LoopTransport(new ServiceCollection().BuildServiceProvider(), NullLogger<LoopTransport>.Instance);
+        var listener = await transport.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var accepting = listener.AcceptAsync(ct).AsTask();
+        await client.ConnectAsync(listener.EndPoint, ct);
+        var accepted = (LoopConnection)(await accepting.WaitAsync(TimeSpan.FromSeconds(10), ct))!;
+        try
+        {
+            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var watch = accepted.ConnectionClosed.Register(() => ended.TrySetResult());
+            accepted.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("aborted by the test"));
+            await ended.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+
+            await accepted.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct);
+            Assert.Throws<ObjectDisposedException>(() => accepted.Socket);
+        }
+        finally
+        {
+            await listener.DisposeAsync();
+        }
     }
 
     [Fact]
