@@ -29,6 +29,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     private static readonly TimeSpan AbortWait = TimeSpan.FromSeconds(1);
 
     private readonly ConnectionDelegate _app;
+    private readonly int _features;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
     private readonly ITimer _heartbeat;
@@ -45,9 +46,11 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     private int _tickRunning;
     private CancellationToken _grace = new(canceled: true);
 
-    public LoopDispatcher(ConnectionDelegate app, ILogger log)
+    /// <param name="features">The room a connection's features get at its start (<see cref="ConnectionFeatures"/>), sized for the listener.</param>
+    public LoopDispatcher(ConnectionDelegate app, int features, ILogger log)
     {
         _app = app;
+        _features = features;
         _log = log;
         _heartbeat = TimeProvider.System.CreateTimer(static s => ((LoopDispatcher)s!).Tick(), this, Heartbeat, Heartbeat);
     }
@@ -253,6 +256,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
             Connection = connection;
             ConnectionClosedRequested = _closing.Token;
             var features = connection.Features;
+            ((ConnectionFeatures)features).Reserve(owner._features);
             features.Set<IConnectionHeartbeatFeature>(this);
             features.Set<IConnectionCompleteFeature>(this);
             features.Set<IConnectionLifetimeNotificationFeature>(this);
@@ -357,26 +361,27 @@ internal sealed class LoopDispatcher : IAsyncDisposable
 internal sealed class LoopDispatches
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<object, ConnectionDelegate> _offered = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<object, (ConnectionDelegate App, int Features)> _offered = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Adds the outermost middleware of a listener whose end point is <paramref name="options"/>'s.</summary>
-    public void Use(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options)
+    /// <param name="tls">Whether the listener speaks TLS: its connections get room for the TLS features at their start.</param>
+    public void Use(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options, bool tls = false)
         => options.Use(next =>
         {
             lock (_gate)
             {
-                _offered[options.EndPoint] = next;
+                _offered[options.EndPoint] = (next, tls ? ConnectionFeatures.TlsCapacity : ConnectionFeatures.PlainCapacity);
             }
 
             return next;
         });
 
-    /// <summary>The pipeline built for <paramref name="endPoint"/> (the same object Kestrel binds), once.</summary>
-    public ConnectionDelegate? Claim(System.Net.EndPoint endPoint)
+    /// <summary>The pipeline built for <paramref name="endPoint"/> (the same object Kestrel binds) and the room for its connections' features, once.</summary>
+    public (ConnectionDelegate App, int Features)? Claim(System.Net.EndPoint endPoint)
     {
         lock (_gate)
         {
-            return _offered.Remove(endPoint, out var app) ? app : null;
+            return _offered.Remove(endPoint, out var offered) ? offered : null;
         }
     }
 }

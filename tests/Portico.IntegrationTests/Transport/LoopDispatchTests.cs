@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -10,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Portico.IntegrationTests.Infrastructure;
 using Portico.Transport;
 
 namespace Portico.IntegrationTests.Transport;
@@ -53,6 +55,49 @@ public sealed class LoopDispatchTests
             Assert.Equal(5, threads.Count);
             Assert.All(threads, t => Assert.StartsWith("Portico I/O ", t));
             Assert.All(threads, t => Assert.EndsWith("pool=False", t));
+        }
+    }
+
+    [Fact]
+    public async Task A_connection_gets_room_for_its_listeners_features_at_its_start_so_none_is_copied()
+    {
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        var ct = TestContext.Current.CancellationToken;
+        using var pki = TestPki.Create();
+        using var certificate = pki.Issue("localhost", ["localhost"]);
+        var seen = new List<ConnectionFeatures>();
+        void Keep(ConnectionContext connection)
+        {
+            lock (seen)
+            {
+                seen.Add((ConnectionFeatures)connection.Features);
+            }
+        }
+
+        await using (var plain = await Server.StartAsync(Answer("ok"), Keep))
+        {
+            using var client = await plain.ConnectAsync(ct);
+            await client.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), ct);
+            Assert.EndsWith("ok", await ReadToCloseAsync(client, ct));
+        }
+
+        await using (var tls = await Server.StartAsync(Answer("ok"), Keep, certificate: certificate))
+        {
+            var handshake = await TlsClient.HandshakeAsync(tls.Address.Port, "localhost");
+            Assert.True(handshake.Answered);
+        }
+
+        lock (seen)
+        {
+            Assert.Equal(2, seen.Count);
+
+            // The dispatcher's four; then Kestrel's HTTPS middleware's five besides. Each in the
+            // array made at the connection's start: an array outgrown is copied into one twice
+            // its size (16 for a TLS connection in one of 8).
+            Assert.Equal(4, seen[0].Count);
+            Assert.Equal(ConnectionFeatures.PlainCapacity, seen[0].Capacity);
+            Assert.Equal(9, seen[1].Count);
+            Assert.Equal(ConnectionFeatures.TlsCapacity, seen[1].Capacity);
         }
     }
 
@@ -311,7 +356,9 @@ public sealed class LoopDispatchTests
 
         public IPEndPoint Address { get; } = address;
 
-        public static async Task<Server> StartAsync(RequestDelegate handler, Action<ConnectionContext>? onConnection = null, TimeSpan? keepAlive = null, TimeSpan? grace = null)
+        /// <param name="certificate">With one, the listener speaks TLS (Kestrel's HTTPS middleware) and is registered as a TLS listener.</param>
+        public static async Task<Server> StartAsync(RequestDelegate handler, Action<ConnectionContext>? onConnection = null, TimeSpan? keepAlive = null, TimeSpan? grace = null,
+            X509Certificate2? certificate = null)
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
@@ -327,7 +374,7 @@ public sealed class LoopDispatchTests
 
                 kestrel.Listen(IPAddress.Loopback, 0, o =>
                 {
-                    kestrel.ApplicationServices.GetRequiredService<LoopDispatches>().Use(o);
+                    kestrel.ApplicationServices.GetRequiredService<LoopDispatches>().Use(o, tls: certificate is not null);
                     if (onConnection is not null)
                     {
                         o.Use(next => connection =>
@@ -335,6 +382,11 @@ public sealed class LoopDispatchTests
                             onConnection(connection);
                             return next(connection);
                         });
+                    }
+
+                    if (certificate is not null)
+                    {
+                        o.UseHttps(certificate);
                     }
                 });
             });
