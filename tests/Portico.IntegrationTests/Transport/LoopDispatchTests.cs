@@ -102,6 +102,34 @@ public sealed class LoopDispatchTests
     }
 
     [Fact]
+    public async Task A_connection_its_client_resets_while_the_server_waits_for_input_is_closed_and_does_not_hold_the_stop()
+    {
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        var ct = TestContext.Current.CancellationToken;
+        using var pki = TestPki.Create();
+        using var certificate = pki.Issue("localhost", ["localhost"]);
+        foreach (var tls in new[] { false, true })
+        {
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var server = await Server.StartAsync(Answer("ok"), _ => started.TrySetResult(), grace: TimeSpan.FromSeconds(30),
+                certificate: tls ? certificate : null);
+            using (var client = await server.ConnectAsync(ct))
+            {
+                // Kestrel's HTTP/1 (or its TLS handshake) waits for the first bytes when the reset comes.
+                await started.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+                client.LingerState = new LingerOption(true, 0);
+                client.Close();
+            }
+
+            // The input ended with the reset's error, which the pipe throws again to the
+            // transport's last look at it: the connection's disposal failed there, its descriptor
+            // stayed open and the stop waited out its 30 s grace period for it.
+            await server.App.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), ct);
+            await server.App.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_keep_alive_timeout_closes_an_idle_connection_the_loop_started()
     {
         Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
