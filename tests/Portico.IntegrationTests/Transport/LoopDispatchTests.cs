@@ -26,6 +26,13 @@ namespace Portico.IntegrationTests.Transport;
 /// </summary>
 public sealed class LoopDispatchTests
 {
+    /// <summary>A server certificate for the TLS listeners, issued once (its test root's folder is removed at once; the certificate holds its key).</summary>
+    private static readonly Lazy<X509Certificate2> Localhost = new(() =>
+    {
+        using var pki = TestPki.Create();
+        return pki.Issue("localhost", ["localhost"]);
+    });
+
     [Fact]
     public async Task A_connection_starts_on_the_event_loop_that_accepted_it_not_on_a_pool_thread()
     {
@@ -63,8 +70,6 @@ public sealed class LoopDispatchTests
     {
         Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
         var ct = TestContext.Current.CancellationToken;
-        using var pki = TestPki.Create();
-        using var certificate = pki.Issue("localhost", ["localhost"]);
         var seen = new List<ConnectionFeatures>();
         void Keep(ConnectionContext connection)
         {
@@ -81,7 +86,7 @@ public sealed class LoopDispatchTests
             Assert.EndsWith("ok", await ReadToCloseAsync(client, ct));
         }
 
-        await using (var tls = await Server.StartAsync(Answer("ok"), Keep, certificate: certificate))
+        await using (var tls = await Server.StartAsync(Answer("ok"), Keep, certificate: Localhost.Value))
         {
             var handshake = await TlsClient.HandshakeAsync(tls.Address.Port, "localhost");
             Assert.True(handshake.Answered);
@@ -106,13 +111,11 @@ public sealed class LoopDispatchTests
     {
         Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
         var ct = TestContext.Current.CancellationToken;
-        using var pki = TestPki.Create();
-        using var certificate = pki.Issue("localhost", ["localhost"]);
         foreach (var tls in new[] { false, true })
         {
             var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var server = await Server.StartAsync(Answer("ok"), _ => started.TrySetResult(), grace: TimeSpan.FromSeconds(30),
-                certificate: tls ? certificate : null);
+                certificate: tls ? Localhost.Value : null);
             using (var client = await server.ConnectAsync(ct))
             {
                 // Kestrel's HTTP/1 (or its TLS handshake) waits for the first bytes when the reset comes.
