@@ -309,7 +309,7 @@ public sealed class LoopDispatchTests
                 while (!(await connection.Transport.Input.ReadAsync()).IsCompleted)
                 {
                 }
-            }, NullLogger.Instance);
+            }, ConnectionFeatures.PlainCapacity, NullLogger.Instance);
             dispatcher.BeginClose(CancellationToken.None);
             await dispatcher.DisposeAsync();
 
