@@ -91,7 +91,7 @@ internal static class PorticoHost
                 kestrel.Listen(listener.EndPoint, o =>
                 {
                     // Outermost: the transport starts the listener's connections with the pipeline built here, on its loops.
-                    kestrel.ApplicationServices.GetService<LoopDispatches>()?.Use(o);
+                    kestrel.ApplicationServices.GetService<LoopDispatches>()?.Use(o, tls: listener.Tls is not null);
                     o.Use(Accept(listener));
                     connections.Use(o, listener, kestrel.ApplicationServices.GetRequiredService<TlsListeners>());
                 });

@@ -43,6 +43,17 @@ internal static unsafe partial class TicketNative
     [LibraryImport(Crypto, EntryPoint = "EVP_sha256")]
     public static partial nint Sha256();
 
+    /// <summary>EVP_CIPHER_fetch: the cipher's implementation in a provider (library context 0: the default one, SslStream's), or 0.</summary>
+    [LibraryImport(Crypto, EntryPoint = "EVP_CIPHER_fetch", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint FetchCipher(nint libraryContext, string algorithm, string? properties);
+
+    /// <summary>EVP_MD_fetch: as <see cref="FetchCipher"/>, for a digest.</summary>
+    [LibraryImport(Crypto, EntryPoint = "EVP_MD_fetch", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint FetchDigest(nint libraryContext, string algorithm, string? properties);
+
+    /// <summary><paramref name="fetched"/>, or where the fetch gave nothing the classic object <paramref name="classic"/> returns.</summary>
+    public static nint Fetched(nint fetched, Func<nint> classic) => fetched != 0 ? fetched : classic();
+
     [LibraryImport(Crypto, EntryPoint = "EVP_EncryptInit_ex")]
     public static partial int EncryptInit(nint cipherContext, nint cipher, nint engine, byte* key, byte* iv);
 

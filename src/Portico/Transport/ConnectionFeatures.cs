@@ -18,8 +18,20 @@ namespace Portico.Transport;
 /// </remarks>
 internal sealed class ConnectionFeatures(LoopConnection owner) : IFeatureCollection
 {
-    /// <summary>A plain connection gets about 6 features set on it (Kestrel's, the listener's name), TLS adds 5.</summary>
-    private const int InitialCapacity = 8;
+    /// <summary>
+    /// Room for what a plain connection gets set on it: the dispatcher's four (heartbeat, close
+    /// request, completion, Kestrel's metrics context), the quota's release, the listener's name.
+    /// </summary>
+    public const int PlainCapacity = 8;
+
+    /// <summary>
+    /// Room for what a TLS connection gets set on it: a plain one's six, Kestrel's HTTPS
+    /// middleware's five (the TLS connection, handshake, application protocol and SslStream
+    /// features, the SslStream) and Portico's encrypted input. In an array of
+    /// <see cref="PlainCapacity"/> they overflowed it, and it was copied into one of 16: 432
+    /// bytes allocated for a TLS connection's features (280 held), where 216 hold them (issue 25).
+    /// </summary>
+    public const int TlsCapacity = 12;
 
     private static readonly Type[] Own =
     [
@@ -39,6 +51,12 @@ internal sealed class ConnectionFeatures(LoopConnection owner) : IFeatureCollect
     private int _revision;
 
     public bool IsReadOnly => false;
+
+    /// <summary>The entries the array holds before it must grow (0 until the first is set).</summary>
+    public int Capacity => _set?.Length ?? 0;
+
+    /// <summary>The entries set, those set to null included.</summary>
+    public int Count => _count;
 
     public int Revision => _revision;
 
@@ -66,7 +84,7 @@ internal sealed class ConnectionFeatures(LoopConnection owner) : IFeatureCollect
             }
             else if (value is not null || Array.IndexOf(Own, key) >= 0)
             {
-                var set = _set ??= new (Type, object?)[InitialCapacity];
+                var set = _set ??= new (Type, object?)[PlainCapacity];
                 if (_count == set.Length)
                 {
                     Array.Resize(ref _set, set.Length * 2);
@@ -76,6 +94,22 @@ internal sealed class ConnectionFeatures(LoopConnection owner) : IFeatureCollect
             }
 
             _revision++;
+        }
+    }
+
+    /// <summary>
+    /// Makes room for <paramref name="capacity"/> entries; before the first is set (as the
+    /// dispatcher calls it, sized for its listener) the array is made that size at once.
+    /// </summary>
+    public void Reserve(int capacity)
+    {
+        if (_set is null)
+        {
+            _set = new (Type, object?)[capacity];
+        }
+        else if (_set.Length < capacity)
+        {
+            Array.Resize(ref _set, capacity);
         }
     }
 

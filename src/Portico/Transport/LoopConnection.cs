@@ -332,9 +332,14 @@ internal sealed partial class LoopConnection : ConnectionContext, ILoopMember, I
                 _input.Reader.AdvanceTo(result.Buffer.Start);
             }
         }
-        catch (InvalidOperationException)
+        catch (Exception)
         {
-            // Completed already.
+            // Completed already (InvalidOperationException), or the input ended with an error
+            // nobody read to its end (a reset, an abort, a failed read: EndInput), which every
+            // read throws again: nothing to look at, and no lingering after a reset or an abort.
+            // Let through, it kept the connection from closing: its descriptor, its slot on the
+            // loop, its pipes' memory and its place in the dispatcher's count (the server's stop
+            // then waited out its grace period).
         }
     }
 

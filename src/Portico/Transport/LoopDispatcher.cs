@@ -29,6 +29,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     private static readonly TimeSpan AbortWait = TimeSpan.FromSeconds(1);
 
     private readonly ConnectionDelegate _app;
+    private readonly int _features;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
     private readonly ITimer _heartbeat;
@@ -37,6 +38,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     private Started? _first;
     private int _count;
     private bool _closing;
+    private bool _ended;
     private TaskCompletionSource? _drained;
 
     // The heartbeat's own: the connections being ticked (one tick at a time).
@@ -44,29 +46,49 @@ internal sealed class LoopDispatcher : IAsyncDisposable
     private int _tickRunning;
     private CancellationToken _grace = new(canceled: true);
 
-    public LoopDispatcher(ConnectionDelegate app, ILogger log)
+    /// <param name="features">The room a connection's features get at its start (<see cref="ConnectionFeatures"/>), sized for the listener.</param>
+    public LoopDispatcher(ConnectionDelegate app, int features, ILogger log)
     {
         _app = app;
+        _features = features;
         _log = log;
         _heartbeat = TimeProvider.System.CreateTimer(static s => ((LoopDispatcher)s!).Tick(), this, Heartbeat, Heartbeat);
     }
 
-    /// <summary>Runs <paramref name="connection"/>'s pipeline, on the caller's thread up to its first wait.</summary>
+    /// <summary>
+    /// Runs <paramref name="connection"/>'s pipeline, on the caller's thread up to its first wait;
+    /// once the stop has begun its wait (<see cref="DisposeAsync"/>), closes it instead.
+    /// </summary>
     public void Start(LoopConnection connection)
     {
         var started = new Started(this, connection);
+        bool ended;
         bool closing;
         lock (_gate)
         {
-            started.Next = _first;
-            if (_first is not null)
-            {
-                _first.Previous = started;
-            }
-
-            _first = started;
-            _count++;
+            ended = _ended;
             closing = _closing;
+            if (!ended)
+            {
+                started.Next = _first;
+                if (_first is not null)
+                {
+                    _first.Previous = started;
+                }
+
+                _first = started;
+                _count++;
+            }
+        }
+
+        if (ended)
+        {
+            // Taken from the backlog just before the listener's stop and handed over after the
+            // stop counted what it waits for: run, nothing would wait for it, abort it or tick its
+            // timeouts once the server is gone. (Kestrel's unbind waits for its accept loop, so
+            // none of its own connections comes this late.)
+            _ = connection.DisposeAsync();
+            return;
         }
 
         if (closing)
@@ -104,6 +126,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
         Task drained;
         lock (_gate)
         {
+            _ended = true;
             drained = _count == 0 ? Task.CompletedTask : (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
 
@@ -241,6 +264,7 @@ internal sealed class LoopDispatcher : IAsyncDisposable
             _owner = owner;
             Connection = connection;
             var features = connection.Features;
+            ((ConnectionFeatures)features).Reserve(owner._features);
             features.Set<IConnectionHeartbeatFeature>(this);
             features.Set<IConnectionCompleteFeature>(this);
             features.Set<IConnectionLifetimeNotificationFeature>(this);
@@ -393,26 +417,27 @@ internal sealed class LoopDispatcher : IAsyncDisposable
 internal sealed class LoopDispatches
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<object, ConnectionDelegate> _offered = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<object, (ConnectionDelegate App, int Features)> _offered = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Adds the outermost middleware of a listener whose end point is <paramref name="options"/>'s.</summary>
-    public void Use(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options)
+    /// <param name="tls">Whether the listener speaks TLS: its connections get room for the TLS features at their start.</param>
+    public void Use(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options, bool tls = false)
         => options.Use(next =>
         {
             lock (_gate)
             {
-                _offered[options.EndPoint] = next;
+                _offered[options.EndPoint] = (next, tls ? ConnectionFeatures.TlsCapacity : ConnectionFeatures.PlainCapacity);
             }
 
             return next;
         });
 
-    /// <summary>The pipeline built for <paramref name="endPoint"/> (the same object Kestrel binds), once.</summary>
-    public ConnectionDelegate? Claim(System.Net.EndPoint endPoint)
+    /// <summary>The pipeline built for <paramref name="endPoint"/> (the same object Kestrel binds) and the room for its connections' features, once.</summary>
+    public (ConnectionDelegate App, int Features)? Claim(System.Net.EndPoint endPoint)
     {
         lock (_gate)
         {
-            return _offered.Remove(endPoint, out var app) ? app : null;
+            return _offered.Remove(endPoint, out var offered) ? offered : null;
         }
     }
 }

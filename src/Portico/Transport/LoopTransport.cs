@@ -124,8 +124,9 @@ internal sealed class LoopTransport : IConnectionListenerFactory, IConnectionLis
 
         try
         {
-            var app = _dispatches?.Claim(endpoint);
-            return new ValueTask<IConnectionListener>(new LoopListener(socket, NextLoop(), Connect, _time, _log, app is null ? null : new LoopDispatcher(app, _log)));
+            var offered = _dispatches?.Claim(endpoint);
+            return new ValueTask<IConnectionListener>(new LoopListener(socket, NextLoop(), Connect, _time, _log,
+                offered is { } o ? new LoopDispatcher(o.App, o.Features, _log) : null));
         }
         catch
         {

@@ -195,35 +195,8 @@ public sealed class SlowClientTests
     [Fact]
     public async Task A_connection_that_upgrades_to_a_WebSocket_leaves_the_total_cap()
     {
-        await using var backend = await TestBackend.StartAppAsync("ws", app =>
-        {
-            app.UseWebSockets();
-            app.Run(async ctx =>
-            {
-                if (!ctx.WebSockets.IsWebSocketRequest)
-                {
-                    await ctx.Response.WriteAsync("plain", ctx.RequestAborted);
-                    return;
-                }
-
-                using var socket = await ctx.WebSockets.AcceptWebSocketAsync();
-                var buffer = new byte[1024];
-                while (!(await socket.ReceiveAsync(buffer, ctx.RequestAborted)).CloseStatus.HasValue)
-                {
-                    await socket.SendAsync(buffer.AsMemory(0, 4), WebSocketMessageType.Text, true, ctx.RequestAborted);
-                }
-
-                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", ctx.RequestAborted);
-            });
-        });
-        await using var proxy = await TestProxy.StartAsync($$"""
-            limits:
-              maxConnections: 1
-            routes:
-              all: { match: { pathPrefix: / }, cluster: ws }
-            clusters:
-              ws: { destinations: [{{backend.Url}}] }
-            """);
+        await using var backend = await EchoBackendAsync();
+        await using var proxy = await WebSocketProxyAsync(backend);
         var ct = TestContext.Current.CancellationToken;
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(new Uri($"ws://{proxy.Address.Authority}/ws"), ct);
@@ -237,13 +210,61 @@ public sealed class SlowClientTests
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", ct);
     }
 
+    [Fact]
+    public async Task A_connection_refused_by_the_per_address_cap_gives_back_its_place_in_the_total()
+    {
+        await using var backend = await TestBackend.StartAsync("app");
+        await using var proxy = await StartAsync(backend, "maxConnections: 2\n  maxConnectionsPerIp: 1");
+        var ct = TestContext.Current.CancellationToken;
+        using var first = await HoldAsync(proxy, ct);
+
+        // Each of these takes a place in the total first, then is refused by the per-address cap:
+        // a place not given back would leave the total full for everyone else.
+        for (var i = 0; i < 2; i++)
+        {
+            var refused = await RawHttp.SendAsync(proxy.Address, "GET /same HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            Assert.True(refused.Closed);
+            Assert.Empty(refused.Bytes);
+        }
+
+        using var other = await HoldAsync(proxy, ct, IPAddress.Parse("127.0.0.2"));
+        using var admin = new HttpClient();
+        var metrics = new PrometheusText(await admin.GetStringAsync(new Uri(proxy.AdminAddress!, "/metrics"), ct));
+        Assert.Equal(2, metrics.Value("portico_guard_connections_refused_total", ("reason", "per_ip_limit")));
+        Assert.Null(metrics.Value("portico_guard_connections_refused_total", ("reason", "max_connections")));
+    }
+
+    [Fact]
+    public async Task A_WebSocket_that_upgraded_and_ended_gave_back_its_place_once()
+    {
+        await using var backend = await EchoBackendAsync();
+        await using var proxy = await WebSocketProxyAsync(backend);
+        var ct = TestContext.Current.CancellationToken;
+        using (var socket = new ClientWebSocket())
+        {
+            await socket.ConnectAsync(new Uri($"ws://{proxy.Address.Authority}/ws"), ct);
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", ct);
+        }
+
+        // Its place was given back at the upgrade; once the connection has ended (Portico counts
+        // no open connection), giving it back again would let two plain connections in.
+        using var admin = new HttpClient();
+        await Poll.UntilAsync(async () =>
+            new PrometheusText(await admin.GetStringAsync(new Uri(proxy.AdminAddress!, "/metrics"), ct)).Value("portico_active_connections") == 0,
+            "the WebSocket's connection to end");
+        using var plain = await HoldAsync(proxy, ct);
+        var second = await RawHttp.SendAsync(proxy.Address, "GET /second HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        Assert.True(second.Closed);
+        Assert.Empty(second.Bytes);
+    }
+
     /// <summary>
     /// An open keep-alive connection Portico has taken: a connect completes in the kernel's accept
     /// queue, so only an answered request proves the connection was counted.
     /// </summary>
-    private static async Task<TcpClient> HoldAsync(TestProxy proxy, CancellationToken ct)
+    private static async Task<TcpClient> HoldAsync(TestProxy proxy, CancellationToken ct, IPAddress? from = null)
     {
-        var held = new TcpClient();
+        var held = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
         await held.ConnectAsync(proxy.Address.Host, proxy.Address.Port, ct);
         var stream = held.GetStream();
         await stream.WriteAsync("GET /held HTTP/1.1\r\nHost: a\r\n\r\n"u8.ToArray(), ct);
@@ -252,6 +273,39 @@ public sealed class SlowClientTests
         Assert.Equal("HTTP/1.1 200", System.Text.Encoding.ASCII.GetString(status));
         return held;
     }
+
+    /// <summary>A backend that echoes four bytes of each WebSocket message and answers anything else with "plain".</summary>
+    private static Task<TestBackend> EchoBackendAsync() => TestBackend.StartAppAsync("ws", app =>
+    {
+        app.UseWebSockets();
+        app.Run(async ctx =>
+        {
+            if (!ctx.WebSockets.IsWebSocketRequest)
+            {
+                await ctx.Response.WriteAsync("plain", ctx.RequestAborted);
+                return;
+            }
+
+            using var socket = await ctx.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[1024];
+            while (!(await socket.ReceiveAsync(buffer, ctx.RequestAborted)).CloseStatus.HasValue)
+            {
+                await socket.SendAsync(buffer.AsMemory(0, 4), WebSocketMessageType.Text, true, ctx.RequestAborted);
+            }
+
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", ctx.RequestAborted);
+        });
+    });
+
+    /// <summary>A proxy with room for one client connection, in front of <paramref name="backend"/>.</summary>
+    private static Task<TestProxy> WebSocketProxyAsync(TestBackend backend) => TestProxy.StartAsync($$"""
+        limits:
+          maxConnections: 1
+        routes:
+          all: { match: { pathPrefix: / }, cluster: ws }
+        clusters:
+          ws: { destinations: [{{backend.Url}}] }
+        """);
 
     private static Task<TestProxy> StartAsync(TestBackend backend, string limits) => TestProxy.StartAsync($$"""
         limits:

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portico.IntegrationTests.Infrastructure;
+using Portico.Transport;
 
 namespace Portico.IntegrationTests.Transport;
 
@@ -61,6 +62,80 @@ public sealed class TransportTests
         Assert.True(raw.Closed, "the proxy kept the connection open after the client's end of stream");
         Assert.StartsWith("HTTP/1.1 200 OK\r\n", raw.Text, StringComparison.Ordinal);
         Assert.EndsWith("\r\n\r\nb1", raw.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_client_that_resets_its_connection_mid_request_leaves_nothing_for_the_stop_to_abort(bool fastPath)
+    {
+        // The reset ends the transport's input with an error that every read of it throws again;
+        // the connection's disposal looked at that input (for bytes left unread) and threw, so
+        // the connection was never closed and the server's stop waited for it, then aborted it.
+        await using var backend = await TestBackend.StartAsync("b1", Answer(_ => "b1"));
+        var proxy = await TestProxy.StartAsync(Config(backend.Url), fastPath);
+        var ct = TestContext.Current.CancellationToken;
+        try
+        {
+            using var admin = new HttpClient();
+            using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+            {
+                await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port, ct);
+                await client.SendAsync(Encoding.ASCII.GetBytes($"GET /x HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\n\r\n"), ct);
+                var answer = new byte[4096];
+                var read = 0;
+                while (!Encoding.ASCII.GetString(answer, 0, read).EndsWith("\r\n\r\nb1", StringComparison.Ordinal))
+                {
+                    var n = await client.ReceiveAsync(answer.AsMemory(read), ct).AsTask().WaitAsync(TimeSpan.FromSeconds(15), ct);
+                    Assert.True(n > 0, "the proxy closed the connection before its answer");
+                    read += n;
+                }
+
+                await client.SendAsync(Encoding.ASCII.GetBytes($"GET /y HTTP/1.1\r\nHost: {proxy.Address.Authority}\r\n"), ct);
+                client.LingerState = new LingerOption(true, 0);
+                client.Close();
+            }
+
+            await Poll.UntilAsync(async () =>
+                new PrometheusText(await admin.GetStringAsync(new Uri(proxy.AdminAddress!, "/metrics"), ct)).Value("portico_active_connections") == 0,
+                "the reset connection's pipeline to end");
+        }
+        finally
+        {
+            await proxy.DisposeAsync();
+        }
+
+        Assert.Empty(proxy.Logs.Messages(6008));
+    }
+
+    [Fact]
+    public async Task An_aborted_connection_is_closed_when_disposed()
+    {
+        // An abort (Kestrel's data-rate timeouts, the stop's end of the grace period) ends the
+        // input with its ConnectionAbortedException, which every read throws again: the disposal
+        // must close the descriptor all the same.
+        Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
+        var ct = TestContext.Current.CancellationToken;
+        using var transport = new LoopTransport(new ServiceCollection().BuildServiceProvider(), NullLogger<LoopTransport>.Instance);
+        var listener = await transport.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var accepting = listener.AcceptAsync(ct).AsTask();
+        await client.ConnectAsync(listener.EndPoint, ct);
+        var accepted = (LoopConnection)(await accepting.WaitAsync(TimeSpan.FromSeconds(10), ct))!;
+        try
+        {
+            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var watch = accepted.ConnectionClosed.Register(() => ended.TrySetResult());
+            accepted.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("aborted by the test"));
+            await ended.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+
+            await accepted.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct);
+            Assert.Throws<ObjectDisposedException>(() => accepted.Socket);
+        }
+        finally
+        {
+            await listener.DisposeAsync();
+        }
     }
 
     [Fact]
