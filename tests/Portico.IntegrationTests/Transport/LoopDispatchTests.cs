@@ -294,34 +294,22 @@ public sealed class LoopDispatchTests
         // a real accepted connection is handed to a dispatcher whose stop has already counted
         // what it waits for. Run then, nobody would ever close it: the server is gone, no
         // heartbeat ticks its timeouts, and a client that sends nothing holds it open.
-        using var transport = new LoopTransport(new ServiceCollection().BuildServiceProvider(), NullLogger<LoopTransport>.Instance);
-        var listener = await transport.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var accepting = listener.AcceptAsync(ct).AsTask();
-        await client.ConnectAsync(listener.EndPoint, ct);
-        var accepted = (LoopConnection)(await accepting.WaitAsync(TimeSpan.FromSeconds(10), ct))!;
-        try
+        await using var accepted = await AcceptedLoopConnection.AcceptAsync(ct);
+        var ran = 0;
+        var dispatcher = new LoopDispatcher(async connection =>
         {
-            var ran = 0;
-            var dispatcher = new LoopDispatcher(async connection =>
+            Interlocked.Increment(ref ran);
+            while (!(await connection.Transport.Input.ReadAsync()).IsCompleted)
             {
-                Interlocked.Increment(ref ran);
-                while (!(await connection.Transport.Input.ReadAsync()).IsCompleted)
-                {
-                }
-            }, ConnectionFeatures.PlainCapacity, NullLogger.Instance);
-            dispatcher.BeginClose(CancellationToken.None);
-            await dispatcher.DisposeAsync();
+            }
+        }, ConnectionFeatures.PlainCapacity, NullLogger.Instance);
+        dispatcher.BeginClose(CancellationToken.None);
+        await dispatcher.DisposeAsync();
 
-            dispatcher.Start(accepted);
+        dispatcher.Start(accepted.Connection);
 
-            Assert.Equal(0, Volatile.Read(ref ran));
-            Assert.Equal(0, await client.ReceiveAsync(new byte[16], ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct));
-        }
-        finally
-        {
-            await listener.DisposeAsync();
-        }
+        Assert.Equal(0, Volatile.Read(ref ran));
+        Assert.Equal(0, await accepted.Client.ReceiveAsync(new byte[16], ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct));
     }
 
     /// <summary>A server with <paramref name="grace"/> for its stop, and a connection whose request (GET /slow) the handler holds: returns once the handler has said it entered.</summary>

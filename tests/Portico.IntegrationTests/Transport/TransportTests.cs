@@ -116,26 +116,15 @@ public sealed class TransportTests
         // must close the descriptor all the same.
         Assert.SkipUnless(LoopTransport.Supported, "the event-loop transport's");
         var ct = TestContext.Current.CancellationToken;
-        using var transport = new LoopTransport(new ServiceCollection().BuildServiceProvider(), NullLogger<LoopTransport>.Instance);
-        var listener = await transport.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var accepting = listener.AcceptAsync(ct).AsTask();
-        await client.ConnectAsync(listener.EndPoint, ct);
-        var accepted = (LoopConnection)(await accepting.WaitAsync(TimeSpan.FromSeconds(10), ct))!;
-        try
-        {
-            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var watch = accepted.ConnectionClosed.Register(() => ended.TrySetResult());
-            accepted.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("aborted by the test"));
-            await ended.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        await using var accepted = await AcceptedLoopConnection.AcceptAsync(ct);
+        var connection = accepted.Connection;
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watch = connection.ConnectionClosed.Register(() => ended.TrySetResult());
+        connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("aborted by the test"));
+        await ended.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
 
-            await accepted.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct);
-            Assert.Throws<ObjectDisposedException>(() => accepted.Socket);
-        }
-        finally
-        {
-            await listener.DisposeAsync();
-        }
+        await connection.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct);
+        Assert.Throws<ObjectDisposedException>(() => connection.Socket);
     }
 
     [Fact]
