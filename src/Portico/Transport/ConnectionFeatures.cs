@@ -20,7 +20,8 @@ internal sealed class ConnectionFeatures(LoopConnection owner) : IFeatureCollect
 {
     /// <summary>
     /// Room for what a plain connection gets set on it: the dispatcher's four (heartbeat, close
-    /// request, completion, Kestrel's metrics context), the quota's release, the listener's name.
+    /// request, completion, Kestrel's metrics context), the listener's name, and with
+    /// `limits.maxConnections` the connection's slot (Security's ConnectionSlots).
     /// </summary>
     public const int PlainCapacity = 8;
 
