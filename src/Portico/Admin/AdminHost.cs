@@ -18,6 +18,16 @@ internal static class AdminHost
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         logging(builder.Logging);
+
+        // The admin server logs through the proxy's providers, under its own filters. Each console
+        // provider writes from a queue of its own, so two would interleave their lines out of order:
+        // the admin's "Now listening on" could come before the proxy's, which it follows.
+        builder.Logging.ClearProviders();
+        foreach (var provider in proxy.GetServices<ILoggerProvider>())
+        {
+            builder.Logging.AddProvider(provider);
+        }
+
         builder.Services.AddSingleton<IHostLifetime, FollowerLifetime>();
         builder.WebHost.ConfigureKestrel(k =>
         {
