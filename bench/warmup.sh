@@ -11,9 +11,10 @@
 #   WARMUP_SECONDS=40 WARMUP_STEADY=5 WARMUP_CONNECTIONS=50
 #
 # Prints one table per variant and a summary (start-up time, the first second that starts three
-# seconds within 10 % of the steady state, the first 5 and 10 s against it, the first 10 s's CPU per request itself, and
-# what the JIT compiled by the end of second 10 and of the run, from the runtime's counters on
-# the admin listener's /metrics, read between two wrk runs so that its CPU is not counted);
+# seconds within 10 % of the steady state, the first 5 and 10 s against it, the first 10 s's CPU
+# per request itself, and what the JIT compiled by the end of second 10 and of the run, from the
+# runtime's counters on the admin listener's /metrics, read between two wrk runs so that its CPU
+# is not counted);
 # raw lines go to bench/results/warmup-*/ (NAME-RUN.tsv: a variant listed twice runs twice).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
