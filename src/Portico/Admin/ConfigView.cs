@@ -34,6 +34,7 @@ internal static class ConfigView
             forwardedHeaders = s.Proxy.ForwardedHeaders.ToString(),
             shutdownGracePeriod = Duration.Format(s.Proxy.ShutdownGracePeriod),
             shutdownDelay = Duration.Format(s.Proxy.ShutdownDelay),
+            releaseMemoryAfter = Duration.Format(s.Proxy.ReleaseMemoryAfter),
         },
         routes = s.Routes.ToDictionary(r => r.Id, r => Route(r, s)),
         clusters = s.Clusters.ToDictionary(c => c.Id, Cluster),

@@ -266,6 +266,7 @@ internal static partial class ConfigBinder
             ForwardedHeaders = forwarded is null ? defaults.ForwardedHeaders : kinds,
             ShutdownGracePeriod = m.Duration("shutdownGracePeriod", allowZero: true) ?? defaults.ShutdownGracePeriod,
             ShutdownDelay = m.Duration("shutdownDelay", allowZero: true) ?? defaults.ShutdownDelay,
+            ReleaseMemoryAfter = m.Duration("releaseMemoryAfter", allowZero: true) ?? defaults.ReleaseMemoryAfter,
         };
         m.Finish();
         return settings;

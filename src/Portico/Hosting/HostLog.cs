@@ -10,4 +10,7 @@ internal sealed partial class HostLog(ILogger<HostLog> logger)
 
     [LoggerMessage(12, LogLevel.Warning, "shutdown grace period of {Grace} is over: cut off {Count} request(s) still in flight")]
     public partial void CutOff(string grace, long count);
+
+    [LoggerMessage(13, LogLevel.Information, "at rest for {After}: released memory, GC committed {CommittedBefore} → {CommittedAfter} MiB, resident {ResidentBefore} → {ResidentAfter} MiB, in {Milliseconds} ms")]
+    public partial void MemoryReleased(string after, long committedBefore, long committedAfter, long residentBefore, long residentAfter, long milliseconds);
 }

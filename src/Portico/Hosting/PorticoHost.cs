@@ -109,6 +109,8 @@ internal static class PorticoHost
         builder.Services.AddPorticoObservability(settings);
         builder.Services.AddSingleton(new ConfigFileOptions(configPath, initial.ContentHash));
         builder.Services.AddHostedService<ConfigFileWatcher>();
+        builder.Services.AddSingleton<MemoryRelease>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MemoryRelease>());
         builder.Services.AddPorticoDiscovery();
         builder.Services.AddPorticoAcme();
 

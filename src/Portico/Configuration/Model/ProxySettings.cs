@@ -26,6 +26,13 @@ internal sealed record ProxySettings
     /// start. Default 0s.
     /// </summary>
     public TimeSpan ShutdownDelay { get; init; }
+
+    /// <summary>
+    /// `releaseMemoryAfter`: how long the proxy must be at rest (no request in flight, none
+    /// answered) before it hands memory it no longer uses back to the system (Hosting/MemoryRelease).
+    /// 0 turns it off. Default 30s.
+    /// </summary>
+    public TimeSpan ReleaseMemoryAfter { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 [Flags]
