@@ -13,14 +13,22 @@ internal sealed class PorticoProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
+    private readonly Task _slowStdout = Task.CompletedTask;
 
-    private PorticoProcess(Process process)
+    private PorticoProcess(Process process, bool slowStdout)
     {
         _process = process;
-        process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
         process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
-        process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (slowStdout)
+        {
+            _slowStdout = Task.Run(DrainSlowlyAsync);
+        }
+        else
+        {
+            process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
+            process.BeginOutputReadLine();
+        }
     }
 
     public int Pid => _process.Id;
@@ -51,8 +59,17 @@ internal sealed class PorticoProcess : IAsyncDisposable
 
     public static PorticoProcess Start(params string[] args) => StartWith(new Dictionary<string, string>(), args);
 
+    /// <summary>
+    /// Starts the process with its stdout read slowly (1 KiB each 5 ms at most), so the pipe
+    /// fills under load and a writer's write(2) blocks part-way, as under a slow log shipper.
+    /// <see cref="Stdout"/> then holds the bytes as written, line ends included.
+    /// </summary>
+    public static PorticoProcess StartSlowlyRead(params string[] args) => StartWith(new Dictionary<string, string>(), args, slowStdout: true);
+
     /// <summary>Starts the process with extra environment variables.</summary>
-    public static PorticoProcess StartWith(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static PorticoProcess StartWith(IReadOnlyDictionary<string, string> environment, params string[] args) => StartWith(environment, args, slowStdout: false);
+
+    private static PorticoProcess StartWith(IReadOnlyDictionary<string, string> environment, string[] args, bool slowStdout)
     {
         // PORTICO_EXECUTABLE names a published binary (scripts/publish.sh): the same tests then
         // check the self-contained, ReadyToRun, single-file build operators install.
@@ -78,7 +95,7 @@ internal sealed class PorticoProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
-        return new PorticoProcess(Process.Start(info)!);
+        return new PorticoProcess(Process.Start(info)!, slowStdout);
     }
 
     /// <summary>Runs a command to completion (bounded) and returns its exit code.</summary>
@@ -96,6 +113,7 @@ internal sealed class PorticoProcess : IAsyncDisposable
     {
         using var cts = new CancellationTokenSource(limit);
         await _process.WaitForExitAsync(cts.Token);
+        await _slowStdout.WaitAsync(cts.Token);
         return _process.ExitCode;
     }
 
@@ -150,6 +168,7 @@ internal sealed class PorticoProcess : IAsyncDisposable
 
         // Waits for the output to be read to its end, so stderr is whole.
         _process.WaitForExit();
+        _slowStdout.Wait(TimeSpan.FromSeconds(30));
         if (Stderr.Contains("is in use by another process", StringComparison.Ordinal))
         {
             throw new SocketException((int)SocketError.AddressAlreadyInUse);
@@ -182,6 +201,25 @@ internal sealed class PorticoProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    private async Task DrainSlowlyAsync()
+    {
+        var stream = _process.StandardOutput.BaseStream;
+        var decoder = Encoding.UTF8.GetDecoder();
+        var bytes = new byte[1024];
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(bytes.Length)];
+        int read;
+        while ((read = await stream.ReadAsync(bytes)) > 0)
+        {
+            var count = decoder.GetChars(bytes, 0, read, chars, 0);
+            lock (_stdout)
+            {
+                _stdout.Append(chars, 0, count);
+            }
+
+            await Task.Delay(5);
+        }
     }
 
     private static void Append(StringBuilder buffer, string? line)
