@@ -50,6 +50,10 @@ internal sealed class AccessLogWriter(ActiveConfig config, TimeProvider time) : 
     {
         var settings = config.Current.Settings.AccessLog;
         // Opened here, not in the loop, so an unwritable path stops start-up with its reason.
+        // The runtime's stdout stream writes under the lock of Console.Out, as the console logger's
+        // writes do: a batch and a console entry never overlap, even when a full pipe takes a write
+        // in pieces (StdoutTests). A stream of our own on fd 1 would lose that, and a lock of our
+        // own around this stream would deadlock against Console.Out's.
         var stream = settings.Output == "stdout" ? Console.OpenStandardOutput() : Open(settings.Output);
         _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, _ => _reopen = true);
         _loop = Task.Run(() => WriteLoopAsync(stream, settings.Output, settings.MaxSizeBytes, settings.Keep), CancellationToken.None);

@@ -76,7 +76,8 @@ internal sealed class WafAuditLog(ActiveConfig config, TimeProvider time, WafLog
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var path = config.Current.Settings.Waf.AuditLog;
-        // Opened here, so an unwritable path stops start-up with its reason.
+        // Opened here, so an unwritable path stops start-up with its reason. On stdout, a batch is
+        // written whole under Console.Out's lock, as the access log's (see AccessLogWriter).
         var stream = path == "stdout" ? Console.OpenStandardOutput() : Open(path);
         _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, _ => _reopen = true);
         _loop = Task.Run(() => WriteLoopAsync(stream, path), CancellationToken.None);
