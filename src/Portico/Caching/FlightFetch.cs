@@ -79,7 +79,7 @@ internal sealed class FlightFetch : IDisposable
         {
             await client.WriteAsync(buffer, cancellationToken);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (ClientFailed(e, cancellationToken))
         {
             _context.Abort();
         }
@@ -97,11 +97,15 @@ internal sealed class FlightFetch : IDisposable
         {
             await client.FlushAsync(cancellationToken);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (ClientFailed(e, cancellationToken))
         {
             _context.Abort();
         }
     }
+
+    /// <summary>A write or flush to the client failed because the client is gone, not because the fetch was cancelled.</summary>
+    private static bool ClientFailed(Exception e, CancellationToken cancellationToken)
+        => e is IOException or OperationCanceledException or ObjectDisposedException && !cancellationToken.IsCancellationRequested;
 
     /// <summary>The client's own token is the request's again.</summary>
     public void Dispose()
