@@ -49,8 +49,6 @@ internal sealed partial class MemoryRelease : IHostedService, IDisposable
             "Times the process handed unused memory back to the system after proxy.releaseMemoryAfter at rest");
     }
 
-    public long Releases => Volatile.Read(ref _releases);
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _period = CheckEvery(_config.Current.Settings.Proxy.ReleaseMemoryAfter);
