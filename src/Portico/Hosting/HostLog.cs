@@ -13,4 +13,7 @@ internal sealed partial class HostLog(ILogger<HostLog> logger)
 
     [LoggerMessage(13, LogLevel.Information, "at rest for {After}: released memory, GC committed {CommittedBefore} → {CommittedAfter} MiB, resident {ResidentBefore} → {ResidentAfter} MiB, in {Milliseconds} ms")]
     public partial void MemoryReleased(string after, long committedBefore, long committedAfter, long residentBefore, long residentAfter, long milliseconds);
+
+    [LoggerMessage(14, LogLevel.Error, "releasing memory at rest failed; the proxy serves on")]
+    public partial void MemoryReleaseFailed(Exception error);
 }

@@ -96,6 +96,11 @@ internal sealed partial class MemoryRelease : IHostedService, IDisposable
             var committed = Release(after);
             _spell.Released(_time.GetElapsedTime(0, _time.GetTimestamp()), committed);
         }
+        catch (Exception e)
+        {
+            // A timer's callback that throws ends the process: a release is not worth the proxy.
+            _log.MemoryReleaseFailed(e);
+        }
         finally
         {
             _gate.Exit();

@@ -98,7 +98,7 @@ internal static class MetricLimits
     {
         "portico.active.connections", "portico.active.requests", "portico.fastpath.requests",
         "portico.lingering.connections", "portico.lingering.closes",
-        "portico.guard.connections.refused",
+        "portico.guard.connections.refused", "portico.memory.releases",
         "portico.compression.responses", "portico.compression.input", "portico.compression.output",
         "portico.ratelimit.decisions", "portico.ratelimit.redis.batches",
         "portico.tls.certificate.reloads", "portico.acme.orders",

@@ -17,11 +17,10 @@ public sealed class MemoryReleaseTests
         var ct = TestContext.Current.CancellationToken;
         var body = new string('x', 16 * 1024);
         await using var backend = await TestBackend.StartAsync("b", ctx => ctx.Response.WriteAsync(body));
-        var adminPort = FreePorts.Take();
         string Config(string after) => $$"""
             listeners:
               main: { address: "127.0.0.1:0" }
-            admin: { address: "127.0.0.1:{{adminPort}}" }
+            admin: { address: "127.0.0.1:0" }
             proxy: { releaseMemoryAfter: {{after}} }
             routes:
               all: { match: { pathPrefix: / }, cluster: app }
@@ -31,10 +30,23 @@ public sealed class MemoryReleaseTests
         var path = await CliTests.WriteConfigAsync(Config("1s"));
         // The full pipeline, whose requests allocate enough for the heap to grow within seconds.
         await using var portico = PorticoProcess.StartWith(new Dictionary<string, string> { ["PORTICO_FASTPATH"] = "off" }, "run", "-c", path);
+        // The proxy's listener is logged first, then the admin listener's.
         var bound = await portico.WaitForListeningAsync(2);
-        var proxy = bound.Single(u => u.Port != adminPort);
-        var admin = bound.Single(u => u.Port == adminPort);
+        var (proxy, admin) = (bound[0], bound[1]);
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            await ServeRestAndReloadAsync(portico, path, Config, client, proxy, admin, ct);
+        }
+        catch (Exception e)
+        {
+            // What the process said is what tells a failure here apart.
+            throw new InvalidOperationException($"{e.Message}\nprocess exited: {portico.HasExited}\nstdout:\n{portico.Stdout}\nstderr:\n{portico.Stderr}", e);
+        }
+    }
+
+    private static async Task ServeRestAndReloadAsync(PorticoProcess portico, string path, Func<string, string> config, HttpClient client, Uri proxy, Uri admin, CancellationToken ct)
+    {
 
         async Task<PrometheusText> MetricsAsync() => new(await client.GetStringAsync(new Uri(admin, "/metrics"), ct));
         async Task<double?> ReleasesAsync() => (await MetricsAsync()).Value("portico_memory_releases_total");
@@ -63,7 +75,7 @@ public sealed class MemoryReleaseTests
         Assert.Equal(1, await ReleasesAsync());
 
         // Turned off by a reload: the heap grown again and a longer rest release nothing.
-        await File.WriteAllTextAsync(path, Config("0s"), ct);
+        await File.WriteAllTextAsync(path, config("0s"), ct);
         portico.Signal("HUP");
         await Poll.UntilAsync(() => portico.Stdout.Contains("config revision 2 applied", StringComparison.Ordinal), "the reload");
         served = TimeSpan.Zero;
