@@ -86,15 +86,14 @@ internal sealed partial class MemoryRelease : IHostedService, IDisposable
                 _timer?.Change(period, period);
             }
 
-            var now = _time.GetTimestamp();
             // As of the last collection, which is what a release could give back.
-            if (!_spell.Due(_time.GetElapsedTime(0, now), _metrics.RequestsAnswered, _metrics.ActiveRequests, GC.GetGCMemoryInfo().TotalCommittedBytes, after))
+            if (!_spell.Due(_time.GetElapsedTime(0), _metrics.RequestsAnswered, _metrics.ActiveRequests, GC.GetGCMemoryInfo().TotalCommittedBytes, after))
             {
                 return;
             }
 
             var committed = Release(after);
-            _spell.Released(_time.GetElapsedTime(0, _time.GetTimestamp()), committed);
+            _spell.Released(_time.GetElapsedTime(0), committed);
         }
         catch (Exception e)
         {
